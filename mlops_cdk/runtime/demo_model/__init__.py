@@ -1,0 +1,1 @@
+"""Demo churn model (package data): ``model.onnx`` and sample requests."""

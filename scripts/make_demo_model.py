@@ -1,0 +1,122 @@
+"""Build the demo churn model: a logistic regression trained on synthetic data, exported to ONNX.
+
+Deterministic: a fixed seed and plain batch gradient descent, so re-running it reproduces the
+checked-in ``mlops_cdk/runtime/demo_model/model.onnx`` byte for byte.
+
+Usage: ``python scripts/make_demo_model.py [--out DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+SEED = 20261121
+N_SAMPLES = 4000
+EPOCHS = 400
+LEARNING_RATE = 0.5
+
+#: Feature order of the model input ``features`` (float32 [N, 8]), with the synthetic
+#: distribution (mean, std) and the "true" standardized effect on churn used to label data.
+FEATURES: tuple[tuple[str, float, float, float], ...] = (
+    ("tenure_months", 30.0, 18.0, -1.2),
+    ("monthly_charges", 70.0, 25.0, 0.8),
+    ("support_calls", 2.0, 1.5, 0.9),
+    ("contract_months_remaining", 8.0, 6.0, -1.0),
+    ("num_products", 2.5, 1.2, -0.5),
+    ("late_payments", 1.0, 1.0, 0.7),
+    ("data_usage_gb", 15.0, 8.0, -0.2),
+    ("satisfaction_score", 3.5, 1.0, -0.9),
+)
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "mlops_cdk" / "runtime" / "demo_model"
+
+
+def make_data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic customers (raw units, clipped at 0) and churn labels from a noisy logistic."""
+    means = np.array([f[1] for f in FEATURES])
+    stds = np.array([f[2] for f in FEATURES])
+    effects = np.array([f[3] for f in FEATURES])
+    x = np.clip(rng.normal(means, stds, size=(N_SAMPLES, len(FEATURES))), 0.0, None)
+    logits = ((x - means) / stds) @ effects - 0.8 + rng.normal(0.0, 0.5, N_SAMPLES)
+    y = (rng.random(N_SAMPLES) < 1.0 / (1.0 + np.exp(-logits))).astype(np.float64)
+    return x, y
+
+
+def train(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Batch gradient descent on standardized inputs; weights folded back to raw units."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    z = (x - mean) / std
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    for _ in range(EPOCHS):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        w -= LEARNING_RATE * (z.T @ (p - y)) / len(y)
+        b -= LEARNING_RATE * float(np.mean(p - y))
+    raw_w = w / std
+    raw_b = b - float(np.sum(w * mean / std))
+    return raw_w, raw_b
+
+
+def to_onnx(w: np.ndarray, b: float) -> onnx.ModelProto:
+    """``probability = Sigmoid(features @ W + B)`` with input ``features`` float32 [N, F]."""
+    n = len(FEATURES)
+    weights = numpy_helper.from_array(w.astype(np.float32).reshape(n, 1), name="W")
+    bias = numpy_helper.from_array(np.array([b], dtype=np.float32), name="B")
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["features", "W"], ["logit_raw"]),
+            helper.make_node("Add", ["logit_raw", "B"], ["logit"]),
+            helper.make_node("Sigmoid", ["logit"], ["churn_probability"]),
+        ],
+        "churn_logreg",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, n])],
+        [helper.make_tensor_value_info("churn_probability", TensorProto.FLOAT, [None, 1])],
+        initializer=[weights, bias],
+    )
+    model = helper.make_model(
+        graph,
+        producer_name="mlops-cdk/scripts/make_demo_model.py",
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
+    model.ir_version = 8
+    model.doc_string = "Demo churn scorer. Features: " + ", ".join(f[0] for f in FEATURES)
+    onnx.checker.check_model(model)
+    return model
+
+
+def write_samples(out: Path, x: np.ndarray) -> None:
+    """Three sample rows as JSON (``{"instances": ...}``) and as headerless CSV."""
+    rows = [[round(float(v), 2) for v in row] for row in x[:3]]
+    (out / "sample_request.json").write_text(json.dumps({"instances": rows}) + "\n")
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    (out / "sample_request.csv").write_text(buf.getvalue())
+
+
+def main() -> None:
+    """Train, export and write the demo model files."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    x, y = make_data(rng)
+    w, b = train(x, y)
+    p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+    accuracy = float(np.mean((p > 0.5) == (y > 0.5)))
+    (out / "model.onnx").write_bytes(to_onnx(w, b).SerializeToString())
+    write_samples(out, x)
+    (out / "features.json").write_text(json.dumps([f[0] for f in FEATURES], indent=1) + "\n")
+    print(f"wrote {out}/model.onnx (train accuracy {accuracy:.3f}, churn rate {y.mean():.3f})")
+
+
+if __name__ == "__main__":
+    main()
