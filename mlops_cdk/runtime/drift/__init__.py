@@ -1,0 +1,7 @@
+"""Drift job: a self-contained replacement for Model Monitor's data-quality analysis.
+
+It reads SageMaker data-capture files, compares each feature with a baseline
+(``statistics.json`` / ``constraints.json`` in Model Monitor's format), writes
+``constraint_violations.json`` and publishes the same CloudWatch metrics.
+Dependencies: the standard library and numpy (boto3 only when publishing metrics).
+"""

@@ -1,0 +1,148 @@
+"""Bounded-memory per-feature accumulators fed one column batch at a time."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .kll import FloatArray, KllSketch
+from .payload import Cell
+from .schema import InferredType
+
+#: Distinct values counted per categorical feature; later new values go to ``overflow``.
+MAX_CATEGORIES = 10_000
+
+
+@dataclass
+class Moments:
+    """Count, mean, M2 (Chan et al. parallel update), sum, min and max of finite values."""
+
+    count: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    total: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+
+    def add(self, values: FloatArray) -> None:
+        """Merge a batch of finite values."""
+        n = int(values.size)
+        if n == 0:
+            return
+        batch_mean = float(values.mean())
+        batch_m2 = float(((values - batch_mean) ** 2).sum())
+        combined = self.count + n
+        delta = batch_mean - self.mean
+        self.m2 += batch_m2 + delta * delta * self.count * n / combined
+        self.mean += delta * n / combined
+        self.count = combined
+        self.total += float(values.sum())
+        self.minimum = min(self.minimum, float(values.min()))
+        self.maximum = max(self.maximum, float(values.max()))
+
+    @property
+    def std_dev(self) -> float:
+        """Population standard deviation."""
+        return math.sqrt(self.m2 / self.count) if self.count else 0.0
+
+
+def category_key(cell: str | float) -> str:
+    """The category string of a cell: JSON numbers print like their CSV form."""
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() else repr(cell)
+    return cell
+
+
+@dataclass
+class FeatureAccumulator:
+    """Counts types and missing values; keeps moments + sketch and/or capped category counts."""
+
+    name: str
+    numeric: bool = True
+    categorical: bool = True
+    max_categories: int = MAX_CATEGORIES
+    missing: int = 0
+    integral: int = 0
+    fractional: int = 0
+    strings: int = 0
+    moments: Moments = field(default_factory=Moments)
+    sketch: KllSketch = field(default_factory=KllSketch)
+    categories: dict[str, int] = field(default_factory=dict)
+    overflow: int = 0
+    negatives: int = 0
+
+    @property
+    def present(self) -> int:
+        """Non-missing values seen."""
+        return self.integral + self.fractional + self.strings
+
+    def add_column(self, cells: Sequence[Cell]) -> None:
+        """Consume one column of a record batch."""
+        try:
+            numbers = np.array(cells, dtype=np.float64)
+            texts: list[str] = []
+        except (ValueError, TypeError):
+            numbers, texts = self._split_slow(cells)
+        finite = numbers[np.isfinite(numbers)]
+        self.missing += int(numbers.size - finite.size)
+        whole = int(np.count_nonzero(finite == np.floor(finite)))
+        self.integral += whole
+        self.fractional += int(finite.size) - whole
+        self.strings += len(texts)
+        if self.numeric:
+            self.moments.add(finite)
+            self.sketch.update(finite)
+            self.negatives += int(np.count_nonzero(finite < 0))
+        if self.categorical:
+            self._count(cells)
+
+    def _split_slow(self, cells: Sequence[Cell]) -> tuple[FloatArray, list[str]]:
+        values: list[float] = []
+        texts: list[str] = []
+        for cell in cells:
+            if cell is None:
+                values.append(math.nan)
+            elif isinstance(cell, float):
+                values.append(cell)
+            elif not cell.strip():
+                values.append(math.nan)
+            else:
+                try:
+                    values.append(float(cell))
+                except ValueError:
+                    texts.append(cell)
+        return np.array(values, dtype=np.float64), texts
+
+    def _count(self, cells: Sequence[Cell]) -> None:
+        counts = self.categories
+        for cell in cells:
+            if cell is None or (isinstance(cell, float) and not math.isfinite(cell)):
+                continue
+            key = category_key(cell)
+            if not key.strip():
+                continue
+            if key in counts:
+                counts[key] += 1
+            elif len(counts) < self.max_categories:
+                counts[key] = 1
+            else:
+                self.overflow += 1
+
+    def observed_type(self) -> InferredType:
+        """Type of the values seen: String if any value is not a number."""
+        if self.present == 0:
+            return InferredType.UNKNOWN
+        if self.strings:
+            return InferredType.STRING
+        return InferredType.FRACTIONAL if self.fractional else InferredType.INTEGRAL
+
+    def mismatches(self, expected: InferredType) -> int:
+        """Present values that do not fit the expected type."""
+        if expected is InferredType.INTEGRAL:
+            return self.fractional + self.strings
+        if expected is InferredType.FRACTIONAL:
+            return self.strings
+        return 0

@@ -1,0 +1,201 @@
+"""Command line: ``baseline`` and ``analyze``, with Processing-job environment fallbacks.
+
+Environment names are those Model Monitor passes to bring-your-own containers
+(``dataset_source``, ``output_path``, ``start_time``, ``end_time``, ``sagemaker_endpoint_name``,
+``sagemaker_monitoring_schedule_name``, ``publish_cloudwatch_metrics``, ``baseline_statistics``,
+``baseline_constraints``) plus ``DRIFT_WINDOW``; flags win over the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .analyze import AnalyzeOptions, run_analysis
+from .baseline import build_baseline, write_baseline
+from .capture import LocalFileSource
+from .constraints import CATEGORICAL_DRIFT_METHODS, COMPARISON_METHODS, MonitoringConfig
+from .jsonlog import JsonLogger
+from .metrics import DATA_METRICS_NAMESPACE, Boto3MetricsClient, MetricsClient
+from .window import WINDOW_CHOICES, Window, named_window, parse_time
+
+PROCESSING_OUTPUT = "/opt/ml/processing/output"
+PROCESSING_CAPTURE = "/opt/ml/processing/input/endpoint"
+PROCESSING_STATISTICS = "/opt/ml/processing/baseline/statistics.json"
+PROCESSING_CONSTRAINTS = "/opt/ml/processing/baseline/constraints.json"
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+_THRESHOLD_FLAGS = (
+    "comparison_threshold",
+    "categorical_comparison_threshold",
+    "datatype_check_threshold",
+    "domain_content_threshold",
+    "psi_threshold",
+)
+
+
+class UsageError(ValueError):
+    """A required value missing from both flags and environment."""
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("monitoring_config overrides (default: constraints.json)")
+    for name in _THRESHOLD_FLAGS:
+        group.add_argument("--" + name.replace("_", "-"), type=float, default=None)
+    group.add_argument("--comparison-method", choices=COMPARISON_METHODS, default=None)
+    group.add_argument(
+        "--categorical-drift-method", choices=CATEGORICAL_DRIFT_METHODS, default=None
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser for both subcommands."""
+    parser = argparse.ArgumentParser(prog="python -m mlops_runtime.drift", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    base = commands.add_parser("baseline", help="statistics.json + constraints.json from a CSV")
+    base.add_argument("--train", type=Path, required=True, help="training CSV")
+    base.add_argument(
+        "--out", type=Path, default=None, help=f"env output_path; {PROCESSING_OUTPUT}"
+    )
+    base.add_argument("--no-header", action="store_true", help="CSV has no header (_c0, _c1, ...)")
+    base.add_argument("--delimiter", default=",")
+    _add_config_flags(base)
+
+    run = commands.add_parser("analyze", help="compare a capture window with the baseline")
+    run.add_argument("--capture", type=Path, default=None, help="env dataset_source")
+    run.add_argument(
+        "--baseline-statistics", type=Path, default=None, help="env baseline_statistics"
+    )
+    run.add_argument(
+        "--baseline-constraints", type=Path, default=None, help="env baseline_constraints"
+    )
+    run.add_argument("--out", type=Path, default=None, help="env output_path")
+    run.add_argument("--endpoint", default=None, help="env sagemaker_endpoint_name")
+    run.add_argument("--schedule", default=None, help="env sagemaker_monitoring_schedule_name")
+    run.add_argument("--start", default=None, help="ISO time; env start_time")
+    run.add_argument("--end", default=None, help="ISO time; env end_time")
+    run.add_argument("--window", choices=WINDOW_CHOICES, default=None, help="env DRIFT_WINDOW")
+    run.add_argument("--now", default=None, help="reference time for --window (default: now)")
+    run.add_argument(
+        "--publish-metrics",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="env publish_cloudwatch_metrics=Enabled|Disabled; default on",
+    )
+    run.add_argument("--namespace", default=DATA_METRICS_NAMESPACE)
+    run.add_argument("--capture-index", default="endpointInput")
+    _add_config_flags(run)
+    return parser
+
+
+def _pick(flag: Any, env: Mapping[str, str], name: str, default: Any = None) -> Any:
+    if flag is not None:
+        return flag
+    if env.get(name):
+        return env[name]
+    if default is None:
+        raise UsageError(f"missing --{name.replace('_', '-')} (or environment variable {name})")
+    return default
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    names = (*_THRESHOLD_FLAGS, "comparison_method", "categorical_drift_method")
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def _window(args: argparse.Namespace, env: Mapping[str, str], now: datetime) -> Window:
+    start = args.start or env.get("start_time")
+    end = args.end or env.get("end_time")
+    if start or end:
+        return Window(parse_time(start) if start else None, parse_time(end) if end else None)
+    reference = parse_time(args.now) if args.now else now
+    return named_window(args.window or env.get("DRIFT_WINDOW") or "previous-hour", reference)
+
+
+def _baseline(args: argparse.Namespace, env: Mapping[str, str], logger: JsonLogger) -> int:
+    out = Path(_pick(args.out, env, "output_path", PROCESSING_OUTPUT))
+    config = MonitoringConfig().with_overrides(**_overrides(args))
+    result = build_baseline(
+        args.train, header=not args.no_header, delimiter=args.delimiter, config=config
+    )
+    statistics, constraints = write_baseline(result, out)
+    logger.info(
+        "baseline_complete",
+        records=result.profile.item_count,
+        features=len(result.profile.features),
+        statistics=statistics,
+        constraints=constraints,
+    )
+    return EXIT_OK
+
+
+def _analyze(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    logger: JsonLogger,
+    client_factory: Callable[[], MetricsClient],
+    now: datetime,
+) -> int:
+    publish_env = env.get("publish_cloudwatch_metrics", "Enabled")
+    publish = (
+        args.publish_metrics if args.publish_metrics is not None else publish_env != "Disabled"
+    )
+    options = AnalyzeOptions(
+        source=LocalFileSource(_pick(args.capture, env, "dataset_source", PROCESSING_CAPTURE)),
+        statistics_path=Path(
+            _pick(args.baseline_statistics, env, "baseline_statistics", PROCESSING_STATISTICS)
+        ),
+        constraints_path=Path(
+            _pick(args.baseline_constraints, env, "baseline_constraints", PROCESSING_CONSTRAINTS)
+        ),
+        out=Path(_pick(args.out, env, "output_path", PROCESSING_OUTPUT)),
+        endpoint=_pick(args.endpoint, env, "sagemaker_endpoint_name"),
+        schedule=_pick(args.schedule, env, "sagemaker_monitoring_schedule_name"),
+        window=_window(args, env, now),
+        overrides=_overrides(args),
+        publish_metrics=publish,
+        namespace=args.namespace,
+        capture_index=args.capture_index,
+    )
+    logger.info(
+        "analysis_start",
+        endpoint=options.endpoint,
+        schedule=options.schedule,
+        window_start=options.window.start,
+        window_end=options.window.end,
+        publish_metrics=publish,
+    )
+    run_analysis(options, client_factory() if publish else None, logger, now)
+    return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    logger: JsonLogger | None = None,
+    client_factory: Callable[[], MetricsClient] = Boto3MetricsClient,
+    now: datetime | None = None,
+) -> int:
+    """Run a subcommand; exit 0 also when violations are found (they go to files and metrics)."""
+    args = build_parser().parse_args(argv)
+    env = os.environ if env is None else env
+    logger = logger or JsonLogger()
+    try:
+        if args.command == "baseline":
+            return _baseline(args, env, logger)
+        return _analyze(args, env, logger, client_factory, now or datetime.now(UTC))
+    except UsageError as exc:
+        logger.error("usage_error", message=str(exc))
+        return EXIT_USAGE
+    except (OSError, ValueError, KeyError) as exc:
+        logger.error("job_failed", error=type(exc).__name__, message=str(exc))
+        return EXIT_ERROR

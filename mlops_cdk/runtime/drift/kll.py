@@ -1,0 +1,121 @@
+"""A KLL quantile sketch (Karnin, Lang, Liberty 2016) with vectorised batch updates.
+
+Model Monitor's statistics.json stores numeric distributions as a KLL sketch:
+``{"parameters": {"c": ..., "k": ...}, "data": [[level 0 items], [level 1 items], ...]}``,
+where an item on level ``h`` stands for ``2**h`` observations. Memory is bounded by about
+``k / (1 - c)`` items whatever the stream length.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+DEFAULT_K = 2048
+DEFAULT_C = 0.64
+
+FloatArray = NDArray[np.float64]
+
+
+def _empty() -> FloatArray:
+    return np.empty(0, dtype=np.float64)
+
+
+class KllSketch:
+    """Streaming quantile sketch; ``update`` takes numpy batches, not single values."""
+
+    def __init__(self, k: int = DEFAULT_K, c: float = DEFAULT_C, seed: int = 0) -> None:
+        if k < 2 or not 0.5 <= c < 1.0:
+            raise ValueError(f"KLL needs k >= 2 and 0.5 <= c < 1 (got k={k}, c={c})")
+        self.k = k
+        self.c = c
+        self.levels: list[FloatArray] = [_empty()]
+        self._rng = np.random.default_rng(seed)
+
+    @classmethod
+    def from_json(cls, sketch: dict[str, object], seed: int = 0) -> KllSketch:
+        """Rebuild a sketch from statistics.json's ``kll.sketch`` object."""
+        params = sketch.get("parameters", {})
+        if not isinstance(params, dict):
+            raise ValueError("kll sketch parameters must be an object")
+        new = cls(int(params.get("k", DEFAULT_K)), float(params.get("c", DEFAULT_C)), seed)
+        data = sketch.get("data", [])
+        if not isinstance(data, list):
+            raise ValueError("kll sketch data must be a list of levels")
+        new.levels = [np.asarray(level, dtype=np.float64) for level in data] or [_empty()]
+        return new
+
+    def to_json(self) -> dict[str, object]:
+        """The ``kll.sketch`` object of statistics.json."""
+        return {
+            "parameters": {"c": self.c, "k": float(self.k)},
+            "data": [[float(x) for x in level] for level in self.levels],
+        }
+
+    @property
+    def weight(self) -> int:
+        """Number of observations the sketch stands for."""
+        return sum(len(level) << h for h, level in enumerate(self.levels))
+
+    @property
+    def size(self) -> int:
+        """Number of items retained (the memory footprint)."""
+        return sum(len(level) for level in self.levels)
+
+    def _capacity(self, level: int) -> int:
+        depth = len(self.levels) - level - 1
+        return max(2, math.ceil(self.k * self.c**depth))
+
+    def update(self, values: FloatArray) -> None:
+        """Add a batch of finite values."""
+        if values.size == 0:
+            return
+        self.levels[0] = np.concatenate((self.levels[0], values.astype(np.float64, copy=False)))
+        self._compress()
+
+    def _compress(self) -> None:
+        while self.size > sum(self._capacity(h) for h in range(len(self.levels))):
+            for h, items in enumerate(self.levels):
+                if len(items) <= self._capacity(h):
+                    continue
+                if h + 1 == len(self.levels):
+                    self.levels.append(_empty())
+                ordered = np.sort(items)
+                keep = ordered[-1:] if len(ordered) % 2 else _empty()
+                pairs = ordered[: len(ordered) - len(keep)]
+                promoted = pairs[int(self._rng.integers(2)) :: 2]
+                self.levels[h] = keep
+                self.levels[h + 1] = np.concatenate((self.levels[h + 1], promoted))
+                break
+
+    def weighted_items(self) -> tuple[FloatArray, FloatArray]:
+        """Sorted item values and their cumulative weights."""
+        values = np.concatenate(self.levels) if self.levels else _empty()
+        weights = np.concatenate(
+            [np.full(len(level), float(1 << h)) for h, level in enumerate(self.levels)]
+        )
+        order = np.argsort(values, kind="stable")
+        return values[order], np.cumsum(weights[order])
+
+    def cdf(self, points: FloatArray) -> FloatArray:
+        """Estimated fraction of observations ``<= point`` for each point."""
+        values, cumulative = self.weighted_items()
+        if values.size == 0:
+            return np.zeros(len(points), dtype=np.float64)
+        index = np.searchsorted(values, points, side="right")
+        padded = np.concatenate(([0.0], cumulative))
+        result: FloatArray = padded[index] / cumulative[-1]
+        return result
+
+    def quantiles(self, fractions: Sequence[float]) -> FloatArray:
+        """Estimated values at the given fractions in ``[0, 1]``."""
+        values, cumulative = self.weighted_items()
+        if values.size == 0:
+            return np.full(len(fractions), np.nan)
+        targets = np.asarray(fractions, dtype=np.float64) * cumulative[-1]
+        index = np.minimum(np.searchsorted(cumulative, targets, side="left"), values.size - 1)
+        result: FloatArray = values[index]
+        return result
