@@ -1,0 +1,360 @@
+"""One worker process: an asyncio HTTP/1.1 keep-alive server on the inherited listening socket.
+
+The model loads in a background thread (``/ping`` answers 503 until it is ready); requests are
+handled inline on the event loop with no I/O besides the socket: no per-request logging, no
+timers, a cached ``Date`` header and request ids from a counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from .codecs import JSON
+from .errors import (
+    HeadersTooLargeError,
+    InferenceError,
+    MethodNotAllowedError,
+    ModelNotReadyError,
+    NotFoundError,
+    PayloadTooLargeError,
+    error_body,
+)
+from .http11 import CONTINUE, DateCache, RequestHead, build_response, parse_head
+from .inference import invoke
+from .predictor import Predictor, load_predictor
+from .settings import Settings
+
+EXIT_MODEL_LOAD_FAILED = 78  # EX_CONFIG: the supervisor stops instead of respawning
+MAX_HEAD_BYTES = 64 * 1024
+log = logging.getLogger("mlops_runtime.worker")
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: frames requests (Content-Length bodies, pipelining) and replies."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.head: RequestHead | None = None
+        self.last_active = 0.0
+        self.closed = False
+
+    @property
+    def idle(self) -> bool:
+        """No request is partly received (safe to close on shutdown or keep-alive timeout)."""
+        return self.head is None and not self.buf
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Register with the worker."""
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - asyncio guarantees it
+        self.transport = transport
+        self.last_active = self.worker.loop.time()
+        self.worker.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Unregister; may complete a graceful shutdown."""
+        self.closed = True
+        self.worker.connections.discard(self)
+        self.worker.maybe_done()
+
+    def pause_writing(self) -> None:
+        """Client is not reading its responses: stop reading its requests."""
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        """Client caught up."""
+        if self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+
+    def close(self) -> None:
+        """Close after flushing anything already written."""
+        if not self.closed and self.transport is not None:
+            self.closed = True
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        """Buffer and handle every complete request in the buffer."""
+        if self.closed:
+            return
+        self.buf += data
+        self.last_active = self.worker.loop.time()
+        buf = self.buf
+        limit = self.worker.settings.max_body_bytes
+        while not self.closed:
+            head = self.head
+            if head is None:
+                while buf.startswith(b"\r\n"):  # tolerate blank lines between requests
+                    del buf[:2]
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(buf) > MAX_HEAD_BYTES:
+                        self._fail(HeadersTooLargeError("request head is over 64 KiB"))
+                    return
+                raw = bytes(buf[:end])
+                del buf[: end + 4]
+                try:
+                    head = parse_head(raw)
+                except InferenceError as exc:
+                    self._fail(exc)
+                    return
+                if head.content_length > limit:
+                    self._fail(
+                        PayloadTooLargeError(
+                            f"body is {head.content_length} bytes; the limit is {limit} "
+                            "(MLOPS_MAX_BODY_BYTES)"
+                        ),
+                        method=head.method,
+                    )
+                    return
+                self.head = head
+                if head.expects_continue and len(buf) < head.content_length:
+                    self._write(CONTINUE)
+            length = head.content_length
+            if len(buf) < length:
+                return
+            body = bytes(buf[:length])
+            del buf[:length]
+            self.head = None
+            self._dispatch(head, body)
+
+    def _write(self, data: bytes) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.write(data)
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        *,
+        keep_alive: bool,
+        request_id: str,
+        method: str = "POST",
+        extra: str = "",
+    ) -> None:
+        response = build_response(
+            status,
+            body,
+            content_type,
+            keep_alive=keep_alive,
+            date=self.worker.date.value,
+            request_id=request_id,
+            extra=extra,
+        )
+        if method == "HEAD":
+            response = response[: len(response) - len(body)]
+        self._write(response)
+        if not keep_alive:
+            self.close()
+
+    def _fail(self, exc: InferenceError, method: str = "POST") -> None:
+        """Reply with a framing-level error and close (the stream cannot be resynchronized)."""
+        rid = self.worker.next_request_id()
+        log.debug("rejected request", extra={"request_id": rid, "status": exc.status})
+        self._send(exc.status, exc.body(rid), JSON, keep_alive=False, request_id=rid, method=method)
+
+    def _dispatch(self, head: RequestHead, body: bytes) -> None:
+        worker = self.worker
+        rid = worker.next_request_id()
+        keep_alive = head.keep_alive and not worker.closing
+        path, method = head.path, head.method
+        try:
+            if path == "/invocations":
+                if method != "POST":
+                    raise MethodNotAllowedError("use POST /invocations", allow="POST")
+                predictor = worker.predictor
+                if predictor is None:
+                    raise ModelNotReadyError("the model is still loading; retry shortly")
+                headers = head.headers
+                payload, content_type = invoke(
+                    predictor, body, headers.get("content-type"), headers.get("accept")
+                )
+                self._send(200, payload, content_type, keep_alive=keep_alive, request_id=rid)
+            elif path == "/ping":
+                if method not in ("GET", "HEAD"):
+                    raise MethodNotAllowedError("use GET /ping", allow="GET, HEAD")
+                if worker.predictor is None:
+                    raise ModelNotReadyError("the model is still loading")
+                self._send(
+                    200, b"", "text/plain", keep_alive=keep_alive, request_id=rid, method=method
+                )
+            elif path == "/execution-parameters":
+                if method not in ("GET", "HEAD"):
+                    raise MethodNotAllowedError("use GET /execution-parameters", allow="GET, HEAD")
+                self._send(
+                    200,
+                    worker.execution_parameters,
+                    JSON,
+                    keep_alive=keep_alive,
+                    request_id=rid,
+                    method=method,
+                )
+            else:
+                raise NotFoundError(f"no route {path!r}; use POST /invocations or GET /ping")
+        except InferenceError as exc:
+            extra = f"Allow: {exc.allow}\r\n" if isinstance(exc, MethodNotAllowedError) else ""
+            log.debug("rejected request", extra={"request_id": rid, "status": exc.status})
+            self._send(
+                exc.status,
+                exc.body(rid),
+                JSON,
+                keep_alive=keep_alive,
+                request_id=rid,
+                method=method,
+                extra=extra,
+            )
+        except Exception:
+            log.exception("request failed", extra={"request_id": rid, "path": path})
+            body = error_body(
+                "internal_error", "unexpected server error; see the logs for request_id", rid
+            )
+            self._send(500, body, JSON, keep_alive=keep_alive, request_id=rid, method=method)
+
+
+class Worker:
+    """Event loop, listener, connections and the model of one worker process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        listener: socket.socket,
+        ready_fd: int,
+        loader: Callable[[Settings], Predictor] = load_predictor,
+    ) -> None:
+        self.settings = settings
+        self.listener = listener
+        self.ready_fd = ready_fd
+        self.loader = loader
+        self.predictor: Predictor | None = None
+        self.connections: set[Connection] = set()
+        self.closing = False
+        self.exit_code = 0
+        self.date = DateCache()
+        self.loop = asyncio.new_event_loop()
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        self.execution_parameters = json.dumps(
+            {
+                "MaxConcurrentTransforms": settings.workers,
+                "BatchStrategy": "MULTI_RECORD",
+                "MaxPayloadInMB": max(1, min(100, settings.max_body_bytes // (1024 * 1024))),
+            }
+        ).encode()
+        self._parent = os.getppid()
+        self._id_prefix = f"{os.getpid():x}{secrets.token_hex(3)}"
+        self._counter = 0
+
+    def next_request_id(self) -> str:
+        """Unique per process lifetime, cheap (no syscalls)."""
+        self._counter += 1
+        return f"{self._id_prefix}-{self._counter:x}"
+
+    def run(self) -> int:
+        """Serve until SIGTERM/SIGINT and drain; returns the process exit code."""
+        loop = self.loop
+        asyncio.set_event_loop(loop)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.begin_shutdown)
+        loop.add_reader(self.listener.fileno(), self._accept_one)
+        threading.Thread(target=self._load, name="model-loader", daemon=True).start()
+        loop.call_later(1.0, self._tick)
+        try:
+            loop.run_until_complete(self.done)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, signal.SIG_IGN)  # already draining: later signals are moot
+            loop.close()
+        log.info("worker stopped", extra={"exit_code": self.exit_code})
+        return self.exit_code
+
+    def _load(self) -> None:
+        """Wait for the supervisor's go-ahead (pipe EOF), then load the model."""
+        try:
+            while os.read(self.ready_fd, 64):
+                pass
+            started = time.perf_counter()
+            predictor = self.loader(self.settings)
+            seconds = round(time.perf_counter() - started, 3)
+        except Exception:
+            log.exception("model failed to load")
+            self._call_soon(self._load_failed)
+            return
+        log.info("model loaded", extra={"seconds": seconds, "n_features": predictor.n_features})
+        self._call_soon(self._set_predictor, predictor)
+
+    def _call_soon(self, callback: Callable[..., None], *args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # loop closed: the worker is exiting anyway
+            self.loop.call_soon_threadsafe(callback, *args)
+
+    def _set_predictor(self, predictor: Predictor) -> None:
+        self.predictor = predictor
+
+    def _load_failed(self) -> None:
+        self.exit_code = EXIT_MODEL_LOAD_FAILED
+        self.begin_shutdown()
+
+    def _accept_one(self) -> None:
+        """Accept one connection per wake-up so idle workers pick up the next one."""
+        try:
+            sock, _ = self.listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return  # another worker won the race
+        except OSError as exc:
+            log.warning("accept failed", extra={"error": str(exc)})
+            return
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.loop.create_task(self._attach(sock))
+
+    async def _attach(self, sock: socket.socket) -> None:
+        await self.loop.connect_accepted_socket(lambda: Connection(self), sock)
+
+    def _tick(self) -> None:
+        """Once a second: refresh Date, close idle keep-alive connections, watch the parent."""
+        self.date.refresh()
+        now = self.loop.time()
+        timeout = self.settings.keepalive_timeout
+        for conn in list(self.connections):
+            if conn.idle and now - conn.last_active > timeout:
+                conn.close()
+        if os.getppid() != self._parent:
+            log.warning("supervisor is gone; shutting down")
+            self.begin_shutdown()
+        self.loop.call_later(1.0, self._tick)
+
+    def begin_shutdown(self) -> None:
+        """Stop accepting, close idle connections, let in-flight requests finish."""
+        if self.closing:
+            return
+        self.closing = True
+        self.loop.remove_reader(self.listener.fileno())
+        self.listener.close()
+        for conn in list(self.connections):
+            if conn.idle:
+                conn.close()
+        self.loop.call_later(self.settings.graceful_timeout, self._force_close)
+        self.maybe_done()
+
+    def _force_close(self) -> None:
+        for conn in list(self.connections):
+            if conn.transport is not None:
+                conn.transport.abort()
+        self.connections.clear()
+        self.maybe_done()
+
+    def maybe_done(self) -> None:
+        """Finish the loop once shutting down and no connection is left."""
+        if self.closing and not self.connections and not self.done.done():
+            self.done.set_result(None)
