@@ -1,0 +1,372 @@
+"""Model-server benchmark: our runtime vs. a gunicorn + Flask baseline, plus Lambda cold start.
+
+Bounded and loopback-only: a fixed number of requests over keep-alive client connections, from
+client processes separate from the servers. The baseline is served the way AWS's classic
+scikit bring-your-own-container example serves (``gunicorn -k sync -w N`` running a Flask app
+with ``/ping`` and ``/invocations``; nginx omitted), and scores the same ONNX model with the same
+onnxruntime session options and the same JSON/numpy parsing, so the difference measured is the
+serving stack. A ``gthread`` (keep-alive) gunicorn row is printed too for reference.
+
+Usage: ``python -m bench.serving [--requests 5000] [--connections 8] [--workers N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import multiprocessing as mp
+import os
+import selectors
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+RUNTIME_DIR = REPO / "mlops_cdk" / "runtime"
+MODEL_DIR = RUNTIME_DIR / "demo_model"
+ROW = [33.22, 86.37, 2.64, 13.09, 3.14, 0.23, 12.53, 2.97]
+
+
+# --- the baseline app (imported by gunicorn as bench.serving:create_baseline_app()) ----------
+
+
+def create_baseline_app() -> Any:
+    """Flask app shaped like the AWS scikit BYOC example's predictor.py, scoring ONNX."""
+    import flask
+    import numpy as np
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    session = ort.InferenceSession(
+        str(MODEL_DIR / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    input_name = session.get_inputs()[0].name
+    output_name = session.get_outputs()[0].name
+    app = flask.Flask(__name__)
+
+    @app.route("/ping", methods=["GET"])
+    def ping() -> Any:
+        return flask.Response(response="\n", status=200, mimetype="application/json")
+
+    @app.route("/invocations", methods=["POST"])
+    def transformation() -> Any:
+        if flask.request.content_type != "application/json":
+            return flask.Response("This predictor only supports JSON data", status=415)
+        doc = json.loads(flask.request.data.decode("utf-8"))
+        batch = np.asarray(doc["instances"], dtype=np.float32)
+        predictions = session.run([output_name], {input_name: batch})[0]
+        result = json.dumps({"predictions": predictions.reshape(-1).tolist()})
+        return flask.Response(response=result, status=200, mimetype="application/json")
+
+    return app
+
+
+# --- load generator ---------------------------------------------------------------------------
+
+
+def _request_bytes(port: int, rows: int) -> bytes:
+    body = json.dumps({"instances": [ROW] * rows}).encode()
+    return (
+        f"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nAccept: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+@dataclass
+class _Conn:
+    sock: socket.socket
+    buf: bytearray
+    started: float = 0.0
+
+
+def _parse_response(buf: bytearray) -> tuple[int, bool] | None:
+    """(bytes consumed, server closes) for one complete response in buf, else None."""
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = bytes(buf[:end]).lower()
+    if not head.startswith(b"http/1.1 200"):
+        raise RuntimeError(f"unexpected response: {bytes(buf[:200])!r}")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line.startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    total = end + 4 + length
+    if len(buf) < total:
+        return None
+    return total, b"connection: close" in head
+
+
+def _client(port: int, n: int, conns: int, rows: int, go: Any, out: Connection) -> None:
+    """Send n requests over `conns` keep-alive connections; reconnect when the server closes."""
+    request = _request_bytes(port, rows)
+    sel = selectors.DefaultSelector()
+    latencies: list[float] = []
+    sent = 0
+    reconnects = 0
+
+    def connect() -> _Conn:
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Conn(sock, bytearray())
+
+    def send(conn: _Conn) -> None:
+        nonlocal sent
+        sent += 1
+        conn.started = time.perf_counter()
+        conn.sock.sendall(request)
+
+    go.wait()
+    begin = time.perf_counter()
+    for _ in range(min(conns, n)):
+        conn = connect()
+        sel.register(conn.sock, selectors.EVENT_READ, conn)
+        send(conn)
+    while len(latencies) < n:
+        for key, _ in sel.select():
+            conn = key.data
+            chunk = conn.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("server closed the connection mid-response")
+            conn.buf += chunk
+            parsed = _parse_response(conn.buf)
+            if parsed is None:
+                continue
+            used, closes = parsed
+            latencies.append(time.perf_counter() - conn.started)
+            del conn.buf[:used]
+            if sent >= n:
+                sel.unregister(conn.sock)
+                conn.sock.close()
+                continue
+            if closes:  # sync gunicorn: a new TCP connection per request
+                sel.unregister(conn.sock)
+                conn.sock.close()
+                start = time.perf_counter()
+                conn = connect()
+                sel.register(conn.sock, selectors.EVENT_READ, conn)
+                reconnects += 1
+                send(conn)
+                conn.started = start  # the reconnect is part of this request's latency
+            else:
+                send(conn)
+    out.send((begin, time.perf_counter(), latencies, reconnects))
+    out.close()
+
+
+@dataclass
+class Result:
+    """Figures for one target."""
+
+    name: str
+    workers: int
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    reconnects: int
+
+    @property
+    def rps(self) -> float:
+        """Requests per second over the whole run."""
+        return self.requests / self.seconds
+
+
+def run_load(name: str, workers: int, port: int, args: argparse.Namespace) -> Result:
+    """Warm up, then drive args.requests requests from args.clients processes."""
+    ctx = mp.get_context("fork")
+    for total in (args.warmup, args.requests):
+        go = ctx.Event()
+        per_client = [total // args.clients] * args.clients
+        per_client[0] += total - sum(per_client)
+        pipes, procs = [], []
+        for n in per_client:
+            parent, child = ctx.Pipe(duplex=False)
+            conns = max(1, args.connections // args.clients)
+            proc = ctx.Process(target=_client, args=(port, n, conns, args.rows, go, child))
+            proc.start()
+            pipes.append(parent)
+            procs.append(proc)
+        go.set()
+        results = [p.recv() for p in pipes]
+        for proc in procs:
+            proc.join(timeout=30)
+    begin = min(r[0] for r in results)
+    end = max(r[1] for r in results)
+    latencies = sorted(x for r in results for x in r[2])
+    return Result(
+        name=name,
+        workers=workers,
+        requests=len(latencies),
+        seconds=end - begin,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        reconnects=sum(r[3] for r in results),
+    )
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/ping")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        time.sleep(0.1)
+    raise RuntimeError("server did not become ready")
+
+
+@contextlib.contextmanager
+def runtime_pythonpath() -> Iterator[str]:
+    """A PYTHONPATH where the runtime folder is the package ``mlops_runtime``, as in the images."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "mlops_runtime").symlink_to(RUNTIME_DIR)
+        yield tmp
+
+
+@contextlib.contextmanager
+def serve(cmd: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+    """Run a server subprocess until the block ends (SIGTERM, then SIGKILL after 10 s)."""
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_ready(port, proc)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def bench_ours(args: argparse.Namespace, pythonpath: str) -> Result:
+    """Our server: python -m mlops_runtime."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": pythonpath,
+        "PORT": str(port),
+        "MLOPS_BIND_HOST": "127.0.0.1",
+        "MLOPS_WORKERS": str(args.workers),
+        "MLOPS_MODEL_DIR": str(MODEL_DIR),
+        "MLOPS_LOG_LEVEL": "WARNING",
+    }
+    with serve([sys.executable, "-m", "mlops_runtime"], env, port):
+        return run_load("mlops_runtime (pre-fork asyncio)", args.workers, port, args)
+
+
+def bench_gunicorn(args: argparse.Namespace, worker_class: str) -> Result:
+    """The baseline: gunicorn running the Flask app."""
+    port = _free_port()
+    cmd = [
+        sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(args.workers),
+        "-b", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning",
+    ]  # fmt: skip
+    if worker_class == "gthread":
+        cmd += ["--threads", "4", "--keep-alive", "75"]
+    cmd.append("bench.serving:create_baseline_app()")
+    name = f"gunicorn -k {worker_class} + Flask" + (
+        " (AWS example)" if worker_class == "sync" else ""
+    )
+    with serve(cmd, dict(os.environ), port):
+        return run_load(name, args.workers, port, args)
+
+
+def cold_start(pythonpath: str, runs: int) -> tuple[float, float]:
+    """Median (import + model load + first invoke, whole process) of the Lambda handler."""
+    code = (
+        "import time; t0 = time.perf_counter()\n"
+        "from mlops_runtime import lambda_handler\n"
+        f"r = lambda_handler.handler({{'instances': [{ROW!r}]}}, None)\n"
+        "assert 'predictions' in r, r\n"
+        "print(time.perf_counter() - t0)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": pythonpath, "MLOPS_MODEL_DIR": str(MODEL_DIR)}
+    inside, whole = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, check=True, timeout=60
+        )
+        whole.append(time.perf_counter() - start)
+        inside.append(float(out.stdout.decode().strip().splitlines()[-1]))
+    return statistics.median(inside), statistics.median(whole)
+
+
+def main() -> None:
+    """Run everything and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--rows", type=int, default=1, help="rows per request")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--cold-start-runs", type=int, default=5)
+    parser.add_argument("--skip-gthread", action="store_true")
+    args = parser.parse_args()
+
+    with runtime_pythonpath() as pythonpath:
+        results = [bench_ours(args, pythonpath), bench_gunicorn(args, "sync")]
+        if not args.skip_gthread:
+            results.append(bench_gunicorn(args, "gthread"))
+        print(
+            f"\n{args.requests} requests x {args.rows} row(s), {args.connections} keep-alive "
+            f"client connections from {args.clients} client processes, {os.cpu_count()} CPUs, "
+            "loopback\n"
+        )
+        print(
+            f"{'server':<38} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'reconn':>7}"
+        )
+        for r in results:
+            print(
+                f"{r.name:<38} {r.workers:>8} {r.rps:>8.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+                f"{r.reconnects:>8}"
+            )
+        ours, base = results[0], results[1]
+        print(
+            f"\nthroughput ratio vs AWS-example baseline: {ours.rps / base.rps:.2f}x "
+            f"(goal >= 2x); p99 {ours.p99_ms:.2f} ms vs {base.p99_ms:.2f} ms (goal: lower)"
+        )
+        if args.cold_start_runs > 0:
+            inside, whole = cold_start(pythonpath, args.cold_start_runs)
+            print(
+                f"Lambda handler cold start (median of {args.cold_start_runs}): import + model "
+                f"load + first invoke {inside * 1000:.0f} ms (goal < 500 ms); whole process "
+                f"incl. interpreter {whole * 1000:.0f} ms"
+            )
+
+
+if __name__ == "__main__":
+    main()
