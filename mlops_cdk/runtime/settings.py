@@ -67,6 +67,7 @@ class Settings:
     predictor: str | None = None
     ort_threads: int = 1
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_object_bytes: int = 64 * 1024 * 1024
     keepalive_timeout: float = 75.0
     graceful_timeout: float = 30.0
     log_level: str = "INFO"
@@ -112,6 +113,7 @@ class Settings:
             predictor=_opt(env, "MLOPS_PREDICTOR"),
             ort_threads=_int(env, "MLOPS_ORT_THREADS", 1, 0),
             max_body_bytes=_int(env, "MLOPS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),
+            max_object_bytes=_int(env, "MLOPS_MAX_OBJECT_BYTES", cls.max_object_bytes, 1),
             keepalive_timeout=_float(env, "MLOPS_KEEPALIVE_TIMEOUT", 75.0),
             graceful_timeout=_float(env, "MLOPS_GRACEFUL_TIMEOUT", 30.0),
             log_level=level,
