@@ -1,0 +1,27 @@
+"""mlops-cdk: AWS CDK constructs for deploying and operating machine-learning models.
+
+Importing this package is cheap: the constructs (and with them aws-cdk-lib) load on first use,
+so ``mlops_cdk.config`` and ``mlops_cdk.runtime`` stay light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mlops_cdk._internal.errors import ConfigurationError
+from mlops_cdk._version import __version__
+
+if TYPE_CHECKING:
+    from mlops_cdk.constructs import ContainerImage, ModelData
+
+__all__ = ["ConfigurationError", "ContainerImage", "ModelData", "__version__"]
+
+_LAZY = {"ContainerImage", "ModelData"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from mlops_cdk import constructs
+
+        return getattr(constructs, name)
+    raise AttributeError(f"module 'mlops_cdk' has no attribute {name!r}")

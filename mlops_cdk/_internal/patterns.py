@@ -1,0 +1,18 @@
+"""Regular expressions for AWS identifiers, shared by config loading and construct validation.
+
+Kept free of CDK imports so that configuration can be checked without starting jsii.
+"""
+
+ACCOUNT_ID = r"\d{12}"
+REGION = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d"
+# CloudFormation schemas for SageMaker resource names (models, endpoints, schedules, groups).
+SAGEMAKER_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+SAGEMAKER_NAME_MEANING = (
+    "1-63 letters, digits and hyphens, starting and ending with a letter or digit "
+    "(pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)"
+)
+# The retention periods (days) CloudWatch Logs accepts, shortest first.
+LOG_RETENTION_PERIODS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip

@@ -1,0 +1,335 @@
+"""Typed environment configuration, loaded from ``config/<env>.yaml``.
+
+``load_environment("dev")`` returns an :class:`EnvironmentConfig` or raises
+:class:`~mlops_cdk.ConfigurationError` with one line per problem, each naming the file, the dotted
+path of the key, what is allowed and what was given::
+
+    config/prod.yaml: removal_policy: must be 'retain' in prod, so that data outlives a
+    stack (got 'destroy')
+
+Only ``app.py`` and this module read files or environment variables; constructs and stacks get
+these typed objects.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+
+from mlops_cdk._internal.errors import ConfigurationError
+from mlops_cdk._internal.patterns import ACCOUNT_ID, LOG_RETENTION_PERIODS, REGION
+
+CONFIG_DIR = Path("config")
+PROMOTION_ORDER = ("dev", "staging", "prod")
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = LOG_RETENTION_PERIODS
+
+
+def _pattern(regex: str, meaning: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if re.fullmatch(regex, value) is None:
+            raise ValueError(f"must be {meaning}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise ValueError(f"must be a CloudWatch Logs retention period: one of {allowed}")
+    return days
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value)
+    except ValueError as error:
+        raise ValueError("must be an IPv4 CIDR block such as 10.20.0.0/16") from error
+    if not 16 <= network.prefixlen <= 24 or not network.is_private:
+        raise ValueError("must be a private IPv4 block between /16 and /24 (VPC limits)")
+    return value
+
+
+Name = Annotated[
+    str, _pattern(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", "2-16 lowercase letters, digits or hyphens")
+]
+AccountId = Annotated[str, _pattern(ACCOUNT_ID, "a 12-digit AWS account ID in quotes")]
+Region = Annotated[str, _pattern(REGION, "an AWS region code such as eu-west-1")]
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+Email = Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address")]
+TopicArn = Annotated[
+    str,
+    _pattern(
+        r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}",
+        "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+    ),
+]
+TagValue = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RemovalPolicy(StrEnum):
+    """What happens to stateful resources (keys, buckets) when their stack is deleted."""
+
+    RETAIN = "retain"
+    DESTROY = "destroy"
+
+
+class AlarmSettings(_Section):
+    """Where alarms go: a new encrypted topic (optionally with an e-mail subscription), or an
+    existing topic."""
+
+    email: Email | None = None
+    existing_topic_arn: TopicArn | None = None
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> AlarmSettings:
+        if self.email and self.existing_topic_arn:
+            raise ValueError(
+                "give either email (a new topic is created) or existing_topic_arn, not both"
+            )
+        return self
+
+
+class NetworkSettings(_Section):
+    """The environment VPC. NAT gateways and interface endpoints cost money per AZ-hour even when
+    idle, so both are off unless an environment asks for them."""
+
+    cidr: Cidr = "10.0.0.0/16"
+    availability_zones: list[str] = Field(min_length=1, max_length=6)
+    nat_gateways: int = Field(default=0, ge=0)
+    interface_endpoints: bool = False
+    flow_log_retention_days: RetentionDays = 365
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NetworkSettings:
+        if len(set(self.availability_zones)) != len(self.availability_zones):
+            raise ValueError(f"availability_zones must not repeat (got {self.availability_zones})")
+        if self.nat_gateways > len(self.availability_zones):
+            raise ValueError(
+                f"nat_gateways must be at most the number of availability_zones "
+                f"({len(self.availability_zones)}) (got {self.nat_gateways})"
+            )
+        return self
+
+
+class TagSettings(_Section):
+    """Tags applied to every resource of the environment."""
+
+    owner: TagValue
+    cost_centre: TagValue
+    extra: dict[str, TagValue] = Field(default_factory=dict)
+
+
+class ConstructSection(_Section):
+    """A construct the environment may deploy. Later versions add the construct's settings."""
+
+    enabled: bool = False
+
+
+class EnvironmentConfig(_Section):
+    """One deployment environment (dev, staging, prod)."""
+
+    name: Name
+    project: Name = "mlops"
+    account: AccountId | None = None
+    region: Region | None = None
+    removal_policy: RemovalPolicy
+    log_retention_days: RetentionDays = 365
+    alarms: AlarmSettings = AlarmSettings()
+    network: NetworkSettings
+    tags: TagSettings
+    realtime_endpoint: ConstructSection = ConstructSection()
+    lambda_inference: ConstructSection = ConstructSection()
+    ecs_model_service: ConstructSection = ConstructSection()
+    batch_transform: ConstructSection = ConstructSection()
+    model_monitor: ConstructSection = ConstructSection()
+    ml_pipeline: ConstructSection = ConstructSection()
+
+    @model_validator(mode="after")
+    def _prod_retains_data(self) -> EnvironmentConfig:
+        if self.name == "prod" and self.removal_policy is not RemovalPolicy.RETAIN:
+            raise _FieldError(
+                "removal_policy",
+                "must be 'retain' in prod, so that data outlives a stack",
+                self.removal_policy.value,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> EnvironmentConfig:
+        if self.region is None:
+            return self
+        for index, zone in enumerate(self.network.availability_zones):
+            if re.fullmatch(re.escape(self.region) + r"[a-z]", zone) is None:
+                raise _FieldError(
+                    f"network.availability_zones[{index}]",
+                    f"must be a zone of region {self.region}, such as {self.region}a",
+                    zone,
+                )
+        return self
+
+    def stack_name(self, part: str) -> str:
+        """The stable CloudFormation stack name ``<project>-<env>-<part>``."""
+        return f"{self.project}-{self.name}-{part.lower()}"
+
+
+class _FieldError(ValueError):
+    """A cross-field rule that belongs to one dotted path."""
+
+    def __init__(self, path: str, requirement: str, got: object) -> None:
+        super().__init__(f"@{path}: {requirement} (got {got!r})")
+
+
+def load_environment(
+    name: str,
+    *,
+    config_dir: Path = CONFIG_DIR,
+    environ: Mapping[str, str] | None = None,
+) -> EnvironmentConfig:
+    """Load and validate ``<config_dir>/<name>.yaml``.
+
+    ``account`` and ``region`` left out of the file fall back to ``CDK_DEFAULT_ACCOUNT`` and
+    ``CDK_DEFAULT_REGION`` from ``environ`` (the CDK CLI sets them from your credentials), so a
+    developer can deploy dev into their own account without editing the file.
+    """
+    path = config_dir / f"{name}.yaml"
+    if not path.is_file():
+        available = ", ".join(available_environments(config_dir)) or "none"
+        msg = f"{path}: no such environment file (environments in {config_dir}: {available})"
+        raise ConfigurationError(msg)
+    data = _read_yaml(path)
+    env = os.environ if environ is None else environ
+    data.setdefault("account", env.get("CDK_DEFAULT_ACCOUNT"))
+    data.setdefault("region", env.get("CDK_DEFAULT_REGION"))
+    try:
+        config = EnvironmentConfig.model_validate(data)
+    except ValidationError as error:
+        lines = [_format(path, detail) for detail in error.errors()]
+        raise ConfigurationError("\n".join(lines)) from None
+    problems = []
+    if config.name != name:
+        problems.append(f"{path}: name: must match the file name {name!r} (got {config.name!r})")
+    for key, variable in (("account", "CDK_DEFAULT_ACCOUNT"), ("region", "CDK_DEFAULT_REGION")):
+        if getattr(config, key) is None:
+            problems.append(
+                f"{path}: {key}: required; set it in the file or export {variable} "
+                "(the CDK CLI sets it from your AWS credentials)"
+            )
+    if problems:
+        raise ConfigurationError("\n".join(problems))
+    return config
+
+
+def available_environments(config_dir: Path = CONFIG_DIR) -> list[str]:
+    """Names of the environment files in ``config_dir``, in promotion order (dev, staging, prod,
+    then any others alphabetically)."""
+    names = [p.stem for p in config_dir.glob("*.yaml")]
+    rank = {name: index for index, name in enumerate(PROMOTION_ORDER)}
+    return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+
+def load_environments(
+    names: Sequence[str] | None = None,
+    *,
+    config_dir: Path = CONFIG_DIR,
+    environ: Mapping[str, str] | None = None,
+) -> list[EnvironmentConfig]:
+    """Load several environments (default: every file in ``config_dir``); all errors at once."""
+    selected = list(names) if names else available_environments(config_dir)
+    configs, problems = [], []
+    for name in selected:
+        try:
+            configs.append(load_environment(name, config_dir=config_dir, environ=environ))
+        except ConfigurationError as error:
+            problems.append(str(error))
+    if problems:
+        raise ConfigurationError("\n".join(problems))
+    return configs
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects duplicate keys instead of silently keeping the last."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise ConfigurationError(f"duplicate key {key!r} on line {line}")
+        seen.add(key)
+    return dict(loader.construct_mapping(node))
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{path}: {error}") from None
+    except yaml.YAMLError as error:
+        raise ConfigurationError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path}: must be a mapping of keys to values (got {data!r})")
+    return data
+
+
+def _dotted(location: Sequence[int | str]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _allowed_keys(location: Sequence[int | str]) -> list[str]:
+    model: Any = EnvironmentConfig
+    for part in location[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _format(path: Path, detail: ErrorDetails) -> str:
+    location = list(detail["loc"])
+    message = detail["msg"].removeprefix("Value error, ")
+    if message.startswith("@"):
+        dotted, _, rest = message[1:].partition(": ")
+        return f"{path}: {dotted}: {rest}"
+    where = _dotted(location)
+    if detail["type"] == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(location))
+        return f"{path}: {where}: unknown key (allowed keys here: {allowed})"
+    if detail["type"] == "missing":
+        return f"{path}: {where}: required key is missing"
+    if detail["type"] == "enum":
+        expected = detail.get("ctx", {}).get("expected", "")
+        return f"{path}: {where}: must be one of {expected} (got {detail['input']!r})"
+    if "(got " in message:
+        return f"{path}: {where}: {message}"
+    return f"{path}: {where}: {message} (got {detail['input']!r})"

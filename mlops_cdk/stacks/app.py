@@ -1,0 +1,44 @@
+"""Building the whole CDK app (every selected environment) from configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import App, Validations
+from cdk_nag import (
+    AwsSolutionsChecks,
+    HIPAASecurityChecks,
+    NIST80053R5Checks,
+    PCIDSS321Checks,
+    ServerlessChecks,
+)
+
+from mlops_cdk import config as cfg
+from mlops_cdk.stacks.stage import EnvironmentStage
+
+NAG_PACKS = (
+    AwsSolutionsChecks,
+    HIPAASecurityChecks,
+    NIST80053R5Checks,
+    PCIDSS321Checks,
+    ServerlessChecks,
+)
+
+
+def selected_environments(app: App) -> list[str] | None:
+    """Environment names from ``-c environments=dev,staging``; ``None`` means all."""
+    value = app.node.try_get_context("environments")
+    if value is None or value == "" or value == "all":
+        return None
+    names = value if isinstance(value, list) else str(value).split(",")
+    return [name.strip() for name in names if name.strip()]
+
+
+def build_app(app: App, configs: Sequence[cfg.EnvironmentConfig]) -> list[EnvironmentStage]:
+    """Add one :class:`EnvironmentStage` per configuration to ``app``."""
+    return [EnvironmentStage(app, config.name, config=config) for config in configs]
+
+
+def add_compliance_checks(app: App) -> None:
+    """Run every cdk-nag pack as a policy-validation plugin when ``app`` synthesizes."""
+    Validations.of(app).add_plugins(*(pack(app) for pack in NAG_PACKS))

@@ -1,0 +1,84 @@
+"""The stateful part of an environment: its KMS key, buckets and alarm topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from mlops_cdk import config as cfg
+from mlops_cdk._internal import defaults, nag
+
+
+class DataStack(Stack):
+    """KMS key, buckets and the alarm topic of one environment.
+
+    Retained in environments whose ``removal_policy`` is ``retain`` so that serving stacks can be
+    replaced freely while data, keys and model artifacts survive.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: cfg.EnvironmentConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        removal = removal_policy(config)
+        self.encryption_key: kms.IKey = defaults.encryption_key(
+            self,
+            "DataKey",
+            description=f"{config.project} {config.name}: data, logs and notifications",
+            removal_policy=removal,
+        )
+        self.access_logs: s3.IBucket = defaults.access_log_bucket(
+            self, "AccessLogs", removal_policy=removal
+        )
+
+        def bucket(construct_id: str, *, event_bridge: bool = False) -> s3.IBucket:
+            return defaults.secure_bucket(
+                self,
+                construct_id,
+                encryption_key=self.encryption_key,
+                access_logs=self.access_logs,
+                access_logs_prefix=f"{construct_id}/",
+                removal_policy=removal,
+                event_bridge=event_bridge,
+            )
+
+        self.artifacts = bucket("Artifacts")
+        self.data_capture = bucket("DataCapture")
+        # New objects in the input bucket can start batch jobs and retraining (EventBridge).
+        self.batch_input = bucket("BatchInput", event_bridge=True)
+        self.batch_output = bucket("BatchOutput")
+        self.monitoring_reports = bucket("MonitoringReports")
+        self.alarm_topic = self._alarm_topic(config)
+
+    def _alarm_topic(self, config: cfg.EnvironmentConfig) -> sns.ITopic:
+        if config.alarms.existing_topic_arn:
+            return sns.Topic.from_topic_arn(self, "AlarmTopic", config.alarms.existing_topic_arn)
+        topic = defaults.alarm_topic(
+            self,
+            "AlarmTopic",
+            encryption_key=self.encryption_key,
+            display_name=f"{config.project} {config.name} alarms",
+        )
+        if config.alarms.email:
+            topic.add_subscription(subscriptions.EmailSubscription(config.alarms.email))
+            nag.acknowledge(
+                topic,
+                "Serverless-SNSRedrivePolicy",
+                "The only subscription is an e-mail address for people; failed deliveries show "
+                "in the topic's NumberOfNotificationsFailed metric and a dead-letter queue for "
+                "alarm e-mails would have no reader.",
+            )
+        return topic
+
+
+def removal_policy(config: cfg.EnvironmentConfig) -> RemovalPolicy:
+    """The CDK removal policy for the environment's stateful resources."""
+    if config.removal_policy is cfg.RemovalPolicy.RETAIN:
+        return RemovalPolicy.RETAIN
+    return RemovalPolicy.DESTROY

@@ -1,0 +1,140 @@
+"""The environment VPC: private subnets, VPC endpoints and flow logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from mlops_cdk import config as cfg
+from mlops_cdk._internal import defaults
+from mlops_cdk._internal.iam import service_role
+from mlops_cdk.stacks.data import removal_policy
+
+PRIVATE_SUBNETS = "Private"
+PUBLIC_SUBNETS = "Public"
+
+# What the constructs call from private subnets when there is no NAT gateway: image pulls (ECR
+# API + Docker registry; layers come through the S3 gateway), logs, metrics, STS for role
+# sessions, KMS, and the SageMaker API and runtime.
+INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
+    "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+    "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
+    "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
+    "SageMakerApi": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
+    "SageMakerRuntime": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+}
+
+
+class NetworkStack(Stack):
+    """A VPC whose workloads live in private subnets.
+
+    Without NAT gateways (the default) the private subnets are isolated: AWS APIs are reached
+    through the S3 gateway endpoint (free) and, when ``interface_endpoints`` is on, the interface
+    endpoints in :data:`INTERFACE_ENDPOINTS`. With NAT gateways, public subnets hold the NAT
+    gateways only (no public IPs on launch) and private subnets get egress through them.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: cfg.EnvironmentConfig,
+        encryption_key: kms.IKey,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        network = config.network
+        self._zones = network.availability_zones
+        flow_log_group = defaults.log_group(
+            self,
+            "FlowLogs",
+            encryption_key=encryption_key,
+            removal_policy=removal_policy(config),
+            retention=defaults.retention(network.flow_log_retention_days),
+        )
+        self.vpc: ec2.IVpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(network.cidr),
+            availability_zones=network.availability_zones,
+            nat_gateways=network.nat_gateways,
+            subnet_configuration=_subnets(network.nat_gateways),
+            restrict_default_security_group=True,
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+            flow_logs={
+                "All": ec2.FlowLogOptions(
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                        flow_log_group,
+                        service_role(
+                            self,
+                            "FlowLogRole",
+                            service="vpc-flow-logs.amazonaws.com",
+                            description="Writes VPC flow logs to their log group",
+                        ),
+                    ),
+                    traffic_type=ec2.FlowLogTrafficType.ALL,
+                )
+            },
+        )
+        self.private_subnets = ec2.SubnetSelection(subnet_group_name=PRIVATE_SUBNETS)
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if network.interface_endpoints:
+            self._add_interface_endpoints(network.cidr)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The configured zones, so that synth never needs an AWS lookup."""
+        return self._zones
+
+    def _add_interface_endpoints(self, cidr: str) -> None:
+        # One security group for all endpoints: HTTPS from inside the VPC only. The literal CIDR
+        # (rather than the VPC's CidrBlock attribute) lets compliance rules evaluate the rule.
+        security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description="HTTPS from inside the VPC to AWS service endpoints",
+            allow_all_outbound=False,
+        )
+        security_group.add_ingress_rule(
+            ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from inside the VPC"
+        )
+        for name, service in INTERFACE_ENDPOINTS.items():
+            self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
+                name,
+                service=service,
+                subnets=self.private_subnets,
+                private_dns_enabled=True,
+                security_groups=[security_group],
+                open=False,
+            )
+
+
+def _subnets(nat_gateways: int) -> list[ec2.SubnetConfiguration]:
+    if nat_gateways == 0:
+        return [
+            ec2.SubnetConfiguration(
+                name=PRIVATE_SUBNETS, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=20
+            )
+        ]
+    return [
+        ec2.SubnetConfiguration(
+            name=PUBLIC_SUBNETS,
+            subnet_type=ec2.SubnetType.PUBLIC,
+            cidr_mask=24,
+            map_public_ip_on_launch=False,
+        ),
+        ec2.SubnetConfiguration(
+            name=PRIVATE_SUBNETS, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+        ),
+    ]

@@ -1,0 +1,68 @@
+"""One deployable environment: every stack of dev, staging or prod."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from mlops_cdk import config as cfg
+from mlops_cdk.stacks.data import DataStack
+from mlops_cdk.stacks.network import NetworkStack
+
+
+class EnvironmentStage(Stage):
+    """The stacks of one environment, built from its configuration.
+
+    The same class is deployed from a workstation (``cdk deploy "mlops-dev-*"``) and by the
+    delivery pipeline, so both paths produce the same templates.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: cfg.EnvironmentConfig,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=config.account, region=config.region),
+            **kwargs,
+        )
+        self.config = config
+        protect = config.removal_policy is cfg.RemovalPolicy.RETAIN
+        self.data = DataStack(
+            self,
+            "Data",
+            config=config,
+            stack_name=config.stack_name("data"),
+            description=f"{config.project} {config.name}: keys, buckets and alarm topic",
+            termination_protection=protect,
+        )
+        self.network = NetworkStack(
+            self,
+            "Network",
+            config=config,
+            encryption_key=self.data.encryption_key,
+            stack_name=config.stack_name("network"),
+            description=f"{config.project} {config.name}: VPC, endpoints and flow logs",
+            termination_protection=protect,
+        )
+        apply_tags(self, config)
+
+
+def apply_tags(scope: Construct, config: cfg.EnvironmentConfig) -> None:
+    """Tag every resource under ``scope`` with the environment's tags."""
+    tags = {
+        "project": config.project,
+        "environment": config.name,
+        "owner": config.tags.owner,
+        "cost-centre": config.tags.cost_centre,
+        **config.tags.extra,
+    }
+    for key, value in tags.items():
+        Tags.of(scope).add(key, value)
