@@ -1,0 +1,163 @@
+"""Drift-job benchmark: analyze N captured records, print wall time, records/s and peak memory.
+
+Run from the repository root: ``python -m bench.drift`` (default sizes 100k and 1M).
+Each analysis runs in a fresh child process so its peak RSS (``ru_maxrss``) is its own;
+streaming shows as a peak that does not grow with the record count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+
+from mlops_cdk.runtime.drift.analyze import AnalyzeOptions, run_analysis
+from mlops_cdk.runtime.drift.baseline import build_baseline, write_baseline
+from mlops_cdk.runtime.drift.capture import LocalFileSource
+from mlops_cdk.runtime.drift.jsonlog import JsonLogger
+from mlops_cdk.runtime.drift.window import Window
+
+HOUR = datetime(2026, 11, 21, 5, tzinfo=UTC)
+NUMERIC = 7
+CATEGORIES = ("red", "green", "blue", "black")
+LINE = (
+    '{{"captureData": {{"endpointInput": {{"observedContentType": "text/csv", "mode": "INPUT", '
+    '"data": "{data}", "encoding": "CSV"}}, "endpointOutput": {{"observedContentType": '
+    '"text/csv", "mode": "OUTPUT", "data": "0.42", "encoding": "CSV"}}}}, "eventMetadata": '
+    '{{"eventId": "{id}", "inferenceTime": "{time}"}}, "eventVersion": "0"}}\n'
+)
+
+
+def _rows(n: int, rng: np.random.Generator, shift: float) -> list[str]:
+    numeric = rng.normal(shift, 1.0, (n, NUMERIC))
+    numeric[:, 0] = np.round(np.abs(numeric[:, 0]) * 10)  # an Integral feature
+    cats = [rng.choice(CATEGORIES, n) for _ in range(3)]
+    text = [",".join(f"{v:.4f}" for v in row) for row in numeric.tolist()]
+    return [f"{t},{a},{b},{c}" for t, a, b, c in zip(text, *cats, strict=True)]
+
+
+def make_baseline(folder: Path, rng: np.random.Generator) -> tuple[Path, Path]:
+    """A 50k-row training CSV (10 features) and its statistics/constraints."""
+    train = folder / "train.csv"
+    names = [f"x{i}" for i in range(NUMERIC)] + ["c0", "c1", "c2"]
+    train.write_text(",".join(names) + "\n" + "\n".join(_rows(50_000, rng, 0.0)) + "\n")
+    return write_baseline(build_baseline(train), folder / "baseline")
+
+
+def make_capture(folder: Path, records: int, per_file: int, rng: np.random.Generator) -> int:
+    """``records`` one-record capture events in files of ``per_file`` within one hour."""
+    hour = folder / "capture" / "ep" / "AllTraffic" / HOUR.strftime("%Y/%m/%d/%H")
+    hour.mkdir(parents=True)
+    written = 0
+    for index in range(0, records, per_file):
+        count = min(per_file, records - index)
+        rows = _rows(count, rng, 0.1)
+        lines = [
+            LINE.format(
+                data=row,
+                id=index + i,
+                time=(HOUR + timedelta(milliseconds=3_599_000 * (index + i) // records))
+                .isoformat()
+                .replace("+00:00", "Z"),
+            )
+            for i, row in enumerate(rows)
+        ]
+        path = hour / f"capture-{index:08d}.jsonl"
+        path.write_text("".join(lines))
+        written += path.stat().st_size
+    return written
+
+
+def child(capture: str, statistics: str, constraints: str, out: str, trace: bool) -> None:
+    """Run one analysis and print its figures as JSON (executed in a fresh process)."""
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if trace:
+        tracemalloc.start()
+    options = AnalyzeOptions(
+        source=LocalFileSource(capture),
+        statistics_path=Path(statistics),
+        constraints_path=Path(constraints),
+        out=Path(out),
+        endpoint="bench",
+        schedule="bench-hourly",
+        window=Window(HOUR, HOUR + timedelta(hours=1)),
+        publish_metrics=False,
+    )
+    start = time.perf_counter()
+    result = run_analysis(options, None, JsonLogger(StringIO()))
+    seconds = time.perf_counter() - start
+    peak_traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+    print(
+        json.dumps(
+            {
+                "records": result.profile.item_count,
+                "violations": len(result.violations),
+                "seconds": seconds,
+                "rss_after_imports_mib": rss_before,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "tracemalloc_peak_mib": peak_traced,
+            }
+        )
+    )
+
+
+def measure(folder: Path, baseline: tuple[Path, Path], trace: bool) -> dict[str, float]:
+    """Run the child process on ``folder``'s capture and return its figures."""
+    command = [
+        sys.executable, "-m", "bench.drift", "--child", str(folder / "capture"),
+        str(baseline[0]), str(baseline[1]), str(folder / "out"),
+    ]  # fmt: skip
+    if trace:
+        command.append("--trace")
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=root)
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    """Generate data, run the analyses, print a table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--per-file", type=int, default=10_000)
+    parser.add_argument("--trace", action="store_true", help="also run under tracemalloc")
+    parser.add_argument("--child", nargs=4, metavar=("CAPTURE", "STATS", "CONSTRAINTS", "OUT"))
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child, trace=args.trace)
+        return
+    rng = np.random.default_rng(2026)
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, 10 features (7 numeric)")
+    with tempfile.TemporaryDirectory(prefix="drift-bench-") as tmp:
+        baseline = make_baseline(Path(tmp), rng)
+        for records in args.records:
+            folder = Path(tmp) / f"n{records}"
+            started = time.perf_counter()
+            size = make_capture(folder, records, args.per_file, rng)
+            generated = time.perf_counter() - started
+            figures = measure(folder, baseline, trace=False)
+            traced = measure(folder, baseline, trace=True) if args.trace else {}
+            print(
+                f"{records:>9,} records in {-(-records // args.per_file)} files "
+                f"({size / 2**20:,.0f} MiB, generated in {generated:.1f} s): "
+                f"analyze {figures['seconds']:.1f} s, "
+                f"{figures['records'] / figures['seconds']:,.0f} records/s, "
+                f"peak RSS {figures['peak_rss_mib']:.0f} MiB "
+                f"(after imports {figures['rss_after_imports_mib']:.0f} MiB)"
+                + (f", tracemalloc peak {traced['tracemalloc_peak_mib']:.1f} MiB" if traced else "")
+                + f", violations {figures['violations']}"
+            )
+
+
+if __name__ == "__main__":
+    main()
