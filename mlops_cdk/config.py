@@ -183,9 +183,14 @@ class EnvironmentConfig(_Section):
                 )
         return self
 
+    @property
+    def stage_name(self) -> str:
+        """The CDK stage (and CLI selection prefix) of the environment: ``<project>-<env>``."""
+        return f"{self.project}-{self.name}"
+
     def stack_name(self, part: str) -> str:
         """The stable CloudFormation stack name ``<project>-<env>-<part>``."""
-        return f"{self.project}-{self.name}-{part.lower()}"
+        return f"{self.stage_name}-{part.lower()}"
 
 
 class _FieldError(ValueError):

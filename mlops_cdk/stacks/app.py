@@ -35,8 +35,12 @@ def selected_environments(app: App) -> list[str] | None:
 
 
 def build_app(app: App, configs: Sequence[cfg.EnvironmentConfig]) -> list[EnvironmentStage]:
-    """Add one :class:`EnvironmentStage` per configuration to ``app``."""
-    return [EnvironmentStage(app, config.name, config=config) for config in configs]
+    """Add one :class:`EnvironmentStage` per configuration to ``app``.
+
+    Stages are named ``<project>-<env>`` (``mlops-dev``): the CDK CLI selects stacks by that
+    path, so ``cdk deploy "mlops-dev/*"`` deploys one environment.
+    """
+    return [EnvironmentStage(app, config.stage_name, config=config) for config in configs]
 
 
 def add_compliance_checks(app: App) -> None:

