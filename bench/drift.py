@@ -1,14 +1,17 @@
 """Drift-job benchmark: analyze N captured records, print wall time, records/s and peak memory.
 
 Run from the repository root: ``python -m bench.drift`` (default sizes 100k and 1M).
-Each analysis runs in a fresh child process so its peak RSS (``ru_maxrss``) is its own;
-streaming shows as a peak that does not grow with the record count.
+Each analysis runs in a fresh child process that imports the runtime the way the container
+image ships it (``mlops_runtime``, no ``mlops_cdk``); its peak RSS is read from ``VmHWM`` in
+``/proc/self/status`` (``ru_maxrss`` would carry over the parent's peak across ``execve``).
+Streaming shows as a peak that does not grow with the record count.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -21,12 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlops_cdk.runtime.drift.analyze import AnalyzeOptions, run_analysis
-from mlops_cdk.runtime.drift.baseline import build_baseline, write_baseline
-from mlops_cdk.runtime.drift.capture import LocalFileSource
-from mlops_cdk.runtime.drift.jsonlog import JsonLogger
-from mlops_cdk.runtime.drift.window import Window
-
+ROOT = Path(__file__).resolve().parent.parent
 HOUR = datetime(2026, 11, 21, 5, tzinfo=UTC)
 NUMERIC = 7
 CATEGORIES = ("red", "green", "blue", "black")
@@ -36,6 +34,16 @@ LINE = (
     '"text/csv", "mode": "OUTPUT", "data": "0.42", "encoding": "CSV"}}}}, "eventMetadata": '
     '{{"eventId": "{id}", "inferenceTime": "{time}"}}, "eventVersion": "0"}}\n'
 )
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process (VmHWM; ru_maxrss where /proc is missing)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _rows(n: int, rng: np.random.Generator, shift: float) -> list[str]:
@@ -48,6 +56,8 @@ def _rows(n: int, rng: np.random.Generator, shift: float) -> list[str]:
 
 def make_baseline(folder: Path, rng: np.random.Generator) -> tuple[Path, Path]:
     """A 50k-row training CSV (10 features) and its statistics/constraints."""
+    from mlops_cdk.runtime.drift.baseline import build_baseline, write_baseline
+
     train = folder / "train.csv"
     names = [f"x{i}" for i in range(NUMERIC)] + ["c0", "c1", "c2"]
     train.write_text(",".join(names) + "\n" + "\n".join(_rows(50_000, rng, 0.0)) + "\n")
@@ -61,7 +71,7 @@ def make_capture(folder: Path, records: int, per_file: int, rng: np.random.Gener
     written = 0
     for index in range(0, records, per_file):
         count = min(per_file, records - index)
-        rows = _rows(count, rng, 0.1)
+        rows = _rows(count, rng, 0.3)  # a drifted window: violations expected
         lines = [
             LINE.format(
                 data=row,
@@ -80,7 +90,13 @@ def make_capture(folder: Path, records: int, per_file: int, rng: np.random.Gener
 
 def child(capture: str, statistics: str, constraints: str, out: str, trace: bool) -> None:
     """Run one analysis and print its figures as JSON (executed in a fresh process)."""
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from mlops_runtime.drift.analyze import AnalyzeOptions, run_analysis
+    from mlops_runtime.drift.capture import LocalFileSource
+    from mlops_runtime.drift.jsonlog import JsonLogger
+    from mlops_runtime.drift.window import Window
+
+    assert "mlops_cdk" not in sys.modules, "the image has no mlops_cdk package"
+    rss_before = peak_rss_mib()
     if trace:
         tracemalloc.start()
     options = AnalyzeOptions(
@@ -104,7 +120,7 @@ def child(capture: str, statistics: str, constraints: str, out: str, trace: bool
                 "violations": len(result.violations),
                 "seconds": seconds,
                 "rss_after_imports_mib": rss_before,
-                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mib": peak_rss_mib(),
                 "tracemalloc_peak_mib": peak_traced,
             }
         )
@@ -119,8 +135,12 @@ def measure(folder: Path, baseline: tuple[Path, Path], trace: bool) -> dict[str,
     ]  # fmt: skip
     if trace:
         command.append("--trace")
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=root)
+    image = folder.parent / "image"  # the runtime folder as the container has it
+    if not image.exists():
+        image.mkdir()
+        (image / "mlops_runtime").symlink_to(ROOT / "mlops_cdk" / "runtime")
+    env = {**os.environ, "PYTHONPATH": f"{image}{os.pathsep}{ROOT}"}
+    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT, env=env)
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
