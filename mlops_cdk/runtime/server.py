@@ -47,7 +47,11 @@ class Supervisor:
     def run(self) -> int:
         """Serve until told to stop; returns the process exit code."""
         settings = self.settings
-        listener = socket.create_server((settings.host, settings.port), backlog=2048)
+        try:
+            listener = socket.create_server((settings.host, settings.port), backlog=2048)
+        except OSError as exc:
+            log.error("cannot listen", extra={"port": settings.port, "error": str(exc)})
+            return 1
         listener.setblocking(False)
         self.listener = listener
         log.info(

@@ -36,6 +36,7 @@ from .settings import Settings
 
 EXIT_MODEL_LOAD_FAILED = 78  # EX_CONFIG: the supervisor stops instead of respawning
 MAX_HEAD_BYTES = 64 * 1024
+LINGER_SECONDS = 5.0
 log = logging.getLogger("mlops_runtime.worker")
 
 
@@ -49,6 +50,7 @@ class Connection(asyncio.Protocol):
         self.head: RequestHead | None = None
         self.last_active = 0.0
         self.closed = False
+        self.discarding = False
 
     @property
     def idle(self) -> bool:
@@ -86,13 +88,13 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Buffer and handle every complete request in the buffer."""
-        if self.closed:
+        if self.closed or self.discarding:
             return
         self.buf += data
         self.last_active = self.worker.loop.time()
         buf = self.buf
         limit = self.worker.settings.max_body_bytes
-        while not self.closed:
+        while not (self.closed or self.discarding):
             head = self.head
             if head is None:
                 while buf.startswith(b"\r\n"):  # tolerate blank lines between requests
@@ -160,10 +162,29 @@ class Connection(asyncio.Protocol):
             self.close()
 
     def _fail(self, exc: InferenceError, method: str = "POST") -> None:
-        """Reply with a framing-level error and close (the stream cannot be resynchronized)."""
+        """Reply with a framing-level error, then close (the stream cannot be resynchronized).
+
+        The client may still be sending a body we will not read; closing with unread data would
+        reset the connection before it reads our reply. So: half-close, discard what still
+        arrives for up to ``LINGER_SECONDS``, then close.
+        """
         rid = self.worker.next_request_id()
         log.debug("rejected request", extra={"request_id": rid, "status": exc.status})
-        self._send(exc.status, exc.body(rid), JSON, keep_alive=False, request_id=rid, method=method)
+        response = build_response(
+            exc.status,
+            b"" if method == "HEAD" else exc.body(rid),
+            JSON,
+            keep_alive=False,
+            date=self.worker.date.value,
+            request_id=rid,
+        )
+        self._write(response)
+        self.head = None
+        self.buf.clear()
+        self.discarding = True
+        if self.transport is not None and self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.worker.loop.call_later(LINGER_SECONDS, self.close)
 
     def _dispatch(self, head: RequestHead, body: bytes) -> None:
         worker = self.worker

@@ -140,6 +140,16 @@ def test_oversized_body_is_413_before_it_is_read(server: Server) -> None:
     assert b'"payload_too_large"' in response
 
 
+def test_client_still_sending_an_oversized_body_gets_the_413(server: Server) -> None:
+    """The server drains what it will not read, so the client sees the reply, not a reset."""
+    reply = request(
+        server.port, "POST", "/invocations", b"1" * 20_000_000, {"Content-Type": "text/csv"}, 10
+    )
+    assert reply.status == 413
+    assert isinstance(reply.json, dict)
+    assert "the limit is 6291456" in reply.json["error"]["message"]
+
+
 def test_body_at_the_limit_is_read(server: Server) -> None:
     row = ",".join(map(str, SAMPLE_ROW)) + "\n"
     count = 6 * 1024 * 1024 // len(row)

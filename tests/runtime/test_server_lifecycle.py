@@ -183,3 +183,19 @@ def test_corrupt_model_stops_the_server(tmp_path: Path) -> None:
     exit_code, output = run_to_exit(tmp_path, MLOPS_MODEL_DIR=str(model_dir))
     assert exit_code == 1
     assert "could not load the model" in output
+
+
+def test_port_in_use_is_a_clean_failure(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "mlops_runtime"],
+            env=runtime_env(port),
+            capture_output=True,
+            timeout=15,
+            check=False,
+        )
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout.decode().splitlines()[-1])["msg"] == "cannot listen"
