@@ -81,6 +81,9 @@ class FeatureAccumulator:
 
     def add_column(self, cells: Sequence[Cell]) -> None:
         """Consume one column of a record batch."""
+        if not self.numeric:
+            self._add_text(cells)
+            return
         try:
             numbers = np.array(cells, dtype=np.float64)
             texts: list[str] = []
@@ -115,6 +118,35 @@ class FeatureAccumulator:
                 except ValueError:
                     texts.append(cell)
         return np.array(values, dtype=np.float64), texts
+
+    def _add_text(self, cells: Sequence[Cell]) -> None:
+        """One pass for features read as text: every present value counts as a string."""
+        counts = self.categories
+        missing = 0
+        for cell in cells:
+            if cell is None:
+                missing += 1
+                continue
+            if isinstance(cell, float):
+                if not math.isfinite(cell):
+                    missing += 1
+                    continue
+                key = category_key(cell)
+            elif not cell or cell.isspace():
+                missing += 1
+                continue
+            else:
+                key = cell
+            if not self.categorical:
+                continue
+            if key in counts:
+                counts[key] += 1
+            elif len(counts) < self.max_categories:
+                counts[key] = 1
+            else:
+                self.overflow += 1
+        self.missing += missing
+        self.strings += len(cells) - missing
 
     def _count(self, cells: Sequence[Cell]) -> None:
         counts = self.categories

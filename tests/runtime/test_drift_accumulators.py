@@ -1,0 +1,68 @@
+"""Per-feature accumulators: moments across batches, type counts, capped categories."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mlops_cdk.runtime.drift.accumulators import FeatureAccumulator, Moments, category_key
+from mlops_cdk.runtime.drift.schema import InferredType
+
+
+def test_moments_merge_batches_like_numpy() -> None:
+    values = np.random.default_rng(8).normal(1e6, 3.0, 10_001)
+    moments = Moments()
+    for chunk in np.array_split(values, 7):
+        moments.add(chunk)
+    assert moments.count == values.size
+    assert moments.mean == pytest.approx(values.mean(), rel=1e-12)
+    assert moments.std_dev == pytest.approx(values.std(), rel=1e-9)
+    assert moments.total == pytest.approx(values.sum(), rel=1e-12)
+    assert (moments.minimum, moments.maximum) == (values.min(), values.max())
+
+
+def test_mixed_numeric_column_counts_types_and_missing() -> None:
+    acc = FeatureAccumulator("x", categorical=False)
+    acc.add_column(["1", "2.5", "", "  ", None, "abc", 3.0, math.nan, "-4", "inf"])
+    assert (acc.integral, acc.fractional, acc.strings) == (3, 1, 1)
+    assert acc.missing == 5  # "", "  ", None, nan, inf
+    assert acc.negatives == 1
+    assert acc.moments.count == 4
+    assert acc.sketch.weight == 4
+    assert acc.observed_type() is InferredType.STRING
+    assert acc.mismatches(InferredType.INTEGRAL) == 2
+    assert acc.mismatches(InferredType.FRACTIONAL) == 1
+    assert acc.mismatches(InferredType.STRING) == 0
+
+
+def test_clean_numeric_column_takes_the_fast_path() -> None:
+    acc = FeatureAccumulator("x", categorical=False)
+    acc.add_column(["1", "2", None, 4.0])
+    assert (acc.integral, acc.fractional, acc.strings, acc.missing) == (3, 0, 0, 1)
+    assert acc.observed_type() is InferredType.INTEGRAL
+    acc.add_column(["0.5"])
+    assert acc.observed_type() is InferredType.FRACTIONAL
+
+
+def test_text_feature_counts_every_present_value_as_string() -> None:
+    acc = FeatureAccumulator("c", numeric=False, max_categories=2)
+    acc.add_column(["red", "", " ", None, 2.0, 2.5, math.inf, "red", "blue"])
+    assert acc.missing == 4
+    assert acc.strings == 5
+    assert acc.categories == {"red": 2, "2": 1}
+    assert acc.overflow == 2  # "2.5" and "blue" arrived after the cap
+    assert acc.moments.count == 0
+
+
+def test_presence_only_feature_keeps_no_categories() -> None:
+    acc = FeatureAccumulator("u", numeric=False, categorical=False)
+    acc.add_column(["a", None, "b"])
+    assert (acc.present, acc.missing, acc.categories) == (2, 1, {})
+
+
+def test_category_keys_print_json_numbers_like_csv() -> None:
+    assert category_key(3.0) == "3"
+    assert category_key(2.5) == "2.5"
+    assert category_key("x") == "x"
