@@ -275,6 +275,7 @@ class Worker:
         self._parent = os.getppid()
         self._id_prefix = f"{os.getpid():x}{secrets.token_hex(3)}"
         self._counter = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def next_request_id(self) -> str:
         """Unique per process lifetime, cheap (no syscalls)."""
@@ -337,7 +338,9 @@ class Worker:
             return
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.loop.create_task(self._attach(sock))
+        task = self.loop.create_task(self._attach(sock))
+        self._tasks.add(task)  # keep a reference until the connection is set up
+        task.add_done_callback(self._tasks.discard)
 
     async def _attach(self, sock: socket.socket) -> None:
         await self.loop.connect_accepted_socket(lambda: Connection(self), sock)

@@ -74,7 +74,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(server_factory: ServerF
         partial.sendall(REQUEST + BODY[:10])  # head and part of the body
         time.sleep(0.2)
         busy.sendall(REQUEST + BODY)  # the worker is now inside a 1 s prediction
-        time.sleep(0.3)
+        time.sleep(0.5)
         started = time.monotonic()
         server.proc.send_signal(signal.SIGTERM)
         partial.sendall(BODY[10:])  # the rest of the body arrives after SIGTERM
