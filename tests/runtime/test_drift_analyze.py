@@ -288,6 +288,11 @@ def test_baseline_with_buckets_only(
         row[1] = float(row[1]) + 10.0  # type: ignore[arg-type]
     shifted, _ = analyze(window_rows, statistics=statistics)
     assert checks(shifted) == {("income", "baseline_drift_check")}
+    income = next(r for r in shifted.results if r.name == "income")
+    calm_income = next(r for r in calm.results if r.name == "income")
+    assert calm_income.psi is not None
+    assert income.psi is not None
+    assert calm_income.psi < 0.05 < 0.5 < income.psi  # 1-sigma shift
 
 
 def test_report_files_have_the_documented_shape(analyze: Analyze, window_rows: Rows) -> None:

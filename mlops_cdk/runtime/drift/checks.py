@@ -78,7 +78,11 @@ def _numeric_drift(
         n = ref.num_present
         current = acc.sketch.cdf(ref.bucket_edges)
         raw = float(np.max(np.abs(current - ref.bucket_cdf)))
-        stability = psi(np.diff(ref.bucket_cdf, prepend=0.0), np.diff(current, prepend=0.0))
+        # Bins: below the first upper bound, each bucket, and above the baseline max (tail).
+        stability = psi(
+            np.diff(np.concatenate(([0.0], ref.bucket_cdf, [1.0]))),
+            np.diff(np.concatenate(([0.0], current, [1.0]))),
+        )
     else:
         return None
     robust = config.comparison_method == "Robust"
