@@ -1,0 +1,43 @@
+"""A syrupy JSON extension for CloudFormation templates.
+
+Drops what changes without meaning (the bootstrap-version parameter and rule) and masks content
+hashes of assets (64 hex characters), so a snapshot changes only when the infrastructure does.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from syrupy.extensions.json import JSONSnapshotExtension
+
+ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def normalise(template: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``template`` without bootstrap-version noise and with asset hashes masked."""
+    result = copy.deepcopy(template)
+    result.get("Parameters", {}).pop("BootstrapVersion", None)
+    result.get("Rules", {}).pop("CheckBootstrapVersion", None)
+    for section in ("Parameters", "Rules"):
+        if section in result and not result[section]:
+            del result[section]
+    return _mask(result)
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {ASSET_HASH.sub("<asset-hash>", k): _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    if isinstance(value, str):
+        return ASSET_HASH.sub("<asset-hash>", value)
+    return value
+
+
+class TemplateSnapshot(JSONSnapshotExtension):
+    """Serialises a CloudFormation template after :func:`normalise`."""
+
+    def serialize(self, data: Any, **kwargs: Any) -> Any:
+        return super().serialize(normalise(data), **kwargs)
