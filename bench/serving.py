@@ -347,7 +347,7 @@ def main() -> None:
             "loopback\n"
         )
         print(
-            f"{'server':<38} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'reconn':>7}"
+            f"{'server':<38} {'workers':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'reconn':>8}"
         )
         for r in results:
             print(
