@@ -24,9 +24,15 @@ def is_unresolved(value: object) -> bool:
     return False
 
 
+class Said(str):
+    """A description of what was given (``"4 characters"``), shown without quotes."""
+
+    __slots__ = ()
+
+
 def describe(value: object) -> str:
-    """Render a given value for an error message."""
-    if isinstance(value, str):
+    """Render a given value for an error message: strings quoted, descriptions as they are."""
+    if isinstance(value, str) and not isinstance(value, Said):
         return repr(value)
     return str(value)
 
@@ -97,14 +103,14 @@ class Checker:
         if value is None or is_unresolved(value):
             return
         if len(value) > limit:
-            self.fail(keyword, f"at most {limit} characters long", f"{len(value)} characters")
+            self.fail(keyword, f"at most {limit} characters long", Said(f"{len(value)} characters"))
 
     def exactly_one(self, keywords: dict[str, object]) -> None:
         """Exactly one of ``keywords`` (name -> value) is set (not ``None``)."""
         given = [name for name, value in keywords.items() if value is not None]
         if len(given) != 1:
             names = " or ".join(keywords)
-            self.fail(names, "given exactly once", ", ".join(given) if given else "none")
+            self.fail(names, "given exactly once", Said(", ".join(given) if given else "none"))
 
     def not_together(self, first: str, second: str, reason: str) -> NoReturn:
         """Raise: ``first`` and ``second`` cannot be combined, because ``reason``."""
