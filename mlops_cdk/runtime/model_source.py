@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import tarfile
 import tempfile
 from pathlib import Path
@@ -93,8 +92,6 @@ def prepare_model(settings: Settings, s3_client_factory: S3ClientFactory = boto3
     them (the last check) is the predictor's job.
     """
     if settings.model_s3_uri:
-        if settings.download_dir.exists():
-            shutil.rmtree(settings.download_dir)
         return download_model(settings, s3_client_factory)
     location = settings.model_location
     if not location.is_dir():

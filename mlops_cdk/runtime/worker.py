@@ -1,8 +1,8 @@
 """One worker process: an asyncio HTTP/1.1 keep-alive server on the inherited listening socket.
 
 The model loads in a background thread (``/ping`` answers 503 until it is ready); requests are
-handled inline on the event loop with no I/O besides the socket: no per-request logging, no
-timers, a cached ``Date`` header and request ids from a counter.
+handled inline on the event loop with no I/O besides the socket: no per-request logging or
+timers (one 1 s tick per worker), a cached ``Date`` header and request ids from a counter.
 """
 
 from __future__ import annotations
