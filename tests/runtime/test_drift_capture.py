@@ -68,6 +68,8 @@ def test_base64_csv_and_base64_json(tmp_path: Path) -> None:
         ([1, 2, 3], [[1.0, 2.0, 3.0]]),
         ({"age": 30, "color": "red", "vip": True}, [{"age": 30.0, "color": "red", "vip": "true"}]),
         ([{"age": 1}, {"age": 2}], [{"age": 1.0}, {"age": 2.0}]),
+        ({"data": 5, "age": 3}, [{"data": 5.0, "age": 3.0}]),
+        ({"inputs": [[1, 2]], "parameters": {}}, [[1.0, 2.0]]),
     ],
 )
 def test_json_payload_shapes(document: object, expected: list[object]) -> None:

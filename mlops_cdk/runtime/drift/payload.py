@@ -49,7 +49,7 @@ def _json_row(item: object) -> Record:
 def _json_records(document: object) -> Iterator[Record]:
     if isinstance(document, Mapping):
         for key in ("instances", "inputs", "data"):
-            if key in document:
+            if isinstance(document.get(key), list):
                 yield from _json_records(document[key])
                 return
         yield _json_row(document)
