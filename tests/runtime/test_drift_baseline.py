@@ -138,6 +138,15 @@ def test_string_statistics(outputs: tuple[dict[str, Any], dict[str, Any]]) -> No
     ]
 
 
+def test_kll_buckets_are_half_open_like_deequs(tmp_path: Path) -> None:
+    train = write_csv(tmp_path / "t.csv", ["x"], [[v] for v in range(11)])
+    statistics = build_baseline(train).statistics
+    feature = statistics["features"][0]  # type: ignore[index]
+    buckets = feature["numerical_statistics"]["distribution"]["kll"]["buckets"]
+    assert [b["lower_bound"] for b in buckets] == [float(v) for v in range(10)]
+    assert [b["count"] for b in buckets] == [1] * 9 + [2]  # [9, 10] is closed
+
+
 def test_headerless_csv_gets_positional_names(tmp_path: Path) -> None:
     train = write_csv(tmp_path / "t.csv", None, [[1, "a"], [2, "b"]])
     result = build_baseline(train, header=False)

@@ -76,7 +76,9 @@ def _numeric_drift(
         stability = sketch_psi(ref.sketch, acc.sketch)
     elif ref.bucket_edges is not None and ref.bucket_cdf is not None:
         n = ref.num_present
-        current = acc.sketch.cdf(ref.bucket_edges)
+        # Bucket counts are [lower, upper) with the last bucket closed (Deequ's convention).
+        current = acc.sketch.cdf(ref.bucket_edges, inclusive=False)
+        current[-1] = acc.sketch.cdf(ref.bucket_edges[-1:])[0]
         raw = float(np.max(np.abs(current - ref.bucket_cdf)))
         # Bins: below the first upper bound, each bucket, and above the baseline max (tail).
         stability = psi(

@@ -100,12 +100,12 @@ class KllSketch:
         order = np.argsort(values, kind="stable")
         return values[order], np.cumsum(weights[order])
 
-    def cdf(self, points: FloatArray) -> FloatArray:
-        """Estimated fraction of observations ``<= point`` for each point."""
+    def cdf(self, points: FloatArray, inclusive: bool = True) -> FloatArray:
+        """Estimated fraction of observations ``<= point`` (``< point`` if not inclusive)."""
         values, cumulative = self.weighted_items()
         if values.size == 0:
             return np.zeros(len(points), dtype=np.float64)
-        index = np.searchsorted(values, points, side="right")
+        index = np.searchsorted(values, points, side="right" if inclusive else "left")
         padded = np.concatenate(([0.0], cumulative))
         result: FloatArray = padded[index] / cumulative[-1]
         return result

@@ -97,16 +97,16 @@ class Profiler:
         return self.profile
 
 
-def _kll_buckets(accumulator: FeatureAccumulator) -> list[dict[str, float]]:
+def _kll_buckets(accumulator: FeatureAccumulator) -> list[dict[str, float | int]]:
     moments = accumulator.moments
     if moments.count == 0:
         return []
+    # Deequ's buckets: [lower, upper) each, the last one closed; equal widths over [min, max].
     edges = np.linspace(moments.minimum, moments.maximum, KLL_BUCKETS + 1)
-    cdf = accumulator.sketch.cdf(edges[1:])
-    cdf[-1] = 1.0
-    counts = np.diff(np.concatenate(([0.0], cdf))) * moments.count
+    below = accumulator.sketch.cdf(edges[1:-1], inclusive=False)
+    counts = np.diff(np.concatenate(([0.0], below, [1.0]))) * moments.count
     return [
-        {"lower_bound": float(lo), "upper_bound": float(hi), "count": float(round(count))}
+        {"lower_bound": float(lo), "upper_bound": float(hi), "count": round(float(count))}
         for lo, hi, count in zip(edges[:-1], edges[1:], counts, strict=True)
     ]
 
