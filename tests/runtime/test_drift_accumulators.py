@@ -6,8 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlops_cdk.runtime.drift.accumulators import FeatureAccumulator, Moments, category_key
+from mlops_cdk.runtime.drift.payload import Cell
+from mlops_cdk.runtime.drift.profile import Profiler
 from mlops_cdk.runtime.drift.schema import InferredType
 
 
@@ -66,3 +70,42 @@ def test_category_keys_print_json_numbers_like_csv() -> None:
     assert category_key(3.0) == "3"
     assert category_key(2.5) == "2.5"
     assert category_key("x") == "x"
+
+
+cells = st.one_of(
+    st.none(),
+    st.just(""),
+    st.sampled_from(["abc", "x y"]),
+    st.integers(-1000, 1000).map(str),
+    st.floats(-1e6, 1e6, allow_nan=False).map(repr),
+    st.floats(-1e6, 1e6, allow_nan=False),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(cells, min_size=2, max_size=2), min_size=1, max_size=60))
+def test_profile_counts_add_up(rows: list[list[Cell]]) -> None:
+    profile = Profiler(
+        [FeatureAccumulator("a"), FeatureAccumulator("b", numeric=False)], batch_size=7
+    ).add_all(rows)
+    assert profile.item_count == len(rows)
+    for index, acc in enumerate(profile.features):
+        assert acc.present + acc.missing == len(rows)
+        present = [r[index] for r in rows if r[index] not in (None, "")]
+        assert acc.present == len(present)
+    numeric = profile.features[0]
+    numbers = [float(r[0]) for r in rows if _is_number(r[0])]  # type: ignore[arg-type]
+    assert numeric.moments.count == len(numbers)
+    if numbers:
+        assert numeric.moments.total == pytest.approx(math.fsum(numbers), abs=1e-6)
+        assert numeric.moments.minimum == min(numbers)
+
+
+def _is_number(cell: Cell) -> bool:
+    if cell is None or cell == "":
+        return False
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True

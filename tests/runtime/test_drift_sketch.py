@@ -61,3 +61,13 @@ def test_empty_sketch_and_bad_parameters() -> None:
     assert sketch.cdf(np.array([1.0])) == pytest.approx([0.0])
     with pytest.raises(ValueError, match="KLL needs"):
         KllSketch(k=1)
+
+
+def test_reads_a_deequ_style_sketch_with_level_weights() -> None:
+    """Model Monitor's ``sketch.data`` is Deequ's compactor buffers: level h weighs 2**h."""
+    sketch = KllSketch.from_json(
+        {"parameters": {"c": 0.64, "k": 2048.0}, "data": [[1.0, 2.0], [3.0]]}
+    )
+    assert sketch.weight == 4
+    assert sketch.k == 2048
+    assert sketch.cdf(np.array([2.0, 2.5, 3.0])) == pytest.approx([0.5, 0.5, 1.0])
