@@ -31,7 +31,7 @@ def main(out_dir: str) -> int:
     for stage, name, template_path in stacks(assembly):
         template = json.loads(template_path.read_text(encoding="utf-8"))
         types = Counter(r["Type"] for r in template.get("Resources", {}).values())
-        top = ", ".join(f"{t.split('::', 1)[1]}×{n}" for t, n in types.most_common(3))
+        top = ", ".join(f"{t.split('::', 1)[1]} x{n}" for t, n in types.most_common(3))
         rows.append((stage or "-", name, sum(types.values()), top, template_path))
     if not rows:
         print(f"no stacks found in {assembly}")
