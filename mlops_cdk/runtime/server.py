@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from .balance import LoadBoard, reset_slot, shared_counts
 from .errors import ModelLoadError
 from .jsonlog import configure_logging
 from .model_source import prepare_model
@@ -37,7 +38,8 @@ class Supervisor:
     ) -> None:
         self.settings = settings
         self.s3_client_factory = s3_client_factory
-        self.workers: dict[int, float] = {}
+        self.workers: dict[int, int] = {}  # pid -> slot on the load board
+        self.counts = shared_counts(settings.workers)
         self.listener: socket.socket | None = None
         self.ready_r = -1
         self.ready_w: int | None = None
@@ -66,8 +68,8 @@ class Supervisor:
         self.ready_r, self.ready_w = os.pipe()
         signal.signal(signal.SIGCHLD, _noop)  # deliverable to sigtimedwait while blocked
         self._old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        for _ in range(settings.workers):
-            self._spawn()
+        for slot in range(settings.workers):
+            self._spawn(slot)
         try:
             location = prepare_model(settings, self.s3_client_factory)
         except ModelLoadError as exc:
@@ -78,11 +80,12 @@ class Supervisor:
         self.ready_w = None
         return self._supervise()
 
-    def _spawn(self) -> None:
+    def _spawn(self, slot: int) -> None:
         assert self.listener is not None  # noqa: S101 - set in run()
+        reset_slot(self.counts, slot)
         pid = os.fork()
         if pid:
-            self.workers[pid] = time.monotonic()
+            self.workers[pid] = slot
             return
         code = 1
         try:
@@ -90,7 +93,8 @@ class Supervisor:
             signal.pthread_sigmask(signal.SIG_SETMASK, self._old_mask)
             if self.ready_w is not None:
                 os.close(self.ready_w)
-            code = Worker(self.settings, self.listener, self.ready_r).run()
+            board = LoadBoard(self.counts, slot)
+            code = Worker(self.settings, self.listener, self.ready_r, board=board).run()
         except BaseException:
             log.exception("worker crashed")
         finally:
@@ -104,7 +108,7 @@ class Supervisor:
             if info is not None and info.si_signo in (signal.SIGTERM, signal.SIGINT):
                 log.info("shutting down", extra={"signal": signal.Signals(info.si_signo).name})
                 return self._shutdown(0)
-            for pid, code in self._reap():
+            for pid, slot, code in self._reap():
                 if code == EXIT_MODEL_LOAD_FAILED:
                     log.error("a worker could not load the model; stopping", extra={"pid": pid})
                     return self._shutdown(1)
@@ -115,10 +119,11 @@ class Supervisor:
                 if len(self._respawns) > 5 * self.settings.workers:
                     log.error("workers keep crashing; stopping")
                     return self._shutdown(1)
-                self._spawn()
+                self._spawn(slot)
 
-    def _reap(self) -> list[tuple[int, int]]:
-        exited: list[tuple[int, int]] = []
+    def _reap(self) -> list[tuple[int, int, int]]:
+        """(pid, slot, exit code) of every worker that exited."""
+        exited: list[tuple[int, int, int]] = []
         while self.workers:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -126,8 +131,8 @@ class Supervisor:
                 break
             if pid == 0:
                 break
-            self.workers.pop(pid, None)
-            exited.append((pid, os.waitstatus_to_exitcode(status)))
+            slot = self.workers.pop(pid, -1)
+            exited.append((pid, slot, os.waitstatus_to_exitcode(status)))
         return exited
 
     def _shutdown(self, code: int) -> int:

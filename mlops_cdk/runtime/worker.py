@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from .balance import LoadBoard
 from .codecs import JSON
 from .errors import (
     HeadersTooLargeError,
@@ -37,6 +38,8 @@ from .settings import Settings
 EXIT_MODEL_LOAD_FAILED = 78  # EX_CONFIG: the supervisor stops instead of respawning
 MAX_HEAD_BYTES = 64 * 1024
 LINGER_SECONDS = 5.0
+ACCEPT_DEFER_SECONDS = 0.001
+MAX_ACCEPT_DEFERRALS = 5  # then accept anyway: never stall a new connection for long
 log = logging.getLogger("mlops_runtime.worker")
 
 
@@ -63,11 +66,13 @@ class Connection(asyncio.Protocol):
         self.transport = transport
         self.last_active = self.worker.loop.time()
         self.worker.connections.add(self)
+        self.worker.publish_load()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Unregister; may complete a graceful shutdown."""
         self.closed = True
         self.worker.connections.discard(self)
+        self.worker.publish_load()
         self.worker.maybe_done()
 
     def pause_writing(self) -> None:
@@ -253,8 +258,10 @@ class Worker:
         listener: socket.socket,
         ready_fd: int,
         loader: Callable[[Settings], Predictor] = load_predictor,
+        board: LoadBoard | None = None,
     ) -> None:
         self.settings = settings
+        self.board = board
         self.listener = listener
         self.ready_fd = ready_fd
         self.loader = loader
@@ -276,6 +283,7 @@ class Worker:
         self._id_prefix = f"{os.getpid():x}{secrets.token_hex(3)}"
         self._counter = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._deferrals = 0
 
     def next_request_id(self) -> str:
         """Unique per process lifetime, cheap (no syscalls)."""
@@ -327,8 +335,23 @@ class Worker:
         self.exit_code = EXIT_MODEL_LOAD_FAILED
         self.begin_shutdown()
 
+    def publish_load(self) -> None:
+        """Share this worker's connection count with the others."""
+        if self.board is not None:
+            self.board.publish(len(self.connections))
+
     def _accept_one(self) -> None:
-        """Accept one connection per wake-up so idle workers pick up the next one."""
+        """Accept one connection per wake-up; defer briefly if another worker has fewer."""
+        if (
+            self.board is not None
+            and self._deferrals < MAX_ACCEPT_DEFERRALS
+            and self.board.should_defer(len(self.connections))
+        ):
+            self._deferrals += 1
+            self.loop.remove_reader(self.listener.fileno())
+            self.loop.call_later(ACCEPT_DEFER_SECONDS, self._resume_accepting)
+            return
+        self._deferrals = 0
         try:
             sock, _ = self.listener.accept()
         except (BlockingIOError, InterruptedError):
@@ -341,6 +364,10 @@ class Worker:
         task = self.loop.create_task(self._attach(sock))
         self._tasks.add(task)  # keep a reference until the connection is set up
         task.add_done_callback(self._tasks.discard)
+
+    def _resume_accepting(self) -> None:
+        if not self.closing:
+            self.loop.add_reader(self.listener.fileno(), self._accept_one)
 
     async def _attach(self, sock: socket.socket) -> None:
         await self.loop.connect_accepted_socket(lambda: Connection(self), sock)
