@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 
 import numpy as np
 import pytest
@@ -237,3 +238,33 @@ def test_execution_parameters_for_batch_transform(server: Server) -> None:
         "BatchStrategy": "MULTI_RECORD",
         "MaxPayloadInMB": 6,
     }
+
+
+def test_keep_alive_connections_are_spread_over_workers(server: Server) -> None:
+    """Bursts of connections must not pile onto one worker (they stay there for life)."""
+    body = json.dumps(SAMPLE_ROW).encode()
+    request_bytes = (
+        b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    for _ in range(5):
+        socks = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(8)]
+        workers: list[str] = []
+        try:
+            for sock in socks:
+                sock.sendall(request_bytes)
+            for sock in socks:
+                head = sock.recv(65536).split(b"\r\n\r\n")[0].decode()
+                request_id = next(
+                    line.split(": ")[1]
+                    for line in head.split("\r\n")
+                    if line.startswith("X-Request-Id")
+                )
+                workers.append(request_id.split("-")[0])  # the id's prefix names the worker
+        finally:
+            for sock in socks:
+                sock.close()
+        counts = sorted(workers.count(w) for w in set(workers))
+        assert len(counts) == 2
+        assert counts[0] >= 3, counts  # 4/4 or 5/3, never 6/2 or worse
+        time.sleep(0.1)  # let the workers see the closes
