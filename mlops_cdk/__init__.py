@@ -12,11 +12,35 @@ from mlops_cdk._internal.errors import ConfigurationError
 from mlops_cdk._version import __version__
 
 if TYPE_CHECKING:
-    from mlops_cdk.constructs import ContainerImage, ModelData
+    from mlops_cdk.constructs import (
+        AsyncInference,
+        AutoScaling,
+        ContainerImage,
+        DataCapture,
+        DeploymentPolicy,
+        EndpointAlarms,
+        ModelData,
+        ProductionVariant,
+        RealtimeEndpoint,
+        ServerlessConfig,
+    )
 
-__all__ = ["ConfigurationError", "ContainerImage", "ModelData", "__version__"]
+__all__ = [
+    "AsyncInference",
+    "AutoScaling",
+    "ConfigurationError",
+    "ContainerImage",
+    "DataCapture",
+    "DeploymentPolicy",
+    "EndpointAlarms",
+    "ModelData",
+    "ProductionVariant",
+    "RealtimeEndpoint",
+    "ServerlessConfig",
+    "__version__",
+]
 
-_LAZY = {"ContainerImage", "ModelData"}
+_LAZY = set(__all__) - {"ConfigurationError", "__version__"}
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+from mlops_cdk._internal import nag
+
+# What a role needs to read and write objects encrypted with a KMS key (bucket keys included).
+KMS_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 
 class ManagedPolicyRole(iam.Role):
@@ -48,3 +55,55 @@ def service_role(
         assumed_by=iam.ServicePrincipal(service),
         description=description,
     )
+
+
+def grant_key_use(grantee: iam.IGrantable, key: kms.IKey) -> None:
+    """Encrypt and decrypt with ``key``: exact actions, no ``kms:*`` wildcards."""
+    key.grant(grantee, *KMS_USE_ACTIONS)
+
+
+def grant_write_prefix(role: iam.IRole, bucket: s3.IBucket, prefix: str, *, writer: str) -> None:
+    """Let ``role`` write (and abort multipart uploads of) objects under ``prefix`` only.
+
+    ``writer`` says who writes there, for the acknowledgement of the one wildcard this needs.
+    """
+    objects = bucket.arn_for_objects(f"{prefix}*")
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["s3:PutObject", "s3:AbortMultipartUpload"], resources=[objects]
+        )
+    )
+    if bucket.encryption_key is not None:
+        grant_key_use(role, bucket.encryption_key)
+    nag.acknowledge_wildcard_resource(
+        role,
+        objects,
+        f"{writer} writes objects with generated names, so the grant covers the {prefix} prefix "
+        "and nothing else in the bucket.",
+    )
+
+
+def grant_read_location(
+    grantee: iam.IGrantable,
+    *,
+    bucket_arn: str,
+    key: str,
+    encryption_key: kms.IKey | None = None,
+) -> None:
+    """Read exactly one object, or every object under a prefix (a key ending in ``/``), with
+    exact actions: ``s3:GetObject`` and, for a prefix, ``s3:ListBucket`` limited to it."""
+    prefix = key.endswith("/")
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["s3:GetObject"],
+        resource_arns=[f"{bucket_arn}/{key}{'*' if prefix else ''}"],
+    )
+    if prefix:
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:ListBucket"],
+            resource_arns=[bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{key}*"]}},
+        )
+    if encryption_key is not None:
+        encryption_key.grant_decrypt(grantee)

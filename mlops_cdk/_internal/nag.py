@@ -7,7 +7,10 @@ plain rule ID (``AwsSolutions-S1``) or a granular finding ID
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Validations
+import json
+from typing import Any
+
+from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 
@@ -17,6 +20,32 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
         msg = f"acknowledgement of {rule_id} on {scope.node.path} needs a real reason"
         raise ValueError(msg)
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def finding_text(scope: IConstruct, value: str) -> str:
+    """How cdk-nag prints ``value`` (often a token) inside a granular finding ID: ``GetAtt``
+    as ``<Logical.Attr>``, ``Ref`` as ``<Logical>``, ``Fn::Join`` concatenated."""
+    return _render(Stack.of(scope).resolve(value))
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Fn::GetAtt":
+            return f"<{argument[0]}.{argument[1]}>"
+        if function == "Ref":
+            return f"<{argument}>"
+        if function == "Fn::Join":
+            separator, parts = argument
+            return str(separator).join(_render(part) for part in parts)
+    return json.dumps(value)
+
+
+def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:
+    """Accept the ``AwsSolutions-IAM5`` finding for exactly ``resource`` (a prefix wildcard)."""
+    acknowledge(scope, f"AwsSolutions-IAM5[Resource::{finding_text(scope, resource)}]", reason)
 
 
 def acknowledge_rules(scope: IConstruct, rule_ids: tuple[str, ...], reason: str) -> None:

@@ -1,6 +1,28 @@
 """The public constructs and the value types they share."""
 
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
+from mlops_cdk.constructs.endpoint_options import (
+    AsyncInference,
+    AutoScaling,
+    DataCapture,
+    DeploymentPolicy,
+    ProductionVariant,
+    ServerlessConfig,
+)
 from mlops_cdk.constructs.model_data import BoundModelData, ModelData
+from mlops_cdk.constructs.realtime_endpoint import EndpointAlarms, RealtimeEndpoint
 
-__all__ = ["BoundImage", "BoundModelData", "ContainerImage", "ModelData"]
+__all__ = [
+    "AsyncInference",
+    "AutoScaling",
+    "BoundImage",
+    "BoundModelData",
+    "ContainerImage",
+    "DataCapture",
+    "DeploymentPolicy",
+    "EndpointAlarms",
+    "ModelData",
+    "ProductionVariant",
+    "RealtimeEndpoint",
+    "ServerlessConfig",
+]

@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from mlops_cdk._internal.iam import grant_read_location
 from mlops_cdk._internal.validation import Checker
 
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)")
@@ -122,7 +123,7 @@ class _AssetModelData(ModelData):
         if asset is None:
             asset = s3_assets.Asset(scope, "ModelDataAsset", path=str(self.file))
             self._assets[scope.node.path] = asset
-        asset.grant_read(grantee)
+        grant_read_location(grantee, bucket_arn=asset.bucket.bucket_arn, key=asset.s3_object_key)
         # The asset key keeps only the last suffix (".gz"), so the layout follows the file name.
         return BoundModelData(asset.s3_object_url, *_layout(self.file.name))
 
@@ -132,8 +133,12 @@ class _BucketModelData(ModelData):
         self.bucket, self.key = bucket, key
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:
-        pattern = f"{self.key}*" if self.key.endswith("/") else self.key
-        self.bucket.grant_read(grantee, pattern)
+        grant_read_location(
+            grantee,
+            bucket_arn=self.bucket.bucket_arn,
+            key=self.key,
+            encryption_key=self.bucket.encryption_key,
+        )
         return BoundModelData(f"s3://{self.bucket.bucket_name}/{self.key}", *_layout(self.key))
 
 
@@ -142,18 +147,6 @@ class _UriModelData(ModelData):
         self.bucket, self.key = bucket, key
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:
-        partition = Stack.of(scope).partition
-        prefix = self.key.endswith("/")
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["s3:GetObject"],
-            resource_arns=[f"arn:{partition}:s3:::{self.bucket}/{self.key}{'*' if prefix else ''}"],
-        )
-        if prefix:
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:ListBucket"],
-                resource_arns=[f"arn:{partition}:s3:::{self.bucket}"],
-                conditions={"StringLike": {"s3:prefix": [f"{self.key}*"]}},
-            )
+        bucket_arn = f"arn:{Stack.of(scope).partition}:s3:::{self.bucket}"
+        grant_read_location(grantee, bucket_arn=bucket_arn, key=self.key)
         return BoundModelData(f"s3://{self.bucket}/{self.key}", *_layout(self.key))

@@ -1,0 +1,1 @@
+"""Package data: checked-in facts about AWS (each file names its source)."""

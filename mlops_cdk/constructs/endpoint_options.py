@@ -1,0 +1,345 @@
+"""Option groups of :class:`~mlops_cdk.constructs.RealtimeEndpoint`.
+
+Each is a frozen dataclass that checks its own invariants when it is created; rules that
+involve the endpoint as a whole (serverless with data capture, canary size against capacity...)
+are checked by the endpoint, with its construct path in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aws_cdk import Duration
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+
+from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+from mlops_cdk._internal.sagemaker import ModelSource, check_instance_type
+from mlops_cdk._internal.validation import Checker
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.model_data import ModelData
+
+SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
+MAX_WAIT_SECONDS = 3600
+
+
+def _seconds(value: Duration) -> float:
+    return value.to_seconds()
+
+
+@dataclass(frozen=True)
+class ProductionVariant:
+    """One model behind the endpoint, receiving ``weight / sum(weights)`` of the traffic.
+
+    :param name: variant name, stable across deployments (autoscaling and guardrails key on it).
+    :param image: model server image. Give it (with optional ``model_data``) or
+        ``model_package_arn``.
+    :param model_data: model artifact for ``image``. Default: none (baked into the image).
+    :param model_package_arn: a registry package to deploy instead of an image.
+    :param instance_type: Default: the endpoint's ``instance_type``.
+    :param initial_instance_count: Default: the endpoint's ``initial_instance_count``.
+    :param weight: relative traffic weight. Default: 1.
+    :param shadow: receive a copy of the traffic; responses are discarded. Default: False.
+    :param environment: container environment variables. Default: the endpoint's.
+    """
+
+    name: str
+    image: ContainerImage | None = None
+    model_data: ModelData | None = None
+    model_package_arn: str | None = None
+    instance_type: str | None = None
+    initial_instance_count: int | None = None
+    weight: float = 1.0
+    shadow: bool = False
+    environment: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        check = Checker(f"ProductionVariant({self.name!r})")
+        check.matches("name", self.name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+        self.source.check(check)
+        if self.instance_type is not None:
+            check_instance_type(check, "instance_type", self.instance_type)
+        check.at_least("initial_instance_count", self.initial_instance_count, 1)
+        check.at_least("weight", self.weight, 0)
+
+    @property
+    def source(self) -> ModelSource:
+        """The model this variant runs."""
+        return ModelSource(self.image, self.model_data, self.model_package_arn)
+
+
+@dataclass(frozen=True)
+class AutoScaling:
+    """Target tracking on ``SageMakerVariantInvocationsPerInstance`` for every variant.
+
+    :param min_capacity: Default: 1 (instance variants cannot scale to zero).
+    :param max_capacity: Default: 4.
+    :param target_invocations_per_instance: invocations per instance per minute to hold.
+        Default: 100; measure your model with a load test and set it to ~70 % of the rate one
+        instance sustains at your latency target.
+    :param scale_in_cooldown: Default: 5 minutes (scale in slowly).
+    :param scale_out_cooldown: Default: 1 minute (scale out quickly).
+    """
+
+    min_capacity: int = 1
+    max_capacity: int = 4
+    target_invocations_per_instance: float = 100.0
+    scale_in_cooldown: Duration = field(default_factory=lambda: Duration.minutes(5))
+    scale_out_cooldown: Duration = field(default_factory=lambda: Duration.minutes(1))
+
+    def __post_init__(self) -> None:
+        check = Checker("AutoScaling")
+        check.at_least("min_capacity", self.min_capacity, 1)
+        check.require(
+            self.min_capacity <= self.max_capacity,
+            "min_capacity",
+            f"at most max_capacity ({self.max_capacity})",
+            self.min_capacity,
+        )
+        check.positive("target_invocations_per_instance", self.target_invocations_per_instance)
+        check.in_range("scale_in_cooldown", _seconds(self.scale_in_cooldown), 0, 3600, "s")
+        check.in_range("scale_out_cooldown", _seconds(self.scale_out_cooldown), 0, 3600, "s")
+
+
+@dataclass(frozen=True)
+class ServerlessConfig:
+    """A serverless endpoint: no instances, pay per request, scales to zero.
+
+    :param memory_size_mb: one of 1024, 2048, 3072, 4096, 5120, 6144.
+    :param max_concurrency: 1-200 concurrent invocations.
+    :param provisioned_concurrency: warm capacity, 1-``max_concurrency``. Default: none.
+    """
+
+    memory_size_mb: int = 2048
+    max_concurrency: int = 5
+    provisioned_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        check = Checker("ServerlessConfig")
+        check.one_of("memory_size_mb", self.memory_size_mb, SERVERLESS_MEMORY_MB)
+        check.in_range("max_concurrency", self.max_concurrency, 1, 200)
+        if self.provisioned_concurrency is not None:
+            check.in_range("provisioned_concurrency", self.provisioned_concurrency, 1, 200)
+            check.require(
+                self.provisioned_concurrency <= self.max_concurrency,
+                "provisioned_concurrency",
+                f"at most max_concurrency ({self.max_concurrency})",
+                self.provisioned_concurrency,
+            )
+
+    def render(self) -> sagemaker.CfnEndpointConfig.ServerlessConfigProperty:
+        """The ``ServerlessConfig`` property of a production variant."""
+        return sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+            memory_size_in_mb=self.memory_size_mb,
+            max_concurrency=self.max_concurrency,
+            provisioned_concurrency=self.provisioned_concurrency,
+        )
+
+
+@dataclass(frozen=True)
+class AsyncInference:
+    """Queue requests and write results to S3; scales to zero when the queue is empty.
+
+    :param output_bucket: where results and failures are written (KMS-encrypted).
+    :param output_prefix: Default: ``async/output/``.
+    :param failure_prefix: Default: ``async/failure/``.
+    :param max_concurrent_invocations_per_instance: Default: 4.
+    :param success_topic: notified per success. Default: none.
+    :param error_topic: notified per failure. Default: none.
+    :param max_capacity: instances at most. Default: 2.
+    :param target_backlog_per_instance: queued requests per instance to hold. Default: 5.
+    :param scale_to_zero: let the instance count fall to 0 when idle. Default: True.
+    """
+
+    output_bucket: s3.IBucket
+    output_prefix: str = "async/output/"
+    failure_prefix: str = "async/failure/"
+    max_concurrent_invocations_per_instance: int = 4
+    success_topic: sns.ITopic | None = None
+    error_topic: sns.ITopic | None = None
+    max_capacity: int = 2
+    target_backlog_per_instance: float = 5.0
+    scale_to_zero: bool = True
+
+    def __post_init__(self) -> None:
+        check = Checker("AsyncInference")
+        for keyword in ("output_prefix", "failure_prefix"):
+            prefix = getattr(self, keyword)
+            check.matches(
+                keyword, prefix, r"[^/\s][^\s]*/", "a key prefix ending in / (no leading /)"
+            )
+        check.require(
+            self.output_prefix != self.failure_prefix,
+            "failure_prefix",
+            "different from output_prefix",
+            self.failure_prefix,
+        )
+        check.in_range(
+            "max_concurrent_invocations_per_instance",
+            self.max_concurrent_invocations_per_instance,
+            1,
+            1000,
+        )
+        check.at_least("max_capacity", self.max_capacity, 1)
+        check.positive("target_backlog_per_instance", self.target_backlog_per_instance)
+
+
+@dataclass(frozen=True)
+class DataCapture:
+    """Capture requests and responses to S3 (KMS-encrypted) for monitoring and retraining.
+
+    :param sampling_percentage: 0-100. Default: 100.
+    :param bucket: destination bucket (required).
+    :param prefix: Default: ``data-capture/``.
+    :param capture_input: Default: True.
+    :param capture_output: Default: True.
+    :param csv_content_types: Default: ``text/csv``.
+    :param json_content_types: Default: ``application/json``.
+    """
+
+    sampling_percentage: int = 100
+    bucket: s3.IBucket | None = None
+    prefix: str = "data-capture/"
+    capture_input: bool = True
+    capture_output: bool = True
+    csv_content_types: Sequence[str] = ("text/csv",)
+    json_content_types: Sequence[str] = ("application/json",)
+
+    def __post_init__(self) -> None:
+        check = Checker("DataCapture")
+        check.in_range("sampling_percentage", self.sampling_percentage, 0, 100, "%")
+        check.require(self.bucket is not None, "bucket", "the S3 bucket to capture into", None)
+        check.matches(
+            "prefix", self.prefix, r"[^/\s][^\s]*/", "a key prefix ending in / (no leading /)"
+        )
+        check.require(
+            self.capture_input or self.capture_output,
+            "capture_input or capture_output",
+            "True (capture at least one side)",
+            "both False",
+        )
+
+    @property
+    def capture_modes(self) -> list[str]:
+        """``Input`` and/or ``Output``."""
+        return [
+            m for m, on in (("Input", self.capture_input), ("Output", self.capture_output)) if on
+        ]
+
+
+DeploymentKind = Literal["CANARY", "LINEAR", "ALL_AT_ONCE", "ROLLING"]
+
+
+@dataclass(frozen=True)
+class DeploymentPolicy:
+    """How an update reaches traffic: blue/green (canary, linear, all at once) or rolling, with
+    automatic rollback when the endpoint's alarms fire.
+
+    Use the factories; the endpoint renders ``DeploymentConfig`` and wires its alarms in.
+    """
+
+    kind: DeploymentKind
+    wait: Duration
+    percent: int | None = None
+    termination_wait: Duration = field(default_factory=lambda: Duration.minutes(5))
+    max_execution_timeout: Duration | None = None
+
+    @staticmethod
+    def canary(
+        percent: int = 10,
+        wait: Duration | None = None,
+        *,
+        termination_wait: Duration | None = None,
+    ) -> DeploymentPolicy:
+        """Shift ``percent`` of capacity first, bake for ``wait`` (default 10 minutes), then
+        the rest."""
+        return DeploymentPolicy(
+            "CANARY", wait or Duration.minutes(10), percent, *_termination(termination_wait)
+        )
+
+    @staticmethod
+    def linear(
+        step_percent: int = 20,
+        wait: Duration | None = None,
+        *,
+        termination_wait: Duration | None = None,
+    ) -> DeploymentPolicy:
+        """Shift ``step_percent`` of capacity at a time (10-50 %), baking ``wait`` between
+        steps (default 5 minutes)."""
+        return DeploymentPolicy(
+            "LINEAR", wait or Duration.minutes(5), step_percent, *_termination(termination_wait)
+        )
+
+    @staticmethod
+    def all_at_once(
+        wait: Duration | None = None, *, termination_wait: Duration | None = None
+    ) -> DeploymentPolicy:
+        """Shift everything, then bake for ``wait`` (default 10 minutes) before removing the
+        old fleet."""
+        return DeploymentPolicy(
+            "ALL_AT_ONCE", wait or Duration.minutes(10), None, *_termination(termination_wait)
+        )
+
+    @staticmethod
+    def rolling(batch_percent: int = 20, wait: Duration | None = None) -> DeploymentPolicy:
+        """Replace ``batch_percent`` of instances at a time (5-50 %) without a second fleet,
+        baking ``wait`` (default 5 minutes) per batch. Not for serverless or multi-variant."""
+        return DeploymentPolicy("ROLLING", wait or Duration.minutes(5), batch_percent)
+
+    def __post_init__(self) -> None:
+        check = Checker(f"DeploymentPolicy.{self.kind.lower()}")
+        check.in_range("wait", _seconds(self.wait), 0, MAX_WAIT_SECONDS, "s")
+        check.in_range(
+            "termination_wait", _seconds(self.termination_wait), 0, MAX_WAIT_SECONDS, "s"
+        )
+        limits = {"CANARY": (1, 50), "LINEAR": (10, 50), "ROLLING": (5, 50)}
+        if self.kind in limits:
+            low, high = limits[self.kind]
+            keyword = {"CANARY": "percent", "LINEAR": "step_percent", "ROLLING": "batch_percent"}
+            check.in_range(keyword[self.kind], self.percent, low, high, "% of capacity")
+
+    def render(self, alarm_names: Sequence[str]) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+        """The endpoint's ``DeploymentConfig`` with auto-rollback on ``alarm_names``."""
+        endpoint = sagemaker.CfnEndpoint
+        wait = int(_seconds(self.wait))
+        rollback = (
+            endpoint.AutoRollbackConfigProperty(
+                alarms=[endpoint.AlarmProperty(alarm_name=name) for name in alarm_names]
+            )
+            if alarm_names
+            else None
+        )
+        if self.kind == "ROLLING":
+            return endpoint.DeploymentConfigProperty(
+                rolling_update_policy=endpoint.RollingUpdatePolicyProperty(
+                    maximum_batch_size=_percent(self.percent),
+                    wait_interval_in_seconds=wait,
+                ),
+                auto_rollback_configuration=rollback,
+            )
+        routing = endpoint.TrafficRoutingConfigProperty(
+            type=self.kind,
+            wait_interval_in_seconds=wait,
+            canary_size=_percent(self.percent) if self.kind == "CANARY" else None,
+            linear_step_size=_percent(self.percent) if self.kind == "LINEAR" else None,
+        )
+        timeout = self.max_execution_timeout
+        return endpoint.DeploymentConfigProperty(
+            blue_green_update_policy=endpoint.BlueGreenUpdatePolicyProperty(
+                traffic_routing_configuration=routing,
+                termination_wait_in_seconds=int(_seconds(self.termination_wait)),
+                maximum_execution_timeout_in_seconds=int(_seconds(timeout)) if timeout else None,
+            ),
+            auto_rollback_configuration=rollback,
+        )
+
+
+def _percent(value: int | None) -> sagemaker.CfnEndpoint.CapacitySizeProperty:
+    return sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=value or 0)
+
+
+def _termination(value: Duration | None) -> tuple[Duration]:
+    return (value or Duration.minutes(5),)

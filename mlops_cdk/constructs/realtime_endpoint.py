@@ -1,0 +1,784 @@
+"""RealtimeEndpoint: a SageMaker endpoint with secure defaults, alarms and guarded deploys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from aws_cdk import Duration, Names, Stack
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from mlops_cdk._internal import alarms as alarm_helpers
+from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal.iam import ManagedPolicyRole, grant_write_prefix
+from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+from mlops_cdk._internal.sagemaker import (
+    ModelSource,
+    SageMakerModel,
+    check_instance_type,
+    execution_role,
+    has_local_storage,
+    is_burstable,
+    vcpus,
+)
+from mlops_cdk._internal.validation import Checker
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.endpoint_options import (
+    AsyncInference,
+    AutoScaling,
+    DataCapture,
+    DeploymentPolicy,
+    ProductionVariant,
+    ServerlessConfig,
+)
+from mlops_cdk.constructs.model_data import ModelData
+
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+DEFAULT_VARIANT = "AllTraffic"
+MAX_VARIANTS = 10
+NAMESPACE = "AWS/SageMaker"
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+ONE_SECOND, ONE_MINUTE, FIFTEEN_MINUTES = (
+    Duration.seconds(1),
+    Duration.minutes(1),
+    Duration.minutes(15),
+)
+_KMS_ON_ENDPOINT_CONFIG = (
+    "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
+    "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
+    "PCI.DSS.321-SageMakerEndpointConfigurationKMSKeyConfigured",
+)
+
+
+@dataclass(frozen=True)
+class EndpointAlarms:
+    """Alarm thresholds. Every alarm notifies the endpoint's alarm topic.
+
+    :param error_5xx_rate_percent: model 5XX responses per invocation. Default: 1 %.
+    :param error_4xx_rate_percent: client errors per invocation (often bad callers or a
+        changed input contract). Default: 10 %.
+    :param latency_p99: p99 model latency. Default: 1 second.
+    :param cpu_percent_of_capacity: CPU across all vCPUs of an instance. Default: 90 %.
+    :param memory_percent: Default: 90 %.
+    :param async_oldest_request_age: age of the oldest queued async request. Default: 15 min.
+    :param period: evaluation period; 1 minute so deployment rollbacks act within minutes.
+    """
+
+    error_5xx_rate_percent: float = 1.0
+    error_4xx_rate_percent: float = 10.0
+    latency_p99: Duration = ONE_SECOND
+    cpu_percent_of_capacity: float = 90.0
+    memory_percent: float = 90.0
+    async_oldest_request_age: Duration = FIFTEEN_MINUTES
+    period: Duration = ONE_MINUTE
+
+    def __post_init__(self) -> None:
+        check = Checker("EndpointAlarms")
+        for keyword in ("error_5xx_rate_percent", "error_4xx_rate_percent", "memory_percent"):
+            check.in_range(keyword, getattr(self, keyword), 0.01, 100, "%")
+        check.in_range("cpu_percent_of_capacity", self.cpu_percent_of_capacity, 1, 100, "%")
+        check.positive("latency_p99", self.latency_p99.to_milliseconds())
+        check.one_of("period", int(self.period.to_seconds()), [10, 30, 60, 300, 900, 3600])
+
+
+class RealtimeEndpoint(Construct):
+    """A SageMaker real-time endpoint: instance-based, serverless or asynchronous, one model or
+    several (A/B variants and a shadow), with autoscaling, data capture, blue/green or rolling
+    deployments that roll back on the endpoint's own alarms, KMS everywhere SageMaker allows it,
+    optional VPC placement with network isolation, and a least-privilege execution role.
+
+    Example::
+
+        endpoint = RealtimeEndpoint(self, "Churn",
+            image=ContainerImage.from_asset("mlops_cdk/runtime"),
+            model_data=ModelData.from_bucket(artifacts, "churn/model.tar.gz"),
+            autoscaling=AutoScaling(max_capacity=4),
+            deployment=DeploymentPolicy.canary(10))
+        endpoint.grant_invoke(api_role)
+
+    :param image: model server image (with ``model_data``); or use ``model_package_arn`` or
+        ``variants``.
+    :param model_data: model artifact for ``image``. Default: none (in the image).
+    :param model_package_arn: a model registry package (how MLPipeline-approved models deploy).
+    :param variants: production variants for A/B tests, optionally one with ``shadow=True``.
+        Default: one variant ``AllTraffic`` from the model source above.
+    :param instance_type: Default: ``ml.m5.large`` (not for serverless).
+    :param initial_instance_count: Default: 1 (not for serverless).
+    :param serverless: serverless mode instead of instances. Default: instances.
+    :param async_inference: asynchronous mode (S3 in and out, scale to zero). Default: off.
+    :param autoscaling: target tracking per variant (instance mode). Default: fixed capacity.
+    :param data_capture: capture requests/responses to S3. Default: off.
+    :param deployment: guarded deployment policy. Default: SageMaker's all-at-once
+        blue/green without baking or rollback alarms.
+    :param vpc: run models in this VPC's private subnets. Default: no VPC.
+    :param subnets: which subnets of ``vpc``. Default: private isolated subnets.
+    :param network_isolation: block all network access from the container. Default: on
+        (off for serverless, which does not support it).
+    :param encryption_key: KMS key for volumes, capture and async output. Default: a new key
+        with rotation.
+    :param role: execution role. Default: a new least-privilege role.
+    :param alarm_topic: where alarms go. Default: a new KMS-encrypted topic.
+    :param environment: container environment variables. Default: none.
+    :param endpoint_name: Default: generated from the construct path.
+    :param alarm_thresholds: Default: :class:`EndpointAlarms` defaults.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        image: ContainerImage | None = None,
+        model_data: ModelData | None = None,
+        model_package_arn: str | None = None,
+        variants: Sequence[ProductionVariant] | None = None,
+        instance_type: str | None = None,
+        initial_instance_count: int | None = None,
+        serverless: ServerlessConfig | None = None,
+        async_inference: AsyncInference | None = None,
+        autoscaling: AutoScaling | None = None,
+        data_capture: DataCapture | None = None,
+        deployment: DeploymentPolicy | None = None,
+        vpc: ec2.IVpc | None = None,
+        subnets: ec2.SubnetSelection | None = None,
+        network_isolation: bool | None = None,
+        encryption_key: kms.IKey | None = None,
+        role: ManagedPolicyRole | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        environment: Mapping[str, str] | None = None,
+        endpoint_name: str | None = None,
+        alarm_thresholds: EndpointAlarms | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        check = Checker.of(self)
+        self.variants = _variants(
+            check, variants, ModelSource(image, model_data, model_package_arn)
+        )
+        self.production_variants = [v for v in self.variants if not v.shadow]
+        self.shadow_variants = [v for v in self.variants if v.shadow]
+        self.serverless = serverless
+        self.instance_type = instance_type or DEFAULT_INSTANCE_TYPE
+        self.initial_instance_count = initial_instance_count or 1
+        _check_modes(
+            check,
+            self.variants,
+            instance_type=instance_type,
+            initial_instance_count=initial_instance_count,
+            serverless=serverless,
+            async_inference=async_inference,
+            autoscaling=autoscaling,
+            data_capture=data_capture,
+            deployment=deployment,
+            vpc=vpc,
+            network_isolation=network_isolation,
+        )
+        if endpoint_name is not None:
+            check.matches("endpoint_name", endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+        self.network_isolation = (
+            network_isolation if network_isolation is not None else (serverless is None)
+        )
+
+        self.encryption_key = encryption_key or defaults.encryption_key(
+            self, "Key", description=f"{self.node.path}: endpoint volumes, capture and output"
+        )
+        self.alarm_topic = alarm_topic or defaults.alarm_topic(
+            self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Endpoint alarms"
+        )
+        self.role = role or execution_role(
+            self,
+            "ExecutionRole",
+            description=f"SageMaker execution role of {self.node.path}",
+            encryption_key=self.encryption_key,
+        )
+        self.security_group: ec2.SecurityGroup | None = None
+        if vpc is not None:
+            self.security_group = ec2.SecurityGroup(
+                self,
+                "SecurityGroup",
+                vpc=vpc,
+                description=f"{self.node.path} model containers",
+                allow_all_outbound=False,
+            )
+            self.security_group.add_egress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
+            )
+        self.models = {
+            variant.name: SageMakerModel(
+                self,
+                "Model" if len(self.variants) == 1 else f"Model-{variant.name}",
+                source=variant.source,
+                role=self.role,
+                environment={**(environment or {}), **(variant.environment or {})},
+                network_isolation=self.network_isolation,
+                vpc=vpc,
+                subnets=subnets,
+                security_groups=[self.security_group] if self.security_group else [],
+            )
+            for variant in self.variants
+        }
+
+        self.endpoint_name = endpoint_name or Names.unique_resource_name(
+            self, max_length=63, separator="-"
+        )
+        self.endpoint_config = self._endpoint_config(serverless, async_inference, data_capture)
+        thresholds = alarm_thresholds or EndpointAlarms()
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms(thresholds, async_inference)
+        self.endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            deployment_config=deployment.render([a.alarm_name for a in self.rollback_alarms])
+            if deployment
+            else None,
+        )
+        self.endpoint_arn = self.endpoint.ref
+        if autoscaling is not None:
+            self._add_autoscaling(autoscaling)
+        if async_inference is not None:
+            self._add_async_scaling(async_inference)
+
+    # --- resources ------------------------------------------------------------------------
+
+    def _endpoint_config(
+        self,
+        serverless: ServerlessConfig | None,
+        async_inference: AsyncInference | None,
+        data_capture: DataCapture | None,
+    ) -> sagemaker.CfnEndpointConfig:
+        local_storage = serverless is None and any(
+            has_local_storage(self._instance_type(v)) for v in self.variants
+        )
+        key_arn = None if local_storage else self.encryption_key.key_arn
+        config = sagemaker.CfnEndpointConfig(
+            self,
+            "EndpointConfig",
+            production_variants=[self._render_variant(v) for v in self.production_variants],
+            shadow_production_variants=[self._render_variant(v) for v in self.shadow_variants]
+            or None,
+            kms_key_id=key_arn,
+            data_capture_config=self._data_capture(data_capture),
+            async_inference_config=self._async_config(async_inference),
+        )
+        if local_storage:
+            nag.acknowledge_rules(
+                config,
+                _KMS_ON_ENDPOINT_CONFIG,
+                "These instance types encrypt their local NVMe storage in hardware and SageMaker "
+                "rejects a KmsKeyId for them (CreateEndpointConfig API reference).",
+            )
+        return config
+
+    def _instance_type(self, variant: ProductionVariant) -> str:
+        return variant.instance_type or self.instance_type
+
+    def _render_variant(
+        self, variant: ProductionVariant
+    ) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
+        serverless = self.serverless
+        return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name=variant.name,
+            model_name=self.models[variant.name].model_name,
+            initial_variant_weight=variant.weight,
+            serverless_config=serverless.render() if serverless else None,
+            instance_type=None if serverless else self._instance_type(variant),
+            initial_instance_count=None
+            if serverless
+            else variant.initial_instance_count or self.initial_instance_count,
+        )
+
+    def _data_capture(
+        self, capture: DataCapture | None
+    ) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | None:
+        if capture is None or capture.bucket is None:
+            return None
+        grant_write_prefix(self.role, capture.bucket, capture.prefix, writer="Data capture")
+        config = sagemaker.CfnEndpointConfig
+        return config.DataCaptureConfigProperty(
+            enable_capture=True,
+            initial_sampling_percentage=capture.sampling_percentage,
+            destination_s3_uri=f"s3://{capture.bucket.bucket_name}/{capture.prefix}",
+            kms_key_id=self.encryption_key.key_arn,
+            capture_options=[
+                config.CaptureOptionProperty(capture_mode=mode) for mode in capture.capture_modes
+            ],
+            capture_content_type_header=config.CaptureContentTypeHeaderProperty(
+                csv_content_types=list(capture.csv_content_types),
+                json_content_types=list(capture.json_content_types),
+            ),
+        )
+
+    def _async_config(
+        self, options: AsyncInference | None
+    ) -> sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty | None:
+        if options is None:
+            return None
+        bucket = options.output_bucket
+        for prefix in (options.output_prefix, options.failure_prefix):
+            grant_write_prefix(self.role, bucket, prefix, writer="Async inference")
+        for topic in (options.success_topic, options.error_topic):
+            if topic is not None:
+                topic.grant_publish(self.role)
+        notify = options.success_topic or options.error_topic
+        config = sagemaker.CfnEndpointConfig
+        return config.AsyncInferenceConfigProperty(
+            output_config=config.AsyncInferenceOutputConfigProperty(
+                s3_output_path=f"s3://{bucket.bucket_name}/{options.output_prefix}",
+                s3_failure_path=f"s3://{bucket.bucket_name}/{options.failure_prefix}",
+                kms_key_id=self.encryption_key.key_arn,
+                notification_config=config.AsyncInferenceNotificationConfigProperty(
+                    success_topic=_arn(options.success_topic),
+                    error_topic=_arn(options.error_topic),
+                )
+                if notify
+                else None,
+            ),
+            client_config=config.AsyncInferenceClientConfigProperty(
+                max_concurrent_invocations_per_instance=(
+                    options.max_concurrent_invocations_per_instance
+                )
+            ),
+        )
+
+    def _scalable_target(
+        self, variant: ProductionVariant, low: int, high: int
+    ) -> appscaling.ScalableTarget:
+        target = appscaling.ScalableTarget(
+            self,
+            f"Scaling-{variant.name}",
+            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{variant.name}",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            min_capacity=low,
+            max_capacity=high,
+            role=_autoscaling_service_role(self),
+        )
+        target.node.add_dependency(self.endpoint)
+        return target
+
+    def _add_autoscaling(self, scaling: AutoScaling) -> None:
+        for variant in self.production_variants:
+            target = self._scalable_target(variant, scaling.min_capacity, scaling.max_capacity)
+            target.scale_to_track_metric(
+                "InvocationsPerInstance",
+                target_value=scaling.target_invocations_per_instance,
+                predefined_metric=(
+                    appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE
+                ),
+                scale_in_cooldown=scaling.scale_in_cooldown,
+                scale_out_cooldown=scaling.scale_out_cooldown,
+            )
+
+    def _add_async_scaling(self, options: AsyncInference) -> None:
+        variant = self.production_variants[0]
+        low = 0 if options.scale_to_zero else 1
+        target = self._scalable_target(variant, low, options.max_capacity)
+        target.scale_to_track_metric(
+            "BacklogPerInstance",
+            target_value=options.target_backlog_per_instance,
+            custom_metric=self._endpoint_metric(
+                "ApproximateBacklogSizePerInstance", statistic="Average"
+            ),
+            scale_in_cooldown=Duration.minutes(5),
+            scale_out_cooldown=Duration.minutes(1),
+        )
+        if options.scale_to_zero:
+            # Target tracking cannot leave zero on its own: nothing is "per instance" there.
+            target.scale_on_metric(
+                "ScaleOutFromZero",
+                metric=self._endpoint_metric(
+                    "HasBacklogWithoutCapacity", statistic="Average", period=Duration.minutes(1)
+                ),
+                scaling_steps=[
+                    appscaling.ScalingInterval(upper=0.5, change=0),
+                    appscaling.ScalingInterval(lower=0.5, change=1),
+                ],
+                adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+                cooldown=Duration.minutes(2),
+                evaluation_periods=1,
+            )
+
+    # --- alarms ---------------------------------------------------------------------------
+
+    def _add_alarms(
+        self, thresholds: EndpointAlarms, async_inference: AsyncInference | None
+    ) -> None:
+        for variant in self.production_variants:
+            suffix = "" if len(self.production_variants) == 1 else f"-{variant.name}"
+            errors = self._alarm(
+                f"Errors5xx{suffix}",
+                self._error_rate("Invocation5XXErrors", variant.name, thresholds.period),
+                thresholds.error_5xx_rate_percent,
+                f"{variant.name}: model 5XX responses above {thresholds.error_5xx_rate_percent} % "
+                "of invocations",
+            )
+            latency = self._alarm(
+                f"LatencyP99{suffix}",
+                self.metric_model_latency(variant.name, statistic="p99", period=thresholds.period),
+                thresholds.latency_p99.to_milliseconds() * 1000,  # ModelLatency is microseconds
+                f"{variant.name}: p99 model latency above "
+                f"{thresholds.latency_p99.to_milliseconds():g} ms",
+            )
+            self.rollback_alarms += [errors, latency]
+            self._alarm(
+                f"Errors4xx{suffix}",
+                self._error_rate("Invocation4XXErrors", variant.name, thresholds.period),
+                thresholds.error_4xx_rate_percent,
+                f"{variant.name}: client errors above {thresholds.error_4xx_rate_percent} % of "
+                "invocations (callers sending bad input, or a changed input contract)",
+            )
+            if self.serverless is None:
+                self._instance_alarms(variant, suffix, thresholds)
+        if async_inference is not None:
+            self._alarm(
+                "AsyncOldestRequestAge",
+                self._endpoint_metric("ApproximateAgeOfOldestRequest", statistic="Maximum"),
+                thresholds.async_oldest_request_age.to_seconds(),
+                "Async requests are waiting longer than "
+                f"{thresholds.async_oldest_request_age.to_seconds():g} s",
+            )
+            self._alarm(
+                "AsyncInvocationFailures",
+                self.metric("InvocationFailures", self.production_variants[0].name),
+                1,
+                "Async invocations failed (see the failure prefix and error topic)",
+            )
+
+    def _instance_alarms(
+        self, variant: ProductionVariant, suffix: str, thresholds: EndpointAlarms
+    ) -> None:
+        cores = vcpus(self._instance_type(variant))
+        if cores is not None:
+            self._alarm(
+                f"Cpu{suffix}",
+                self.metric_cpu_utilization(variant.name),
+                thresholds.cpu_percent_of_capacity * cores,  # CPUUtilization sums all vCPUs
+                f"{variant.name}: CPU above {thresholds.cpu_percent_of_capacity} % of "
+                f"{cores} vCPUs",
+            )
+        self._alarm(
+            f"Memory{suffix}",
+            self.metric_memory_utilization(variant.name),
+            thresholds.memory_percent,
+            f"{variant.name}: memory above {thresholds.memory_percent} %",
+        )
+
+    def _alarm(
+        self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str
+    ) -> cloudwatch.Alarm:
+        created = alarm_helpers.alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            description=f"{self.node.path}: {description}",
+            topic=self.alarm_topic,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+        )
+        self.alarms.append(created)
+        return created
+
+    def _error_rate(self, errors: str, variant: str, period: Duration) -> cloudwatch.MathExpression:
+        return cloudwatch.MathExpression(
+            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+            using_metrics={
+                "errors": self.metric(errors, variant, period=period),
+                "invocations": self.metric("Invocations", variant, period=period),
+            },
+            label=f"{errors} %",
+            period=period,
+        )
+
+    def _endpoint_metric(
+        self, name: str, *, statistic: str, period: Duration = ONE_MINUTE
+    ) -> cloudwatch.Metric:
+        return alarm_helpers.metric(
+            NAMESPACE,
+            name,
+            {"EndpointName": self.endpoint_name},
+            statistic=statistic,
+            period=period,
+        )
+
+    # --- public API -----------------------------------------------------------------------
+
+    def metric(
+        self,
+        name: str,
+        variant: str | None = None,
+        *,
+        statistic: str = "Sum",
+        period: Duration = ONE_MINUTE,
+        namespace: str = NAMESPACE,
+    ) -> cloudwatch.Metric:
+        """A metric of one variant (default: the first production variant)."""
+        return alarm_helpers.metric(
+            namespace,
+            name,
+            {
+                "EndpointName": self.endpoint_name,
+                "VariantName": variant or self.production_variants[0].name,
+            },
+            statistic=statistic,
+            period=period,
+        )
+
+    def metric_invocations(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
+        """Invocations (Sum)."""
+        return self.metric("Invocations", variant, **kwargs)
+
+    def metric_model_latency(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
+        """Model latency in microseconds (default statistic p99)."""
+        kwargs.setdefault("statistic", "p99")
+        return self.metric("ModelLatency", variant, **kwargs)
+
+    def metric_overhead_latency(
+        self, variant: str | None = None, **kwargs: Any
+    ) -> cloudwatch.Metric:
+        """SageMaker's own latency in microseconds (default statistic p99)."""
+        kwargs.setdefault("statistic", "p99")
+        return self.metric("OverheadLatency", variant, **kwargs)
+
+    def metric_errors_5xx(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
+        """Model 5XX responses (Sum)."""
+        return self.metric("Invocation5XXErrors", variant, **kwargs)
+
+    def metric_errors_4xx(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
+        """Client 4XX responses (Sum)."""
+        return self.metric("Invocation4XXErrors", variant, **kwargs)
+
+    def metric_cpu_utilization(
+        self, variant: str | None = None, **kwargs: Any
+    ) -> cloudwatch.Metric:
+        """CPU utilisation summed over vCPUs (Average; 0 to 100 x vCPUs)."""
+        kwargs.setdefault("statistic", "Average")
+        return self.metric("CPUUtilization", variant, namespace=INSTANCE_NAMESPACE, **kwargs)
+
+    def metric_memory_utilization(
+        self, variant: str | None = None, **kwargs: Any
+    ) -> cloudwatch.Metric:
+        """Memory utilisation percent (Average)."""
+        kwargs.setdefault("statistic", "Average")
+        return self.metric("MemoryUtilization", variant, namespace=INSTANCE_NAMESPACE, **kwargs)
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` invoke exactly this endpoint (synchronously, asynchronously and with
+        response streaming)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "sagemaker:InvokeEndpoint",
+                "sagemaker:InvokeEndpointAsync",
+                "sagemaker:InvokeEndpointWithResponseStream",
+            ],
+            resource_arns=[self.endpoint_arn],
+        )
+
+    def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
+        """Graphs for a CloudWatch dashboard: traffic and errors, latency, utilisation."""
+        widgets: list[cloudwatch.IWidget] = []
+        for variant in self.production_variants:
+            name = variant.name
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{self.node.id}/{name}: invocations and errors",
+                    left=[self.metric_invocations(name)],
+                    right=[self.metric_errors_4xx(name), self.metric_errors_5xx(name)],
+                    width=8,
+                )
+            )
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{self.node.id}/{name}: latency (µs)",
+                    left=[
+                        self.metric_model_latency(name, statistic="p50"),
+                        self.metric_model_latency(name, statistic="p99"),
+                        self.metric_overhead_latency(name),
+                    ],
+                    width=8,
+                )
+            )
+            if self.serverless is None:
+                widgets.append(
+                    cloudwatch.GraphWidget(
+                        title=f"{self.node.id}/{name}: utilisation",
+                        left=[
+                            self.metric_cpu_utilization(name),
+                            self.metric_memory_utilization(name),
+                        ],
+                        width=8,
+                    )
+                )
+        return widgets
+
+
+def _arn(topic: sns.ITopic | None) -> str | None:
+    return topic.topic_arn if topic is not None else None
+
+
+def _variants(
+    check: Checker, variants: Sequence[ProductionVariant] | None, single: ModelSource
+) -> list[ProductionVariant]:
+    if variants is None:
+        single.check(check)
+        return [
+            ProductionVariant(
+                DEFAULT_VARIANT,
+                image=single.image,
+                model_data=single.model_data,
+                model_package_arn=single.model_package_arn,
+            )
+        ]
+    given = [k for k, v in vars(single).items() if v is not None]
+    if given:
+        check.not_together(
+            "variants", given[0], "each ProductionVariant names its own model source"
+        )
+    production = [v for v in variants if not v.shadow]
+    shadows = [v for v in variants if v.shadow]
+    check.require(bool(production), "variants", "at least one production variant", len(variants))
+    check.require(
+        len(production) <= MAX_VARIANTS,
+        "variants",
+        f"at most {MAX_VARIANTS} production variants",
+        len(production),
+    )
+    names = [v.name for v in variants]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    check.require(not duplicates, "variants", "uniquely named", ", ".join(duplicates))
+    check.require(
+        sum(v.weight for v in production) > 0,
+        "variants",
+        "weighted so that at least one production variant has a weight above 0",
+        "all weights 0",
+    )
+    if shadows:
+        check.require(
+            len(shadows) == 1 and len(production) == 1,
+            "variants",
+            "exactly one production variant and one shadow variant when a shadow is used",
+            f"{len(production)} production, {len(shadows)} shadow",
+        )
+    return list(variants)
+
+
+def _check_modes(
+    check: Checker,
+    variants: Sequence[ProductionVariant],
+    *,
+    instance_type: str | None,
+    initial_instance_count: int | None,
+    serverless: ServerlessConfig | None,
+    async_inference: AsyncInference | None,
+    autoscaling: AutoScaling | None,
+    data_capture: DataCapture | None,
+    deployment: DeploymentPolicy | None,
+    vpc: ec2.IVpc | None,
+    network_isolation: bool | None,
+) -> None:
+    if instance_type is not None:
+        check_instance_type(check, "instance_type", instance_type)
+    check.at_least("initial_instance_count", initial_instance_count, 1)
+    types = [v.instance_type or instance_type or DEFAULT_INSTANCE_TYPE for v in variants]
+    if serverless is not None:
+        reason = "serverless endpoints have no instances"
+        instance_settings = {
+            "instance_type": instance_type,
+            "initial_instance_count": initial_instance_count,
+            "variant instance_type": next(
+                (v.instance_type for v in variants if v.instance_type), None
+            ),
+            "variant initial_instance_count": next(
+                (v.initial_instance_count for v in variants if v.initial_instance_count), None
+            ),
+        }
+        for keyword, value in instance_settings.items():
+            if value is not None:
+                check.not_together("serverless", keyword, reason)
+        exclusions: dict[str, tuple[object, str]] = {
+            "async_inference": (async_inference, "async inference needs instances"),
+            "data_capture": (data_capture, "serverless endpoints do not support data capture"),
+            "vpc": (vpc, "serverless endpoints do not run in a VPC"),
+            "autoscaling": (autoscaling, "serverless endpoints scale by max_concurrency"),
+        }
+        for keyword, (option, why) in exclusions.items():
+            if option is not None:
+                check.not_together("serverless", keyword, why)
+        if network_isolation:
+            check.not_together(
+                "serverless", "network_isolation=True", "serverless endpoints do not support it"
+            )
+        if len(variants) > 1:
+            check.not_together(
+                "serverless", "multiple variants", "serverless endpoints serve one variant"
+            )
+    if autoscaling is not None:
+        burstable = [t for t in types if is_burstable(t)]
+        if burstable:
+            check.not_together(
+                "autoscaling",
+                f"instance type {burstable[0]}",
+                "burstable ml.t* instances cannot autoscale",
+            )
+        if async_inference is not None:
+            check.not_together(
+                "autoscaling",
+                "async_inference",
+                "async endpoints scale on their backlog (AsyncInference.max_capacity)",
+            )
+    if async_inference is not None and len([v for v in variants if not v.shadow]) > 1:
+        check.not_together(
+            "async_inference", "multiple variants", "backlog scaling is per endpoint"
+        )
+    if deployment is not None:
+        _check_deployment(check, deployment, variants, types, serverless)
+
+
+def _check_deployment(
+    check: Checker,
+    deployment: DeploymentPolicy,
+    variants: Sequence[ProductionVariant],
+    types: Sequence[str],
+    serverless: ServerlessConfig | None,
+) -> None:
+    if deployment.kind == "ROLLING":
+        if serverless is not None:
+            check.not_together("deployment=rolling", "serverless", "rolling updates need instances")
+        if len(variants) > 1:
+            check.not_together(
+                "deployment=rolling", "multiple variants", "rolling updates support one variant"
+            )
+    inf1 = [t for t in types if t.startswith("ml.inf1.")]
+    if inf1:
+        check.not_together(
+            "deployment",
+            f"instance type {inf1[0]}",
+            "deployment guardrails are unavailable on Inf1 instances",
+        )
+
+
+def _autoscaling_service_role(scope: Construct) -> iam.IRole:
+    """Application Auto Scaling's service-linked role for SageMaker variants."""
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child("SageMakerAutoScalingRole")
+    if existing is not None:
+        return cast(iam.IRole, existing)
+    return iam.Role.from_role_arn(
+        stack,
+        "SageMakerAutoScalingRole",
+        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
+        "sagemaker.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+        mutable=False,
+    )
