@@ -121,9 +121,9 @@ def _client(
     """Send n requests over `conns` keep-alive connections.
 
     Closed loop (rate None): a connection sends its next request as soon as it has the answer.
-    Paced (rate req/s): request k is due at start + k / rate and its latency counts from then,
-    so waiting for a free connection is included (no coordinated omission). A server that
-    closes the connection costs a reconnect, counted in the next request's latency.
+    Paced (rate req/s): request k is due at start + k / rate; if every connection is busy then,
+    its latency counts from the due time (no coordinated omission). A server that closes the
+    connection costs a reconnect, counted in the next request's latency.
     """
     request = _request_bytes(port, rows)
     sel = selectors.DefaultSelector()
@@ -146,13 +146,20 @@ def _client(
     begin = time.perf_counter()
     idle = [_Conn(None, bytearray()) for _ in range(min(conns, n))]
     reconnects -= len(idle)  # the first connect of each is not a reconnect
+    blocked = False  # the next due request found every connection busy
     while len(latencies) < n:
         now = time.perf_counter()
-        while idle and started_requests < n:
+        while started_requests < n:
             due = begin + started_requests / rate if rate else now
             if due > now:
                 break
-            send(idle.pop(), due)
+            if not idle:
+                blocked = True
+                break
+            # Waiting for a free connection counts (from `due`); our own timer's lateness
+            # (epoll has millisecond resolution) does not (from `now`).
+            send(idle.pop(), due if blocked else now)
+            blocked = False
             started_requests += 1
         timeout = None
         if rate and idle and started_requests < n:
