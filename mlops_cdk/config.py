@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -30,6 +30,8 @@ from mlops_cdk._internal.patterns import ACCOUNT_ID, LOG_RETENTION_PERIODS, REGI
 
 CONFIG_DIR = Path("config")
 PROMOTION_ORDER = ("dev", "staging", "prod")
+LONGEST_BUCKET_PURPOSE = "batch-output"
+MAX_BUCKET_NAME = 63
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = LOG_RETENTION_PERIODS
 
@@ -141,6 +143,58 @@ class ConstructSection(_Section):
     enabled: bool = False
 
 
+InstanceType = Annotated[
+    str,
+    _pattern(
+        r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)",
+        "an ML instance type ml.<family>.<size>, such as ml.m5.large",
+    ),
+]
+
+
+class EndpointAutoScalingSettings(_Section):
+    """Target tracking on invocations per instance."""
+
+    min_capacity: int = Field(default=1, ge=1)
+    max_capacity: int = Field(default=4, ge=1)
+    target_invocations_per_instance: float = Field(default=100.0, gt=0)
+
+
+class DeploymentSettings(_Section):
+    """A guarded deployment: traffic shifts in steps and rolls back on the endpoint's alarms."""
+
+    strategy: Literal["canary", "linear", "all_at_once", "rolling"] = "canary"
+    percent: int = Field(default=10, ge=1, le=50)
+    wait_minutes: int = Field(default=10, ge=0, le=60)
+
+
+class RealtimeEndpointSettings(_Section):
+    """The SageMaker endpoint serving the model (issue: RealtimeEndpoint)."""
+
+    enabled: bool = False
+    mode: Literal["serverless", "instance"] = "serverless"
+    instance_type: InstanceType = "ml.m5.large"
+    initial_instance_count: int = Field(default=1, ge=1)
+    memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
+    max_concurrency: int = Field(default=5, ge=1, le=200)
+    autoscaling: EndpointAutoScalingSettings | None = None
+    data_capture_percent: int | None = Field(default=None, ge=0, le=100)
+    deployment: DeploymentSettings | None = None
+    in_vpc: bool = True
+
+    @model_validator(mode="after")
+    def _serverless_has_no_instance_features(self) -> RealtimeEndpointSettings:
+        if self.mode == "serverless":
+            for key in ("autoscaling", "data_capture_percent"):
+                if getattr(self, key) is not None:
+                    raise _FieldError(
+                        f"realtime_endpoint.{key}",
+                        "must be left out when mode is serverless (it needs instances)",
+                        getattr(self, key),
+                    )
+        return self
+
+
 class EnvironmentConfig(_Section):
     """One deployment environment (dev, staging, prod)."""
 
@@ -153,7 +207,7 @@ class EnvironmentConfig(_Section):
     alarms: AlarmSettings = AlarmSettings()
     network: NetworkSettings
     tags: TagSettings
-    realtime_endpoint: ConstructSection = ConstructSection()
+    realtime_endpoint: RealtimeEndpointSettings = RealtimeEndpointSettings()
     lambda_inference: ConstructSection = ConstructSection()
     ecs_model_service: ConstructSection = ConstructSection()
     batch_transform: ConstructSection = ConstructSection()
@@ -167,6 +221,18 @@ class EnvironmentConfig(_Section):
                 "removal_policy",
                 "must be 'retain' in prod, so that data outlives a stack",
                 self.removal_policy.value,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _bucket_names_fit(self) -> EnvironmentConfig:
+        longest = self.bucket_name(LONGEST_BUCKET_PURPOSE)
+        if self.account and self.region and len(longest) > MAX_BUCKET_NAME:
+            raise _FieldError(
+                "project",
+                f"must be short enough that bucket names fit in {MAX_BUCKET_NAME} characters "
+                f"(with name {self.name!r} the longest is {longest!r}, {len(longest)} characters)",
+                self.project,
             )
         return self
 
@@ -187,6 +253,11 @@ class EnvironmentConfig(_Section):
     def stage_name(self) -> str:
         """The CDK stage (and CLI selection prefix) of the environment: ``<project>-<env>``."""
         return f"{self.project}-{self.name}"
+
+    def bucket_name(self, purpose: str) -> str:
+        """The bucket name for ``purpose``: ``<project>-<env>-<purpose>-<account>-<region>``,
+        globally unique and stable, so other stacks can import the bucket by name."""
+        return f"{self.stage_name}-{purpose}-{self.account}-{self.region}"
 
     def stack_name(self, part: str) -> str:
         """The stable CloudFormation stack name ``<project>-<env>-<part>``."""

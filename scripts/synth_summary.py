@@ -37,9 +37,10 @@ def main(out_dir: str) -> int:
         print(f"no stacks found in {assembly}")
         return 1
     width = max(len(r[1]) for r in rows)
-    print(f"\n{'env':<8} {'stack':<{width}} {'resources':>9}  most common")
+    stage_width = max(len("stage"), *(len(r[0]) for r in rows))
+    print(f"\n{'stage':<{stage_width}} {'stack':<{width}} {'resources':>9}  most common")
     for stage, name, count, top, _ in rows:
-        print(f"{stage:<8} {name:<{width}} {count:>9}  {top}")
+        print(f"{stage:<{stage_width}} {name:<{width}} {count:>9}  {top}")
     environments = list(dict.fromkeys(r[0] for r in rows))
     total = sum(r[2] for r in rows)
     print(

@@ -102,7 +102,11 @@ def allow_service_publishers(key: kms.Key, services: tuple[str, ...]) -> None:
 
 
 def access_log_bucket(
-    scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy
+    scope: Construct,
+    construct_id: str,
+    *,
+    removal_policy: RemovalPolicy,
+    bucket_name: str | None = None,
 ) -> s3.Bucket:
     """The server-access-log target bucket.
 
@@ -113,6 +117,7 @@ def access_log_bucket(
     bucket = s3.Bucket(
         scope,
         construct_id,
+        bucket_name=bucket_name,
         encryption=s3.BucketEncryption.S3_MANAGED,
         enforce_ssl=True,
         versioned=True,
@@ -148,6 +153,7 @@ def secure_bucket(
     access_logs_prefix: str,
     removal_policy: RemovalPolicy,
     event_bridge: bool = False,
+    bucket_name: str | None = None,
 ) -> s3.Bucket:
     """A KMS-encrypted, SSL-only, versioned, private bucket that logs access to ``access_logs``.
 
@@ -156,6 +162,7 @@ def secure_bucket(
     bucket = s3.Bucket(
         scope,
         construct_id,
+        bucket_name=bucket_name,
         encryption=s3.BucketEncryption.KMS,
         encryption_key=encryption_key,
         bucket_key_enabled=True,

@@ -33,14 +33,19 @@ class DataStack(Stack):
             description=f"{config.project} {config.name}: data, logs and notifications",
             removal_policy=removal,
         )
+        self.config = config
         self.access_logs: s3.IBucket = defaults.access_log_bucket(
-            self, "AccessLogs", removal_policy=removal
+            self,
+            "AccessLogs",
+            removal_policy=removal,
+            bucket_name=config.bucket_name("access-logs"),
         )
 
-        def bucket(construct_id: str, *, event_bridge: bool = False) -> s3.IBucket:
+        def bucket(construct_id: str, purpose: str, *, event_bridge: bool = False) -> s3.IBucket:
             return defaults.secure_bucket(
                 self,
                 construct_id,
+                bucket_name=config.bucket_name(purpose),
                 encryption_key=self.encryption_key,
                 access_logs=self.access_logs,
                 access_logs_prefix=f"{construct_id}/",
@@ -48,12 +53,12 @@ class DataStack(Stack):
                 event_bridge=event_bridge,
             )
 
-        self.artifacts = bucket("Artifacts")
-        self.data_capture = bucket("DataCapture")
+        self.artifacts = bucket("Artifacts", "artifacts")
+        self.data_capture = bucket("DataCapture", "capture")
         # New objects in the input bucket can start batch jobs and retraining (EventBridge).
-        self.batch_input = bucket("BatchInput", event_bridge=True)
-        self.batch_output = bucket("BatchOutput")
-        self.monitoring_reports = bucket("MonitoringReports")
+        self.batch_input = bucket("BatchInput", "batch-input", event_bridge=True)
+        self.batch_output = bucket("BatchOutput", "batch-output")
+        self.monitoring_reports = bucket("MonitoringReports", "reports")
         self.alarm_topic = self._alarm_topic(config)
 
     def _alarm_topic(self, config: cfg.EnvironmentConfig) -> sns.ITopic:
@@ -75,6 +80,20 @@ class DataStack(Stack):
                 "alarm e-mails would have no reader.",
             )
         return topic
+
+    def shared_bucket(self, scope: Construct, purpose: str) -> s3.IBucket:
+        """One of this stack's buckets, imported into ``scope`` by its literal name.
+
+        Other stacks use these instead of the bucket objects: a literal ARN creates no
+        CloudFormation export (stacks stay independently deployable), and IAM findings about
+        prefix wildcards read the same at construction and after synthesis.
+        """
+        return s3.Bucket.from_bucket_attributes(
+            scope,
+            f"{purpose.title().replace('-', '')}Bucket",
+            bucket_name=self.config.bucket_name(purpose),
+            encryption_key=None if purpose == "access-logs" else self.encryption_key,
+        )
 
 
 def removal_policy(config: cfg.EnvironmentConfig) -> RemovalPolicy:

@@ -10,6 +10,7 @@ from constructs import Construct
 from mlops_cdk import config as cfg
 from mlops_cdk.stacks.data import DataStack
 from mlops_cdk.stacks.network import NetworkStack
+from mlops_cdk.stacks.serving import ServingStack
 
 
 class EnvironmentStage(Stage):
@@ -51,6 +52,15 @@ class EnvironmentStage(Stage):
             stack_name=config.stack_name("network"),
             description=f"{config.project} {config.name}: VPC, endpoints and flow logs",
             termination_protection=protect,
+        )
+        self.serving = ServingStack(
+            self,
+            "Serving",
+            config=config,
+            data=self.data,
+            network=self.network,
+            stack_name=config.stack_name("serving"),
+            description=f"{config.project} {config.name}: model endpoints",
         )
         apply_tags(self, config)
 

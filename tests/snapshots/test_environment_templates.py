@@ -11,7 +11,9 @@ from tests.conftest import SynthesizedApp
 from tests.snapshots.extension import TemplateSnapshot, normalise
 
 STACKS = [
-    f"mlops-{env}-{part}" for env in ("dev", "staging", "prod") for part in ("data", "network")
+    f"mlops-{env}-{part}"
+    for env in ("dev", "staging", "prod")
+    for part in ("data", "network", "serving")
 ]
 
 

@@ -204,6 +204,29 @@ INVALID_CASES = [
         id="section-enabled-not-boolean",
     ),
     pytest.param(
+        with_changes(project="machinelearning", name="qa-environment"),
+        "qa-environment",
+        r"qa-environment\.yaml: project: must be short enough that bucket names fit in 63 "
+        r"characters \(with name 'qa-environment' the longest is "
+        r"'machinelearning-qa-environment-batch-output-444444444444-eu-west-1', 66 characters\) "
+        r"\(got 'machinelearning'\)$",
+        id="bucket-names-too-long",
+    ),
+    pytest.param(
+        with_changes(realtime_endpoint={"enabled": True, "data_capture_percent": 10}),
+        "qa",
+        r"qa\.yaml: realtime_endpoint\.data_capture_percent: must be left out when mode is "
+        r"serverless \(it needs instances\) \(got 10\)$",
+        id="serverless-with-capture",
+    ),
+    pytest.param(
+        with_changes(realtime_endpoint={"mode": "instance", "instance_type": "m5.large"}),
+        "qa",
+        r"qa\.yaml: realtime_endpoint\.instance_type: must be an ML instance type "
+        r"ml\.<family>\.<size>, such as ml\.m5\.large \(got 'm5\.large'\)$",
+        id="instance-type-without-ml-prefix",
+    ),
+    pytest.param(
         "name: qa\nname: qa\n",
         "qa",
         r"qa\.yaml: duplicate key 'name' on line 2$",
