@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mlops_cdk._internal import nag
@@ -107,3 +108,12 @@ def grant_read_location(
         )
     if encryption_key is not None:
         encryption_key.grant_decrypt(grantee)
+
+
+def grant_publish(grantee: iam.IGrantable, topic: sns.ITopic) -> None:
+    """``sns:Publish`` on exactly ``topic``, plus exact KMS actions when it is encrypted."""
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=["sns:Publish"], resource_arns=[topic.topic_arn]
+    )
+    if topic.master_key is not None:
+        topic.master_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")

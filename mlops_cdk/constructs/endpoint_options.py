@@ -18,7 +18,7 @@ from aws_cdk import aws_sns as sns
 
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import ModelSource, check_instance_type
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
 
@@ -219,7 +219,7 @@ class DataCapture:
             self.capture_input or self.capture_output,
             "capture_input or capture_output",
             "True (capture at least one side)",
-            "both False",
+            Said("both False"),
         )
 
     @property

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
-from mlops_cdk._internal.iam import ManagedPolicyRole, grant_write_prefix
+from mlops_cdk._internal.iam import ManagedPolicyRole, grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import (
     ModelSource,
@@ -29,7 +29,7 @@ from mlops_cdk._internal.sagemaker import (
     is_burstable,
     vcpus,
 )
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.endpoint_options import (
     AsyncInference,
@@ -328,7 +328,7 @@ class RealtimeEndpoint(Construct):
             grant_write_prefix(self.role, bucket, prefix, writer="Async inference")
         for topic in (options.success_topic, options.error_topic):
             if topic is not None:
-                topic.grant_publish(self.role)
+                grant_publish(self.role, topic)
         notify = options.success_topic or options.error_topic
         config = sagemaker.CfnEndpointConfig
         return config.AsyncInferenceConfigProperty(
@@ -656,19 +656,19 @@ def _variants(
     )
     names = [v.name for v in variants]
     duplicates = sorted({n for n in names if names.count(n) > 1})
-    check.require(not duplicates, "variants", "uniquely named", ", ".join(duplicates))
+    check.require(not duplicates, "variants", "uniquely named", Said(", ".join(duplicates)))
     check.require(
         sum(v.weight for v in production) > 0,
         "variants",
         "weighted so that at least one production variant has a weight above 0",
-        "all weights 0",
+        Said("all weights 0"),
     )
     if shadows:
         check.require(
             len(shadows) == 1 and len(production) == 1,
             "variants",
             "exactly one production variant and one shadow variant when a shadow is used",
-            f"{len(production)} production, {len(shadows)} shadow",
+            Said(f"{len(production)} production, {len(shadows)} shadow"),
         )
     return list(variants)
 
