@@ -1,4 +1,3 @@
-# ruff: noqa: INP001  (scripts/ is a folder of stand-alone scripts, not a package)
 """Build the demo churn model: a logistic regression trained on synthetic data, exported to ONNX.
 
 Deterministic: a fixed seed and plain batch gradient descent, so re-running it reproduces the

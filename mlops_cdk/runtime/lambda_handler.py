@@ -21,7 +21,13 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from .codecs import CSV, JSON, JSONLINES, decode, encode, media_type
-from .errors import BadRequestError, InferenceError, PayloadTooLargeError, error_body
+from .errors import (
+    BadRequestError,
+    InferenceError,
+    MethodNotAllowedError,
+    PayloadTooLargeError,
+    error_body,
+)
 from .inference import invoke
 from .jsonlog import configure_logging
 from .model_source import prepare_model
@@ -112,16 +118,18 @@ class LambdaApp:
                 self.predictor  # noqa: B018 - loads the model: healthy only when loadable
                 return _http_response(200, b'{"status": "ok"}', JSON, request_id)
             if method != "POST":
-                raise InferenceError(f"use POST for predictions (got {method})", code="bad_method")
+                raise MethodNotAllowedError(
+                    f"use POST for predictions, GET …/ping for health (got {method})",
+                    allow="GET, POST",
+                )
             body = self._http_body(event)
             payload, content_type = invoke(
                 self.predictor, body, headers.get("content-type"), headers.get("accept")
             )
             return _http_response(200, payload, content_type, request_id)
         except InferenceError as exc:
-            status = 405 if exc.code == "bad_method" else exc.status
-            log.info("rejected request", extra={"request_id": request_id, "status": status})
-            return _http_response(status, exc.body(request_id), JSON, request_id)
+            log.info("rejected request", extra={"request_id": request_id, "status": exc.status})
+            return _http_response(exc.status, exc.body(request_id), JSON, request_id)
         except Exception:
             log.exception("request failed", extra={"request_id": request_id})
             body = error_body(

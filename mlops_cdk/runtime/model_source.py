@@ -46,7 +46,10 @@ def download_model(settings: Settings, s3_client_factory: S3ClientFactory) -> Pa
     except ValueError as exc:
         raise ModelLoadError(f"MLOPS_MODEL_S3_URI: {exc}") from None
     target = settings.download_dir
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelLoadError(f"cannot create MLOPS_DOWNLOAD_DIR {target}: {exc}") from exc
     archive = key.endswith((".tar.gz", ".tgz"))
     final = target / ("model.tar.gz" if archive else settings.model_file)
     fd, tmp_name = tempfile.mkstemp(dir=target, prefix=".download-")

@@ -75,6 +75,9 @@ class Supervisor:
         except ModelLoadError as exc:
             log.error("model is not usable", extra={"error": str(exc)})
             return self._shutdown(1)
+        except Exception:
+            log.exception("model preparation failed")
+            return self._shutdown(1)
         log.info("model ready for loading", extra={"path": str(location)})
         os.close(self.ready_w)  # EOF on the pipe = go-ahead for every worker, now and later
         self.ready_w = None
@@ -110,9 +113,11 @@ class Supervisor:
                 return self._shutdown(0)
             for pid, slot, code in self._reap():
                 if code == EXIT_MODEL_LOAD_FAILED:
-                    log.error("a worker could not load the model; stopping", extra={"pid": pid})
+                    log.error(
+                        "a worker could not load the model; stopping", extra={"worker_pid": pid}
+                    )
                     return self._shutdown(1)
-                log.warning("worker exited; restarting it", extra={"pid": pid, "code": code})
+                log.warning("worker exited; restarting it", extra={"worker_pid": pid, "code": code})
                 now = time.monotonic()
                 self._respawns = [t for t in self._respawns if now - t < _RESPAWN_WINDOW_S]
                 self._respawns.append(now)
@@ -144,7 +149,7 @@ class Supervisor:
             signal.sigtimedwait({signal.SIGCHLD}, 0.2)
             self._reap()
         for pid in self.workers:
-            log.warning("worker did not stop in time; killing it", extra={"pid": pid})
+            log.warning("worker did not stop in time; killing it", extra={"worker_pid": pid})
             _kill(pid, signal.SIGKILL)
         self._reap()
         if self.listener is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -92,8 +93,6 @@ def request(
     finally:
         conn.close()
     if reply.headers.get("content-type") == "application/json" and data:
-        import json
-
         reply.json = json.loads(data)
     return reply
 
@@ -147,7 +146,19 @@ def start_server(tmp: Path, *, wait_ready: bool = True, **env: str) -> Server:
     server = Server(proc, port, log_path)
     if wait_ready:
         wait_for_ping(server, 200)
+        wait_for_all_workers(server, int(env.get("MLOPS_WORKERS", "1")))
     return server
+
+
+def wait_for_all_workers(server: Server, workers: int, timeout: float = 15.0) -> None:
+    """/ping answers per worker: wait until every worker has logged that its model loaded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        loaded = [line for line in server.logs().splitlines() if '"msg": "model loaded"' in line]
+        if len(loaded) >= workers:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"only {len(loaded)} of {workers} workers loaded:\n{server.logs()}")
 
 
 def wait_for_ping(server: Server, status: int, timeout: float = 15.0) -> None:

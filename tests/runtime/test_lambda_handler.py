@@ -146,7 +146,7 @@ def test_http_api_v2_base64_csv_with_accept() -> None:
     [
         (http_v2_event("POST", "/", "[1, 2]", {"Content-Type": "application/json"}), 400, None),
         (http_v2_event("POST", "/", "%%%", {}, b64=True), 400, "invalid_encoding"),
-        (http_v2_event("PUT", "/", "[1]", {}), 405, "bad_method"),
+        (http_v2_event("PUT", "/", "[1]", {}), 405, "method_not_allowed"),
         (http_v2_event("POST", "/", "1,2", {"Content-Type": "text/xml"}), 415, None),
         (http_v2_event("POST", "/", "x" * 2000, {"Content-Type": "text/csv"}), 413, None),
         (rest_v1_event("POST", "/predict", "", {"Content-Type": "text/csv"}), 400, "empty_body"),

@@ -112,18 +112,28 @@ def test_unexpected_error_is_500_with_request_id_and_logged(server_factory: Serv
     assert "boom: secret internal detail" in str(logged[0]["exc"])
 
 
+def wait_for_log(server: Server, msg: str, count: int, timeout: float = 10.0) -> list[dict]:
+    """Poll the server's log until ``count`` lines carry ``msg``; returns them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in log_lines(server) if line.get("msg") == msg]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
 def test_crashed_worker_is_replaced(server_factory: ServerFactory) -> None:
     server = server_factory(MLOPS_WORKERS="2")
-    worker_pids = {line["pid"] for line in log_lines(server) if line.get("msg") == "model loaded"}
+    worker_pids = {line["pid"] for line in wait_for_log(server, "model loaded", 2)}
     assert len(worker_pids) == 2
-    os.kill(int(str(next(iter(worker_pids)))), signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        loaded = [line for line in log_lines(server) if line.get("msg") == "model loaded"]
-        if len(loaded) == 3:
-            break
-        time.sleep(0.1)
+    victim = int(str(next(iter(worker_pids))))
+    os.kill(victim, signal.SIGKILL)
+    loaded = wait_for_log(server, "model loaded", 3)
     assert len(loaded) == 3
+    assert loaded[-1]["pid"] not in worker_pids  # a new process
+    (restart,) = wait_for_log(server, "worker exited; restarting it", 1)
+    assert restart["worker_pid"] == victim
+    assert restart["code"] == -signal.SIGKILL
     for _ in range(4):
         assert request(server.port, "POST", "/invocations", BODY).status == 200
 
