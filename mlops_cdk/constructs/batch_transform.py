@@ -1,0 +1,880 @@
+"""BatchTransformJob: SageMaker batch transform run by Step Functions, on a schedule, on new data
+in S3, or on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from aws_cdk import Duration, Names, RemovalPolicy, Size, Stack, TimeZone
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from mlops_cdk._internal import alarms as alarm_helpers
+from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal.iam import (
+    ManagedPolicyRole,
+    grant_key_use,
+    grant_read_location,
+    grant_write_prefix,
+)
+from mlops_cdk._internal.sagemaker import (
+    ModelSource,
+    SageMakerModel,
+    check_instance_type,
+    execution_role,
+    has_local_storage,
+)
+from mlops_cdk._internal.schedules import schedule_problem
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs.batch_options import TransformInput, TransformOutput
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.model_data import ModelData
+
+BatchStrategy = Literal["MultiRecord", "SingleRecord"]
+JoinSource = Literal["Input", "None"]
+
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+BATCH_STRATEGIES = ("MultiRecord", "SingleRecord")
+JOIN_SOURCES = ("Input", "None")
+# CreateTransformJob limits (SageMaker API reference).
+MAX_PAYLOAD_MB = 100  # also caps MaxConcurrentTransforms x MaxPayloadInMB
+MAX_INVOCATION_RETRIES = 3  # ModelClientConfig.InvocationsMaxRetries 0-3
+MAX_INVOCATION_TIMEOUT_SECONDS = 3600  # ModelClientConfig.InvocationsTimeoutInSeconds 1-3600
+MAX_FILTER_LENGTH = 63  # DataProcessing.InputFilter / OutputFilter
+MAX_ENVIRONMENT_ENTRIES = 16
+ENVIRONMENT_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
+MAX_ENVIRONMENT_VALUE = 10240
+# Transform job names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}. Each run is named
+# "<prefix>-<UUID>": a 36-character UUID and a hyphen leave 26 characters for the prefix.
+UUID_LENGTH = 36
+MAX_JOB_NAME = 63
+MAX_JOB_NAME_PREFIX = MAX_JOB_NAME - UUID_LENGTH - 1
+JOB_NAME_PREFIX = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
+# Standard workflows run for at most one year.
+MAX_RUNTIME_LIMIT = Duration.days(365)
+# Time after the job for naming, notifications and the end of the execution.
+EXECUTION_OVERHEAD = Duration.minutes(15)
+# Step Functions reports SageMaker API errors, throttling included, as this error name.
+SAGEMAKER_API_ERROR = "SageMaker.AmazonSageMakerException"
+MAX_SNS_SUBJECT = 100
+_SPLIT_TYPES = {
+    "None": tasks.SplitType.NONE,
+    "Line": tasks.SplitType.LINE,
+    "RecordIO": tasks.SplitType.RECORD_IO,
+    "TFRecord": tasks.SplitType.TF_RECORD,
+}
+_COMPRESSION = {"None": tasks.CompressionType.NONE, "Gzip": tasks.CompressionType.GZIP}
+_ASSEMBLE_WITH = {"None": tasks.AssembleWith.NONE, "Line": tasks.AssembleWith.LINE}
+_BATCH_STRATEGIES = {
+    "MultiRecord": tasks.BatchStrategy.MULTI_RECORD,
+    "SingleRecord": tasks.BatchStrategy.SINGLE_RECORD,
+}
+
+
+def check_schedule_expression(check: Checker, keyword: str, expression: str) -> None:
+    """Raise unless ``expression`` is a well-formed EventBridge Scheduler expression."""
+    problem = schedule_problem(expression)
+    if problem is not None:
+        check.fail(keyword, problem, expression)
+
+
+class _CreateTransformJob(tasks.SageMakerCreateTransformJob):
+    """``SageMakerCreateTransformJob`` plus the request fields its L2 does not model yet.
+
+    The L2 task (aws-cdk-lib 2.275) has no ``DataProcessing`` (input/output filters and joining
+    the input to the output). Everything else, including its IAM policy for the run-job
+    pattern, comes from the L2; this only adds keys to the rendered ``Parameters``.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, extra: Mapping[str, Any], **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self._extra = dict(extra)
+
+    def to_state_json(self, top_level_query_language: Any = None) -> Mapping[str, Any]:
+        state = dict(super().to_state_json(top_level_query_language))
+        if self._extra:
+            state["Parameters"] = {**state["Parameters"], **self._extra}
+        return state
+
+
+class BatchTransformJob(Construct):
+    """A SageMaker batch transform job that someone (or something) can actually run.
+
+    CloudFormation has no transform-job resource, so this builds a runner: the SageMaker model,
+    and a Step Functions state machine that names each run, starts ``CreateTransformJob`` and
+    waits for it (run-job pattern), retries throttled API calls, times out after
+    ``max_runtime``, and notifies the alarm topic of success or failure. Runs start on a
+    ``schedule`` (EventBridge Scheduler), on every new object under the input prefix
+    (``run_on_new_data``), or by hand (``manual=True``)::
+
+        aws stepfunctions start-execution --state-machine-arn <arn> --input '{}'
+
+    An empty input transforms every object under the input prefix; ``{"key": "<input key>"}``
+    transforms one object (that is what the new-data rule sends). Results go to
+    ``s3://<output bucket>/<output prefix><job name>/``.
+
+    Example::
+
+        job = BatchTransformJob(self, "Scoring",
+            model_data=ModelData.from_bucket(artifacts, "churn/model.tar.gz"),
+            input=TransformInput(data, "scoring/input/"),
+            output=TransformOutput(data, "scoring/output/"),
+            schedule="cron(0 2 * * ? *)")
+
+    :param image: model server image. Default: the mlops-cdk model server when
+        ``model_data`` is given.
+    :param model_data: model artifact. Give it, or ``image`` or ``model_package_arn``.
+    :param model_package_arn: a model registry package instead of image and artifact.
+    :param input: what to transform (required).
+    :param output: where results go (required); not the input prefix or under it.
+    :param instance_type: Default: ``ml.m5.large``.
+    :param instance_count: Default: 1.
+    :param max_concurrent_transforms: parallel requests per instance; 0 lets SageMaker ask the
+        container (``/execution-parameters``). Default: unset (SageMaker's default, 1).
+    :param max_payload_mb: largest request, 0-100 MB (0: chunked, for containers that
+        support it). Default: 6.
+    :param batch_strategy: ``MultiRecord`` (as many records per request as fit) or
+        ``SingleRecord``. Default: ``MultiRecord``.
+    :param join_source: ``Input`` joins each input record to its result. Default: none.
+    :param input_filter: JSONPath selecting what the model sees, e.g. ``$[1:]``. Default: all.
+    :param output_filter: JSONPath selecting what is written, e.g. ``$[0,-1]``. Default: all.
+    :param schedule: EventBridge Scheduler expression (``cron(...)``, ``rate(...)``,
+        ``at(...)``). Default: no schedule.
+    :param schedule_time_zone: time zone for ``schedule``. Default: UTC.
+    :param run_on_new_data: start one run per object created under the input prefix.
+        Default: False.
+    :param manual: no trigger; runs are started with ``StartExecution`` only. Default: False
+        (a job with no trigger and no ``manual=True`` is rejected).
+    :param invocation_timeout: per-request timeout, 1-3600 s. Default: 10 minutes.
+    :param invocation_max_retries: per-request retries, 0-3. Default: 3.
+    :param max_runtime: how long a run may take before it is stopped. Default: 24 hours.
+    :param vpc: run the model in this VPC. Default: no VPC.
+    :param subnets: subnets of ``vpc``. Default: CDK's choice of private subnets.
+    :param network_isolation: no network access for the container. Default: True.
+    :param encryption_key: KMS key for output, volumes, logs, queue and schedule. Default: a new
+        key with rotation.
+    :param alarm_topic: where alarms and run notifications go. Default: a new encrypted topic.
+    :param environment: container environment variables for the job. Default: none.
+    :param job_name_prefix: first part of each job name (at most 26 characters). Default:
+        derived from the construct path.
+    :param notify_success: also notify the topic when a run succeeds. Default: True.
+    :param log_retention: state machine log retention. Default: one year.
+    :param removal_policy: for the key and log group this creates. Default: RETAIN.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        image: ContainerImage | None = None,
+        model_data: ModelData | None = None,
+        model_package_arn: str | None = None,
+        input: TransformInput,
+        output: TransformOutput,
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
+        instance_count: int = 1,
+        max_concurrent_transforms: int | None = None,
+        max_payload_mb: int = 6,
+        batch_strategy: BatchStrategy = "MultiRecord",
+        join_source: JoinSource | None = None,
+        input_filter: str | None = None,
+        output_filter: str | None = None,
+        schedule: str | None = None,
+        schedule_time_zone: str | None = None,
+        run_on_new_data: bool = False,
+        manual: bool = False,
+        invocation_timeout: Duration = Duration.minutes(10),  # noqa: B008 - immutable
+        invocation_max_retries: int = 3,
+        max_runtime: Duration = Duration.hours(24),  # noqa: B008 - immutable
+        vpc: ec2.IVpc | None = None,
+        subnets: ec2.SubnetSelection | None = None,
+        network_isolation: bool = True,
+        encryption_key: kms.IKey | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        environment: Mapping[str, str] | None = None,
+        job_name_prefix: str | None = None,
+        notify_success: bool = True,
+        log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        check = Checker.of(self)
+        source = _model_source(check, image, model_data, model_package_arn)
+        _check_job(
+            check,
+            input=input,
+            output=output,
+            instance_type=instance_type,
+            instance_count=instance_count,
+            max_concurrent_transforms=max_concurrent_transforms,
+            max_payload_mb=max_payload_mb,
+            batch_strategy=batch_strategy,
+            join_source=join_source,
+            input_filter=input_filter,
+            output_filter=output_filter,
+            invocation_timeout=invocation_timeout,
+            invocation_max_retries=invocation_max_retries,
+            max_runtime=max_runtime,
+            environment=environment,
+        )
+        _check_triggers(check, schedule, run_on_new_data=run_on_new_data, manual=manual)
+        if _same_bucket(self, input.bucket, output.bucket):
+            _check_prefixes(check, input.prefix, output.prefix)
+        if job_name_prefix is not None:
+            check.max_length("job_name_prefix", job_name_prefix, MAX_JOB_NAME_PREFIX)
+            check.matches(
+                "job_name_prefix",
+                job_name_prefix,
+                JOB_NAME_PREFIX,
+                "letters, digits and hyphens, starting and ending with a letter or digit",
+            )
+
+        self.input = input
+        self.output = output
+        self.instance_type = instance_type
+        self.job_name_prefix = job_name_prefix or Names.unique_resource_name(
+            self, max_length=MAX_JOB_NAME_PREFIX, separator="-"
+        )
+        self.encryption_key = encryption_key or defaults.encryption_key(
+            self,
+            "Key",
+            description=f"{self.node.path}: batch transform output, volumes, logs and triggers",
+            removal_policy=removal_policy,
+        )
+        self.alarm_topic = alarm_topic or defaults.alarm_topic(
+            self,
+            "AlarmTopic",
+            encryption_key=self.encryption_key,
+            display_name="Batch transform alarms",
+        )
+
+        # The model and the role SageMaker runs the job with.
+        self.role: ManagedPolicyRole = execution_role(
+            self,
+            "ExecutionRole",
+            description=f"SageMaker execution role of {self.node.path}",
+            encryption_key=self.encryption_key,
+        )
+        self._grant_data_access()
+        self.security_group: ec2.SecurityGroup | None = None
+        if vpc is not None:
+            self.security_group = ec2.SecurityGroup(
+                self,
+                "SecurityGroup",
+                vpc=vpc,
+                description=f"{self.node.path} transform containers",
+                allow_all_outbound=False,
+            )
+            self.security_group.add_egress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
+            )
+        self.model = SageMakerModel(
+            self,
+            "Model",
+            source=source,
+            role=self.role,
+            network_isolation=network_isolation,
+            vpc=vpc,
+            subnets=subnets,
+            security_groups=[self.security_group] if self.security_group else [],
+        )
+        self.model_name = self.model.model_name
+
+        # The runner.
+        self.state_machine_role = ManagedPolicyRole(
+            self,
+            "StateMachineRole",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"Step Functions role of {self.node.path}: runs transform jobs",
+        )
+        self.log_group = defaults.log_group(
+            self,
+            "Logs",
+            encryption_key=self.encryption_key,
+            removal_policy=removal_policy,
+            retention=log_retention,
+            # Vended-log prefix: one account-wide resource policy covers it (no per-group growth).
+            log_group_name="/aws/vendedlogs/states/"
+            + Names.unique_resource_name(self, max_length=200, separator="-"),
+        )
+        request = self._request(
+            max_concurrent_transforms=max_concurrent_transforms,
+            max_payload_mb=max_payload_mb,
+            batch_strategy=batch_strategy,
+            join_source=join_source,
+            input_filter=input_filter,
+            output_filter=output_filter,
+            invocation_timeout=invocation_timeout,
+            invocation_max_retries=invocation_max_retries,
+            max_runtime=max_runtime,
+            instance_count=instance_count,
+            environment=environment,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(
+                self._definition(request, notify_success=notify_success)
+            ),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            role=self.state_machine_role,
+            timeout=max_runtime.plus(EXECUTION_OVERHEAD),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            comment=f"Batch transform of {self.node.path}: input {{}} runs over the whole input "
+            'prefix, {"key": "<key>"} over one object',
+        )
+        self._grant_notifications()
+        self._acknowledge_state_machine_role()
+
+        # Triggers.
+        self.dead_letter_queue: sqs.Queue | None = None
+        self.schedule: scheduler.Schedule | None = None
+        self.rule: events.Rule | None = None
+        if schedule is not None or run_on_new_data:
+            self.dead_letter_queue = self._dead_letter_queue()
+        if schedule is not None:
+            self.schedule = self._schedule(schedule, schedule_time_zone)
+        if run_on_new_data:
+            self.rule = self._new_data_rule()
+        self.alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms()
+
+    # --- model access -----------------------------------------------------------------
+
+    def _grant_data_access(self) -> None:
+        bucket = self.input.bucket
+        grant_read_location(
+            self.role,
+            bucket_arn=bucket.bucket_arn,
+            key=self.input.prefix,
+            encryption_key=bucket.encryption_key,
+        )
+        nag.acknowledge_wildcard_resource(
+            self.role,
+            bucket.arn_for_objects(f"{self.input.prefix}*"),
+            f"The job reads every object under the input prefix {self.input.prefix} (scheduled "
+            "runs) or a new one there (new-data runs) and nothing else in the bucket.",
+        )
+        grant_write_prefix(
+            self.role, self.output.bucket, self.output.prefix, writer="Batch transform"
+        )
+
+    # --- the request ------------------------------------------------------------------
+
+    def _request(
+        self,
+        *,
+        max_concurrent_transforms: int | None,
+        max_payload_mb: int,
+        batch_strategy: str,
+        join_source: str | None,
+        input_filter: str | None,
+        output_filter: str | None,
+        invocation_timeout: Duration,
+        invocation_max_retries: int,
+        max_runtime: Duration,
+        instance_count: int,
+        environment: Mapping[str, str] | None,
+    ) -> _CreateTransformJob:
+        source = self.input
+        output = self.output
+        # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
+        volume_key = None if has_local_storage(self.instance_type) else self.encryption_key
+        data_processing = {
+            key: value
+            for key, value in (
+                ("InputFilter", input_filter),
+                ("OutputFilter", output_filter),
+                ("JoinSource", join_source),
+            )
+            if value is not None
+        }
+        task = _CreateTransformJob(
+            self,
+            "Transform",
+            extra={"DataProcessing": data_processing} if data_processing else {},
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            # CreateTransformJob takes no role (the model has one); the L2 only needs one to
+            # scope iam:PassRole, and without it would create one with AmazonSageMakerFullAccess.
+            role=self.role,
+            model_name=self.model_name,
+            transform_job_name=sfn.JsonPath.string_at("$.job.name"),
+            transform_input=tasks.TransformInput(
+                transform_data_source=tasks.TransformDataSource(
+                    s3_data_source=tasks.TransformS3DataSource(
+                        s3_uri=sfn.JsonPath.string_at("$.input.uri"),
+                        s3_data_type=tasks.S3DataType.S3_PREFIX,
+                    )
+                ),
+                content_type=source.content_type,
+                split_type=_SPLIT_TYPES[source.split_type] if source.split_type else None,
+                compression_type=_COMPRESSION[source.compression] if source.compression else None,
+            ),
+            transform_output=tasks.TransformOutput(
+                s3_output_path=sfn.JsonPath.format(
+                    f"s3://{output.bucket.bucket_name}/{output.prefix}{{}}/",
+                    sfn.JsonPath.string_at("$.job.name"),
+                ),
+                accept=output.accept,
+                assemble_with=_ASSEMBLE_WITH[output.assemble_with]
+                if output.assemble_with
+                else None,
+                encryption_key=self.encryption_key,
+            ),
+            transform_resources=tasks.TransformResources(
+                instance_count=instance_count,
+                instance_type=ec2.InstanceType(self.instance_type.removeprefix("ml.")),
+                volume_encryption_key=volume_key,
+            ),
+            batch_strategy=_BATCH_STRATEGIES[batch_strategy],
+            max_concurrent_transforms=max_concurrent_transforms,
+            max_payload=Size.mebibytes(max_payload_mb),
+            model_client_options=tasks.ModelClientOptions(
+                invocations_max_retries=invocation_max_retries,
+                invocations_timeout=invocation_timeout,
+            ),
+            environment=dict(environment) if environment else None,
+            task_timeout=sfn.Timeout.duration(max_runtime),
+            result_selector={
+                "name.$": "$.TransformJobName",
+                "status.$": "$.TransformJobStatus",
+                "output.$": "$.TransformOutput.S3OutputPath",
+            },
+            result_path="$.result",
+            comment="Creates the transform job and waits until it ends",
+        )
+        task.add_retry(
+            errors=[SAGEMAKER_API_ERROR],
+            interval=Duration.seconds(10),
+            backoff_rate=2,
+            max_attempts=5,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        return task
+
+    # --- the state machine ------------------------------------------------------------
+
+    def _definition(self, task: _CreateTransformJob, *, notify_success: bool) -> sfn.IChainable:
+        bucket = self.input.bucket.bucket_name
+        prefix = self.input.prefix
+        name = sfn.Pass(
+            self,
+            "NameJob",
+            comment="A unique, valid job name per run: <prefix>-<UUID>",
+            parameters={
+                "name": sfn.JsonPath.format(f"{self.job_name_prefix}-{{}}", sfn.JsonPath.uuid())
+            },
+            result_path="$.job",
+        )
+        one_object = sfn.Pass(
+            self,
+            "OneObject",
+            comment="Transform the object named by the input key",
+            parameters={
+                "uri": sfn.JsonPath.format(f"s3://{bucket}/{{}}", sfn.JsonPath.string_at("$.key"))
+            },
+            result_path="$.input",
+        )
+        whole_prefix = sfn.Pass(
+            self,
+            "WholePrefix",
+            comment="Transform every object under the input prefix",
+            parameters={"uri": f"s3://{bucket}/{prefix}"},
+            result_path="$.input",
+        )
+        outside = sfn.Fail(
+            self,
+            "KeyOutsideInputPrefix",
+            error="InvalidInput",
+            cause=f"key must be an object key under the input prefix {prefix}",
+        )
+        check_key = (
+            sfn.Choice(self, "KeyUnderInputPrefix?")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_string("$.key"),
+                    sfn.Condition.string_matches("$.key", f"{prefix}*"),
+                    sfn.Condition.not_(sfn.Condition.string_equals("$.key", prefix)),
+                ),
+                one_object,
+            )
+            .otherwise(outside)
+        )
+        what = (
+            sfn.Choice(self, "OneObjectOrWholePrefix?")
+            .when(sfn.Condition.is_present("$.key"), check_key)
+            .otherwise(whole_prefix)
+        )
+        failed = self._notify("NotifyFailure", "failed", error=True).next(
+            sfn.Fail(
+                self,
+                "TransformFailed",
+                error_path="$.error.Error",
+                cause_path="$.error.Cause",
+            )
+        )
+        task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        done: sfn.IChainable = sfn.Succeed(self, "Done")
+        if notify_success:
+            done = self._notify("NotifySuccess", "succeeded", error=False).next(done)
+        task.next(done)
+        one_object.next(task)
+        whole_prefix.next(task)
+        return name.next(what)
+
+    def _notify(self, construct_id: str, outcome: str, *, error: bool) -> tasks.SnsPublish:
+        message: dict[str, Any] = {
+            "outcome": outcome,
+            "construct": self.node.path,
+            "execution": sfn.JsonPath.execution_id,
+            "job": sfn.JsonPath.string_at("$.job.name"),
+        }
+        if error:
+            message["error"] = sfn.JsonPath.string_at("$.error.Error")
+            message["cause"] = sfn.JsonPath.string_at("$.error.Cause")
+        else:
+            message["input"] = sfn.JsonPath.string_at("$.input.uri")
+            message["output"] = sfn.JsonPath.string_at("$.result.output")
+        subject = f"Batch transform {outcome}: {self.node.path}"
+        publish = tasks.SnsPublish(
+            self,
+            construct_id,
+            topic=self.alarm_topic,
+            subject=_ascii(subject)[:MAX_SNS_SUBJECT],
+            message=sfn.TaskInput.from_object(message),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        publish.add_retry(errors=[sfn.Errors.ALL], max_attempts=3, backoff_rate=2)
+        return publish
+
+    def _grant_notifications(self) -> None:
+        # SnsPublish grants sns:Publish; an encrypted topic also needs its key.
+        topic = self.alarm_topic
+        if isinstance(topic, sns.Topic) and topic.master_key is not None:
+            grant_key_use(self.state_machine_role, topic.master_key)
+
+    def _acknowledge_state_machine_role(self) -> None:
+        stack = Stack.of(self)
+        nag.acknowledge_wildcard_resource(
+            self.state_machine_role,
+            stack.format_arn(service="sagemaker", resource="transform-job", resource_name="*"),
+            "Job names are generated per run (<prefix>-<UUID>) at run time; the run-job "
+            "integration creates, describes, tags and stops those jobs.",
+        )
+        nag.acknowledge(
+            self.state_machine_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups and resource "
+            "policies), X-Ray trace writes and sagemaker:ListTags support no resource-level "
+            "permissions.",
+        )
+
+    # --- triggers ---------------------------------------------------------------------
+
+    def _dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "TriggerDeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        nag.acknowledge_rules(
+            queue,
+            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
+            "This queue is the dead-letter queue of the schedule and the new-data rule; it "
+            "has no dead-letter queue of its own, and its depth is alarmed.",
+        )
+        return queue
+
+    def _schedule(self, expression: str, time_zone: str | None) -> scheduler.Schedule:
+        stack = Stack.of(self)
+        role = ManagedPolicyRole(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+            description=f"EventBridge Scheduler role of {self.node.path}: starts runs",
+        )
+        queue = self.dead_letter_queue
+        assert queue is not None  # noqa: S101 - created before any trigger
+        grant_key_use(role, self.encryption_key)  # the encrypted dead-letter queue
+        return scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.expression(
+                expression, TimeZone.of(time_zone) if time_zone else None
+            ),
+            target=scheduler_targets.StepFunctionsStartExecution(
+                self.state_machine,
+                input=scheduler.ScheduleTargetInput.from_object({}),
+                role=role,
+                dead_letter_queue=queue,
+                retry_attempts=5,
+                max_event_age=Duration.hours(1),
+            ),
+            key=self.encryption_key,
+            description=f"Runs the batch transform of {self.node.path}",
+        )
+
+    def _new_data_rule(self) -> events.Rule:
+        queue = self.dead_letter_queue
+        assert queue is not None  # noqa: S101 - created before any trigger
+        role = ManagedPolicyRole(
+            self,
+            "RuleRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"EventBridge role of {self.node.path}: starts runs on new data",
+        )
+        rule = events.Rule(
+            self,
+            "NewDataRule",
+            description=f"New objects under {self.input.prefix} start {self.node.path}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [self.input.bucket.bucket_name]},
+                    # Folder markers are empty objects; there is nothing to transform.
+                    "object": {
+                        "key": [{"prefix": self.input.prefix}],
+                        "size": [{"numeric": [">", 0]}],
+                    },
+                },
+            ),
+        )
+        rule.add_target(
+            events_targets.SfnStateMachine(
+                self.state_machine,
+                input=events.RuleTargetInput.from_object(
+                    {"key": events.EventField.from_path("$.detail.object.key")}
+                ),
+                role=role,
+                dead_letter_queue=queue,
+                retry_attempts=5,
+                max_event_age=Duration.hours(1),
+            )
+        )
+        return rule
+
+    # --- alarms -----------------------------------------------------------------------
+
+    def _add_alarms(self) -> None:
+        machine = self.state_machine
+        checks: list[tuple[str, cloudwatch.IMetric, str]] = [
+            ("ExecutionsFailed", machine.metric_failed(), "a run failed"),
+            ("ExecutionsTimedOut", machine.metric_timed_out(), "a run timed out"),
+            (
+                "ExecutionsThrottled",
+                machine.metric_throttled(),
+                "Step Functions throttled the state machine",
+            ),
+        ]
+        if self.dead_letter_queue is not None:
+            checks.append(
+                (
+                    "TriggerDeadLetters",
+                    self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                        statistic="Maximum"
+                    ),
+                    "a schedule or new-data trigger could not start a run (see the "
+                    "dead-letter queue)",
+                )
+            )
+        for construct_id, metric, description in checks:
+            self.alarms.append(
+                alarm_helpers.alarm(
+                    self,
+                    construct_id,
+                    metric=metric,
+                    threshold=1,
+                    description=f"{self.node.path}: {description}",
+                    topic=self.alarm_topic,
+                    evaluation_periods=1,
+                    datapoints_to_alarm=1,
+                )
+            )
+
+    # --- public API -------------------------------------------------------------------
+
+    @property
+    def state_machine_arn(self) -> str:
+        """The ARN to start runs with (``aws stepfunctions start-execution``)."""
+        return self.state_machine.state_machine_arn
+
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start runs of this job (and nothing else)."""
+        return self.state_machine.grant_start_execution(grantee)
+
+    def metric(self, name: str, **kwargs: Any) -> cloudwatch.Metric:
+        """A Step Functions metric of the runner, such as ``ExecutionsSucceeded``."""
+        return self.state_machine.metric(name, **kwargs)
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _model_source(
+    check: Checker,
+    image: ContainerImage | None,
+    model_data: ModelData | None,
+    model_package_arn: str | None,
+) -> ModelSource:
+    if image is None and model_data is None and model_package_arn is None:
+        check.fail(
+            "model_data, image or model_package_arn",
+            "given: a transform job needs a model",
+            Said("none"),
+        )
+    if image is None and model_package_arn is None:
+        image = runtime_assets.server_image()
+    source = ModelSource(image, model_data, model_package_arn)
+    source.check(check)
+    return source
+
+
+def _check_job(
+    check: Checker,
+    *,
+    input: TransformInput,
+    output: TransformOutput,
+    instance_type: str,
+    instance_count: int,
+    max_concurrent_transforms: int | None,
+    max_payload_mb: int,
+    batch_strategy: str,
+    join_source: str | None,
+    input_filter: str | None,
+    output_filter: str | None,
+    invocation_timeout: Duration,
+    invocation_max_retries: int,
+    max_runtime: Duration,
+    environment: Mapping[str, str] | None,
+) -> None:
+    check.require(isinstance(input, TransformInput), "input", "a TransformInput", input)
+    check.require(isinstance(output, TransformOutput), "output", "a TransformOutput", output)
+    check_instance_type(check, "instance_type", instance_type)
+    check.at_least("instance_count", instance_count, 1)
+    check.at_least("max_concurrent_transforms", max_concurrent_transforms, 0)
+    check.in_range("max_payload_mb", max_payload_mb, 0, MAX_PAYLOAD_MB, "MB")
+    if max_concurrent_transforms:
+        total = max_concurrent_transforms * max_payload_mb
+        check.require(
+            total <= MAX_PAYLOAD_MB,
+            "max_concurrent_transforms x max_payload_mb",
+            f"at most {MAX_PAYLOAD_MB} MB",
+            Said(f"{max_concurrent_transforms} x {max_payload_mb} = {total} MB"),
+        )
+    check.one_of("batch_strategy", batch_strategy, BATCH_STRATEGIES)
+    if batch_strategy == "MultiRecord" and not input.splits:
+        check.not_together(
+            "batch_strategy='MultiRecord'",
+            "input.split_type=None",
+            "records are only batched when objects are split (Line, RecordIO or TFRecord); "
+            "use batch_strategy='SingleRecord' to send each object whole",
+        )
+    if join_source is not None:
+        check.one_of("join_source", join_source, JOIN_SOURCES)
+    for keyword, value in (("input_filter", input_filter), ("output_filter", output_filter)):
+        check.max_length(keyword, value, MAX_FILTER_LENGTH)
+        check.matches(keyword, value, r"\$.*", "a JSONPath expression starting with $")
+    check.in_range(
+        "invocation_timeout",
+        invocation_timeout.to_seconds(),
+        1,
+        MAX_INVOCATION_TIMEOUT_SECONDS,
+        "seconds",
+    )
+    check.in_range("invocation_max_retries", invocation_max_retries, 0, MAX_INVOCATION_RETRIES)
+    check.positive("max_runtime", max_runtime.to_seconds())
+    check.require(
+        max_runtime.to_seconds() <= MAX_RUNTIME_LIMIT.to_seconds(),
+        "max_runtime",
+        "at most 365 days (the longest a Standard workflow runs)",
+        Said(f"{max_runtime.to_seconds() / 86400:g} days"),
+    )
+    _check_environment(check, environment)
+
+
+def _check_environment(check: Checker, environment: Mapping[str, str] | None) -> None:
+    if not environment:
+        return
+    check.require(
+        len(environment) <= MAX_ENVIRONMENT_ENTRIES,
+        "environment",
+        f"at most {MAX_ENVIRONMENT_ENTRIES} variables",
+        Said(f"{len(environment)} variables"),
+    )
+    for key, value in environment.items():
+        check.matches(
+            "environment",
+            key,
+            ENVIRONMENT_KEY,
+            "keyed by names of letters, digits and _ not starting with a digit",
+        )
+        check.max_length(f"environment[{key!r}]", value, MAX_ENVIRONMENT_VALUE)
+
+
+def _check_triggers(
+    check: Checker, schedule: str | None, *, run_on_new_data: bool, manual: bool
+) -> None:
+    if schedule is None and not run_on_new_data and not manual:
+        check.fail(
+            "schedule, run_on_new_data or manual",
+            "given: a job nobody can start is a mistake (use manual=True for "
+            "StartExecution-only jobs)",
+            Said("none"),
+        )
+    if schedule is not None:
+        check_schedule_expression(check, "schedule", schedule)
+
+
+def _check_prefixes(check: Checker, input_prefix: str, output_prefix: str) -> None:
+    if output_prefix.startswith(input_prefix):
+        check.fail(
+            "output.prefix",
+            f"outside the input prefix {input_prefix!r} in the same bucket (results written "
+            "there would be transformed again, and trigger new runs with run_on_new_data)",
+            output_prefix,
+        )
+    if input_prefix.startswith(output_prefix):
+        check.fail(
+            "input.prefix",
+            f"outside the output prefix {output_prefix!r} in the same bucket (the job may "
+            "write everywhere under its output prefix, including over its input)",
+            input_prefix,
+        )
+
+
+def _same_bucket(scope: Construct, first: s3.IBucket, second: s3.IBucket) -> bool:
+    if first is second:
+        return True
+    stack = Stack.of(scope)
+    return bool(stack.resolve(first.bucket_name) == stack.resolve(second.bucket_name))
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode("ascii").replace("?", "-")
