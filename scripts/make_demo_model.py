@@ -1,7 +1,7 @@
 """Build the demo churn model: a logistic regression trained on synthetic data, exported to ONNX.
 
 Deterministic: a fixed seed and plain batch gradient descent, so re-running it reproduces the
-checked-in ``mlops_cdk/runtime/demo_model/model.onnx`` byte for byte.
+checked-in ``mlops_cdk/runtime/demo_model/model.onnx`` (and ``model.tar.gz``) byte for byte.
 
 Usage: ``python scripts/make_demo_model.py [--out DIR]``
 """
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import io
 import json
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +93,24 @@ def to_onnx(w: np.ndarray, b: float) -> onnx.ModelProto:
     return model
 
 
+def write_archive(out: Path, model_bytes: bytes) -> None:
+    """``model.tar.gz`` holding ``model.onnx`` (what SageMaker unpacks into /opt/ml/model).
+
+    Deterministic: gzip and tar mtimes 0, no owner names, mode 0644.
+    """
+    buf = io.BytesIO()
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        info = tarfile.TarInfo("model.onnx")
+        info.size = len(model_bytes)
+        info.mtime = 0
+        info.mode = 0o644
+        tar.addfile(info, io.BytesIO(model_bytes))
+    (out / "model.tar.gz").write_bytes(buf.getvalue())
+
+
 def write_samples(out: Path, x: np.ndarray) -> None:
     """Three sample rows as JSON (``{"instances": ...}``) and as headerless CSV."""
     rows = [[round(float(v), 2) for v in row] for row in x[:3]]
@@ -112,7 +132,9 @@ def main() -> None:
     w, b = train(x, y)
     p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
     accuracy = float(np.mean((p > 0.5) == (y > 0.5)))
-    (out / "model.onnx").write_bytes(to_onnx(w, b).SerializeToString())
+    model_bytes = to_onnx(w, b).SerializeToString()
+    (out / "model.onnx").write_bytes(model_bytes)
+    write_archive(out, model_bytes)
     write_samples(out, x)
     (out / "features.json").write_text(json.dumps([f[0] for f in FEATURES], indent=1) + "\n")
     print(f"wrote {out}/model.onnx (train accuracy {accuracy:.3f}, churn rate {y.mean():.3f})")
