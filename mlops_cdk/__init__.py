@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mlops_cdk.constructs import (
         AsyncInference,
         AutoScaling,
+        BatchTransformJob,
         ContainerImage,
         DataCapture,
         DeploymentPolicy,
@@ -23,11 +24,14 @@ if TYPE_CHECKING:
         ProductionVariant,
         RealtimeEndpoint,
         ServerlessConfig,
+        TransformInput,
+        TransformOutput,
     )
 
 __all__ = [
     "AsyncInference",
     "AutoScaling",
+    "BatchTransformJob",
     "ConfigurationError",
     "ContainerImage",
     "DataCapture",
@@ -37,6 +41,8 @@ __all__ = [
     "ProductionVariant",
     "RealtimeEndpoint",
     "ServerlessConfig",
+    "TransformInput",
+    "TransformOutput",
     "__version__",
 ]
 

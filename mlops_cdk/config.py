@@ -26,7 +26,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails
 
 from mlops_cdk._internal.errors import ConfigurationError
-from mlops_cdk._internal.patterns import ACCOUNT_ID, LOG_RETENTION_PERIODS, REGION
+from mlops_cdk._internal.patterns import (
+    ACCOUNT_ID,
+    LOG_RETENTION_PERIODS,
+    REGION,
+    S3_KEY_PREFIX,
+    S3_KEY_PREFIX_MEANING,
+)
+from mlops_cdk._internal.schedules import schedule_problem
 
 CONFIG_DIR = Path("config")
 PROMOTION_ORDER = ("dev", "staging", "prod")
@@ -195,6 +202,45 @@ class RealtimeEndpointSettings(_Section):
         return self
 
 
+def _schedule(expression: str) -> str:
+    problem = schedule_problem(expression)
+    if problem is not None:
+        raise ValueError(f"must be {problem}")
+    return expression
+
+
+ScheduleExpression = Annotated[str, AfterValidator(_schedule)]
+KeyPrefix = Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)]
+
+
+class BatchTransformSettings(_Section):
+    """The batch transform job scoring the Data stack's batch-input bucket into batch-output
+    (issue: BatchTransformJob). A job needs at least one way to start: a schedule, new data, or
+    ``manual: true`` (aws stepfunctions start-execution)."""
+
+    enabled: bool = False
+    instance_type: InstanceType = "ml.m5.large"
+    instance_count: int = Field(default=1, ge=1)
+    schedule: ScheduleExpression | None = None
+    run_on_new_data: bool = False
+    manual: bool = False
+    input_prefix: KeyPrefix = "transform/input/"
+    output_prefix: KeyPrefix = "transform/output/"
+    max_runtime_hours: int = Field(default=24, ge=1, le=8760)
+    in_vpc: bool = True
+
+    @model_validator(mode="after")
+    def _can_start(self) -> BatchTransformSettings:
+        if self.enabled and self.schedule is None and not (self.run_on_new_data or self.manual):
+            raise _FieldError(
+                "batch_transform",
+                "needs schedule, run_on_new_data: true or manual: true when enabled "
+                "(a job nobody can start is a mistake)",
+                "none",
+            )
+        return self
+
+
 class EnvironmentConfig(_Section):
     """One deployment environment (dev, staging, prod)."""
 
@@ -210,7 +256,7 @@ class EnvironmentConfig(_Section):
     realtime_endpoint: RealtimeEndpointSettings = RealtimeEndpointSettings()
     lambda_inference: ConstructSection = ConstructSection()
     ecs_model_service: ConstructSection = ConstructSection()
-    batch_transform: ConstructSection = ConstructSection()
+    batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ConstructSection = ConstructSection()
     ml_pipeline: ConstructSection = ConstructSection()
 

@@ -1,5 +1,7 @@
 """The public constructs and the value types they share."""
 
+from mlops_cdk.constructs.batch_options import TransformInput, TransformOutput
+from mlops_cdk.constructs.batch_transform import BatchTransformJob
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.endpoint_options import (
     AsyncInference,
@@ -15,6 +17,7 @@ from mlops_cdk.constructs.realtime_endpoint import EndpointAlarms, RealtimeEndpo
 __all__ = [
     "AsyncInference",
     "AutoScaling",
+    "BatchTransformJob",
     "BoundImage",
     "BoundModelData",
     "ContainerImage",
@@ -25,4 +28,6 @@ __all__ = [
     "ProductionVariant",
     "RealtimeEndpoint",
     "ServerlessConfig",
+    "TransformInput",
+    "TransformOutput",
 ]

@@ -8,6 +8,7 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from mlops_cdk import config as cfg
+from mlops_cdk.stacks.batch import BatchStack
 from mlops_cdk.stacks.data import DataStack
 from mlops_cdk.stacks.network import NetworkStack
 from mlops_cdk.stacks.serving import ServingStack
@@ -61,6 +62,15 @@ class EnvironmentStage(Stage):
             network=self.network,
             stack_name=config.stack_name("serving"),
             description=f"{config.project} {config.name}: model endpoints",
+        )
+        self.batch = BatchStack(
+            self,
+            "Batch",
+            config=config,
+            data=self.data,
+            network=self.network,
+            stack_name=config.stack_name("batch"),
+            description=f"{config.project} {config.name}: batch transform",
         )
         apply_tags(self, config)
 

@@ -13,7 +13,7 @@ from tests.snapshots.extension import TemplateSnapshot, normalise
 STACKS = [
     f"mlops-{env}-{part}"
     for env in ("dev", "staging", "prod")
-    for part in ("data", "network", "serving")
+    for part in ("data", "network", "serving", "batch")
 ]
 
 

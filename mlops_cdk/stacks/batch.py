@@ -1,0 +1,71 @@
+"""The batch part of an environment: the batch transform job enabled in its config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from constructs import Construct
+
+from mlops_cdk import config as cfg
+from mlops_cdk._internal import defaults, runtime_assets
+from mlops_cdk.constructs import BatchTransformJob, TransformInput, TransformOutput
+from mlops_cdk.stacks.data import DataStack, removal_policy
+from mlops_cdk.stacks.network import NetworkStack
+
+
+class BatchStack(Stack):
+    """Batch scoring of one environment: reads the Data stack's ``batch-input`` bucket, writes
+    to ``batch-output``; stateless, so it can be replaced at will."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: cfg.EnvironmentConfig,
+        data: DataStack,
+        network: NetworkStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.job: BatchTransformJob | None = None
+        if config.batch_transform.enabled:
+            self.job = batch_transform_job(self, config, data, network)
+            CfnOutput(
+                self,
+                "StateMachineArn",
+                value=self.job.state_machine_arn,
+                description="Run now with: aws stepfunctions start-execution "
+                "--state-machine-arn <this> --input '{}'",
+            )
+
+
+def batch_transform_job(
+    scope: Construct,
+    config: cfg.EnvironmentConfig,
+    data: DataStack,
+    network: NetworkStack,
+) -> BatchTransformJob:
+    """The demo model as a batch transform job, shaped by the environment's settings."""
+    settings = config.batch_transform
+    return BatchTransformJob(
+        scope,
+        "Transform",
+        image=runtime_assets.server_image(),
+        model_data=runtime_assets.demo_model(),
+        input=TransformInput(data.shared_bucket(scope, "batch-input"), settings.input_prefix),
+        output=TransformOutput(data.shared_bucket(scope, "batch-output"), settings.output_prefix),
+        instance_type=settings.instance_type,
+        instance_count=settings.instance_count,
+        schedule=settings.schedule,
+        run_on_new_data=settings.run_on_new_data,
+        manual=settings.manual,
+        max_runtime=Duration.hours(settings.max_runtime_hours),
+        vpc=network.vpc if settings.in_vpc else None,
+        subnets=network.private_subnets,
+        encryption_key=data.encryption_key,
+        alarm_topic=data.alarm_topic,
+        log_retention=defaults.retention(config.log_retention_days),
+        removal_policy=removal_policy(config),
+    )
