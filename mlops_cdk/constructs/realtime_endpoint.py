@@ -165,6 +165,8 @@ class RealtimeEndpoint(Construct):
         self.production_variants = [v for v in self.variants if not v.shadow]
         self.shadow_variants = [v for v in self.variants if v.shadow]
         self.serverless = serverless
+        self.data_capture = data_capture
+        self.async_inference = async_inference
         self.instance_type = instance_type or DEFAULT_INSTANCE_TYPE
         self.initial_instance_count = initial_instance_count or 1
         _check_modes(
