@@ -23,7 +23,7 @@ help:
 	@echo "make test        set up, then lint, type-check and run the whole test suite"
 	@echo "make lint        ruff (lint + format check) and mypy --strict"
 	@echo "make snapshots   update the template snapshots (review the diff before committing)"
-	@echo "make bench       print synth and test-suite timings"
+	@echo "make bench       print synth, model-server and drift-job benchmarks"
 	@echo "make clean       remove cdk.out, caches, the virtualenv and node_modules"
 
 $(VENV)/bin/python:
@@ -58,6 +58,8 @@ snapshots: setup
 
 bench: setup
 	$(BIN)/python bench/synth.py
+	$(BIN)/python -m bench.serving
+	$(BIN)/python -m bench.drift
 
 lock: setup
 	{ echo "# Exact pins for workstations, CI and the delivery pipeline (regenerate with: make lock)."; \
