@@ -64,7 +64,7 @@ bench: setup
 lock: setup
 	{ echo "# Exact pins for workstations, CI and the delivery pipeline (regenerate with: make lock)."; \
 	  echo "# Ranges for library users are in pyproject.toml."; echo "-e ."; \
-	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e\|^mlops-cdk'; } > requirements.txt
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e\|^mlops-cdk\|^pip=='; } > requirements.txt
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis $(VENV) node_modules
