@@ -3,7 +3,13 @@
 Environment names are those Model Monitor passes to bring-your-own containers
 (``dataset_source``, ``output_path``, ``start_time``, ``end_time``, ``sagemaker_endpoint_name``,
 ``sagemaker_monitoring_schedule_name``, ``publish_cloudwatch_metrics``, ``baseline_statistics``,
-``baseline_constraints``) plus ``DRIFT_WINDOW``; flags win over the environment.
+``baseline_constraints``) plus ``DRIFT_WINDOW`` and ``DRIFT_NOW``; flags win over the
+environment.
+
+The capture can be a local folder (a Processing input) or an ``s3://bucket/<prefix><endpoint>/``
+URI: then only the window's hour folders are listed and read (see :mod:`.s3source`). A
+baseline path may be a folder: its ``statistics.json`` / ``constraints.json``, or else its only
+``*.json`` file, is used (a Processing input downloads an object under its own key name).
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from typing import Any
 
 from .analyze import AnalyzeOptions, run_analysis
 from .baseline import build_baseline, write_baseline
-from .capture import LocalFileSource
+from .capture import FileSource, LocalFileSource
 from .constraints import CATEGORICAL_DRIFT_METHODS, COMPARISON_METHODS, MonitoringConfig
 from .jsonlog import JsonLogger
 from .metrics import DATA_METRICS_NAMESPACE, Boto3MetricsClient, MetricsClient
+from .s3source import S3ClientFactory, S3FileSource, boto3_s3_client
 from .window import WINDOW_CHOICES, Window, named_window, parse_time
 
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
@@ -70,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(base)
 
     run = commands.add_parser("analyze", help="compare a capture window with the baseline")
-    run.add_argument("--capture", type=Path, default=None, help="env dataset_source")
+    run.add_argument(
+        "--capture", default=None, help="folder or s3://bucket/prefix/ URI; env dataset_source"
+    )
     run.add_argument(
         "--baseline-statistics", type=Path, default=None, help="env baseline_statistics"
     )
@@ -83,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start", default=None, help="ISO time; env start_time")
     run.add_argument("--end", default=None, help="ISO time; env end_time")
     run.add_argument("--window", choices=WINDOW_CHOICES, default=None, help="env DRIFT_WINDOW")
-    run.add_argument("--now", default=None, help="reference time for --window (default: now)")
+    run.add_argument(
+        "--now", default=None, help="reference time for --window; env DRIFT_NOW (default: now)"
+    )
     run.add_argument(
         "--publish-metrics",
         action=argparse.BooleanOptionalAction,
@@ -116,7 +127,8 @@ def _window(args: argparse.Namespace, env: Mapping[str, str], now: datetime) -> 
     end = args.end or env.get("end_time")
     if start or end:
         return Window(parse_time(start) if start else None, parse_time(end) if end else None)
-    reference = parse_time(args.now) if args.now else now
+    given = args.now or env.get("DRIFT_NOW")
+    reference = parse_time(given) if given else now
     return named_window(args.window or env.get("DRIFT_WINDOW") or "previous-hour", reference)
 
 
@@ -137,29 +149,55 @@ def _baseline(args: argparse.Namespace, env: Mapping[str, str], logger: JsonLogg
     return EXIT_OK
 
 
+def _source(capture: str, window: Window, s3_factory: S3ClientFactory) -> FileSource:
+    if capture.startswith("s3://"):
+        return S3FileSource(s3_factory(), capture, window)
+    return LocalFileSource(capture)
+
+
+def _baseline_file(path: Path, name: str) -> Path:
+    """``path`` itself, or inside a folder ``name`` or else its only ``*.json`` file."""
+    if not path.is_dir():
+        return path
+    if (path / name).is_file():
+        return path / name
+    candidates = sorted(path.glob("*.json"))
+    if len(candidates) != 1:
+        raise FileNotFoundError(
+            f"baseline folder {path} must hold {name} or exactly one .json file "
+            f"(found {len(candidates)})"
+        )
+    return candidates[0]
+
+
 def _analyze(
     args: argparse.Namespace,
     env: Mapping[str, str],
     logger: JsonLogger,
     client_factory: Callable[[], MetricsClient],
     now: datetime,
+    s3_factory: S3ClientFactory,
 ) -> int:
     publish_env = env.get("publish_cloudwatch_metrics", "Enabled")
     publish = (
         args.publish_metrics if args.publish_metrics is not None else publish_env != "Disabled"
     )
+    window = _window(args, env, now)
+    capture = str(_pick(args.capture, env, "dataset_source", PROCESSING_CAPTURE))
+    statistics = Path(
+        _pick(args.baseline_statistics, env, "baseline_statistics", PROCESSING_STATISTICS)
+    )
+    constraints = Path(
+        _pick(args.baseline_constraints, env, "baseline_constraints", PROCESSING_CONSTRAINTS)
+    )
     options = AnalyzeOptions(
-        source=LocalFileSource(_pick(args.capture, env, "dataset_source", PROCESSING_CAPTURE)),
-        statistics_path=Path(
-            _pick(args.baseline_statistics, env, "baseline_statistics", PROCESSING_STATISTICS)
-        ),
-        constraints_path=Path(
-            _pick(args.baseline_constraints, env, "baseline_constraints", PROCESSING_CONSTRAINTS)
-        ),
+        source=_source(capture, window, s3_factory),
+        statistics_path=_baseline_file(statistics, "statistics.json"),
+        constraints_path=_baseline_file(constraints, "constraints.json"),
         out=Path(_pick(args.out, env, "output_path", PROCESSING_OUTPUT)),
         endpoint=_pick(args.endpoint, env, "sagemaker_endpoint_name"),
         schedule=_pick(args.schedule, env, "sagemaker_monitoring_schedule_name"),
-        window=_window(args, env, now),
+        window=window,
         overrides=_overrides(args),
         publish_metrics=publish,
         namespace=args.namespace,
@@ -184,6 +222,7 @@ def main(
     logger: JsonLogger | None = None,
     client_factory: Callable[[], MetricsClient] = Boto3MetricsClient,
     now: datetime | None = None,
+    s3_factory: S3ClientFactory = boto3_s3_client,
 ) -> int:
     """Run a subcommand; exit 0 also when violations are found (they go to files and metrics)."""
     args = build_parser().parse_args(argv)
@@ -192,7 +231,7 @@ def main(
     try:
         if args.command == "baseline":
             return _baseline(args, env, logger)
-        return _analyze(args, env, logger, client_factory, now or datetime.now(UTC))
+        return _analyze(args, env, logger, client_factory, now or datetime.now(UTC), s3_factory)
     except UsageError as exc:
         logger.error("usage_error", message=str(exc))
         return EXIT_USAGE
