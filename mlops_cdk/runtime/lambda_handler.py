@@ -2,8 +2,10 @@
 
 Events: API Gateway REST (v1) and HTTP API / function URL (v2) proxy events (``GET …/ping``,
 ``POST`` anything else = invocations), direct invocation (``{"instances": …}`` → ``{"predictions":
-…}``), and S3 ``ObjectCreated`` notifications (the object is scored and the result written under
-``MLOPS_OUTPUT_PREFIX``; refused if that could overwrite or re-trigger on input). The model is
+…}``), and new S3 objects, announced either as S3 ``ObjectCreated`` notifications (``Records[]``)
+or as EventBridge ``Object Created`` events (``source: aws.s3``): the object is scored and the
+result written under ``MLOPS_OUTPUT_PREFIX``; refused if that could overwrite or re-trigger on
+input. The model is
 loaded once per execution environment; under Lambda that happens at import (init phase, so
 provisioned concurrency pre-warms it), elsewhere on first use.
 """
@@ -101,6 +103,8 @@ class LambdaApp:
                 and records[0].get("eventSource") == "aws:s3"
             ):
                 return self.s3_event(records)
+            if event.get("source") == "aws.s3" and isinstance(event.get("detail"), dict):
+                return self.eventbridge_s3_event(event)
         return self.direct(event)
 
     # -- API Gateway / function URL ----------------------------------------------------------
@@ -196,37 +200,50 @@ class LambdaApp:
                 log.info("ignoring S3 event", extra={"event_name": record.get("eventName")})
                 continue
             bucket = record["s3"]["bucket"]["name"]
+            # Notification keys are URL-encoded ("red flower.csv" arrives as "red+flower.csv").
             key = unquote_plus(record["s3"]["object"]["key"])
-            out_bucket, out_key = self.output_location(bucket, key)
-            response = self.s3.get_object(Bucket=bucket, Key=key)
-            size = int(response.get("ContentLength") or 0)
-            if size > self.settings.max_object_bytes:
-                raise PayloadTooLargeError(
-                    f"s3://{bucket}/{key} is {size} bytes; the limit is "
-                    f"{self.settings.max_object_bytes} (MLOPS_MAX_OBJECT_BYTES)"
-                )
-            body = response["Body"].read(self.settings.max_object_bytes + 1)
-            if len(body) > self.settings.max_object_bytes:
-                raise PayloadTooLargeError(f"s3://{bucket}/{key} is over the limit")
-            suffix = os.path.splitext(key)[1].lower()  # noqa: PTH122 - an S3 key, not a path
-            in_type = _SUFFIX_TYPES.get(suffix) or media_type(response.get("ContentType"))
-            predictor = self.predictor
-            batch = decode(body, in_type, predictor.n_features)
-            out_type = CSV if in_type == CSV else JSONLINES
-            payload = encode(predictor.predict(batch), out_type)
-            self.s3.put_object(Bucket=out_bucket, Key=out_key, Body=payload, ContentType=out_type)
-            log.info(
-                "scored object",
-                extra={"input": f"s3://{bucket}/{key}", "output": f"s3://{out_bucket}/{out_key}"},
-            )
-            results.append(
-                {
-                    "input": f"s3://{bucket}/{key}",
-                    "output": f"s3://{out_bucket}/{out_key}",
-                    "rows": int(batch.shape[0]),
-                }
-            )
+            results.append(self.score_object(bucket, key))
         return {"results": results}
+
+    def eventbridge_s3_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An EventBridge ``Object Created`` event from a bucket with EventBridge notifications on
+        (``detail.bucket.name``, ``detail.object.key``; the key arrives as stored, not encoded).
+        Other S3 event types (deletions, restores) are ignored."""
+        if event.get("detail-type") != "Object Created":
+            log.info("ignoring S3 event", extra={"event_name": event.get("detail-type")})
+            return {"results": []}
+        detail = event["detail"]
+        return {"results": [self.score_object(detail["bucket"]["name"], detail["object"]["key"])]}
+
+    def score_object(self, bucket: str, key: str) -> dict[str, Any]:
+        """Score ``s3://bucket/key`` into ``<output prefix><relative key>.out``."""
+        out_bucket, out_key = self.output_location(bucket, key)
+        response = self.s3.get_object(Bucket=bucket, Key=key)
+        size = int(response.get("ContentLength") or 0)
+        if size > self.settings.max_object_bytes:
+            raise PayloadTooLargeError(
+                f"s3://{bucket}/{key} is {size} bytes; the limit is "
+                f"{self.settings.max_object_bytes} (MLOPS_MAX_OBJECT_BYTES)"
+            )
+        body = response["Body"].read(self.settings.max_object_bytes + 1)
+        if len(body) > self.settings.max_object_bytes:
+            raise PayloadTooLargeError(f"s3://{bucket}/{key} is over the limit")
+        suffix = os.path.splitext(key)[1].lower()  # noqa: PTH122 - an S3 key, not a path
+        in_type = _SUFFIX_TYPES.get(suffix) or media_type(response.get("ContentType"))
+        predictor = self.predictor
+        batch = decode(body, in_type, predictor.n_features)
+        out_type = CSV if in_type == CSV else JSONLINES
+        payload = encode(predictor.predict(batch), out_type)
+        self.s3.put_object(Bucket=out_bucket, Key=out_key, Body=payload, ContentType=out_type)
+        log.info(
+            "scored object",
+            extra={"input": f"s3://{bucket}/{key}", "output": f"s3://{out_bucket}/{out_key}"},
+        )
+        return {
+            "input": f"s3://{bucket}/{key}",
+            "output": f"s3://{out_bucket}/{out_key}",
+            "rows": int(batch.shape[0]),
+        }
 
 
 _APP: LambdaApp | None = None

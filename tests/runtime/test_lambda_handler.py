@@ -109,6 +109,28 @@ def s3_event(bucket: str, key: str, event_name: str = "ObjectCreated:Put") -> di
     }
 
 
+def eventbridge_event(bucket: str, key: str, detail_type: str = "Object Created") -> dict:
+    """What EventBridge delivers for a bucket with EventBridge notifications on."""
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-21T06:00:00Z",
+        "region": "eu-west-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": 100, "etag": "b1946ac92492d2347c6235b4d2611184"},
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }
+
+
 def test_rest_api_v1_json() -> None:
     body = json.dumps({"instances": [SAMPLE_ROW]})
     event = rest_v1_event("POST", "/invocations", body, {"Content-Type": "application/json"})
@@ -225,6 +247,42 @@ def test_s3_loops_and_overwrites_are_refused(settings: dict, key: str, match: st
     with pytest.raises(S3LoopError, match=match):
         app(s3_event("b", key), CONTEXT)
     assert not [c for c in fake.calls if c[0] == "put_object"]
+
+
+def test_eventbridge_object_created_is_scored_with_the_key_as_stored() -> None:
+    rows = [SAMPLE_ROW, [2.0] * 8]
+    csv = "".join(",".join(map(str, r)) + "\n" for r in rows).encode()
+    # EventBridge keys are not URL-encoded: a "+" in the key is a plus sign.
+    fake = FakeS3({("batch-bucket", "incoming/a+b c.csv"): csv})
+    app = make_app(fake, input_prefix="incoming/", output_prefix="predictions/")
+    result = app(eventbridge_event("batch-bucket", "incoming/a+b c.csv"), CONTEXT)
+    assert result == {
+        "results": [
+            {
+                "input": "s3://batch-bucket/incoming/a+b c.csv",
+                "output": "s3://batch-bucket/predictions/a+b c.csv.out",
+                "rows": 2,
+            }
+        ]
+    }
+    body, content_type = fake.objects[("batch-bucket", "predictions/a+b c.csv.out")]
+    assert content_type == "text/csv"
+    assert [float(v) for v in body.decode().splitlines()] == pytest.approx(scores(rows))
+
+
+def test_eventbridge_events_obey_the_same_loop_guards() -> None:
+    fake = FakeS3({("b", "out/x.csv"): b"1,2,3,4,5,6,7,8\n"})
+    app = make_app(fake, output_prefix="out/", output_bucket="b")
+    with pytest.raises(S3LoopError, match="our own output"):
+        app(eventbridge_event("b", "out/x.csv"), CONTEXT)
+    assert fake.calls == []
+
+
+def test_eventbridge_events_other_than_object_created_are_ignored() -> None:
+    fake = FakeS3()
+    app = make_app(fake, input_prefix="in/", output_prefix="out/")
+    assert app(eventbridge_event("b", "in/x.csv", "Object Deleted"), CONTEXT) == {"results": []}
+    assert fake.calls == []
 
 
 def test_non_create_s3_events_are_ignored() -> None:
