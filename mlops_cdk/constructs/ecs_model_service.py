@@ -1,0 +1,994 @@
+"""EcsModelService: a containerized model on ECS behind an Application Load Balancer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import cast
+
+import jsii
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_ecs_patterns as ecs_patterns
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from mlops_cdk._internal import alarms as alarm_helpers
+from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal.fargate import (
+    FARGATE_CPU,
+    describe_fargate_memory,
+    fargate_memory_choices,
+)
+from mlops_cdk._internal.iam import service_role
+from mlops_cdk._internal.validation import Checker, Said, is_unresolved
+from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
+from mlops_cdk.constructs.ecs_service_options import (
+    MAX_CONTAINER_START_PERIOD,
+    ServiceAlarms,
+    ServiceAutoScaling,
+    ServiceHealthCheck,
+)
+from mlops_cdk.constructs.model_data import ModelData
+
+# The reference server's non-root user (mlops_cdk/runtime/Dockerfile).
+SERVER_USER = "10001:10001"
+# The one writable path of the read-only task: TMPDIR and the model download directory.
+SCRATCH_VOLUME = "scratch"
+SCRATCH_PATH = "/var/lib/mlops"
+MAX_GRACE_PERIOD = 2_147_483_647
+# EC2 families with NVIDIA GPUs on x86_64, which the ECS GPU-optimised AMI supports (AMD g4ad and
+# Graviton g5g are excluded: the AMI ships NVIDIA drivers for x86_64 only).
+GPU_FAMILIES = (
+    "g4dn", "g5", "g6", "g6e", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
+)  # fmt: skip
+_EC2_INSTANCE_TYPE = r"(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)"
+# Names that suggest a secret: those belong in ECS secrets (Secrets Manager / SSM), not in
+# plain-text environment variables that anyone who can read the task definition sees.
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY", re.I)
+# Variables the construct sets; a caller overriding them would break the start-up contract.
+_RESERVED = ("PORT", "MLOPS_MODEL_S3_URI", "MLOPS_DOWNLOAD_DIR", "TMPDIR", "MLOPS_WORKERS")
+# Every Linux capability Docker grants by default except CHOWN, which the volume-owner init
+# container needs; the server container drops all of them.
+_INIT_DROPPED = (
+    ecs.Capability.AUDIT_WRITE,
+    ecs.Capability.DAC_OVERRIDE,
+    ecs.Capability.FOWNER,
+    ecs.Capability.FSETID,
+    ecs.Capability.KILL,
+    ecs.Capability.MKNOD,
+    ecs.Capability.NET_BIND_SERVICE,
+    ecs.Capability.NET_RAW,
+    ecs.Capability.SETFCAP,
+    ecs.Capability.SETGID,
+    ecs.Capability.SETPCAP,
+    ecs.Capability.SETUID,
+    ecs.Capability.SYS_CHROOT,
+)
+_ACM_ON_LISTENER = (
+    "HIPAA.Security-ELBv2ACMCertificateRequired",
+    "NIST.800.53.R5-ELBv2ACMCertificateRequired",
+    "PCI.DSS.321-ELBv2ACMCertificateRequired",
+)
+_ALB_DELETION_PROTECTION = (
+    "HIPAA.Security-ELBDeletionProtectionEnabled",
+    "NIST.800.53.R5-ELBDeletionProtectionEnabled",
+)
+_ALB_HTTP_INTERNAL = (
+    *_ACM_ON_LISTENER,
+    "HIPAA.Security-ALBHttpToHttpsRedirection",
+    "NIST.800.53.R5-ALBHttpToHttpsRedirection",
+    "PCI.DSS.321-ALBHttpToHttpsRedirection",
+)
+_ALB_WAF = ("NIST.800.53.R5-ALBWAFEnabled", "PCI.DSS.321-ALBWAFEnabled")
+_ASG_ELB_HEALTH = (
+    "HIPAA.Security-AutoScalingGroupELBHealthCheckRequired",
+    "NIST.800.53.R5-AutoScalingGroupELBHealthCheckRequired",
+    "PCI.DSS.321-AutoScalingGroupELBHealthCheckRequired",
+)
+
+
+@jsii.implements(ec2.IConnectable)
+class EcsModelService(Construct):
+    """A model server on ECS behind an Application Load Balancer, private by default.
+
+    Fargate runs the tasks unless ``gpu_count`` asks for GPUs, which moves them to an EC2
+    capacity provider (ECS GPU-optimised AMI, Auto Scaling group in the private subnets, managed
+    scaling and termination protection, IMDSv2, encrypted EBS). The load balancer is internal
+    unless ``public=True`` (HTTPS only then, HTTP redirected, TLS 1.2+). Deployments roll back on
+    failure and never drop below the running capacity; tasks run as a non-root user on a
+    read-only root filesystem with one writable scratch volume for the model download.
+
+    Example::
+
+        service = EcsModelService(self, "Churn", vpc=vpc,
+            model_data=ModelData.from_bucket(artifacts, "churn/model.onnx"),
+            autoscaling=ServiceAutoScaling(2, 8))
+        service.allow_from(ec2.Peer.ipv4("10.0.0.0/16"))
+
+    :param vpc: where the tasks and the load balancer run. Default: none (required).
+    :param image: the model server. Default: the reference server
+        (``mlops_cdk/runtime/Dockerfile``), built when the app is deployed.
+    :param model_data: the model artifact; the server downloads it at start-up
+        (``MLOPS_MODEL_S3_URI``) and the task role may read exactly that object. An ``.onnx``
+        file, or a ``.tar.gz`` whose S3 key ends in ``.tar.gz``. Default: none (in the image).
+    :param cpu: task CPU units. Default: 1024 (1 vCPU).
+    :param memory_mib: task memory. Default: 2048 (on Fargate the pair must be in AWS's table).
+    :param desired_count: tasks to run. Default: 2, one per zone, so a zone or task failure
+        keeps serving.
+    :param gpu_count: GPUs per task; above 0 the tasks run on EC2 GPU instances. Default: 0.
+    :param gpu_instance_type: EC2 instance type of an NVIDIA GPU family (``g5.xlarge``);
+        required with ``gpu_count``. Default: none.
+    :param container_port: the server's port (passed to it as ``PORT``). Default: 8080.
+    :param autoscaling: target tracking on CPU and requests per task. Default: fixed count.
+    :param health_check_grace_period: how long ECS ignores failing health checks of a new task
+        while it downloads and loads the model. Default: 120 s.
+    :param health_check: load-balancer and container checks. Default:
+        :class:`ServiceHealthCheck` defaults (``/ping`` every 15 s).
+    :param public: an internet-facing load balancer (needs public subnets and ``certificate``).
+        Default: internal, in the private subnets.
+    :param certificate: an ACM certificate; HTTPS on 443 with HTTP redirected to it. Works for
+        internal load balancers too. Default: none (internal HTTP on port 80).
+    :param subnets: where tasks (and an internal load balancer) run. Default: the VPC's private
+        subnets.
+    :param encryption_key: KMS key of the log group. Default: a new key with rotation.
+    :param alarm_topic: where alarms go. Default: a new KMS-encrypted topic.
+    :param environment: extra container environment variables; no secrets (use ECS secrets).
+        Default: none.
+    :param ephemeral_storage_gib: Fargate task storage, 21-200 GiB, for large models.
+        Default: Fargate's 20 GiB.
+    :param access_logs: bucket for load-balancer access logs (SSE-S3: ALB cannot write to
+        KMS-encrypted buckets). Default: a new SSE-S3 bucket.
+    :param access_logs_prefix: Default: the construct path's unique id.
+    :param deletion_protection: protect the load balancer from deletion. Default: on (turn it
+        off for disposable environments, or deleting the stack fails).
+    :param web_acl_arn: a WAFv2 web ACL (regional) to associate with the load balancer;
+        recommended for ``public=True``. Default: none.
+    :param log_retention: container log retention. Default: one year.
+    :param removal_policy: for the log group and a created access-log bucket. Default: RETAIN.
+    :param alarm_thresholds: Default: :class:`ServiceAlarms` defaults.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        image: ContainerImage | None = None,
+        model_data: ModelData | None = None,
+        cpu: int = 1024,
+        memory_mib: int = 2048,
+        desired_count: int = 2,
+        gpu_count: int = 0,
+        gpu_instance_type: str | None = None,
+        container_port: int = 8080,
+        autoscaling: ServiceAutoScaling | None = None,
+        health_check_grace_period: Duration = Duration.seconds(120),  # noqa: B008
+        health_check: ServiceHealthCheck | None = None,
+        public: bool = False,
+        certificate: acm.ICertificate | None = None,
+        subnets: ec2.SubnetSelection | None = None,
+        encryption_key: kms.IKey | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        environment: Mapping[str, str] | None = None,
+        ephemeral_storage_gib: int | None = None,
+        access_logs: s3.IBucket | None = None,
+        access_logs_prefix: str | None = None,
+        deletion_protection: bool = True,
+        web_acl_arn: str | None = None,
+        log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        alarm_thresholds: ServiceAlarms | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.health_check = health_check or ServiceHealthCheck()
+        _validate(
+            Checker.of(self),
+            vpc=vpc,
+            cpu=cpu,
+            memory_mib=memory_mib,
+            desired_count=desired_count,
+            gpu_count=gpu_count,
+            gpu_instance_type=gpu_instance_type,
+            container_port=container_port,
+            autoscaling=autoscaling,
+            grace_period=health_check_grace_period,
+            health_check=self.health_check,
+            public=public,
+            certificate=certificate,
+            environment=environment or {},
+            ephemeral_storage_gib=ephemeral_storage_gib,
+        )
+        self.gpu = gpu_count > 0
+        self.desired_count = desired_count
+        self.autoscaling = autoscaling
+        self.container_port = container_port
+        self.https = certificate is not None
+        self.listener_port = 443 if self.https else 80
+        task_subnets = subnets or ec2.SubnetSelection(
+            subnet_type=_private_subnet_type(vpc),
+        )
+
+        # --- secure defaults -------------------------------------------------------------
+        self.encryption_key = encryption_key or defaults.encryption_key(
+            self, "Key", description=f"{self.node.path}: model service logs and alarms"
+        )
+        self.alarm_topic = alarm_topic or defaults.alarm_topic(
+            self,
+            "AlarmTopic",
+            encryption_key=self.encryption_key,
+            display_name="Model service alarms",
+        )
+        self.log_group = defaults.log_group(
+            self,
+            "Logs",
+            encryption_key=self.encryption_key,
+            removal_policy=removal_policy,
+            retention=log_retention,
+        )
+        self.task_role = service_role(
+            self,
+            "TaskRole",
+            service="ecs-tasks.amazonaws.com",
+            description=f"Model server tasks of {self.node.path}: reads the model artifact",
+        )
+        self.execution_role = service_role(
+            self,
+            "ExecutionRole",
+            service="ecs-tasks.amazonaws.com",
+            description=f"ECS agent for {self.node.path}: pulls the image, writes logs",
+        )
+
+        # --- cluster and capacity ----------------------------------------------------------
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+        )
+        self.capacity_provider: ecs.AsgCapacityProvider | None = None
+        if self.gpu:
+            self.capacity_provider = self._gpu_capacity(
+                vpc, task_subnets, cast(str, gpu_instance_type)
+            )
+
+        # --- task ------------------------------------------------------------------------
+        bound_image = (image or _default_image()).bind(self, self.execution_role)
+        self.model_uri: str | None = None
+        if model_data is not None:
+            bound_model = model_data.bind(self, self.task_role)
+            _check_model_key(Checker.of(self), bound_model.s3_uri, bound_model.compressed)
+            self.model_uri = bound_model.s3_uri
+        self.task_definition = self._task_definition(cpu, memory_mib, ephemeral_storage_gib)
+        self.container = self._containers(
+            _ecs_image(bound_image),
+            cpu=cpu,
+            memory_mib=memory_mib,
+            gpu_count=gpu_count,
+            grace_period=health_check_grace_period,
+            environment=environment or {},
+        )
+
+        # --- load balancer and service -----------------------------------------------------
+        self.load_balancer = self._load_balancer(
+            vpc, public, task_subnets, deletion_protection, access_logs, access_logs_prefix,
+            removal_policy, web_acl_arn,
+        )  # fmt: skip
+        # Fargate tasks get a security group that only speaks HTTPS out (AWS APIs); on EC2 the
+        # pattern does not take security groups, and the service creates its own.
+        task_security_group = None
+        if not self.gpu:
+            task_security_group = ec2.SecurityGroup(
+                self,
+                "TaskSecurityGroup",
+                vpc=vpc,
+                description=f"{self.node.path} model tasks",
+                allow_all_outbound=False,
+            )
+            task_security_group.add_egress_rule(
+                ec2.Peer.any_ipv4(),
+                ec2.Port.tcp(443),
+                "HTTPS to AWS APIs (ECR, S3, CloudWatch Logs) through VPC endpoints or NAT",
+            )
+        self.pattern = self._service(
+            task_security_group=task_security_group,
+            certificate=certificate,
+            public=public,
+            task_subnets=task_subnets,
+            grace_period=health_check_grace_period,
+        )
+        self.service: ecs.BaseService = self.pattern.service
+        self.task_connections = self.service.connections
+        self.target_group: elbv2.ApplicationTargetGroup = self.pattern.target_group
+        self._configure_target_group()
+        self.connections = ec2.Connections(
+            security_groups=self.load_balancer.connections.security_groups,
+            default_port=ec2.Port.tcp(self.listener_port),
+        )
+        protocol = "https" if self.https else "http"
+        self.url = f"{protocol}://{self.load_balancer.load_balancer_dns_name}"
+
+        if autoscaling is not None:
+            self._add_autoscaling(autoscaling)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms(alarm_thresholds or ServiceAlarms())
+        self._acknowledge(public, deletion_protection, web_acl_arn)
+
+    # --- resources ----------------------------------------------------------------------
+
+    def _gpu_capacity(
+        self, vpc: ec2.IVpc, subnets: ec2.SubnetSelection, instance_type: str
+    ) -> ecs.AsgCapacityProvider:
+        instance_role = service_role(
+            self,
+            "InstanceRole",
+            service="ec2.amazonaws.com",
+            description=f"ECS container instances of {self.node.path}",
+        )
+        most_tasks = self.autoscaling.max_capacity if self.autoscaling else self.desired_count
+        group = autoscaling.AutoScalingGroup(
+            self,
+            "GpuInstances",
+            vpc=vpc,
+            vpc_subnets=subnets,
+            instance_type=ec2.InstanceType(instance_type),
+            machine_image=ecs.EcsOptimizedImage.amazon_linux2(ecs.AmiHardwareType.GPU),
+            role=instance_role,
+            min_capacity=0,
+            # Room for a full rolling deployment (200 % of the tasks), one task per instance.
+            max_capacity=2 * most_tasks,
+            require_imdsv2=True,
+            associate_public_ip_address=False,
+            block_devices=[
+                autoscaling.BlockDevice(
+                    device_name="/dev/xvda",
+                    volume=autoscaling.BlockDeviceVolume.ebs(
+                        100,
+                        encrypted=True,
+                        volume_type=autoscaling.EbsDeviceVolumeType.GP3,
+                        delete_on_termination=True,
+                    ),
+                )
+            ],
+        )
+        provider = ecs.AsgCapacityProvider(
+            self,
+            "GpuCapacity",
+            auto_scaling_group=group,
+            enable_managed_scaling=True,
+            enable_managed_termination_protection=True,
+            target_capacity_percent=100,
+            machine_image_type=ecs.MachineImageType.AMAZON_LINUX_2,
+        )
+        self.cluster.add_asg_capacity_provider(provider)
+        self.instance_role = instance_role
+        self.auto_scaling_group = group
+        nag.acknowledge_rules(
+            group,
+            _ASG_ELB_HEALTH,
+            "The load balancer's targets are tasks (awsvpc IPs), not these instances; ECS "
+            "replaces unhealthy tasks and EC2 status checks replace broken instances.",
+        )
+        nag.acknowledge(
+            group,
+            "AwsSolutions-AS3",
+            "ECS managed scaling drives this group; capacity shortfalls show as the running-task "
+            "alarm of the service, which notifies the alarm topic.",
+        )
+        nag.acknowledge(
+            instance_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "The ECS agent's ecs:DiscoverPollEndpoint, ecr:GetAuthorizationToken and its own log "
+            "writes support no resource-level permissions; ecs:Poll is limited to this cluster "
+            "by condition.",
+        )
+        nag.acknowledge(
+            instance_role,
+            "AwsSolutions-IAM5[Action::ecs:Submit*]",
+            "The ECS agent reports container, task and attachment state (ecs:Submit*), on this "
+            "cluster's ARN only.",
+        )
+        return provider
+
+    def _task_definition(
+        self, cpu: int, memory_mib: int, ephemeral_storage_gib: int | None
+    ) -> ecs.TaskDefinition:
+        volumes = [ecs.Volume(name=SCRATCH_VOLUME)]
+        if self.gpu:
+            return ecs.Ec2TaskDefinition(
+                self,
+                "TaskDefinition",
+                network_mode=ecs.NetworkMode.AWS_VPC,
+                task_role=self.task_role,
+                execution_role=self.execution_role,
+                volumes=volumes,
+            )
+        return ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            cpu=cpu,
+            memory_limit_mib=memory_mib,
+            ephemeral_storage_gib=ephemeral_storage_gib,
+            task_role=self.task_role,
+            execution_role=self.execution_role,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+            volumes=volumes,
+        )
+
+    def _containers(
+        self,
+        image: ecs.ContainerImage,
+        *,
+        cpu: int,
+        memory_mib: int,
+        gpu_count: int,
+        grace_period: Duration,
+        environment: Mapping[str, str],
+    ) -> ecs.ContainerDefinition:
+        scratch = ecs.MountPoint(
+            container_path=SCRATCH_PATH, source_volume=SCRATCH_VOLUME, read_only=False
+        )
+        # ECS creates the scratch volume owned by root (mode 0755). This short-lived container
+        # (the same image, so nothing extra is pulled) hands it to the server's user and exits.
+        init_capabilities = ecs.LinuxParameters(self, "VolumeOwnerLinux")
+        init_capabilities.drop_capabilities(*_INIT_DROPPED)
+        owner = self.task_definition.add_container(
+            "VolumeOwner",
+            image=image,
+            essential=False,
+            user="0",
+            command=["chown", SERVER_USER, SCRATCH_PATH],
+            readonly_root_filesystem=True,
+            memory_limit_mib=64 if self.gpu else None,
+            linux_parameters=init_capabilities,
+            logging=self._log_driver("volume-owner"),
+        )
+        owner.add_mount_points(scratch)
+
+        server_capabilities = ecs.LinuxParameters(self, "ModelLinux")
+        server_capabilities.drop_capabilities(ecs.Capability.ALL)
+        start_period = min(grace_period.to_seconds(), MAX_CONTAINER_START_PERIOD)
+        workers = max(1, cpu // 1024)
+        container = self.task_definition.add_container(
+            "Model",
+            image=image,
+            essential=True,
+            user=SERVER_USER,
+            readonly_root_filesystem=True,
+            linux_parameters=server_capabilities,
+            port_mappings=[
+                ecs.PortMapping(
+                    container_port=self.container_port, protocol=ecs.Protocol.TCP, name="http"
+                )
+            ],
+            environment={
+                **environment,
+                "PORT": str(self.container_port),
+                "TMPDIR": SCRATCH_PATH,
+                "MLOPS_DOWNLOAD_DIR": f"{SCRATCH_PATH}/model",
+                "MLOPS_WORKERS": str(workers),
+                "AWS_REGION": Stack.of(self).region,
+                **({"MLOPS_MODEL_S3_URI": self.model_uri} if self.model_uri else {}),
+            },
+            health_check=self._container_health_check(start_period),
+            # The server drains in-flight requests for 30 s after SIGTERM (MLOPS_GRACEFUL_TIMEOUT).
+            stop_timeout=Duration.seconds(40),
+            cpu=cpu if self.gpu else None,
+            memory_limit_mib=(memory_mib - 64) if self.gpu else None,
+            gpu_count=gpu_count or None,
+            logging=self._log_driver("model"),
+        )
+        container.add_mount_points(scratch)
+        container.add_container_dependencies(
+            ecs.ContainerDependency(
+                container=owner, condition=ecs.ContainerDependencyCondition.SUCCESS
+            )
+        )
+        self.volume_owner = owner
+        return container
+
+    def _container_health_check(self, start_period: float) -> ecs.HealthCheck | None:
+        check = self.health_check
+        command = check.container_command
+        if command is None:
+            return None
+        if not command:
+            command = (
+                "CMD",
+                "python",
+                "-c",
+                "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + "
+                f"os.environ.get('PORT', '8080') + '{check.path}', timeout=4)",
+            )
+        return ecs.HealthCheck(
+            command=list(command),
+            interval=check.container_interval,
+            timeout=check.container_timeout,
+            retries=check.container_retries,
+            start_period=Duration.seconds(start_period),
+        )
+
+    def _log_driver(self, prefix: str) -> ecs.LogDriver:
+        return ecs.LogDrivers.aws_logs(
+            stream_prefix=prefix,
+            log_group=self.log_group,
+            # A slow log pipe must never stall inference; the buffer absorbs bursts.
+            mode=ecs.AwsLogDriverMode.NON_BLOCKING,
+            max_buffer_size=Size.mebibytes(25),
+        )
+
+    def _load_balancer(
+        self,
+        vpc: ec2.IVpc,
+        public: bool,
+        task_subnets: ec2.SubnetSelection,
+        deletion_protection: bool,
+        access_logs: s3.IBucket | None,
+        access_logs_prefix: str | None,
+        removal_policy: RemovalPolicy,
+        web_acl_arn: str | None,
+    ) -> elbv2.ApplicationLoadBalancer:
+        security_group = ec2.SecurityGroup(
+            self,
+            "LoadBalancerSecurityGroup",
+            vpc=vpc,
+            description=f"{self.node.path} load balancer",
+            allow_all_outbound=False,
+        )
+        balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=public,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
+            if public
+            else task_subnets,
+            security_group=security_group,
+            drop_invalid_header_fields=True,
+            deletion_protection=deletion_protection,
+            # Shorter than the server's keep-alive (75 s), so the server never closes first.
+            idle_timeout=Duration.seconds(60),
+        )
+        bucket = access_logs or defaults.access_log_bucket(
+            self, "AccessLogs", removal_policy=removal_policy
+        )
+        prefix = access_logs_prefix or self.node.addr
+        balancer.log_access_logs(bucket, prefix)
+        if web_acl_arn is not None:
+            wafv2.CfnWebACLAssociation(
+                self, "WebAcl", resource_arn=balancer.load_balancer_arn, web_acl_arn=web_acl_arn
+            )
+        self.load_balancer_security_group = security_group
+        return balancer
+
+    def _service(
+        self,
+        *,
+        task_security_group: ec2.ISecurityGroup | None,
+        certificate: acm.ICertificate | None,
+        public: bool,
+        task_subnets: ec2.SubnetSelection,
+        grace_period: Duration,
+    ) -> (
+        ecs_patterns.ApplicationLoadBalancedFargateService
+        | ecs_patterns.ApplicationLoadBalancedEc2Service
+    ):
+        common = {
+            "cluster": self.cluster,
+            "desired_count": self.desired_count,
+            "load_balancer": self.load_balancer,
+            "public_load_balancer": public,
+            "open_listener": public,
+            "listener_port": self.listener_port,
+            "protocol": elbv2.ApplicationProtocol.HTTPS
+            if self.https
+            else elbv2.ApplicationProtocol.HTTP,
+            "certificate": certificate,
+            "redirect_http": self.https,
+            "ssl_policy": elbv2.SslPolicy.TLS13_12_PQ if self.https else None,
+            "circuit_breaker": ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            "min_healthy_percent": 100,
+            "max_healthy_percent": 200,
+            "health_check_grace_period": grace_period,
+            "enable_execute_command": False,
+            "enable_ecs_managed_tags": True,
+            "propagate_tags": ecs.PropagatedTagSource.SERVICE,
+        }
+        if self.gpu and self.capacity_provider is not None:
+            return ecs_patterns.ApplicationLoadBalancedEc2Service(
+                self,
+                "Service",
+                task_definition=cast(ecs.Ec2TaskDefinition, self.task_definition),
+                capacity_provider_strategies=[
+                    ecs.CapacityProviderStrategy(
+                        capacity_provider=self.capacity_provider.capacity_provider_name, weight=1
+                    )
+                ],
+                # Spread tasks over zones first: one zone's outage must not take them all.
+                placement_strategies=[
+                    ecs.PlacementStrategy.spread_across(ecs.BuiltInAttributes.AVAILABILITY_ZONE),
+                    ecs.PlacementStrategy.packed_by_cpu(),
+                ],
+                **common,  # type: ignore[arg-type]
+            )
+        return ecs_patterns.ApplicationLoadBalancedFargateService(
+            self,
+            "Service",
+            task_definition=cast(ecs.FargateTaskDefinition, self.task_definition),
+            task_subnets=task_subnets,
+            security_groups=[task_security_group] if task_security_group else None,
+            assign_public_ip=False,
+            platform_version=ecs.FargatePlatformVersion.LATEST,
+            **common,  # type: ignore[arg-type]
+        )
+
+    def _configure_target_group(self) -> None:
+        check = self.health_check
+        self.target_group.configure_health_check(
+            path=check.path,
+            interval=check.interval,
+            timeout=check.timeout,
+            healthy_threshold_count=check.healthy_threshold_count,
+            unhealthy_threshold_count=check.unhealthy_threshold_count,
+            healthy_http_codes="200",
+        )
+        # Inference latency varies with the payload: send each request to the task with the
+        # fewest in flight, and let in-flight requests finish before a task is stopped.
+        self.target_group.set_attribute(
+            "load_balancing.algorithm.type", "least_outstanding_requests"
+        )
+        self.target_group.set_attribute("deregistration_delay.timeout_seconds", "30")
+
+    def _add_autoscaling(self, scaling: ServiceAutoScaling) -> None:
+        target = self.service.auto_scale_task_count(
+            min_capacity=scaling.min_capacity, max_capacity=scaling.max_capacity
+        )
+        target.scale_on_cpu_utilization(
+            "Cpu",
+            target_utilization_percent=scaling.target_cpu_percent,
+            scale_in_cooldown=scaling.scale_in_cooldown,
+            scale_out_cooldown=scaling.scale_out_cooldown,
+        )
+        if scaling.requests_per_target is not None:
+            target.scale_on_request_count(
+                "Requests",
+                requests_per_target=scaling.requests_per_target,
+                target_group=self.target_group,
+                scale_in_cooldown=scaling.scale_in_cooldown,
+                scale_out_cooldown=scaling.scale_out_cooldown,
+            )
+        self.scalable_target = target
+
+    # --- alarms -------------------------------------------------------------------------
+
+    def _add_alarms(self, thresholds: ServiceAlarms) -> None:
+        period = thresholds.period
+        metrics = self.target_group.metrics
+        self._alarm(
+            "UnhealthyHosts",
+            metrics.unhealthy_host_count(statistic="Maximum", period=period),
+            1,
+            "at least one task fails the load balancer's health check",
+        )
+        self._alarm(
+            "Target5xx",
+            cloudwatch.MathExpression(
+                expression="IF(requests > 0, 100 * errors / requests, 0)",
+                using_metrics={
+                    "errors": metrics.http_code_target(
+                        elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period
+                    ),
+                    "requests": metrics.request_count(period=period),
+                },
+                label="Target 5XX %",
+                period=period,
+            ),
+            thresholds.error_5xx_rate_percent,
+            f"model 5XX responses above {thresholds.error_5xx_rate_percent:g} % of requests",
+        )
+        self._alarm(
+            "LatencyP99",
+            metrics.target_response_time(statistic="p99", period=period),
+            thresholds.latency_p99.to_seconds(),
+            f"p99 response time above {thresholds.latency_p99.to_milliseconds():g} ms",
+        )
+        floor = self.autoscaling.min_capacity if self.autoscaling else self.desired_count
+        self._alarm(
+            "RunningTasks",
+            self.metric_running_task_count(period=period),
+            floor,
+            f"fewer than {floor} tasks running (tasks failing to start, or no capacity)",
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
+        self._alarm(
+            "Cpu",
+            self.service.metric_cpu_utilization(period=period),
+            thresholds.cpu_percent,
+            f"service CPU above {thresholds.cpu_percent:g} %",
+        )
+        self._alarm(
+            "Memory",
+            self.service.metric_memory_utilization(period=period),
+            thresholds.memory_percent,
+            f"service memory above {thresholds.memory_percent:g} %",
+        )
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        *,
+        comparison: cloudwatch.ComparisonOperator = (
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
+    ) -> None:
+        self.alarms.append(
+            alarm_helpers.alarm(
+                self,
+                construct_id,
+                metric=metric,
+                threshold=threshold,
+                description=f"{self.node.path}: {description}",
+                topic=self.alarm_topic,
+                comparison=comparison,
+                evaluation_periods=5,
+                datapoints_to_alarm=3,
+            )
+        )
+
+    # --- compliance ---------------------------------------------------------------------
+
+    def _acknowledge(self, public: bool, deletion_protection: bool, web_acl: str | None) -> None:
+        task_definition = self.task_definition
+        nag.acknowledge(
+            task_definition,
+            "AwsSolutions-ECS2",
+            "The variables are non-secret start-up settings (port, scratch paths, worker count, "
+            "the model's S3 URI); names that look like secrets are rejected at synth.",
+        )
+        if not public and not self.https:
+            nag.acknowledge_rules(
+                self.load_balancer,
+                _ALB_HTTP_INTERNAL,
+                "Internal load balancer in private subnets without an internet route; only "
+                "callers its security group admits reach it. Pass certificate= for HTTPS.",
+            )
+        if not public and web_acl is None:
+            nag.acknowledge_rules(
+                self.load_balancer,
+                _ALB_WAF,
+                "Internal load balancer, unreachable from the internet; callers are limited by "
+                "its security group. A public service should associate a WAF web ACL.",
+            )
+        if public:
+            nag.acknowledge(
+                self.load_balancer_security_group,
+                "AwsSolutions-EC23",
+                "A public model endpoint accepts HTTPS (and HTTP, redirected) from anywhere.",
+            )
+        redirect = self.pattern.redirect_listener
+        if redirect is not None:
+            nag.acknowledge_rules(
+                redirect,
+                _ACM_ON_LISTENER,
+                "This HTTP listener only answers 301 redirects to the HTTPS listener; it serves "
+                "no content, so it has no certificate.",
+            )
+        if not deletion_protection:
+            nag.acknowledge_rules(
+                self.load_balancer,
+                _ALB_DELETION_PROTECTION,
+                "deletion_protection=False was chosen for a disposable environment: the load "
+                "balancer holds no data and is recreated with its stack.",
+            )
+        nag.acknowledge(
+            self.execution_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
+            "limited to the image's repository.",
+        )
+
+    # --- public API ---------------------------------------------------------------------
+
+    def allow_from(self, peer: ec2.IConnectable, description: str = "") -> None:
+        """Let ``peer`` call the service on its listener port: a CIDR or prefix list
+        (``ec2.Peer.ipv4("10.0.0.0/16")``) or anything with security groups (a function, a
+        service, an instance)."""
+        self.connections.allow_default_port_from(
+            peer, description or f"callers of {self.node.path}"
+        )
+
+    def metric_running_task_count(
+        self,
+        *,
+        period: Duration = Duration.minutes(1),  # noqa: B008
+    ) -> cloudwatch.Metric:
+        """Tasks running (Container Insights ``RunningTaskCount``, Minimum)."""
+        return alarm_helpers.metric(
+            "ECS/ContainerInsights",
+            "RunningTaskCount",
+            {"ClusterName": self.cluster.cluster_name, "ServiceName": self.service.service_name},
+            statistic="Minimum",
+            period=period,
+        )
+
+
+def _default_image() -> ContainerImage:
+    from mlops_cdk._internal.runtime_assets import (
+        server_image,
+    )  # imported late: runtime_assets imports this package
+
+    return server_image()
+
+
+def _ecs_image(bound: BoundImage) -> ecs.ContainerImage:
+    """The bound image for ECS. Pull rights were granted by ``ContainerImage.bind`` on exactly
+    its repository, so ECS is given the URI only and grants nothing more."""
+    return ecs.ContainerImage.from_registry(bound.image_uri)
+
+
+def _private_subnet_type(vpc: ec2.IVpc) -> ec2.SubnetType:
+    return (
+        ec2.SubnetType.PRIVATE_WITH_EGRESS
+        if vpc.private_subnets
+        else ec2.SubnetType.PRIVATE_ISOLATED
+    )
+
+
+def _check_model_key(check: Checker, s3_uri: str, compressed: bool) -> None:
+    """The server unpacks an archive only when its key ends in .tar.gz or .tgz; CDK file assets
+    keep only the last suffix (``<hash>.gz``), so a packed asset would be loaded as ONNX."""
+    if not compressed:
+        return
+    if is_unresolved(s3_uri) or not s3_uri.endswith((".tar.gz", ".tgz")):
+        check.fail(
+            "model_data",
+            "an uncompressed model file (e.g. ModelData.from_asset('model.onnx')) or a "
+            ".tar.gz whose S3 key ends in .tar.gz (ModelData.from_bucket / from_s3_uri): the "
+            "server recognises archives by that suffix and a packed file asset's key ends in .gz",
+            Said("a .tar.gz file asset"),
+        )
+
+
+def _validate(
+    check: Checker,
+    *,
+    vpc: ec2.IVpc,
+    cpu: int,
+    memory_mib: int,
+    desired_count: int,
+    gpu_count: int,
+    gpu_instance_type: str | None,
+    container_port: int,
+    autoscaling: ServiceAutoScaling | None,
+    grace_period: Duration,
+    health_check: ServiceHealthCheck,
+    public: bool,
+    certificate: acm.ICertificate | None,
+    environment: Mapping[str, str],
+    ephemeral_storage_gib: int | None,
+) -> None:
+    check.in_range("container_port", container_port, 1, 65535)
+    check.at_least("desired_count", desired_count, 1)
+    if autoscaling is not None:
+        check.require(
+            autoscaling.min_capacity <= desired_count <= autoscaling.max_capacity,
+            "desired_count",
+            f"between autoscaling.min_capacity ({autoscaling.min_capacity}) and "
+            f"autoscaling.max_capacity ({autoscaling.max_capacity})",
+            desired_count,
+        )
+    grace = grace_period.to_seconds()
+    check.in_range("health_check_grace_period", grace, 0, MAX_GRACE_PERIOD, "seconds")
+    check.require(
+        grace >= health_check.time_to_healthy,
+        "health_check_grace_period",
+        f"at least {health_check.time_to_healthy:g} seconds (healthy_threshold_count "
+        f"{health_check.healthy_threshold_count} x interval "
+        f"{health_check.interval.to_seconds():g} s: the least time the load balancer needs to "
+        "put a started task in service)",
+        Said(f"{grace:g} seconds"),
+    )
+    if public:
+        check.require(
+            certificate is not None,
+            "certificate",
+            "given when public=True (a public model endpoint serves HTTPS only)",
+            None,
+        )
+        check.require(
+            bool(vpc.public_subnets),
+            "vpc",
+            "a VPC with public subnets when public=True (an internet-facing load balancer "
+            "lives there)",
+            Said("no public subnets"),
+        )
+    _validate_compute(
+        check,
+        cpu=cpu,
+        memory_mib=memory_mib,
+        gpu_count=gpu_count,
+        gpu_instance_type=gpu_instance_type,
+        ephemeral_storage_gib=ephemeral_storage_gib,
+    )
+    for name, value in environment.items():
+        check.require(
+            name not in _RESERVED,
+            f"environment[{name!r}]",
+            "left to the construct (it sets " + ", ".join(_RESERVED) + ")",
+            value,
+        )
+        if _SECRET_NAME.search(name):
+            check.fail(
+                f"environment[{name!r}]",
+                "free of secrets: pass secrets as ECS secrets from Secrets Manager or SSM, which "
+                "are not visible in the task definition",
+                Said("a name that looks like a secret"),
+            )
+
+
+def _validate_compute(
+    check: Checker,
+    *,
+    cpu: int,
+    memory_mib: int,
+    gpu_count: int,
+    gpu_instance_type: str | None,
+    ephemeral_storage_gib: int | None,
+) -> None:
+    check.in_range("gpu_count", gpu_count, 0, 16)
+    if gpu_count == 0:
+        if gpu_instance_type is not None:
+            check.not_together(
+                "gpu_instance_type",
+                "gpu_count=0",
+                "the instance type is only used for GPU tasks, which run on EC2",
+            )
+        check.one_of("cpu", cpu, FARGATE_CPU)
+        check.require(
+            memory_mib in fargate_memory_choices(cpu),
+            "memory_mib",
+            f"{describe_fargate_memory(cpu)} for cpu={cpu} on Fargate",
+            memory_mib,
+        )
+        check.in_range("ephemeral_storage_gib", ephemeral_storage_gib, 21, 200, "GiB")
+        return
+    if ephemeral_storage_gib is not None:
+        check.not_together(
+            f"gpu_count={gpu_count}",
+            "ephemeral_storage_gib",
+            "GPU tasks run on EC2 instances, and task ephemeral storage is a Fargate setting "
+            "(size the instances' volume instead)",
+        )
+    if gpu_instance_type is None:
+        check.fail(
+            "gpu_instance_type",
+            "an EC2 instance type of an NVIDIA GPU family (" + ", ".join(GPU_FAMILIES) + ") "
+            f"when gpu_count={gpu_count}: Fargate has no GPUs",
+            None,
+        )
+    match = re.fullmatch(_EC2_INSTANCE_TYPE, gpu_instance_type)
+    check.require(
+        match is not None and match["family"] in GPU_FAMILIES,
+        "gpu_instance_type",
+        "an EC2 instance type of an NVIDIA GPU family (" + ", ".join(GPU_FAMILIES) + "), "
+        "such as g5.xlarge",
+        gpu_instance_type,
+    )
+    check.at_least("cpu", cpu, 128)
+    check.at_least("memory_mib", memory_mib, 512, "MiB")

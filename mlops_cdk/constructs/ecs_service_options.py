@@ -1,0 +1,147 @@
+"""Option groups of :class:`~mlops_cdk.constructs.EcsModelService`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
+
+from aws_cdk import Duration
+
+from mlops_cdk._internal.validation import Checker
+
+# ECS container health checks (RegisterTaskDefinition HealthCheck): start period 0-300 s.
+MAX_CONTAINER_START_PERIOD = 300
+ONE_SECOND, FIVE_SECONDS, FIFTEEN_SECONDS, THIRTY_SECONDS = (
+    Duration.seconds(1),
+    Duration.seconds(5),
+    Duration.seconds(15),
+    Duration.seconds(30),
+)
+ONE_MINUTE, FIVE_MINUTES = Duration.minutes(1), Duration.minutes(5)
+
+
+@dataclass(frozen=True)
+class ServiceAutoScaling:
+    """Target tracking on CPU and on load-balancer requests per task.
+
+    Example: ``ServiceAutoScaling(2, 8, requests_per_target=600)``.
+
+    :param min_capacity: fewest tasks. At least 1: a load-balanced model service with no task
+        answers 503. Default: none (required).
+    :param max_capacity: most tasks. Default: none (required).
+    :param target_cpu_percent: average CPU of the service to hold. Default: 60 %, which leaves
+        room for a burst while new tasks download and load the model.
+    :param requests_per_target: ALB ``RequestCountPerTarget`` (requests per task per minute) to
+        hold, or ``None`` to scale on CPU only. Default: 1000.
+    :param scale_in_cooldown: Default: 5 minutes (model start-up is slow; do not flap).
+    :param scale_out_cooldown: Default: 1 minute.
+    """
+
+    min_capacity: int
+    max_capacity: int
+    _: KW_ONLY
+    target_cpu_percent: float = 60.0
+    requests_per_target: int | None = 1000
+    scale_in_cooldown: Duration = FIVE_MINUTES
+    scale_out_cooldown: Duration = ONE_MINUTE
+
+    def __post_init__(self) -> None:
+        check = Checker("ServiceAutoScaling")
+        check.at_least("min_capacity", self.min_capacity, 1)
+        check.require(
+            self.max_capacity >= self.min_capacity,
+            "max_capacity",
+            f"at least min_capacity ({self.min_capacity})",
+            self.max_capacity,
+        )
+        check.in_range("target_cpu_percent", self.target_cpu_percent, 10, 90, "%")
+        check.positive("requests_per_target", self.requests_per_target)
+        for keyword in ("scale_in_cooldown", "scale_out_cooldown"):
+            check.in_range(keyword, getattr(self, keyword).to_seconds(), 0, 3600, "seconds")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceHealthCheck:
+    """How the load balancer and ECS decide that a task serves.
+
+    The target group polls ``path``; a task receives traffic after ``healthy_threshold_count``
+    successes in a row and is taken out after ``unhealthy_threshold_count`` failures. The
+    container health check runs ``container_command`` inside the task; ECS replaces a task whose
+    check fails ``container_retries`` times after the start period (the service's grace period,
+    at most 300 s), which covers the model download and load.
+
+    :param path: Default: ``/ping`` (200 once the model is loaded, 503 before).
+    :param interval: target-group check interval, 5-300 s. Default: 15 s.
+    :param timeout: 2-120 s and shorter than ``interval``. Default: 5 s.
+    :param healthy_threshold_count: 2-10. Default: 2 (in service 30 s after the model loads).
+    :param unhealthy_threshold_count: 2-10. Default: 3 (out of service after 45 s of failures).
+    :param container_command: the container check, ``("CMD", ...)`` or ``("CMD-SHELL", ...)``,
+        or ``None`` for none. Default: empty, meaning a Python one-liner that GETs ``path`` on
+        the server's ``PORT`` (the reference server's image has Python and no curl); images
+        without Python need their own command.
+    :param container_interval: 5-300 s. Default: 30 s.
+    :param container_timeout: 2-60 s. Default: 5 s.
+    :param container_retries: 1-10. Default: 3.
+    """
+
+    path: str = "/ping"
+    interval: Duration = FIFTEEN_SECONDS
+    timeout: Duration = FIVE_SECONDS
+    healthy_threshold_count: int = 2
+    unhealthy_threshold_count: int = 3
+    container_command: Sequence[str] | None = ()
+    container_interval: Duration = THIRTY_SECONDS
+    container_timeout: Duration = FIVE_SECONDS
+    container_retries: int = 3
+
+    def __post_init__(self) -> None:
+        check = Checker("ServiceHealthCheck")
+        check.matches(
+            "path", self.path, r"/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]{0,1023}", "a path starting with /"
+        )
+        interval, timeout = self.interval.to_seconds(), self.timeout.to_seconds()
+        check.in_range("interval", interval, 5, 300, "seconds")
+        check.in_range("timeout", timeout, 2, 120, "seconds")
+        check.require(
+            timeout < interval, "timeout", f"shorter than interval ({interval:g} s)", timeout
+        )
+        for keyword in ("healthy_threshold_count", "unhealthy_threshold_count"):
+            check.in_range(keyword, getattr(self, keyword), 2, 10)
+        if self.container_command is not None and len(self.container_command) > 0:
+            check.one_of("container_command[0]", self.container_command[0], ["CMD", "CMD-SHELL"])
+        check.in_range(
+            "container_interval", self.container_interval.to_seconds(), 5, 300, "seconds"
+        )
+        check.in_range("container_timeout", self.container_timeout.to_seconds(), 2, 60, "seconds")
+        check.in_range("container_retries", self.container_retries, 1, 10)
+
+    @property
+    def time_to_healthy(self) -> float:
+        """Seconds the load balancer needs, at least, to put a started task in service."""
+        return self.healthy_threshold_count * self.interval.to_seconds()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceAlarms:
+    """Alarm thresholds. Every alarm notifies the service's alarm topic.
+
+    :param error_5xx_rate_percent: target 5XX responses per request. Default: 1 %.
+    :param latency_p99: p99 ``TargetResponseTime``. Default: 1 second.
+    :param cpu_percent: service average CPU. Default: 90 %.
+    :param memory_percent: service average memory. Default: 90 %.
+    :param period: evaluation period. Default: 1 minute (3 of 5 periods fire an alarm).
+    """
+
+    error_5xx_rate_percent: float = 1.0
+    latency_p99: Duration = ONE_SECOND
+    cpu_percent: float = 90.0
+    memory_percent: float = 90.0
+    period: Duration = ONE_MINUTE
+
+    def __post_init__(self) -> None:
+        check = Checker("ServiceAlarms")
+        check.in_range("error_5xx_rate_percent", self.error_5xx_rate_percent, 0.01, 100, "%")
+        check.positive("latency_p99", self.latency_p99.to_milliseconds())
+        for keyword in ("cpu_percent", "memory_percent"):
+            check.in_range(keyword, getattr(self, keyword), 1, 100, "%")
+        check.one_of("period", int(self.period.to_seconds()), [60, 300, 900, 3600])
