@@ -26,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails
 
 from mlops_cdk._internal.errors import ConfigurationError
+from mlops_cdk._internal.fargate import describe_fargate_memory, fargate_memory_choices
 from mlops_cdk._internal.patterns import (
     ACCOUNT_ID,
     LOG_RETENTION_PERIODS,
@@ -202,6 +203,72 @@ class RealtimeEndpointSettings(_Section):
         return self
 
 
+CertificateArn = Annotated[
+    str,
+    _pattern(
+        r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]{1,128}",
+        "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+    ),
+]
+
+
+class EcsAutoScalingSettings(_Section):
+    """Target tracking on CPU and on load-balancer requests per task (per minute)."""
+
+    min_capacity: int = Field(default=1, ge=1)
+    max_capacity: int = Field(default=4, ge=1)
+    target_cpu_percent: float = Field(default=60.0, ge=10, le=90)
+    requests_per_target: int | None = Field(default=1000, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EcsAutoScalingSettings:
+        if self.max_capacity < self.min_capacity:
+            raise _FieldError(
+                "ecs_model_service.autoscaling.max_capacity",
+                f"must be at least min_capacity ({self.min_capacity})",
+                self.max_capacity,
+            )
+        return self
+
+
+class EcsModelServiceSettings(_Section):
+    """The model server on ECS Fargate behind an internal load balancer (issue:
+    EcsModelService). Its tasks run in the private subnets and reach ECR, S3 and CloudWatch Logs
+    through VPC endpoints, so an environment that enables it needs ``network.interface_endpoints``
+    (or a NAT gateway)."""
+
+    enabled: bool = False
+    cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = 1024
+    memory_mib: int = 2048
+    desired_count: int = Field(default=2, ge=1)
+    autoscaling: EcsAutoScalingSettings | None = None
+    health_check_grace_seconds: int = Field(default=120, ge=0, le=2_147_483_647)
+    deletion_protection: bool = True
+    certificate_arn: CertificateArn | None = None
+
+    @model_validator(mode="after")
+    def _fargate_size(self) -> EcsModelServiceSettings:
+        if self.memory_mib not in fargate_memory_choices(self.cpu):
+            raise _FieldError(
+                "ecs_model_service.memory_mib",
+                f"must be {describe_fargate_memory(self.cpu)} for cpu {self.cpu} on Fargate",
+                self.memory_mib,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _count_in_range(self) -> EcsModelServiceSettings:
+        scaling = self.autoscaling
+        if scaling and not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:
+            raise _FieldError(
+                "ecs_model_service.desired_count",
+                f"must be between autoscaling.min_capacity ({scaling.min_capacity}) and "
+                f"max_capacity ({scaling.max_capacity})",
+                self.desired_count,
+            )
+        return self
+
+
 def _schedule(expression: str) -> str:
     problem = schedule_problem(expression)
     if problem is not None:
@@ -255,7 +322,7 @@ class EnvironmentConfig(_Section):
     tags: TagSettings
     realtime_endpoint: RealtimeEndpointSettings = RealtimeEndpointSettings()
     lambda_inference: ConstructSection = ConstructSection()
-    ecs_model_service: ConstructSection = ConstructSection()
+    ecs_model_service: EcsModelServiceSettings = EcsModelServiceSettings()
     batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ConstructSection = ConstructSection()
     ml_pipeline: ConstructSection = ConstructSection()
@@ -268,6 +335,35 @@ class EnvironmentConfig(_Section):
                 "must be 'retain' in prod, so that data outlives a stack",
                 self.removal_policy.value,
             )
+        return self
+
+    @model_validator(mode="after")
+    def _ecs_service_fits_environment(self) -> EnvironmentConfig:
+        service = self.ecs_model_service
+        if not service.enabled:
+            return self
+        if not self.network.interface_endpoints and self.network.nat_gateways == 0:
+            raise _FieldError(
+                "ecs_model_service.enabled",
+                "false unless network.interface_endpoints is true or nat_gateways is at least 1: "
+                "tasks in isolated subnets cannot pull their image or ship logs without them",
+                True,
+            )
+        if self.name == "prod":
+            low = service.autoscaling.min_capacity if service.autoscaling else None
+            if service.desired_count < 2 or (low is not None and low < 2):
+                key = "desired_count" if service.desired_count < 2 else "autoscaling.min_capacity"
+                raise _FieldError(
+                    f"ecs_model_service.{key}",
+                    "must be at least 2 in prod, so that tasks run in more than one zone",
+                    service.desired_count if key == "desired_count" else low,
+                )
+            if not service.deletion_protection:
+                raise _FieldError(
+                    "ecs_model_service.deletion_protection",
+                    "must be true in prod",
+                    False,
+                )
         return self
 
     @model_validator(mode="after")

@@ -31,3 +31,10 @@ def lambda_image() -> ContainerImage:
 def demo_model() -> ModelData:
     """The demo churn scorer as ``model.tar.gz`` (SageMaker unpacks it to /opt/ml/model)."""
     return ModelData.from_asset(runtime_dir() / "demo_model" / "model.tar.gz")
+
+
+def demo_model_file() -> ModelData:
+    """The demo churn scorer as a single ``model.onnx`` (for servers that download the model
+    themselves: ECS and Lambda; a file asset's key keeps only its last suffix, so a packed
+    ``.tar.gz`` asset would not be recognised as an archive there)."""
+    return ModelData.from_asset(runtime_dir() / "demo_model" / "model.onnx")

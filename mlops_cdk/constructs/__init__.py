@@ -3,6 +3,12 @@
 from mlops_cdk.constructs.batch_options import TransformInput, TransformOutput
 from mlops_cdk.constructs.batch_transform import BatchTransformJob
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
+from mlops_cdk.constructs.ecs_model_service import EcsModelService
+from mlops_cdk.constructs.ecs_service_options import (
+    ServiceAlarms,
+    ServiceAutoScaling,
+    ServiceHealthCheck,
+)
 from mlops_cdk.constructs.endpoint_options import (
     AsyncInference,
     AutoScaling,
@@ -23,11 +29,15 @@ __all__ = [
     "ContainerImage",
     "DataCapture",
     "DeploymentPolicy",
+    "EcsModelService",
     "EndpointAlarms",
     "ModelData",
     "ProductionVariant",
     "RealtimeEndpoint",
     "ServerlessConfig",
+    "ServiceAlarms",
+    "ServiceAutoScaling",
+    "ServiceHealthCheck",
     "TransformInput",
     "TransformOutput",
 ]

@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from mlops_cdk import config as cfg
-from mlops_cdk._internal import runtime_assets
+from mlops_cdk._internal import defaults, runtime_assets
 from mlops_cdk.constructs import (
     AutoScaling,
     DataCapture,
     DeploymentPolicy,
+    EcsModelService,
     RealtimeEndpoint,
     ServerlessConfig,
+    ServiceAutoScaling,
 )
-from mlops_cdk.stacks.data import DataStack
+from mlops_cdk.stacks.data import DataStack, removal_policy
 from mlops_cdk.stacks.network import NetworkStack
 
 
@@ -42,6 +46,15 @@ class ServingStack(Stack):
                 "EndpointName",
                 value=self.endpoint.endpoint_name,
                 description="Invoke with: aws sagemaker-runtime invoke-endpoint --endpoint-name",
+            )
+        self.model_service: EcsModelService | None = None
+        if config.ecs_model_service.enabled:
+            self.model_service = ecs_model_service(self, config, data, network)
+            CfnOutput(
+                self,
+                "ModelServiceUrl",
+                value=self.model_service.url,
+                description="POST /invocations here from inside the VPC (internal load balancer)",
             )
 
 
@@ -81,6 +94,59 @@ def realtime_endpoint(
         encryption_key=data.encryption_key,
         alarm_topic=data.alarm_topic,
     )
+
+
+def ecs_model_service(
+    scope: Construct,
+    config: cfg.EnvironmentConfig,
+    data: DataStack,
+    network: NetworkStack,
+) -> EcsModelService:
+    """The demo model on the reference server in ECS, shaped by the environment's settings.
+
+    The load balancer is internal and admits the environment VPC's CIDR on its listener port;
+    its access logs go to the Data stack's access-log bucket (SSE-S3, which ALB log delivery
+    requires), whose bucket policy gains the ELB log-delivery grant for this prefix.
+    """
+    settings = config.ecs_model_service
+    scaling = settings.autoscaling
+    certificate = (
+        acm.Certificate.from_certificate_arn(
+            scope, "ModelServiceCertificate", settings.certificate_arn
+        )
+        if settings.certificate_arn
+        else None
+    )
+    service = EcsModelService(
+        scope,
+        "ModelService",
+        vpc=network.vpc,
+        subnets=network.private_subnets,
+        image=runtime_assets.server_image(),
+        model_data=runtime_assets.demo_model_file(),
+        cpu=settings.cpu,
+        memory_mib=settings.memory_mib,
+        desired_count=settings.desired_count,
+        autoscaling=ServiceAutoScaling(
+            scaling.min_capacity,
+            scaling.max_capacity,
+            target_cpu_percent=scaling.target_cpu_percent,
+            requests_per_target=scaling.requests_per_target,
+        )
+        if scaling
+        else None,
+        health_check_grace_period=Duration.seconds(settings.health_check_grace_seconds),
+        certificate=certificate,
+        encryption_key=data.encryption_key,
+        alarm_topic=data.alarm_topic,
+        access_logs=data.access_logs,
+        access_logs_prefix="model-service",
+        deletion_protection=settings.deletion_protection,
+        log_retention=defaults.retention(config.log_retention_days),
+        removal_policy=removal_policy(config),
+    )
+    service.allow_from(ec2.Peer.ipv4(config.network.cidr), "callers inside the environment VPC")
+    return service
 
 
 def _deployment(settings: cfg.DeploymentSettings) -> DeploymentPolicy:
