@@ -3,6 +3,7 @@ in S3, or on demand."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -249,9 +250,7 @@ class BatchTransformJob(Construct):
         self.input = input
         self.output = output
         self.instance_type = instance_type
-        self.job_name_prefix = job_name_prefix or Names.unique_resource_name(
-            self, max_length=MAX_JOB_NAME_PREFIX, separator="-"
-        )
+        self.job_name_prefix = job_name_prefix or _default_job_name_prefix(self)
         self.encryption_key = encryption_key or defaults.encryption_key(
             self,
             "Key",
@@ -533,6 +532,22 @@ class BatchTransformJob(Construct):
                 cause_path="$.error.Cause",
             )
         )
+        # A timed-out task leaves the job running unless someone stops it; CreateTransformJob
+        # has no stopping condition of its own, so stop it explicitly (best effort).
+        stop = tasks.CallAwsService(
+            self,
+            "StopJob",
+            comment="Stop the job after max_runtime; CreateTransformJob has no time limit",
+            service="sagemaker",
+            action="stopTransformJob",
+            iam_action="sagemaker:StopTransformJob",
+            iam_resources=[self._transform_jobs_arn()],
+            parameters={"TransformJobName": sfn.JsonPath.string_at("$.job.name")},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        stop.add_catch(failed, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD)
+        stop.next(failed)
+        task.add_catch(stop, errors=[sfn.Errors.TIMEOUT], result_path="$.error")
         task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
         done: sfn.IChainable = sfn.Succeed(self, "Done")
         if notify_success:
@@ -573,11 +588,15 @@ class BatchTransformJob(Construct):
         if isinstance(topic, sns.Topic) and topic.master_key is not None:
             grant_key_use(self.state_machine_role, topic.master_key)
 
+    def _transform_jobs_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="sagemaker", resource="transform-job", resource_name="*"
+        )
+
     def _acknowledge_state_machine_role(self) -> None:
-        stack = Stack.of(self)
         nag.acknowledge_wildcard_resource(
             self.state_machine_role,
-            stack.format_arn(service="sagemaker", resource="transform-job", resource_name="*"),
+            self._transform_jobs_arn(),
             "Job names are generated per run (<prefix>-<UUID>) at run time; the run-job "
             "integration creates, describes, tags and stops those jobs.",
         )
@@ -874,6 +893,19 @@ def _same_bucket(scope: Construct, first: s3.IBucket, second: s3.IBucket) -> boo
         return True
     stack = Stack.of(scope)
     return bool(stack.resolve(first.bucket_name) == stack.resolve(second.bucket_name))
+
+
+def _default_job_name_prefix(scope: Construct) -> str:
+    """``<stack name>-<construct id>`` (or the first of them that fits) in job-name characters,
+    at most 26 long, so jobs are recognisable in the SageMaker console. Uniqueness comes from the
+    UUID each run appends."""
+    stack_name, construct_id = Stack.of(scope).stack_name, scope.node.id
+    candidates = [f"{stack_name}-{construct_id}", stack_name, construct_id]
+    cleaned = [re.sub(r"[^a-zA-Z0-9]+", "-", c).strip("-") for c in candidates]
+    fitting = [c for c in cleaned if 0 < len(c) <= MAX_JOB_NAME_PREFIX]
+    if fitting:
+        return fitting[0]
+    return cleaned[0][:MAX_JOB_NAME_PREFIX].strip("-") or "batch-transform"
 
 
 def _ascii(text: str) -> str:

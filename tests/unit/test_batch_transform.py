@@ -262,8 +262,8 @@ def test_attributes(manual: tuple[BatchTransformJob, Template]) -> None:
     assert created.model.node.id == "Model"
     assert created.role.node.id == "ExecutionRole"
     assert created.state_machine_role.node.id == "StateMachineRole"
-    # <path>-<hash>, short enough for "<prefix>-<UUID>" to stay within 63 characters
-    assert created.job_name_prefix == "Test-Job-68754FED"
+    # <stack>-<id>, short enough for "<prefix>-<UUID>" to stay within 63 characters
+    assert created.job_name_prefix == "Test-Job"
     assert len(created.job_name_prefix) + 1 + 36 <= 63
 
 

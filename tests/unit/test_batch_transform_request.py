@@ -378,7 +378,7 @@ def test_the_customised_request_has_data_processing_and_no_volume_key(
     assert request["Environment"] == {"MODEL_THREADS": "2"}
 
 
-def test_the_task_runs_the_job_to_completion_with_retries_and_a_timeout(
+def test_the_task_runs_the_job_with_retries_and_stops_it_after_the_timeout(
     defaults: dict[str, Any],
 ) -> None:
     task = defaults["States"]["Transform"]
@@ -387,9 +387,25 @@ def test_the_task_runs_the_job_to_completion_with_retries_and_a_timeout(
     (retry,) = task["Retry"]
     assert retry["ErrorEquals"] == ["SageMaker.AmazonSageMakerException"]
     assert retry["MaxAttempts"] >= 3
-    (catch,) = task["Catch"]
-    assert catch["ErrorEquals"] == ["States.ALL"]
-    assert catch["Next"] == "NotifyFailure"
+    timeout, other = task["Catch"]
+    assert timeout == {
+        "ErrorEquals": ["States.Timeout"],
+        "ResultPath": "$.error",
+        "Next": "StopJob",
+    }
+    assert other == {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.error",
+        "Next": "NotifyFailure",
+    }
+    stop = defaults["States"]["StopJob"]
+    assert stop["Resource"] == "arn:aws:states:::aws-sdk:sagemaker:stopTransformJob"
+    assert stop["Parameters"] == {"TransformJobName.$": "$.job.name"}
+    assert stop["Next"] == "NotifyFailure"
+    # Stopping is best effort: if it fails (the job already ended), the failure is still reported.
+    assert stop["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "NotifyFailure"}
+    ]
     assert task["Next"] == "NotifySuccess"
     assert defaults["TimeoutSeconds"] > task["TimeoutSeconds"]
 
