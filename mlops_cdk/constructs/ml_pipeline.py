@@ -1,0 +1,1178 @@
+"""MLPipeline: a SageMaker training pipeline (preprocess, train, evaluate, gate, register) with
+retraining triggers, an overlap guard and notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import jsii
+from aws_cdk import Duration, Names, RemovalPolicy, Resource, Stack, TimeZone
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
+from constructs import Construct
+
+from mlops_cdk._internal import alarms as alarm_helpers
+from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal.iam import (
+    ManagedPolicyRole,
+    grant_key_use,
+    grant_read_location,
+    grant_write_prefix,
+)
+from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
+from mlops_cdk._internal.sagemaker import (
+    check_instance_type,
+    execution_role,
+    grant_vpc_access,
+    has_local_storage,
+)
+from mlops_cdk._internal.schedules import schedule_problem
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.model_registry import (
+    APPROVAL_STATUSES,
+    STATE_CHANGE,
+    IModelRegistry,
+)
+from mlops_cdk.constructs.pipeline_steps import (
+    CONDITION_TYPES,
+    EXECUTION_ID,
+    Condition,
+    ConditionType,
+    PipelineSteps,
+    PropertyFile,
+    get,
+    join,
+)
+
+ApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
+OverlapPolicy = Literal["skip", "allow"]
+OVERLAP_POLICIES = ("skip", "allow")
+EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+# CreateTrainingJob: MaxRuntimeInSeconds and MaxWaitTimeInSeconds are at most 28 days.
+MAX_TRAINING_SECONDS = 28 * 24 * 3600
+PIPELINE_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"
+METRIC_NAME = r"[A-Za-z0-9_-]{1,64}"
+MAX_PIPELINE_NAME = 80
+# Step and parameter names of the standard graph (they appear in the SageMaker console).
+PREPROCESS, TRAIN, EVALUATE, BASELINE, CHECK, REGISTER, FAIL = (
+    "Preprocess",
+    "Train",
+    "Evaluate",
+    "DriftBaseline",
+    "CheckMetric",
+    "Register",
+    "MetricBelowThreshold",
+)
+EVALUATION_REPORT = "EvaluationReport"
+PROCESSING = "/opt/ml/processing"
+
+
+@jsii.implements(sagemaker.IPipeline)
+class _PipelineRef(Resource):
+    """``IPipeline`` for our ``CfnPipeline`` (aws-cdk-lib 2.275 has the interface, no L2), so
+    the EventBridge Scheduler target ``SageMakerStartPipelineExecution`` can use it."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, name: str, arn: str) -> None:
+        super().__init__(scope, construct_id)
+        self._name, self._arn = name, arn
+
+    @property
+    def pipeline_name(self) -> str:
+        return self._name
+
+    @property
+    def pipeline_arn(self) -> str:
+        return self._arn
+
+    @property
+    def pipeline_ref(self) -> sagemaker_refs.PipelineReference:
+        return sagemaker_refs.PipelineReference(pipeline_name=self._name)
+
+    def grant_start_pipeline_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:StartPipelineExecution"],
+            resource_arns=[self._arn],
+        )
+
+
+def add_pipeline_target(
+    rule: events.Rule,
+    *,
+    pipeline_arn: str,
+    role: iam.IRole,
+    parameters: Mapping[str, str] | None = None,
+    dead_letter_queue: sqs.IQueue | None = None,
+    retry_attempts: int = 5,
+    max_event_age: Duration = Duration.hours(1),  # noqa: B008 - immutable
+) -> None:
+    """Make ``rule`` start the SageMaker pipeline ``pipeline_arn`` with ``parameters``.
+
+    aws-cdk-lib has no EventBridge rule target for SageMaker pipelines (aws/aws-cdk#14887),
+    and ``RuleTargetConfig`` has no ``SageMakerPipelineParameters``: this binds an ordinary
+    target (ARN, role, retries, dead-letter queue) and adds the parameters to exactly that
+    target with an escape hatch. ``role`` must be assumable by ``events.amazonaws.com``; it
+    gets ``sagemaker:StartPipelineExecution`` on this pipeline only.
+    """
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
+    )
+    cfn_rule = rule.node.default_child
+    assert isinstance(cfn_rule, events.CfnRule)  # noqa: S101 - an L2 rule always has one
+    index = len(Stack.of(rule).resolve(cfn_rule.targets) or [])
+    rule.add_target(
+        _BoundTarget(
+            events.RuleTargetConfig(
+                arn=pipeline_arn,
+                role=role,
+                dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
+                    arn=dead_letter_queue.queue_arn
+                )
+                if dead_letter_queue
+                else None,
+                retry_policy=events.CfnRule.RetryPolicyProperty(
+                    maximum_retry_attempts=retry_attempts,
+                    maximum_event_age_in_seconds=int(max_event_age.to_seconds()),
+                ),
+            )
+        )
+    )
+    if dead_letter_queue is not None and isinstance(dead_letter_queue, sqs.Queue):
+        dead_letter_queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"AllowEventRule{Names.node_unique_id(rule.node)}"[:64],
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[dead_letter_queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
+            )
+        )
+    cfn_rule.add_property_override(
+        f"Targets.{index}.SageMakerPipelineParameters",
+        {
+            "PipelineParameterList": [
+                {"Name": name, "Value": value} for name, value in (parameters or {}).items()
+            ]
+        },
+    )
+
+
+@jsii.implements(events.IRuleTarget)
+class _BoundTarget:
+    def __init__(self, config: events.RuleTargetConfig) -> None:
+        self._config = config
+
+    def bind(self, rule: Any, id: str | None = None) -> events.RuleTargetConfig:
+        return self._config
+
+
+class MLPipeline(Construct):
+    """A SageMaker training pipeline that closes the MLOps loop.
+
+    The standard graph (``steps=None``): **Preprocess** (processing: ``preprocess.py`` splits
+    the input into ``train/train.csv`` and ``test/``) → **Train** (training, managed spot with
+    checkpointing when ``use_spot``) → **Evaluate** (processing: ``evaluate.py`` writes
+    ``evaluation.json`` with ``{"metrics": {"<name>": {"value": x}}}``) and **DriftBaseline**
+    (the runtime image's ``mlops_runtime.drift baseline`` over the training split) →
+    **CheckMetric** (``metric_name`` vs the ``MetricThreshold`` parameter) → **Register** (a
+    model package in ``registry`` with the evaluation report as model quality metrics and the
+    drift baselines) or **MetricBelowThreshold** (Fail, with the reason).
+
+    Executions can override the parameters ``InputDataUrl``, ``ProcessingInstanceType``,
+    ``TrainingInstanceType``, ``MetricThreshold``, ``ModelApprovalStatus`` and ``Trigger``.
+    Triggers (all optional): ``retrain_schedule``, ``retrain_on_new_data`` (objects created
+    under ``input_prefix``) and ``retrain_on_alarms`` (an alarm entering ALARM, e.g. drift). With
+    ``on_overlap="skip"`` (default) triggers go through a small Step Functions state machine
+    that starts an execution only when none is executing; ``"allow"`` starts the pipeline
+    directly. Execution failures (and successes) and registered packages go to
+    ``alarm_topic``.
+
+    Scripts live under ``code_prefix`` in ``data_bucket``: ``preprocess.py``,
+    ``evaluate.py`` and ``sourcedir.tar.gz`` (holding ``train.py``, SageMaker framework
+    containers' script mode).
+
+    Example::
+
+        MLPipeline(self, "Churn", registry=registry, data_bucket=data, input_prefix="churn/",
+            training_image=ContainerImage.from_uri(SKLEARN_IMAGE),
+            metric_name="accuracy", metric_threshold=0.8)
+
+    :param registry: the model package group to register in.
+    :param data_bucket: holds the input, the scripts and every output.
+    :param input_prefix: training data, e.g. ``churn/input/`` (the InputDataUrl default).
+    :param steps: your own graph (a :class:`PipelineSteps`). Default: the standard graph.
+    :param training_image: the training image (e.g. an AWS scikit-learn framework image).
+    :param processing_image: image for Preprocess and Evaluate. Default: ``training_image``.
+    :param inference_image: image registered with the model. Default: ``training_image``.
+    :param training_instance_type: Default: ``ml.m5.xlarge``.
+    :param processing_instance_type: Default: ``ml.m5.large``.
+    :param use_spot: managed spot training with checkpoints. Default: True.
+    :param max_runtime: training max runtime. Default: 2 hours.
+    :param max_wait: spot max wait (at least ``max_runtime``). Default: twice ``max_runtime``.
+    :param metric_name: the evaluation metric the gate reads, e.g. ``accuracy``.
+    :param metric_threshold: the gate's threshold (the MetricThreshold default).
+    :param metric_comparison: how the metric must compare. Default: ``GreaterThanOrEqualTo``.
+    :param approval: status of registered packages. Default: ``PendingManualApproval``.
+    :param hyperparameters: training hyperparameters. Default: none.
+    :param drift_baselines: compute drift baselines and register them. Default: True.
+    :param output_prefix: where runs write (``<prefix><execution id>/...``). Default:
+        ``ml-pipeline/runs/``.
+    :param code_prefix: where the scripts are. Default: ``ml-pipeline/code/``.
+    :param retrain_schedule: EventBridge Scheduler expression. Default: none.
+    :param schedule_time_zone: Default: UTC.
+    :param retrain_on_new_data: retrain when objects are created under ``input_prefix`` (the
+        bucket must send events to EventBridge). Default: False.
+    :param retrain_on_alarms: alarms whose ALARM state starts a retraining. Default: none.
+    :param on_overlap: ``skip`` or ``allow`` triggered executions while one runs. Default:
+        ``skip``.
+    :param pipeline_name: Default: derived from the construct path.
+    :param vpc: run jobs in this VPC. Default: no VPC.
+    :param subnets: Default: CDK's choice of private subnets.
+    :param encryption_key: outputs, volumes, logs, queue. Default: a new key with rotation.
+    :param alarm_topic: notifications and alarms. Default: a new encrypted topic.
+    :param notify_success: also notify succeeded executions. Default: True.
+    :param log_retention: guard state machine logs. Default: one year.
+    :param removal_policy: for the key and log group this creates. Default: RETAIN.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        registry: IModelRegistry,
+        data_bucket: s3.IBucket,
+        input_prefix: str,
+        steps: PipelineSteps | None = None,
+        training_image: ContainerImage,
+        processing_image: ContainerImage | None = None,
+        inference_image: ContainerImage | None = None,
+        training_instance_type: str = "ml.m5.xlarge",
+        processing_instance_type: str = "ml.m5.large",
+        use_spot: bool = True,
+        max_runtime: Duration = Duration.hours(2),  # noqa: B008 - immutable
+        max_wait: Duration | None = None,
+        metric_name: str,
+        metric_threshold: float,
+        metric_comparison: ConditionType = "GreaterThanOrEqualTo",
+        approval: ApprovalStatus = "PendingManualApproval",
+        hyperparameters: Mapping[str, str] | None = None,
+        drift_baselines: bool = True,
+        output_prefix: str = "ml-pipeline/runs/",
+        code_prefix: str = "ml-pipeline/code/",
+        retrain_schedule: str | None = None,
+        schedule_time_zone: str | None = None,
+        retrain_on_new_data: bool = False,
+        retrain_on_alarms: Sequence[cloudwatch.IAlarm] = (),
+        on_overlap: OverlapPolicy = "skip",
+        pipeline_name: str | None = None,
+        vpc: ec2.IVpc | None = None,
+        subnets: ec2.SubnetSelection | None = None,
+        encryption_key: kms.IKey | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        notify_success: bool = True,
+        log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        check = Checker.of(self)
+        wait = max_wait or max_runtime.plus(max_runtime)
+        _check_options(
+            check,
+            input_prefix=input_prefix,
+            output_prefix=output_prefix,
+            code_prefix=code_prefix,
+            training_instance_type=training_instance_type,
+            processing_instance_type=processing_instance_type,
+            use_spot=use_spot,
+            max_runtime=max_runtime,
+            max_wait=wait,
+            metric_name=metric_name,
+            metric_comparison=metric_comparison,
+            approval=approval,
+            retrain_schedule=retrain_schedule,
+            retrain_on_new_data=retrain_on_new_data,
+            on_overlap=on_overlap,
+            pipeline_name=pipeline_name,
+        )
+        self.registry = registry
+        self.data_bucket = data_bucket
+        self.input_prefix = input_prefix
+        self.output_prefix = output_prefix
+        self.code_prefix = code_prefix
+        self.metric_name = metric_name
+        self.pipeline_name = pipeline_name or Names.unique_resource_name(
+            self, max_length=MAX_PIPELINE_NAME, separator="-"
+        ).lower().strip("-")
+        self.encryption_key = encryption_key or defaults.encryption_key(
+            self,
+            "Key",
+            description=f"{self.node.path}: training outputs, volumes, logs and triggers",
+            removal_policy=removal_policy,
+        )
+        self.alarm_topic = alarm_topic or defaults.alarm_topic(
+            self,
+            "AlarmTopic",
+            encryption_key=self.encryption_key,
+            display_name="Training pipeline notifications",
+        )
+        stack = Stack.of(self)
+        self.pipeline_arn = stack.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
+        )
+
+        # One role runs the pipeline and its jobs; it may pass only itself.
+        self.role: ManagedPolicyRole = execution_role(
+            self,
+            "ExecutionRole",
+            description=f"SageMaker pipeline and job role of {self.node.path}",
+            encryption_key=self.encryption_key,
+        )
+        self._grant_pipeline_permissions()
+        self.security_group: ec2.SecurityGroup | None = None
+        self._vpc_config: dict[str, Any] | None = None
+        if vpc is not None:
+            self._vpc_config = self._network(vpc, subnets)
+
+        if steps is None:
+            steps = self._standard_graph(
+                training_image=training_image,
+                processing_image=processing_image or training_image,
+                inference_image=inference_image or training_image,
+                training_instance_type=training_instance_type,
+                processing_instance_type=processing_instance_type,
+                use_spot=use_spot,
+                max_runtime=max_runtime,
+                max_wait=wait,
+                metric_threshold=metric_threshold,
+                metric_comparison=metric_comparison,
+                approval=approval,
+                hyperparameters=hyperparameters or {},
+                drift_baselines=drift_baselines,
+            )
+        self.steps = steps
+        self.definition: dict[str, Any] = steps.render(check)
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=self.pipeline_name,
+            pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition)},
+            role_arn=self.role.role_arn,
+            pipeline_description=f"Training pipeline of {self.node.path}"[:3072],
+            parallelism_configuration=sagemaker.CfnPipeline.ParallelismConfigurationProperty(
+                max_parallel_execution_steps=2
+            ),
+        )
+        # SageMaker checks the role's permissions when the pipeline is created and run.
+        self.pipeline.node.add_dependency(self.role)
+        self.pipeline_ref: sagemaker.IPipeline = _PipelineRef(
+            self, "PipelineRef", name=self.pipeline_name, arn=self.pipeline_arn
+        )
+
+        # Undeliverable notifications and triggers land here (and raise an alarm).
+        self.dead_letter_queue: sqs.Queue = self._dead_letter_queue()
+        self.rules: dict[str, events.Rule] = {}
+        self._notifications(notify_success=notify_success)
+
+        # Triggers.
+        self.on_overlap = on_overlap
+        self.state_machine: sfn.StateMachine | None = None
+        self.schedule: scheduler.Schedule | None = None
+        triggered = retrain_schedule is not None or retrain_on_new_data or bool(retrain_on_alarms)
+        if triggered and on_overlap == "skip":
+            self.state_machine = self._guard(log_retention, removal_policy)
+        if retrain_schedule is not None:
+            self.schedule = self._schedule(retrain_schedule, schedule_time_zone)
+        if retrain_on_new_data:
+            self.rules["NewData"] = self._trigger_rule(
+                "NewDataRule",
+                "new-data",
+                f"New objects under {input_prefix} retrain {self.node.path}",
+                events.EventPattern(
+                    source=["aws.s3"],
+                    detail_type=["Object Created"],
+                    detail={
+                        "bucket": {"name": [data_bucket.bucket_name]},
+                        "object": {
+                            "key": [{"prefix": input_prefix}],
+                            "size": [{"numeric": [">", 0]}],
+                        },
+                    },
+                ),
+            )
+        if retrain_on_alarms:
+            self.rules["Alarms"] = self._trigger_rule(
+                "AlarmRule",
+                "alarm",
+                f"Alarms entering ALARM retrain {self.node.path}",
+                events.EventPattern(
+                    source=["aws.cloudwatch"],
+                    detail_type=[ALARM_STATE_CHANGE],
+                    resources=[alarm.alarm_arn for alarm in retrain_on_alarms],
+                    detail={"state": {"value": ["ALARM"]}},
+                ),
+            )
+        self.alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms()
+
+    # --- permissions ------------------------------------------------------------------
+
+    def _grant_pipeline_permissions(self) -> None:
+        role, bucket, stack = self.role, self.data_bucket, Stack.of(self)
+        for prefix, what in (
+            (self.input_prefix, "training data"),
+            (self.code_prefix, "scripts"),
+            (self.output_prefix, "run outputs (later steps read earlier ones)"),
+        ):
+            grant_read_location(
+                role, bucket_arn=bucket.bucket_arn, key=prefix, encryption_key=bucket.encryption_key
+            )
+            nag.acknowledge_wildcard_resource(
+                role,
+                bucket.arn_for_objects(f"{prefix}*"),
+                f"The pipeline reads the {what} under {prefix} and nothing else in the bucket.",
+            )
+        grant_write_prefix(role, bucket, self.output_prefix, writer="The pipeline's jobs")
+        jobs = [
+            stack.format_arn(service="sagemaker", resource=kind, resource_name="*")
+            for kind in ("processing-job", "training-job")
+        ]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="RunPipelineJobs",
+                actions=[
+                    "sagemaker:CreateProcessingJob",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopTrainingJob",
+                    "sagemaker:AddTags",
+                ],
+                resources=jobs,
+            )
+        )
+        for job in jobs:
+            nag.acknowledge_wildcard_resource(
+                role,
+                job,
+                "SageMaker Pipelines names each processing and training job per execution at "
+                "run time; the grant covers only these two job types.",
+            )
+        self.registry.grant_register(role)
+        nag.acknowledge_wildcard_resource(
+            role,
+            self.registry.packages_arn,
+            "Each registration creates the next numbered version in this model package group only.",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PassOnlyItself",
+                actions=["iam:PassRole"],
+                resources=[role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+
+    def _network(self, vpc: ec2.IVpc, subnets: ec2.SubnetSelection | None) -> dict[str, Any]:
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"{self.node.path} processing and training containers",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
+        )
+        grant_vpc_access(self.role)
+        selected = vpc.select_subnets(
+            subnet_group_name=subnets.subnet_group_name if subnets else None,
+            subnet_type=subnets.subnet_type if subnets else None,
+        )
+        return {
+            "SecurityGroupIds": [self.security_group.security_group_id],
+            "Subnets": list(selected.subnet_ids),
+        }
+
+    # --- the standard graph -----------------------------------------------------------
+
+    def _uri(self, prefix: str, *parts: Any) -> dict[str, Any]:
+        """``s3://<bucket>/<prefix><execution id>/<parts>`` at run time."""
+        base = f"s3://{self.data_bucket.bucket_name}/{prefix.rstrip('/')}"
+        return join("/", [base, EXECUTION_ID, *parts])
+
+    def _image(self, construct_id: str, image: ContainerImage) -> str:
+        return image.bind(Construct(self, construct_id), self.role).image_uri
+
+    def _standard_graph(
+        self,
+        *,
+        training_image: ContainerImage,
+        processing_image: ContainerImage,
+        inference_image: ContainerImage,
+        training_instance_type: str,
+        processing_instance_type: str,
+        use_spot: bool,
+        max_runtime: Duration,
+        max_wait: Duration,
+        metric_threshold: float,
+        metric_comparison: ConditionType,
+        approval: str,
+        hyperparameters: Mapping[str, str],
+        drift_baselines: bool,
+    ) -> PipelineSteps:
+        key_arn = self.encryption_key.key_arn
+        bucket = self.data_bucket.bucket_name
+        code = f"s3://{bucket}/{self.code_prefix}"
+        train_uri = self._image("TrainingImage", training_image)
+        processing_uri = self._image("ProcessingImage", processing_image)
+        inference_uri = self._image("InferenceImage", inference_image)
+
+        steps = PipelineSteps()
+        input_url = steps.parameter("InputDataUrl", "String", f"s3://{bucket}/{self.input_prefix}")
+        processing_type = steps.parameter(
+            "ProcessingInstanceType", "String", processing_instance_type
+        )
+        training_type = steps.parameter("TrainingInstanceType", "String", training_instance_type)
+        threshold = steps.parameter("MetricThreshold", "Float", float(metric_threshold))
+        status = steps.parameter("ModelApprovalStatus", "String", approval)
+        trigger = steps.parameter("Trigger", "String", "manual")
+
+        def processing(
+            *,
+            entrypoint: list[Any],
+            image: str,
+            inputs: list[tuple[str, Any, str]],
+            outputs: list[tuple[str, str]],
+        ) -> dict[str, Any]:
+            request: dict[str, Any] = {
+                "ProcessingResources": {
+                    "ClusterConfig": {
+                        "InstanceCount": 1,
+                        "InstanceType": processing_type.ref,
+                        "VolumeSizeInGB": 30,
+                        **_volume_key(processing_instance_type, key_arn),
+                    }
+                },
+                "AppSpecification": {"ImageUri": image, "ContainerEntrypoint": entrypoint},
+                "RoleArn": self.role.role_arn,
+                "ProcessingInputs": [
+                    {
+                        "InputName": name,
+                        "AppManaged": False,
+                        "S3Input": {
+                            "S3Uri": uri,
+                            "LocalPath": local,
+                            "S3DataType": "S3Prefix",
+                            "S3InputMode": "File",
+                            "S3DataDistributionType": "FullyReplicated",
+                        },
+                    }
+                    for name, uri, local in inputs
+                ],
+                "ProcessingOutputConfig": {
+                    "Outputs": [
+                        {
+                            "OutputName": name,
+                            "AppManaged": False,
+                            "S3Output": {
+                                "S3Uri": self._uri(self.output_prefix, name),
+                                "LocalPath": f"{PROCESSING}/{local}",
+                                "S3UploadMode": "EndOfJob",
+                            },
+                        }
+                        for name, local in outputs
+                    ],
+                    "KmsKeyId": key_arn,
+                },
+                "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
+            }
+            if self._vpc_config is not None:
+                request["NetworkConfig"] = {
+                    "EnableInterContainerTrafficEncryption": True,
+                    "VpcConfig": self._vpc_config,
+                }
+            return request
+
+        def output(step: str, name: str) -> dict[str, Any]:
+            return get(f"Steps.{step}.ProcessingOutputConfig.Outputs['{name}'].S3Output.S3Uri")
+
+        steps.processing(
+            PREPROCESS,
+            description="Split the input into train and test sets (preprocess.py)",
+            arguments=processing(
+                entrypoint=["python3", f"{PROCESSING}/input/code/preprocess.py"],
+                image=processing_uri,
+                inputs=[
+                    ("input", input_url.ref, f"{PROCESSING}/input/data"),
+                    ("code", f"{code}preprocess.py", f"{PROCESSING}/input/code"),
+                ],
+                outputs=[("train", "train"), ("test", "test")],
+            ),
+        )
+        artifacts = get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts")
+        training: dict[str, Any] = {
+            "AlgorithmSpecification": {"TrainingImage": train_uri, "TrainingInputMode": "File"},
+            "HyperParameters": {
+                **hyperparameters,
+                "sagemaker_program": "train.py",
+                "sagemaker_submit_directory": f"{code}sourcedir.tar.gz",
+            },
+            "InputDataConfig": [
+                {
+                    "ChannelName": "train",
+                    "ContentType": "text/csv",
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": output(PREPROCESS, "train"),
+                            "S3DataDistributionType": "FullyReplicated",
+                        }
+                    },
+                }
+            ],
+            "OutputDataConfig": {
+                "S3OutputPath": self._uri(self.output_prefix, "model"),
+                "KmsKeyId": key_arn,
+            },
+            "ResourceConfig": {
+                "InstanceCount": 1,
+                "InstanceType": training_type.ref,
+                "VolumeSizeInGB": 30,
+                **_volume_key(training_instance_type, key_arn),
+            },
+            "RoleArn": self.role.role_arn,
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
+            "EnableInterContainerTrafficEncryption": True,
+        }
+        if use_spot:
+            training["EnableManagedSpotTraining"] = True
+            training["StoppingCondition"]["MaxWaitTimeInSeconds"] = int(max_wait.to_seconds())
+            training["CheckpointConfig"] = {
+                "S3Uri": self._uri(self.output_prefix, "checkpoints"),
+                "LocalPath": "/opt/ml/checkpoints",
+            }
+        if self._vpc_config is not None:
+            training["VpcConfig"] = self._vpc_config
+        steps.training(
+            TRAIN, arguments=training, description="Train the model (train.py, script mode)"
+        )
+        steps.processing(
+            EVALUATE,
+            description="Score the test set (evaluate.py) and write evaluation.json",
+            arguments=processing(
+                entrypoint=["python3", f"{PROCESSING}/input/code/evaluate.py"],
+                image=processing_uri,
+                inputs=[
+                    ("model", artifacts, f"{PROCESSING}/model"),
+                    ("test", output(PREPROCESS, "test"), f"{PROCESSING}/test"),
+                    ("code", f"{code}evaluate.py", f"{PROCESSING}/input/code"),
+                ],
+                outputs=[("evaluation", "evaluation")],
+            ),
+            property_files=[
+                PropertyFile(
+                    name=EVALUATION_REPORT,
+                    output_name="evaluation",
+                    path="evaluation.json",
+                    metrics=(self.metric_name,),
+                )
+            ],
+        )
+        register: dict[str, Any] = {
+            "ModelPackageGroupName": self.registry.group_name,
+            "ModelPackageDescription": join(
+                " ", ["Trained by", get("Execution.PipelineExecutionArn"), "trigger:", trigger.ref]
+            ),
+            "ModelApprovalStatus": status.ref,
+            "InferenceSpecification": {
+                "Containers": [{"Image": inference_uri, "ModelDataUrl": artifacts}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            "ModelMetrics": {
+                "ModelQuality": {
+                    "Statistics": {
+                        "ContentType": "application/json",
+                        "S3Uri": join("/", [output(EVALUATE, "evaluation"), "evaluation.json"]),
+                    }
+                }
+            },
+        }
+        if drift_baselines:
+            steps.processing(
+                BASELINE,
+                description="Drift baselines (statistics.json, constraints.json) of the "
+                "training split, for ModelMonitorSchedule and the drift job",
+                arguments=processing(
+                    entrypoint=[
+                        "python",
+                        "-m",
+                        "mlops_runtime.drift",
+                        "baseline",
+                        "--train",
+                        f"{PROCESSING}/input/train/train.csv",
+                        "--out",
+                        f"{PROCESSING}/baseline",
+                    ],
+                    image=self._image("BaselineImage", runtime_assets.server_image()),
+                    inputs=[("train", output(PREPROCESS, "train"), f"{PROCESSING}/input/train")],
+                    outputs=[("baseline", "baseline")],
+                ),
+            )
+            baseline = output(BASELINE, "baseline")
+            register["DriftCheckBaselines"] = {
+                "ModelDataQuality": {
+                    name: {
+                        "ContentType": "application/json",
+                        "S3Uri": join("/", [baseline, f"{name.lower()}.json"]),
+                    }
+                    for name in ("Statistics", "Constraints")
+                }
+            }
+        steps.condition(
+            CHECK,
+            conditions=[
+                Condition(
+                    type=metric_comparison,
+                    left=steps.metric(EVALUATE, EVALUATION_REPORT, self.metric_name),
+                    right=threshold.ref,
+                )
+            ],
+            if_steps=[REGISTER],
+            else_steps=[FAIL],
+        )
+        steps.register_model(REGISTER, arguments=register)
+        steps.fail(
+            FAIL,
+            error_message=join(
+                " ",
+                [
+                    f"{self.metric_name} did not pass {metric_comparison}",
+                    threshold.ref,
+                    "(MetricThreshold); the model was not registered.",
+                ],
+            ),
+        )
+        return steps
+
+    # --- notifications ----------------------------------------------------------------
+
+    def _events_role(self) -> ManagedPolicyRole:
+        existing = self.node.try_find_child("EventsRole")
+        if isinstance(existing, ManagedPolicyRole):
+            return existing
+        role = ManagedPolicyRole(
+            self,
+            "EventsRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"EventBridge role of {self.node.path}: notifies and starts runs",
+        )
+        if self.alarm_topic.master_key is not None:
+            nag.acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                "Topic.grant_publish (used by the SNS rule target) allows GenerateDataKey and "
+                "GenerateDataKeyWithoutPlaintext on the topic's key only, to publish encrypted.",
+            )
+        return role
+
+    def _notifications(self, *, notify_success: bool) -> None:
+        role = self._events_role()
+        statuses = ["Failed", "Succeeded"] if notify_success else ["Failed"]
+        executions = events.Rule(
+            self,
+            "ExecutionStatusRule",
+            description=f"{self.node.path}: pipeline executions that end",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[EXECUTION_STATUS_CHANGE],
+                detail={
+                    "pipelineArn": [self.pipeline_arn],
+                    "currentPipelineExecutionStatus": statuses,
+                },
+            ),
+        )
+        executions.add_target(
+            events_targets.SnsTopic(
+                self.alarm_topic,
+                authorize_using_role=True,
+                role=role,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=5,
+                max_event_age=Duration.hours(6),
+                message=events.RuleTargetInput.from_object(
+                    {
+                        "pipeline": self.node.path,
+                        "status": events.EventField.from_path(
+                            "$.detail.currentPipelineExecutionStatus"
+                        ),
+                        "execution": events.EventField.from_path("$.detail.pipelineExecutionArn"),
+                    }
+                ),
+            )
+        )
+        packages = events.Rule(
+            self,
+            "ModelPackageRule",
+            description=f"{self.node.path}: model packages registered or approved/rejected",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[STATE_CHANGE],
+                detail={"ModelPackageGroupName": [self.registry.group_name]},
+            ),
+        )
+        packages.add_target(
+            events_targets.SnsTopic(
+                self.alarm_topic,
+                authorize_using_role=True,
+                role=role,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=5,
+                max_event_age=Duration.hours(6),
+                message=events.RuleTargetInput.from_object(
+                    {
+                        "group": self.registry.group_name,
+                        "package": events.EventField.from_path("$.detail.ModelPackageArn"),
+                        "status": events.EventField.from_path("$.detail.ModelApprovalStatus"),
+                    }
+                ),
+            )
+        )
+        self.rules["ExecutionStatus"] = executions
+        self.rules["ModelPackage"] = packages
+
+    # --- triggers ---------------------------------------------------------------------
+
+    def _parameters(self, trigger: str) -> dict[str, str]:
+        declared = {p.name for p in self.steps.parameters}
+        return {"Trigger": trigger} if "Trigger" in declared else {}
+
+    def _dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        nag.acknowledge_rules(
+            queue,
+            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
+            "This queue is the dead-letter queue of the notification and retraining rules; it "
+            "has no "
+            "dead-letter queue of its own, and its depth is alarmed.",
+        )
+        return queue
+
+    def _guard(
+        self, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy
+    ) -> sfn.StateMachine:
+        """Start an execution unless one is executing (skip, never queue)."""
+        role = ManagedPolicyRole(
+            self,
+            "GuardRole",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"Step Functions role of {self.node.path}: starts pipeline executions",
+        )
+        running = tasks.CallAwsService(
+            self,
+            "ListExecutions",
+            service="sagemaker",
+            action="listPipelineExecutions",
+            parameters={
+                "PipelineName": self.pipeline_name,
+                "SortBy": "CreationTime",
+                "SortOrder": "Descending",
+                "MaxResults": 20,
+            },
+            iam_resources=[self.pipeline_arn],
+            iam_action="sagemaker:ListPipelineExecutions",
+            result_selector={
+                "running.$": "$.PipelineExecutionSummaries[?(@.PipelineExecutionStatus "
+                "== 'Executing')].PipelineExecutionArn"
+            },
+            result_path="$.guard",
+            comment="The pipeline's most recent executions that are still executing",
+        )
+        start = tasks.CallAwsService(
+            self,
+            "StartExecution",
+            service="sagemaker",
+            action="startPipelineExecution",
+            parameters={
+                "PipelineName": self.pipeline_name,
+                "ClientRequestToken.$": "States.UUID()",
+                "PipelineExecutionDescription.$": "States.Format('Started by {}', $.trigger)",
+                "PipelineParameters.$": "$.parameters",
+            },
+            iam_resources=[self.pipeline_arn],
+            iam_action="sagemaker:StartPipelineExecution",
+            result_path="$.started",
+            comment="Start the pipeline with the trigger's parameters",
+        )
+        for task in (running, start):
+            task.add_retry(
+                errors=["SageMaker.SageMakerException", "SageMaker.ThrottlingException"],
+                interval=Duration.seconds(10),
+                backoff_rate=2,
+                max_attempts=4,
+                jitter_strategy=sfn.JitterType.FULL,
+            )
+        skipped = sfn.Succeed(
+            self, "AlreadyRunning", comment="An execution is running: skip this trigger"
+        )
+        decide = (
+            sfn.Choice(self, "AlreadyRunning?")
+            .when(sfn.Condition.is_present("$.guard.running[0]"), skipped)
+            .otherwise(start)
+        )
+        log_group = defaults.log_group(
+            self,
+            "GuardLogs",
+            encryption_key=self.encryption_key,
+            removal_policy=removal_policy,
+            retention=log_retention,
+            log_group_name="/aws/vendedlogs/states/"
+            + Names.unique_resource_name(self, max_length=200, separator="-"),
+        )
+        machine = sfn.StateMachine(
+            self,
+            "Guard",
+            definition_body=sfn.DefinitionBody.from_chainable(running.next(decide)),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            role=role,
+            timeout=Duration.minutes(15),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            comment=f"Starts {self.pipeline_name} unless an execution is already executing. "
+            'Input: {"trigger": "<who>", "parameters": [{"Name": ..., "Value": ...}]}',
+        )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups and resource "
+            "policies) and X-Ray trace writes support no resource-level permissions.",
+        )
+        return machine
+
+    def _guard_input(self, trigger: str) -> dict[str, Any]:
+        return {
+            "trigger": trigger,
+            "parameters": [
+                {"Name": name, "Value": value} for name, value in self._parameters(trigger).items()
+            ],
+        }
+
+    def _schedule(self, expression: str, time_zone: str | None) -> scheduler.Schedule:
+        stack = Stack.of(self)
+        role = ManagedPolicyRole(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+            description=f"EventBridge Scheduler role of {self.node.path}: starts retraining",
+        )
+        queue = self.dead_letter_queue
+        grant_key_use(role, self.encryption_key)  # the encrypted dead-letter queue
+        target: scheduler.IScheduleTarget
+        if self.state_machine is not None:
+            target = scheduler_targets.StepFunctionsStartExecution(
+                self.state_machine,
+                input=scheduler.ScheduleTargetInput.from_object(self._guard_input("schedule")),
+                role=role,
+                dead_letter_queue=queue,
+                retry_attempts=5,
+                max_event_age=Duration.hours(1),
+            )
+        else:
+            target = scheduler_targets.SageMakerStartPipelineExecution(
+                self.pipeline_ref,
+                pipeline_parameter_list=[
+                    scheduler_targets.SageMakerPipelineParameter(name=name, value=value)
+                    for name, value in self._parameters("schedule").items()
+                ],
+                role=role,
+                dead_letter_queue=queue,
+                retry_attempts=5,
+                max_event_age=Duration.hours(1),
+            )
+        return scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.expression(
+                expression, TimeZone.of(time_zone) if time_zone else None
+            ),
+            target=target,
+            key=self.encryption_key,
+            description=f"Retrains {self.node.path}",
+        )
+
+    def _trigger_rule(
+        self, construct_id: str, trigger: str, description: str, pattern: events.EventPattern
+    ) -> events.Rule:
+        queue = self.dead_letter_queue
+        rule = events.Rule(self, construct_id, description=description, event_pattern=pattern)
+        role = self._events_role()
+        if self.state_machine is not None:
+            rule.add_target(
+                events_targets.SfnStateMachine(
+                    self.state_machine,
+                    input=events.RuleTargetInput.from_object(self._guard_input(trigger)),
+                    role=role,
+                    dead_letter_queue=queue,
+                    retry_attempts=5,
+                    max_event_age=Duration.hours(1),
+                )
+            )
+        else:
+            add_pipeline_target(
+                rule,
+                pipeline_arn=self.pipeline_arn,
+                role=role,
+                parameters=self._parameters(trigger),
+                dead_letter_queue=queue,
+            )
+        return rule
+
+    # --- alarms -----------------------------------------------------------------------
+
+    def _add_alarms(self) -> None:
+        checks: list[tuple[str, cloudwatch.IMetric, str]] = []
+        if self.state_machine is not None:
+            checks.append(
+                (
+                    "GuardFailed",
+                    self.state_machine.metric_failed(),
+                    "the overlap guard could not start a retraining",
+                )
+            )
+        checks.append(
+            (
+                "DeadLetters",
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    statistic="Maximum"
+                ),
+                "a notification or retraining trigger could not be delivered (see the "
+                "dead-letter queue)",
+            )
+        )
+        for construct_id, metric, description in checks:
+            self.alarms.append(
+                alarm_helpers.alarm(
+                    self,
+                    construct_id,
+                    metric=metric,
+                    threshold=1,
+                    description=f"{self.node.path}: {description}",
+                    topic=self.alarm_topic,
+                    evaluation_periods=1,
+                    datapoints_to_alarm=1,
+                )
+            )
+
+    # --- public API -------------------------------------------------------------------
+
+    def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start executions: through the overlap guard when there is one
+        (``states:StartExecution``), otherwise ``sagemaker:StartPipelineExecution``."""
+        if self.state_machine is not None:
+            return self.state_machine.grant_start_execution(grantee)
+        return self.pipeline_ref.grant_start_pipeline_execution(grantee)
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _volume_key(instance_type: str, key_arn: str) -> dict[str, str]:
+    # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
+    return {} if has_local_storage(instance_type) else {"VolumeKmsKeyId": key_arn}
+
+
+def _check_options(
+    check: Checker,
+    *,
+    input_prefix: str,
+    output_prefix: str,
+    code_prefix: str,
+    training_instance_type: str,
+    processing_instance_type: str,
+    use_spot: bool,
+    max_runtime: Duration,
+    max_wait: Duration,
+    metric_name: str,
+    metric_comparison: str,
+    approval: str,
+    retrain_schedule: str | None,
+    retrain_on_new_data: bool,
+    on_overlap: str,
+    pipeline_name: str | None,
+) -> None:
+    for keyword, prefix in (
+        ("input_prefix", input_prefix),
+        ("output_prefix", output_prefix),
+        ("code_prefix", code_prefix),
+    ):
+        check.matches(keyword, prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+    check_instance_type(check, "training_instance_type", training_instance_type)
+    check_instance_type(check, "processing_instance_type", processing_instance_type)
+    runtime = max_runtime.to_seconds()
+    check.in_range("max_runtime", runtime, 1, MAX_TRAINING_SECONDS, "seconds")
+    if use_spot:
+        check.in_range("max_wait", max_wait.to_seconds(), 1, MAX_TRAINING_SECONDS, "seconds")
+        check.require(
+            max_wait.to_seconds() >= runtime,
+            "max_wait",
+            f"at least max_runtime ({runtime:g} seconds) for spot training",
+            Said(f"{max_wait.to_seconds():g} seconds"),
+        )
+    check.matches(
+        "metric_name", metric_name, METRIC_NAME, "1-64 letters, digits, hyphens or underscores"
+    )
+    check.one_of("metric_comparison", metric_comparison, CONDITION_TYPES)
+    check.one_of("approval", approval, APPROVAL_STATUSES)
+    check.one_of("on_overlap", on_overlap, OVERLAP_POLICIES)
+    if retrain_schedule is not None:
+        problem = schedule_problem(retrain_schedule)
+        if problem is not None:
+            check.fail("retrain_schedule", problem, retrain_schedule)
+    if retrain_on_new_data:
+        for keyword, prefix in (("output_prefix", output_prefix), ("code_prefix", code_prefix)):
+            if prefix.startswith(input_prefix) or input_prefix.startswith(prefix):
+                check.fail(
+                    keyword,
+                    f"outside the watched input prefix {input_prefix!r} with "
+                    "retrain_on_new_data (the pipeline's own writes would retrain it again)",
+                    prefix,
+                )
+    if pipeline_name is not None:
+        check.max_length("pipeline_name", pipeline_name, MAX_PIPELINE_NAME)
+        check.matches(
+            "pipeline_name",
+            pipeline_name,
+            PIPELINE_NAME,
+            "letters, digits and hyphens, starting and ending with a letter or digit",
+        )
