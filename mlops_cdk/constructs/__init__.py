@@ -17,6 +17,13 @@ from mlops_cdk.constructs.endpoint_options import (
     ProductionVariant,
     ServerlessConfig,
 )
+from mlops_cdk.constructs.lambda_inference import LambdaInference
+from mlops_cdk.constructs.lambda_options import (
+    InferenceApi,
+    LambdaDeployment,
+    ProvisionedConcurrency,
+    S3Trigger,
+)
 from mlops_cdk.constructs.model_data import BoundModelData, ModelData
 from mlops_cdk.constructs.realtime_endpoint import EndpointAlarms, RealtimeEndpoint
 
@@ -31,9 +38,14 @@ __all__ = [
     "DeploymentPolicy",
     "EcsModelService",
     "EndpointAlarms",
+    "InferenceApi",
+    "LambdaDeployment",
+    "LambdaInference",
     "ModelData",
     "ProductionVariant",
+    "ProvisionedConcurrency",
     "RealtimeEndpoint",
+    "S3Trigger",
     "ServerlessConfig",
     "ServiceAlarms",
     "ServiceAutoScaling",

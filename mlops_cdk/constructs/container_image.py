@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from mlops_cdk._internal.validation import Checker
@@ -114,6 +115,52 @@ class ContainerImage(ABC):
     @abstractmethod
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:
         """Resolve the image in ``scope`` and let ``grantee`` pull it."""
+
+    def lambda_code(
+        self, scope: Construct, *, architecture: lambda_.Architecture
+    ) -> lambda_.DockerImageCode:
+        """The image as the code of a container-image Lambda function in ``scope``.
+
+        Assets are built for the function's ``architecture`` (Lambda cannot run another
+        platform). Lambda pulls images only from ECR in the function's own region, so a URI in
+        another region is rejected.
+        """
+        if isinstance(self, _AssetImage):
+            platform = (
+                ecr_assets.Platform.LINUX_ARM64
+                if architecture.name == lambda_.Architecture.ARM_64.name
+                else ecr_assets.Platform.LINUX_AMD64
+            )
+            return lambda_.DockerImageCode.from_image_asset(
+                str(self.directory),
+                file=self.file,
+                build_args=self.build_args or None,
+                platform=platform,
+            )
+        if isinstance(self, _RepositoryImage):
+            return lambda_.DockerImageCode.from_ecr(self.repository, tag_or_digest=self.tag)
+        if not isinstance(self, _UriImage):
+            msg = f"{type(self).__name__} has no Lambda form"
+            raise TypeError(msg)
+        stack = Stack.of(scope)
+        if not Token.is_unresolved(stack.region) and stack.region != self.region:
+            Checker.of(scope).fail(
+                "image",
+                f"an ECR image in the function's region {stack.region} (Lambda pulls from "
+                "ECR in its own region only)",
+                self.uri,
+            )
+        match = _ECR_URI.fullmatch(self.uri)
+        assert match is not None  # noqa: S101 - checked by from_uri
+        repository = ecr.Repository.from_repository_attributes(
+            scope,
+            "ImageRepository",
+            repository_arn=self.repository_arn(scope),
+            repository_name=self.repository,
+        )
+        return lambda_.DockerImageCode.from_ecr(
+            repository, tag_or_digest=match["tag"] or match["digest"] or "latest"
+        )
 
 
 class _AssetImage(ContainerImage):

@@ -1,0 +1,974 @@
+"""LambdaInference: the reference model server as a container-image Lambda function, behind a
+REST API, a function URL and/or S3 events, with guarded CodeDeploy rollouts and alarms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, cast
+
+from aws_cdk import Aws, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from mlops_cdk._internal import alarms as alarm_helpers
+from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal.iam import (
+    ManagedPolicyRole,
+    grant_key_use,
+    grant_read_location,
+    grant_write_prefix,
+    service_role,
+)
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.lambda_options import (
+    InferenceApi,
+    LambdaDeployment,
+    ProvisionedConcurrency,
+    S3Trigger,
+)
+from mlops_cdk.constructs.model_data import ModelData
+
+ALIAS_NAME = "live"
+DEFAULT_TIMEOUT = Duration.seconds(30)
+MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
+MAX_TIMEOUT_S = 900
+MAX_ENVIRONMENT_BYTES = 4096
+ONE_MINUTE = Duration.minutes(1)
+# Set by the construct from its own props; the caller's environment may not override them.
+OWN_VARIABLES = (
+    "MLOPS_MODEL_S3_URI",
+    "MLOPS_MODEL_SHA256",
+    "MLOPS_INPUT_PREFIX",
+    "MLOPS_OUTPUT_PREFIX",
+    "MLOPS_OUTPUT_BUCKET",
+)
+# Lambda rejects these (reserved runtime variables).
+RESERVED_VARIABLES = (
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+)
+ENVIRONMENT_NAME = r"[a-zA-Z][a-zA-Z0-9_]*"
+SHA256 = r"[0-9a-f]{64}"
+_LAMBDA_CONCURRENCY = ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
+_LAMBDA_DLQ = (
+    "HIPAA.Security-LambdaDLQ",
+    "NIST.800.53.R5-LambdaDLQ",
+    "Serverless-LambdaDLQ",
+)
+_LAMBDA_IN_VPC = (
+    "HIPAA.Security-LambdaInsideVPC",
+    "NIST.800.53.R5-LambdaInsideVPC",
+    "PCI.DSS.321-LambdaInsideVPC",
+)
+_API_CACHE = (
+    "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
+    "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
+    "PCI.DSS.321-APIGWCacheEnabledAndEncrypted",
+)
+_API_CLIENT_CERT = (
+    "HIPAA.Security-APIGWSSLEnabled",
+    "NIST.800.53.R5-APIGWSSLEnabled",
+    "PCI.DSS.321-APIGWSSLEnabled",
+)
+_API_WAF = (
+    "AwsSolutions-APIG3",
+    "NIST.800.53.R5-APIGWAssociatedWithWAF",
+    "PCI.DSS.321-APIGWAssociatedWithWAF",
+)
+# What API Gateway needs to write execution logs, scoped to the log groups it names itself.
+_EXECUTION_LOG_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+)
+# What the function's execution role needs to attach the function to a VPC (the actions of
+# AWSLambdaVPCAccessExecutionRole, which we do not attach: no AWS managed policies).
+_VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
+
+class LambdaInference(Construct):
+    """A model served by a container-image Lambda function running the project's runtime
+    (``mlops_runtime.lambda_handler``): the model is fetched from S3 once per execution
+    environment, callers reach the ``live`` alias through a REST API, an IAM function URL,
+    direct invocation or new S3 objects, and CodeDeploy shifts the alias to new versions while
+    watching the construct's alarms.
+
+    Example::
+
+        inference = LambdaInference(self, "Churn",
+            model_data=ModelData.from_bucket(artifacts, "churn/model.tar.gz"),
+            api=InferenceApi(auth="iam"),
+            deployment=LambdaDeployment.canary(10, 5))
+        inference.grant_invoke(client_role)
+
+    :param model_data: the model artifact (``model.onnx`` or a ``model.tar.gz`` holding it);
+        the function may read exactly this object. Default: none (required).
+    :param image: the function image. Default: the runtime's Lambda image
+        (``mlops_cdk/runtime/Dockerfile.lambda``), built at deploy time.
+    :param model_sha256: the artifact's SHA-256; the runtime refuses a model that differs.
+        Default: not checked.
+    :param memory_size_mb: 128-10240 MB (CPU grows with memory). Default: 2048.
+    :param timeout: at most 900 s, and at most ``api.integration_timeout`` with an API. Default:
+        30 s; with an API, the API's integration timeout (29 s by default), so the function
+        never keeps working after API Gateway has answered 504.
+    :param architecture: Default: x86_64 (an asset image then builds natively on common CI
+        hosts; ARM_64 is cheaper per GB-second and builds the asset for linux/arm64).
+    :param reserved_concurrency: the most concurrent executions, reserved for this function.
+        Default: none (shares the account pool; see docs: reserving fails on accounts whose
+        concurrency quota is below the reservation + 100).
+    :param provisioned_concurrency: warm environments on the alias. Default: none.
+    :param api: a REST API in front of the alias. Default: none.
+    :param function_url: an IAM-authenticated function URL on the alias. Default: False.
+    :param s3_trigger: score new objects under a prefix into another prefix. Default: none.
+    :param deployment: CodeDeploy traffic shifting with automatic rollback. Default: none (a new
+        version takes all traffic when the stack updates).
+    :param vpc: run the function in this VPC. Default: no VPC.
+    :param subnets: subnets of ``vpc``. Default: the VPC's private subnets (isolated ones
+        included).
+    :param outside_vpc_reason: why the function runs outside a VPC; it becomes the reason of the
+        HIPAA/NIST/PCI ``LambdaInsideVPC`` acknowledgement (without it those packs report the
+        function). Default: none.
+    :param encryption_key: KMS key for logs, environment variables and the failure queue.
+        Default: a new key with rotation.
+    :param alarm_topic: where alarms go. Default: a new KMS-encrypted topic.
+    :param environment: extra environment variables (see docs/runtime.md). Default: none.
+    :param log_retention: function and API log retention. Default: one year.
+    :param removal_policy: what happens to the log groups when the stack is deleted. Default:
+        RETAIN (logs are an audit trail).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_data: ModelData,
+        image: ContainerImage | None = None,
+        model_sha256: str | None = None,
+        memory_size_mb: int = 2048,
+        timeout: Duration | None = None,
+        architecture: lambda_.Architecture | None = None,
+        reserved_concurrency: int | None = None,
+        provisioned_concurrency: ProvisionedConcurrency | None = None,
+        api: InferenceApi | None = None,
+        function_url: bool = False,
+        s3_trigger: S3Trigger | None = None,
+        deployment: LambdaDeployment | None = None,
+        vpc: ec2.IVpc | None = None,
+        subnets: ec2.SubnetSelection | None = None,
+        outside_vpc_reason: str | None = None,
+        encryption_key: kms.IKey | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        environment: Mapping[str, str] | None = None,
+        log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        check = Checker.of(self)
+        self.timeout = _timeout(check, timeout, api)
+        _check(
+            check,
+            memory_size_mb=memory_size_mb,
+            reserved_concurrency=reserved_concurrency,
+            provisioned_concurrency=provisioned_concurrency,
+            vpc=vpc,
+            subnets=subnets,
+            outside_vpc_reason=outside_vpc_reason,
+            environment=environment or {},
+            model_sha256=model_sha256,
+        )
+        self.architecture = architecture or lambda_.Architecture.X86_64
+        self.api_options = api
+        self.s3_trigger = s3_trigger
+
+        self.encryption_key = encryption_key or defaults.encryption_key(
+            self, "Key", description=f"{self.node.path}: logs, environment and failure queue"
+        )
+        self.alarm_topic = alarm_topic or defaults.alarm_topic(
+            self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Inference alarms"
+        )
+        self.role: ManagedPolicyRole = service_role(
+            self,
+            "Role",
+            service="lambda.amazonaws.com",
+            description=f"Execution role of the {self.node.path} inference function",
+        )
+        self.log_group = defaults.log_group(
+            self,
+            "Logs",
+            encryption_key=self.encryption_key,
+            removal_policy=removal_policy,
+            retention=log_retention,
+        )
+        self.failure_queue = self._failure_queue()
+        bound_model = model_data.bind(self, self.role)
+        self.model_s3_uri = bound_model.s3_uri
+        self.security_group = self._security_group(vpc)
+        self.function = lambda_.DockerImageFunction(
+            self,
+            "Function",
+            code=(image or runtime_assets.lambda_image()).lambda_code(
+                self, architecture=self.architecture
+            ),
+            architecture=self.architecture,
+            description=f"{self.node.path}: model inference (mlops_runtime)",
+            memory_size=memory_size_mb,
+            timeout=self.timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=self.log_group,
+            environment={
+                **(environment or {}),
+                **self._runtime_environment(model_sha256, s3_trigger),
+            },
+            environment_encryption=self.encryption_key,
+            reserved_concurrent_executions=reserved_concurrency,
+            vpc=vpc,
+            vpc_subnets=(subnets or ec2.SubnetSelection(subnet_type=_private_type(vpc)))
+            if vpc
+            else None,
+            security_groups=[self.security_group] if self.security_group else None,
+        )
+        self._grant_runtime(vpc)
+        self._acknowledge_function(reserved_concurrency, outside_vpc_reason)
+
+        self.alias = lambda_.Alias(
+            self,
+            "LiveAlias",
+            alias_name=ALIAS_NAME,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=provisioned_concurrency.min_capacity
+            if provisioned_concurrency
+            else None,
+            description="The version callers use; CodeDeploy shifts it to new versions",
+        )
+        self.async_config = self._async_invoke_config(s3_trigger)
+        if provisioned_concurrency is not None and provisioned_concurrency.scales:
+            self.alias.add_auto_scaling(
+                min_capacity=provisioned_concurrency.min_capacity,
+                max_capacity=provisioned_concurrency.max_capacity,
+            ).scale_on_utilization(utilization_target=provisioned_concurrency.target_utilization)
+
+        self.api: apigateway.RestApi | None = None
+        self.api_key: apigateway.IApiKey | None = None
+        if api is not None:
+            self.api = self._rest_api(api, log_retention, removal_policy)
+        self.function_url: lambda_.FunctionUrl | None = None
+        if function_url:
+            self.function_url = self.alias.add_function_url(
+                auth_type=lambda_.FunctionUrlAuthType.AWS_IAM
+            )
+        self.rule: events.Rule | None = None
+        if s3_trigger is not None:
+            self.rule = self._s3_rule(s3_trigger)
+
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms()
+        self.deployment_group: codedeploy.LambdaDeploymentGroup | None = None
+        if deployment is not None:
+            self.deployment_group = self._deployment_group(deployment)
+
+    # --- function ---------------------------------------------------------------------------
+
+    def _runtime_environment(
+        self, model_sha256: str | None, trigger: S3Trigger | None
+    ) -> dict[str, str]:
+        variables = {"MLOPS_MODEL_S3_URI": self.model_s3_uri}
+        if model_sha256:
+            variables["MLOPS_MODEL_SHA256"] = model_sha256
+        if trigger is not None:
+            variables["MLOPS_INPUT_PREFIX"] = trigger.input_prefix
+            variables["MLOPS_OUTPUT_PREFIX"] = trigger.output_prefix
+            if trigger.output_bucket is not None:
+                variables["MLOPS_OUTPUT_BUCKET"] = trigger.output_bucket.bucket_name
+        return variables
+
+    def _security_group(self, vpc: ec2.IVpc | None) -> ec2.SecurityGroup | None:
+        if vpc is None:
+            return None
+        group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"{self.node.path} inference function",
+            allow_all_outbound=False,
+        )
+        group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
+        )
+        return group
+
+    def _grant_runtime(self, vpc: ec2.IVpc | None) -> None:
+        role = self.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        grant_key_use(role, self.encryption_key)  # environment variables and failure queue
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"], resources=[self.failure_queue.queue_arn]
+            )
+        )
+        if vpc is not None:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(_VPC_ACTIONS), resources=["*"])
+            )
+        trigger = self.s3_trigger
+        if trigger is not None:
+            grant_read_location(
+                role,
+                bucket_arn=trigger.bucket.bucket_arn,
+                key=trigger.input_prefix,
+                encryption_key=trigger.bucket.encryption_key,
+            )
+            nag.acknowledge_wildcard_resource(
+                role,
+                trigger.bucket.arn_for_objects(f"{trigger.input_prefix}*"),
+                f"The function scores any object created under {trigger.input_prefix}; it reads "
+                "nothing else in the bucket.",
+            )
+            grant_write_prefix(
+                role, trigger.results_bucket, trigger.output_prefix, writer="The inference function"
+            )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments/PutTelemetryRecords"
+            + (" and the EC2 network-interface actions Lambda needs in a VPC" if vpc else "")
+            + " support no resource-level permissions.",
+        )
+
+    def _acknowledge_function(
+        self, reserved_concurrency: int | None, outside_vpc_reason: str | None
+    ) -> None:
+        function = self.function
+        if reserved_concurrency is None:
+            nag.acknowledge_rules(
+                function,
+                _LAMBDA_CONCURRENCY,
+                "No reserved_concurrency was given: reserving fails to deploy on accounts whose "
+                "concurrency quota is below the reservation + 100 (new accounts start at 10), so "
+                "the library does not reserve by default; set reserved_concurrency to cap it.",
+            )
+        nag.acknowledge_rules(
+            function,
+            _LAMBDA_DLQ,
+            "Failed asynchronous invocations of the live alias go to an on-failure destination "
+            "(the construct's KMS-encrypted FailureQueue, with the error and request context); "
+            "a function-level dead-letter queue would receive the same events a second time.",
+        )
+        if outside_vpc_reason is not None:
+            nag.acknowledge_rules(function, _LAMBDA_IN_VPC, outside_vpc_reason)
+
+    def _failure_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "FailureQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        nag.acknowledge_rules(
+            queue,
+            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
+            "This queue is itself the failure destination of asynchronous invocations and of "
+            "the S3 rule's target; it has no dead-letter queue of its own, and its depth is "
+            "alarmed.",
+        )
+        return queue
+
+    def _async_invoke_config(self, trigger: S3Trigger | None) -> lambda_.CfnEventInvokeConfig:
+        """Retries, event age and the on-failure destination of asynchronous invocations of
+        the alias (S3 events, or anyone invoking with InvocationType=Event)."""
+        config = lambda_.CfnEventInvokeConfig(
+            self,
+            "AsyncInvokeConfig",
+            function_name=self.function.function_name,
+            qualifier=ALIAS_NAME,
+            maximum_retry_attempts=trigger.retry_attempts if trigger else 2,
+            maximum_event_age_in_seconds=int(trigger.max_event_age.to_seconds())
+            if trigger
+            else 21600,
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=self.failure_queue.queue_arn
+                )
+            ),
+        )
+        config.node.add_dependency(self.alias)
+        if self.role.policy is not None:  # Lambda checks the role may send to the destination
+            config.node.add_dependency(self.role.policy)
+        return config
+
+    # --- REST API ---------------------------------------------------------------------------
+
+    def _rest_api(
+        self, options: InferenceApi, retention: logs.RetentionDays, removal: RemovalPolicy
+    ) -> apigateway.RestApi:
+        access_logs = defaults.log_group(
+            self,
+            "ApiAccessLogs",
+            encryption_key=self.encryption_key,
+            removal_policy=removal,
+            retention=retention,
+        )
+        api = apigateway.RestApi(
+            self,
+            "Api",
+            rest_api_name=Names.unique_resource_name(self, max_length=128, separator="-"),
+            description=f"{self.node.path}: POST /invocations, GET /ping",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            cloud_watch_role=False,
+            fail_on_warnings=True,
+            deploy_options=apigateway.StageOptions(
+                stage_name=options.stage_name,
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies (features) stay out of the logs
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=options.throttle_rate,
+                throttling_burst_limit=options.throttle_burst,
+            ),
+        )
+        if options.configure_account_logging:
+            api.deployment_stage.node.add_dependency(_api_gateway_account(self))
+        model = api.add_model(
+            "InferenceRequest",
+            content_type="application/json",
+            description='{"instances": [[numbers], ...]}',
+            schema=apigateway.JsonSchema(
+                schema=apigateway.JsonSchemaVersion.DRAFT4,
+                title="InferenceRequest",
+                type=apigateway.JsonSchemaType.OBJECT,
+                required=["instances"],
+                properties={
+                    "instances": apigateway.JsonSchema(
+                        type=apigateway.JsonSchemaType.ARRAY,
+                        min_items=1,
+                        items=apigateway.JsonSchema(
+                            type=apigateway.JsonSchemaType.ARRAY,
+                            min_items=1,
+                            items=apigateway.JsonSchema(type=apigateway.JsonSchemaType.NUMBER),
+                        ),
+                    )
+                },
+            ),
+        )
+        validator = api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        integration = apigateway.LambdaIntegration(
+            self.alias, proxy=True, timeout=options.integration_timeout, allow_test_invoke=False
+        )
+        iam_auth = options.auth == "iam"
+        method_options: dict[str, Any] = {
+            "authorization_type": apigateway.AuthorizationType.IAM
+            if iam_auth
+            else apigateway.AuthorizationType.NONE,
+            "api_key_required": not iam_auth,
+            "request_validator": validator,
+        }
+        methods = [
+            api.root.add_resource("invocations").add_method(
+                "POST",
+                integration,
+                request_models={"application/json": model},
+                **method_options,
+            ),
+            api.root.add_resource("ping").add_method("GET", integration, **method_options),
+        ]
+        for method in methods:
+            if iam_auth:
+                nag.acknowledge(
+                    method,
+                    "AwsSolutions-COG4",
+                    "Callers are AWS principals authorised by IAM (SigV4, execute-api:Invoke "
+                    "granted with grant_invoke); there are no end users for a Cognito pool.",
+                )
+            else:
+                nag.acknowledge_rules(
+                    method,
+                    ("AwsSolutions-APIG4", "AwsSolutions-COG4"),
+                    "InferenceApi(auth='api_key') was chosen: every request must carry a key of "
+                    "the construct's usage plan, which identifies and throttles the caller; use "
+                    "auth='iam' where callers must be authenticated.",
+                )
+        if not iam_auth:
+            self.api_key = api.add_api_key("ApiKey", description=f"Caller key of {self.node.path}")
+            plan = api.add_usage_plan(
+                "UsagePlan",
+                description=f"Throttling of {self.node.path} callers",
+                throttle=apigateway.ThrottleSettings(
+                    rate_limit=options.throttle_rate, burst_limit=options.throttle_burst
+                ),
+                api_stages=[apigateway.UsagePlanPerApiStage(api=api, stage=api.deployment_stage)],
+            )
+            plan.add_api_key(self.api_key)
+        self._protect_stage(api, options)
+        return api
+
+    def _protect_stage(self, api: apigateway.RestApi, options: InferenceApi) -> None:
+        stage = api.deployment_stage
+        nag.acknowledge_rules(
+            stage,
+            _API_CACHE,
+            "Caching is off on purpose: cached responses would serve stale predictions after a "
+            "model rollout, and API Gateway keys its cache on parameters, not on POST bodies, "
+            "so one caller's features could return another's prediction.",
+        )
+        nag.acknowledge_rules(
+            stage,
+            _API_CLIENT_CERT,
+            "A stage client certificate authenticates API Gateway to HTTP backends; the only "
+            "integration here is Lambda, invoked through the Lambda API with SigV4. Clients "
+            "reach the stage over TLS only.",
+        )
+        if options.web_acl_arn is not None:
+            wafv2.CfnWebACLAssociation(
+                self,
+                "WebAclAssociation",
+                resource_arn=stage.stage_arn,
+                web_acl_arn=options.web_acl_arn,
+            )
+        else:
+            nag.acknowledge_rules(
+                stage,
+                _API_WAF,
+                "No web ACL was given (InferenceApi.web_acl_arn): every request must be signed "
+                "with IAM credentials or carry a usage-plan key, the body is validated against "
+                "the request model and the stage is throttled; attach a regional web ACL where "
+                "the API faces untrusted networks.",
+            )
+
+    # --- S3-triggered inference -------------------------------------------------------------
+
+    def _s3_rule(self, trigger: S3Trigger) -> events.Rule:
+        rule = events.Rule(
+            self,
+            "NewObjectRule",
+            description=f"Objects created under {trigger.input_prefix} invoke {self.node.path}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [trigger.bucket.bucket_name]},
+                    # Folder markers are empty objects; there is nothing to score.
+                    "object": {
+                        "key": [{"prefix": trigger.input_prefix}],
+                        "size": [{"numeric": [">", 0]}],
+                    },
+                },
+            ),
+        )
+        rule.add_target(
+            events_targets.LambdaFunction(
+                self.alias,
+                dead_letter_queue=self.failure_queue,
+                retry_attempts=8,
+                max_event_age=Duration.hours(1),
+            )
+        )
+        return rule
+
+    # --- alarms and deployments -------------------------------------------------------------
+
+    def _add_alarms(self) -> None:
+        timeout_ms = self.timeout.to_milliseconds()
+        errors = self._alarm(
+            "Errors",
+            cloudwatch.MathExpression(
+                expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+                using_metrics={
+                    "errors": self.metric("Errors"),
+                    "invocations": self.metric("Invocations"),
+                },
+                label="Errors %",
+                period=ONE_MINUTE,
+            ),
+            1,
+            "function errors (unhandled exceptions, timeouts, out of memory) above 1 % of "
+            "invocations",
+        )
+        duration = self._alarm(
+            "DurationP99",
+            self.metric("Duration", statistic="p99"),
+            round(timeout_ms * 0.8),
+            f"p99 duration above 80 % of the {timeout_ms / 1000:g} s timeout",
+        )
+        self.rollback_alarms += [errors, duration]
+        self._alarm(
+            "Throttles",
+            self.metric("Throttles"),
+            1,
+            "invocations throttled (concurrency exhausted: raise reserved or provisioned "
+            "concurrency, or the account quota)",
+        )
+        self._alarm(
+            "FailedAsyncInvocations",
+            self.failure_queue.metric_approximate_number_of_messages_visible(
+                statistic="Maximum", period=ONE_MINUTE
+            ),
+            1,
+            "asynchronous invocations (S3 events) failed after their retries; see FailureQueue",
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+        if self.api is not None:
+            server_errors = self._alarm(
+                "Api5xx",
+                self.api.metric_server_error(period=ONE_MINUTE, statistic="Sum"),
+                1,
+                "the API answered 5XX (handler errors, integration timeouts)",
+            )
+            self.rollback_alarms.append(server_errors)
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        *,
+        evaluation_periods: int = 5,
+        datapoints_to_alarm: int = 3,
+    ) -> cloudwatch.Alarm:
+        created = alarm_helpers.alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            description=f"{self.node.path}: {description}",
+            topic=self.alarm_topic,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+        )
+        self.alarms.append(created)
+        return created
+
+    def _deployment_group(self, deployment: LambdaDeployment) -> codedeploy.LambdaDeploymentGroup:
+        role = service_role(
+            self,
+            "DeploymentRole",
+            service="codedeploy.amazonaws.com",
+            description=f"CodeDeploy role shifting the {ALIAS_NAME} alias of {self.node.path}",
+        )
+        function_arn = self.function.function_arn
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "lambda:GetAlias",
+                    "lambda:UpdateAlias",
+                    "lambda:GetProvisionedConcurrencyConfig",
+                ],
+                resources=[function_arn, f"{function_arn}:{ALIAS_NAME}"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=["*"])
+        )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "cloudwatch:DescribeAlarms is a list call CodeDeploy makes to read the rollback "
+            "alarms; the Lambda actions are limited to this function and its alias.",
+        )
+        name = deployment.predefined_name
+        config: codedeploy.ILambdaDeploymentConfig
+        if name is not None:
+            config = cast(
+                codedeploy.ILambdaDeploymentConfig, getattr(codedeploy.LambdaDeploymentConfig, name)
+            )
+        else:
+            routing = (
+                codedeploy.TrafficRouting.time_based_canary
+                if deployment.kind == "canary"
+                else codedeploy.TrafficRouting.time_based_linear
+            )
+            config = codedeploy.LambdaDeploymentConfig(
+                self,
+                "DeploymentConfig",
+                traffic_routing=routing(
+                    interval=Duration.minutes(deployment.minutes), percentage=deployment.percent
+                ),
+            )
+        group = codedeploy.LambdaDeploymentGroup(
+            self,
+            "DeploymentGroup",
+            alias=self.alias,
+            deployment_config=config,
+            alarms=list(self.rollback_alarms),
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+            # CDK attaches AWSCodeDeployRoleForLambdaLimited to any role it can change; the
+            # immutable view keeps the role to the exact statements above.
+            role=role.without_policy_updates(),
+        )
+        if role.policy is not None:
+            group.node.add_dependency(role.policy)
+        return group
+
+    # --- public API -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str | None:
+        """The HTTPS endpoint callers use: the API stage URL, else the function URL."""
+        if self.api is not None:
+            return self.api.url
+        if self.function_url is not None:
+            return self.function_url.url
+        return None
+
+    def metric(
+        self, name: str, *, statistic: str = "Sum", period: Duration = ONE_MINUTE
+    ) -> cloudwatch.Metric:
+        """A metric of the ``live`` alias (``AWS/Lambda``, FunctionName + Resource)."""
+        return self.alias.metric(name, statistic=statistic, period=period)
+
+    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Invocations of the alias (Sum)."""
+        return self.metric("Invocations", **kwargs)
+
+    def metric_errors(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Function errors of the alias (Sum)."""
+        return self.metric("Errors", **kwargs)
+
+    def metric_duration(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Duration in milliseconds (default statistic p99)."""
+        kwargs.setdefault("statistic", "p99")
+        return self.metric("Duration", **kwargs)
+
+    def metric_throttles(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Throttled invocations (Sum)."""
+        return self.metric("Throttles", **kwargs)
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call the model every way this construct exposes: invoke the ``live``
+        alias, its function URL (both actions Lambda requires for URLs created since October
+        2025) and, with ``auth="iam"``, the API's two methods."""
+        grant = self.alias.grant_invoke(grantee)
+        if self.function_url is not None:
+            self.alias.grant_invoke_url(grantee)
+        options = self.api_options
+        if self.api is not None and options is not None and options.auth == "iam":
+            stage = self.api.deployment_stage.stage_name
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["execute-api:Invoke"],
+                resource_arns=[
+                    self.api.arn_for_execute_api("POST", "/invocations", stage),
+                    self.api.arn_for_execute_api("GET", "/ping", stage),
+                ],
+            )
+        return grant
+
+    def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
+        """Graphs for a CloudWatch dashboard: traffic and errors, duration, concurrency."""
+        title = self.node.id
+        return [
+            cloudwatch.GraphWidget(
+                title=f"{title}: invocations and errors",
+                left=[self.metric_invocations()],
+                right=[self.metric_errors(), self.metric_throttles()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{title}: duration (ms)",
+                left=[
+                    self.metric_duration(statistic="p50"),
+                    self.metric_duration(statistic="p99"),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{title}: concurrency",
+                left=[
+                    self.metric("ConcurrentExecutions", statistic="Maximum"),
+                    self.metric("ProvisionedConcurrencyUtilization", statistic="Maximum"),
+                ],
+                width=8,
+            ),
+        ]
+
+
+def _private_type(vpc: ec2.IVpc | None) -> ec2.SubnetType:
+    if vpc is not None and not vpc.private_subnets and vpc.isolated_subnets:
+        return ec2.SubnetType.PRIVATE_ISOLATED
+    return ec2.SubnetType.PRIVATE_WITH_EGRESS
+
+
+def _timeout(check: Checker, timeout: Duration | None, api: InferenceApi | None) -> Duration:
+    limit = api.integration_timeout if api is not None else None
+    if timeout is None:
+        return limit or DEFAULT_TIMEOUT
+    seconds = timeout.to_seconds()
+    check.in_range("timeout", seconds, 1, MAX_TIMEOUT_S, "s")
+    if limit is not None and timeout.to_milliseconds() > limit.to_milliseconds():
+        check.fail(
+            "timeout",
+            f"at most api.integration_timeout ({limit.to_seconds():g} s): API Gateway answers "
+            "504 at that point while the function would keep running",
+            Said(f"{seconds:g} s"),
+        )
+    return timeout
+
+
+def _check(
+    check: Checker,
+    *,
+    memory_size_mb: int,
+    reserved_concurrency: int | None,
+    provisioned_concurrency: ProvisionedConcurrency | None,
+    vpc: ec2.IVpc | None,
+    subnets: ec2.SubnetSelection | None,
+    outside_vpc_reason: str | None,
+    environment: Mapping[str, str],
+    model_sha256: str | None,
+) -> None:
+    check.in_range("memory_size_mb", memory_size_mb, MIN_MEMORY_MB, MAX_MEMORY_MB, "MB")
+    check.at_least("reserved_concurrency", reserved_concurrency, 1)
+    if provisioned_concurrency is not None and reserved_concurrency is not None:
+        for keyword in ("min_capacity", "max_capacity"):
+            value = getattr(provisioned_concurrency, keyword)
+            check.require(
+                value <= reserved_concurrency,
+                f"provisioned_concurrency.{keyword}",
+                f"at most reserved_concurrency ({reserved_concurrency})",
+                value,
+            )
+    if vpc is not None and outside_vpc_reason is not None:
+        check.not_together("outside_vpc_reason", "vpc", "the function runs in the VPC")
+    if subnets is not None and vpc is None:
+        check.not_together("subnets", "no vpc", "subnets select where in vpc the function runs")
+    if outside_vpc_reason is not None:
+        check.require(
+            len(outside_vpc_reason.strip()) >= 20,
+            "outside_vpc_reason",
+            "a sentence a reviewer can check (at least 20 characters)",
+            outside_vpc_reason,
+        )
+    check.matches("model_sha256", model_sha256, SHA256, "64 lowercase hex characters")
+    for name in environment:
+        check.matches(
+            "environment",
+            name,
+            ENVIRONMENT_NAME,
+            "variable names of letters, digits and _, starting with a letter",
+        )
+        if name in OWN_VARIABLES:
+            check.fail("environment", "free of the variables the construct sets itself", name)
+        if name in RESERVED_VARIABLES:
+            check.fail("environment", "free of Lambda's reserved variables", name)
+    size = len(json.dumps(dict(environment)).encode())
+    check.require(
+        size <= MAX_ENVIRONMENT_BYTES,
+        "environment",
+        f"at most {MAX_ENVIRONMENT_BYTES} bytes in total (Lambda's limit)",
+        Said(f"{size} bytes"),
+    )
+
+
+def _api_gateway_account(scope: Construct) -> apigateway.CfnAccount:
+    """The stack's ``AWS::ApiGateway::Account`` (one per account and region): the role API
+    Gateway uses to write execution logs, with exact actions on the log groups it names
+    ``API-Gateway-Execution-Logs_<api id>/<stage>`` instead of the AWS managed policy."""
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child("ApiGatewayAccount")
+    if existing is not None:
+        return cast(apigateway.CfnAccount, existing.node.find_child("Account"))
+    holder = Construct(stack, "ApiGatewayAccount")
+    role = service_role(
+        holder,
+        "CloudWatchRole",
+        service="apigateway.amazonaws.com",
+        description="API Gateway writes REST API execution logs of this account and region",
+    )
+    group = (
+        f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:"
+        "API-Gateway-Execution-Logs_*"
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(_EXECUTION_LOG_ACTIONS), resources=[group, f"{group}:log-stream:*"]
+        )
+    )
+    all_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["logs:DescribeLogGroups"], resources=[all_groups])
+    )
+    # Other APIs of the account rely on this setting: keep the role if the stack goes.
+    role.apply_removal_policy(RemovalPolicy.RETAIN)
+    for resource in (group, f"{group}:log-stream:*"):
+        nag.acknowledge_wildcard_resource(
+            role,
+            resource,
+            "API Gateway names execution log groups API-Gateway-Execution-Logs_<api id>/<stage> "
+            "at run time; the role may write to those and no other log group.",
+        )
+    nag.acknowledge_wildcard_resource(
+        role,
+        all_groups,
+        "logs:DescribeLogGroups lists log groups and takes no narrower resource than "
+        "log-group:*; it reveals names, not log data.",
+    )
+    account = apigateway.CfnAccount(holder, "Account", cloud_watch_role_arn=role.role_arn)
+    if role.policy is not None:
+        account.node.add_dependency(role.policy)
+    return account

@@ -1,0 +1,228 @@
+"""Option groups of :class:`~mlops_cdk.constructs.LambdaInference`: provisioned concurrency, the
+REST API in front of the function, S3-triggered inference and guarded deployments.
+
+Each option checks its own invariants when it is created; the construct checks the rules that
+need more than one option (timeouts, concurrency limits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aws_cdk import Duration
+from aws_cdk import aws_s3 as s3
+
+from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
+from mlops_cdk._internal.validation import Checker
+
+AUTH_MODES = ("iam", "api_key")
+# API Gateway's default maximum integration timeout for REST APIs (50 ms to 29 s).
+MAX_INTEGRATION_TIMEOUT = Duration.seconds(29)
+MIN_INTEGRATION_TIMEOUT_MS = 50
+STAGE_NAME = r"[A-Za-z0-9_-]{1,128}"
+WEB_ACL_ARN = r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+"
+# Asynchronous invocation limits (AWS::Lambda::EventInvokeConfig).
+MAX_ASYNC_RETRIES = 2
+MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21600
+# A sanity bound for one traffic-shift step: CloudFormation waits for the whole deployment.
+MAX_SHIFT_MINUTES = 2880
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProvisionedConcurrency:
+    """Pre-initialised execution environments on the ``live`` alias, scaled by Application Auto
+    Scaling on their utilisation.
+
+    Provisioned concurrency is billed while it exists and counts against the account's
+    concurrency quota (and the function's reserved concurrency, if set).
+
+    :param min_capacity: environments kept warm at all times. Default: 1.
+    :param max_capacity: most environments the scaling policy may provision; equal to
+        ``min_capacity`` for a fixed amount without scaling. Default: 5.
+    :param target_utilization: the share of provisioned environments in use that the policy
+        keeps (0.1-0.9). Default: 0.7, headroom for bursts while new environments initialise.
+    """
+
+    min_capacity: int = 1
+    max_capacity: int = 5
+    target_utilization: float = 0.7
+
+    def __post_init__(self) -> None:
+        check = Checker("ProvisionedConcurrency")
+        check.at_least("min_capacity", self.min_capacity, 1)
+        check.require(
+            self.max_capacity >= self.min_capacity,
+            "min_capacity",
+            f"at most max_capacity ({self.max_capacity})",
+            self.min_capacity,
+        )
+        check.in_range("target_utilization", self.target_utilization, 0.1, 0.9)
+
+    @property
+    def scales(self) -> bool:
+        """True when Application Auto Scaling manages the amount."""
+        return self.max_capacity > self.min_capacity
+
+
+@dataclass(frozen=True, kw_only=True)
+class InferenceApi:
+    """A regional REST API in front of the ``live`` alias: ``POST /invocations`` (JSON bodies
+    validated against ``{"instances": [[numbers]]}``; CSV passes to the handler, which checks
+    it) and ``GET /ping``.
+
+    :param auth: ``"iam"`` (SigV4-signed requests from principals granted
+        ``execute-api:Invoke``) or ``"api_key"`` (a usage plan with one generated key; keys
+        identify and throttle callers, they are not strong authentication). Default: ``"iam"``.
+    :param throttle_rate: steady-state requests per second for the stage (and the usage plan).
+        Default: 50.
+    :param throttle_burst: burst capacity in requests. Default: 100.
+    :param integration_timeout: how long API Gateway waits for the function (50 ms to 29 s).
+        Default: 29 s, the REST API maximum without a quota increase.
+    :param stage_name: Default: ``"v1"``.
+    :param web_acl_arn: a regional AWS WAF web ACL to associate with the stage. Default: none
+        (IAM auth and throttling are the controls; see docs/lambda-inference.md).
+    :param configure_account_logging: create the region's API Gateway CloudWatch Logs role
+        (``AWS::ApiGateway::Account``, one per account and region) that execution logging needs.
+        Turn off when a platform stack already manages it. Default: True.
+    """
+
+    auth: Literal["iam", "api_key"] = "iam"
+    throttle_rate: float = 50
+    throttle_burst: int = 100
+    integration_timeout: Duration = field(default_factory=lambda: MAX_INTEGRATION_TIMEOUT)
+    stage_name: str = "v1"
+    web_acl_arn: str | None = None
+    configure_account_logging: bool = True
+
+    def __post_init__(self) -> None:
+        check = Checker("InferenceApi")
+        check.one_of("auth", self.auth, AUTH_MODES)
+        check.positive("throttle_rate", self.throttle_rate)
+        check.positive("throttle_burst", self.throttle_burst)
+        check.in_range(
+            "integration_timeout",
+            self.integration_timeout.to_milliseconds(),
+            MIN_INTEGRATION_TIMEOUT_MS,
+            MAX_INTEGRATION_TIMEOUT.to_milliseconds(),
+            "ms",
+        )
+        check.matches("stage_name", self.stage_name, STAGE_NAME, "1-128 letters, digits, - or _")
+        check.matches(
+            "web_acl_arn",
+            self.web_acl_arn,
+            WEB_ACL_ARN,
+            "a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/...)",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class S3Trigger:
+    """Score every object created under ``input_prefix`` of ``bucket``, asynchronously, into
+    ``output_prefix``.
+
+    An EventBridge rule (``source: aws.s3``, ``Object Created``, this bucket and prefix) invokes
+    the ``live`` alias; the bucket must send its events to EventBridge (the Data stack's
+    ``batch-input`` bucket does). Failed events (after ``retry_attempts``) land in the
+    construct's encrypted failure queue.
+
+    :param bucket: the bucket to watch. Default: none (required).
+    :param input_prefix: objects under it are scored. Default: none (required).
+    :param output_prefix: where ``<relative key>.out`` results are written. It must sit outside
+        ``input_prefix`` (and not contain it) in the same bucket, or the results would trigger
+        the function again. Default: none (required).
+    :param output_bucket: write results to another bucket. Default: ``bucket``.
+    :param retry_attempts: retries of a failed invocation (0-2). Default: 2.
+    :param max_event_age: how long an event may wait for an execution environment before it is
+        sent to the failure queue (60 s to 6 h). Default: 1 hour.
+    """
+
+    bucket: s3.IBucket
+    input_prefix: str
+    output_prefix: str
+    output_bucket: s3.IBucket | None = None
+    retry_attempts: int = MAX_ASYNC_RETRIES
+    max_event_age: Duration = field(default_factory=lambda: Duration.hours(1))
+
+    def __post_init__(self) -> None:
+        check = Checker("S3Trigger")
+        check.matches("input_prefix", self.input_prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+        check.matches("output_prefix", self.output_prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+        if self.output_bucket is None or self.output_bucket is self.bucket:
+            check.require(
+                not self.output_prefix.startswith(self.input_prefix),
+                "output_prefix",
+                f"outside input_prefix {self.input_prefix!r} when results go to the same "
+                "bucket (results under it would invoke the function again: a recursive loop)",
+                self.output_prefix,
+            )
+            check.require(
+                not self.input_prefix.startswith(self.output_prefix),
+                "output_prefix",
+                f"a prefix that does not contain input_prefix {self.input_prefix!r} when "
+                "results go to the same bucket (results could land under the input prefix: a "
+                "recursive loop)",
+                self.output_prefix,
+            )
+        check.in_range("retry_attempts", self.retry_attempts, 0, MAX_ASYNC_RETRIES)
+        check.in_range(
+            "max_event_age", self.max_event_age.to_seconds(), MIN_EVENT_AGE_S, MAX_EVENT_AGE_S, "s"
+        )
+
+    @property
+    def results_bucket(self) -> s3.IBucket:
+        """Where results are written."""
+        return self.output_bucket or self.bucket
+
+
+@dataclass(frozen=True)
+class LambdaDeployment:
+    """How CodeDeploy shifts the ``live`` alias to a new version; it rolls back automatically
+    when one of the construct's rollback alarms fires (errors, throttles, p99 duration).
+
+    Use the factories: ``LambdaDeployment.canary(10, 5)``, ``.linear(10, 1)``,
+    ``.all_at_once()``.
+    """
+
+    kind: Literal["canary", "linear", "all_at_once"]
+    percent: int = 100
+    minutes: int = 0
+
+    @staticmethod
+    def canary(percent: int = 10, minutes: int = 5) -> LambdaDeployment:
+        """Shift ``percent`` of traffic, wait ``minutes`` watching the alarms, then shift the
+        rest. Default: 10 % for 5 minutes."""
+        _check_shift(Checker("LambdaDeployment.canary"), percent, minutes)
+        return LambdaDeployment("canary", percent, minutes)
+
+    @staticmethod
+    def linear(percent: int = 10, minutes: int = 1) -> LambdaDeployment:
+        """Shift ``percent`` more every ``minutes`` until all traffic has moved. Default: 10 %
+        every minute."""
+        _check_shift(Checker("LambdaDeployment.linear"), percent, minutes)
+        return LambdaDeployment("linear", percent, minutes)
+
+    @staticmethod
+    def all_at_once() -> LambdaDeployment:
+        """Shift all traffic at once (alarms still roll back a bad version afterwards)."""
+        return LambdaDeployment("all_at_once")
+
+    @property
+    def predefined_name(self) -> str | None:
+        """The CodeDeploy predefined configuration with these settings, if there is one, as
+        named on ``aws_codedeploy.LambdaDeploymentConfig`` (``CANARY_10_PERCENT_5_MINUTES``)."""
+        if self.kind == "all_at_once":
+            return "ALL_AT_ONCE"
+        if self.percent != 10:
+            return None
+        if self.kind == "canary" and self.minutes in (5, 10, 15, 30):
+            return f"CANARY_10_PERCENT_{self.minutes}_MINUTES"
+        if self.kind == "linear" and self.minutes in (1, 2, 3, 10):
+            suffix = "MINUTE" if self.minutes == 1 else "MINUTES"
+            return f"LINEAR_10_PERCENT_EVERY_{self.minutes}_{suffix}"
+        return None
+
+
+def _check_shift(check: Checker, percent: int, minutes: int) -> None:
+    check.in_range("percent", percent, 1, 99, "%")
+    check.in_range("minutes", minutes, 1, MAX_SHIFT_MINUTES)
