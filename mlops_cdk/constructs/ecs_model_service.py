@@ -702,7 +702,7 @@ class EcsModelService(Construct):
         self._alarm(
             "LatencyP99",
             metrics.target_response_time(statistic="p99", period=period),
-            thresholds.latency_p99.to_seconds(),
+            thresholds.latency_p99.to_milliseconds() / 1000,
             f"p99 response time above {thresholds.latency_p99.to_milliseconds():g} ms",
         )
         floor = self.autoscaling.min_capacity if self.autoscaling else self.desired_count

@@ -1,0 +1,752 @@
+"""EcsModelService: defaults, a public HTTPS service with autoscaling, GPU capacity, a
+customised service, the nag packs on each, and one ConfigurationError per validation rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Match, Template
+
+from mlops_cdk import ConfigurationError
+from mlops_cdk._internal import runtime_assets
+from mlops_cdk.constructs import (
+    EcsModelService,
+    ModelData,
+    ServiceAlarms,
+    ServiceAutoScaling,
+    ServiceHealthCheck,
+)
+from mlops_cdk.stacks.app import NAG_PACKS
+from tests.helpers.apps import unit_app, unit_stack
+
+CERTIFICATE_ARN = (
+    "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"
+)
+WEB_ACL_ARN = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/models/0123abcd"
+
+
+def isolated_vpc(stack: cdk.Stack) -> ec2.Vpc:
+    """Like the environments' VPC: private isolated subnets only, no NAT."""
+    return ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )
+
+
+def public_vpc(stack: cdk.Stack) -> ec2.Vpc:
+    return ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)
+
+
+def model_file() -> ModelData:
+    return runtime_assets.demo_model_file()
+
+
+@dataclass
+class Scenario:
+    stack: cdk.Stack
+    service: EcsModelService
+    template: Template
+
+    def containers(self) -> dict[str, dict[str, Any]]:
+        (task,) = self.template.find_resources("AWS::ECS::TaskDefinition").values()
+        return {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+
+    def only(self, resource_type: str) -> dict[str, Any]:
+        (resource,) = self.template.find_resources(resource_type).values()
+        return dict(resource["Properties"])
+
+
+def build(make: Callable[[cdk.Stack], EcsModelService]) -> Scenario:
+    stack = unit_stack(unit_app())
+    service = make(stack)
+    return Scenario(stack, service, Template.from_stack(stack))
+
+
+@pytest.fixture(scope="module")
+def defaults() -> Scenario:
+    return build(
+        lambda stack: EcsModelService(
+            stack, "Churn", vpc=isolated_vpc(stack), model_data=model_file()
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def public() -> Scenario:
+    def make(stack: cdk.Stack) -> EcsModelService:
+        service = EcsModelService(
+            stack,
+            "Public",
+            vpc=public_vpc(stack),
+            model_data=model_file(),
+            public=True,
+            certificate=acm.Certificate.from_certificate_arn(stack, "Cert", CERTIFICATE_ARN),
+            autoscaling=ServiceAutoScaling(2, 8, target_cpu_percent=50, requests_per_target=600),
+            web_acl_arn=WEB_ACL_ARN,
+        )
+        return service
+
+    return build(make)
+
+
+@pytest.fixture(scope="module")
+def gpu() -> Scenario:
+    return build(
+        lambda stack: EcsModelService(
+            stack,
+            "Gpu",
+            vpc=public_vpc(stack),
+            model_data=model_file(),
+            gpu_count=1,
+            gpu_instance_type="g5.xlarge",
+            cpu=4096,
+            memory_mib=15360,
+            desired_count=2,
+            autoscaling=ServiceAutoScaling(2, 3),
+            deletion_protection=False,
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def customised() -> Scenario:
+    def make(stack: cdk.Stack) -> EcsModelService:
+        key = kms.Key(stack, "Key", enable_key_rotation=True)
+        return EcsModelService(
+            stack,
+            "Custom",
+            vpc=isolated_vpc(stack),
+            model_data=model_file(),
+            cpu=2048,
+            memory_mib=4096,
+            desired_count=3,
+            container_port=9000,
+            health_check_grace_period=cdk.Duration.seconds(600),
+            health_check=ServiceHealthCheck(
+                path="/health",
+                interval=cdk.Duration.seconds(10),
+                timeout=cdk.Duration.seconds(4),
+                healthy_threshold_count=3,
+                unhealthy_threshold_count=5,
+                container_command=None,
+            ),
+            encryption_key=key,
+            environment={"MLOPS_LOG_LEVEL": "DEBUG"},
+            ephemeral_storage_gib=50,
+            deletion_protection=False,
+            access_logs_prefix="models/churn",
+            alarm_thresholds=ServiceAlarms(
+                error_5xx_rate_percent=5, latency_p99=cdk.Duration.millis(250), cpu_percent=75
+            ),
+        )
+
+    return build(make)
+
+
+# --- defaults --------------------------------------------------------------------------------
+
+
+def test_defaults_run_on_fargate_with_the_aws_table_size(defaults: Scenario) -> None:
+    task = defaults.only("AWS::ECS::TaskDefinition")
+    assert (task["Cpu"], task["Memory"]) == ("1024", "2048")
+    assert task["RequiresCompatibilities"] == ["FARGATE"]
+    assert task["NetworkMode"] == "awsvpc"
+    assert task["RuntimePlatform"] == {
+        "CpuArchitecture": "X86_64",
+        "OperatingSystemFamily": "LINUX",
+    }
+    assert task["Volumes"] == [{"Name": "scratch"}]
+
+
+def test_server_is_non_root_on_a_read_only_root_with_one_writable_volume(
+    defaults: Scenario,
+) -> None:
+    server = defaults.containers()["Model"]
+    assert server["User"] == "10001:10001"
+    assert server["ReadonlyRootFilesystem"] is True
+    assert server["LinuxParameters"] == {"Capabilities": {"Drop": ["ALL"]}}
+    assert server["MountPoints"] == [
+        {"ContainerPath": "/var/lib/mlops", "ReadOnly": False, "SourceVolume": "scratch"}
+    ]
+    env = {e["Name"]: e["Value"] for e in server["Environment"]}
+    assert env["TMPDIR"] == "/var/lib/mlops"
+    assert env["MLOPS_DOWNLOAD_DIR"] == "/var/lib/mlops/model"
+    assert env["PORT"] == "8080"
+    assert env["MLOPS_WORKERS"] == "1"
+    assert env["MLOPS_MODEL_S3_URI"].startswith("s3://cdk-")
+    assert env["MLOPS_MODEL_S3_URI"].endswith(".onnx")
+
+
+def test_volume_owner_runs_first_with_only_chown_and_exits(defaults: Scenario) -> None:
+    owner = defaults.containers()["VolumeOwner"]
+    assert owner["User"] == "0"
+    assert owner["Essential"] is False
+    assert owner["Command"] == ["chown", "10001:10001", "/var/lib/mlops"]
+    assert owner["ReadonlyRootFilesystem"] is True
+    dropped = set(owner["LinuxParameters"]["Capabilities"]["Drop"])
+    assert "CHOWN" not in dropped
+    assert {"DAC_OVERRIDE", "SETUID", "NET_RAW", "KILL"} <= dropped
+    assert owner["Image"] == defaults.containers()["Model"]["Image"]
+    assert defaults.containers()["Model"]["DependsOn"] == [
+        {"Condition": "SUCCESS", "ContainerName": "VolumeOwner"}
+    ]
+
+
+def test_container_health_check_covers_model_load(defaults: Scenario) -> None:
+    check = defaults.containers()["Model"]["HealthCheck"]
+    assert check["Command"][:3] == ["CMD", "python", "-c"]
+    assert "/ping" in check["Command"][3]
+    assert (check["Interval"], check["Timeout"], check["Retries"]) == (30, 5, 3)
+    assert check["StartPeriod"] == 120
+
+
+def test_every_container_logs_to_the_kms_log_group(defaults: Scenario) -> None:
+    for container in defaults.containers().values():
+        assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+        assert container["LogConfiguration"]["Options"]["mode"] == "non-blocking"
+    defaults.template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {"KmsKeyId": Match.any_value(), "RetentionInDays": 365},
+    )
+
+
+def test_deployments_roll_back_and_never_drop_capacity(defaults: Scenario) -> None:
+    service = defaults.only("AWS::ECS::Service")
+    assert service["DeploymentConfiguration"] == {
+        "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+        "MaximumPercent": 200,
+        "MinimumHealthyPercent": 100,
+    }
+    assert service["EnableExecuteCommand"] is False
+    assert service["HealthCheckGracePeriodSeconds"] == 120
+    assert service["DesiredCount"] == 2
+    assert service["LaunchType"] == "FARGATE"
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+def test_cluster_has_container_insights(defaults: Scenario) -> None:
+    assert defaults.only("AWS::ECS::Cluster")["ClusterSettings"] == [
+        {"Name": "containerInsights", "Value": "enabled"}
+    ]
+
+
+def test_internal_load_balancer_is_hardened_and_logs_access(defaults: Scenario) -> None:
+    balancer = defaults.only("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert balancer["Scheme"] == "internal"
+    attributes = {a["Key"]: a["Value"] for a in balancer["LoadBalancerAttributes"]}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["deletion_protection.enabled"] == "true"
+    assert attributes["access_logs.s3.enabled"] == "true"
+    defaults.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            }
+        },
+    )
+    listener = defaults.only("AWS::ElasticLoadBalancingV2::Listener")
+    assert (listener["Port"], listener["Protocol"]) == (80, "HTTP")
+
+
+def test_nobody_is_let_in_until_allowed(defaults: Scenario) -> None:
+    (group,) = [
+        g["Properties"]
+        for g in defaults.template.find_resources("AWS::EC2::SecurityGroup").values()
+        if g["Properties"]["GroupDescription"].endswith("load balancer")
+    ]
+    assert "SecurityGroupIngress" not in group
+
+
+def test_target_group_checks_ping_and_balances_on_outstanding_requests(
+    defaults: Scenario,
+) -> None:
+    group = defaults.only("AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert group["HealthCheckPath"] == "/ping"
+    assert (group["HealthCheckIntervalSeconds"], group["HealthCheckTimeoutSeconds"]) == (15, 5)
+    assert (group["HealthyThresholdCount"], group["UnhealthyThresholdCount"]) == (2, 3)
+    assert group["Matcher"] == {"HttpCode": "200"}
+    assert group["TargetType"] == "ip"
+    attributes = {a["Key"]: a["Value"] for a in group["TargetGroupAttributes"]}
+    assert attributes["load_balancing.algorithm.type"] == "least_outstanding_requests"
+    assert attributes["deregistration_delay.timeout_seconds"] == "30"
+
+
+def test_roles_hold_exact_grants_in_managed_policies(defaults: Scenario) -> None:
+    defaults.template.resource_count_is("AWS::IAM::Policy", 0)
+    policies = {
+        name: resource["Properties"]["PolicyDocument"]["Statement"]
+        for name, resource in defaults.template.find_resources("AWS::IAM::ManagedPolicy").items()
+    }
+    (task,) = [s for n, s in policies.items() if "TaskRole" in n]
+    assert len(task) == 1
+    assert (task[0]["Action"], task[0]["Effect"]) == ("s3:GetObject", "Allow")
+    assert task[0]["Resource"].startswith("arn:aws:s3:::cdk-")
+    assert task[0]["Resource"].endswith(".onnx")
+    (execution,) = [s for n, s in policies.items() if "ExecutionRole" in n]
+    actions = sorted(a for s in execution for a in _list(s["Action"]))
+    assert actions == [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ]
+
+
+def test_six_alarms_each_notify_on_alarm_and_ok(defaults: Scenario) -> None:
+    alarms = defaults.template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 6
+    for alarm in alarms.values():
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"]
+        assert properties["OKActions"]
+    names = set(alarms)
+    for part in ("UnhealthyHosts", "Target5xx", "LatencyP99", "RunningTasks", "Cpu", "Memory"):
+        assert any(part in name for name in names), part
+    defaults.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "RunningTaskCount",
+            "Namespace": "ECS/ContainerInsights",
+            "ComparisonOperator": "LessThanThreshold",
+            "Threshold": 2,
+        },
+    )
+    defaults.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "TargetResponseTime", "ExtendedStatistic": "p99", "Threshold": 1},
+    )
+
+
+def test_attributes_and_allow_from(defaults: Scenario) -> None:
+    service = defaults.service
+    assert cdk.Token.is_unresolved(service.url)
+    assert defaults.stack.resolve(service.url)["Fn::Join"][1][0] == "http://"
+    assert service.listener_port == 80
+    assert service.cluster is not None
+    assert service.target_group is not None
+    assert service.load_balancer is not None
+    assert service.service is not None
+    # allow_from adds exactly one ingress rule on the listener port (in a fresh stack: the
+    # module fixture is already synthesized).
+    stack = unit_stack(unit_app())
+    allowed = EcsModelService(stack, "Allowed", vpc=isolated_vpc(stack), model_data=model_file())
+    allowed.allow_from(ec2.Peer.ipv4("10.1.0.0/16"), "reporting jobs")
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "SecurityGroupIngress": [
+                {
+                    "CidrIp": "10.1.0.0/16",
+                    "FromPort": 80,
+                    "ToPort": 80,
+                    "IpProtocol": "tcp",
+                    "Description": "reporting jobs",
+                }
+            ]
+        },
+    )
+
+
+# --- public HTTPS and autoscaling ------------------------------------------------------------
+
+
+def test_public_service_serves_https_only_with_tls12_and_redirects_http(public: Scenario) -> None:
+    balancer = public.only("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert balancer["Scheme"] == "internet-facing"
+    public.template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Port": 443,
+            "Protocol": "HTTPS",
+            "Certificates": [{"CertificateArn": CERTIFICATE_ARN}],
+            "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+        },
+    )
+    public.template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Port": 80,
+            "Protocol": "HTTP",
+            "DefaultActions": [
+                {
+                    "Type": "redirect",
+                    "RedirectConfig": Match.object_like(
+                        {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}
+                    ),
+                }
+            ],
+        },
+    )
+    public.template.has_resource_properties(
+        "AWS::WAFv2::WebACLAssociation", {"WebACLArn": WEB_ACL_ARN}
+    )
+    assert public.stack.resolve(public.service.url)["Fn::Join"][1][0] == "https://"
+
+
+def test_autoscaling_tracks_cpu_and_requests_per_task(public: Scenario) -> None:
+    public.template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"MinCapacity": 2, "MaxCapacity": 8, "ScalableDimension": "ecs:service:DesiredCount"},
+    )
+    policies = [
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        for p in public.template.find_resources(
+            "AWS::ApplicationAutoScaling::ScalingPolicy"
+        ).values()
+    ]
+    by_metric = {p["PredefinedMetricSpecification"]["PredefinedMetricType"]: p for p in policies}
+    assert by_metric["ECSServiceAverageCPUUtilization"]["TargetValue"] == 50
+    assert by_metric["ALBRequestCountPerTarget"]["TargetValue"] == 600
+    assert by_metric["ALBRequestCountPerTarget"]["ScaleInCooldown"] == 300
+
+
+def test_running_task_alarm_uses_the_autoscaling_floor(public: Scenario) -> None:
+    public.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "RunningTaskCount", "Threshold": 2}
+    )
+
+
+# --- GPU -------------------------------------------------------------------------------------
+
+
+def test_gpu_tasks_run_on_an_ec2_capacity_provider(gpu: Scenario) -> None:
+    service = gpu.only("AWS::ECS::Service")
+    assert "LaunchType" not in service
+    (strategy,) = service["CapacityProviderStrategy"]
+    assert strategy["Weight"] == 1
+    assert (
+        gpu.stack.resolve(gpu.service.capacity_provider.capacity_provider_name)
+        == (  # type: ignore[union-attr]
+            strategy["CapacityProvider"]
+        )
+    )
+    assert service["PlacementStrategies"][0] == {
+        "Field": "attribute:ecs.availability-zone",
+        "Type": "spread",
+    }
+    provider = gpu.only("AWS::ECS::CapacityProvider")["AutoScalingGroupProvider"]
+    assert provider["ManagedScaling"]["Status"] == "ENABLED"
+    assert provider["ManagedTerminationProtection"] == "ENABLED"
+    task = gpu.only("AWS::ECS::TaskDefinition")
+    assert task["RequiresCompatibilities"] == ["EC2"]
+    assert task["NetworkMode"] == "awsvpc"
+    server = gpu.containers()["Model"]
+    assert server["ResourceRequirements"] == [{"Type": "GPU", "Value": "1"}]
+    assert server["Cpu"] == 4096
+    assert {e["Name"]: e["Value"] for e in server["Environment"]}["MLOPS_WORKERS"] == "4"
+
+
+def test_gpu_instances_are_private_imdsv2_encrypted_gpu_ami(gpu: Scenario) -> None:
+    data = gpu.only("AWS::EC2::LaunchTemplate")["LaunchTemplateData"]
+    assert data["InstanceType"] == "g5.xlarge"
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+    assert data["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is False
+    parameters = gpu.template.to_json()["Parameters"]
+    assert any("amazonlinux2gpu" in name for name in parameters)
+    group = gpu.only("AWS::AutoScaling::AutoScalingGroup")
+    assert group["NewInstancesProtectedFromScaleIn"] is True
+    assert (group["MinSize"], group["MaxSize"]) == ("0", "6")
+
+
+# --- customised ------------------------------------------------------------------------------
+
+
+def test_customised_service(customised: Scenario) -> None:
+    task = customised.only("AWS::ECS::TaskDefinition")
+    assert (task["Cpu"], task["Memory"]) == ("2048", "4096")
+    assert task["EphemeralStorage"] == {"SizeInGiB": 50}
+    server = customised.containers()["Model"]
+    assert "HealthCheck" not in server
+    assert server["PortMappings"][0]["ContainerPort"] == 9000
+    env = {e["Name"]: e["Value"] for e in server["Environment"]}
+    assert (env["PORT"], env["MLOPS_WORKERS"], env["MLOPS_LOG_LEVEL"]) == ("9000", "2", "DEBUG")
+    group = customised.only("AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert group["HealthCheckPath"] == "/health"
+    assert (group["HealthyThresholdCount"], group["UnhealthyThresholdCount"]) == (3, 5)
+    assert customised.only("AWS::ECS::Service")["HealthCheckGracePeriodSeconds"] == 600
+    balancer = customised.only("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    attributes = {a["Key"]: a["Value"] for a in balancer["LoadBalancerAttributes"]}
+    assert attributes["deletion_protection.enabled"] == "false"
+    assert attributes["access_logs.s3.prefix"] == "models/churn"
+    customised.template.resource_count_is("AWS::KMS::Key", 1)
+    customised.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "TargetResponseTime", "Threshold": 0.25}
+    )
+    customised.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "CPUUtilization", "Threshold": 75}
+    )
+
+
+# --- compliance ------------------------------------------------------------------------------
+
+
+def findings(stack: cdk.Stack) -> list[str]:
+    return sorted(
+        f"{violation.rule_name} [{resource.construct_path}]"
+        for pack in NAG_PACKS
+        for violation in pack().validate_scope(stack).violations
+        for resource in violation.violating_resources
+        if "/Vpc/" not in resource.construct_path  # the test VPCs are not under test
+    )
+
+
+@pytest.mark.parametrize("scenario", ["defaults", "public", "gpu", "customised"])
+def test_scenarios_pass_every_nag_pack(scenario: str, request: pytest.FixtureRequest) -> None:
+    built: Scenario = request.getfixturevalue(scenario)
+    assert findings(built.stack) == []
+
+
+def test_a_public_service_without_a_web_acl_is_reported_not_hidden() -> None:
+    scenario = build(
+        lambda stack: EcsModelService(
+            stack,
+            "NoWaf",
+            vpc=public_vpc(stack),
+            model_data=model_file(),
+            public=True,
+            certificate=acm.Certificate.from_certificate_arn(stack, "Cert", CERTIFICATE_ARN),
+        )
+    )
+    assert findings(scenario.stack) == [
+        "NIST.800.53.R5-ALBWAFEnabled [Test/NoWaf/LoadBalancer/Resource]",
+        "PCI.DSS.321-ALBWAFEnabled [Test/NoWaf/LoadBalancer/Resource]",
+    ]
+
+
+# --- validation ------------------------------------------------------------------------------
+
+GPU = {"gpu_count": 1, "gpu_instance_type": "g5.xlarge", "cpu": 4096, "memory_mib": 15360}
+
+INVALID: list[tuple[str, dict[str, Any], str]] = [
+    ("cpu-not-fargate", {"cpu": 300}, r"cpu must be one of 256, 512, 1024, .* \(got 300\)"),
+    (
+        "memory-for-quarter-vcpu",
+        {"cpu": 256, "memory_mib": 4096},
+        r"memory_mib must be one of 512, 1024, 2048 for cpu=256 on Fargate \(got 4096\)",
+    ),
+    (
+        "memory-below-range",
+        {"cpu": 1024, "memory_mib": 1024},
+        r"memory_mib must be between 2048 and 8192 in steps of 1024 for cpu=1024 .*\(got 1024\)",
+    ),
+    (
+        "memory-off-step",
+        {"cpu": 8192, "memory_mib": 18432},
+        r"memory_mib must be between 16384 and 61440 in steps of 4096 for cpu=8192 on Fargate "
+        r"\(got 18432\)",
+    ),
+    (
+        "gpu-without-instance-type",
+        {"gpu_count": 1},
+        r"gpu_instance_type must be an EC2 instance type of an NVIDIA GPU family .* when "
+        r"gpu_count=1: Fargate has no GPUs \(got None\)",
+    ),
+    (
+        "gpu-on-cpu-family",
+        {**GPU, "gpu_instance_type": "m5.xlarge"},
+        r"gpu_instance_type must be an EC2 instance type of an NVIDIA GPU family .*'m5.xlarge'",
+    ),
+    (
+        "gpu-on-amd-family",
+        {**GPU, "gpu_instance_type": "g4ad.xlarge"},
+        r"gpu_instance_type must be .*\(got 'g4ad.xlarge'\)",
+    ),
+    (
+        "gpu-with-sagemaker-type",
+        {**GPU, "gpu_instance_type": "ml.g5.xlarge"},
+        r"gpu_instance_type must be .*\(got 'ml.g5.xlarge'\)",
+    ),
+    (
+        "instance-type-without-gpu",
+        {"gpu_instance_type": "g5.xlarge"},
+        r"gpu_instance_type cannot be combined with gpu_count=0",
+    ),
+    (
+        "gpu-with-fargate-storage",
+        {**GPU, "ephemeral_storage_gib": 50},
+        r"gpu_count=1 cannot be combined with ephemeral_storage_gib: .*Fargate setting",
+    ),
+    ("gpu-count-negative", {"gpu_count": -1}, r"gpu_count must be between 0 and 16 \(got -1\)"),
+    (
+        "fargate-storage-small",
+        {"ephemeral_storage_gib": 20},
+        r"ephemeral_storage_gib must be between 21 and 200 GiB \(got 20\)",
+    ),
+    ("desired-zero", {"desired_count": 0}, r"desired_count must be at least 1 \(got 0\)"),
+    (
+        "desired-below-min",
+        {"desired_count": 1, "autoscaling": ServiceAutoScaling(2, 4)},
+        r"desired_count must be between autoscaling.min_capacity \(2\) and "
+        r"autoscaling.max_capacity \(4\) \(got 1\)",
+    ),
+    (
+        "desired-above-max",
+        {"desired_count": 5, "autoscaling": ServiceAutoScaling(2, 4)},
+        r"desired_count must be between .* \(got 5\)",
+    ),
+    ("port-zero", {"container_port": 0}, r"container_port must be between 1 and 65535 \(got 0\)"),
+    ("port-high", {"container_port": 65536}, r"container_port must be between 1 and 65535"),
+    (
+        "public-without-certificate",
+        {"public": True},
+        r"certificate must be given when public=True .*\(got None\)",
+    ),
+    (
+        "grace-too-long",
+        {"health_check_grace_period": cdk.Duration.seconds(2_147_483_648)},
+        r"health_check_grace_period must be between 0 and 2\.14748e\+09 seconds",
+    ),
+    (
+        "grace-shorter-than-health-check",
+        {"health_check_grace_period": cdk.Duration.seconds(20)},
+        r"health_check_grace_period must be at least 30 seconds \(healthy_threshold_count 2 x "
+        r"interval 15 s: .*\) \(got 20 seconds\)",
+    ),
+    (
+        "secret-in-environment",
+        {"environment": {"DB_PASSWORD": "hunter2"}},
+        r"environment\['DB_PASSWORD'\] must be free of secrets: .* \(got a name that looks",
+    ),
+    (
+        "reserved-environment",
+        {"environment": {"PORT": "9999"}},
+        r"environment\['PORT'\] must be left to the construct",
+    ),
+    (
+        "packed-model-asset",
+        {"model_data": runtime_assets.demo_model()},
+        r"model_data must be an uncompressed model file .* \(got a \.tar\.gz file asset\)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "props", "message"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_props_raise_precise_errors(case: str, props: dict[str, Any], message: str) -> None:
+    stack = unit_stack(unit_app())
+    vpc = isolated_vpc(stack)
+    arguments: dict[str, Any] = {"model_data": model_file(), **props}
+    with pytest.raises(ConfigurationError, match=rf"^Test/Service: {message}"):
+        EcsModelService(stack, "Service", vpc=vpc, **arguments)
+
+
+def test_public_needs_public_subnets() -> None:
+    stack = unit_stack(unit_app())
+    certificate = acm.Certificate.from_certificate_arn(stack, "Cert", CERTIFICATE_ARN)
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^Test/Service: vpc must be a VPC with public subnets when public=True .*"
+        r"\(got no public subnets\)",
+    ):
+        EcsModelService(
+            stack, "Service", vpc=isolated_vpc(stack), public=True, certificate=certificate
+        )
+
+
+OPTION_ERRORS: list[tuple[str, Callable[[], object], str]] = [
+    (
+        "min-zero",
+        lambda: ServiceAutoScaling(0, 2),
+        r"ServiceAutoScaling: min_capacity must be at least 1 \(got 0\)",
+    ),
+    (
+        "max-below-min",
+        lambda: ServiceAutoScaling(3, 2),
+        r"ServiceAutoScaling: max_capacity must be at least min_capacity \(3\) \(got 2\)",
+    ),
+    (
+        "cpu-target",
+        lambda: ServiceAutoScaling(1, 2, target_cpu_percent=95),
+        r"target_cpu_percent must be between 10 and 90 %",
+    ),
+    (
+        "requests-target",
+        lambda: ServiceAutoScaling(1, 2, requests_per_target=0),
+        r"requests_per_target must be greater than 0 \(got 0\)",
+    ),
+    (
+        "path-without-slash",
+        lambda: ServiceHealthCheck(path="ping"),
+        r"ServiceHealthCheck: path must be a path starting with / \(got 'ping'\)",
+    ),
+    (
+        "interval-short",
+        lambda: ServiceHealthCheck(interval=cdk.Duration.seconds(3)),
+        r"interval must be between 5 and 300 seconds \(got 3\)",
+    ),
+    (
+        "timeout-not-below-interval",
+        lambda: ServiceHealthCheck(
+            interval=cdk.Duration.seconds(10), timeout=cdk.Duration.seconds(10)
+        ),
+        r"timeout must be shorter than interval \(10 s\) \(got 10\)",
+    ),
+    (
+        "threshold-high",
+        lambda: ServiceHealthCheck(unhealthy_threshold_count=11),
+        r"unhealthy_threshold_count must be between 2 and 10 \(got 11\)",
+    ),
+    (
+        "container-command",
+        lambda: ServiceHealthCheck(container_command=["curl", "-f", "localhost"]),
+        r"container_command\[0\] must be one of 'CMD', 'CMD-SHELL' \(got 'curl'\)",
+    ),
+    (
+        "container-retries",
+        lambda: ServiceHealthCheck(container_retries=0),
+        r"container_retries must be between 1 and 10 \(got 0\)",
+    ),
+    (
+        "alarm-period",
+        lambda: ServiceAlarms(period=cdk.Duration.seconds(45)),
+        r"ServiceAlarms: period must be one of 60, 300, 900, 3600 \(got 45\)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "message"), OPTION_ERRORS, ids=[c[0] for c in OPTION_ERRORS]
+)
+def test_invalid_options_raise_precise_errors(
+    case: str, make: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory"),
+    [
+        (256, 512),
+        (512, 4096),
+        (1024, 8192),
+        (2048, 16384),
+        (4096, 30720),
+        (8192, 61440),
+        (16384, 122880),
+    ],
+)
+def test_fargate_table_edges_are_accepted(cpu: int, memory: int) -> None:
+    stack = unit_stack(unit_app())
+    EcsModelService(stack, "Service", vpc=isolated_vpc(stack), cpu=cpu, memory_mib=memory)
+
+
+def _list(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
