@@ -38,6 +38,7 @@ from mlops_cdk._internal.schedules import schedule_problem
 
 CONFIG_DIR = Path("config")
 PROMOTION_ORDER = ("dev", "staging", "prod")
+DELIVERY = "delivery"
 LONGEST_BUCKET_PURPOSE = "batch-output"
 MAX_BUCKET_NAME = 63
 # CloudWatch Logs accepts only these retention periods (days).
@@ -406,6 +407,37 @@ class EnvironmentConfig(_Section):
         return f"{self.stage_name}-{part.lower()}"
 
 
+class DeliverySettings(_Section):
+    """The delivery pipeline (``config/delivery.yaml``): where it runs, what it builds from,
+    who hears about it, and which model registry group triggers it."""
+
+    project: Name = "mlops"
+    account: AccountId
+    region: Region
+    connection_arn: Annotated[
+        str,
+        _pattern(
+            r"arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
+            r"connection/[0-9a-f-]{36}",
+            "a CodeConnections connection ARN "
+            "(arn:aws:codeconnections:<region>:<account>:connection/<uuid>)",
+        ),
+    ]
+    repository: Annotated[str, _pattern(r"[\w.-]+/[\w.-]+", "owner/repository")]
+    branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
+    environments: list[Name] = Field(default_factory=lambda: list(PROMOTION_ORDER), min_length=1)
+    notification_email: Email | None = None
+    model_package_group: Annotated[
+        str,
+        _pattern(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "a model package group name"),
+    ] | None = None
+
+    @property
+    def stack_name(self) -> str:
+        """``<project>-delivery``."""
+        return f"{self.project}-delivery"
+
+
 class _FieldError(ValueError):
     """A cross-field rule that belongs to one dotted path."""
 
@@ -455,8 +487,9 @@ def load_environment(
 
 def available_environments(config_dir: Path = CONFIG_DIR) -> list[str]:
     """Names of the environment files in ``config_dir``, in promotion order (dev, staging, prod,
-    then any others alphabetically)."""
-    names = [p.stem for p in config_dir.glob("*.yaml")]
+    then any others alphabetically). ``delivery.yaml`` configures the pipeline, not an
+    environment."""
+    names = [p.stem for p in config_dir.glob("*.yaml") if p.stem != DELIVERY]
     rank = {name: index for index, name in enumerate(PROMOTION_ORDER)}
     return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
@@ -478,6 +511,19 @@ def load_environments(
     if problems:
         raise ConfigurationError("\n".join(problems))
     return configs
+
+
+def load_delivery(config_dir: Path = CONFIG_DIR) -> DeliverySettings | None:
+    """The delivery pipeline settings from ``<config_dir>/delivery.yaml``, or ``None`` when the
+    file does not exist (workstation-only use)."""
+    path = config_dir / f"{DELIVERY}.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return DeliverySettings.model_validate(_read_yaml(path))
+    except ValidationError as error:
+        lines = [_format(path, detail, DeliverySettings) for detail in error.errors()]
+        raise ConfigurationError("\n".join(lines)) from None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -520,8 +566,8 @@ def _dotted(location: Sequence[int | str]) -> str:
     return text or "(top level)"
 
 
-def _allowed_keys(location: Sequence[int | str]) -> list[str]:
-    model: Any = EnvironmentConfig
+def _allowed_keys(location: Sequence[int | str], root: type[BaseModel]) -> list[str]:
+    model: Any = root
     for part in location[:-1]:
         if isinstance(part, int):
             continue
@@ -533,7 +579,9 @@ def _allowed_keys(location: Sequence[int | str]) -> list[str]:
     return list(model.model_fields)
 
 
-def _format(path: Path, detail: ErrorDetails) -> str:
+def _format(
+    path: Path, detail: ErrorDetails, root: type[BaseModel] | None = None
+) -> str:
     location = list(detail["loc"])
     message = detail["msg"].removeprefix("Value error, ")
     if message.startswith("@"):
@@ -541,7 +589,7 @@ def _format(path: Path, detail: ErrorDetails) -> str:
         return f"{path}: {dotted}: {rest}"
     where = _dotted(location)
     if detail["type"] == "extra_forbidden":
-        allowed = ", ".join(_allowed_keys(location))
+        allowed = ", ".join(_allowed_keys(location, root or EnvironmentConfig))
         return f"{path}: {where}: unknown key (allowed keys here: {allowed})"
     if detail["type"] == "missing":
         return f"{path}: {where}: required key is missing"

@@ -8,9 +8,12 @@ plain rule ID (``AwsSolutions-S1``) or a granular finding ID
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 
@@ -23,24 +26,83 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
 
 
 def finding_text(scope: IConstruct, value: str) -> str:
-    """How cdk-nag prints ``value`` (often a token) inside a granular finding ID: ``GetAtt``
-    as ``<Logical.Attr>``, ``Ref`` as ``<Logical>``, ``Fn::Join`` concatenated."""
-    return _render(Stack.of(scope).resolve(value))
+    """How cdk-nag prints ``value`` (often a token) inside a granular finding ID."""
+    return flatten_reference(Stack.of(scope).resolve(value))
 
 
-def _render(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((function, argument),) = value.items()
-        if function == "Fn::GetAtt":
-            return f"<{argument[0]}.{argument[1]}>"
-        if function == "Ref":
-            return f"<{argument}>"
-        if function == "Fn::Join":
-            separator, parts = argument
-            return str(separator).join(_render(part) for part in parts)
-    return json.dumps(value)
+def flatten_reference(node: Any) -> str:
+    """A port of cdk-nag's ``flattenCfnReference``: ``Fn::GetAtt`` as ``<Logical.Attr>``,
+    ``Ref`` as ``<Logical>``, ``Fn::Join`` concatenated, ``${x}`` as ``<x>``."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            separator, parts = node["Fn::Join"]
+            return str(separator).join(flatten_reference(part) for part in parts)
+        if "Fn::Sub" in node:
+            return flatten_reference(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{flatten_reference(resource)}.{flatten_reference(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return flatten_reference(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{flatten_reference(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))
+
+
+def wildcard_findings(document: Any) -> list[str]:
+    """The ``AwsSolutions-IAM5`` finding IDs of a resolved policy document, as cdk-nag makes
+    them: wildcard actions and wildcard resources of ``Allow`` statements."""
+    findings: dict[str, None] = {}
+    for statement in (document or {}).get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        for action in _as_list(statement.get("Action")):
+            if isinstance(action, str) and "*" in action:
+                findings[f"AwsSolutions-IAM5[Action::{action}]"] = None
+        for resource in _as_list(statement.get("Resource")):
+            text = flatten_reference(resource)
+            if "*" in text:
+                findings[f"AwsSolutions-IAM5[Resource::{text}]"] = None
+    return list(findings)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def acknowledge_generated_wildcards(
+    scope: IConstruct, accepted: Sequence[tuple[str, str]]
+) -> list[str]:
+    """Acknowledge wildcard findings in policies that a CDK L2/L3 under ``scope`` generated.
+
+    ``accepted`` pairs a regular expression over the finding ID with the reason it is right to
+    accept. Each policy's findings are acknowledged one by one (granular IDs) when a pattern
+    matches; anything unmatched stays a finding. Returns what was left unmatched.
+    """
+    left: list[str] = []
+    for node in scope.node.find_all():
+        document = _policy_document(node)
+        if document is None:
+            continue
+        for finding in wildcard_findings(document):
+            reason = next((r for pattern, r in accepted if re.search(pattern, finding)), None)
+            if reason is None:
+                left.append(finding)
+            else:
+                acknowledge(node, finding, reason)
+    return left
+
+
+def _policy_document(node: IConstruct) -> Any:
+    if isinstance(node, iam.CfnPolicy | iam.CfnManagedPolicy):
+        return Stack.of(node).resolve(node.policy_document)
+    return None
 
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:

@@ -39,9 +39,10 @@ class ServingStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.endpoint: RealtimeEndpoint | None = None
+        self.endpoint_name_output: CfnOutput | None = None
         if config.realtime_endpoint.enabled:
             self.endpoint = realtime_endpoint(self, config.realtime_endpoint, data, network)
-            CfnOutput(
+            self.endpoint_name_output = CfnOutput(
                 self,
                 "EndpointName",
                 value=self.endpoint.endpoint_name,

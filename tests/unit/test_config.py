@@ -14,6 +14,7 @@ from mlops_cdk.config import (
     EnvironmentConfig,
     RemovalPolicy,
     available_environments,
+    load_delivery,
     load_environment,
     load_environments,
 )
@@ -270,3 +271,56 @@ def test_unknown_environment_lists_the_ones_that_exist() -> None:
 def test_selecting_environments_loads_only_those() -> None:
     configs = load_environments(["prod"], config_dir=CONFIG_DIR, environ={})
     assert [c.name for c in configs] == ["prod"]
+
+
+DELIVERY = {
+    "account": "444444444444",
+    "region": "eu-west-1",
+    "connection_arn": "arn:aws:codeconnections:eu-west-1:444444444444:connection/"
+    "11111111-2222-3333-4444-555555555555",
+    "repository": "acme/mlops-cdk",
+}
+
+
+def test_no_delivery_file_means_no_pipeline(tmp_path: Path) -> None:
+    assert load_delivery(tmp_path) is None
+
+
+def test_delivery_file_is_not_an_environment(tmp_path: Path) -> None:
+    write_config(tmp_path, "qa", VALID)
+    write_config(tmp_path, "delivery", DELIVERY)
+    assert available_environments(tmp_path) == ["qa"]
+    settings = load_delivery(tmp_path)
+    assert settings is not None
+    assert (settings.branch, settings.environments) == ("main", ["dev", "staging", "prod"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"connection_arn": "arn:aws:codestar:eu-west-1:1:connection/x"},
+            r"delivery\.yaml: connection_arn: must be a CodeConnections connection ARN",
+        ),
+        (
+            {"repository": "mlops-cdk"},
+            r"delivery\.yaml: repository: must be owner/repository \(got 'mlops-cdk'\)$",
+        ),
+        (
+            {"stages": ["dev"]},
+            r"delivery\.yaml: stages: unknown key \(allowed keys here: project, account, region, "
+            r"connection_arn, repository, branch, environments, notification_email, "
+            r"model_package_group\)$",
+        ),
+        (
+            {"model_package_group": "churn_models"},
+            r"delivery\.yaml: model_package_group: must be a model package group name",
+        ),
+    ],
+)
+def test_invalid_delivery_file_fails_precisely(
+    tmp_path: Path, changes: dict[str, object], message: str
+) -> None:
+    write_config(tmp_path, "delivery", {**DELIVERY, **changes})
+    with pytest.raises(ConfigurationError, match=message):
+        load_delivery(tmp_path)

@@ -1,0 +1,188 @@
+"""The delivery pipeline: stages in promotion order, smoke test, approval, triggers, compliance."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from mlops_cdk.config import DeliverySettings, EnvironmentConfig, load_delivery
+from mlops_cdk.stacks.app import NAG_PACKS
+from mlops_cdk.stacks.delivery import DeliveryStack, cli_version
+from tests.conftest import CONFIG_DIR, ROOT
+from tests.helpers.apps import unit_app
+
+SETTINGS = DeliverySettings(
+    account="444444444444",
+    region="eu-west-1",
+    connection_arn=(
+        "arn:aws:codeconnections:eu-west-1:444444444444:connection/"
+        "11111111-2222-3333-4444-555555555555"
+    ),
+    repository="acme/mlops-cdk",
+    model_package_group="churn",
+    notification_email="ops@example.com",
+)
+
+
+@pytest.fixture(scope="module")
+def delivery(environment_configs: list[EnvironmentConfig]) -> DeliveryStack:
+    return DeliveryStack(
+        unit_app(),
+        "mlops-delivery",
+        settings=SETTINGS,
+        environments=environment_configs,
+        cdk_cli_version="2.1148.1",
+        env=cdk.Environment(account=SETTINGS.account, region=SETTINGS.region),
+    )
+
+
+@pytest.fixture(scope="module")
+def template(delivery: DeliveryStack) -> Template:
+    return Template.from_stack(delivery)
+
+
+@pytest.fixture(scope="module")
+def stages(template: Template) -> list[dict[str, Any]]:
+    (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    return list(pipeline["Properties"]["Stages"])
+
+
+def names(stage: dict[str, Any]) -> list[str]:
+    return [action["Name"] for action in stage["Actions"]]
+
+
+def test_stages_run_in_promotion_order_after_build_and_self_mutation(
+    stages: list[dict[str, Any]],
+) -> None:
+    assert [s["Name"] for s in stages] == [
+        "Source",
+        "Build",
+        "UpdatePipeline",
+        "Assets",
+        "mlops-dev",
+        "mlops-staging",
+        "mlops-prod",
+    ]
+
+
+def test_staging_is_smoke_tested_and_prod_waits_for_approval(
+    stages: list[dict[str, Any]],
+) -> None:
+    by_name = {s["Name"]: s for s in stages}
+    assert "SmokeTest" in names(by_name["mlops-staging"])
+    prod = names(by_name["mlops-prod"])
+    assert prod[0] == "PromoteToProduction"
+    assert "SmokeTest" not in prod
+    approval = by_name["mlops-prod"]["Actions"][0]
+    assert approval["ActionTypeId"]["Category"] == "Approval"
+
+
+def test_source_is_the_configured_connection_and_branch(stages: list[dict[str, Any]]) -> None:
+    (action,) = stages[0]["Actions"]
+    configuration = action["Configuration"]
+    assert configuration["ConnectionArn"] == SETTINGS.connection_arn
+    assert (configuration["FullRepositoryId"], configuration["BranchName"]) == (
+        "acme/mlops-cdk",
+        "main",
+    )
+
+
+def build_spec(template: Template, name_part: str) -> dict[str, Any]:
+    projects = template.find_resources("AWS::CodeBuild::Project")
+    (project,) = [p for key, p in projects.items() if name_part in key]
+    return dict(json.loads(project["Properties"]["Source"]["BuildSpec"]))
+
+
+def test_synth_runs_the_readme_commands_with_the_approved_package(template: Template) -> None:
+    commands = build_spec(template, "Synth")["phases"]["build"]["commands"]
+    assert commands[0].startswith('APPROVED_PACKAGE="$(aws sagemaker list-model-packages ')
+    assert "--model-package-group-name churn --model-approval-status Approved" in commands[0]
+    assert commands[1:] == [
+        "make test",
+        'make synth CDK_CONTEXT_ARGS="-c approved_model_package=$APPROVED_PACKAGE"',
+    ]
+
+
+def test_smoke_test_invokes_the_staging_endpoint_with_the_demo_request(
+    template: Template,
+) -> None:
+    commands = build_spec(template, "stagingSmokeTest")["phases"]["build"]["commands"]
+    assert "invoke-endpoint" in commands[0]
+    assert "sample_request.json" in commands[0]
+    assert "assert r['predictions']" in commands[1]
+
+
+def test_model_approval_starts_the_pipeline_with_a_dead_letter_queue(
+    template: Template,
+) -> None:
+    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": ["churn"], "ModelApprovalStatus": ["Approved"]},
+    }
+    (target,) = rule["Properties"]["Targets"]
+    assert "DeadLetterConfig" in target
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3}
+
+
+def test_failures_and_approvals_are_notified(template: Template) -> None:
+    (rule,) = template.find_resources("AWS::CodeStarNotifications::NotificationRule").values()
+    assert sorted(rule["Properties"]["EventTypeIds"]) == [
+        "codepipeline-pipeline-manual-approval-needed",
+        "codepipeline-pipeline-pipeline-execution-failed",
+        "codepipeline-pipeline-pipeline-execution-succeeded",
+    ]
+
+
+def test_artifact_bucket_is_versioned_logged_and_expiring(template: Template) -> None:
+    buckets = template.find_resources("AWS::S3::Bucket")
+    (artifacts,) = [b for key, b in buckets.items() if "ArtifactsBucket" in key]
+    props = artifacts["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["LoggingConfiguration"]["LogFilePrefix"] == "artifacts/"
+    assert (
+        props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]["SSEAlgorithm"]
+        == "aws:kms"
+    )
+
+
+def test_codebuild_is_not_privileged_except_for_docker_asset_publishing(
+    template: Template,
+) -> None:
+    privileged = [
+        key
+        for key, project in template.find_resources("AWS::CodeBuild::Project").items()
+        if project["Properties"]["Environment"].get("PrivilegedMode")
+    ]
+    assert len(privileged) == 1
+    assert "DockerAsset" in privileged[0]
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_delivery_stack_has_no_unacknowledged_findings(delivery: DeliveryStack, pack: Any) -> None:
+    report = pack().validate_scope(delivery)
+    assert [
+        f"{v.rule_name} [{r.construct_path}]"
+        for v in report.violations
+        for r in v.violating_resources
+    ] == []
+
+
+def test_cli_version_comes_from_package_json() -> None:
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    assert cli_version(ROOT / "package.json") == pinned.lstrip("^~=")
+
+
+def test_checked_in_delivery_config_loads() -> None:
+    settings = load_delivery(CONFIG_DIR)
+    assert settings is not None
+    assert settings.environments == ["dev", "staging", "prod"]
+    assert settings.stack_name == "mlops-delivery"
