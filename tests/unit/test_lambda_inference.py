@@ -42,7 +42,7 @@ def image() -> ContainerImage:
 
 
 def resources_of(template: Template, kind: str, prefix: str) -> dict[str, dict[str, Any]]:
-    return {k: r for k, r in template.find_resources(kind).items() if k.startswith(prefix)}
+    return {k: dict(r) for k, r in template.find_resources(kind).items() if k.startswith(prefix)}
 
 
 def one(template: Template, kind: str, prefix: str) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def scenario() -> dict[str, Any]:
             ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         ],
     )
-    shared = {"encryption_key": key, "alarm_topic": topic}
+    shared: dict[str, Any] = {"encryption_key": key, "alarm_topic": topic}
     built = {
         "Basic": LambdaInference(stack, "Basic", model_data=model()),
         "Api": LambdaInference(
@@ -271,7 +271,7 @@ def test_without_vpc_or_reason_only_the_vpc_rules_report_the_function(
         for pack in NAG_PACKS
         for violation in pack().validate_scope(scenario["stack"]).violations
         for r in violation.violating_resources
-        if r.construct_path.startswith("Inference/Basic/")
+        if (r.construct_path or "").startswith("Inference/Basic/")
     )
     assert findings == [
         "HIPAA.Security-LambdaInsideVPC",
