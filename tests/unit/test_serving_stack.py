@@ -100,3 +100,116 @@ def test_alarms_go_to_the_environment_topic(serving: dict[str, Template]) -> Non
         actions = alarm["Properties"]["AlarmActions"]
         assert len(actions) == 1
         assert "AlarmTopic" in str(actions[0])
+
+
+# --- EcsModelService ---------------------------------------------------------------------------
+
+ECS_SIZES = {"staging": (1, 1, 2, "false", 2), "prod": (2, 2, 6, "true", 3)}
+
+
+def test_dev_runs_no_ecs_service(serving: dict[str, Template]) -> None:
+    # dev has neither interface endpoints nor NAT: tasks could not pull their image there.
+    serving["dev"].resource_count_is("AWS::ECS::Service", 0)
+    serving["dev"].resource_count_is("AWS::ElasticLoadBalancingV2::LoadBalancer", 0)
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_model_service_runs_across_the_private_subnets(
+    serving: dict[str, Template], env: str
+) -> None:
+    desired, low, high, protection, zones = ECS_SIZES[env]
+    (service,) = serving[env].find_resources("AWS::ECS::Service").values()
+    properties = service["Properties"]
+    assert properties["DesiredCount"] == desired
+    assert properties["LaunchType"] == "FARGATE"
+    network = properties["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert len(network["Subnets"]) == zones
+    assert all("PrivateSubnet" in str(subnet) for subnet in network["Subnets"])
+    serving[env].has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"MinCapacity": low, "MaxCapacity": high, "ScalableDimension": "ecs:service:DesiredCount"},
+    )
+    (balancer,) = serving[env].find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values()
+    attributes = {a["Key"]: a["Value"] for a in balancer["Properties"]["LoadBalancerAttributes"]}
+    assert balancer["Properties"]["Scheme"] == "internal"
+    assert attributes["deletion_protection.enabled"] == protection
+    assert attributes["access_logs.s3.prefix"] == "model-service"
+
+
+@pytest.mark.parametrize(("env", "cidr"), [("staging", "10.20.0.0/16"), ("prod", "10.30.0.0/16")])
+def test_model_service_admits_the_environment_vpc_only(
+    serving: dict[str, Template], env: str, cidr: str
+) -> None:
+    serving[env].has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "SecurityGroupIngress": [
+                {
+                    "CidrIp": cidr,
+                    "FromPort": 80,
+                    "ToPort": 80,
+                    "IpProtocol": "tcp",
+                    "Description": "callers inside the environment VPC",
+                }
+            ]
+        },
+    )
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_model_service_downloads_the_demo_onnx_and_logs_with_the_data_key(
+    serving: dict[str, Template], env: str
+) -> None:
+    (task,) = serving[env].find_resources("AWS::ECS::TaskDefinition").values()
+    (server,) = [c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == "Model"]
+    env_vars = {e["Name"]: e["Value"] for e in server["Environment"]}
+    assert str(env_vars["MLOPS_MODEL_S3_URI"]).endswith(".onnx")
+    assert "container-assets" in str(server["Image"])
+    (group,) = serving[env].find_resources("AWS::Logs::LogGroup").values()
+    assert "DataKey" in str(group["Properties"]["KmsKeyId"])
+    assert group["Properties"]["RetentionInDays"] == (90 if env == "staging" else 365)
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_model_service_url_is_an_output(serving: dict[str, Template], env: str) -> None:
+    outputs = serving[env].find_outputs("ModelServiceUrl")
+    assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_alb_may_write_its_access_logs_into_the_data_bucket(
+    synthesized_app: SynthesizedApp, env: str
+) -> None:
+    data = Template.from_json(synthesized_app.templates()[f"mlops-{env}-data"])
+    account = "222222222222" if env == "staging" else "333333333333"
+    data.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": "s3:PutObject",
+                            "Effect": "Allow",
+                            # eu-west-1's Elastic Load Balancing account
+                            "Principal": {"AWS": "arn:aws:iam::156460612806:root"},
+                            "Resource": {
+                                "Fn::Join": [
+                                    "",
+                                    [
+                                        {
+                                            "Fn::GetAtt": [
+                                                Match.string_like_regexp("AccessLogs"),
+                                                "Arn",
+                                            ]
+                                        },
+                                        f"/model-service/AWSLogs/{account}/*",
+                                    ],
+                                ]
+                            },
+                        }
+                    ]
+                )
+            }
+        },
+    )

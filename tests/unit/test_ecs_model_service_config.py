@@ -1,0 +1,161 @@
+"""The ecs_model_service section of an environment file: defaults, the checked-in values, and
+one precise error per rule (Fargate sizes, counts, networking, prod requirements)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops_cdk import ConfigurationError
+from mlops_cdk.config import EcsModelServiceSettings, EnvironmentConfig, load_environment
+
+BASE: dict[str, Any] = {
+    "name": "qa",
+    "account": "444444444444",
+    "region": "eu-west-1",
+    "removal_policy": "destroy",
+    "network": {
+        "availability_zones": ["eu-west-1a", "eu-west-1b"],
+        "interface_endpoints": True,
+    },
+    "tags": {"owner": "ml-platform", "cost_centre": "ML-1"},
+}
+
+
+def load(tmp_path: Path, service: dict[str, Any], **top: Any) -> EnvironmentConfig:
+    name = top.pop("name", "qa")
+    data = {**BASE, "name": name, **top, "ecs_model_service": service}
+    if name == "prod":
+        data["removal_policy"] = "retain"
+    (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    return load_environment(name, config_dir=tmp_path, environ={})
+
+
+def test_defaults_are_off_and_sized_for_fargate() -> None:
+    settings = EcsModelServiceSettings()
+    assert settings.enabled is False
+    assert (settings.cpu, settings.memory_mib, settings.desired_count) == (1024, 2048, 2)
+    assert settings.deletion_protection is True
+    assert settings.health_check_grace_seconds == 120
+
+
+def test_checked_in_environments(environment_configs: list[EnvironmentConfig]) -> None:
+    by_name = {c.name: c.ecs_model_service for c in environment_configs}
+    assert by_name["dev"].enabled is False
+    assert by_name["staging"].enabled is True
+    assert by_name["prod"].enabled is True
+    assert by_name["prod"].desired_count >= 2
+    scaling = by_name["prod"].autoscaling
+    assert scaling is not None
+    assert scaling.min_capacity >= 2
+    assert by_name["prod"].deletion_protection is True
+
+
+def test_a_full_section_loads(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        {
+            "enabled": True,
+            "cpu": 2048,
+            "memory_mib": 6144,
+            "desired_count": 3,
+            "autoscaling": {"min_capacity": 2, "max_capacity": 6, "requests_per_target": 500},
+            "health_check_grace_seconds": 300,
+            "deletion_protection": False,
+            "certificate_arn": "arn:aws:acm:eu-west-1:444444444444:certificate/abc-123",
+        },
+    )
+    service = config.ecs_model_service
+    assert service.autoscaling is not None
+    assert service.autoscaling.requests_per_target == 500
+    assert service.certificate_arn is not None
+
+
+INVALID: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
+    (
+        "memory-not-in-fargate-table",
+        {"cpu": 1024, "memory_mib": 512},
+        {},
+        r"ecs_model_service.memory_mib: must be between 2048 and 8192 in steps of 1024 for cpu "
+        r"1024 on Fargate \(got 512\)",
+    ),
+    ("cpu-not-fargate", {"cpu": 3000}, {}, r"ecs_model_service.cpu: .*256.*\(got 3000\)"),
+    (
+        "desired-outside-autoscaling",
+        {"desired_count": 5, "autoscaling": {"min_capacity": 1, "max_capacity": 4}},
+        {},
+        r"ecs_model_service.desired_count: must be between autoscaling.min_capacity \(1\) and "
+        r"max_capacity \(4\) \(got 5\)",
+    ),
+    (
+        "autoscaling-inverted",
+        {"desired_count": 3, "autoscaling": {"min_capacity": 3, "max_capacity": 2}},
+        {},
+        r"ecs_model_service.autoscaling.max_capacity: must be at least min_capacity \(3\) "
+        r"\(got 2\)",
+    ),
+    (
+        "grace-negative",
+        {"health_check_grace_seconds": -1},
+        {},
+        r"ecs_model_service.health_check_grace_seconds: .*(greater than or equal to 0).*\(got -1\)",
+    ),
+    (
+        "certificate-not-an-arn",
+        {"certificate_arn": "my-cert"},
+        {},
+        r"ecs_model_service.certificate_arn: must be an ACM certificate ARN",
+    ),
+    (
+        "unknown-key",
+        {"spot": True},
+        {},
+        r"ecs_model_service.spot: unknown key \(allowed keys here: enabled, cpu, memory_mib",
+    ),
+    (
+        "enabled-without-endpoints-or-nat",
+        {"enabled": True},
+        {"network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]}},
+        r"ecs_model_service.enabled: false unless network.interface_endpoints is true or "
+        r"nat_gateways is at least 1: tasks in isolated subnets cannot pull their image or ship "
+        r"logs without them \(got True\)",
+    ),
+    (
+        "prod-single-task",
+        {"enabled": True, "desired_count": 1},
+        {"name": "prod"},
+        r"ecs_model_service.desired_count: must be at least 2 in prod, so that tasks run in more "
+        r"than one zone \(got 1\)",
+    ),
+    (
+        "prod-scales-in-to-one",
+        {"enabled": True, "autoscaling": {"min_capacity": 1, "max_capacity": 4}},
+        {"name": "prod"},
+        r"ecs_model_service.autoscaling.min_capacity: must be at least 2 in prod, .*\(got 1\)",
+    ),
+    (
+        "prod-without-deletion-protection",
+        {"enabled": True, "deletion_protection": False},
+        {"name": "prod"},
+        r"ecs_model_service.deletion_protection: must be true in prod \(got False\)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "service", "top", "message"), INVALID, ids=[case[0] for case in INVALID]
+)
+def test_invalid_sections_name_the_key(
+    tmp_path: Path, case: str, service: dict[str, Any], top: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=rf"\.yaml: {message}"):
+        load(tmp_path, service, **top)
+
+
+def test_nat_gateways_are_enough_for_ecs(tmp_path: Path) -> None:
+    network = {"availability_zones": ["eu-west-1a", "eu-west-1b"], "nat_gateways": 1}
+    config = load(tmp_path, {"enabled": True}, network=network)
+    assert config.ecs_model_service.enabled is True
