@@ -25,11 +25,21 @@ from mlops_cdk.constructs.lambda_options import (
     S3Trigger,
 )
 from mlops_cdk.constructs.model_data import BoundModelData, ModelData
+from mlops_cdk.constructs.model_monitor import ModelMonitorSchedule
+from mlops_cdk.constructs.monitor_options import (
+    Baseline,
+    GroundTruth,
+    MonitorBackend,
+    MonitoredEndpoint,
+    MonitoringType,
+    ReportLocation,
+)
 from mlops_cdk.constructs.realtime_endpoint import EndpointAlarms, RealtimeEndpoint
 
 __all__ = [
     "AsyncInference",
     "AutoScaling",
+    "Baseline",
     "BatchTransformJob",
     "BoundImage",
     "BoundModelData",
@@ -38,13 +48,19 @@ __all__ = [
     "DeploymentPolicy",
     "EcsModelService",
     "EndpointAlarms",
+    "GroundTruth",
     "InferenceApi",
     "LambdaDeployment",
     "LambdaInference",
     "ModelData",
+    "ModelMonitorSchedule",
+    "MonitorBackend",
+    "MonitoredEndpoint",
+    "MonitoringType",
     "ProductionVariant",
     "ProvisionedConcurrency",
     "RealtimeEndpoint",
+    "ReportLocation",
     "S3Trigger",
     "ServerlessConfig",
     "ServiceAlarms",

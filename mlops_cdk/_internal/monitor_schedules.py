@@ -1,0 +1,65 @@
+"""Monitoring schedules: what SageMaker Model Monitor accepts, and the same cadence for the
+drift job on EventBridge Scheduler. Free of CDK imports so configuration can check them too.
+
+Model Monitor accepts (API ``ScheduleConfig``, "The cron expression for monitoring schedule"):
+``cron(0 * ? * * *)`` hourly, ``cron(0 [00-23] ? * * *)`` daily, ``cron(0 [00-23]/[01-24] ? *
+* *)`` every N hours from hour H (and ``NOW``, one run, which a recurring monitor does not use).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+HOUR = 3600
+DAY = 24 * HOUR
+_CRON = re.compile(r"cron\(0 (?P<hour>\*|\d{1,2})(?:/(?P<step>\d{1,2}))? \? \* \* \*\)")
+
+SCHEDULE_MEANING = (
+    "'hourly', 'daily', 'cron(0 * ? * * *)', 'cron(0 H ? * * *)' or 'cron(0 H/N ? * * *)' "
+    "with H 0-23 and N 1-24 (the forms SageMaker Model Monitor accepts)"
+)
+DRIFT_JOB_SCHEDULE_MEANING = (
+    "'hourly', 'daily', 'cron(0 * ? * * *)' or 'cron(0 H ? * * *)' with H 0-23 (the drift job "
+    "analyzes the previous hour or the previous day)"
+)
+
+
+@dataclass(frozen=True)
+class MonitorSchedule:
+    """A parsed monitoring schedule.
+
+    :param expression: the cron expression Model Monitor and EventBridge Scheduler both take.
+    :param interval_seconds: the shortest time between two runs.
+    :param window: the drift job window (``previous-hour``/``previous-day``), or ``None`` for
+        every-N-hours schedules, whose window the drift job cannot express.
+    """
+
+    expression: str
+    interval_seconds: int
+    window: str | None
+
+
+def parse_schedule(schedule: str) -> MonitorSchedule | None:
+    """The schedule, or ``None`` when it is not one of the accepted forms."""
+    if schedule == "hourly":
+        return MonitorSchedule("cron(0 * ? * * *)", HOUR, "previous-hour")
+    if schedule == "daily":
+        return MonitorSchedule("cron(0 0 ? * * *)", DAY, "previous-day")
+    match = _CRON.fullmatch(schedule)
+    if match is None:
+        return None
+    if match["hour"] == "*":
+        return None if match["step"] else MonitorSchedule(schedule, HOUR, "previous-hour")
+    hour = int(match["hour"])
+    if hour > 23:
+        return None
+    if match["step"] is None:
+        return MonitorSchedule(schedule, DAY, "previous-day")
+    step = int(match["step"])
+    if not 1 <= step <= 24:
+        return None
+    runs = list(range(hour, 24, step))
+    gaps = [b - a for a, b in itertools.pairwise(runs)] + [24 - runs[-1] + runs[0]]
+    return MonitorSchedule(schedule, min(gaps) * HOUR, None)

@@ -1,0 +1,1187 @@
+"""ModelMonitorSchedule: drift detection with SageMaker Model Monitor or with our own drift job,
+behind one contract (same inputs, same CloudWatch metrics, same alarms)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from aws_cdk import Duration, Fn, Names, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from mlops_cdk._internal import alarms as alarm_helpers
+from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal.iam import (
+    ManagedPolicyRole,
+    grant_key_use,
+    grant_read_location,
+    grant_write_prefix,
+)
+from mlops_cdk._internal.monitor_schedules import (
+    DRIFT_JOB_SCHEDULE_MEANING,
+    SCHEDULE_MEANING,
+    MonitorSchedule,
+    parse_schedule,
+)
+from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+from mlops_cdk._internal.sagemaker import (
+    check_instance_type,
+    execution_role,
+    grant_vpc_access,
+    has_local_storage,
+)
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.model_data import ModelData
+from mlops_cdk.constructs.monitor_options import (
+    PROBLEM_TYPES,
+    Baseline,
+    GroundTruth,
+    MonitorBackend,
+    MonitoredEndpoint,
+    MonitoringType,
+    ReportLocation,
+)
+from mlops_cdk.constructs.realtime_endpoint import RealtimeEndpoint
+
+# The namespace both backends publish per-feature metrics to (dimensions Endpoint and
+# MonitoringSchedule); the drift job's metrics.DATA_METRICS_NAMESPACE is the same string.
+DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+RECORDS_METRIC = "drift_job_records_analyzed"
+VIOLATIONS_METRIC = "drift_job_violations"
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+MAX_INSTANCE_COUNT = 100  # MonitoringResources.ClusterConfig.InstanceCount 1-100
+MAX_VOLUME_GB = 16384  # ClusterConfig.VolumeSizeInGB 1-16384
+MAX_MONITOR_RUNTIME = Duration.hours(24)  # StoppingCondition for monitoring jobs: 1-86400 s
+# Job names "<prefix>-<execution id>": EventBridge Scheduler's execution IDs are short
+# alphanumeric strings (d32c5kddcf5bb8c3 in its docs); 36 characters are left for them.
+MAX_JOB_NAME_PREFIX = 63 - 36 - 1
+# CloudWatch alarms on metric math take at most 10 metrics.
+MAX_METRICS_PER_ALARM = 10
+# Processing-job paths of the drift job (the same defaults as its CLI, baseline as folders).
+PROCESSING_BASELINE = "/opt/ml/processing/baseline"
+PROCESSING_OUTPUT = "/opt/ml/processing/output"
+ENDPOINT_INPUT = "/opt/ml/processing/input/endpoint"
+GROUND_TRUTH_INPUT = "/opt/ml/processing/input/ground_truth"
+DRIFT_JOB_ENTRYPOINT = ("python", "-m", "mlops_runtime.drift", "analyze")
+# CloudFormation resource class and property prefix per monitoring type.
+_JOB_DEFINITIONS: dict[MonitoringType, tuple[Any, str]] = {
+    MonitoringType.DATA_QUALITY: (
+        sagemaker.CfnDataQualityJobDefinition,
+        "data_quality",
+    ),
+    MonitoringType.MODEL_QUALITY: (
+        sagemaker.CfnModelQualityJobDefinition,
+        "model_quality",
+    ),
+    MonitoringType.MODEL_BIAS: (
+        sagemaker.CfnModelBiasJobDefinition,
+        "model_bias",
+    ),
+    MonitoringType.MODEL_EXPLAINABILITY: (
+        sagemaker.CfnModelExplainabilityJobDefinition,
+        "model_explainability",
+    ),
+}
+_CLARIFY_TYPES = (MonitoringType.MODEL_BIAS, MonitoringType.MODEL_EXPLAINABILITY)
+
+Startable = sfn.IStateMachine | lambda_.IFunction | events.IRuleTarget
+
+
+@cache
+def monitor_images() -> dict[str, Any]:
+    """The Model Monitor analyzer and Clarify registries per region (package data)."""
+    text = resources.files("mlops_cdk._internal.data").joinpath("sagemaker-monitor-images.json")
+    data: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return data
+
+
+def monitor_image_uri(monitoring_type: MonitoringType, region: str) -> str | None:
+    """The image SageMaker runs for ``monitoring_type`` in ``region``; ``None`` if unknown."""
+    data = monitor_images()
+    family = data[
+        "clarify_processing" if monitoring_type in _CLARIFY_TYPES else ("model_monitor_analyzer")
+    ]
+    account = family["accounts"].get(region)
+    if account is None or region.startswith("us-iso"):
+        return None
+    suffix = data["dns_suffix"].get(region, data["dns_suffix"]["default"])
+    return str(data["uri_template"]).format(
+        account=account,
+        region=region,
+        dns_suffix=suffix,
+        repository=family["repository"],
+        tag=family["tag"],
+    )
+
+
+def _known_regions(monitoring_type: MonitoringType) -> list[str]:
+    data = monitor_images()
+    family = data[
+        "clarify_processing" if monitoring_type in _CLARIFY_TYPES else ("model_monitor_analyzer")
+    ]
+    return sorted(r for r in family["accounts"] if not r.startswith("us-iso"))
+
+
+class ModelMonitorSchedule(Construct):
+    """Scheduled drift detection for a SageMaker endpoint's captured traffic, with alarms.
+
+    Two backends behind one contract. ``MonitorBackend.DRIFT_JOB`` (the default) runs the
+    mlops-cdk drift job (``python -m mlops_runtime.drift analyze``) as a SageMaker Processing
+    job started by EventBridge Scheduler; it reads only the window's hour folders of the
+    capture straight from S3, compares every feature with the baseline and publishes
+    ``feature_baseline_drift_<feature>`` / ``feature_non_null_<feature>`` in
+    ``aws/sagemaker/Endpoints/data-metrics`` (dimensions ``Endpoint`` and
+    ``MonitoringSchedule``), as Model Monitor does. ``MonitorBackend.MODEL_MONITOR`` creates an
+    ``AWS::SageMaker::MonitoringSchedule`` with the job definition of the monitoring type
+    (data quality, model quality, bias, explainability), for accounts that have Model Monitor.
+
+    Example::
+
+        ModelMonitorSchedule(self, "Drift",
+            endpoint=endpoint,                      # a RealtimeEndpoint with data capture
+            baseline=Baseline.from_bucket(artifacts, "churn/baseline/"),
+            on_drift=retraining_state_machine)
+
+    :param endpoint: a :class:`RealtimeEndpoint` with data capture, or a
+        :class:`MonitoredEndpoint` (name and capture location of an endpoint deployed elsewhere).
+    :param baseline: constraints (and statistics) to compare with.
+    :param monitoring_type: Default: ``DATA_QUALITY`` (the only type the drift job runs).
+    :param backend: Default: ``DRIFT_JOB``.
+    :param schedule: ``hourly``, ``daily`` or a Model Monitor cron form. Default: ``hourly``.
+    :param instance_type: Default: ``ml.m5.large``.
+    :param instance_count: 1-100 (the drift job runs on one instance). Default: 1.
+    :param volume_size_gb: 1-16384. Default: 20.
+    :param max_runtime: shorter than the schedule interval. Default: 50 minutes.
+    :param problem_type: model quality: ``BinaryClassification``, ``MulticlassClassification``
+        or ``Regression``. Default: none.
+    :param ground_truth: model quality and bias: where labels are uploaded. Default: none.
+    :param analysis_config: bias and explainability: Clarify ``analysis_config.json``.
+    :param inference_attribute: model quality/bias/explainability: the prediction field.
+    :param probability_attribute: the probability field. Default: none.
+    :param probability_threshold: classification threshold on the probability. Default: none.
+    :param features_attribute: bias/explainability: the features field. Default: none.
+    :param drift_threshold: the drift alarm fires when any monitored feature's
+        ``feature_baseline_drift_<feature>`` exceeds it. Default: 0.1 (the constraints'
+        default ``comparison_threshold``).
+    :param features: features the drift alarm watches. Default: ``baseline.features``.
+    :param reports: where each run writes its reports. Default: the capture bucket under
+        ``monitoring/``.
+    :param vpc: run the jobs in this VPC's private subnets. Default: no VPC.
+    :param subnets: subnets of ``vpc``. Default: CDK's choice of private subnets.
+    :param encryption_key: KMS key for reports, volumes, schedule and queue. Default: the
+        endpoint's key (a new key with rotation for a :class:`MonitoredEndpoint`).
+    :param alarm_topic: where alarms and failed-run notices go. Default: the endpoint's topic
+        (a new encrypted topic for a :class:`MonitoredEndpoint`).
+    :param on_drift: started when the drift alarm fires: a Step Functions state machine, a
+        Lambda function or any EventBridge rule target. Default: nothing.
+    :param schedule_name: the ``MonitoringSchedule`` dimension and Model Monitor schedule name.
+        Default: generated from the construct path.
+    :param image: drift job image. Default: the mlops-cdk runtime image.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint: RealtimeEndpoint | MonitoredEndpoint,
+        baseline: Baseline,
+        monitoring_type: MonitoringType = MonitoringType.DATA_QUALITY,
+        backend: MonitorBackend = MonitorBackend.DRIFT_JOB,
+        schedule: str = "hourly",
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
+        instance_count: int = 1,
+        volume_size_gb: int = 20,
+        max_runtime: Duration = Duration.minutes(50),  # noqa: B008 - immutable
+        problem_type: str | None = None,
+        ground_truth: GroundTruth | None = None,
+        analysis_config: ModelData | None = None,
+        inference_attribute: str | None = None,
+        probability_attribute: str | None = None,
+        probability_threshold: float | None = None,
+        features_attribute: str | None = None,
+        drift_threshold: float = 0.1,
+        features: Sequence[str] | None = None,
+        reports: ReportLocation | None = None,
+        vpc: ec2.IVpc | None = None,
+        subnets: ec2.SubnetSelection | None = None,
+        encryption_key: kms.IKey | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        on_drift: Startable | None = None,
+        schedule_name: str | None = None,
+        image: ContainerImage | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        check = Checker.of(self)
+        self.endpoint_name, capture_bucket, capture_prefix, capture_key = _capture(check, endpoint)
+        self.monitoring_type = monitoring_type
+        self.backend = backend
+        self.monitor_schedule = _check(
+            check,
+            backend=backend,
+            monitoring_type=monitoring_type,
+            baseline=baseline,
+            schedule=schedule,
+            instance_type=instance_type,
+            instance_count=instance_count,
+            volume_size_gb=volume_size_gb,
+            max_runtime=max_runtime,
+            problem_type=problem_type,
+            ground_truth=ground_truth,
+            analysis_config=analysis_config,
+            drift_threshold=drift_threshold,
+            features=features,
+            image=image,
+        )
+        self.image_uri: str | None = None
+        if backend is MonitorBackend.MODEL_MONITOR:
+            self.image_uri = _native_image(check, self, monitoring_type)
+        if schedule_name is not None:
+            check.matches("schedule_name", schedule_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+        self.schedule_name = schedule_name or Names.unique_resource_name(
+            self, max_length=63, separator="-"
+        )
+        self.features = list(features or baseline.features or [])
+        self.reports = reports or ReportLocation(bucket=capture_bucket)
+        if self.reports.bucket is capture_bucket and self.reports.prefix.startswith(capture_prefix):
+            check.fail(
+                "reports.prefix",
+                f"outside the capture prefix {capture_prefix!r} of the same bucket",
+                self.reports.prefix,
+            )
+        self.capture_uri = (
+            f"s3://{capture_bucket.bucket_name}/{capture_prefix}{self.endpoint_name}/"
+        )
+        self.report_uri = (
+            f"s3://{self.reports.bucket.bucket_name}/{self.reports.prefix}{self.schedule_name}/"
+        )
+
+        default_key = endpoint.encryption_key if isinstance(endpoint, RealtimeEndpoint) else None
+        self.encryption_key = (
+            encryption_key
+            or default_key
+            or defaults.encryption_key(
+                self, "Key", description=f"{self.node.path}: monitoring reports, volumes, schedule"
+            )
+        )
+        default_topic = endpoint.alarm_topic if isinstance(endpoint, RealtimeEndpoint) else None
+        self.alarm_topic = (
+            alarm_topic
+            or default_topic
+            or defaults.alarm_topic(
+                self,
+                "AlarmTopic",
+                encryption_key=self.encryption_key,
+                display_name="Monitor alarms",
+            )
+        )
+
+        # The role the monitoring jobs run with.
+        self.role: ManagedPolicyRole = execution_role(
+            self,
+            "ExecutionRole",
+            description=f"SageMaker monitoring job role of {self.node.path}",
+            encryption_key=self.encryption_key,
+        )
+        self._grant_capture_read(capture_bucket, capture_prefix, capture_key)
+        grant_write_prefix(
+            self.role,
+            self.reports.bucket,
+            f"{self.reports.prefix}{self.schedule_name}/",
+            writer="The monitoring job",
+        )
+        self.security_group: ec2.SecurityGroup | None = None
+        self.subnet_ids: list[str] | None = None
+        if vpc is not None:
+            self._vpc(vpc, subnets)
+
+        self.job_definition: Any = None
+        self.job_definition_name: str | None = None
+        self.monitoring_schedule: Any = None
+        self.schedule: scheduler.Schedule | None = None
+        self.dead_letter_queue: sqs.Queue | None = None
+        self.job_name_prefix: str | None = None
+        self.alarms: list[cloudwatch.IAlarm] = []
+        if backend is MonitorBackend.DRIFT_JOB:
+            self._drift_job(
+                baseline,
+                image or runtime_assets.server_image(),
+                instance_type=instance_type,
+                volume_size_gb=volume_size_gb,
+                max_runtime=max_runtime,
+            )
+        else:
+            self._model_monitor(
+                baseline,
+                instance_type=instance_type,
+                instance_count=instance_count,
+                volume_size_gb=volume_size_gb,
+                max_runtime=max_runtime,
+                problem_type=problem_type,
+                ground_truth=ground_truth,
+                analysis_config=analysis_config,
+                inference_attribute=inference_attribute,
+                probability_attribute=probability_attribute,
+                probability_threshold=probability_threshold,
+                features_attribute=features_attribute,
+            )
+        self.drift_alarm = self._drift_alarm(drift_threshold)
+        self.job_failed_alarm = self._job_failed_alarm()
+        if on_drift is not None:
+            self.on_drift_rule: events.Rule | None = self._wire_on_drift(on_drift)
+        else:
+            self.on_drift_rule = None
+
+    # --- access ---------------------------------------------------------------------------
+
+    def _grant_capture_read(self, bucket: s3.IBucket, prefix: str, key: kms.IKey | None) -> None:
+        folder = f"{prefix}{self.endpoint_name}/"
+        grant_read_location(self.role, bucket_arn=bucket.bucket_arn, key=folder)
+        if key is not None:
+            grant_key_use(self.role, key)
+        nag.acknowledge_wildcard_resource(
+            self.role,
+            bucket.arn_for_objects(f"{folder}*"),
+            f"The monitoring job reads the captured requests of endpoint {self.endpoint_name} "
+            f"({folder}<variant>/yyyy/mm/dd/hh/) and nothing else in the bucket.",
+        )
+
+    def _vpc(self, vpc: ec2.IVpc, subnets: ec2.SubnetSelection | None) -> None:
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"{self.node.path} monitoring jobs",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
+        )
+        selected = vpc.select_subnets(
+            subnet_group_name=subnets.subnet_group_name if subnets else None,
+            subnet_type=subnets.subnet_type if subnets else None,
+            subnets=subnets.subnets if subnets else None,
+        )
+        self.subnet_ids = list(selected.subnet_ids)
+        grant_vpc_access(self.role)
+
+    def _volume_key(self, instance_type: str) -> str | None:
+        # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
+        return None if has_local_storage(instance_type) else self.encryption_key.key_arn
+
+    def _bind(self, child_id: str, location: ModelData) -> str:
+        # Each location binds in its own scope: asset-backed ones create a fixed child ID.
+        return location.bind(Construct(self, child_id), self.role).s3_uri
+
+    # --- drift job backend ----------------------------------------------------------------
+
+    def _drift_job(
+        self,
+        baseline: Baseline,
+        image: ContainerImage,
+        *,
+        instance_type: str,
+        volume_size_gb: int,
+        max_runtime: Duration,
+    ) -> None:
+        stack = Stack.of(self)
+        assert baseline.statistics is not None  # noqa: S101 - checked in _check
+        statistics = self._bind("BaselineStatistics", baseline.statistics)
+        constraints = self._bind("BaselineConstraints", baseline.constraints)
+        image_uri = image.bind(self, self.role).image_uri
+        prefix = Names.unique_resource_name(self, max_length=MAX_JOB_NAME_PREFIX, separator="-")
+        self.job_name_prefix = prefix
+        window = self.monitor_schedule.window
+        assert window is not None  # noqa: S101 - checked in _check
+        cluster: dict[str, Any] = {
+            "InstanceCount": 1,
+            "InstanceType": instance_type,
+            "VolumeSizeInGB": volume_size_gb,
+        }
+        volume_key = self._volume_key(instance_type)
+        if volume_key is not None:
+            cluster["VolumeKmsKeyId"] = volume_key
+        network: dict[str, Any] = {
+            "EnableInterContainerTrafficEncryption": True,
+            # The job lists capture in S3 and publishes metrics itself: it needs the network.
+            "EnableNetworkIsolation": False,
+        }
+        if self.security_group is not None and self.subnet_ids is not None:
+            network["VpcConfig"] = {
+                "SecurityGroupIds": [self.security_group.security_group_id],
+                "Subnets": self.subnet_ids,
+            }
+        request = {
+            "ProcessingJobName": f"{prefix}-{scheduler.ContextAttribute.execution_id}",
+            "RoleArn": self.role.role_arn,
+            "AppSpecification": {
+                "ImageUri": image_uri,
+                "ContainerEntrypoint": list(DRIFT_JOB_ENTRYPOINT),
+            },
+            "Environment": {
+                "dataset_source": self.capture_uri,
+                "baseline_statistics": f"{PROCESSING_BASELINE}/statistics",
+                "baseline_constraints": f"{PROCESSING_BASELINE}/constraints",
+                "output_path": PROCESSING_OUTPUT,
+                "sagemaker_endpoint_name": self.endpoint_name,
+                "sagemaker_monitoring_schedule_name": self.schedule_name,
+                "publish_cloudwatch_metrics": "Enabled",
+                "DRIFT_WINDOW": window,
+                # The window follows the scheduled time, not the time the job got capacity.
+                "DRIFT_NOW": scheduler.ContextAttribute.scheduled_time,
+            },
+            "ProcessingInputs": [
+                _processing_input("statistics", statistics),
+                _processing_input("constraints", constraints),
+            ],
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": "report",
+                        "S3Output": {
+                            "S3Uri": f"{self.report_uri}{scheduler.ContextAttribute.execution_id}/",
+                            "LocalPath": PROCESSING_OUTPUT,
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                ],
+                "KmsKeyId": self.encryption_key.key_arn,
+            },
+            "ProcessingResources": {"ClusterConfig": cluster},
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
+            "NetworkConfig": network,
+        }
+        queue = self._dead_letter_queue()
+        role = ManagedPolicyRole(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+            description=f"EventBridge Scheduler role of {self.node.path}: starts drift jobs",
+        )
+        jobs = stack.format_arn(
+            service="sagemaker", resource="processing-job", resource_name=f"{prefix.lower()}-*"
+        )
+        statements = [
+            iam.PolicyStatement(actions=["sagemaker:CreateProcessingJob"], resources=[jobs]),
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+        ]
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+        grant_key_use(role, self.encryption_key)  # the encrypted schedule and dead-letter queue
+        nag.acknowledge_wildcard_resource(
+            role,
+            jobs,
+            "Each run creates a processing job named <prefix>-<scheduler execution ID>; the "
+            "grant covers exactly that prefix.",
+        )
+        self.schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.expression(self.monitor_schedule.expression),
+            target=scheduler_targets.Universal(
+                service="sagemaker",
+                action="createProcessingJob",
+                input=scheduler.ScheduleTargetInput.from_object(request),
+                policy_statements=statements,
+                role=role,
+                dead_letter_queue=queue,
+                retry_attempts=3,
+                max_event_age=Duration.minutes(15),
+            ),
+            key=self.encryption_key,
+            description=f"Runs the drift job of {self.node.path} ({self.endpoint_name})",
+        )
+        self._notify_on(
+            "JobFailedRule",
+            "A drift job failed or was stopped",
+            {
+                "ProcessingJobName": [{"prefix": f"{prefix}-"}],
+                "ProcessingJobStatus": ["Failed", "Stopped"],
+            },
+        )
+
+    def _dead_letter_queue(self) -> sqs.Queue:
+        if self.dead_letter_queue is not None:
+            return self.dead_letter_queue
+        queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        nag.acknowledge_rules(
+            queue,
+            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
+            "This queue is the dead-letter queue of the schedule and the notification rules; "
+            "it has no dead-letter queue of its own, and its depth is alarmed.",
+        )
+        self.dead_letter_queue = queue
+        return queue
+
+    # --- Model Monitor backend ------------------------------------------------------------
+
+    def _model_monitor(
+        self,
+        baseline: Baseline,
+        *,
+        instance_type: str,
+        instance_count: int,
+        volume_size_gb: int,
+        max_runtime: Duration,
+        problem_type: str | None,
+        ground_truth: GroundTruth | None,
+        analysis_config: ModelData | None,
+        inference_attribute: str | None,
+        probability_attribute: str | None,
+        probability_threshold: float | None,
+        features_attribute: str | None,
+    ) -> None:
+        assert self.image_uri is not None  # noqa: S101 - resolved in __init__
+        ContainerImage.from_uri(self.image_uri).bind(self, self.role)
+        kind = self.monitoring_type
+        cfn, name = _JOB_DEFINITIONS[kind]
+        constraints = self._bind("BaselineConstraints", baseline.constraints)
+        baseline_config: dict[str, Any] = {
+            "constraints_resource": cfn.ConstraintsResourceProperty(s3_uri=constraints)
+        }
+        if kind is MonitoringType.DATA_QUALITY and baseline.statistics is not None:
+            statistics = self._bind("BaselineStatistics", baseline.statistics)
+            baseline_config["statistics_resource"] = cfn.StatisticsResourceProperty(
+                s3_uri=statistics
+            )
+        app: dict[str, Any] = {"image_uri": self.image_uri}
+        if kind is MonitoringType.MODEL_QUALITY:
+            app["problem_type"] = problem_type
+        if kind in _CLARIFY_TYPES:
+            assert analysis_config is not None  # noqa: S101 - checked in _check
+            app["config_uri"] = self._bind("AnalysisConfig", analysis_config)
+        endpoint_input: dict[str, Any] = {
+            "endpoint_name": self.endpoint_name,
+            "local_path": ENDPOINT_INPUT,
+            "s3_input_mode": "File",
+            "s3_data_distribution_type": "FullyReplicated",
+        }
+        if kind is not MonitoringType.DATA_QUALITY:
+            optional = {
+                "inference_attribute": inference_attribute,
+                "probability_attribute": probability_attribute,
+                "probability_threshold_attribute": probability_threshold,
+            }
+            if kind in _CLARIFY_TYPES:
+                optional["features_attribute"] = features_attribute
+            endpoint_input.update({k: v for k, v in optional.items() if v is not None})
+        job_input: dict[str, Any] = {"endpoint_input": cfn.EndpointInputProperty(**endpoint_input)}
+        if ground_truth is not None and kind in (
+            MonitoringType.MODEL_QUALITY,
+            MonitoringType.MODEL_BIAS,
+        ):
+            grant_read_location(
+                self.role,
+                bucket_arn=ground_truth.bucket.bucket_arn,
+                key=ground_truth.prefix,
+                encryption_key=ground_truth.bucket.encryption_key,
+            )
+            nag.acknowledge_wildcard_resource(
+                self.role,
+                ground_truth.bucket.arn_for_objects(f"{ground_truth.prefix}*"),
+                f"Ground-truth labels are uploaded under {ground_truth.prefix} with names chosen "
+                "by the labelling process.",
+            )
+            job_input["ground_truth_s3_input"] = cfn.MonitoringGroundTruthS3InputProperty(
+                s3_uri=f"s3://{ground_truth.bucket.bucket_name}/{ground_truth.prefix}"
+            )
+        vpc_config = None
+        if self.security_group is not None and self.subnet_ids is not None:
+            vpc_config = cfn.VpcConfigProperty(
+                security_group_ids=[self.security_group.security_group_id],
+                subnets=self.subnet_ids,
+            )
+        props: dict[str, Any] = {
+            f"{name}_app_specification": getattr(cfn, f"{_camel(name)}AppSpecificationProperty")(
+                **app
+            ),
+            f"{name}_baseline_config": getattr(cfn, f"{_camel(name)}BaselineConfigProperty")(
+                **baseline_config
+            ),
+            f"{name}_job_input": getattr(cfn, f"{_camel(name)}JobInputProperty")(**job_input),
+            f"{name}_job_output_config": cfn.MonitoringOutputConfigProperty(
+                monitoring_outputs=[
+                    cfn.MonitoringOutputProperty(
+                        s3_output=cfn.S3OutputProperty(
+                            local_path=PROCESSING_OUTPUT,
+                            s3_uri=self.report_uri,
+                            s3_upload_mode="EndOfJob",
+                        )
+                    )
+                ],
+                kms_key_id=self.encryption_key.key_arn,
+            ),
+            "job_resources": cfn.MonitoringResourcesProperty(
+                cluster_config=cfn.ClusterConfigProperty(
+                    instance_count=instance_count,
+                    instance_type=instance_type,
+                    volume_size_in_gb=volume_size_gb,
+                    volume_kms_key_id=self._volume_key(instance_type),
+                )
+            ),
+            "network_config": cfn.NetworkConfigProperty(
+                enable_inter_container_traffic_encryption=True,
+                enable_network_isolation=True,
+                vpc_config=vpc_config,
+            ),
+            "role_arn": self.role.role_arn,
+            "stopping_condition": cfn.StoppingConditionProperty(
+                max_runtime_in_seconds=int(max_runtime.to_seconds())
+            ),
+        }
+        # No JobDefinitionName: every property is create-only, so CloudFormation must be free
+        # to replace the definition (with a new generated name) on any change.
+        self.job_definition = cfn(self, "JobDefinition", **props)
+        self.job_definition.node.add_dependency(self.role)
+        # The resource returns only its ARN (arn:...:<type>-job-definition/<name>); the schedule
+        # needs the name. GetAtt JobDefinitionName is not in the resource schema.
+        self.job_definition_name = Fn.select(
+            1, Fn.split("/", self.job_definition.attr_job_definition_arn)
+        )
+        self.monitoring_schedule = sagemaker.CfnMonitoringSchedule(
+            self,
+            "MonitoringSchedule",
+            monitoring_schedule_name=self.schedule_name,
+            endpoint_name=self.endpoint_name,
+            monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
+                monitoring_job_definition_name=self.job_definition_name,
+                monitoring_type=kind.value,
+                schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
+                    schedule_expression=self.monitor_schedule.expression
+                ),
+            ),
+        )
+        schedule_arn = Stack.of(self).format_arn(
+            service="sagemaker", resource="monitoring-schedule", resource_name=self.schedule_name
+        )
+        # Monitoring executions are processing jobs; DescribeProcessingJob (the event detail)
+        # names their schedule and carries the execution's ExitMessage.
+        self.violations_rule = self._notify_on(
+            "ViolationsRule",
+            "A monitoring run completed with violations",
+            {
+                "MonitoringScheduleArn": [schedule_arn],
+                "ExitMessage": [{"prefix": "CompletedWithViolations"}],
+            },
+        )
+        self._notify_on(
+            "JobFailedRule",
+            "A monitoring run failed or was stopped",
+            {
+                "MonitoringScheduleArn": [schedule_arn],
+                "ProcessingJobStatus": ["Failed", "Stopped"],
+            },
+        )
+
+    # --- events and alarms ----------------------------------------------------------------
+
+    def _events_role(self) -> ManagedPolicyRole:
+        existing = self.node.try_find_child("EventsRole")
+        if isinstance(existing, ManagedPolicyRole):
+            return existing
+        role = ManagedPolicyRole(
+            self,
+            "EventsRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"EventBridge role of {self.node.path}: notifications and on_drift",
+        )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "CDK's SNS rule target grants publishing to the encrypted alarm topic with "
+            "topic.grant_publish, which allows kms:GenerateDataKey* on the topic's key only.",
+        )
+        return role
+
+    def _notify_on(self, construct_id: str, what: str, detail: dict[str, Any]) -> events.Rule:
+        rule = events.Rule(
+            self,
+            construct_id,
+            description=f"{self.node.path}: {what}",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Processing Job State Change"],
+                detail=detail,
+            ),
+        )
+        rule.add_target(
+            events_targets.SnsTopic(
+                self.alarm_topic,
+                authorize_using_role=True,
+                role=self._events_role(),
+                dead_letter_queue=self._dead_letter_queue(),
+                retry_attempts=5,
+                max_event_age=Duration.hours(1),
+                message=events.RuleTargetInput.from_object(
+                    {
+                        "monitor": self.node.path,
+                        "endpoint": self.endpoint_name,
+                        "event": what,
+                        "job": events.EventField.from_path("$.detail.ProcessingJobName"),
+                        "status": events.EventField.from_path("$.detail.ProcessingJobStatus"),
+                        "reason": events.EventField.from_path("$.detail.FailureReason"),
+                        "exitMessage": events.EventField.from_path("$.detail.ExitMessage"),
+                    }
+                ),
+            )
+        )
+        if construct_id == "JobFailedRule":
+            self.job_failed_rule = rule
+        return rule
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        **kwargs: Any,
+    ) -> cloudwatch.Alarm:
+        created = alarm_helpers.alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            description=f"{self.node.path}: {description}",
+            topic=self.alarm_topic,
+            **kwargs,
+        )
+        self.alarms.append(created)
+        return created
+
+    def _period(self) -> Duration:
+        return Duration.seconds(self.monitor_schedule.interval_seconds)
+
+    def _drift_alarm(self, threshold: float) -> cloudwatch.IAlarm:
+        once = {"evaluation_periods": 1, "datapoints_to_alarm": 1}
+        if self.monitoring_type is MonitoringType.DATA_QUALITY and self.features:
+            chunks = [
+                self.features[i : i + MAX_METRICS_PER_ALARM]
+                for i in range(0, len(self.features), MAX_METRICS_PER_ALARM)
+            ]
+            parts = [
+                self._alarm(
+                    "DriftAlarm" if len(chunks) == 1 else f"DriftAlarm{index + 1}",
+                    cloudwatch.MathExpression(
+                        expression="MAX([" + ", ".join(f"f{j}" for j in range(len(chunk))) + "])",
+                        using_metrics={
+                            f"f{j}": self.metric_feature_drift(feature)
+                            for j, feature in enumerate(chunk)
+                        },
+                        label="largest feature drift",
+                        period=self._period(),
+                    ),
+                    threshold,
+                    f"feature drift above {threshold:g} for "
+                    + ", ".join(chunk[:3])
+                    + (" ..." if len(chunk) > 3 else ""),
+                    comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    **once,
+                )
+                for index, chunk in enumerate(chunks)
+            ]
+            if len(parts) == 1:
+                return parts[0]
+            composite = cloudwatch.CompositeAlarm(
+                self,
+                "DriftAlarm",
+                alarm_rule=cloudwatch.AlarmRule.any_of(*parts),
+                alarm_description=f"{self.node.path}: feature drift above {threshold:g}",
+            )
+            action = cloudwatch_actions.SnsAction(self.alarm_topic)
+            composite.add_alarm_action(action)
+            composite.add_ok_action(action)
+            self.alarms.append(composite)
+            return composite
+        if self.backend is MonitorBackend.DRIFT_JOB:
+            return self._alarm(
+                "DriftAlarm",
+                self.metric(VIOLATIONS_METRIC, statistic="Maximum"),
+                1,
+                "the drift job reported constraint violations",
+                **once,
+            )
+        return self._alarm(
+            "DriftAlarm",
+            _rule_metric(self.violations_rule, self._period()),
+            1,
+            f"a {self.monitoring_type.value} run completed with violations",
+            **once,
+        )
+
+    def _job_failed_alarm(self) -> cloudwatch.Alarm:
+        queue = self._dead_letter_queue()
+        self._alarm(
+            "DeadLetters",
+            queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+            1,
+            "a schedule run or notification could not be delivered (see the dead-letter queue)",
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+        if self.backend is MonitorBackend.DRIFT_JOB:
+            # One datum per run: none for two intervals means the job did not run (or failed
+            # before publishing).
+            return self._alarm(
+                "JobNotRunningAlarm",
+                self.metric(RECORDS_METRIC, statistic="SampleCount"),
+                1,
+                "no drift-job result for two schedule intervals (the job did not run or failed)",
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+                missing_data=cloudwatch.TreatMissingData.BREACHING,
+            )
+        return self._alarm(
+            "JobFailedAlarm",
+            _rule_metric(self.job_failed_rule, self._period()),
+            1,
+            "a monitoring run failed or was stopped",
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+
+    def _wire_on_drift(self, target: Startable) -> events.Rule:
+        rule = events.Rule(
+            self,
+            "OnDriftRule",
+            description=f"{self.node.path}: drift alarm -> on_drift",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=["CloudWatch Alarm State Change"],
+                resources=[self.drift_alarm.alarm_arn],
+                detail={"state": {"value": ["ALARM"]}},
+            ),
+        )
+        rule_target: events.IRuleTarget
+        if hasattr(target, "state_machine_arn"):
+            machine: sfn.IStateMachine = target  # type: ignore[assignment]
+            role = self._events_role()
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["states:StartExecution"], resources=[machine.state_machine_arn]
+                )
+            )
+            rule_target = events_targets.SfnStateMachine(
+                machine,
+                role=role,
+                dead_letter_queue=self._dead_letter_queue(),
+                retry_attempts=5,
+                max_event_age=Duration.hours(1),
+                input=events.RuleTargetInput.from_object(
+                    {
+                        "reason": "drift",
+                        "endpoint": self.endpoint_name,
+                        "monitoringSchedule": self.schedule_name,
+                        "alarm": events.EventField.from_path("$.detail.alarmName"),
+                    }
+                ),
+            )
+        elif hasattr(target, "function_arn"):
+            rule_target = events_targets.LambdaFunction(
+                target,  # type: ignore[arg-type]
+                dead_letter_queue=self._dead_letter_queue(),
+                retry_attempts=5,
+                max_event_age=Duration.hours(1),
+            )
+        elif hasattr(target, "bind"):
+            rule_target = target
+        else:
+            Checker.of(self).fail(
+                "on_drift",
+                "a Step Functions state machine, a Lambda function or an EventBridge rule target",
+                Said(type(target).__name__),
+            )
+        rule.add_target(rule_target)
+        return rule
+
+    # --- public API -----------------------------------------------------------------------
+
+    def metric(self, name: str, *, statistic: str = "Maximum", **kwargs: Any) -> cloudwatch.Metric:
+        """A metric in ``aws/sagemaker/Endpoints/data-metrics`` for this endpoint and schedule,
+        e.g. ``feature_baseline_drift_age`` or ``drift_job_records_analyzed``."""
+        kwargs.setdefault("period", self._period())
+        return alarm_helpers.metric(
+            DATA_METRICS_NAMESPACE,
+            name,
+            {"Endpoint": self.endpoint_name, "MonitoringSchedule": self.schedule_name},
+            statistic=statistic,
+            **kwargs,
+        )
+
+    def metric_feature_drift(self, feature: str, **kwargs: Any) -> cloudwatch.Metric:
+        """``feature_baseline_drift_<feature>``: the distance compared with the threshold."""
+        return self.metric(f"feature_baseline_drift_{feature}", **kwargs)
+
+    def metric_feature_completeness(self, feature: str, **kwargs: Any) -> cloudwatch.Metric:
+        """``feature_non_null_<feature>``: the share of records with a value (0-1)."""
+        kwargs.setdefault("statistic", "Minimum")
+        return self.metric(f"feature_non_null_{feature}", **kwargs)
+
+    def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
+        """Drift and completeness per monitored feature, and the job's record count."""
+        widgets: list[cloudwatch.IWidget] = []
+        if self.features:
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{self.node.id}: feature drift",
+                    left=[self.metric_feature_drift(f) for f in self.features[:20]],
+                    width=12,
+                )
+            )
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{self.node.id}: completeness",
+                    left=[self.metric_feature_completeness(f) for f in self.features[:20]],
+                    width=12,
+                )
+            )
+        if self.backend is MonitorBackend.DRIFT_JOB:
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{self.node.id}: records analyzed and violations",
+                    left=[self.metric(RECORDS_METRIC, statistic="Sum")],
+                    right=[self.metric(VIOLATIONS_METRIC)],
+                    width=12,
+                )
+            )
+        return widgets
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.title() for part in snake.split("_"))
+
+
+def _bucket_arn(uri: str, partition: str) -> str:
+    bucket = uri.removeprefix("s3://").split("/", 1)[0]
+    return f"arn:{partition}:s3:::{bucket}"
+
+
+def _processing_input(name: str, s3_uri: str) -> dict[str, Any]:
+    return {
+        "InputName": name,
+        "S3Input": {
+            "S3Uri": s3_uri,
+            "LocalPath": f"{PROCESSING_BASELINE}/{name}",
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated",
+        },
+    }
+
+
+def _rule_metric(rule: events.Rule, period: Duration) -> cloudwatch.Metric:
+    return alarm_helpers.metric(
+        "AWS/Events", "TriggeredRules", {"RuleName": rule.rule_name}, period=period
+    )
+
+
+def _capture(
+    check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoint
+) -> tuple[str, s3.IBucket, str, kms.IKey | None]:
+    if isinstance(endpoint, MonitoredEndpoint):
+        key = endpoint.encryption_key or endpoint.bucket.encryption_key
+        return endpoint.endpoint_name, endpoint.bucket, endpoint.prefix, key
+    if not isinstance(endpoint, RealtimeEndpoint):
+        check.fail(
+            "endpoint", "a RealtimeEndpoint or a MonitoredEndpoint", Said(type(endpoint).__name__)
+        )
+    if endpoint.serverless is not None:
+        check.not_together(
+            "endpoint",
+            "a serverless endpoint",
+            "serverless endpoints have no data capture, so there is nothing to monitor",
+        )
+    capture = endpoint.data_capture
+    if capture is None or capture.bucket is None:
+        check.fail(
+            "endpoint",
+            "an endpoint with data capture (RealtimeEndpoint(data_capture=DataCapture(...)))",
+            Said(f"{endpoint.node.path} without data capture"),
+        )
+    if not capture.capture_input:
+        check.fail(
+            "endpoint",
+            "an endpoint that captures its input (DataCapture(capture_input=True))",
+            Said("capture_input=False"),
+        )
+    return endpoint.endpoint_name, capture.bucket, capture.prefix, endpoint.encryption_key
+
+
+def _native_image(check: Checker, scope: Construct, monitoring_type: MonitoringType) -> str:
+    region = Stack.of(scope).region
+    if Token.is_unresolved(region):
+        check.fail(
+            "region",
+            "a concrete region (set the stack's env) so the Model Monitor image can be chosen",
+            Said("unresolved (environment-agnostic stack)"),
+        )
+    uri = monitor_image_uri(monitoring_type, region)
+    if uri is None:
+        family = "Clarify" if monitoring_type in _CLARIFY_TYPES else "Model Monitor analyzer"
+        check.fail(
+            "region",
+            f"a region with a {family} image (" + ", ".join(_known_regions(monitoring_type)) + ")",
+            region,
+        )
+    return uri
+
+
+def _check(
+    check: Checker,
+    *,
+    backend: MonitorBackend,
+    monitoring_type: MonitoringType,
+    baseline: Baseline,
+    schedule: str,
+    instance_type: str,
+    instance_count: int,
+    volume_size_gb: int,
+    max_runtime: Duration,
+    problem_type: str | None,
+    ground_truth: GroundTruth | None,
+    analysis_config: ModelData | None,
+    drift_threshold: float,
+    features: Sequence[str] | None,
+    image: ContainerImage | None,
+) -> MonitorSchedule:
+    check.require(
+        isinstance(backend, MonitorBackend),
+        "backend",
+        "MonitorBackend.DRIFT_JOB or MonitorBackend.MODEL_MONITOR",
+        backend,
+    )
+    check.require(
+        isinstance(monitoring_type, MonitoringType),
+        "monitoring_type",
+        "a MonitoringType (DATA_QUALITY, MODEL_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY)",
+        monitoring_type,
+    )
+    check.require(isinstance(baseline, Baseline), "baseline", "a Baseline", baseline)
+    drift_job = backend is MonitorBackend.DRIFT_JOB
+    if drift_job and monitoring_type is not MonitoringType.DATA_QUALITY:
+        check.fail(
+            "monitoring_type",
+            "MonitoringType.DATA_QUALITY with MonitorBackend.DRIFT_JOB (the drift job checks "
+            "data quality; use MonitorBackend.MODEL_MONITOR for the other types)",
+            Said(f"MonitoringType.{monitoring_type.name}"),
+        )
+    if not drift_job and image is not None:
+        check.not_together(
+            "image", "MonitorBackend.MODEL_MONITOR", "Model Monitor runs its own images"
+        )
+    parsed = parse_schedule(schedule) if isinstance(schedule, str) else None
+    if parsed is None:
+        check.fail("schedule", SCHEDULE_MEANING, schedule)
+    if drift_job and parsed.window is None:
+        check.fail("schedule", DRIFT_JOB_SCHEDULE_MEANING, schedule)
+    check_instance_type(check, "instance_type", instance_type)
+    check.in_range("instance_count", instance_count, 1, MAX_INSTANCE_COUNT)
+    if drift_job:
+        check.require(
+            instance_count == 1,
+            "instance_count",
+            "1 with MonitorBackend.DRIFT_JOB (the drift job runs on one instance)",
+            instance_count,
+        )
+    check.in_range("volume_size_gb", volume_size_gb, 1, MAX_VOLUME_GB, "GB")
+    runtime = max_runtime.to_seconds()
+    check.positive("max_runtime", runtime)
+    check.require(
+        runtime < parsed.interval_seconds,
+        "max_runtime",
+        f"shorter than the schedule interval ({parsed.interval_seconds // 60} minutes for "
+        f"{schedule!r}) so a run ends before the next one starts",
+        Said(f"{runtime / 60:g} minutes"),
+    )
+    check.require(
+        runtime <= MAX_MONITOR_RUNTIME.to_seconds(),
+        "max_runtime",
+        "at most 24 hours",
+        Said(f"{runtime / 3600:g} hours"),
+    )
+    check.positive("drift_threshold", drift_threshold)
+    if monitoring_type is MonitoringType.DATA_QUALITY:
+        check.require(
+            baseline.statistics is not None,
+            "baseline.statistics",
+            "given for data quality (statistics.json next to constraints.json)",
+            None,
+        )
+    if monitoring_type is MonitoringType.MODEL_QUALITY:
+        if problem_type is None:
+            check.fail("problem_type", "given for model quality: " + ", ".join(PROBLEM_TYPES), None)
+        check.one_of("problem_type", problem_type, PROBLEM_TYPES)
+    elif problem_type is not None:
+        check.not_together(
+            "problem_type", f"MonitoringType.{monitoring_type.name}", "it is for model quality"
+        )
+    needs_truth = (MonitoringType.MODEL_QUALITY, MonitoringType.MODEL_BIAS)
+    if monitoring_type in needs_truth and ground_truth is None:
+        check.fail(
+            "ground_truth",
+            "given for model quality and bias (GroundTruth(bucket=..., prefix=...))",
+            None,
+        )
+    if monitoring_type not in needs_truth and ground_truth is not None:
+        check.not_together(
+            "ground_truth",
+            f"MonitoringType.{monitoring_type.name}",
+            "only model quality and bias merge ground truth",
+        )
+    if monitoring_type in _CLARIFY_TYPES and analysis_config is None:
+        check.fail(
+            "analysis_config",
+            "given for bias and explainability (a Clarify analysis_config.json as ModelData)",
+            None,
+        )
+    if monitoring_type not in _CLARIFY_TYPES and analysis_config is not None:
+        check.not_together(
+            "analysis_config",
+            f"MonitoringType.{monitoring_type.name}",
+            "only bias and explainability use a Clarify analysis config",
+        )
+    if features is not None:
+        check.require(
+            len(features) > 0 and all(isinstance(f, str) and f for f in features),
+            "features",
+            "a non-empty list of feature names",
+            Said(repr(list(features))),
+        )
+    return parsed

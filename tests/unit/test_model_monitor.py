@@ -1,0 +1,579 @@
+"""ModelMonitorSchedule: the drift-job backend with defaults, Model Monitor with all four
+monitoring types in a VPC, an endpoint deployed elsewhere, alarms, on_drift, least privilege
+and all five nag packs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Match, Template
+
+from mlops_cdk.constructs import (
+    Baseline,
+    ContainerImage,
+    DataCapture,
+    GroundTruth,
+    ModelData,
+    ModelMonitorSchedule,
+    MonitorBackend,
+    MonitoredEndpoint,
+    MonitoringType,
+    RealtimeEndpoint,
+    ReportLocation,
+)
+from mlops_cdk.constructs.model_monitor import DATA_METRICS_NAMESPACE
+from mlops_cdk.runtime.drift.metrics import DATA_METRICS_NAMESPACE as JOB_NAMESPACE
+from mlops_cdk.stacks.app import NAG_PACKS
+from tests.compliance.test_nag_packs import findings
+from tests.helpers.apps import TEST_ENV, unit_app
+
+IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
+DEMO_BASELINE = "mlops_cdk/runtime/demo_model/baseline"
+DEMO_FEATURES = json.loads(Path(DEMO_BASELINE, "constraints.json").read_text(encoding="utf-8"))[
+    "features"
+]
+ANALYZER = "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest"
+CLARIFY = "131013547314.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-clarify-processing:1.0"
+
+
+def new_stack() -> tuple[cdk.Stage, cdk.Stack]:
+    """A stack inside a stage, as in the real app (the nag packs validate the stage)."""
+    stage = cdk.Stage(unit_app(), "Unit")
+    return stage, cdk.Stack(stage, "Test", env=TEST_ENV)
+
+
+def endpoint(stack: cdk.Stack) -> RealtimeEndpoint:
+    capture = s3.Bucket.from_bucket_name(stack, "CaptureBucket", "capture-bucket")
+    return RealtimeEndpoint(
+        stack,
+        "Churn",
+        image=IMAGE,
+        endpoint_name="churn-prod",
+        data_capture=DataCapture(bucket=capture, prefix="capture/"),
+    )
+
+
+def resolve_join(value: Any) -> str:
+    """A Fn::Join of literals and references as one string (references as <Logical.Attr>)."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        return "".join(resolve_join(part) for part in value["Fn::Join"][1])
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if "Fn::Sub" in value:
+        return str(value["Fn::Sub"])
+    raise AssertionError(value)
+
+
+def only(template: Template, kind: str) -> dict[str, Any]:
+    found = template.find_resources(kind)
+    assert len(found) == 1, list(found)
+    return dict(next(iter(found.values())))
+
+
+def policy_statements(template: Template, prefix: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for key, policy in template.find_resources("AWS::IAM::ManagedPolicy").items()
+        if key.startswith(prefix)
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+# --- drift job with defaults ---------------------------------------------------------------
+
+
+class DriftScenario:
+    def __init__(self) -> None:
+        self.stage, self.stack = new_stack()
+        self.endpoint = endpoint(self.stack)
+        self.monitor = ModelMonitorSchedule(
+            self.stack,
+            "Drift",
+            endpoint=self.endpoint,
+            baseline=Baseline.from_directory(DEMO_BASELINE),
+        )
+        self.template = Template.from_stack(self.stack)
+        schedule = only(self.template, "AWS::Scheduler::Schedule")
+        self.target = schedule["Properties"]["Target"]
+        self.schedule = schedule["Properties"]
+        self.request = json.loads(resolve_join(self.target["Input"]))
+
+
+@pytest.fixture(scope="module")
+def drift() -> DriftScenario:
+    return DriftScenario()
+
+
+def test_drift_job_runs_hourly_through_the_scheduler_universal_target(
+    drift: DriftScenario,
+) -> None:
+    assert drift.schedule["ScheduleExpression"] == "cron(0 * ? * * *)"
+    assert resolve_join(drift.target["Arn"]).endswith(
+        ":scheduler:::aws-sdk:sagemaker:createProcessingJob"
+    )
+    assert drift.schedule["KmsKeyArn"] == {"Fn::GetAtt": ["ChurnKey4F4E816B", "Arn"]}
+    assert drift.target["RetryPolicy"] == {
+        "MaximumEventAgeInSeconds": 900,
+        "MaximumRetryAttempts": 3,
+    }
+    assert "DeadLetterConfig" in drift.target
+    # Exactly one monitoring resource family: no Model Monitor resources.
+    assert drift.template.find_resources("AWS::SageMaker::MonitoringSchedule") == {}
+    assert drift.monitor.job_definition is None
+    assert drift.monitor.schedule is not None
+
+
+def test_each_run_gets_a_unique_valid_job_name_and_the_scheduled_time(
+    drift: DriftScenario,
+) -> None:
+    prefix = drift.monitor.job_name_prefix
+    assert prefix is not None
+    assert len(prefix) <= 26
+    assert drift.request["ProcessingJobName"] == f"{prefix}-<aws.scheduler.execution-id>"
+    env = drift.request["Environment"]
+    assert env["DRIFT_NOW"] == "<aws.scheduler.scheduled-time>"
+    assert env["DRIFT_WINDOW"] == "previous-hour"
+    assert env["sagemaker_endpoint_name"] == "churn-prod"
+    assert env["sagemaker_monitoring_schedule_name"] == drift.monitor.schedule_name
+    # The job lists only the window's hour folders of this endpoint itself (no capture input).
+    assert env["dataset_source"] == "s3://capture-bucket/capture/churn-prod/"
+    assert [i["InputName"] for i in drift.request["ProcessingInputs"]] == [
+        "statistics",
+        "constraints",
+    ]
+    assert drift.request["AppSpecification"]["ContainerEntrypoint"] == [
+        "python", "-m", "mlops_runtime.drift", "analyze",
+    ]  # fmt: skip
+
+
+def test_drift_job_encrypts_output_and_volume_and_encrypts_traffic(drift: DriftScenario) -> None:
+    key = "<ChurnKey4F4E816B.Arn>"
+    assert drift.request["ProcessingOutputConfig"]["KmsKeyId"] == key
+    cluster = drift.request["ProcessingResources"]["ClusterConfig"]
+    assert cluster == {
+        "InstanceCount": 1,
+        "InstanceType": "ml.m5.large",
+        "VolumeSizeInGB": 20,
+        "VolumeKmsKeyId": key,
+    }
+    assert drift.request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3000}
+    assert drift.request["NetworkConfig"] == {
+        "EnableInterContainerTrafficEncryption": True,
+        "EnableNetworkIsolation": False,
+    }
+    output = drift.request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
+    assert output["S3Uri"] == (
+        f"s3://capture-bucket/monitoring/{drift.monitor.schedule_name}/"
+        "<aws.scheduler.execution-id>/"
+    )
+
+
+def test_scheduler_role_creates_only_our_jobs_and_passes_only_the_job_role(
+    drift: DriftScenario,
+) -> None:
+    statements = policy_statements(drift.template, "DriftSchedulerRole")
+    create = next(s for s in statements if s["Action"] == "sagemaker:CreateProcessingJob")
+    prefix = drift.monitor.job_name_prefix
+    assert prefix is not None
+    assert resolve_join(create["Resource"]).endswith(f":processing-job/{prefix.lower()}-*")
+    passing = next(s for s in statements if s["Action"] == "iam:PassRole")
+    assert passing["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+    assert passing["Resource"] == {"Fn::GetAtt": ["DriftExecutionRoleFE2B5958", "Arn"]}
+
+
+def test_job_role_reads_capture_of_this_endpoint_and_writes_its_reports(
+    drift: DriftScenario,
+) -> None:
+    statements = policy_statements(drift.template, "DriftExecutionRole")
+    rendered = [
+        (s["Action"], resolve_join(s["Resource"]) if not isinstance(s["Resource"], list)
+         else [resolve_join(r) for r in s["Resource"]], s.get("Condition"))
+        for s in statements
+    ]  # fmt: skip
+    reads = next(r[1] for r in rendered if r[0] == "s3:GetObject")
+    # The capture folder of this endpoint, and the two baseline files (assets).
+    assert reads[0] == "arn:aws:s3:::capture-bucket/capture/churn-prod/*"
+    assert len(reads) == 3
+    assert all(r.endswith(".json") for r in reads[1:])
+    # Listing only under that folder (the variant listing uses it with a delimiter).
+    assert [r for r in rendered if r[0] == "s3:ListBucket"] == [
+        (
+            "s3:ListBucket",
+            "arn:aws:s3:::capture-bucket",
+            {"StringLike": {"s3:prefix": ["capture/churn-prod/*"]}},
+        )
+    ]
+    writes = [r for r in rendered if r[0] == ["s3:AbortMultipartUpload", "s3:PutObject"]]
+    assert [w[1] for w in writes] == [
+        f"arn:aws:s3:::capture-bucket/monitoring/{drift.monitor.schedule_name}/*"
+    ]
+    metrics = next(s for s in statements if s["Action"] == "cloudwatch:PutMetricData")
+    assert metrics["Condition"]["StringLike"]["cloudwatch:namespace"] == [
+        "/aws/sagemaker/*",
+        "aws/sagemaker/*",
+    ]
+    assert all("*" not in str(s["Action"]) for s in statements)
+
+
+def test_drift_alarm_watches_every_baseline_feature(drift: DriftScenario) -> None:
+    alarm = drift.template.to_json()["Resources"][
+        drift.stack.get_logical_id(drift.monitor.drift_alarm.node.default_child)  # type: ignore[arg-type]
+    ]["Properties"]
+    metrics = [m for m in alarm["Metrics"] if "MetricStat" in m]
+    names = [m["MetricStat"]["Metric"]["MetricName"] for m in metrics]
+    assert names == [f"feature_baseline_drift_{f['name']}" for f in DEMO_FEATURES]
+    dims = metrics[0]["MetricStat"]["Metric"]["Dimensions"]
+    assert {d["Name"]: d["Value"] for d in dims} == {
+        "Endpoint": "churn-prod",
+        "MonitoringSchedule": drift.monitor.schedule_name,
+    }
+    assert metrics[0]["MetricStat"]["Metric"]["Namespace"] == DATA_METRICS_NAMESPACE
+    assert alarm["Threshold"] == 0.1
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["AlarmActions"] == [{"Ref": "ChurnAlarmTopicBF91D50B"}]
+
+
+def test_job_not_running_alarm_treats_missing_results_as_breaching(drift: DriftScenario) -> None:
+    drift.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "drift_job_records_analyzed",
+            "Namespace": DATA_METRICS_NAMESPACE,
+            "Statistic": "SampleCount",
+            "Period": 3600,
+            "ComparisonOperator": "LessThanThreshold",
+            "Threshold": 1,
+            "TreatMissingData": "breaching",
+            "EvaluationPeriods": 2,
+            "AlarmActions": [{"Ref": "ChurnAlarmTopicBF91D50B"}],
+        },
+    )
+    assert drift.monitor.job_failed_alarm in drift.monitor.alarms
+    assert len(drift.monitor.alarms) == 3  # drift, dead letters, job not running
+
+
+def test_failed_jobs_notify_the_topic_through_a_role(drift: DriftScenario) -> None:
+    prefix = drift.monitor.job_name_prefix
+    drift.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker Processing Job State Change"],
+                "detail": {
+                    "ProcessingJobName": [{"prefix": f"{prefix}-"}],
+                    "ProcessingJobStatus": ["Failed", "Stopped"],
+                },
+            },
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Ref": "ChurnAlarmTopicBF91D50B"},
+                        "RoleArn": Match.any_value(),
+                        "DeadLetterConfig": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+    # EventBridge publishes with a role: the topic's policy (maybe in another stack) is not
+    # changed to let events.amazonaws.com in.
+    policies = drift.template.find_resources("AWS::SNS::TopicPolicy")
+    assert "events.amazonaws.com" not in json.dumps(policies)
+
+
+def test_metric_namespace_matches_the_drift_job() -> None:
+    assert DATA_METRICS_NAMESPACE == JOB_NAMESPACE
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_drift_job_passes_nag_packs(drift: DriftScenario, pack: Any) -> None:
+    assert findings(pack, drift.stage) == []
+
+
+# --- Model Monitor, all four types, VPC, on_drift --------------------------------------------
+
+
+class NativeScenario:
+    def __init__(self) -> None:
+        self.stage, self.stack = new_stack()
+        stack = self.stack
+        self.endpoint = endpoint(stack)
+        bucket = s3.Bucket.from_bucket_name(stack, "Monitoring", "monitoring-bucket")
+        vpc = ec2.Vpc(
+            stack,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+            ],
+        )
+        machine = sfn.StateMachine(
+            stack,
+            "Retrain",
+            definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "Noop")),
+        )
+        function = lambda_.Function.from_function_arn(
+            stack, "Fn", "arn:aws:lambda:eu-west-1:123456789012:function:retrain"
+        )
+        truth = GroundTruth(bucket=bucket, prefix="ground-truth/")
+        analysis = ModelData.from_bucket(bucket, "clarify/analysis_config.json")
+        common: dict[str, Any] = {
+            "endpoint": self.endpoint,
+            "backend": MonitorBackend.MODEL_MONITOR,
+            "vpc": vpc,
+            "reports": ReportLocation(bucket=bucket, prefix="reports/"),
+        }
+        self.data = ModelMonitorSchedule(
+            stack,
+            "Data",
+            baseline=Baseline.from_bucket(bucket, "baseline/", features=["age", "income"]),
+            on_drift=machine,
+            instance_type="ml.m5d.xlarge",
+            **common,
+        )
+        self.quality = ModelMonitorSchedule(
+            stack,
+            "Quality",
+            monitoring_type=MonitoringType.MODEL_QUALITY,
+            baseline=Baseline(constraints=ModelData.from_bucket(bucket, "mq/constraints.json")),
+            problem_type="BinaryClassification",
+            ground_truth=truth,
+            inference_attribute="0",
+            probability_threshold=0.5,
+            schedule="cron(0 3 ? * * *)",
+            max_runtime=cdk.Duration.hours(3),
+            on_drift=function,
+            **common,
+        )
+        self.bias = ModelMonitorSchedule(
+            stack,
+            "Bias",
+            monitoring_type=MonitoringType.MODEL_BIAS,
+            baseline=Baseline(constraints=ModelData.from_bucket(bucket, "bias/analysis.json")),
+            ground_truth=truth,
+            analysis_config=analysis,
+            schedule="cron(0 0/6 ? * * *)",
+            max_runtime=cdk.Duration.hours(2),
+            **common,
+        )
+        self.explainability = ModelMonitorSchedule(
+            stack,
+            "Explain",
+            monitoring_type=MonitoringType.MODEL_EXPLAINABILITY,
+            baseline=Baseline(constraints=ModelData.from_bucket(bucket, "ex/analysis.json")),
+            analysis_config=analysis,
+            features_attribute="features",
+            schedule="daily",
+            **common,
+        )
+        self.template = Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def native() -> NativeScenario:
+    return NativeScenario()
+
+
+@pytest.mark.parametrize(
+    ("kind", "prefix", "image"),
+    [
+        ("DataQuality", "Data", ANALYZER),
+        ("ModelQuality", "Model", ANALYZER),
+        ("ModelBias", "ModelBias", CLARIFY),
+        ("ModelExplainability", "ModelExplainability", CLARIFY),
+    ],
+)
+def test_each_type_has_its_job_definition_and_region_image(
+    native: NativeScenario, kind: str, prefix: str, image: str
+) -> None:
+    props = only(native.template, f"AWS::SageMaker::{kind}JobDefinition")["Properties"]
+    assert props[f"{kind}AppSpecification"]["ImageUri"] == image
+    assert "JobDefinitionName" not in props  # generated: every property is create-only
+    network = props["NetworkConfig"]
+    assert network["EnableNetworkIsolation"] is True
+    assert network["EnableInterContainerTrafficEncryption"] is True
+    assert len(network["VpcConfig"]["Subnets"]) == 2
+    assert props[f"{kind}JobOutputConfig"]["KmsKeyId"] == {
+        "Fn::GetAtt": ["ChurnKey4F4E816B", "Arn"]
+    }
+    assert props[f"{kind}JobInput"]["EndpointInput"]["EndpointName"] == "churn-prod"
+
+
+def test_type_specific_settings(native: NativeScenario) -> None:
+    t = native.template
+    quality = only(t, "AWS::SageMaker::ModelQualityJobDefinition")["Properties"]
+    assert quality["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
+    assert quality["ModelQualityJobInput"]["GroundTruthS3Input"] == {
+        "S3Uri": "s3://monitoring-bucket/ground-truth/"
+    }
+    assert quality["ModelQualityJobInput"]["EndpointInput"]["ProbabilityThresholdAttribute"] == 0.5
+    bias = only(t, "AWS::SageMaker::ModelBiasJobDefinition")["Properties"]
+    assert bias["ModelBiasAppSpecification"]["ConfigUri"] == (
+        "s3://monitoring-bucket/clarify/analysis_config.json"
+    )
+    assert "GroundTruthS3Input" in bias["ModelBiasJobInput"]
+    explain = only(t, "AWS::SageMaker::ModelExplainabilityJobDefinition")["Properties"]
+    assert (
+        explain["ModelExplainabilityJobInput"]["EndpointInput"]["FeaturesAttribute"] == "features"
+    )
+    assert "GroundTruthS3Input" not in explain["ModelExplainabilityJobInput"]
+    data = only(t, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
+    # ml.m5d has NVMe instance storage: SageMaker rejects a volume key there.
+    assert "VolumeKmsKeyId" not in data["JobResources"]["ClusterConfig"]
+    assert data["DataQualityBaselineConfig"]["StatisticsResource"] == {
+        "S3Uri": "s3://monitoring-bucket/baseline/statistics.json"
+    }
+
+
+def test_schedules_reference_their_generated_job_definition_names(native: NativeScenario) -> None:
+    schedules = native.template.find_resources("AWS::SageMaker::MonitoringSchedule")
+    by_type = {
+        s["Properties"]["MonitoringScheduleConfig"]["MonitoringType"]: s["Properties"]
+        for s in schedules.values()
+    }
+    assert set(by_type) == {"DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"}
+    expressions = {k: v["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"]
+                   for k, v in by_type.items()}  # fmt: skip
+    assert expressions == {
+        "DataQuality": "cron(0 * ? * * *)",
+        "ModelQuality": "cron(0 3 ? * * *)",
+        "ModelBias": "cron(0 0/6 ? * * *)",
+        "ModelExplainability": "cron(0 0 ? * * *)",
+    }
+    name = by_type["DataQuality"]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"]
+    assert name["Fn::Select"][0] == 1
+    assert name["Fn::Select"][1]["Fn::Split"][1]["Fn::GetAtt"][1] == "JobDefinitionArn"
+    assert by_type["DataQuality"]["MonitoringScheduleName"] == native.data.schedule_name
+
+
+def test_violations_and_failures_of_model_monitor_runs_notify(native: NativeScenario) -> None:
+    rules = native.template.find_resources("AWS::Events::Rule")
+    patterns = [r["Properties"]["EventPattern"] for r in rules.values()]
+    details = [p.get("detail", {}) for p in patterns if p["source"] == ["aws.sagemaker"]]
+    assert sum(1 for d in details if "ExitMessage" in d) == 4
+    assert sum(1 for d in details if d.get("ProcessingJobStatus") == ["Failed", "Stopped"]) == 4
+    violations = next(d for d in details if "ExitMessage" in d)
+    assert violations["ExitMessage"] == [{"prefix": "CompletedWithViolations"}]
+
+
+def test_data_quality_drift_alarm_uses_features_others_use_the_violations_rule(
+    native: NativeScenario,
+) -> None:
+    assert native.data.features == ["age", "income"]
+    quality_alarm = native.template.to_json()["Resources"][
+        native.stack.get_logical_id(native.quality.drift_alarm.node.default_child)  # type: ignore[arg-type]
+    ]["Properties"]
+    assert quality_alarm["Namespace"] == "AWS/Events"
+    assert quality_alarm["MetricName"] == "TriggeredRules"
+    assert quality_alarm["Period"] == 86400
+
+
+def test_on_drift_starts_a_state_machine_or_a_lambda(native: NativeScenario) -> None:
+    rules = native.template.find_resources("AWS::Events::Rule")
+    on_drift = [
+        r["Properties"]
+        for r in rules.values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.cloudwatch"]
+    ]
+    assert len(on_drift) == 2
+    for rule in on_drift:
+        assert rule["EventPattern"]["detail-type"] == ["CloudWatch Alarm State Change"]
+        assert rule["EventPattern"]["detail"] == {"state": {"value": ["ALARM"]}}
+    targets = {json.dumps(r["Targets"][0]["Arn"]) for r in on_drift}
+    assert any("Retrain" in t for t in targets)
+    assert any("function:retrain" in t for t in targets)
+    machine_rule = next(r for r in on_drift if "RoleArn" in r["Targets"][0])
+    template = machine_rule["Targets"][0]["InputTransformer"]["InputTemplate"]
+    assert '"reason":"drift"' in template
+    statements = policy_statements(native.template, "DataEventsRole")
+    assert any(s["Action"] == "states:StartExecution" for s in statements)
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_model_monitor_passes_nag_packs(native: NativeScenario, pack: Any) -> None:
+    # The scenario's plain VPC and state machine are test scaffolding, not the monitors.
+    monitors = ("/Data/", "/Quality/", "/Bias/", "/Explain/")
+    assert [f for f in findings(pack, native.stage) if any(m in f for m in monitors)] == []
+
+
+# --- an endpoint deployed elsewhere --------------------------------------------------------
+
+
+def test_endpoint_deployed_elsewhere_gets_its_own_key_topic_and_composite_alarm() -> None:
+    _, stack = new_stack()
+    capture = s3.Bucket.from_bucket_name(stack, "Capture", "their-capture")
+    features = [f"f{i}" for i in range(12)]
+    monitor = ModelMonitorSchedule(
+        stack,
+        "Drift",
+        endpoint=MonitoredEndpoint(endpoint_name="their-endpoint", bucket=capture),
+        baseline=Baseline.from_bucket(capture, "baseline/"),
+        features=features,
+        schedule="daily",
+        max_runtime=cdk.Duration.hours(4),
+        drift_threshold=0.2,
+    )
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::KMS::Key", 1)
+    template.resource_count_is("AWS::SNS::Topic", 1)
+    template.resource_count_is("AWS::CloudWatch::CompositeAlarm", 1)
+    assert isinstance(monitor.drift_alarm, cdk.aws_cloudwatch.CompositeAlarm)
+    parts = [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if "Metrics" in a["Properties"]
+    ]
+    assert sorted(len([m for m in p["Metrics"] if "MetricStat" in m]) for p in parts) == [2, 10]
+    assert all(p["Threshold"] == 0.2 for p in parts)
+    request = json.loads(
+        resolve_join(only(template, "AWS::Scheduler::Schedule")["Properties"]["Target"]["Input"])
+    )
+    assert request["Environment"]["DRIFT_WINDOW"] == "previous-day"
+    assert (
+        request["Environment"]["dataset_source"]
+        == "s3://their-capture/data-capture/their-endpoint/"
+    )
+
+
+def test_given_key_and_topic_are_used() -> None:
+    _, stack = new_stack()
+    key = kms.Key(stack, "MyKey", enable_key_rotation=True)
+    topic = sns.Topic(stack, "MyTopic", master_key=key)
+    monitor = ModelMonitorSchedule(
+        stack,
+        "Drift",
+        endpoint=endpoint(stack),
+        baseline=Baseline.from_directory(DEMO_BASELINE),
+        encryption_key=key,
+        alarm_topic=topic,
+        schedule_name="churn-drift",
+    )
+    assert monitor.encryption_key is key
+    assert monitor.alarm_topic is topic
+    assert monitor.schedule_name == "churn-drift"
+    template = Template.from_stack(stack)
+    alarm = {
+        k: v for k, v in template.find_resources("AWS::CloudWatch::Alarm").items() if "Drift" in k
+    }
+    assert len(alarm) == 3
+    assert all(
+        a["Properties"]["AlarmActions"] == [{"Ref": "MyTopic86869434"}] for a in alarm.values()
+    )
