@@ -204,6 +204,93 @@ class RealtimeEndpointSettings(_Section):
         return self
 
 
+class LambdaProvisionedConcurrencySettings(_Section):
+    """Warm execution environments on the function's live alias, scaled on utilisation."""
+
+    min_capacity: int = Field(default=1, ge=1)
+    max_capacity: int = Field(default=5, ge=1)
+    target_utilization: float = Field(default=0.7, ge=0.1, le=0.9)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LambdaProvisionedConcurrencySettings:
+        if self.max_capacity < self.min_capacity:
+            raise _FieldError(
+                "lambda_inference.provisioned_concurrency.max_capacity",
+                f"must be at least min_capacity ({self.min_capacity})",
+                self.max_capacity,
+            )
+        return self
+
+
+class LambdaApiSettings(_Section):
+    """The REST API in front of the function."""
+
+    auth: Literal["iam", "api_key"] = "iam"
+    throttle_rate: float = Field(default=50, gt=0)
+    throttle_burst: int = Field(default=100, gt=0)
+
+
+class LambdaDeploymentSettings(_Section):
+    """CodeDeploy traffic shifting of the live alias, rolled back on the function's alarms."""
+
+    strategy: Literal["canary", "linear", "all_at_once"] = "canary"
+    percent: int = Field(default=10, ge=1, le=99)
+    minutes: int = Field(default=5, ge=1, le=2880)
+
+
+class LambdaInferenceSettings(_Section):
+    """The model on a container-image Lambda function (issue: LambdaInference). Callers come
+    through an IAM function URL, a REST API, or both."""
+
+    enabled: bool = False
+    memory_size_mb: int = Field(default=2048, ge=128, le=10240)
+    timeout_seconds: int | None = Field(default=None, ge=1, le=900)
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    reserved_concurrency: int | None = Field(default=None, ge=1)
+    provisioned_concurrency: LambdaProvisionedConcurrencySettings | None = None
+    api: LambdaApiSettings | None = None
+    function_url: bool = False
+    deployment: LambdaDeploymentSettings | None = None
+    in_vpc: bool = True
+    outside_vpc_reason: str | None = Field(default=None, min_length=20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LambdaInferenceSettings:
+        if self.enabled and self.api is None and not self.function_url:
+            raise _FieldError(
+                "lambda_inference",
+                "needs api or function_url: true when enabled (callers need a way in)",
+                "neither",
+            )
+        if not self.in_vpc and self.outside_vpc_reason is None:
+            raise _FieldError(
+                "lambda_inference.outside_vpc_reason",
+                "must say why the function runs outside the VPC when in_vpc is false "
+                "(it becomes the compliance acknowledgement)",
+                None,
+            )
+        if self.in_vpc and self.outside_vpc_reason is not None:
+            raise _FieldError(
+                "lambda_inference.outside_vpc_reason",
+                "must be left out when in_vpc is true",
+                self.outside_vpc_reason,
+            )
+        if self.api is not None and self.timeout_seconds is not None and self.timeout_seconds > 29:
+            raise _FieldError(
+                "lambda_inference.timeout_seconds",
+                "must be at most 29 with an api (API Gateway's integration timeout)",
+                self.timeout_seconds,
+            )
+        pc, reserved = self.provisioned_concurrency, self.reserved_concurrency
+        if pc is not None and reserved is not None and pc.max_capacity > reserved:
+            raise _FieldError(
+                "lambda_inference.provisioned_concurrency.max_capacity",
+                f"must be at most reserved_concurrency ({reserved})",
+                pc.max_capacity,
+            )
+        return self
+
+
 CertificateArn = Annotated[
     str,
     _pattern(
@@ -322,7 +409,7 @@ class EnvironmentConfig(_Section):
     network: NetworkSettings
     tags: TagSettings
     realtime_endpoint: RealtimeEndpointSettings = RealtimeEndpointSettings()
-    lambda_inference: ConstructSection = ConstructSection()
+    lambda_inference: LambdaInferenceSettings = LambdaInferenceSettings()
     ecs_model_service: EcsModelServiceSettings = EcsModelServiceSettings()
     batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ConstructSection = ConstructSection()

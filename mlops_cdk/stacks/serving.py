@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from mlops_cdk import config as cfg
@@ -16,6 +17,10 @@ from mlops_cdk.constructs import (
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
+    InferenceApi,
+    LambdaDeployment,
+    LambdaInference,
+    ProvisionedConcurrency,
     RealtimeEndpoint,
     ServerlessConfig,
     ServiceAutoScaling,
@@ -57,6 +62,66 @@ class ServingStack(Stack):
                 value=self.model_service.url,
                 description="POST /invocations here from inside the VPC (internal load balancer)",
             )
+        self.lambda_inference: LambdaInference | None = None
+        if config.lambda_inference.enabled:
+            self.lambda_inference = lambda_inference(self, config, data, network)
+            CfnOutput(
+                self,
+                "LambdaInferenceUrl",
+                value=self.lambda_inference.url or "",
+                description="POST /invocations here, signed with SigV4 (IAM auth)",
+            )
+
+
+def lambda_inference(
+    scope: Construct,
+    config: cfg.EnvironmentConfig,
+    data: DataStack,
+    network: NetworkStack,
+) -> LambdaInference:
+    """The demo model on a LambdaInference function, shaped by the environment's settings."""
+    settings = config.lambda_inference
+    api, pc, deploy = settings.api, settings.provisioned_concurrency, settings.deployment
+    return LambdaInference(
+        scope,
+        "LambdaInference",
+        model_data=runtime_assets.demo_model(),
+        memory_size_mb=settings.memory_size_mb,
+        timeout=Duration.seconds(settings.timeout_seconds) if settings.timeout_seconds else None,
+        architecture=lambda_.Architecture.ARM_64
+        if settings.architecture == "arm64"
+        else lambda_.Architecture.X86_64,
+        reserved_concurrency=settings.reserved_concurrency,
+        provisioned_concurrency=ProvisionedConcurrency(
+            min_capacity=pc.min_capacity,
+            max_capacity=pc.max_capacity,
+            target_utilization=pc.target_utilization,
+        )
+        if pc
+        else None,
+        api=InferenceApi(
+            auth=api.auth, throttle_rate=api.throttle_rate, throttle_burst=api.throttle_burst
+        )
+        if api
+        else None,
+        function_url=settings.function_url,
+        deployment=_lambda_deployment(deploy) if deploy else None,
+        vpc=network.vpc if settings.in_vpc else None,
+        subnets=network.private_subnets if settings.in_vpc else None,
+        outside_vpc_reason=settings.outside_vpc_reason,
+        encryption_key=data.encryption_key,
+        alarm_topic=data.alarm_topic,
+        log_retention=defaults.retention(config.log_retention_days),
+        removal_policy=removal_policy(config),
+    )
+
+
+def _lambda_deployment(settings: cfg.LambdaDeploymentSettings) -> LambdaDeployment:
+    if settings.strategy == "canary":
+        return LambdaDeployment.canary(settings.percent, settings.minutes)
+    if settings.strategy == "linear":
+        return LambdaDeployment.linear(settings.percent, settings.minutes)
+    return LambdaDeployment.all_at_once()
 
 
 def realtime_endpoint(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aws_cdk.assertions import Match, Template
 
@@ -165,7 +167,11 @@ def test_model_service_downloads_the_demo_onnx_and_logs_with_the_data_key(
     env_vars = {e["Name"]: e["Value"] for e in server["Environment"]}
     assert str(env_vars["MLOPS_MODEL_S3_URI"]).endswith(".onnx")
     assert "container-assets" in str(server["Image"])
-    (group,) = serving[env].find_resources("AWS::Logs::LogGroup").values()
+    (group,) = [
+        r
+        for key, r in serving[env].find_resources("AWS::Logs::LogGroup").items()
+        if key.startswith("ModelService")  # the Lambda function and its API log too
+    ]
     assert "DataKey" in str(group["Properties"]["KmsKeyId"])
     assert group["Properties"]["RetentionInDays"] == (90 if env == "staging" else 365)
 
@@ -213,3 +219,79 @@ def test_alb_may_write_its_access_logs_into_the_data_bucket(
             }
         },
     )
+
+
+# --- LambdaInference ---------------------------------------------------------------------------
+
+
+def lambda_function(template: Template) -> dict[str, Any]:
+    (function,) = [
+        r
+        for key, r in template.find_resources("AWS::Lambda::Function").items()
+        if key.startswith("LambdaInference")
+    ]
+    return dict(function["Properties"])
+
+
+def test_dev_lambda_has_an_iam_function_url_outside_the_vpc(
+    serving: dict[str, Template],
+) -> None:
+    dev = serving["dev"]
+    function = lambda_function(dev)
+    assert "VpcConfig" not in function
+    assert function["Timeout"] == 30
+    assert str(function["Environment"]["Variables"]["MLOPS_MODEL_S3_URI"]).endswith(".gz")
+    dev.has_resource_properties("AWS::Lambda::Url", {"AuthType": "AWS_IAM", "Qualifier": "live"})
+    dev.resource_count_is("AWS::ApiGateway::RestApi", 0)
+    dev.resource_count_is("AWS::CodeDeploy::DeploymentGroup", 0)
+    (logs,) = [
+        r
+        for key, r in dev.find_resources("AWS::Logs::LogGroup").items()
+        if key.startswith("LambdaInferenceLogs")
+    ]
+    assert logs["Properties"]["RetentionInDays"] == 30
+    assert logs["DeletionPolicy"] == "Delete"
+
+
+@pytest.mark.parametrize(
+    ("env", "low", "high", "reserved", "minutes"),
+    [("staging", 1, 3, None, 5), ("prod", 2, 20, 50, 10)],
+)
+def test_staging_and_prod_lambda_sits_behind_an_iam_api_with_canaries(
+    serving: dict[str, Template],
+    env: str,
+    low: int,
+    high: int,
+    reserved: int | None,
+    minutes: int,
+) -> None:
+    template = serving[env]
+    function = lambda_function(template)
+    assert len(function["VpcConfig"]["SubnetIds"]) == (2 if env == "staging" else 3)
+    assert function["Timeout"] == 29  # the API's integration timeout
+    assert function.get("ReservedConcurrentExecutions") == reserved
+    template.resource_count_is("AWS::Lambda::Url", 0)
+    for method in template.find_resources("AWS::ApiGateway::Method").values():
+        assert method["Properties"]["AuthorizationType"] == "AWS_IAM"
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": low,
+            "MaxCapacity": high,
+            "ScalableDimension": "lambda:function:ProvisionedConcurrency",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Alias",
+        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": low}},
+    )
+    canary = template.find_resources("AWS::CodeDeploy::DeploymentGroup")
+    (group,) = canary.values()
+    name = group["Properties"]["DeploymentConfigName"]
+    assert name == f"CodeDeployDefault.LambdaCanary10Percent{minutes}Minutes"
+    assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 3
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_lambda_url_is_an_output(serving: dict[str, Template], env: str) -> None:
+    assert "LambdaInferenceUrl" in serving[env].find_outputs("*")
