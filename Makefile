@@ -16,7 +16,7 @@ ENVIRONMENTS ?= all
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup synth test lint typecheck unit snapshots bench lock clean
+.PHONY: help setup graphviz synth test lint snapshots bench diagram lock clean
 
 help:
 	@echo "make synth       set up, then synthesize every environment into cdk.out/"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint        ruff (lint + format check) and mypy --strict"
 	@echo "make snapshots   update the template snapshots (review the diff before committing)"
 	@echo "make bench       print synth, model-server and drift-job benchmarks"
+	@echo "make diagram     draw each environment from cdk.out into docs/diagrams/"
 	@echo "make clean       remove cdk.out, caches, the virtualenv and node_modules"
 
 $(VENV)/bin/python:
@@ -40,6 +41,16 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
+# Graphviz's dot renders the architecture diagrams (make diagram, and one test). Installed from
+# Debian's packages when missing and allowed; otherwise say how to get it.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends graphviz >/dev/null; \
+	  else \
+	    echo "Graphviz is needed: sudo apt-get install graphviz (or brew install graphviz)" >&2; exit 1; \
+	  fi; }
+
 synth: setup
 	rm -rf cdk.out
 	cdk synth --quiet -c environments=$(ENVIRONMENTS)
@@ -50,11 +61,14 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint graphviz
 	$(BIN)/python -m pytest
 
 snapshots: setup
 	$(BIN)/python -m pytest tests/snapshots --snapshot-update -p no:xdist
+
+diagram: synth graphviz
+	$(BIN)/python scripts/diagram.py cdk.out docs/diagrams
 
 bench: setup
 	$(BIN)/python bench/synth.py
