@@ -12,6 +12,8 @@ export PATH := $(BIN):$(abspath node_modules/.bin):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 # Environments to synthesize: "all" or a comma-separated list (make synth ENVIRONMENTS=dev).
 ENVIRONMENTS ?= all
+# Extra CDK context, e.g. CDK_CONTEXT_ARGS="-c approved_model_package=<arn>" (delivery pipeline).
+CDK_CONTEXT_ARGS ?=
 
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
@@ -53,7 +55,7 @@ graphviz:
 
 synth: setup
 	rm -rf cdk.out
-	cdk synth --quiet -c environments=$(ENVIRONMENTS)
+	cdk synth --quiet -c environments=$(ENVIRONMENTS) $(CDK_CONTEXT_ARGS)
 	$(BIN)/python scripts/synth_summary.py cdk.out
 
 lint: setup
