@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,6 +12,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk import ConfigurationError
+from mlops_cdk.config import EnvironmentConfig, load_environment
 from mlops_cdk.constructs import (
     ContainerImage,
     InferenceApi,
@@ -21,6 +23,7 @@ from mlops_cdk.constructs import (
     S3Trigger,
 )
 from tests.helpers.apps import unit_app, unit_stack
+from tests.unit.test_config import with_changes, write_config
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
 MODEL = ModelData.from_s3_uri("s3://models/churn/model.tar.gz")
@@ -278,3 +281,78 @@ def test_a_valid_minimal_function_builds() -> None:
     assert built.api is None
     assert built.function_url is None
     assert built.deployment_group is None
+
+
+# --- config/<env>.yaml: the lambda_inference section -----------------------------------------
+
+REASON_YAML = "dev is disposable; the function only reads its model from S3."
+CONFIG_CASES = [
+    (
+        {"enabled": True},
+        "lambda_inference: needs api or function_url: true when enabled (callers need a way in) "
+        "(got 'neither')",
+    ),
+    (
+        {"function_url": True, "in_vpc": False},
+        "lambda_inference.outside_vpc_reason: must say why the function runs outside the VPC "
+        "when in_vpc is false (it becomes the compliance acknowledgement) (got None)",
+    ),
+    (
+        {"function_url": True, "outside_vpc_reason": REASON_YAML},
+        "lambda_inference.outside_vpc_reason: must be left out when in_vpc is true",
+    ),
+    (
+        {"api": {}, "timeout_seconds": 30},
+        "lambda_inference.timeout_seconds: must be at most 29 with an api (API Gateway's "
+        "integration timeout) (got 30)",
+    ),
+    (
+        {"api": {}, "reserved_concurrency": 4, "provisioned_concurrency": {"max_capacity": 5}},
+        "lambda_inference.provisioned_concurrency.max_capacity: must be at most "
+        "reserved_concurrency (4) (got 5)",
+    ),
+    (
+        {"api": {}, "provisioned_concurrency": {"min_capacity": 3, "max_capacity": 2}},
+        "lambda_inference.provisioned_concurrency.max_capacity: must be at least min_capacity "
+        "(3) (got 2)",
+    ),
+    (
+        {"memory_size_mb": 20000},
+        "lambda_inference.memory_size_mb: Input should be less than or equal to 10240",
+    ),
+    (
+        {"api": {"auth": "cognito"}},
+        "lambda_inference.api.auth: Input should be 'iam' or 'api_key'",
+    ),
+    (
+        {"api": {"throttle_rate": 0}},
+        "lambda_inference.api.throttle_rate: Input should be greater than 0",
+    ),
+    (
+        {"deployment": {"strategy": "rolling"}},
+        "lambda_inference.deployment.strategy: Input should be 'canary', 'linear' or 'all_at_once'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("section", "message"), CONFIG_CASES)
+def test_config_rule(tmp_path: Path, section: dict[str, object], message: str) -> None:
+    write_config(tmp_path, "qa", with_changes(lambda_inference=section))
+    with pytest.raises(ConfigurationError) as raised:
+        load_environment("qa", config_dir=tmp_path, environ={})
+    assert f"qa.yaml: {message}" in str(raised.value)
+
+
+def test_checked_in_environments_enable_lambda_inference(
+    environment_configs: list[EnvironmentConfig],
+) -> None:
+    settings = {c.name: c.lambda_inference for c in environment_configs}
+    assert settings["dev"].function_url
+    assert not settings["dev"].in_vpc
+    assert settings["dev"].outside_vpc_reason
+    for name in ("staging", "prod"):
+        assert settings[name].in_vpc
+        assert settings[name].api is not None
+        assert settings[name].api.auth == "iam"
+        assert settings[name].provisioned_concurrency is not None
+        assert settings[name].deployment is not None
