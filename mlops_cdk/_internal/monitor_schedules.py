@@ -8,7 +8,6 @@ Model Monitor accepts (API ``ScheduleConfig``, "The cron expression for monitori
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -31,7 +30,7 @@ class MonitorSchedule:
     """A parsed monitoring schedule.
 
     :param expression: the cron expression Model Monitor and EventBridge Scheduler both take.
-    :param interval_seconds: the shortest time between two runs.
+    :param interval_seconds: the time between two runs.
     :param window: the drift job window (``previous-hour``/``previous-day``), or ``None`` for
         every-N-hours schedules, whose window the drift job cannot express.
     """
@@ -60,6 +59,6 @@ def parse_schedule(schedule: str) -> MonitorSchedule | None:
     step = int(match["step"])
     if not 1 <= step <= 24:
         return None
-    runs = list(range(hour, 24, step))
-    gaps = [b - a for a, b in itertools.pairwise(runs)] + [24 - runs[-1] + runs[0]]
-    return MonitorSchedule(schedule, min(gaps) * HOUR, None)
+    # Model Monitor documents cron(0 17/12 ? * * *) as "every 12 hours, starting at 5 PM UTC":
+    # every N hours from H, not the plain-cron reading (17 h only).
+    return MonitorSchedule(schedule, step * HOUR, None)

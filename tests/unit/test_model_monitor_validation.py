@@ -169,10 +169,12 @@ CASES: list[tuple[str, Build, str]] = [
         "shorter than the schedule interval (360 minutes",
     ),
     (
-        "runtime longer than the shortest gap of an uneven schedule",
-        # Runs at 01, 11 and 21 h: the gap from 21 h to 01 h is 4 hours, not 10.
-        monitor(backend=NATIVE, schedule="cron(0 1/10 ? * * *)", max_runtime=cdk.Duration.hours(5)),
-        "shorter than the schedule interval (240 minutes",
+        "runtime longer than a 12-hour interval starting at 17 h",
+        # Model Monitor documents cron(0 17/12 ? * * *) as every 12 hours from 5 PM UTC.
+        monitor(
+            backend=NATIVE, schedule="cron(0 17/12 ? * * *)", max_runtime=cdk.Duration.hours(13)
+        ),
+        "shorter than the schedule interval (720 minutes",
     ),
     ("runtime zero", monitor(max_runtime=cdk.Duration.seconds(0)), "max_runtime must be greater"),
     # Types and their inputs.
