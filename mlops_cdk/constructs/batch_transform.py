@@ -15,6 +15,7 @@ from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -72,6 +73,11 @@ EXECUTION_OVERHEAD = Duration.minutes(15)
 # Step Functions reports SageMaker API errors, throttling included, as this error name.
 SAGEMAKER_API_ERROR = "SageMaker.AmazonSageMakerException"
 MAX_SNS_SUBJECT = 100
+# EventBridge Pipes batch an SQS source for at most 5 minutes. A batch reaches Step Functions as
+# one JSON array of at most 256 KiB: 200 keys of up to 1024 bytes fit.
+MAX_BATCH_WINDOW_SECONDS = 300
+MAX_BATCH_SIZE = 200
+MANIFESTS = "manifests/"
 _SPLIT_TYPES = {
     "None": tasks.SplitType.NONE,
     "Line": tasks.SplitType.LINE,
@@ -102,15 +108,26 @@ class _CreateTransformJob(tasks.SageMakerCreateTransformJob):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, extra: Mapping[str, Any], **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        extra: Mapping[str, Any],
+        data_source: Mapping[str, Any],
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self._extra = dict(extra)
+        self._data_source = dict(data_source)
 
     def to_state_json(self, top_level_query_language: Any = None) -> Mapping[str, Any]:
         state = dict(super().to_state_json(top_level_query_language))
-        if self._extra:
-            state["Parameters"] = {**state["Parameters"], **self._extra}
+        parameters = {**state["Parameters"], **self._extra}
+        # The L2 takes S3DataType as a constant; a run decides it (S3Prefix or ManifestFile).
+        transform_input = dict(parameters["TransformInput"])
+        transform_input["DataSource"] = {"S3DataSource": self._data_source}
+        parameters["TransformInput"] = transform_input
+        state["Parameters"] = parameters
         return state
 
 
@@ -158,8 +175,12 @@ class BatchTransformJob(Construct):
     :param schedule: EventBridge Scheduler expression (``cron(...)``, ``rate(...)``,
         ``at(...)``). Default: no schedule.
     :param schedule_time_zone: time zone for ``schedule``. Default: UTC.
-    :param run_on_new_data: start one run per object created under the input prefix.
-        Default: False.
+    :param run_on_new_data: start a run for objects created under the input prefix: one run per
+        object, or one per batch window. Default: False.
+    :param new_data_batch_window: with ``run_on_new_data``, collect new objects for up to this
+        long (1 s to 5 minutes) and transform them in one run, through a manifest. Default:
+        none (one run per object).
+    :param new_data_batch_size: most objects per batched run, 1-200. Default: 100.
     :param manual: no trigger; runs are started with ``StartExecution`` only. Default: False
         (a job with no trigger and no ``manual=True`` is rejected).
     :param invocation_timeout: per-request timeout, 1-3600 s. Default: 10 minutes.
@@ -200,6 +221,8 @@ class BatchTransformJob(Construct):
         schedule: str | None = None,
         schedule_time_zone: str | None = None,
         run_on_new_data: bool = False,
+        new_data_batch_window: Duration | None = None,
+        new_data_batch_size: int = 100,
         manual: bool = False,
         invocation_timeout: Duration = Duration.minutes(10),  # noqa: B008 - immutable
         invocation_max_retries: int = 3,
@@ -236,6 +259,12 @@ class BatchTransformJob(Construct):
             environment=environment,
         )
         _check_triggers(check, schedule, run_on_new_data=run_on_new_data, manual=manual)
+        _check_batching(
+            check,
+            new_data_batch_window,
+            new_data_batch_size,
+            run_on_new_data=run_on_new_data,
+        )
         if _same_bucket(self, input.bucket, output.bucket):
             _check_prefixes(check, input.prefix, output.prefix)
         if job_name_prefix is not None:
@@ -249,6 +278,8 @@ class BatchTransformJob(Construct):
 
         self.input = input
         self.output = output
+        self.batch_window = new_data_batch_window
+        self.batch_size = new_data_batch_size
         self.instance_type = instance_type
         self.job_name_prefix = job_name_prefix or _default_job_name_prefix(self)
         self.encryption_key = encryption_key or defaults.encryption_key(
@@ -349,6 +380,8 @@ class BatchTransformJob(Construct):
         self.dead_letter_queue: sqs.Queue | None = None
         self.schedule: scheduler.Schedule | None = None
         self.rule: events.Rule | None = None
+        self.new_data_queue: sqs.Queue | None = None
+        self.pipe: pipes.CfnPipe | None = None
         if schedule is not None or run_on_new_data:
             self.dead_letter_queue = self._dead_letter_queue()
         if schedule is not None:
@@ -377,6 +410,20 @@ class BatchTransformJob(Construct):
         grant_write_prefix(
             self.role, self.output.bucket, self.output.prefix, writer="Batch transform"
         )
+        if self.batch_window is not None:
+            # Batched runs read a manifest the state machine writes next to the results.
+            manifests = f"{self.output.prefix}{MANIFESTS}"
+            grant_read_location(
+                self.role,
+                bucket_arn=self.output.bucket.bucket_arn,
+                key=manifests,
+                encryption_key=self.output.bucket.encryption_key,
+            )
+            nag.acknowledge_wildcard_resource(
+                self.role,
+                self.output.bucket.arn_for_objects(f"{manifests}*"),
+                "Batched runs read the manifest of their own run, named after the job.",
+            )
 
     # --- the request ------------------------------------------------------------------
 
@@ -412,6 +459,7 @@ class BatchTransformJob(Construct):
             self,
             "Transform",
             extra={"DataProcessing": data_processing} if data_processing else {},
+            data_source={"S3DataType.$": "$.input.type", "S3Uri.$": "$.input.uri"},
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
             # CreateTransformJob takes no role (the model has one); the L2 only needs one to
             # scope iam:PassRole, and without it would create one with AmazonSageMakerFullAccess.
@@ -490,7 +538,8 @@ class BatchTransformJob(Construct):
             "OneObject",
             comment="Transform the object named by the input key",
             parameters={
-                "uri": sfn.JsonPath.format(f"s3://{bucket}/{{}}", sfn.JsonPath.string_at("$.key"))
+                "uri": sfn.JsonPath.format(f"s3://{bucket}/{{}}", sfn.JsonPath.string_at("$.key")),
+                "type": "S3Prefix",
             },
             result_path="$.input",
         )
@@ -498,7 +547,7 @@ class BatchTransformJob(Construct):
             self,
             "WholePrefix",
             comment="Transform every object under the input prefix",
-            parameters={"uri": f"s3://{bucket}/{prefix}"},
+            parameters={"uri": f"s3://{bucket}/{prefix}", "type": "S3Prefix"},
             result_path="$.input",
         )
         outside = sfn.Fail(
@@ -519,11 +568,26 @@ class BatchTransformJob(Construct):
             )
             .otherwise(outside)
         )
-        what = (
-            sfn.Choice(self, "OneObjectOrWholePrefix?")
-            .when(sfn.Condition.is_present("$.key"), check_key)
-            .otherwise(whole_prefix)
-        )
+        what = sfn.Choice(self, "OneObjectOrWholePrefix?")
+        start: sfn.IChainable = name
+        if self.batch_window is not None:
+            manifest = self._write_manifest()
+            manifest.next(task)
+            what.when(sfn.Condition.is_present("$.keys"), manifest)
+            start = (
+                sfn.Choice(self, "Batch?")
+                .when(
+                    sfn.Condition.is_present("$[0]"),
+                    sfn.Pass(
+                        self,
+                        "CollectKeys",
+                        comment="A batch from the new-data pipe: [{key}, ...] -> {keys: [...]}",
+                        parameters={"keys.$": "$[*].key"},
+                    ).next(name),
+                )
+                .otherwise(name)
+            )
+        what.when(sfn.Condition.is_present("$.key"), check_key).otherwise(whole_prefix)
         failed = self._notify("NotifyFailure", "failed", error=True).next(
             sfn.Fail(
                 self,
@@ -555,7 +619,47 @@ class BatchTransformJob(Construct):
         task.next(done)
         one_object.next(task)
         whole_prefix.next(task)
-        return name.next(what)
+        name.next(what)
+        return start
+
+    def _write_manifest(self) -> tasks.CallAwsService:
+        """A JSONata state (JSONPath has no array concatenation) that writes the run's manifest:
+        ``[{"prefix": "s3://<input bucket>/"}, "<key>", ...]``."""
+        output = self.output
+        bucket = output.bucket.bucket_name
+        manifests = f"{output.prefix}{MANIFESTS}"
+        key = f"'{manifests}' & $states.input.job.name & '.manifest'"
+        state = tasks.CallAwsService.jsonata(
+            self,
+            "WriteManifest",
+            comment="One manifest per batched run, listing the new objects",
+            service="s3",
+            action="putObject",
+            iam_action="s3:PutObject",
+            iam_resources=[output.bucket.arn_for_objects(f"{manifests}*")],
+            parameters={
+                "Bucket": bucket,
+                "Key": f"{{% {key} %}}",
+                "Body": "{% $string($append([{'prefix': 's3://"
+                + self.input.bucket.bucket_name
+                + "/'}], $states.input.keys)) %}",
+                "ContentType": "application/json",
+                "ServerSideEncryption": "aws:kms",
+                "SSEKMSKeyId": self.encryption_key.key_arn,
+            },
+            outputs="{% $merge([$states.input, {'input': {'uri': 's3://"
+            + bucket
+            + f"/' & {key}, 'type': 'ManifestFile'}}}}]) %}}",
+        )
+        if output.bucket.encryption_key is not None:
+            grant_key_use(self.state_machine_role, output.bucket.encryption_key)
+        grant_key_use(self.state_machine_role, self.encryption_key)
+        nag.acknowledge_wildcard_resource(
+            self.state_machine_role,
+            output.bucket.arn_for_objects(f"{manifests}*"),
+            "Each batched run writes one manifest named after its job under this prefix.",
+        )
+        return state
 
     def _notify(self, construct_id: str, outcome: str, *, error: bool) -> tasks.SnsPublish:
         message: dict[str, Any] = {
@@ -660,14 +764,8 @@ class BatchTransformJob(Construct):
         )
 
     def _new_data_rule(self) -> events.Rule:
-        queue = self.dead_letter_queue
-        assert queue is not None  # noqa: S101 - created before any trigger
-        role = ManagedPolicyRole(
-            self,
-            "RuleRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"EventBridge role of {self.node.path}: starts runs on new data",
-        )
+        dead_letters = self.dead_letter_queue
+        assert dead_letters is not None  # noqa: S101 - created before any trigger
         rule = events.Rule(
             self,
             "NewDataRule",
@@ -685,30 +783,117 @@ class BatchTransformJob(Construct):
                 },
             ),
         )
-        rule.add_target(
-            events_targets.SfnStateMachine(
-                self.state_machine,
-                input=events.RuleTargetInput.from_object(
-                    {"key": events.EventField.from_path("$.detail.object.key")}
-                ),
-                role=role,
-                dead_letter_queue=queue,
-                retry_attempts=5,
-                max_event_age=Duration.hours(1),
+        message = events.RuleTargetInput.from_object(
+            {"key": events.EventField.from_path("$.detail.object.key")}
+        )
+        if self.batch_window is None:
+            role = ManagedPolicyRole(
+                self,
+                "RuleRole",
+                assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+                description=f"EventBridge role of {self.node.path}: starts runs on new data",
+            )
+            rule.add_target(
+                events_targets.SfnStateMachine(
+                    self.state_machine,
+                    input=message,
+                    role=role,
+                    dead_letter_queue=dead_letters,
+                    retry_attempts=5,
+                    max_event_age=Duration.hours(1),
+                )
+            )
+        else:
+            self.new_data_queue = self._new_data_queue(dead_letters)
+            rule.add_target(
+                events_targets.SqsQueue(
+                    self.new_data_queue,
+                    message=message,
+                    dead_letter_queue=dead_letters,
+                    retry_attempts=5,
+                    max_event_age=Duration.hours(1),
+                )
+            )
+            self.pipe = self._batching_pipe(self.new_data_queue, self.batch_window)
+        return rule
+
+    def _new_data_queue(self, dead_letters: sqs.IQueue) -> sqs.Queue:
+        window = self.batch_window
+        assert window is not None  # noqa: S101 - only for batched runs
+        return sqs.Queue(
+            self,
+            "NewDataQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            # The pipe holds messages for the batch window, then while it starts the run.
+            visibility_timeout=window.plus(Duration.minutes(2)),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=dead_letters),
+        )
+
+    def _batching_pipe(self, queue: sqs.Queue, window: Duration) -> pipes.CfnPipe:
+        """An EventBridge Pipe that starts one run per batch of new objects.
+
+        The state machine receives ``[{"key": ...}, ...]`` (a Standard workflow is started
+        asynchronously, and Pipes pass a batch to Step Functions as one JSON array).
+        """
+        stack = Stack.of(self)
+        role = ManagedPolicyRole(
+            self,
+            "PipeRole",
+            assumed_by=iam.ServicePrincipal(
+                "pipes.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+            description=f"EventBridge Pipes role of {self.node.path}: batches new objects",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                resources=[queue.queue_arn],
             )
         )
-        return rule
+        grant_key_use(role, self.encryption_key)
+        self.state_machine.grant_start_execution(role)
+        pipe = pipes.CfnPipe(
+            self,
+            "NewDataPipe",
+            description=f"Batches new objects for {self.node.path}",
+            role_arn=role.role_arn,
+            source=queue.queue_arn,
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(
+                    batch_size=self.batch_size,
+                    maximum_batching_window_in_seconds=int(window.to_seconds()),
+                )
+            ),
+            target=self.state_machine.state_machine_arn,
+            target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
+                # Each SQS body is {"key": ...} (the rule's message); keep only the key.
+                input_template='{"key": "<$.body.key>"}',
+                step_function_state_machine_parameters=(
+                    pipes.CfnPipe.PipeTargetStateMachineParametersProperty(
+                        invocation_type="FIRE_AND_FORGET"
+                    )
+                ),
+            ),
+            kms_key_identifier=self.encryption_key.key_arn,
+        )
+        pipe.node.add_dependency(role)
+        return pipe
 
     # --- alarms -----------------------------------------------------------------------
 
     def _add_alarms(self) -> None:
         machine = self.state_machine
-        checks: list[tuple[str, cloudwatch.IMetric, str]] = [
-            ("ExecutionsFailed", machine.metric_failed(), "a run failed"),
-            ("ExecutionsTimedOut", machine.metric_timed_out(), "a run timed out"),
+        checks: list[tuple[str, cloudwatch.IMetric, float, str]] = [
+            ("ExecutionsFailed", machine.metric_failed(), 1, "a run failed"),
+            ("ExecutionsTimedOut", machine.metric_timed_out(), 1, "a run timed out"),
             (
                 "ExecutionsThrottled",
                 machine.metric_throttled(),
+                1,
                 "Step Functions throttled the state machine",
             ),
         ]
@@ -719,17 +904,31 @@ class BatchTransformJob(Construct):
                     self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                         statistic="Maximum"
                     ),
+                    1,
                     "a schedule or new-data trigger could not start a run (see the "
                     "dead-letter queue)",
                 )
             )
-        for construct_id, metric, description in checks:
+        if self.new_data_queue is not None and self.batch_window is not None:
+            waited = self.batch_window.plus(Duration.minutes(15)).to_seconds()
+            checks.append(
+                (
+                    "NewDataWaiting",
+                    self.new_data_queue.metric_approximate_age_of_oldest_message(
+                        statistic="Maximum"
+                    ),
+                    waited,
+                    f"new objects waited more than {waited:g} s for a run (the pipe is not "
+                    "starting runs)",
+                )
+            )
+        for construct_id, metric, threshold, description in checks:
             self.alarms.append(
                 alarm_helpers.alarm(
                     self,
                     construct_id,
                     metric=metric,
-                    threshold=1,
+                    threshold=threshold,
                     description=f"{self.node.path}: {description}",
                     topic=self.alarm_topic,
                     evaluation_periods=1,
@@ -869,6 +1068,33 @@ def _check_triggers(
         )
     if schedule is not None:
         check_schedule_expression(check, "schedule", schedule)
+
+
+def _check_batching(
+    check: Checker, window: Duration | None, size: int, *, run_on_new_data: bool
+) -> None:
+    if window is None:
+        return
+    if not run_on_new_data:
+        check.not_together(
+            "new_data_batch_window",
+            "run_on_new_data=False",
+            "the window batches new-data runs; set run_on_new_data=True",
+        )
+    check.in_range(
+        "new_data_batch_window",
+        window.to_seconds(),
+        1,
+        MAX_BATCH_WINDOW_SECONDS,
+        "seconds (EventBridge Pipes batch an SQS source for at most 5 minutes)",
+    )
+    check.in_range(
+        "new_data_batch_size",
+        size,
+        1,
+        MAX_BATCH_SIZE,
+        "objects (a batch reaches Step Functions as one input of at most 256 KiB)",
+    )
 
 
 def _check_prefixes(check: Checker, input_prefix: str, output_prefix: str) -> None:

@@ -84,6 +84,18 @@ def new_data() -> tuple[BatchTransformJob, Template]:
 
 
 @pytest.fixture(scope="module")
+def batched() -> tuple[BatchTransformJob, Template]:
+    stack = unit_stack()
+    created = job(
+        stack,
+        run_on_new_data=True,
+        new_data_batch_window=cdk.Duration.minutes(2),
+        new_data_batch_size=50,
+    )
+    return created, Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
 def in_vpc() -> tuple[BatchTransformJob, Template]:
     stack = unit_stack()
     vpc = ec2.Vpc(
@@ -399,6 +411,97 @@ def test_vpc_job_runs_in_private_subnets_with_https_egress_only(
     assert "ec2:CreateNetworkInterface" in actions(template, "JobExecutionRole")
 
 
+def test_batched_new_data_goes_through_a_queue_and_a_pipe_into_one_run(
+    batched: tuple[BatchTransformJob, Template],
+) -> None:
+    created, template = batched
+    assert created.new_data_queue is not None
+    assert created.pipe is not None
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {
+                            "Fn::GetAtt": [Match.string_like_regexp("^JobNewDataQueue"), "Arn"]
+                        },
+                        "InputTransformer": Match.object_like(
+                            {"InputTemplate": '{"key":<detail-object-key>}'}
+                        ),
+                        "DeadLetterConfig": {"Arn": Match.any_value()},
+                    }
+                )
+            ]
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "KmsMasterKeyId": Match.any_value(),
+            "VisibilityTimeout": 240,
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {
+                    "Fn::GetAtt": [Match.string_like_regexp("^JobTriggerDeadLetterQueue"), "Arn"]
+                },
+                "maxReceiveCount": 3,
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Pipes::Pipe",
+        {
+            "Source": {"Fn::GetAtt": [Match.string_like_regexp("^JobNewDataQueue"), "Arn"]},
+            "SourceParameters": {
+                "SqsQueueParameters": {"BatchSize": 50, "MaximumBatchingWindowInSeconds": 120}
+            },
+            "Target": {"Ref": Match.string_like_regexp("^JobStateMachine")},
+            "TargetParameters": {
+                "InputTemplate": '{"key": "<$.body.key>"}',
+                "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"},
+            },
+            "KmsKeyIdentifier": Match.any_value(),
+        },
+    )
+    assert {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "states:StartExecution",
+        "kms:Decrypt",
+    } <= actions(template, "JobPipeRole")
+    template.resource_count_is("AWS::SQS::Queue", 2)  # new data, dead letters
+    assert "JobRuleRole" not in json.dumps(template.to_json())  # no direct start
+
+
+def test_batched_runs_read_and_write_manifests_under_the_output_prefix_only(
+    batched: tuple[BatchTransformJob, Template],
+) -> None:
+    _, template = batched
+    writes = [
+        s for s in statements(template, "JobStateMachineRole") if s["Action"] == "s3:PutObject"
+    ]
+    assert [w["Resource"] for w in writes] == ["arn:aws:s3:::scoring-output/out/manifests/*"]
+    reads = [s for s in statements(template, "JobExecutionRole") if s["Action"] == "s3:GetObject"]
+    assert any(
+        "arn:aws:s3:::scoring-output/out/manifests/*" in json.dumps(s["Resource"]) for s in reads
+    )
+
+
+def test_batched_runs_alarm_when_new_objects_wait_too_long(
+    batched: tuple[BatchTransformJob, Template],
+) -> None:
+    _, template = batched
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateAgeOfOldestMessage",
+            "Threshold": 120 + 15 * 60,
+            "AlarmActions": [Match.any_value()],
+        },
+    )
+
+
 # --- customised --------------------------------------------------------------------------
 
 
@@ -433,10 +536,12 @@ def test_every_scenario_passes_the_nag_packs(
     manual: tuple[BatchTransformJob, Template],
     scheduled: tuple[BatchTransformJob, Template],
     new_data: tuple[BatchTransformJob, Template],
+    batched: tuple[BatchTransformJob, Template],
     in_vpc: tuple[BatchTransformJob, Template],
     customised: tuple[BatchTransformJob, Template, cdk.Stack],
 ) -> None:
-    for created in (manual[0], scheduled[0], new_data[0], in_vpc[0], customised[0]):
+    scenarios = (manual, scheduled, new_data, batched, in_vpc, customised)
+    for created in (scenario[0] for scenario in scenarios):
         report = pack().validate_scope(created)
         found = [
             f"{v.rule_name} [{r.construct_path}]"

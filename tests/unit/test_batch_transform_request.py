@@ -89,6 +89,13 @@ def path(document: Any, expression: str, context: dict[str, Any]) -> Any:
     if expression.startswith("$$."):
         document, expression = context, expression[1:]
     assert expression.startswith("$"), expression
+    if expression == "$[0]":
+        if not isinstance(document, list) or not document:
+            raise KeyError(expression)
+        return document[0]
+    if expression.startswith("$[*]."):
+        assert isinstance(document, list), document
+        return [path(item, "$." + expression[5:], context) for item in document]
     value = document
     for part in expression[2:].split(".") if expression != "$" else []:
         if not isinstance(value, dict) or part not in value:
@@ -145,7 +152,10 @@ def render(template: Any, document: Any, context: dict[str, Any]) -> Any:
     return template
 
 
-def put(document: dict[str, Any], result_path: str, value: Any) -> dict[str, Any]:
+def put(document: Any, result_path: str | None, value: Any) -> Any:
+    if result_path is None or result_path == "$":
+        return value
+    assert isinstance(document, dict), document
     assert result_path.startswith("$."), result_path
     assert "." not in result_path[2:], result_path
     return {**document, result_path[2:]: value}
@@ -172,21 +182,26 @@ def holds(rule: dict[str, Any], document: Any, context: dict[str, Any]) -> bool:
     raise AssertionError(f"unsupported rule {rule}")
 
 
-def run(machine: dict[str, Any], execution_input: dict[str, Any]) -> tuple[str, Any]:
+def run(machine: dict[str, Any], execution_input: Any) -> tuple[str, Any]:
     """Follow the definition from StartAt until the first Task, Fail or Succeed state.
 
     Returns ``("Task:<name>", parameters)`` with the request the task sends, or the final
     state's type and the state itself.
     """
     context = {"Execution": {"Id": EXECUTION_ID, "Input": execution_input}}
-    document: dict[str, Any] = dict(execution_input)
+    document: Any = json.loads(json.dumps(execution_input))
     name = machine["StartAt"]
     for _ in range(20):
         state = machine["States"][name]
         kind = state["Type"]
         if kind == "Pass":
             value = render(state["Parameters"], document, context)
-            document = put(document, state["ResultPath"], value)
+            document = put(document, state.get("ResultPath", "$"), value)
+            name = state["Next"]
+        elif kind == "Task" and state.get("QueryLanguage") == "JSONata":
+            # The one JSONata state, WriteManifest; its expressions are checked as text by
+            # test_the_manifest_state_writes_a_sagemaker_manifest, and applied here.
+            document = write_manifest(state, document)
             name = state["Next"]
         elif kind == "Choice":
             name = next(
@@ -198,6 +213,28 @@ def run(machine: dict[str, Any], execution_input: dict[str, Any]) -> tuple[str, 
         else:
             return kind, state
     raise AssertionError("no Task reached")
+
+
+MANIFEST_BODY = "{% $string($append([{'prefix': 's3://scoring-input/'}], $states.input.keys)) %}"
+MANIFEST_KEY = "{% 'out/manifests/' & $states.input.job.name & '.manifest' %}"
+MANIFEST_OUTPUT = (
+    "{% $merge([$states.input, {'input': {'uri': 's3://scoring-output/' & "
+    "'out/manifests/' & $states.input.job.name & '.manifest', 'type': 'ManifestFile'}}]) %}"
+)
+
+
+def write_manifest(state: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """What the WriteManifest expressions compute (asserted verbatim), without a JSONata engine."""
+    assert state["Arguments"]["Body"] == MANIFEST_BODY
+    assert state["Arguments"]["Key"] == MANIFEST_KEY
+    assert state["Output"] == MANIFEST_OUTPUT
+    key = f"out/manifests/{document['job']['name']}.manifest"
+    written = [{"prefix": "s3://scoring-input/"}, *document["keys"]]
+    MANIFESTS[key] = written
+    return {**document, "input": {"uri": f"s3://scoring-output/{key}", "type": "ManifestFile"}}
+
+
+MANIFESTS: dict[str, list[Any]] = {}
 
 
 # --- the API's rules for the request -----------------------------------------------------
@@ -257,6 +294,21 @@ def defaults() -> dict[str, Any]:
         input=TransformInput(s3.Bucket.from_bucket_name(stack, "In", "scoring-input"), "in/"),
         output=TransformOutput(s3.Bucket.from_bucket_name(stack, "Out", "scoring-output"), "out/"),
         run_on_new_data=True,
+    )
+    return definition(Template.from_stack(stack))
+
+
+@pytest.fixture(scope="module")
+def batched() -> dict[str, Any]:
+    stack = unit_stack()
+    BatchTransformJob(
+        stack,
+        "Job",
+        model_data=ModelData.from_s3_uri("s3://models/churn/model.tar.gz"),
+        input=TransformInput(s3.Bucket.from_bucket_name(stack, "In", "scoring-input"), "in/"),
+        output=TransformOutput(s3.Bucket.from_bucket_name(stack, "Out", "scoring-output"), "out/"),
+        run_on_new_data=True,
+        new_data_batch_window=cdk.Duration.minutes(5),
     )
     return definition(Template.from_stack(stack))
 
@@ -344,6 +396,55 @@ def test_a_key_outside_the_input_prefix_fails_before_any_job(
     kind, state = run(defaults, {"key": key})
     assert kind == "Fail"
     assert state["Error"] == "InvalidInput"
+
+
+def test_a_batch_from_the_pipe_is_transformed_through_a_manifest(batched: dict[str, Any]) -> None:
+    batch = [{"key": "in/a.csv"}, {"key": "in/2026/b.csv"}]
+    kind, request = run(batched, batch)
+    assert kind == "Task:Transform"
+    check_request(request)
+    name = request["TransformJobName"]
+    manifest = f"out/manifests/{name}.manifest"
+    assert request["TransformInput"]["DataSource"]["S3DataSource"] == {
+        "S3DataType": "ManifestFile",
+        "S3Uri": f"s3://scoring-output/{manifest}",
+    }
+    # SageMaker's manifest format: a prefix, then keys relative to it.
+    assert MANIFESTS[manifest] == [{"prefix": "s3://scoring-input/"}, "in/a.csv", "in/2026/b.csv"]
+    assert request["TransformOutput"]["S3OutputPath"] == f"s3://scoring-output/out/{name}/"
+
+
+def test_a_batch_of_one_is_still_a_list_of_keys(batched: dict[str, Any]) -> None:
+    _, request = run(batched, [{"key": "in/only.csv"}])
+    name = request["TransformJobName"]
+    assert MANIFESTS[f"out/manifests/{name}.manifest"][1:] == ["in/only.csv"]
+
+
+@pytest.mark.parametrize("execution_input", [{}, {"key": "in/x.csv"}], ids=["prefix", "object"])
+def test_batching_keeps_single_runs_working(
+    batched: dict[str, Any], execution_input: dict[str, Any]
+) -> None:
+    kind, request = run(batched, execution_input)
+    assert kind == "Task:Transform"
+    check_request(request)
+    assert request["TransformInput"]["DataSource"]["S3DataSource"]["S3DataType"] == "S3Prefix"
+
+
+def test_the_manifest_state_writes_a_sagemaker_manifest(batched: dict[str, Any]) -> None:
+    state = batched["States"]["WriteManifest"]
+    assert state["Resource"] == "arn:aws:states:::aws-sdk:s3:putObject"
+    assert state["QueryLanguage"] == "JSONata"
+    arguments = state["Arguments"]
+    assert arguments["Bucket"] == "scoring-output"
+    assert arguments["ServerSideEncryption"] == "aws:kms"
+    assert arguments["SSEKMSKeyId"] == KEY
+    assert state["Next"] == "Transform"
+    assert "QueryLanguage" not in batched  # the machine stays JSONPath; one state opts in
+
+
+def test_single_runs_have_no_batch_states(defaults: dict[str, Any]) -> None:
+    assert "WriteManifest" not in defaults["States"]
+    assert defaults["StartAt"] == "NameJob"
 
 
 def test_every_run_gets_a_new_valid_job_name(defaults: dict[str, Any]) -> None:

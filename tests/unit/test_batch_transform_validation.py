@@ -196,6 +196,30 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         {"schedule": "at(2026-12-01T02:00)"},
         JOB + "schedule must be an EventBridge Scheduler expression",
     ),
+    (
+        "batch-window-without-new-data",
+        {"new_data_batch_window": cdk.Duration.minutes(1)},
+        JOB + "new_data_batch_window cannot be combined with run_on_new_data=False",
+    ),
+    (
+        "batch-window-0",
+        {"run_on_new_data": True, "new_data_batch_window": cdk.Duration.seconds(0)},
+        JOB + r"new_data_batch_window must be between 1 and 300 seconds",
+    ),
+    (
+        "batch-window-6-minutes",
+        {"run_on_new_data": True, "new_data_batch_window": cdk.Duration.minutes(6)},
+        JOB + r"new_data_batch_window must be between 1 and 300 seconds .*\(got 360\)",
+    ),
+    (
+        "batch-size-201",
+        {
+            "run_on_new_data": True,
+            "new_data_batch_window": cdk.Duration.minutes(1),
+            "new_data_batch_size": 201,
+        },
+        JOB + r"new_data_batch_size must be between 1 and 200 objects",
+    ),
     # model client and runtime
     (
         "invocation-timeout-0",
@@ -322,6 +346,11 @@ def test_bad_options_are_rejected_where_they_are_made(
         {"schedule": "rate(12 hours)"},
         {"schedule": "at(2026-12-01T02:00:00)"},
         {"run_on_new_data": True, "manual": False},
+        {
+            "run_on_new_data": True,
+            "new_data_batch_window": cdk.Duration.minutes(5),
+            "new_data_batch_size": 200,
+        },
         {"max_payload_mb": 0},  # chunked encoding
         {"max_concurrent_transforms": 0},  # ask the container
         {"max_concurrent_transforms": 10, "max_payload_mb": 10},
