@@ -376,9 +376,9 @@ class MLPipeline(Construct):
             pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition)},
             role_arn=self.role.role_arn,
             pipeline_description=f"Training pipeline of {self.node.path}"[:3072],
-            parallelism_configuration=sagemaker.CfnPipeline.ParallelismConfigurationProperty(
-                max_parallel_execution_steps=2
-            ),
+            # A plain mapping: the property is untyped JSON, so the struct's Python field names
+            # would be written as they are (maxParallelExecutionSteps).
+            parallelism_configuration={"MaxParallelExecutionSteps": 2},
         )
         # SageMaker checks the role's permissions when the pipeline is created and run.
         self.pipeline.node.add_dependency(self.role)
@@ -1140,9 +1140,16 @@ def _check_options(
     check_instance_type(check, "training_instance_type", training_instance_type)
     check_instance_type(check, "processing_instance_type", processing_instance_type)
     runtime = max_runtime.to_seconds()
-    check.in_range("max_runtime", runtime, 1, MAX_TRAINING_SECONDS, "seconds")
+    for keyword, seconds in (("max_runtime", runtime), ("max_wait", max_wait.to_seconds())):
+        if keyword == "max_wait" and not use_spot:
+            continue
+        check.require(
+            1 <= seconds <= MAX_TRAINING_SECONDS,
+            keyword,
+            f"between 1 second and 28 days ({MAX_TRAINING_SECONDS} seconds)",
+            Said(f"{seconds:.0f} seconds"),
+        )
     if use_spot:
-        check.in_range("max_wait", max_wait.to_seconds(), 1, MAX_TRAINING_SECONDS, "seconds")
         check.require(
             max_wait.to_seconds() >= runtime,
             "max_wait",

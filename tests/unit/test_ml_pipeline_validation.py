@@ -1,0 +1,131 @@
+"""MLPipeline: one ConfigurationError case per rule, and the edge cases that must pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from mlops_cdk import ConfigurationError
+from mlops_cdk.constructs import ContainerImage
+from mlops_cdk.constructs.ml_pipeline import MLPipeline
+from mlops_cdk.constructs.model_registry import ModelRegistry
+from mlops_cdk.constructs.pipeline_steps import Condition, PipelineSteps
+from tests.helpers.apps import unit_stack
+
+SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+def build(**kwargs: Any) -> MLPipeline:
+    stack = unit_stack()
+    kwargs.setdefault("registry", ModelRegistry.from_group_name(stack, "Registry", "churn"))
+    kwargs.setdefault("data_bucket", s3.Bucket.from_bucket_name(stack, "Data", "data-bucket"))
+    kwargs.setdefault("input_prefix", "churn/input/")
+    kwargs.setdefault("training_image", ContainerImage.from_uri(SKLEARN))
+    kwargs.setdefault("metric_name", "accuracy")
+    kwargs.setdefault("metric_threshold", 0.8)
+    return MLPipeline(stack, "Pipeline", **kwargs)
+
+
+def cyclic() -> PipelineSteps:
+    steps = PipelineSteps()
+    steps.processing("A", arguments={}, depends_on=["B"])
+    steps.processing("B", arguments={}, depends_on=["A"])
+    return steps
+
+
+def unknown_metric() -> PipelineSteps:
+    steps = PipelineSteps()
+    steps.processing("Evaluate", arguments={})
+    steps.fail("Stop", error_message="x")
+    steps.condition(
+        "Gate",
+        conditions=[
+            Condition(type="GreaterThan", left=steps.metric("Evaluate", "Report", "f1"), right=0.5)
+        ],
+        else_steps=["Stop"],
+    )
+    return steps
+
+
+def spot_without_checkpoint() -> PipelineSteps:
+    steps = PipelineSteps()
+    steps.training(
+        "Train",
+        arguments={
+            "EnableManagedSpotTraining": True,
+            "StoppingCondition": {"MaxRuntimeInSeconds": 60, "MaxWaitTimeInSeconds": 60},
+        },
+    )
+    return steps
+
+
+CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("approval-case", {"approval": "approved"},
+     r"approval must be one of 'Approved', 'Rejected', 'PendingManualApproval' \(got 'approved'\)"),
+    ("approval-unknown", {"approval": "Pending"}, r"approval must be one of"),
+    ("schedule-malformed", {"retrain_schedule": "every day"},
+     r"retrain_schedule must be an EventBridge Scheduler expression.*\(got 'every day'\)"),
+    ("schedule-five-fields", {"retrain_schedule": "cron(0 3 * * ?)"},
+     r"retrain_schedule must be a cron expression with six fields"),
+    ("schedule-rate-plural", {"retrain_schedule": "rate(1 days)"},
+     r"retrain_schedule must be a rate with a singular unit for 1"),
+    ("spot-wait-below-runtime", {"max_runtime": cdk.Duration.hours(2), "max_wait": cdk.Duration.hours(1)},
+     r"max_wait must be at least max_runtime \(7200 seconds\) for spot training \(got 3600 seconds\)"),
+    ("runtime-over-28-days", {"max_runtime": cdk.Duration.days(29), "use_spot": False},
+     r"max_runtime must be between 1 second and 28 days \(2419200 seconds\) "
+     r"\(got 2505600 seconds\)"),
+    ("new-data-output-under-input", {"retrain_on_new_data": True, "input_prefix": "ml-pipeline/"},
+     r"output_prefix must be outside the watched input prefix 'ml-pipeline/' with "
+     r"retrain_on_new_data .*\(got 'ml-pipeline/runs/'\)"),
+    ("new-data-input-under-output", {"retrain_on_new_data": True, "input_prefix": "ml-pipeline/runs/new/"},
+     r"output_prefix must be outside the watched input prefix"),
+    ("new-data-code-under-input", {"retrain_on_new_data": True, "input_prefix": "data/",
+                                   "code_prefix": "data/code/"},
+     r"code_prefix must be outside the watched input prefix 'data/'"),
+    ("training-instance-type", {"training_instance_type": "m5.xlarge"},
+     r"training_instance_type must be an ML instance type ml.<family>.<size>.*\(got 'm5.xlarge'\)"),
+    ("processing-instance-type", {"processing_instance_type": "ml.m5"},
+     r"processing_instance_type must be an ML instance type"),
+    ("metric-name", {"metric_name": "accuracy score"},
+     r"metric_name must be 1-64 letters, digits, hyphens or underscores \(got 'accuracy score'\)"),
+    ("metric-comparison", {"metric_comparison": "AtLeast"}, r"metric_comparison must be one of 'GreaterThan'"),
+    ("input-prefix", {"input_prefix": "/churn"}, r"input_prefix must be a key prefix ending in /"),
+    ("output-prefix", {"output_prefix": "runs"}, r"output_prefix must be a key prefix ending in /"),
+    ("on-overlap", {"on_overlap": "queue"}, r"on_overlap must be one of 'skip', 'allow' \(got 'queue'\)"),
+    ("pipeline-name-characters", {"pipeline_name": "churn_training"},
+     r"pipeline_name must be letters, digits and hyphens"),
+    ("pipeline-name-length", {"pipeline_name": "p" * 81},
+     r"pipeline_name must be at most 80 characters long \(got 81 characters\)"),
+    ("steps-cycle", {"steps": cyclic()}, r"steps must be an acyclic graph \(got a cycle"),
+    ("steps-unknown-metric", {"steps": unknown_metric()},
+     r"steps\['Gate'\]\.conditions must be Std:JsonGet of a property file a step declares"),
+    ("steps-spot-no-checkpoint", {"steps": spot_without_checkpoint()},
+     r"steps\['Train'\]\.arguments\.CheckpointConfig\.S3Uri must be set for managed spot"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_invalid_pipeline_is_rejected(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^Test/Pipeline: " + message):
+        build(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_runtime": cdk.Duration.hours(1), "max_wait": cdk.Duration.hours(1)},
+        {"use_spot": False, "max_wait": cdk.Duration.minutes(1)},
+        {"retrain_on_new_data": True, "input_prefix": "data/", "output_prefix": "out/"},
+        {"retrain_on_new_data": False, "input_prefix": "ml-pipeline/"},
+        {"approval": "Approved"},
+        {"metric_comparison": "LessThanOrEqualTo", "metric_name": "rmse"},
+        {"retrain_schedule": "at(2027-01-01T03:00:00)"},
+    ],
+    ids=["wait-equals-runtime", "no-spot-ignores-wait", "separate-prefixes",
+         "overlap-without-new-data", "approved", "loss-metric", "one-time-schedule"],
+)  # fmt: skip
+def test_valid_edge_cases_pass(kwargs: dict[str, Any]) -> None:
+    build(**kwargs)
