@@ -24,8 +24,10 @@ from mlops_cdk.constructs.lambda_options import (
     ProvisionedConcurrency,
     S3Trigger,
 )
+from mlops_cdk.constructs.ml_pipeline import MLPipeline, add_pipeline_target
 from mlops_cdk.constructs.model_data import BoundModelData, ModelData
 from mlops_cdk.constructs.model_monitor import ModelMonitorSchedule
+from mlops_cdk.constructs.model_registry import IModelRegistry, ModelRegistry
 from mlops_cdk.constructs.monitor_options import (
     Baseline,
     GroundTruth,
@@ -33,6 +35,12 @@ from mlops_cdk.constructs.monitor_options import (
     MonitoredEndpoint,
     MonitoringType,
     ReportLocation,
+)
+from mlops_cdk.constructs.pipeline_steps import (
+    PipelineCondition,
+    PipelineParameter,
+    PipelineSteps,
+    PropertyFile,
 )
 from mlops_cdk.constructs.realtime_endpoint import EndpointAlarms, RealtimeEndpoint
 
@@ -49,15 +57,22 @@ __all__ = [
     "EcsModelService",
     "EndpointAlarms",
     "GroundTruth",
+    "IModelRegistry",
     "InferenceApi",
     "LambdaDeployment",
     "LambdaInference",
+    "MLPipeline",
     "ModelData",
     "ModelMonitorSchedule",
+    "ModelRegistry",
     "MonitorBackend",
     "MonitoredEndpoint",
     "MonitoringType",
+    "PipelineCondition",
+    "PipelineParameter",
+    "PipelineSteps",
     "ProductionVariant",
+    "PropertyFile",
     "ProvisionedConcurrency",
     "RealtimeEndpoint",
     "ReportLocation",
@@ -68,4 +83,5 @@ __all__ = [
     "ServiceHealthCheck",
     "TransformInput",
     "TransformOutput",
+    "add_pipeline_target",
 ]

@@ -52,8 +52,8 @@ from mlops_cdk.constructs.model_registry import (
 from mlops_cdk.constructs.pipeline_steps import (
     CONDITION_TYPES,
     EXECUTION_ID,
-    Condition,
     ConditionType,
+    PipelineCondition,
     PipelineSteps,
     PropertyFile,
     get,
@@ -751,7 +751,7 @@ class MLPipeline(Construct):
         steps.condition(
             CHECK,
             conditions=[
-                Condition(
+                PipelineCondition(
                     type=metric_comparison,
                     left=steps.metric(EVALUATE, EVALUATION_REPORT, self.metric_name),
                     right=threshold.ref,

@@ -73,7 +73,7 @@ def metric_path(metric: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Parameter:
+class PipelineParameter:
     """A pipeline parameter that each execution may override (``PipelineParameters``)."""
 
     name: str
@@ -81,7 +81,7 @@ class Parameter:
     default: str | int | float | bool
 
     def __post_init__(self) -> None:
-        check = Checker("Parameter")
+        check = Checker("PipelineParameter")
         check.matches("name", self.name, PARAMETER_NAME, STEP_NAME_MEANING)
         check.one_of("type", self.type, PARAMETER_TYPES)
 
@@ -123,7 +123,7 @@ class PropertyFile:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Condition:
+class PipelineCondition:
     """A comparison, e.g. the evaluation metric against the threshold parameter."""
 
     type: ConditionType
@@ -131,7 +131,7 @@ class Condition:
     right: Any
 
     def __post_init__(self) -> None:
-        Checker("Condition").one_of("type", self.type, CONDITION_TYPES)
+        Checker("PipelineCondition").one_of("type", self.type, CONDITION_TYPES)
 
     def render(self) -> dict[str, Any]:
         return {"Type": self.type, "LeftValue": self.left, "RightValue": self.right}
@@ -150,7 +150,7 @@ class Step:
     # Condition steps only: names of the steps on each branch.
     if_steps: tuple[str, ...] = ()
     else_steps: tuple[str, ...] = ()
-    conditions: tuple[Condition, ...] = field(default=())
+    conditions: tuple[PipelineCondition, ...] = field(default=())
 
     def references(self) -> set[str]:
         """Names of the steps whose properties this step reads (implicit dependencies)."""
@@ -185,7 +185,7 @@ class PipelineSteps:
         steps.processing("Evaluate", arguments={...}, property_files=[
             PropertyFile(name="Report", output_name="evaluation", path="evaluation.json",
                          metrics=("accuracy",))])
-        steps.condition("Check", conditions=[Condition(type="GreaterThanOrEqualTo",
+        steps.condition("Check", conditions=[PipelineCondition(type="GreaterThanOrEqualTo",
             left=steps.metric("Evaluate", "Report", "accuracy"), right=threshold.ref)],
             if_steps=["Register"], else_steps=["TooWeak"])
         steps.register_model("Register", arguments={...})
@@ -194,23 +194,23 @@ class PipelineSteps:
     """
 
     def __init__(self) -> None:
-        self._parameters: list[Parameter] = []
+        self._parameters: list[PipelineParameter] = []
         self._steps: list[Step] = []
 
     # --- parameters -------------------------------------------------------------------
 
     def parameter(
         self, name: str, type: ParameterType, default: str | int | float | bool
-    ) -> Parameter:
+    ) -> PipelineParameter:
         """Declare a pipeline parameter and return it (use ``.ref`` in arguments)."""
-        created = Parameter(name=name, type=type, default=default)
+        created = PipelineParameter(name=name, type=type, default=default)
         if any(p.name == name for p in self._parameters):
             Checker("PipelineSteps").fail("parameter names", "unique", name)
         self._parameters.append(created)
         return created
 
     @property
-    def parameters(self) -> tuple[Parameter, ...]:
+    def parameters(self) -> tuple[PipelineParameter, ...]:
         return tuple(self._parameters)
 
     @property
@@ -305,7 +305,7 @@ class PipelineSteps:
         self,
         name: str,
         *,
-        conditions: Sequence[Condition],
+        conditions: Sequence[PipelineCondition],
         if_steps: Sequence[str] = (),
         else_steps: Sequence[str] = (),
         depends_on: Sequence[str] = (),

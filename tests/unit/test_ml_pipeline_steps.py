@@ -9,8 +9,8 @@ import pytest
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs.pipeline_steps import (
-    Condition,
-    Parameter,
+    PipelineCondition,
+    PipelineParameter,
     PipelineSteps,
     PropertyFile,
     get,
@@ -50,7 +50,7 @@ def graph(
     steps.condition(
         "Gate",
         conditions=[
-            Condition(
+            PipelineCondition(
                 type="GreaterThan", left=steps.metric("Eval", "Report", metric), right=threshold.ref
             )
         ],
@@ -110,7 +110,7 @@ def test_explicit_dependencies_are_rendered_and_references_count_as_edges() -> N
 
 
 def test_parameters_render_their_reference() -> None:
-    assert Parameter(name="InputDataUrl", type="String", default="s3://b/k/").ref == {
+    assert PipelineParameter(name="InputDataUrl", type="String", default="s3://b/k/").ref == {
         "Get": "Parameters.InputDataUrl"
     }
 
@@ -197,9 +197,9 @@ def test_invalid_graph_is_rejected(build: Callable[[], PipelineSteps], message: 
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: Parameter(name="bad name", type="String", default="x"), r"^Parameter: name"),
-        (lambda: Parameter(name="X", type="Text", default="x"), r"^Parameter: type must be"),  # type: ignore[arg-type]
-        (lambda: Condition(type="Bigger", left=1, right=2), r"^Condition: type must be one of"),  # type: ignore[arg-type]
+        (lambda: PipelineParameter(name="bad name", type="String", default="x"), r"^PipelineParameter: name"),
+        (lambda: PipelineParameter(name="X", type="Text", default="x"), r"^PipelineParameter: type must be"),  # type: ignore[arg-type]
+        (lambda: PipelineCondition(type="Bigger", left=1, right=2), r"^PipelineCondition: type must be one of"),  # type: ignore[arg-type]
     ],
     ids=["parameter-name", "parameter-type", "condition-type"],
 )  # fmt: skip

@@ -12,7 +12,7 @@ from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs import ContainerImage
 from mlops_cdk.constructs.ml_pipeline import MLPipeline
 from mlops_cdk.constructs.model_registry import ModelRegistry
-from mlops_cdk.constructs.pipeline_steps import Condition, PipelineSteps
+from mlops_cdk.constructs.pipeline_steps import PipelineCondition, PipelineSteps
 from tests.helpers.apps import unit_stack
 
 SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
@@ -43,7 +43,9 @@ def unknown_metric() -> PipelineSteps:
     steps.condition(
         "Gate",
         conditions=[
-            Condition(type="GreaterThan", left=steps.metric("Evaluate", "Report", "f1"), right=0.5)
+            PipelineCondition(
+                type="GreaterThan", left=steps.metric("Evaluate", "Report", "f1"), right=0.5
+            )
         ],
         else_steps=["Stop"],
     )
