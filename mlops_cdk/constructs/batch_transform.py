@@ -383,11 +383,11 @@ class BatchTransformJob(Construct):
         self.new_data_queue: sqs.Queue | None = None
         self.pipe: pipes.CfnPipe | None = None
         if schedule is not None or run_on_new_data:
-            self.dead_letter_queue = self._dead_letter_queue()
-        if schedule is not None:
-            self.schedule = self._schedule(schedule, schedule_time_zone)
-        if run_on_new_data:
-            self.rule = self._new_data_rule()
+            self.dead_letter_queue = dead_letters = self._dead_letter_queue()
+            if schedule is not None:
+                self.schedule = self._schedule(schedule, schedule_time_zone, dead_letters)
+            if run_on_new_data:
+                self.rule = self._new_data_rule(dead_letters)
         self.alarms: list[cloudwatch.Alarm] = []
         self._add_alarms()
 
@@ -731,7 +731,9 @@ class BatchTransformJob(Construct):
         )
         return queue
 
-    def _schedule(self, expression: str, time_zone: str | None) -> scheduler.Schedule:
+    def _schedule(
+        self, expression: str, time_zone: str | None, dead_letters: sqs.IQueue
+    ) -> scheduler.Schedule:
         stack = Stack.of(self)
         role = ManagedPolicyRole(
             self,
@@ -742,8 +744,6 @@ class BatchTransformJob(Construct):
             ),
             description=f"EventBridge Scheduler role of {self.node.path}: starts runs",
         )
-        queue = self.dead_letter_queue
-        assert queue is not None  # noqa: S101 - created before any trigger
         grant_key_use(role, self.encryption_key)  # the encrypted dead-letter queue
         return scheduler.Schedule(
             self,
@@ -755,7 +755,7 @@ class BatchTransformJob(Construct):
                 self.state_machine,
                 input=scheduler.ScheduleTargetInput.from_object({}),
                 role=role,
-                dead_letter_queue=queue,
+                dead_letter_queue=dead_letters,
                 retry_attempts=5,
                 max_event_age=Duration.hours(1),
             ),
@@ -763,9 +763,7 @@ class BatchTransformJob(Construct):
             description=f"Runs the batch transform of {self.node.path}",
         )
 
-    def _new_data_rule(self) -> events.Rule:
-        dead_letters = self.dead_letter_queue
-        assert dead_letters is not None  # noqa: S101 - created before any trigger
+    def _new_data_rule(self, dead_letters: sqs.IQueue) -> events.Rule:
         rule = events.Rule(
             self,
             "NewDataRule",
@@ -786,7 +784,8 @@ class BatchTransformJob(Construct):
         message = events.RuleTargetInput.from_object(
             {"key": events.EventField.from_path("$.detail.object.key")}
         )
-        if self.batch_window is None:
+        window = self.batch_window
+        if window is None:
             role = ManagedPolicyRole(
                 self,
                 "RuleRole",
@@ -804,7 +803,7 @@ class BatchTransformJob(Construct):
                 )
             )
         else:
-            self.new_data_queue = self._new_data_queue(dead_letters)
+            self.new_data_queue = self._new_data_queue(dead_letters, window)
             rule.add_target(
                 events_targets.SqsQueue(
                     self.new_data_queue,
@@ -814,12 +813,10 @@ class BatchTransformJob(Construct):
                     max_event_age=Duration.hours(1),
                 )
             )
-            self.pipe = self._batching_pipe(self.new_data_queue, self.batch_window)
+            self.pipe = self._batching_pipe(self.new_data_queue, window)
         return rule
 
-    def _new_data_queue(self, dead_letters: sqs.IQueue) -> sqs.Queue:
-        window = self.batch_window
-        assert window is not None  # noqa: S101 - only for batched runs
+    def _new_data_queue(self, dead_letters: sqs.IQueue, window: Duration) -> sqs.Queue:
         return sqs.Queue(
             self,
             "NewDataQueue",
