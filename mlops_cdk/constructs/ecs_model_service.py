@@ -311,7 +311,7 @@ class EcsModelService(Construct):
         self.task_connections = self.service.connections
         self.target_group: elbv2.ApplicationTargetGroup = self.pattern.target_group
         self._configure_target_group()
-        self.connections = ec2.Connections(
+        self._connections = ec2.Connections(
             security_groups=self.load_balancer.connections.security_groups,
             default_port=ec2.Port.tcp(self.listener_port),
         )
@@ -804,6 +804,13 @@ class EcsModelService(Construct):
         )
 
     # --- public API ---------------------------------------------------------------------
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The load balancer's security groups with the listener port as default port, so
+        ``other.connections.allow_to_default_port(service)`` lets ``other`` call the service.
+        (A property: jsii reads ``IConnectable.connections`` through a getter.)"""
+        return self._connections
 
     def allow_from(self, peer: ec2.IConnectable, description: str = "") -> None:
         """Let ``peer`` call the service on its listener port: a CIDR or prefix list

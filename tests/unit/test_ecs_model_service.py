@@ -750,3 +750,20 @@ def test_fargate_table_edges_are_accepted(cpu: int, memory: int) -> None:
 
 def _list(value: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def test_the_service_is_connectable_on_its_listener_port() -> None:
+    stack = unit_stack(unit_app())
+    vpc = isolated_vpc(stack)
+    service = EcsModelService(stack, "Svc", vpc=vpc, model_data=model_file())
+    caller = ec2.SecurityGroup(stack, "Caller", vpc=vpc, allow_all_outbound=False)
+    caller.connections.allow_to_default_port(service, "caller to model")
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {"FromPort": 80, "ToPort": 80, "Description": "caller to model"},
+    )
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupEgress",
+        {"FromPort": 80, "ToPort": 80, "Description": "caller to model"},
+    )
