@@ -124,7 +124,8 @@ class EcsModelService(Construct):
     :param cpu: task CPU units. Default: 1024 (1 vCPU).
     :param memory_mib: task memory. Default: 2048 (on Fargate the pair must be in AWS's table).
     :param desired_count: tasks to run. Default: 2, one per zone, so a zone or task failure
-        keeps serving.
+        keeps serving. With ``autoscaling`` it must lie within the bounds, and the template
+        leaves the count to Application Auto Scaling, so a deployment never resets it.
     :param gpu_count: GPUs per task; above 0 the tasks run on EC2 GPU instances. Default: 0.
     :param gpu_instance_type: EC2 instance type of an NVIDIA GPU family (``g5.xlarge``);
         required with ``gpu_count``. Default: none.
@@ -588,7 +589,11 @@ class EcsModelService(Construct):
     ):
         common = {
             "cluster": self.cluster,
-            "desired_count": self.desired_count,
+            # With autoscaling, DesiredCount stays out of the template: CloudFormation would
+            # otherwise reset the running count on every update of the service, scaling a busy
+            # service in mid-deploy (aws/containers-roadmap#493). A new service starts with one
+            # task and Application Auto Scaling lifts it to min_capacity at once.
+            "desired_count": None if self.autoscaling else self.desired_count,
             "load_balancer": self.load_balancer,
             "public_load_balancer": public,
             "open_listener": public,

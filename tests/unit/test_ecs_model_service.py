@@ -401,6 +401,8 @@ def test_public_service_serves_https_only_with_tls12_and_redirects_http(public: 
 
 
 def test_autoscaling_tracks_cpu_and_requests_per_task(public: Scenario) -> None:
+    # The count belongs to Application Auto Scaling: a deployment must not reset it.
+    assert "DesiredCount" not in public.only("AWS::ECS::Service")
     public.template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         {"MinCapacity": 2, "MaxCapacity": 8, "ScalableDimension": "ecs:service:DesiredCount"},
