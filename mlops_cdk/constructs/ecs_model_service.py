@@ -157,6 +157,8 @@ class EcsModelService(Construct):
     :param log_retention: container log retention. Default: one year.
     :param removal_policy: for the log group and a created access-log bucket. Default: RETAIN.
     :param alarm_thresholds: Default: :class:`ServiceAlarms` defaults.
+    :param container_user: numeric ``uid:gid`` the server runs as, and owner of the scratch
+        volume; never root. Default: ``10001:10001``, the reference server's user.
     """
 
     def __init__(
@@ -190,6 +192,7 @@ class EcsModelService(Construct):
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         alarm_thresholds: ServiceAlarms | None = None,
+        container_user: str = SERVER_USER,
     ) -> None:
         super().__init__(scope, construct_id)
         self.health_check = health_check or ServiceHealthCheck()
@@ -209,7 +212,9 @@ class EcsModelService(Construct):
             certificate=certificate,
             environment=environment or {},
             ephemeral_storage_gib=ephemeral_storage_gib,
+            container_user=container_user,
         )
+        self.container_user = container_user
         self.gpu = gpu_count > 0
         self.desired_count = desired_count
         self.autoscaling = autoscaling
@@ -451,7 +456,7 @@ class EcsModelService(Construct):
             image=image,
             essential=False,
             user="0",
-            command=["chown", SERVER_USER, SCRATCH_PATH],
+            command=["chown", self.container_user, SCRATCH_PATH],
             readonly_root_filesystem=True,
             memory_limit_mib=64 if self.gpu else None,
             linux_parameters=init_capabilities,
@@ -467,7 +472,7 @@ class EcsModelService(Construct):
             "Model",
             image=image,
             essential=True,
-            user=SERVER_USER,
+            user=self.container_user,
             readonly_root_filesystem=True,
             linux_parameters=server_capabilities,
             port_mappings=[
@@ -894,8 +899,15 @@ def _validate(
     certificate: acm.ICertificate | None,
     environment: Mapping[str, str],
     ephemeral_storage_gib: int | None,
+    container_user: str,
 ) -> None:
     check.in_range("container_port", container_port, 1, 65535)
+    check.matches(
+        "container_user",
+        container_user,
+        r"(?!0(:|$))[0-9]{1,10}:[0-9]{1,10}",
+        "a numeric uid:gid other than root (0), such as '10001:10001'",
+    )
     check.at_least("desired_count", desired_count, 1)
     if autoscaling is not None:
         check.require(

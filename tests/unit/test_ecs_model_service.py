@@ -147,6 +147,7 @@ def customised() -> Scenario:
             ephemeral_storage_gib=50,
             deletion_protection=False,
             access_logs_prefix="models/churn",
+            container_user="20000:20000",
             alarm_thresholds=ServiceAlarms(
                 error_5xx_rate_percent=5, latency_p99=cdk.Duration.millis(250), cpu_percent=75
             ),
@@ -478,6 +479,8 @@ def test_customised_service(customised: Scenario) -> None:
     server = customised.containers()["Model"]
     assert "HealthCheck" not in server
     assert server["PortMappings"][0]["ContainerPort"] == 9000
+    assert server["User"] == "20000:20000"
+    assert customised.containers()["VolumeOwner"]["Command"][1] == "20000:20000"
     env = {e["Name"]: e["Value"] for e in server["Environment"]}
     assert (env["PORT"], env["MLOPS_WORKERS"], env["MLOPS_LOG_LEVEL"]) == ("9000", "2", "DEBUG")
     group = customised.only("AWS::ElasticLoadBalancingV2::TargetGroup")
@@ -631,6 +634,16 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         "reserved-environment",
         {"environment": {"PORT": "9999"}},
         r"environment\['PORT'\] must be left to the construct",
+    ),
+    (
+        "root-user",
+        {"container_user": "0:0"},
+        r"container_user must be a numeric uid:gid other than root \(0\), .* \(got '0:0'\)",
+    ),
+    (
+        "named-user",
+        {"container_user": "model"},
+        r"container_user must be a numeric uid:gid .* \(got 'model'\)",
     ),
     (
         "packed-model-asset",
