@@ -844,6 +844,39 @@ class EcsModelService(Construct):
             period=period,
         )
 
+    def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
+        """Graphs for a CloudWatch dashboard: traffic and errors, latency, tasks and utilisation."""
+        metrics = self.target_group.metrics
+        name = self.node.id
+        return [
+            cloudwatch.GraphWidget(
+                title=f"{name}: requests and errors",
+                left=[metrics.request_count()],
+                right=[
+                    metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT),
+                    metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_4XX_COUNT),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{name}: response time (s)",
+                left=[
+                    metrics.target_response_time(statistic="p50"),
+                    metrics.target_response_time(statistic="p99"),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{name}: tasks and utilisation",
+                left=[self.metric_running_task_count(), metrics.healthy_host_count()],
+                right=[
+                    self.service.metric_cpu_utilization(),
+                    self.service.metric_memory_utilization(),
+                ],
+                width=8,
+            ),
+        ]
+
 
 def _default_image() -> ContainerImage:
     from mlops_cdk._internal.runtime_assets import (

@@ -782,3 +782,11 @@ def test_the_service_is_connectable_on_its_listener_port() -> None:
         "AWS::EC2::SecurityGroupEgress",
         {"FromPort": 80, "ToPort": 80, "Description": "caller to model"},
     )
+
+
+def test_dashboard_widgets_graph_traffic_latency_and_tasks(defaults: Scenario) -> None:
+    widgets = defaults.service.dashboard_widgets()
+    assert len(widgets) == 3
+    rendered = str(defaults.stack.resolve([w.to_json() for w in widgets]))
+    for metric in ("RequestCount", "TargetResponseTime", "RunningTaskCount", "CPUUtilization"):
+        assert metric in rendered
