@@ -27,6 +27,11 @@ from pydantic_core import ErrorDetails
 
 from mlops_cdk._internal.errors import ConfigurationError
 from mlops_cdk._internal.fargate import describe_fargate_memory, fargate_memory_choices
+from mlops_cdk._internal.monitor_schedules import (
+    DRIFT_JOB_SCHEDULE_MEANING,
+    SCHEDULE_MEANING,
+    parse_schedule,
+)
 from mlops_cdk._internal.patterns import (
     ACCOUNT_ID,
     LOG_RETENTION_PERIODS,
@@ -396,6 +401,50 @@ class BatchTransformSettings(_Section):
         return self
 
 
+def _monitor_schedule(expression: str) -> str:
+    if parse_schedule(expression) is None:
+        raise ValueError(f"must be {SCHEDULE_MEANING}")
+    return expression
+
+
+MonitorScheduleExpression = Annotated[str, AfterValidator(_monitor_schedule)]
+
+
+class ModelMonitorSettings(_Section):
+    """Drift detection on the environment's RealtimeEndpoint (issue: ModelMonitorSchedule).
+
+    Needs an instance-mode endpoint with data capture. ``drift_job`` runs the mlops-cdk drift
+    job; ``model_monitor`` uses SageMaker Model Monitor (accounts that have it).
+    """
+
+    enabled: bool = False
+    backend: Literal["drift_job", "model_monitor"] = "drift_job"
+    schedule: MonitorScheduleExpression = "hourly"
+    instance_type: InstanceType = "ml.m5.large"
+    volume_size_gb: int = Field(default=20, ge=1, le=16384)
+    max_runtime_minutes: int = Field(default=50, ge=1, le=1440)
+    drift_threshold: float = Field(default=0.1, gt=0)
+    reports_prefix: KeyPrefix = "monitoring/"
+    in_vpc: bool = True
+
+    @model_validator(mode="after")
+    def _fits_schedule(self) -> ModelMonitorSettings:
+        parsed = parse_schedule(self.schedule)
+        assert parsed is not None  # noqa: S101 - the field validator ran
+        if self.backend == "drift_job" and parsed.window is None:
+            raise _FieldError(
+                "model_monitor.schedule", f"must be {DRIFT_JOB_SCHEDULE_MEANING}", self.schedule
+            )
+        if self.max_runtime_minutes * 60 >= parsed.interval_seconds:
+            raise _FieldError(
+                "model_monitor.max_runtime_minutes",
+                f"must be less than the schedule interval ({parsed.interval_seconds // 60} "
+                "minutes), so a run ends before the next one starts",
+                self.max_runtime_minutes,
+            )
+        return self
+
+
 class EnvironmentConfig(_Section):
     """One deployment environment (dev, staging, prod)."""
 
@@ -412,7 +461,7 @@ class EnvironmentConfig(_Section):
     lambda_inference: LambdaInferenceSettings = LambdaInferenceSettings()
     ecs_model_service: EcsModelServiceSettings = EcsModelServiceSettings()
     batch_transform: BatchTransformSettings = BatchTransformSettings()
-    model_monitor: ConstructSection = ConstructSection()
+    model_monitor: ModelMonitorSettings = ModelMonitorSettings()
     ml_pipeline: ConstructSection = ConstructSection()
 
     @model_validator(mode="after")
@@ -452,6 +501,20 @@ class EnvironmentConfig(_Section):
                     "must be true in prod",
                     False,
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _monitor_has_capture(self) -> EnvironmentConfig:
+        endpoint = self.realtime_endpoint
+        if self.model_monitor.enabled and not (
+            endpoint.enabled and endpoint.mode == "instance" and endpoint.data_capture_percent
+        ):
+            raise _FieldError(
+                "model_monitor.enabled",
+                "false unless realtime_endpoint is enabled in instance mode with "
+                "data_capture_percent above 0 (there is nothing to monitor without capture)",
+                True,
+            )
         return self
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from constructs import Construct
 from mlops_cdk import config as cfg
 from mlops_cdk.stacks.batch import BatchStack
 from mlops_cdk.stacks.data import DataStack
+from mlops_cdk.stacks.monitoring import MonitoringStack
 from mlops_cdk.stacks.network import NetworkStack
 from mlops_cdk.stacks.serving import ServingStack
 
@@ -63,6 +64,20 @@ class EnvironmentStage(Stage):
             stack_name=config.stack_name("serving"),
             description=f"{config.project} {config.name}: model endpoints",
         )
+        self.monitoring: MonitoringStack | None = None
+        if config.model_monitor.enabled and self.serving.endpoint is not None:
+            self.monitoring = MonitoringStack(
+                self,
+                "Monitoring",
+                config=config,
+                data=self.data,
+                network=self.network,
+                endpoint=self.serving.endpoint,
+                stack_name=config.stack_name("monitoring"),
+                description=f"{config.project} {config.name}: drift detection",
+            )
+            # The endpoint (a literal name, no reference) must exist before it is monitored.
+            self.monitoring.node.add_dependency(self.serving)
         self.batch = BatchStack(
             self,
             "Batch",

@@ -15,6 +15,8 @@ STACKS = [
     for env in ("dev", "staging", "prod")
     for part in ("data", "network", "serving", "batch")
 ]
+# Monitoring runs where the endpoint captures traffic (staging and prod).
+STACKS += [f"mlops-{env}-monitoring" for env in ("staging", "prod")]
 
 
 @pytest.fixture
