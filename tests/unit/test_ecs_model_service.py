@@ -3,8 +3,10 @@ customised service, the nag packs on each, and one ConfigurationError per valida
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -24,6 +26,7 @@ from mlops_cdk.constructs import (
     ServiceHealthCheck,
 )
 from mlops_cdk.stacks.app import NAG_PACKS
+from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_app, unit_stack
 
 CERTIFICATE_ARN = (
@@ -517,6 +520,22 @@ def findings(stack: cdk.Stack) -> list[str]:
 def test_scenarios_pass_every_nag_pack(scenario: str, request: pytest.FixtureRequest) -> None:
     built: Scenario = request.getfixturevalue(scenario)
     assert findings(built.stack) == []
+
+
+def test_scenarios_pass_cfn_lint(
+    defaults: Scenario, public: Scenario, gpu: Scenario, customised: Scenario, tmp_path: Path
+) -> None:
+    # The environments synthesize only internal Fargate services; the public HTTPS and GPU
+    # shapes are linted here.
+    files = []
+    for name, scenario in {
+        "defaults": defaults, "public": public, "gpu": gpu, "customised": customised
+    }.items():  # fmt: skip
+        path = tmp_path / f"{name}.template.json"
+        path.write_text(json.dumps(scenario.template.to_json()), encoding="utf-8")
+        files.append(path)
+    result = cfn_lint(files)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_a_public_service_without_a_web_acl_is_reported_not_hidden() -> None:
