@@ -29,7 +29,7 @@ MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21600
 MAX_SHIFT_MINUTES = 2880
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class ProvisionedConcurrency:
     """Pre-initialised execution environments on the ``live`` alias, scaled by Application Auto
     Scaling on their utilisation.
@@ -65,7 +65,7 @@ class ProvisionedConcurrency:
         return self.max_capacity > self.min_capacity
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class InferenceApi:
     """A regional REST API in front of the ``live`` alias: ``POST /invocations`` (JSON bodies
     validated against ``{"instances": [[numbers]]}``; CSV passes to the handler, which checks
@@ -116,7 +116,7 @@ class InferenceApi:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class S3Trigger:
     """Score every object created under ``input_prefix`` of ``bucket``, asynchronously, into
     ``output_prefix``.

@@ -356,3 +356,15 @@ def test_checked_in_environments_enable_lambda_inference(
         assert settings[name].api.auth == "iam"
         assert settings[name].provisioned_concurrency is not None
         assert settings[name].deployment is not None
+
+
+def test_options_take_the_positional_forms_of_the_issue() -> None:
+    assert ProvisionedConcurrency(1, 4, 0.5) == ProvisionedConcurrency(
+        min_capacity=1, max_capacity=4, target_utilization=0.5
+    )
+    assert InferenceApi("api_key", 10, 20).throttle_burst == 20
+    trigger = S3Trigger(bucket(), "in/", "out/")
+    assert (trigger.input_prefix, trigger.output_prefix) == ("in/", "out/")
+    assert LambdaDeployment.canary(10, 5).predefined_name == "CANARY_10_PERCENT_5_MINUTES"
+    assert LambdaDeployment.linear(10, 3).predefined_name == "LINEAR_10_PERCENT_EVERY_3_MINUTES"
+    assert LambdaDeployment.canary(20, 5).predefined_name is None
