@@ -1,0 +1,145 @@
+"""The Monitoring stack per environment, and the model_monitor section of config/*.yaml."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_cdk import ConfigurationError
+from mlops_cdk.config import load_environment
+from tests.conftest import SynthesizedApp
+from tests.unit.test_config import VALID, write_config
+
+ENDPOINT = {
+    "enabled": True,
+    "mode": "instance",
+    "instance_type": "ml.m5.large",
+    "data_capture_percent": 50,
+}
+
+
+def test_monitoring_exists_where_the_endpoint_captures_traffic(
+    synthesized_app: SynthesizedApp,
+) -> None:
+    assert synthesized_app.stages["dev"].monitoring is None  # serverless: no capture
+    for name in ("staging", "prod"):
+        stage = synthesized_app.stages[name]
+        assert stage.monitoring is not None
+        assert stage.monitoring.stack_name == f"mlops-{name}-monitoring"
+        assert stage.serving in stage.monitoring.dependencies
+
+
+@pytest.mark.parametrize("name", ["staging", "prod"])
+def test_monitoring_stack_resources(synthesized_app: SynthesizedApp, name: str) -> None:
+    template: dict[str, Any] = synthesized_app.templates()[f"mlops-{name}-monitoring"]
+    counts = Counter(r["Type"] for r in template["Resources"].values())
+    assert counts == {
+        "AWS::Scheduler::Schedule": 1,
+        "AWS::IAM::Role": 3,
+        "AWS::IAM::ManagedPolicy": 3,
+        "AWS::CloudWatch::Alarm": 3,
+        "AWS::Events::Rule": 1,
+        "AWS::SQS::Queue": 1,
+        "AWS::SQS::QueuePolicy": 1,
+        "AWS::EC2::SecurityGroup": 1,
+        "AWS::CloudWatch::Dashboard": 1,
+    }
+    monitor = synthesized_app.stages[name].monitoring
+    assert monitor is not None
+    endpoint = synthesized_app.stages[name].serving.endpoint
+    assert endpoint is not None
+    assert monitor.monitor.endpoint_name == endpoint.endpoint_name
+    assert monitor.monitor.features == [
+        "tenure_months",
+        "monthly_charges",
+        "support_calls",
+        "contract_months_remaining",
+        "num_products",
+        "late_payments",
+        "data_usage_gb",
+        "satisfaction_score",
+    ]
+
+
+def load(tmp_path: Path, **sections: Any) -> Any:
+    write_config(tmp_path, "qa", {**VALID, **sections})
+    return load_environment("qa", config_dir=tmp_path, environ={})
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load(tmp_path).model_monitor
+    assert settings.enabled is False
+    assert settings.backend == "drift_job"
+    assert settings.schedule == "hourly"
+    assert settings.max_runtime_minutes == 50
+    assert settings.drift_threshold == 0.1
+
+
+def test_model_monitor_backend_accepts_every_n_hours(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        realtime_endpoint=ENDPOINT,
+        model_monitor={
+            "enabled": True,
+            "backend": "model_monitor",
+            "schedule": "cron(0 0/6 ? * * *)",
+        },
+    ).model_monitor
+    assert settings.schedule == "cron(0 0/6 ? * * *)"
+
+
+@pytest.mark.parametrize(
+    ("sections", "message"),
+    [
+        (
+            {"model_monitor": {"enabled": True}},
+            "model_monitor.enabled: false unless realtime_endpoint is enabled in instance mode "
+            "with data_capture_percent above 0",
+        ),
+        (
+            {
+                "realtime_endpoint": {**ENDPOINT, "data_capture_percent": None},
+                "model_monitor": {"enabled": True},
+            },
+            "model_monitor.enabled: false unless",
+        ),
+        (
+            {"model_monitor": {"schedule": "rate(1 hour)"}},
+            "model_monitor.schedule: must be 'hourly', 'daily'",
+        ),
+        (
+            {"model_monitor": {"schedule": "cron(0 0/6 ? * * *)"}},
+            "model_monitor.schedule: must be 'hourly', 'daily', 'cron(0 * ? * * *)' or "
+            "'cron(0 H ? * * *)'",
+        ),
+        (
+            {"model_monitor": {"max_runtime_minutes": 60}},
+            "model_monitor.max_runtime_minutes: must be less than the schedule interval "
+            "(60 minutes)",
+        ),
+        ({"model_monitor": {"backend": "clarify"}}, "model_monitor.backend"),
+        ({"model_monitor": {"volume_size_gb": 0}}, "model_monitor.volume_size_gb"),
+        ({"model_monitor": {"drift_threshold": 0}}, "model_monitor.drift_threshold"),
+        ({"model_monitor": {"reports_prefix": "/x"}}, "model_monitor.reports_prefix"),
+        ({"model_monitor": {"unknown": 1}}, "model_monitor.unknown"),
+    ],
+    ids=[
+        "no endpoint",
+        "no capture",
+        "rate schedule",
+        "every-N-hours with the drift job",
+        "runtime not below interval",
+        "unknown backend",
+        "volume 0",
+        "threshold 0",
+        "prefix",
+        "unknown key",
+    ],
+)
+def test_invalid_settings(tmp_path: Path, sections: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        load(tmp_path, **sections)
+    assert message in str(error.value)
