@@ -3,11 +3,14 @@ function, least privilege and the five compliance packs."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from pathlib import Path
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -590,3 +593,32 @@ def test_every_scenario_passes_the_compliance_packs(scenario: dict[str, Any], pa
         )
     ]
     assert findings == []
+
+
+def test_repository_images_keep_their_digest_and_assets_follow_the_architecture() -> None:
+    app = unit_app()
+    stack = unit_stack(app, "Images")
+    repository = ecr.Repository.from_repository_name(stack, "Repo", "churn-lambda")
+    digest = "sha256:" + "0" * 64
+    pinned = LambdaInference(
+        stack,
+        "Pinned",
+        model_data=model(),
+        image=ContainerImage.from_ecr_repository(repository, digest),
+        outside_vpc_reason=OUTSIDE,
+    )
+    code = stack.resolve(cast(lambda_.CfnFunction, pinned.function.node.default_child).code)
+    assert str(code).endswith(f"churn-lambda@{digest}']]}}}}")
+    LambdaInference(
+        stack,
+        "Arm",
+        model_data=model(),
+        architecture=lambda_.Architecture.ARM_64,
+        outside_vpc_reason=OUTSIDE,
+    )
+    manifest = json.loads(
+        (Path(app.synth().directory) / "Images.assets.json").read_text(encoding="utf-8")
+    )
+    (image_asset,) = manifest["dockerImages"].values()
+    assert image_asset["source"]["platform"] == "linux/arm64"
+    assert image_asset["source"]["dockerFile"] == "Dockerfile.lambda"
