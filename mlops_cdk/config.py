@@ -445,6 +445,83 @@ class ModelMonitorSettings(_Section):
         return self
 
 
+ModelPackageGroupName = Annotated[
+    str,
+    _pattern(
+        r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+        "a model package group name: 1-63 letters, digits and hyphens, starting and ending "
+        "with a letter or digit",
+    ),
+]
+EcrImageUri = Annotated[
+    str,
+    _pattern(
+        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9]+([._/-][a-z0-9]+)*"
+        r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})?",
+        "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]",
+    ),
+]
+AlarmName = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class MLPipelineSettings(_Section):
+    """The training pipeline and model registry (issue: MLPipeline).
+
+    The registry (a model package group named ``group_name``) lives in the Data stack, so it is
+    kept with the data; the Training stack runs the pipeline over the Data stack's artifacts
+    bucket: training data under ``input_prefix``, scripts under ``code_prefix``, run outputs
+    under ``output_prefix``. ``training_image`` is an ECR image that can train offline, such as
+    the AWS scikit-learn framework image of the region.
+    """
+
+    enabled: bool = False
+    group_name: ModelPackageGroupName | None = None
+    cross_account_readers: list[AccountId] = Field(default_factory=list)
+    training_image: EcrImageUri | None = None
+    training_instance_type: InstanceType = "ml.m5.xlarge"
+    processing_instance_type: InstanceType = "ml.m5.large"
+    use_spot: bool = True
+    max_runtime_hours: int = Field(default=2, ge=1, le=672)
+    metric_name: Annotated[
+        str, _pattern(r"[A-Za-z0-9_-]{1,64}", "1-64 letters, digits, hyphens or underscores")
+    ] = "accuracy"
+    metric_threshold: float = 0.8
+    approval: Literal["Approved", "Rejected", "PendingManualApproval"] = "PendingManualApproval"
+    input_prefix: KeyPrefix = "training/input/"
+    output_prefix: KeyPrefix = "training/runs/"
+    code_prefix: KeyPrefix = "training/code/"
+    retrain_schedule: ScheduleExpression | None = None
+    retrain_on_new_data: bool = False
+    retrain_on_alarm_names: list[AlarmName] = Field(default_factory=list)
+    on_overlap: Literal["skip", "allow"] = "skip"
+    in_vpc: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MLPipelineSettings:
+        if self.enabled and self.training_image is None:
+            raise _FieldError(
+                "ml_pipeline.training_image",
+                "is required when enabled (an ECR image URI that can train, e.g. the AWS "
+                "scikit-learn framework image of the region)",
+                None,
+            )
+        if self.retrain_on_new_data:
+            for key in ("output_prefix", "code_prefix"):
+                prefix = getattr(self, key)
+                if prefix.startswith(self.input_prefix) or self.input_prefix.startswith(prefix):
+                    raise _FieldError(
+                        f"ml_pipeline.{key}",
+                        f"must be outside input_prefix {self.input_prefix!r} with "
+                        "retrain_on_new_data (the pipeline's own writes would retrain it)",
+                        prefix,
+                    )
+        return self
+
+    def registry_group(self, project: str) -> str:
+        """The model package group: ``group_name``, or ``<project>-models``."""
+        return self.group_name or f"{project}-models"
+
+
 class EnvironmentConfig(_Section):
     """One deployment environment (dev, staging, prod)."""
 
@@ -462,7 +539,7 @@ class EnvironmentConfig(_Section):
     ecs_model_service: EcsModelServiceSettings = EcsModelServiceSettings()
     batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ModelMonitorSettings = ModelMonitorSettings()
-    ml_pipeline: ConstructSection = ConstructSection()
+    ml_pipeline: MLPipelineSettings = MLPipelineSettings()
 
     @model_validator(mode="after")
     def _prod_retains_data(self) -> EnvironmentConfig:

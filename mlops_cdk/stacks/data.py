@@ -1,4 +1,4 @@
-"""The stateful part of an environment: its KMS key, buckets and alarm topic."""
+"""The stateful part of an environment: its KMS key, buckets, alarm topic and model registry."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from constructs import Construct
 
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import defaults, nag
+from mlops_cdk.constructs.model_registry import ModelRegistry
 
 
 class DataStack(Stack):
@@ -53,13 +54,29 @@ class DataStack(Stack):
                 event_bridge=event_bridge,
             )
 
-        self.artifacts = bucket("Artifacts", "artifacts")
+        # Retraining on new training data needs the artifacts bucket's events (EventBridge).
+        self.artifacts = bucket(
+            "Artifacts", "artifacts", event_bridge=config.ml_pipeline.retrain_on_new_data
+        )
         self.data_capture = bucket("DataCapture", "capture")
         # New objects in the input bucket can start batch jobs and retraining (EventBridge).
         self.batch_input = bucket("BatchInput", "batch-input", event_bridge=True)
         self.batch_output = bucket("BatchOutput", "batch-output")
         self.monitoring_reports = bucket("MonitoringReports", "reports")
         self.alarm_topic = self._alarm_topic(config)
+        # The model registry is state (the record of every trained and approved model), so it
+        # lives here and outlives the Training stack; other stacks import it by name.
+        self.model_registry: ModelRegistry | None = None
+        if config.ml_pipeline.enabled:
+            self.model_registry = ModelRegistry(
+                self,
+                "ModelRegistry",
+                group_name=config.ml_pipeline.registry_group(config.project),
+                description=f"{config.project} {config.name}: models trained by the pipeline",
+                cross_account_readers=config.ml_pipeline.cross_account_readers,
+                encryption_key=self.encryption_key,
+                removal_policy=removal,
+            )
 
     def _alarm_topic(self, config: cfg.EnvironmentConfig) -> sns.ITopic:
         if config.alarms.existing_topic_arn:

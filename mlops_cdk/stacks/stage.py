@@ -13,6 +13,7 @@ from mlops_cdk.stacks.data import DataStack
 from mlops_cdk.stacks.monitoring import MonitoringStack
 from mlops_cdk.stacks.network import NetworkStack
 from mlops_cdk.stacks.serving import ServingStack
+from mlops_cdk.stacks.training import TrainingStack
 
 
 class EnvironmentStage(Stage):
@@ -86,6 +87,15 @@ class EnvironmentStage(Stage):
             network=self.network,
             stack_name=config.stack_name("batch"),
             description=f"{config.project} {config.name}: batch transform",
+        )
+        self.training = TrainingStack(
+            self,
+            "Training",
+            config=config,
+            data=self.data,
+            network=self.network,
+            stack_name=config.stack_name("training"),
+            description=f"{config.project} {config.name}: training pipeline and retraining",
         )
         apply_tags(self, config)
 

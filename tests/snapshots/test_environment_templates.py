@@ -13,7 +13,7 @@ from tests.snapshots.extension import TemplateSnapshot, normalise
 STACKS = [
     f"mlops-{env}-{part}"
     for env in ("dev", "staging", "prod")
-    for part in ("data", "network", "serving", "batch")
+    for part in ("data", "network", "serving", "batch", "training")
 ]
 # Monitoring runs where the endpoint captures traffic (staging and prod).
 STACKS += [f"mlops-{env}-monitoring" for env in ("staging", "prod")]

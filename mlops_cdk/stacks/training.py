@@ -1,0 +1,92 @@
+"""The training part of an environment: the SageMaker pipeline that retrains and registers the
+model (MLPipeline), built from the environment's ``ml_pipeline`` settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from mlops_cdk import config as cfg
+from mlops_cdk._internal import defaults
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.ml_pipeline import MLPipeline
+from mlops_cdk.constructs.model_registry import ModelRegistry
+from mlops_cdk.stacks.data import DataStack, removal_policy
+from mlops_cdk.stacks.network import NetworkStack
+
+
+class TrainingStack(Stack):
+    """Retraining of one environment. The model registry it registers into belongs to the Data
+    stack (imported here by name, so no export ties the stacks); the pipeline reads and writes
+    the Data stack's ``artifacts`` bucket. Stateless: replace it at will."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: cfg.EnvironmentConfig,
+        data: DataStack,
+        network: NetworkStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.pipeline: MLPipeline | None = None
+        if config.ml_pipeline.enabled:
+            self.pipeline = ml_pipeline(self, config, data, network)
+            CfnOutput(
+                self,
+                "PipelineName",
+                value=self.pipeline.pipeline_name,
+                description="Retrain now with: aws sagemaker start-pipeline-execution "
+                "--pipeline-name <this>",
+            )
+
+
+def ml_pipeline(
+    scope: Construct, config: cfg.EnvironmentConfig, data: DataStack, network: NetworkStack
+) -> MLPipeline:
+    """The training pipeline shaped by the environment's ``ml_pipeline`` settings."""
+    settings = config.ml_pipeline
+    assert settings.training_image is not None  # noqa: S101 - required by config when enabled
+    registry = ModelRegistry.from_group_name(
+        scope,
+        "ModelRegistry",
+        settings.registry_group(config.project),
+        encryption_key=data.encryption_key,
+    )
+    alarms = [
+        cloudwatch.Alarm.from_alarm_name(scope, f"RetrainAlarm{index}", name)
+        for index, name in enumerate(settings.retrain_on_alarm_names)
+    ]
+    return MLPipeline(
+        scope,
+        "Pipeline",
+        registry=registry,
+        data_bucket=data.shared_bucket(scope, "artifacts"),
+        input_prefix=settings.input_prefix,
+        output_prefix=settings.output_prefix,
+        code_prefix=settings.code_prefix,
+        training_image=ContainerImage.from_uri(settings.training_image),
+        training_instance_type=settings.training_instance_type,
+        processing_instance_type=settings.processing_instance_type,
+        use_spot=settings.use_spot,
+        max_runtime=Duration.hours(settings.max_runtime_hours),
+        metric_name=settings.metric_name,
+        metric_threshold=settings.metric_threshold,
+        approval=settings.approval,
+        retrain_schedule=settings.retrain_schedule,
+        retrain_on_new_data=settings.retrain_on_new_data,
+        retrain_on_alarms=alarms,
+        on_overlap=settings.on_overlap,
+        pipeline_name=f"{config.stage_name}-training",
+        vpc=network.vpc if settings.in_vpc else None,
+        subnets=network.private_subnets,
+        encryption_key=data.encryption_key,
+        alarm_topic=data.alarm_topic,
+        log_retention=defaults.retention(config.log_retention_days),
+        removal_policy=removal_policy(config),
+    )
