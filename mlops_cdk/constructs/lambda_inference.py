@@ -855,15 +855,25 @@ def _private_type(vpc: ec2.IVpc | None) -> ec2.SubnetType:
 
 
 def _timeout(check: Checker, timeout: Duration | None, api: InferenceApi | None) -> Duration:
-    limit = api.integration_timeout if api is not None else None
+    limit_ms = api.integration_timeout.to_milliseconds() if api is not None else None
     if timeout is None:
-        return limit or DEFAULT_TIMEOUT
-    seconds = timeout.to_seconds()
+        if limit_ms is None:
+            return DEFAULT_TIMEOUT
+        # Lambda counts whole seconds: the longest timeout that still fits the API's.
+        return Duration.seconds(max(1, limit_ms // 1000))
+    milliseconds = timeout.to_milliseconds()
+    check.require(
+        milliseconds % 1000 == 0,
+        "timeout",
+        "a whole number of seconds",
+        Said(f"{milliseconds:g} ms"),
+    )
+    seconds = milliseconds // 1000
     check.in_range("timeout", seconds, 1, MAX_TIMEOUT_S, "s")
-    if limit is not None and timeout.to_milliseconds() > limit.to_milliseconds():
+    if limit_ms is not None and milliseconds > limit_ms:
         check.fail(
             "timeout",
-            f"at most api.integration_timeout ({limit.to_seconds():g} s): API Gateway answers "
+            f"at most api.integration_timeout ({limit_ms / 1000:g} s): API Gateway answers "
             "504 at that point while the function would keep running",
             Said(f"{seconds:g} s"),
         )

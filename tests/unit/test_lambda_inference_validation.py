@@ -88,6 +88,10 @@ CONSTRUCT_CASES = [
         ),
         r"timeout must be at most api\.integration_timeout \(10 s\).* \(got 15 s\)",
     ),
+    (
+        inference(timeout=cdk.Duration.millis(1500)),
+        r"timeout must be a whole number of seconds \(got 1500 ms\)",
+    ),
     (inference(reserved_concurrency=0), r"reserved_concurrency must be at least 1 \(got 0\)"),
     (
         inference(
@@ -368,3 +372,10 @@ def test_options_take_the_positional_forms_of_the_issue() -> None:
     assert LambdaDeployment.canary(10, 5).predefined_name == "CANARY_10_PERCENT_5_MINUTES"
     assert LambdaDeployment.linear(10, 3).predefined_name == "LINEAR_10_PERCENT_EVERY_3_MINUTES"
     assert LambdaDeployment.canary(20, 5).predefined_name is None
+
+
+def test_default_timeout_behind_a_fractional_integration_timeout_is_whole_seconds() -> None:
+    resources = Resources()
+    api = InferenceApi(integration_timeout=cdk.Duration.millis(12_500))
+    built = LambdaInference(resources.stack, "Churn", model_data=MODEL, image=IMAGE, api=api)
+    assert built.timeout.to_seconds() == 12
