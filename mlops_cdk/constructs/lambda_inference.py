@@ -81,6 +81,8 @@ RESERVED_VARIABLES = (
 )
 ENVIRONMENT_NAME = r"[a-zA-Z][a-zA-Z0-9_]*"
 SHA256 = r"[0-9a-f]{64}"
+# The runtime unpacks a downloaded model when its key ends with one of these.
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 _LAMBDA_CONCURRENCY = ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
 _LAMBDA_DLQ = (
     "HIPAA.Security-LambdaDLQ",
@@ -242,6 +244,14 @@ class LambdaInference(Construct):
         )
         self.failure_queue = self._failure_queue()
         bound_model = model_data.bind(self, self.role)
+        if bound_model.compressed and not bound_model.s3_uri.endswith(ARCHIVE_SUFFIXES):
+            check.fail(
+                "model_data",
+                "a model the runtime can load: it unpacks archives by their .tar.gz/.tgz key "
+                "suffix, and a CDK file asset of a .tar.gz keeps only .gz (use "
+                "ModelData.from_asset on the model.onnx itself, or an archive already in S3)",
+                bound_model.s3_uri,
+            )
         self.model_s3_uri = bound_model.s3_uri
         self.security_group = self._security_group(vpc)
         self.function = lambda_.DockerImageFunction(

@@ -85,7 +85,8 @@ def lambda_inference(
     return LambdaInference(
         scope,
         "LambdaInference",
-        model_data=runtime_assets.demo_model(),
+        # model.onnx itself: the runtime unpacks archives by key suffix, assets keep only ".gz"
+        model_data=runtime_assets.demo_model_file(),
         memory_size_mb=settings.memory_size_mb,
         timeout=Duration.seconds(settings.timeout_seconds) if settings.timeout_seconds else None,
         architecture=lambda_.Architecture.ARM_64

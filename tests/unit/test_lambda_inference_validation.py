@@ -12,6 +12,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk import ConfigurationError
+from mlops_cdk._internal import runtime_assets
 from mlops_cdk.config import EnvironmentConfig, load_environment
 from mlops_cdk.constructs import (
     ContainerImage,
@@ -54,7 +55,8 @@ def inference(**kwargs: Any) -> Callable[[Resources], LambdaInference]:
     def build(resources: Resources) -> LambdaInference:
         resolved = {k: v(resources) if callable(v) else v for k, v in kwargs.items()}
         resolved.setdefault("image", IMAGE)
-        return LambdaInference(resources.stack, "Churn", model_data=MODEL, **resolved)
+        resolved.setdefault("model_data", MODEL)
+        return LambdaInference(resources.stack, "Churn", **resolved)
 
     return build
 
@@ -143,6 +145,12 @@ CONSTRUCT_CASES = [
     (
         inference(environment={"BIG": "x" * 4100}),
         r"environment must be at most 4096 bytes in total \(Lambda's limit\) \(got 4111 bytes\)",
+    ),
+    (
+        inference(model_data=runtime_assets.demo_model()),
+        r"model_data must be a model the runtime can load: it unpacks archives by their "
+        r"\.tar\.gz/\.tgz key suffix, and a CDK file asset of a \.tar\.gz keeps only \.gz .*"
+        r"\(got 's3://cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}\.gz'\)",
     ),
     (
         inference(
