@@ -143,8 +143,9 @@ class LambdaInference(Construct):
             deployment=LambdaDeployment.canary(10, 5))
         inference.grant_invoke(client_role)
 
-    :param model_data: the model artifact (``model.onnx`` or a ``model.tar.gz`` holding it);
-        the function may read exactly this object. Default: none (required).
+    :param model_data: the model artifact (``model.onnx``, or a ``.tar.gz`` holding it whose S3
+        key keeps that suffix); the function may read exactly this object. Default: none
+        (required).
     :param image: the function image. Default: the runtime's Lambda image
         (``mlops_cdk/runtime/Dockerfile.lambda``), built at deploy time.
     :param model_sha256: the artifact's SHA-256; the runtime refuses a model that differs.
