@@ -346,7 +346,7 @@ class NativeScenario:
             "Data",
             baseline=Baseline.from_bucket(bucket, "baseline/", features=["age", "income"]),
             on_drift=machine,
-            instance_type="ml.m5d.xlarge",
+            instance_type="ml.r5d.xlarge",
             **common,
         )
         self.quality = ModelMonitorSchedule(
@@ -436,7 +436,7 @@ def test_type_specific_settings(native: NativeScenario) -> None:
     )
     assert "GroundTruthS3Input" not in explain["ModelExplainabilityJobInput"]
     data = only(t, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
-    # ml.m5d has NVMe instance storage: SageMaker rejects a volume key there.
+    # ml.r5d has NVMe instance storage: SageMaker rejects a volume key there.
     assert "VolumeKmsKeyId" not in data["JobResources"]["ClusterConfig"]
     assert data["DataQualityBaselineConfig"]["StatisticsResource"] == {
         "S3Uri": "s3://monitoring-bucket/baseline/statistics.json"
@@ -577,3 +577,18 @@ def test_given_key_and_topic_are_used() -> None:
     assert all(
         a["Properties"]["AlarmActions"] == [{"Ref": "MyTopic86869434"}] for a in alarm.values()
     )
+
+
+def test_both_backends_pass_cfn_lint(
+    drift: DriftScenario, native: NativeScenario, tmp_path: Path
+) -> None:
+    # The app deploys only the drift job; lint all four Model Monitor job definitions too.
+    from tests.compliance.test_cfn_lint import cfn_lint
+
+    files = []
+    for name, scenario in (("drift", drift), ("native", native)):
+        path = tmp_path / f"{name}.template.json"
+        path.write_text(json.dumps(scenario.template.to_json()), encoding="utf-8")
+        files.append(path)
+    result = cfn_lint(files)
+    assert result.returncode == 0, result.stdout + result.stderr
