@@ -335,7 +335,7 @@ class MLPipeline(Construct):
         )
         stack = Stack.of(self)
         self.pipeline_arn = stack.format_arn(
-            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
+            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name
         )
 
         # One role runs the pipeline and its jobs; it may pass only itself.
@@ -477,11 +477,13 @@ class MLPipeline(Construct):
                 "run time; the grant covers only these two job types.",
             )
         self.registry.grant_register(role)
-        nag.acknowledge_wildcard_resource(
-            role,
-            self.registry.packages_arn,
-            "Each registration creates the next numbered version in this model package group only.",
-        )
+        for packages in self.registry.packages_arns:
+            nag.acknowledge_wildcard_resource(
+                role,
+                packages,
+                "Each registration creates the next numbered version in this model package "
+                "group only.",
+            )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="PassOnlyItself",

@@ -38,22 +38,45 @@ class IModelRegistry(Construct):
     @property
     def group_arn(self) -> str:
         """``arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>``."""
-        return Stack.of(self).format_arn(
-            service="sagemaker", resource="model-package-group", resource_name=self._arn_name
-        )
+        return self._group_arns()[0]
 
     @property
     def packages_arn(self) -> str:
         """Every version in the group: ``...:model-package/<name>/*``."""
-        return Stack.of(self).format_arn(
-            service="sagemaker", resource="model-package", resource_name=f"{self._arn_name}/*"
-        )
+        return self._packages_arns()[0]
 
     @property
-    def _arn_name(self) -> str:
-        # SageMaker writes resource names in lower case in its ARNs.
+    def group_arns(self) -> list[str]:
+        """The group's ARN in each spelling IAM may see (see :attr:`packages_arns`)."""
+        return self._group_arns()
+
+    @property
+    def packages_arns(self) -> list[str]:
+        """Package ARNs in each spelling: the name as given and, when it has capitals, in lower
+        case (IAM compares ARNs case-sensitively)."""
+        return self._packages_arns()
+
+    def _names(self) -> list[str]:
+        # IAM compares ARNs case-sensitively, and SageMaker has been seen writing resource names
+        # in ARNs both as given and in lower case: grants cover both spellings.
         name = self.group_name
-        return name if is_unresolved(name) else name.lower()
+        if is_unresolved(name) or name == name.lower():
+            return [name]
+        return [name, name.lower()]
+
+    def _group_arns(self) -> list[str]:
+        stack = Stack.of(self)
+        return [
+            stack.format_arn(service="sagemaker", resource="model-package-group", resource_name=n)
+            for n in self._names()
+        ]
+
+    def _packages_arns(self) -> list[str]:
+        stack = Stack.of(self)
+        return [
+            stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{n}/*")
+            for n in self._names()
+        ]
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Describe the group, list and describe its packages (e.g. to deploy the latest
@@ -61,10 +84,10 @@ class IModelRegistry(Construct):
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["sagemaker:DescribeModelPackageGroup"],
-            resource_arns=[self.group_arn],
+            resource_arns=self._group_arns(),
         )
         return iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(READ_PACKAGE_ACTIONS), resource_arns=[self.packages_arn]
+            grantee=grantee, actions=list(READ_PACKAGE_ACTIONS), resource_arns=self._packages_arns()
         )
 
     def grant_register(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -73,7 +96,7 @@ class IModelRegistry(Construct):
         return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["sagemaker:CreateModelPackage", "sagemaker:AddTags"],
-            resource_arns=[self.packages_arn],
+            resource_arns=self._packages_arns(),
         )
 
     def on_state_change(
@@ -212,13 +235,13 @@ class ModelRegistry(IModelRegistry):
                     sid="CrossAccountDescribeGroup",
                     principals=readers,
                     actions=list(CROSS_ACCOUNT_GROUP_ACTIONS),
-                    resources=[self.group_arn],
+                    resources=self._group_arns(),
                 ),
                 iam.PolicyStatement(
                     sid="CrossAccountReadAndDeployPackages",
                     principals=readers,
                     actions=list(CROSS_ACCOUNT_PACKAGE_ACTIONS),
-                    resources=[self.packages_arn],
+                    resources=self._packages_arns(),
                 ),
             ]
         )

@@ -63,9 +63,10 @@ def test_group_is_retained_with_its_name_and_no_policy(
     )
     stack = cdk.Stack.of(registry)
     # SageMaker ARNs spell names in lower case.
-    assert stack.resolve(registry.group_arn) == (
-        "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/churn-models"
-    )
+    assert stack.resolve(registry.group_arns) == [
+        "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/Churn-Models",
+        "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/churn-models",
+    ]
 
 
 def test_cross_account_readers_may_read_and_deploy_packages_only(
@@ -149,7 +150,10 @@ def test_imported_registry_names_the_same_arns() -> None:
     stack = unit_stack()
     imported = ModelRegistry.from_group_name(stack, "Imported", "Churn")
     assert imported.group_name == "Churn"
-    assert "model-package/churn/*" in str(stack.resolve(imported.packages_arn))
+    assert stack.resolve(imported.packages_arns) == [
+        "arn:aws:sagemaker:eu-west-1:123456789012:model-package/Churn/*",
+        "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/*",
+    ]
     rule = imported.on_approval()
     assert isinstance(rule.node.default_child, cdk.CfnResource)
 
