@@ -56,7 +56,9 @@ _EC2_INSTANCE_TYPE = r"(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)"
 # plain-text environment variables that anyone who can read the task definition sees.
 _SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY", re.I)
 # Variables the construct sets; a caller overriding them would break the start-up contract.
-_RESERVED = ("PORT", "MLOPS_MODEL_S3_URI", "MLOPS_DOWNLOAD_DIR", "TMPDIR", "MLOPS_WORKERS")
+_RESERVED = (
+    "PORT", "MLOPS_MODEL_S3_URI", "MLOPS_DOWNLOAD_DIR", "TMPDIR", "MLOPS_WORKERS", "AWS_REGION",
+)  # fmt: skip
 # Every Linux capability Docker grants by default except CHOWN, which the volume-owner init
 # container needs; the server container drops all of them.
 _INIT_DROPPED = (
@@ -618,7 +620,7 @@ class EcsModelService(Construct):
             "propagate_tags": ecs.PropagatedTagSource.SERVICE,
         }
         if self.gpu and self.capacity_provider is not None:
-            return ecs_patterns.ApplicationLoadBalancedEc2Service(
+            pattern = ecs_patterns.ApplicationLoadBalancedEc2Service(
                 self,
                 "Service",
                 task_definition=cast(ecs.Ec2TaskDefinition, self.task_definition),
@@ -634,6 +636,13 @@ class EcsModelService(Construct):
                 ],
                 **common,  # type: ignore[arg-type]
             )
+            # The EC2 pattern takes no subnet selection: place the tasks like the instances.
+            cfn_service = cast(ecs.CfnService, pattern.service.node.default_child)
+            cfn_service.add_property_override(
+                "NetworkConfiguration.AwsvpcConfiguration.Subnets",
+                _select(self.cluster.vpc, task_subnets).subnet_ids,
+            )
+            return pattern
         return ecs_patterns.ApplicationLoadBalancedFargateService(
             self,
             "Service",
@@ -890,6 +899,17 @@ def _ecs_image(bound: BoundImage) -> ecs.ContainerImage:
     """The bound image for ECS. Pull rights were granted by ``ContainerImage.bind`` on exactly
     its repository, so ECS is given the URI only and grants nothing more."""
     return ecs.ContainerImage.from_registry(bound.image_uri)
+
+
+def _select(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> ec2.SelectedSubnets:
+    return vpc.select_subnets(
+        availability_zones=selection.availability_zones,
+        one_per_az=selection.one_per_az,
+        subnet_filters=selection.subnet_filters,
+        subnet_group_name=selection.subnet_group_name,
+        subnets=selection.subnets,
+        subnet_type=selection.subnet_type,
+    )
 
 
 def _private_subnet_type(vpc: ec2.IVpc) -> ec2.SubnetType:

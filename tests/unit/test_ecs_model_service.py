@@ -469,6 +469,11 @@ def test_gpu_instances_are_private_imdsv2_encrypted_gpu_ami(gpu: Scenario) -> No
     assert any("amazonlinux2gpu" in name for name in parameters)
     group = gpu.only("AWS::AutoScaling::AutoScalingGroup")
     assert group["NewInstancesProtectedFromScaleIn"] is True
+    # Tasks are placed in the same private subnets as the instances.
+    service = gpu.only("AWS::ECS::Service")
+    subnets = service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
+    assert subnets == group["VPCZoneIdentifier"]
+    assert all("PrivateSubnet" in str(subnet) for subnet in subnets)
     assert (group["MinSize"], group["MaxSize"]) == ("0", "6")
 
 
@@ -663,6 +668,11 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         "named-user",
         {"container_user": "model"},
         r"container_user must be a numeric uid:gid .* \(got 'model'\)",
+    ),
+    (
+        "reserved-region",
+        {"environment": {"AWS_REGION": "us-east-1"}},
+        r"environment\['AWS_REGION'\] must be left to the construct",
     ),
     (
         "packed-model-asset",
