@@ -182,6 +182,78 @@ class DeploymentSettings(_Section):
     wait_minutes: int = Field(default=10, ge=0, le=60)
 
 
+ModelPackageGroupName = Annotated[
+    str,
+    _pattern(
+        r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+        "a model package group name: 1-63 letters, digits and hyphens, starting and ending "
+        "with a letter or digit",
+    ),
+]
+EcrImageUri = Annotated[
+    str,
+    _pattern(
+        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9]+([._/-][a-z0-9]+)*"
+        r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})?",
+        "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]",
+    ),
+]
+MODEL_PACKAGE_VERSION_ARN = (
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+"
+)
+MODEL_PACKAGE_VERSION_ARN_MEANING = (
+    "a versioned model package ARN "
+    "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
+)
+ModelPackageArn = Annotated[
+    str, _pattern(MODEL_PACKAGE_VERSION_ARN, MODEL_PACKAGE_VERSION_ARN_MEANING)
+]
+
+
+def package_group(arn: str) -> str:
+    """The group of a versioned model package ARN (``.../model-package/<group>/<version>``)."""
+    return arn.rsplit("/", 2)[-2]
+
+
+class ModelPackageSettings(_Section):
+    """Serve a model package from the registry instead of the demo model (approval -> deploy).
+
+    Packages registered by this app's Training stack: ``image`` is ``ml_pipeline.training_image``
+    and the artifacts are under ``ml_pipeline.output_prefix`` in the artifacts bucket. The
+    delivery pipeline's synth step resolves the newest approved package of ``group`` and
+    passes it as ``-c approved_model_package=<arn>`` (``app.py`` applies it with
+    :func:`with_approved_package`); without that context (an offline ``cdk synth``) the
+    endpoint serves ``pinned_arn``.
+    """
+
+    group: ModelPackageGroupName
+    pinned_arn: ModelPackageArn
+    approved_arn: ModelPackageArn | None = None
+    # Where the packages' artifacts and image are, so the endpoint role can read and pull them
+    # (the role can describe the package; SageMaker then reads both as the role).
+    image: EcrImageUri
+    artifact_prefix: Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)] = (
+        "training/runs/"
+    )
+
+    @model_validator(mode="after")
+    def _packages_of_the_group(self) -> ModelPackageSettings:
+        for key in ("pinned_arn", "approved_arn"):
+            arn = getattr(self, key)
+            if arn is not None and package_group(arn).lower() != self.group.lower():
+                raise _FieldError(
+                    f"realtime_endpoint.model_package.{key}",
+                    f"must be a package of group {self.group!r}",
+                    arn,
+                )
+        return self
+
+    @property
+    def arn(self) -> str:
+        """The package to serve: the approved one from the delivery pipeline, else the pin."""
+        return self.approved_arn or self.pinned_arn
+
+
 class RealtimeEndpointSettings(_Section):
     """The SageMaker endpoint serving the model (issue: RealtimeEndpoint)."""
 
@@ -195,6 +267,7 @@ class RealtimeEndpointSettings(_Section):
     data_capture_percent: int | None = Field(default=None, ge=0, le=100)
     deployment: DeploymentSettings | None = None
     in_vpc: bool = True
+    model_package: ModelPackageSettings | None = None
 
     @model_validator(mode="after")
     def _serverless_has_no_instance_features(self) -> RealtimeEndpointSettings:
@@ -445,22 +518,6 @@ class ModelMonitorSettings(_Section):
         return self
 
 
-ModelPackageGroupName = Annotated[
-    str,
-    _pattern(
-        r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-        "a model package group name: 1-63 letters, digits and hyphens, starting and ending "
-        "with a letter or digit",
-    ),
-]
-EcrImageUri = Annotated[
-    str,
-    _pattern(
-        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9]+([._/-][a-z0-9]+)*"
-        r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})?",
-        "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]",
-    ),
-]
 AlarmName = Annotated[str, Field(min_length=1, max_length=255)]
 
 
@@ -654,10 +711,13 @@ class DeliverySettings(_Section):
     branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
     environments: list[Name] = Field(default_factory=lambda: list(PROMOTION_ORDER), min_length=1)
     notification_email: Email | None = None
-    model_package_group: Annotated[
-        str,
-        _pattern(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "a model package group name"),
-    ] | None = None
+    model_package_group: (
+        Annotated[
+            str,
+            _pattern(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "a model package group name"),
+        ]
+        | None
+    ) = None
 
     @property
     def stack_name(self) -> str:
@@ -670,6 +730,29 @@ class _FieldError(ValueError):
 
     def __init__(self, path: str, requirement: str, got: object) -> None:
         super().__init__(f"@{path}: {requirement} (got {got!r})")
+
+
+def with_approved_package(config: EnvironmentConfig, approved_arn: str | None) -> EnvironmentConfig:
+    """``config`` serving ``approved_arn`` (``-c approved_model_package``) when its endpoint
+    serves a package of that group; otherwise ``config`` unchanged (it keeps its pin)."""
+    package = config.realtime_endpoint.model_package
+    if not approved_arn or package is None:
+        return config
+    if re.fullmatch(MODEL_PACKAGE_VERSION_ARN, approved_arn) is None:
+        raise ConfigurationError(
+            f"-c approved_model_package: must be {MODEL_PACKAGE_VERSION_ARN_MEANING} "
+            f"(got {approved_arn!r})"
+        )
+    if package_group(approved_arn).lower() != package.group.lower():
+        return config
+    data = config.model_dump(mode="json")
+    data["realtime_endpoint"]["model_package"]["approved_arn"] = approved_arn
+    try:
+        updated = EnvironmentConfig.model_validate(data)
+    except ValidationError as error:
+        problems = [_format(Path("-c approved_model_package"), d) for d in error.errors()]
+        raise ConfigurationError("\n".join(problems)) from None
+    return updated
 
 
 def load_environment(
@@ -806,9 +889,7 @@ def _allowed_keys(location: Sequence[int | str], root: type[BaseModel]) -> list[
     return list(model.model_fields)
 
 
-def _format(
-    path: Path, detail: ErrorDetails, root: type[BaseModel] | None = None
-) -> str:
+def _format(path: Path, detail: ErrorDetails, root: type[BaseModel] | None = None) -> str:
     location = list(detail["loc"])
     message = detail["msg"].removeprefix("Value error, ")
     if message.startswith("@"):
