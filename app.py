@@ -12,7 +12,7 @@ from pathlib import Path
 from aws_cdk import App, Environment
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk.config import load_delivery, load_environments
+from mlops_cdk.config import load_delivery, load_environments, with_approved_package
 from mlops_cdk.stacks.app import add_compliance_checks, build_app, selected_environments
 from mlops_cdk.stacks.delivery import DeliveryStack, cli_version
 
@@ -24,6 +24,10 @@ def main() -> int:
         configs = load_environments(selected)
         delivery = load_delivery()
         pipeline_configs = load_environments(delivery.environments) if delivery else []
+        # The delivery pipeline's synth step passes the newest approved registry package.
+        approved = app.node.try_get_context("approved_model_package")
+        configs = [with_approved_package(c, approved) for c in configs]
+        pipeline_configs = [with_approved_package(c, approved) for c in pipeline_configs]
     except ConfigurationError as error:
         print(f"configuration error:\n{error}", file=sys.stderr)
         return 1

@@ -11,7 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from mlops_cdk import config as cfg
-from mlops_cdk._internal import defaults, runtime_assets
+from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal.iam import grant_read_location
 from mlops_cdk.constructs import (
     AutoScaling,
     DataCapture,
@@ -25,6 +26,7 @@ from mlops_cdk.constructs import (
     ServerlessConfig,
     ServiceAutoScaling,
 )
+from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.stacks.data import DataStack, removal_policy
 from mlops_cdk.stacks.network import NetworkStack
 
@@ -131,15 +133,18 @@ def realtime_endpoint(
     data: DataStack,
     network: NetworkStack,
 ) -> RealtimeEndpoint:
-    """The demo model on a RealtimeEndpoint, shaped by the environment's settings."""
+    """The demo model, or the registry package of ``settings.model_package``, on a
+    RealtimeEndpoint shaped by the environment's settings."""
     serverless = settings.mode == "serverless"
+    package = settings.model_package
     scaling = settings.autoscaling
     deployment = settings.deployment
-    return RealtimeEndpoint(
+    endpoint = RealtimeEndpoint(
         scope,
         "Endpoint",
-        image=runtime_assets.server_image(),
-        model_data=runtime_assets.demo_model(),
+        image=None if package else runtime_assets.server_image(),
+        model_data=None if package else runtime_assets.demo_model(),
+        model_package_arn=package.arn if package else None,
         serverless=ServerlessConfig(settings.memory_size_mb, settings.max_concurrency)
         if serverless
         else None,
@@ -161,6 +166,34 @@ def realtime_endpoint(
         encryption_key=data.encryption_key,
         alarm_topic=data.alarm_topic,
     )
+    if package is not None:
+        grant_package_sources(scope, endpoint, package, data)
+    return endpoint
+
+
+def grant_package_sources(
+    scope: Construct,
+    endpoint: RealtimeEndpoint,
+    package: cfg.ModelPackageSettings,
+    data: DataStack,
+) -> None:
+    """Let the endpoint read what a registry package names: its artifact (under the training
+    runs prefix of the artifacts bucket) and its image. The endpoint role can already describe
+    the package; SageMaker reads both as that role when it creates the model."""
+    artifacts = data.shared_bucket(scope, "artifacts")
+    grant_read_location(
+        endpoint.role,
+        bucket_arn=artifacts.bucket_arn,
+        key=package.artifact_prefix,
+        encryption_key=data.encryption_key,
+    )
+    nag.acknowledge_wildcard_resource(
+        endpoint.role,
+        artifacts.arn_for_objects(f"{package.artifact_prefix}*"),
+        "Approved packages name artifacts under the training runs prefix (one folder per "
+        "pipeline execution); the endpoint reads those and nothing else in the bucket.",
+    )
+    ContainerImage.from_uri(package.image).bind(scope, endpoint.role)
 
 
 def ecs_model_service(

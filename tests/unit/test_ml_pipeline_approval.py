@@ -1,0 +1,146 @@
+"""Approval -> deploy: the Serving stack serves the newest approved registry package passed by the
+delivery pipeline as context, falls back to the configured pin offline, and can read the
+package's artifact and image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from mlops_cdk import ConfigurationError
+from mlops_cdk.config import EnvironmentConfig, with_approved_package
+from mlops_cdk.stacks.app import NAG_PACKS
+from mlops_cdk.stacks.stage import EnvironmentStage
+from tests.helpers.apps import unit_app
+
+SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+PINNED = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/3"
+APPROVED = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/7"
+
+
+def serving_package(config: EnvironmentConfig, **package: Any) -> EnvironmentConfig:
+    data = config.model_dump(mode="json")
+    data["realtime_endpoint"]["model_package"] = {
+        "group": "churn",
+        "pinned_arn": PINNED,
+        "image": SKLEARN,
+        **package,
+    }
+    return EnvironmentConfig.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def dev(environment_configs: list[EnvironmentConfig]) -> EnvironmentConfig:
+    return next(c for c in environment_configs if c.name == "dev")
+
+
+def test_without_context_the_pin_is_served(dev: EnvironmentConfig) -> None:
+    config = serving_package(dev)
+    assert with_approved_package(config, None) is config
+    assert config.realtime_endpoint.model_package is not None
+    assert config.realtime_endpoint.model_package.arn == PINNED
+
+
+def test_the_approved_package_of_the_group_replaces_the_pin(dev: EnvironmentConfig) -> None:
+    updated = with_approved_package(serving_package(dev), APPROVED)
+    package = updated.realtime_endpoint.model_package
+    assert package is not None
+    assert package.arn == APPROVED
+    assert package.pinned_arn == PINNED
+
+
+def test_packages_of_other_groups_and_endpoints_without_packages_are_untouched(
+    dev: EnvironmentConfig,
+) -> None:
+    other = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud/2"
+    config = serving_package(dev)
+    assert with_approved_package(config, other) is config
+    assert with_approved_package(dev, APPROVED) is dev
+
+
+def test_a_malformed_context_value_fails_precisely(dev: EnvironmentConfig) -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^-c approved_model_package: must be a versioned model package ARN .*"
+        r"\(got 'churn/7'\)",
+    ):
+        with_approved_package(serving_package(dev), "churn/7")
+
+
+@pytest.mark.parametrize(
+    ("package", "message"),
+    [
+        ({"pinned_arn": "arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud/1"},
+         r"realtime_endpoint\.model_package\.pinned_arn: must be a package of group 'churn'"),
+        ({"pinned_arn": "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn"},
+         r"must be a versioned model package ARN"),
+        ({"image": "python:3.12"}, r"must be an ECR image URI"),
+        ({"artifact_prefix": "/runs"}, r"must be a key prefix ending in /"),
+    ],
+    ids=["other-group", "unversioned", "image", "prefix"],
+)  # fmt: skip
+def test_invalid_package_settings_are_rejected(
+    dev: EnvironmentConfig, package: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        serving_package(dev, **package)
+
+
+@pytest.fixture(scope="module")
+def serving(dev: EnvironmentConfig) -> tuple[EnvironmentStage, Template]:
+    stage = EnvironmentStage(
+        unit_app(), "mlops-dev", config=with_approved_package(serving_package(dev), APPROVED)
+    )
+    return stage, Template.from_stack(stage.serving)
+
+
+def test_the_endpoint_serves_the_approved_package(
+    serving: tuple[EnvironmentStage, Template],
+) -> None:
+    _, template = serving
+    (model,) = template.find_resources("AWS::SageMaker::Model").values()
+    container = model["Properties"]["PrimaryContainer"]
+    assert container["ModelPackageName"] == APPROVED
+    assert "Image" not in container
+    assert "ModelDataSource" not in container
+
+
+def test_the_endpoint_role_can_read_the_package_artifact_and_image(
+    serving: tuple[EnvironmentStage, Template],
+) -> None:
+    _, template = serving
+    statements = [
+        s
+        for policy in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    resources = {str(s["Resource"]): s["Action"] for s in statements}
+    assert resources[APPROVED] == "sagemaker:DescribeModelPackage"
+    artifacts = "arn:aws:s3:::mlops-dev-artifacts-111111111111-eu-west-1/training/runs/*"
+    assert resources[artifacts] == "s3:GetObject"
+    assert any("repository/sagemaker-scikit-learn" in r for r in resources)
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_serving_a_package_passes_the_nag_packs(
+    serving: tuple[EnvironmentStage, Template], pack: Any
+) -> None:
+    stage, _ = serving
+    report = pack().validate_scope(stage.serving)
+    found = [
+        f"{v.rule_name} [{c.construct_path}]"
+        for v in report.violations
+        for c in v.violating_resources
+    ]
+    assert found == []
+
+
+def test_app_reads_the_context_key_the_delivery_pipeline_sets() -> None:
+    root = Path(__file__).resolve().parents[2]
+    app = (root / "app.py").read_text(encoding="utf-8")
+    delivery = (root / "mlops_cdk" / "stacks" / "delivery.py").read_text(encoding="utf-8")
+    assert 'try_get_context("approved_model_package")' in app
+    assert "-c approved_model_package=" in delivery
