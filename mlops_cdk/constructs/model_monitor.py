@@ -408,7 +408,11 @@ class ModelMonitorSchedule(Construct):
         statistics = self._bind("BaselineStatistics", baseline.statistics)
         constraints = self._bind("BaselineConstraints", baseline.constraints)
         image_uri = image.bind(self, self.role).image_uri
-        prefix = Names.unique_resource_name(self, max_length=MAX_JOB_NAME_PREFIX, separator="-")
+        # Lower case: SageMaker ARNs carry job names in lower case, and the scheduler role's
+        # CreateProcessingJob grant and the failure rule match this prefix exactly.
+        prefix = Names.unique_resource_name(
+            self, max_length=MAX_JOB_NAME_PREFIX, separator="-"
+        ).lower()
         self.job_name_prefix = prefix
         window = self.monitor_schedule.window
         assert window is not None  # noqa: S101 - checked in _check
@@ -481,7 +485,7 @@ class ModelMonitorSchedule(Construct):
             description=f"EventBridge Scheduler role of {self.node.path}: starts drift jobs",
         )
         jobs = stack.format_arn(
-            service="sagemaker", resource="processing-job", resource_name=f"{prefix.lower()}-*"
+            service="sagemaker", resource="processing-job", resource_name=f"{prefix}-*"
         )
         statements = [
             iam.PolicyStatement(actions=["sagemaker:CreateProcessingJob"], resources=[jobs]),

@@ -189,7 +189,8 @@ def test_scheduler_role_creates_only_our_jobs_and_passes_only_the_job_role(
     create = next(s for s in statements if s["Action"] == "sagemaker:CreateProcessingJob")
     prefix = drift.monitor.job_name_prefix
     assert prefix is not None
-    assert resolve_join(create["Resource"]).endswith(f":processing-job/{prefix.lower()}-*")
+    assert prefix == prefix.lower()
+    assert resolve_join(create["Resource"]).endswith(f":processing-job/{prefix}-*")
     passing = next(s for s in statements if s["Action"] == "iam:PassRole")
     assert passing["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
