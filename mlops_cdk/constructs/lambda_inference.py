@@ -109,12 +109,18 @@ _API_WAF = (
     "NIST.800.53.R5-APIGWAssociatedWithWAF",
     "PCI.DSS.321-APIGWAssociatedWithWAF",
 )
-# What API Gateway needs to write execution logs, scoped to the log groups it names itself.
+# The actions of AmazonAPIGatewayPushToCloudWatchLogs. API Gateway checks the account's role for
+# them when the setting is made (a role limited to fewer actions or to its own log-group names
+# is reported to be refused: repost.aws "least privilege cloudwatch logs policy for api
+# gateway"), so they are kept, on this account's and region's log groups instead of "*".
 _EXECUTION_LOG_ACTIONS = (
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
     "logs:DescribeLogStreams",
     "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
 )
 # What the function's execution role needs to attach the function to a VPC (the actions of
 # AWSLambdaVPCAccessExecutionRole, which we do not attach: no AWS managed policies).
@@ -948,8 +954,8 @@ def _check(
 
 def _api_gateway_account(scope: Construct) -> apigateway.CfnAccount:
     """The stack's ``AWS::ApiGateway::Account`` (one per account and region): the role API
-    Gateway uses to write execution logs, with exact actions on the log groups it names
-    ``API-Gateway-Execution-Logs_<api id>/<stage>`` instead of the AWS managed policy."""
+    Gateway uses to write execution logs, with the AWS managed policy's actions in a
+    customer-managed policy limited to this account's and region's log groups."""
     stack = Stack.of(scope)
     existing = stack.node.try_find_child("ApiGatewayAccount")
     if existing is not None:
@@ -961,34 +967,23 @@ def _api_gateway_account(scope: Construct) -> apigateway.CfnAccount:
         service="apigateway.amazonaws.com",
         description="API Gateway writes REST API execution logs of this account and region",
     )
-    group = (
-        f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:"
-        "API-Gateway-Execution-Logs_*"
-    )
+    groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
     role.add_to_principal_policy(
         iam.PolicyStatement(
-            actions=list(_EXECUTION_LOG_ACTIONS), resources=[group, f"{group}:log-stream:*"]
+            actions=list(_EXECUTION_LOG_ACTIONS), resources=[groups, f"{groups}:log-stream:*"]
         )
-    )
-    all_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=["logs:DescribeLogGroups"], resources=[all_groups])
     )
     # Other APIs of the account rely on this setting: keep the role if the stack goes.
     role.apply_removal_policy(RemovalPolicy.RETAIN)
-    for resource in (group, f"{group}:log-stream:*"):
+    for resource in (groups, f"{groups}:log-stream:*"):
         nag.acknowledge_wildcard_resource(
             role,
             resource,
-            "API Gateway names execution log groups API-Gateway-Execution-Logs_<api id>/<stage> "
-            "at run time; the role may write to those and no other log group.",
+            "API Gateway writes execution logs of every REST API of the account and region "
+            "through this one role, into log groups it names at run time "
+            "(API-Gateway-Execution-Logs_<api id>/<stage>); the actions are those of "
+            "AmazonAPIGatewayPushToCloudWatchLogs, limited to this account and region.",
         )
-    nag.acknowledge_wildcard_resource(
-        role,
-        all_groups,
-        "logs:DescribeLogGroups lists log groups and takes no narrower resource than "
-        "log-group:*; it reveals names, not log data.",
-    )
     account = apigateway.CfnAccount(holder, "Account", cloud_watch_role_arn=role.role_arn)
     if role.policy is not None:
         account.node.add_dependency(role.policy)

@@ -349,16 +349,28 @@ def test_api_stage_logs_json_traces_and_throttles(scenario: dict[str, Any]) -> N
     assert "SharedKey" in str(logs["KmsKeyId"])
 
 
-def test_api_gateway_account_role_is_exact_and_shared(scenario: dict[str, Any]) -> None:
+def test_api_gateway_account_role_is_customer_managed_and_scoped(scenario: dict[str, Any]) -> None:
     template = scenario["template"]
     (account,) = template.find_resources("AWS::ApiGateway::Account").values()
     assert "ApiGatewayAccountCloudWatchRole" in str(account["Properties"]["CloudWatchRoleArn"])
     role = one(template, "AWS::IAM::Role", "ApiGatewayAccountCloudWatchRole")
     assert "ManagedPolicyArns" not in role["Properties"]  # not AmazonAPIGatewayPushToCloudWatchLogs
     assert role["DeletionPolicy"] == "Retain"
-    found = statements(template, "ApiGatewayAccount")
-    write = next(s for s in found if "logs:PutLogEvents" in as_list(s["Action"]))
-    assert all("API-Gateway-Execution-Logs_*" in str(r) for r in write["Resource"])
+    (write,) = statements(template, "ApiGatewayAccount")
+    assert sorted(write["Action"]) == [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:FilterLogEvents",
+        "logs:GetLogEvents",
+        "logs:PutLogEvents",
+    ]
+    # This account's and region's log groups, not "*".
+    assert [r["Fn::Join"][1][-1] for r in write["Resource"]] == [
+        ":log-group:*",
+        ":log-group:*:log-stream:*",
+    ]
 
 
 def test_api_key_mode_has_a_usage_plan_and_no_iam(scenario: dict[str, Any]) -> None:
