@@ -692,12 +692,13 @@ class ModelMonitorSchedule(Construct):
             service="sagemaker", resource="monitoring-schedule", resource_name=self.schedule_name
         )
         # Monitoring executions are processing jobs; DescribeProcessingJob (the event detail)
-        # names their schedule and carries the execution's ExitMessage.
+        # names their schedule and carries the execution's ExitMessage. SageMaker may report
+        # the ARN in lower case, so the match ignores case.
         self.violations_rule = self._notify_on(
             "ViolationsRule",
             "A monitoring run completed with violations",
             {
-                "MonitoringScheduleArn": [schedule_arn],
+                "MonitoringScheduleArn": [{"equals-ignore-case": schedule_arn}],
                 "ExitMessage": [{"prefix": "CompletedWithViolations"}],
             },
         )
@@ -705,7 +706,7 @@ class ModelMonitorSchedule(Construct):
             "JobFailedRule",
             "A monitoring run failed or was stopped",
             {
-                "MonitoringScheduleArn": [schedule_arn],
+                "MonitoringScheduleArn": [{"equals-ignore-case": schedule_arn}],
                 "ProcessingJobStatus": ["Failed", "Stopped"],
             },
         )

@@ -473,6 +473,12 @@ def test_violations_and_failures_of_model_monitor_runs_notify(native: NativeScen
     assert sum(1 for d in details if d.get("ProcessingJobStatus") == ["Failed", "Stopped"]) == 4
     violations = next(d for d in details if "ExitMessage" in d)
     assert violations["ExitMessage"] == [{"prefix": "CompletedWithViolations"}]
+    arns = {
+        resolve_join(d["MonitoringScheduleArn"][0]["equals-ignore-case"]).rsplit("/", 1)[1]
+        for d in details
+    }
+    monitors = (native.data, native.quality, native.bias, native.explainability)
+    assert arns == {m.schedule_name for m in monitors}
 
 
 def test_data_quality_drift_alarm_uses_features_others_use_the_violations_rule(
