@@ -193,6 +193,8 @@ class ModelMonitorSchedule(Construct):
         (a new encrypted topic for a :class:`MonitoredEndpoint`).
     :param on_drift: started when the drift alarm fires: a Step Functions state machine, a
         Lambda function or any EventBridge rule target. Default: nothing.
+    :param min_records_per_run: drift job: alarm when two runs in a row analyze fewer records
+        (capture stopped, sampling changed, traffic gone). Default: no such alarm.
     :param schedule_name: the ``MonitoringSchedule`` dimension and Model Monitor schedule name.
         Default: generated from the construct path.
     :param image: drift job image. Default: the mlops-cdk runtime image.
@@ -227,6 +229,7 @@ class ModelMonitorSchedule(Construct):
         encryption_key: kms.IKey | None = None,
         alarm_topic: sns.ITopic | None = None,
         on_drift: Startable | None = None,
+        min_records_per_run: int | None = None,
         schedule_name: str | None = None,
         image: ContainerImage | None = None,
     ) -> None:
@@ -251,6 +254,7 @@ class ModelMonitorSchedule(Construct):
             drift_threshold=drift_threshold,
             features=features,
             image=image,
+            min_records_per_run=min_records_per_run,
         )
         self.image_uri: str | None = None
         if backend is MonitorBackend.MODEL_MONITOR:
@@ -346,6 +350,17 @@ class ModelMonitorSchedule(Construct):
             )
         self.drift_alarm = self._drift_alarm(drift_threshold)
         self.job_failed_alarm = self._job_failed_alarm()
+        if min_records_per_run is not None:
+            self._alarm(
+                "FewRecordsAlarm",
+                self.metric(RECORDS_METRIC, statistic="Minimum"),
+                min_records_per_run,
+                f"fewer than {min_records_per_run} captured records per run (capture stopped, "
+                "sampling changed or traffic gone)",
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+            )
         if on_drift is not None:
             self.on_drift_rule: events.Rule | None = self._wire_on_drift(on_drift)
         else:
@@ -1085,6 +1100,7 @@ def _check(
     drift_threshold: float,
     features: Sequence[str] | None,
     image: ContainerImage | None,
+    min_records_per_run: int | None,
 ) -> MonitorSchedule:
     check.require(
         isinstance(backend, MonitorBackend),
@@ -1107,6 +1123,14 @@ def _check(
             "data quality; use MonitorBackend.MODEL_MONITOR for the other types)",
             Said(f"MonitoringType.{monitoring_type.name}"),
         )
+    if min_records_per_run is not None:
+        if not drift_job:
+            check.not_together(
+                "min_records_per_run",
+                "MonitorBackend.MODEL_MONITOR",
+                "only the drift job publishes drift_job_records_analyzed",
+            )
+        check.at_least("min_records_per_run", min_records_per_run, 1)
     if not drift_job and image is not None:
         check.not_together(
             "image", "MonitorBackend.MODEL_MONITOR", "Model Monitor runs its own images"

@@ -537,6 +537,7 @@ def test_endpoint_deployed_elsewhere_gets_its_own_key_topic_and_composite_alarm(
         schedule="daily",
         max_runtime=cdk.Duration.hours(4),
         drift_threshold=0.2,
+        min_records_per_run=100,
     )
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::KMS::Key", 1)
@@ -550,6 +551,17 @@ def test_endpoint_deployed_elsewhere_gets_its_own_key_topic_and_composite_alarm(
     ]
     assert sorted(len([m for m in p["Metrics"] if "MetricStat" in m]) for p in parts) == [2, 10]
     assert all(p["Threshold"] == 0.2 for p in parts)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "drift_job_records_analyzed",
+            "Statistic": "Minimum",
+            "Threshold": 100,
+            "ComparisonOperator": "LessThanThreshold",
+            "Period": 86400,
+            "TreatMissingData": "notBreaching",
+        },
+    )
     request = json.loads(
         resolve_join(only(template, "AWS::Scheduler::Schedule")["Properties"]["Target"]["Input"])
     )

@@ -322,6 +322,16 @@ CASES: list[tuple[str, Build, str]] = [
         "bucket (got 'data-capture/reports/')",
     ),
     (
+        "record minimum with Model Monitor",
+        monitor(backend=NATIVE, min_records_per_run=10),
+        f"{PATH}: min_records_per_run cannot be combined with MonitorBackend.MODEL_MONITOR",
+    ),
+    (
+        "record minimum 0",
+        monitor(min_records_per_run=0),
+        f"{PATH}: min_records_per_run must be at least 1 (got 0)",
+    ),
+    (
         "custom image with Model Monitor",
         monitor(backend=NATIVE, image=IMAGE),
         f"{PATH}: image cannot be combined with MonitorBackend.MODEL_MONITOR",
