@@ -403,6 +403,16 @@ class ModelMonitorSchedule(Construct):
         # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
         return None if has_local_storage(instance_type) else self.encryption_key.key_arn
 
+    def _grant_list_key(self, uri: str) -> None:
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[f"arn:{Stack.of(self).partition}:s3:::{bucket}"],
+                conditions={"StringEquals": {"s3:prefix": [key]}},
+            )
+        )
+
     def _bind(self, child_id: str, location: ModelData) -> str:
         # Each location binds in its own scope: asset-backed ones create a fixed child ID.
         return location.bind(Construct(self, child_id), self.role).s3_uri
@@ -422,6 +432,9 @@ class ModelMonitorSchedule(Construct):
         assert baseline.statistics is not None  # noqa: S101 - checked in _check
         statistics = self._bind("BaselineStatistics", baseline.statistics)
         constraints = self._bind("BaselineConstraints", baseline.constraints)
+        # Processing inputs are S3 prefixes: SageMaker lists each key before downloading it.
+        for uri in (statistics, constraints):
+            self._grant_list_key(uri)
         image_uri = image.bind(self, self.role).image_uri
         # Lower case: SageMaker ARNs carry job names in lower case, and the scheduler role's
         # CreateProcessingJob grant and the failure rule match this prefix exactly.
@@ -1006,11 +1019,6 @@ class ModelMonitorSchedule(Construct):
 
 def _camel(snake: str) -> str:
     return "".join(part.title() for part in snake.split("_"))
-
-
-def _bucket_arn(uri: str, partition: str) -> str:
-    bucket = uri.removeprefix("s3://").split("/", 1)[0]
-    return f"arn:{partition}:s3:::{bucket}"
 
 
 def _processing_input(name: str, s3_uri: str) -> dict[str, Any]:

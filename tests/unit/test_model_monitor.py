@@ -212,14 +212,19 @@ def test_job_role_reads_capture_of_this_endpoint_and_writes_its_reports(
     assert reads[0] == "arn:aws:s3:::capture-bucket/capture/churn-prod/*"
     assert len(reads) == 3
     assert all(r.endswith(".json") for r in reads[1:])
-    # Listing only under that folder (the variant listing uses it with a delimiter).
-    assert [r for r in rendered if r[0] == "s3:ListBucket"] == [
-        (
-            "s3:ListBucket",
-            "arn:aws:s3:::capture-bucket",
-            {"StringLike": {"s3:prefix": ["capture/churn-prod/*"]}},
-        )
-    ]
+    # Listing only under that folder (the variant listing uses it with a delimiter), and
+    # exactly the two baseline keys (Processing inputs are prefixes SageMaker lists).
+    listings = [r for r in rendered if r[0] == "s3:ListBucket"]
+    assert listings[0] == (
+        "s3:ListBucket",
+        "arn:aws:s3:::capture-bucket",
+        {"StringLike": {"s3:prefix": ["capture/churn-prod/*"]}},
+    )
+    assert len(listings) == 3
+    for _, bucket, condition in listings[1:]:
+        assert bucket == "arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1"
+        (key,) = condition["StringEquals"]["s3:prefix"]
+        assert key.endswith(".json")
     writes = [r for r in rendered if r[0] == ["s3:AbortMultipartUpload", "s3:PutObject"]]
     assert [w[1] for w in writes] == [
         f"arn:aws:s3:::capture-bucket/monitoring/{drift.monitor.schedule_name}/*"
