@@ -5,6 +5,7 @@ custom graphs and the nag packs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,6 +20,7 @@ from mlops_cdk.constructs.ml_pipeline import MLPipeline
 from mlops_cdk.constructs.model_registry import ModelRegistry
 from mlops_cdk.constructs.pipeline_steps import PipelineSteps
 from mlops_cdk.stacks.app import NAG_PACKS
+from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_stack
 
 SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
@@ -623,3 +625,23 @@ def _logical_id(template: Template, kind: str, prefix: str) -> str:
     matches = [key for key in template.find_resources(kind) if key.startswith(prefix)]
     assert len(matches) == 1, matches
     return matches[0]
+
+
+def test_scenarios_pass_cfn_lint(
+    manual: tuple[MLPipeline, Template],
+    guarded: tuple[MLPipeline, Template],
+    direct: tuple[MLPipeline, Template],
+    in_vpc: tuple[MLPipeline, Template],
+    tmp_path: Path,
+) -> None:
+    # The environments synthesize the guarded shape only; the direct targets (the rule target's
+    # SageMakerPipelineParameters escape hatch, the Scheduler's SageMaker target), the alarm
+    # trigger and the VPC shape are linted here.
+    files = []
+    scenarios = {"manual": manual, "guarded": guarded, "direct": direct, "in_vpc": in_vpc}
+    for name, (_, template) in scenarios.items():
+        path = tmp_path / f"{name}.template.json"
+        path.write_text(json.dumps(template.to_json()), encoding="utf-8")
+        files.append(path)
+    result = cfn_lint(files)
+    assert result.returncode == 0, result.stdout + result.stderr

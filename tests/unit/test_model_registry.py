@@ -3,6 +3,8 @@ and every validation rule."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,6 +19,7 @@ from aws_cdk.assertions import Match, Template
 from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs.model_registry import ModelRegistry
 from mlops_cdk.stacks.app import NAG_PACKS
+from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_stack
 
 READERS = ["222222222222", "333333333333"]
@@ -215,3 +218,13 @@ def test_state_change_statuses_are_case_sensitive() -> None:
 def test_imported_group_name_is_checked() -> None:
     with pytest.raises(ConfigurationError, match=r"^Test/Bad: group_name must be"):
         ModelRegistry.from_group_name(unit_stack(), "Bad", "bad_name")
+
+
+def test_registry_passes_cfn_lint(
+    shared: tuple[ModelRegistry, Template, cdk.Stack], tmp_path: Path
+) -> None:
+    # The environments have no cross-account readers; the group policy is linted here.
+    path = tmp_path / "registry.template.json"
+    path.write_text(json.dumps(shared[1].to_json()), encoding="utf-8")
+    result = cfn_lint([path])
+    assert result.returncode == 0, result.stdout + result.stderr
