@@ -415,7 +415,11 @@ class ModelMonitorSchedule(Construct):
 
     def _bind(self, child_id: str, location: ModelData) -> str:
         # Each location binds in its own scope: asset-backed ones create a fixed child ID.
-        return location.bind(Construct(self, child_id), self.role).s3_uri
+        uri = location.bind(Construct(self, child_id), self.role).s3_uri
+        # Monitoring jobs receive these files as S3-prefix Processing inputs, which SageMaker
+        # lists before downloading: allow listing exactly that key.
+        self._grant_list_key(uri)
+        return uri
 
     # --- drift job backend ----------------------------------------------------------------
 
@@ -432,9 +436,6 @@ class ModelMonitorSchedule(Construct):
         assert baseline.statistics is not None  # noqa: S101 - checked in _check
         statistics = self._bind("BaselineStatistics", baseline.statistics)
         constraints = self._bind("BaselineConstraints", baseline.constraints)
-        # Processing inputs are S3 prefixes: SageMaker lists each key before downloading it.
-        for uri in (statistics, constraints):
-            self._grant_list_key(uri)
         image_uri = image.bind(self, self.role).image_uri
         # Lower case: SageMaker ARNs carry job names in lower case, and the scheduler role's
         # CreateProcessingJob grant and the failure rule match this prefix exactly.

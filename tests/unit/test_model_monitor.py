@@ -616,3 +616,20 @@ def test_both_backends_pass_cfn_lint(
         files.append(path)
     result = cfn_lint(files)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_model_monitor_role_lists_only_the_keys_and_prefixes_it_reads(
+    native: NativeScenario,
+) -> None:
+    listed = {
+        (resolve_join(s["Resource"]), json.dumps(s.get("Condition"), sort_keys=True))
+        for s in policy_statements(native.template, "Bias")
+        if s["Action"] == "s3:ListBucket"
+    }
+    bucket = "arn:aws:s3:::monitoring-bucket"
+    assert listed == {
+        ("arn:aws:s3:::capture-bucket", '{"StringLike": {"s3:prefix": ["capture/churn-prod/*"]}}'),
+        (bucket, '{"StringEquals": {"s3:prefix": ["bias/analysis.json"]}}'),
+        (bucket, '{"StringEquals": {"s3:prefix": ["clarify/analysis_config.json"]}}'),
+        (bucket, '{"StringLike": {"s3:prefix": ["ground-truth/*"]}}'),
+    }
