@@ -70,6 +70,7 @@ MAX_TRAINING_SECONDS = 28 * 24 * 3600
 PIPELINE_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"
 METRIC_NAME = r"[A-Za-z0-9_-]{1,64}"
 MAX_PIPELINE_NAME = 80
+MAX_TARGET_PARAMETERS = 200
 # Step and parameter names of the standard graph (they appear in the SageMaker console).
 PREPROCESS, TRAIN, EVALUATE, BASELINE, CHECK, REGISTER, FAIL = (
     "Preprocess",
@@ -131,6 +132,14 @@ def add_pipeline_target(
     target with an escape hatch. ``role`` must be assumable by ``events.amazonaws.com``; it
     gets ``sagemaker:StartPipelineExecution`` on this pipeline only.
     """
+    given = dict(parameters or {})
+    # EventBridge passes at most 200 pipeline parameters (SageMakerPipelineParameters).
+    Checker.of(rule).require(
+        len(given) <= MAX_TARGET_PARAMETERS,
+        "parameters",
+        f"at most {MAX_TARGET_PARAMETERS} pipeline parameters",
+        Said(f"{len(given)} parameters"),
+    )
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
     )
@@ -168,7 +177,7 @@ def add_pipeline_target(
         f"Targets.{index}.SageMakerPipelineParameters",
         {
             "PipelineParameterList": [
-                {"Name": name, "Value": value} for name, value in (parameters or {}).items()
+                {"Name": name, "Value": value} for name, value in given.items()
             ]
         },
     )

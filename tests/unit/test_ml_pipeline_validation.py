@@ -6,11 +6,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs import ContainerImage
-from mlops_cdk.constructs.ml_pipeline import MLPipeline
+from mlops_cdk.constructs.ml_pipeline import MLPipeline, add_pipeline_target
 from mlops_cdk.constructs.model_registry import ModelRegistry
 from mlops_cdk.constructs.pipeline_steps import PipelineCondition, PipelineSteps
 from tests.helpers.apps import unit_stack
@@ -131,3 +133,20 @@ def test_invalid_pipeline_is_rejected(kwargs: dict[str, Any], message: str) -> N
 )  # fmt: skip
 def test_valid_edge_cases_pass(kwargs: dict[str, Any]) -> None:
     build(**kwargs)
+
+
+def test_rule_targets_take_at_most_200_parameters() -> None:
+    stack = unit_stack()
+    rule = events.Rule(stack, "Rule", event_pattern=events.EventPattern(source=["aws.s3"]))
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("events.amazonaws.com"))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^Test/Rule: parameters must be at most 200 pipeline parameters "
+        r"\(got 201 parameters\)$",
+    ):
+        add_pipeline_target(
+            rule,
+            pipeline_arn="arn:aws:sagemaker:eu-west-1:123456789012:pipeline/p",
+            role=role,
+            parameters={f"P{i}": "x" for i in range(201)},
+        )
