@@ -337,7 +337,11 @@ class PipelineSteps:
     # --- rendering --------------------------------------------------------------------
 
     def render(self, check: Checker | None = None) -> dict[str, Any]:
-        """The pipeline definition, after checking the graph (raises ConfigurationError)."""
+        """The pipeline definition, after checking the graph (raises ConfigurationError).
+
+        No ``PipelineExperimentConfig``: SageMaker Experiments tracking would need the
+        execution role to create experiments, trials and trial components as well.
+        """
         check = check or Checker("PipelineSteps")
         self.validate(check)
         nested = {n for s in self._steps for n in (*s.if_steps, *s.else_steps)}
@@ -346,10 +350,6 @@ class PipelineSteps:
             "Version": VERSION,
             "Metadata": {},
             "Parameters": [p.render() for p in self._parameters],
-            "PipelineExperimentConfig": {
-                "ExperimentName": get("Execution.PipelineName"),
-                "TrialName": EXECUTION_ID,
-            },
             "Steps": [_render_step(s, by_name) for s in self._steps if s.name not in nested],
         }
 
