@@ -3,6 +3,7 @@ retraining triggers, an overlap guard and notifications."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -644,8 +645,9 @@ class MLPipeline(Construct):
             "AlgorithmSpecification": {"TrainingImage": train_uri, "TrainingInputMode": "File"},
             "HyperParameters": {
                 **hyperparameters,
-                "sagemaker_program": "train.py",
-                "sagemaker_submit_directory": f"{code}sourcedir.tar.gz",
+                # JSON-encoded, as the SageMaker SDK writes them for framework containers.
+                "sagemaker_program": json.dumps("train.py"),
+                "sagemaker_submit_directory": json.dumps(f"{code}sourcedir.tar.gz"),
             },
             "InputDataConfig": [
                 {

@@ -249,8 +249,9 @@ def test_spot_training_checkpoints_and_waits_longer_than_it_runs(
         }
     }
     assert train["HyperParameters"]["sagemaker_submit_directory"] == (
-        "s3://data-bucket/ml-pipeline/code/sourcedir.tar.gz"
+        '"s3://data-bucket/ml-pipeline/code/sourcedir.tar.gz"'
     )
+    assert train["HyperParameters"]["sagemaker_program"] == '"train.py"'
 
 
 def test_jobs_run_as_the_execution_role_and_encrypt_with_the_key(
