@@ -30,7 +30,7 @@ from mlops_cdk._internal.fargate import (
     fargate_memory_choices,
 )
 from mlops_cdk._internal.iam import service_role
-from mlops_cdk._internal.validation import Checker, Said, is_unresolved
+from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.ecs_service_options import (
     MAX_CONTAINER_START_PERIOD,
@@ -122,7 +122,7 @@ class EcsModelService(Construct):
         (``mlops_cdk/runtime/Dockerfile``), built when the app is deployed.
     :param model_data: the model artifact; the server downloads it at start-up
         (``MLOPS_MODEL_S3_URI``) and the task role may read exactly that object. An ``.onnx``
-        file, or a ``.tar.gz`` whose S3 key ends in ``.tar.gz``. Default: none (in the image).
+        file, or a ``.tar.gz`` holding it. Default: none (in the image).
     :param cpu: task CPU units. Default: 1024 (1 vCPU).
     :param memory_mib: task memory. Default: 2048 (on Fargate the pair must be in AWS's table).
     :param desired_count: tasks to run. Default: 2, one per zone, so a zone or task failure
@@ -275,7 +275,6 @@ class EcsModelService(Construct):
         self.model_uri: str | None = None
         if model_data is not None:
             bound_model = model_data.bind(self, self.task_role)
-            _check_model_key(Checker.of(self), bound_model.s3_uri, bound_model.compressed)
             self.model_uri = bound_model.s3_uri
         self.task_definition = self._task_definition(cpu, memory_mib, ephemeral_storage_gib)
         self.container = self._containers(
@@ -918,21 +917,6 @@ def _private_subnet_type(vpc: ec2.IVpc) -> ec2.SubnetType:
         if vpc.private_subnets
         else ec2.SubnetType.PRIVATE_ISOLATED
     )
-
-
-def _check_model_key(check: Checker, s3_uri: str, compressed: bool) -> None:
-    """The server unpacks an archive only when its key ends in .tar.gz or .tgz; CDK file assets
-    keep only the last suffix (``<hash>.gz``), so a packed asset would be loaded as ONNX."""
-    if not compressed:
-        return
-    if is_unresolved(s3_uri) or not s3_uri.endswith((".tar.gz", ".tgz")):
-        check.fail(
-            "model_data",
-            "an uncompressed model file (e.g. ModelData.from_asset('model.onnx')) or a "
-            ".tar.gz whose S3 key ends in .tar.gz (ModelData.from_bucket / from_s3_uri): the "
-            "server recognises archives by that suffix and a packed file asset's key ends in .gz",
-            Said("a .tar.gz file asset"),
-        )
 
 
 def _validate(

@@ -82,7 +82,6 @@ RESERVED_VARIABLES = (
 ENVIRONMENT_NAME = r"[a-zA-Z][a-zA-Z0-9_]*"
 SHA256 = r"[0-9a-f]{64}"
 # The runtime unpacks a downloaded model when its key ends with one of these.
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 _LAMBDA_CONCURRENCY = ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
 _LAMBDA_DLQ = (
     "HIPAA.Security-LambdaDLQ",
@@ -149,9 +148,9 @@ class LambdaInference(Construct):
             deployment=LambdaDeployment.canary(10, 5))
         inference.grant_invoke(client_role)
 
-    :param model_data: the model artifact (``model.onnx``, or a ``.tar.gz`` holding it whose S3
-        key keeps that suffix); the function may read exactly this object. Default: none
-        (required).
+    :param model_data: the model artifact (``model.onnx``, or a ``.tar.gz`` holding it; the
+        runtime recognises archives by content); the function may read exactly this object.
+        Default: none (required).
     :param image: the function image. Default: the runtime's Lambda image
         (``mlops_cdk/runtime/Dockerfile.lambda``), built at deploy time.
     :param model_sha256: the artifact's SHA-256; the runtime refuses a model that differs.
@@ -251,14 +250,6 @@ class LambdaInference(Construct):
         )
         self.failure_queue = self._failure_queue()
         bound_model = model_data.bind(self, self.role)
-        if bound_model.compressed and not bound_model.s3_uri.endswith(ARCHIVE_SUFFIXES):
-            check.fail(
-                "model_data",
-                "a model the runtime can load: it unpacks archives by their .tar.gz/.tgz key "
-                "suffix, and a CDK file asset of a .tar.gz keeps only .gz (use "
-                "ModelData.from_asset on the model.onnx itself, or an archive already in S3)",
-                bound_model.s3_uri,
-            )
         self.model_s3_uri = bound_model.s3_uri
         self.security_group = self._security_group(vpc)
         self.function = lambda_.DockerImageFunction(

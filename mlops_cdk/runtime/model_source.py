@@ -14,6 +14,7 @@ from .s3 import S3ClientFactory, boto3_client, parse_s3_uri
 from .settings import Settings
 
 _CHUNK = 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
 log = logging.getLogger("mlops_runtime.model")
 
 
@@ -37,7 +38,8 @@ def download_model(settings: Settings, s3_client_factory: S3ClientFactory) -> Pa
     """Download ``MLOPS_MODEL_S3_URI`` into ``settings.download_dir`` once; returns the directory.
 
     The object is streamed to a temporary file, checked (size > 0, optional SHA-256), then moved
-    into place atomically; ``.tar.gz``/``.tgz`` archives are unpacked with tarfile's ``data``
+    into place atomically. Gzip archives are recognised by their content, not their key (CDK
+    file assets keep only the last suffix, ``<hash>.gz``), and unpacked with tarfile's ``data``
     filter (no absolute paths, links out of the tree or device files).
     """
     uri = settings.model_s3_uri or ""
@@ -50,23 +52,27 @@ def download_model(settings: Settings, s3_client_factory: S3ClientFactory) -> Pa
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelLoadError(f"cannot create MLOPS_DOWNLOAD_DIR {target}: {exc}") from exc
-    archive = key.endswith((".tar.gz", ".tgz"))
-    final = target / ("model.tar.gz" if archive else settings.model_file)
     fd, tmp_name = tempfile.mkstemp(dir=target, prefix=".download-")
     tmp = Path(tmp_name)
     digest = hashlib.sha256()
     size = 0
+    head = b""
+    archive = False
     try:
         response = s3_client_factory().get_object(Bucket=bucket, Key=key)
         body = response["Body"]
         with os.fdopen(fd, "wb") as out:
             while chunk := body.read(_CHUNK):
+                if len(head) < len(_GZIP_MAGIC):
+                    head += chunk[: len(_GZIP_MAGIC)]
                 digest.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
         if size == 0:
             raise ModelLoadError(f"{uri} is empty")
         _check_digest(digest.hexdigest(), settings.model_sha256, uri)
+        archive = head.startswith(_GZIP_MAGIC)
+        final = target / ("model.tar.gz" if archive else settings.model_file)
         tmp.replace(final)
     except ModelLoadError:
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import re
@@ -50,6 +51,27 @@ def test_download_of_a_tarball_is_unpacked(tmp_path: Path) -> None:
     settings = s3_settings(tmp_path, "s3://models/churn/model.tar.gz")
     location = prepare_model(settings, lambda: fake)
     assert sorted(p.name for p in location.iterdir()) == ["model.onnx"]
+
+
+def test_tarball_is_recognised_by_content_not_key(tmp_path: Path) -> None:
+    # CDK file assets keep only the last suffix: model.tar.gz is stored as <hash>.gz.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("model.onnx")
+        info.size = len(MODEL_BYTES)
+        tar.addfile(info, io.BytesIO(MODEL_BYTES))
+    key = "0123abcd" * 8 + ".gz"
+    fake = FakeS3({("cdk-assets", key): buf.getvalue()})
+    location = prepare_model(s3_settings(tmp_path, f"s3://cdk-assets/{key}"), lambda: fake)
+    assert sorted(p.name for p in location.iterdir()) == ["model.onnx"]
+    assert (location / "model.onnx").read_bytes() == MODEL_BYTES
+
+
+def test_gzip_that_is_not_a_tarball_fails_clearly(tmp_path: Path) -> None:
+
+    fake = FakeS3({("models", "m.onnx"): gzip.compress(MODEL_BYTES)})
+    with pytest.raises(ModelLoadError, match="cannot unpack"):
+        prepare_model(s3_settings(tmp_path, "s3://models/m.onnx"), lambda: fake)
 
 
 def test_tarball_escaping_the_directory_is_refused(tmp_path: Path) -> None:

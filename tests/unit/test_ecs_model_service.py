@@ -674,11 +674,6 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         {"environment": {"AWS_REGION": "us-east-1"}},
         r"environment\['AWS_REGION'\] must be left to the construct",
     ),
-    (
-        "packed-model-asset",
-        {"model_data": runtime_assets.demo_model()},
-        r"model_data must be an uncompressed model file .* \(got a \.tar\.gz file asset\)",
-    ),
 ]
 
 

@@ -243,7 +243,6 @@ def test_dev_lambda_has_an_iam_function_url_outside_the_vpc(
     function = lambda_function(dev)
     assert "VpcConfig" not in function
     assert function["Timeout"] == 30
-    # A plain .onnx: the runtime unpacks archives by key suffix and assets keep only ".gz".
     assert str(function["Environment"]["Variables"]["MLOPS_MODEL_S3_URI"]).endswith(".onnx")
     dev.has_resource_properties("AWS::Lambda::Url", {"AuthType": "AWS_IAM", "Qualifier": "live"})
     dev.resource_count_is("AWS::ApiGateway::RestApi", 0)
