@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -73,6 +74,20 @@ class ServingStack(Stack):
                 value=self.lambda_inference.url or "",
                 description="POST /invocations here, signed with SigV4 (IAM auth)",
             )
+        self.dashboard = self._dashboard(config)
+
+    def _dashboard(self, config: cfg.EnvironmentConfig) -> cloudwatch.Dashboard | None:
+        """One dashboard with the graphs of every serving target of the environment."""
+        targets = [t for t in (self.endpoint, self.model_service, self.lambda_inference) if t]
+        widgets = [widget for target in targets for widget in target.dashboard_widgets()]
+        if not widgets:
+            return None
+        return cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{config.stage_name}-serving",
+            widgets=[widgets[i : i + 3] for i in range(0, len(widgets), 3)],
+        )
 
 
 def lambda_inference(

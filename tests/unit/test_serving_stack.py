@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -298,3 +299,13 @@ def test_staging_and_prod_lambda_sits_behind_an_iam_api_with_canaries(
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_lambda_url_is_an_output(serving: dict[str, Template], env: str) -> None:
     assert "LambdaInferenceUrl" in serving[env].find_outputs("*")
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_one_dashboard_shows_every_serving_target(serving: dict[str, Template], env: str) -> None:
+    (dashboard,) = serving[env].find_resources("AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == f"mlops-{env}-serving"
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "ModelLatency" in body  # the endpoint
+    assert "AWS/Lambda" in body  # the Lambda function
+    assert ("AWS/ApplicationELB" in body) == (env != "dev")  # the ECS service, staging/prod
