@@ -550,6 +550,7 @@ class MLPipelineSettings(_Section):
     retrain_schedule: ScheduleExpression | None = None
     retrain_on_new_data: bool = False
     retrain_on_alarm_names: list[AlarmName] = Field(default_factory=list)
+    retrain_on_drift: bool = False
     on_overlap: Literal["skip", "allow"] = "skip"
     in_vpc: bool = False
 
@@ -597,6 +598,19 @@ class EnvironmentConfig(_Section):
     batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ModelMonitorSettings = ModelMonitorSettings()
     ml_pipeline: MLPipelineSettings = MLPipelineSettings()
+
+    @model_validator(mode="after")
+    def _drift_retraining_needs_a_monitor(self) -> EnvironmentConfig:
+        if self.ml_pipeline.retrain_on_drift and not (
+            self.model_monitor.enabled and self.realtime_endpoint.enabled
+        ):
+            raise _FieldError(
+                "ml_pipeline.retrain_on_drift",
+                "needs model_monitor.enabled (and its realtime_endpoint): the drift alarm "
+                "comes from the Monitoring stack",
+                True,
+            )
+        return self
 
     @model_validator(mode="after")
     def _prod_retains_data(self) -> EnvironmentConfig:

@@ -94,6 +94,7 @@ class EnvironmentStage(Stage):
             config=config,
             data=self.data,
             network=self.network,
+            drift_alarm=self.monitoring.monitor.drift_alarm if self.monitoring else None,
             stack_name=config.stack_name("training"),
             description=f"{config.project} {config.name}: training pipeline and retraining",
         )

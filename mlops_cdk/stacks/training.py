@@ -21,7 +21,8 @@ from mlops_cdk.stacks.network import NetworkStack
 class TrainingStack(Stack):
     """Retraining of one environment. The model registry it registers into belongs to the Data
     stack (imported here by name, so no export ties the stacks); the pipeline reads and writes
-    the Data stack's ``artifacts`` bucket. Stateless: replace it at will."""
+    the Data stack's ``artifacts`` bucket, and retrains when the Monitoring stack's
+    ``drift_alarm`` fires if the config says so. Stateless: replace it at will."""
 
     def __init__(
         self,
@@ -31,12 +32,13 @@ class TrainingStack(Stack):
         config: cfg.EnvironmentConfig,
         data: DataStack,
         network: NetworkStack,
+        drift_alarm: cloudwatch.IAlarm | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.pipeline: MLPipeline | None = None
         if config.ml_pipeline.enabled:
-            self.pipeline = ml_pipeline(self, config, data, network)
+            self.pipeline = ml_pipeline(self, config, data, network, drift_alarm)
             CfnOutput(
                 self,
                 "PipelineName",
@@ -47,9 +49,14 @@ class TrainingStack(Stack):
 
 
 def ml_pipeline(
-    scope: Construct, config: cfg.EnvironmentConfig, data: DataStack, network: NetworkStack
+    scope: Construct,
+    config: cfg.EnvironmentConfig,
+    data: DataStack,
+    network: NetworkStack,
+    drift_alarm: cloudwatch.IAlarm | None = None,
 ) -> MLPipeline:
-    """The training pipeline shaped by the environment's ``ml_pipeline`` settings."""
+    """The training pipeline shaped by the environment's ``ml_pipeline`` settings;
+    ``drift_alarm`` (the Monitoring stack's) retrains when ``retrain_on_drift`` is set."""
     settings = config.ml_pipeline
     assert settings.training_image is not None  # noqa: S101 - required by config when enabled
     registry = ModelRegistry.from_group_name(
@@ -62,6 +69,8 @@ def ml_pipeline(
         cloudwatch.Alarm.from_alarm_name(scope, f"RetrainAlarm{index}", name)
         for index, name in enumerate(settings.retrain_on_alarm_names)
     ]
+    if settings.retrain_on_drift and drift_alarm is not None:
+        alarms.append(drift_alarm)
     return MLPipeline(
         scope,
         "Pipeline",

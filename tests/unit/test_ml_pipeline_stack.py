@@ -109,6 +109,32 @@ def test_staging_and_prod_retrain_weekly_and_on_new_data_through_the_guard(
     assert "VpcConfig" in train
 
 
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_staging_and_prod_retrain_when_the_monitoring_drift_alarm_fires(
+    training: dict[str, Template], env: str
+) -> None:
+    template = training[env]
+    machine = next(iter(template.find_resources("AWS::StepFunctions::StateMachine")))
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.cloudwatch"],
+                "detail-type": ["CloudWatch Alarm State Change"],
+                "resources": [
+                    {
+                        "Fn::GetStackOutput": Match.object_like(
+                            {"StackName": f"mlops-{env}-monitoring"}
+                        )
+                    }
+                ],
+                "detail": {"state": {"value": ["ALARM"]}},
+            },
+            "Targets": [Match.object_like({"Arn": {"Ref": machine}})],
+        },
+    )
+
+
 @pytest.mark.parametrize("env", list(ACCOUNTS))
 def test_outputs_name_the_pipeline(training: dict[str, Template], env: str) -> None:
     training[env].has_output("PipelineName", {"Value": f"mlops-{env}-training"})
@@ -150,10 +176,12 @@ def test_the_section_is_off_by_default_with_safe_defaults(tmp_path: Path) -> Non
         ({"max_runtime_hours": 0}, r"qa\.yaml: ml_pipeline\.max_runtime_hours: "),
         ({"metric_name": "a b"}, r"qa\.yaml: ml_pipeline\.metric_name: must be 1-64 letters"),
         ({"on_overlap": "queue"}, r"qa\.yaml: ml_pipeline\.on_overlap: "),
+        ({"retrain_on_drift": True},
+         r"qa\.yaml: ml_pipeline\.retrain_on_drift: needs model_monitor\.enabled"),
     ],
     ids=["image-required", "image-not-ecr", "approval-case", "schedule", "group-name",
          "reader-account", "output-under-input", "code-under-input", "runtime", "metric-name",
-         "overlap"],
+         "overlap", "drift-without-monitor"],
 )  # fmt: skip
 def test_invalid_section_fails_precisely(
     tmp_path: Path, section: dict[str, Any], message: str
