@@ -551,6 +551,9 @@ class MLPipelineSettings(_Section):
     retrain_on_new_data: bool = False
     retrain_on_alarm_names: list[AlarmName] = Field(default_factory=list)
     retrain_on_drift: bool = False
+    # The delivery pipeline's (tooling) account: approvals in this registry are forwarded to its
+    # default event bus, where they start a release. List it in cross_account_readers too.
+    forward_approvals_to: AccountId | None = None
     on_overlap: Literal["skip", "allow"] = "skip"
     in_vpc: bool = False
 
@@ -725,6 +728,10 @@ class DeliverySettings(_Section):
     branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
     environments: list[Name] = Field(default_factory=lambda: list(PROMOTION_ORDER), min_length=1)
     notification_email: Email | None = None
+    # The account whose registry releases models (default: this tooling account). Its
+    # ml_pipeline section must list this account in cross_account_readers and
+    # forward_approvals_to.
+    model_registry_account: AccountId | None = None
     model_package_group: (
         Annotated[
             str,
@@ -737,6 +744,11 @@ class DeliverySettings(_Section):
     def stack_name(self) -> str:
         """``<project>-delivery``."""
         return f"{self.project}-delivery"
+
+    @property
+    def registry_account(self) -> str:
+        """The account holding the watched model package group."""
+        return self.model_registry_account or self.account
 
 
 class _FieldError(ValueError):

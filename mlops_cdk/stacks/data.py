@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal.iam import service_role
 from mlops_cdk.constructs.model_registry import ModelRegistry
 
 
@@ -77,6 +81,42 @@ class DataStack(Stack):
                 encryption_key=self.encryption_key,
                 removal_policy=removal,
             )
+            if config.ml_pipeline.forward_approvals_to:
+                self._forward_approvals(config.ml_pipeline.forward_approvals_to)
+
+    def _forward_approvals(self, account: str) -> None:
+        """Send this registry's approvals to the delivery account's default event bus."""
+        registry = self.model_registry
+        if registry is None:
+            return
+        bus = events.EventBus.from_event_bus_arn(
+            self,
+            "DeliveryEventBus",
+            f"arn:{self.partition}:events:{self.region}:{account}:event-bus/default",
+        )
+        role = service_role(
+            self,
+            "ForwardApprovalsRole",
+            service="events.amazonaws.com",
+            description="Puts model approval events on the delivery account's event bus",
+        )
+        dead_letters = sqs.Queue(
+            self,
+            "ForwardApprovalsDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        nag.acknowledge_rules(
+            dead_letters,
+            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
+            "This queue is itself the dead-letter queue of the approval forwarding rule.",
+        )
+        registry.on_approval(
+            targets.EventBus(bus, role=role, dead_letter_queue=dead_letters),
+            construct_id="ForwardApprovals",
+        )
 
     def _alarm_topic(self, config: cfg.EnvironmentConfig) -> sns.ITopic:
         if config.alarms.existing_topic_arn:

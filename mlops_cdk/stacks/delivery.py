@@ -124,17 +124,28 @@ class DeliveryStack(Stack):
         context = ""
         if settings.model_package_group:
             group = settings.model_package_group
-            commands.append(f'APPROVED_PACKAGE="$({APPROVED_PACKAGE_QUERY.format(group=group)})"')
+            stack = Stack.of(self)
+            registry = settings.registry_account
+            group_arn = stack.format_arn(
+                service="sagemaker",
+                account=registry,
+                resource="model-package-group",
+                resource_name=group,
+            )
+            # A group in another account is addressed by its ARN; its resource policy lets this
+            # account list it.
+            identifier = group if registry == settings.account else group_arn
+            query = APPROVED_PACKAGE_QUERY.format(group=identifier)
+            commands.append(f'APPROVED_PACKAGE="$({query})"')
             context = ' CDK_CONTEXT_ARGS="-c approved_model_package=$APPROVED_PACKAGE"'
             statements.append(
                 iam.PolicyStatement(
                     actions=["sagemaker:ListModelPackages"],
                     resources=[
-                        Stack.of(self).format_arn(
-                            service="sagemaker", resource="model-package-group", resource_name=group
-                        ),
-                        Stack.of(self).format_arn(
+                        group_arn,
+                        stack.format_arn(
                             service="sagemaker",
+                            account=registry,
                             resource="model-package",
                             resource_name=f"{group}/*",
                         ),
@@ -258,6 +269,15 @@ class DeliveryStack(Stack):
             "kms:GenerateDataKey",
         )
         if settings.model_package_group:
+            if settings.registry_account != settings.account:
+                events.CfnEventBusPolicy(
+                    self,
+                    "AcceptApprovalsFromRegistry",
+                    statement_id="AcceptModelApprovalsFromRegistryAccount",
+                    event_bus_name="default",
+                    action="events:PutEvents",
+                    principal=settings.registry_account,
+                )
             events.Rule(
                 self,
                 "OnModelApproved",

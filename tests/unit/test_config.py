@@ -310,6 +310,7 @@ def test_delivery_file_is_not_an_environment(tmp_path: Path) -> None:
             {"stages": ["dev"]},
             r"delivery\.yaml: stages: unknown key \(allowed keys here: project, account, region, "
             r"connection_arn, repository, branch, environments, notification_email, "
+            r"model_registry_account, "
             r"model_package_group\)$",
         ),
         (

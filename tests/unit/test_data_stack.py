@@ -153,3 +153,17 @@ def test_environment_tags_reach_resources(data_templates: dict[str, Template]) -
         "owner": "ml-platform",
         "project": "mlops",
     }
+
+
+def test_staging_forwards_approvals_to_the_delivery_account(
+    data_templates: dict[str, Template],
+) -> None:
+    rules = data_templates["staging"].find_resources("AWS::Events::Rule")
+    (rule,) = [r for key, r in rules.items() if "ForwardApprovals" in key]
+    assert rule["Properties"]["EventPattern"]["detail"]["ModelApprovalStatus"] == ["Approved"]
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == ("arn:aws:events:eu-west-1:444444444444:event-bus/default")
+    assert "DeadLetterConfig" in target
+    assert not [
+        k for k in data_templates["prod"].find_resources("AWS::Events::Rule") if "Forward" in k
+    ]

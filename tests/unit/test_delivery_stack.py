@@ -186,3 +186,25 @@ def test_checked_in_delivery_config_loads() -> None:
     assert settings is not None
     assert settings.environments == ["dev", "staging", "prod"]
     assert settings.stack_name == "mlops-delivery"
+
+
+def test_registry_in_another_account_is_queried_by_arn_and_may_send_approvals() -> None:
+    settings = SETTINGS.model_copy(update={"model_registry_account": "222222222222"})
+    stack = DeliveryStack(
+        unit_app(),
+        "CrossAccount",
+        settings=settings,
+        environments=[],
+        cdk_cli_version="2.1148.1",
+        env=cdk.Environment(account=SETTINGS.account, region=SETTINGS.region),
+    )
+    template = Template.from_stack(stack)
+    commands = build_spec(template, "Synth")["phases"]["build"]["commands"]
+    assert (
+        "--model-package-group-name "
+        "arn:aws:sagemaker:eu-west-1:222222222222:model-package-group/churn " in commands[0]
+    )
+    template.has_resource_properties(
+        "AWS::Events::EventBusPolicy",
+        {"Action": "events:PutEvents", "Principal": "222222222222", "EventBusName": "default"},
+    )
