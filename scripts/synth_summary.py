@@ -36,17 +36,25 @@ def main(out_dir: str) -> int:
     if not rows:
         print(f"no stacks found in {assembly}")
         return 1
+    # The delivery pipeline deploys its own copies of the environment stages: count, not list.
+    pipeline_copies = [r for r in rows if "-delivery-" in r[0]]
+    rows = [r for r in rows if r not in pipeline_copies]
     width = max(len(r[1]) for r in rows)
     stage_width = max(len("stage"), *(len(r[0]) for r in rows))
     print(f"\n{'stage':<{stage_width}} {'stack':<{width}} {'resources':>9}  most common")
     for stage, name, count, top, _ in rows:
         print(f"{stage:<{stage_width}} {name:<{width}} {count:>9}  {top}")
-    environments = list(dict.fromkeys(r[0] for r in rows))
+    environments = list(dict.fromkeys(r[0] for r in rows if r[0] != "-"))
     total = sum(r[2] for r in rows)
     print(
         f"\n{len(rows)} stacks, {total} resources in {len(environments)} environments "
         f"({', '.join(environments)})"
     )
+    if pipeline_copies:
+        print(
+            f"the delivery pipeline deploys its own copies of {len(pipeline_copies)} of these "
+            "stacks (same templates)"
+        )
     print(f"templates: {assembly.resolve()}/assembly-<env>/*.template.json")
     return 0
 
