@@ -15,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk._internal import nag
@@ -235,3 +236,28 @@ def alarm_topic(
         enforce_ssl=True,
         display_name=display_name,
     )
+
+
+def dead_letter_queue(
+    scope: Construct, construct_id: str, *, encryption_key: kms.IKey, used_by: str
+) -> sqs.Queue:
+    """A KMS-encrypted, SSL-only queue that keeps failed deliveries for 14 days.
+
+    ``used_by`` names what sends its failures here; it completes the acknowledgement of the
+    rules asking a queue to have a dead-letter queue of its own.
+    """
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=encryption_key,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    nag.acknowledge_rules(
+        queue,
+        ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
+        f"This queue is itself the dead-letter queue of {used_by}; a queue for its own failures "
+        "would have no reader.",
+    )
+    return queue

@@ -715,19 +715,11 @@ class BatchTransformJob(Construct):
     # --- triggers ---------------------------------------------------------------------
 
     def _dead_letter_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        queue = defaults.dead_letter_queue(
             self,
             "TriggerDeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        nag.acknowledge_rules(
-            queue,
-            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
-            "This queue is the dead-letter queue of the schedule and the new-data rule; it "
-            "has no dead-letter queue of its own, and its depth is alarmed.",
+            encryption_key=self.encryption_key,
+            used_by="the schedule and the new-data rule",
         )
         return queue
 

@@ -413,20 +413,11 @@ class LambdaInference(Construct):
             nag.acknowledge_rules(function, _LAMBDA_IN_VPC, outside_vpc_reason)
 
     def _failure_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        queue = defaults.dead_letter_queue(
             self,
             "FailureQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        nag.acknowledge_rules(
-            queue,
-            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
-            "This queue is itself the failure destination of asynchronous invocations and of "
-            "the S3 rule's target; it has no dead-letter queue of its own, and its depth is "
-            "alarmed.",
+            encryption_key=self.encryption_key,
+            used_by="asynchronous invocations and the S3 trigger rule",
         )
         return queue
 

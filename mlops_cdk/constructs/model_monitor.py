@@ -562,19 +562,11 @@ class ModelMonitorSchedule(Construct):
     def _dead_letter_queue(self) -> sqs.Queue:
         if self.dead_letter_queue is not None:
             return self.dead_letter_queue
-        queue = sqs.Queue(
+        queue = defaults.dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        nag.acknowledge_rules(
-            queue,
-            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
-            "This queue is the dead-letter queue of the schedule and the notification rules; "
-            "it has no dead-letter queue of its own, and its depth is alarmed.",
+            encryption_key=self.encryption_key,
+            used_by="the schedule and the notification rules",
         )
         self.dead_letter_queue = queue
         return queue

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk import config as cfg
@@ -100,18 +99,11 @@ class DataStack(Stack):
             service="events.amazonaws.com",
             description="Puts model approval events on the delivery account's event bus",
         )
-        dead_letters = sqs.Queue(
+        dead_letters = defaults.dead_letter_queue(
             self,
             "ForwardApprovalsDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        nag.acknowledge_rules(
-            dead_letters,
-            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
-            "This queue is itself the dead-letter queue of the approval forwarding rule.",
+            encryption_key=self.encryption_key,
+            used_by="the approval forwarding rule",
         )
         registry.on_approval(
             targets.EventBus(bus, role=role, dead_letter_queue=dead_letters),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from aws_cdk import Duration, RemovalPolicy, Stack, pipelines
+from aws_cdk import RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codestarnotifications as notifications
 from aws_cdk import aws_events as events
@@ -300,18 +300,11 @@ class DeliveryStack(Stack):
             )
 
     def _dead_letter_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        queue = defaults.dead_letter_queue(
             self,
             "StartFailures",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        nag.acknowledge_rules(
-            queue,
-            ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
-            "This queue is itself the dead-letter queue of the model-approval trigger.",
+            encryption_key=self.encryption_key,
+            used_by="the model-approval trigger",
         )
         return queue
 
