@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import cast
 
 from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -261,3 +262,17 @@ def dead_letter_queue(
         "would have no reader.",
     )
     return queue
+
+
+def https_egress_security_group(
+    scope: Construct, construct_id: str, *, vpc: ec2.IVpc, description: str
+) -> ec2.SecurityGroup:
+    """A security group with no inbound rules that may only call out over HTTPS (AWS APIs
+    through VPC endpoints, or NAT)."""
+    group = ec2.SecurityGroup(
+        scope, construct_id, vpc=vpc, description=description, allow_all_outbound=False
+    )
+    group.add_egress_rule(
+        ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
+    )
+    return group

@@ -335,17 +335,9 @@ class LambdaInference(Construct):
     def _security_group(self, vpc: ec2.IVpc | None) -> ec2.SecurityGroup | None:
         if vpc is None:
             return None
-        group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"{self.node.path} inference function",
-            allow_all_outbound=False,
+        return defaults.https_egress_security_group(
+            self, "SecurityGroup", vpc=vpc, description=f"{self.node.path} inference function"
         )
-        group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
-        )
-        return group
 
     def _grant_runtime(self, vpc: ec2.IVpc | None) -> None:
         role = self.role

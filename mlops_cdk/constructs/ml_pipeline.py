@@ -504,15 +504,11 @@ class MLPipeline(Construct):
         )
 
     def _network(self, vpc: ec2.IVpc, subnets: ec2.SubnetSelection | None) -> dict[str, Any]:
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = defaults.https_egress_security_group(
             self,
             "SecurityGroup",
             vpc=vpc,
             description=f"{self.node.path} processing and training containers",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
         )
         grant_vpc_access(self.role)
         selected = vpc.select_subnets(

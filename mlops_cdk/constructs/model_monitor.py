@@ -381,15 +381,8 @@ class ModelMonitorSchedule(Construct):
         )
 
     def _vpc(self, vpc: ec2.IVpc, subnets: ec2.SubnetSelection | None) -> None:
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"{self.node.path} monitoring jobs",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
+        self.security_group = defaults.https_egress_security_group(
+            self, "SecurityGroup", vpc=vpc, description=f"{self.node.path} monitoring jobs"
         )
         selected = vpc.select_subnets(
             subnet_group_name=subnets.subnet_group_name if subnets else None,

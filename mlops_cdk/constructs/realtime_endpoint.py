@@ -202,15 +202,8 @@ class RealtimeEndpoint(Construct):
         )
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
-            self.security_group = ec2.SecurityGroup(
-                self,
-                "SecurityGroup",
-                vpc=vpc,
-                description=f"{self.node.path} model containers",
-                allow_all_outbound=False,
-            )
-            self.security_group.add_egress_rule(
-                ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
+            self.security_group = defaults.https_egress_security_group(
+                self, "SecurityGroup", vpc=vpc, description=f"{self.node.path} model containers"
             )
         self.models = {
             variant.name: SageMakerModel(
