@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,7 +13,8 @@ from aws_cdk.assertions import Template
 from mlops_cdk.config import DeliverySettings, EnvironmentConfig, load_delivery
 from mlops_cdk.stacks.app import NAG_PACKS
 from mlops_cdk.stacks.delivery import DeliveryStack, cli_version
-from tests.conftest import CONFIG_DIR, ROOT
+from tests.compliance.test_cfn_lint import cfn_lint
+from tests.conftest import CONFIG_DIR, ROOT, cdk_json_context
 from tests.helpers.apps import unit_app
 
 SETTINGS = DeliverySettings(
@@ -30,8 +32,15 @@ SETTINGS = DeliverySettings(
 
 @pytest.fixture(scope="module")
 def delivery(environment_configs: list[EnvironmentConfig]) -> DeliveryStack:
+    # Path metadata as the CDK CLI writes it: cfn-lint recognises CDK templates by it and skips
+    # E3703 (Fn::Join of partition and role name, which CDK Pipelines generates for the
+    # bootstrap roles of the target accounts).
+    app = cdk.App(
+        context={**cdk_json_context(), "aws:cdk:enable-path-metadata": True},
+        builtin_cloud_formation_validation=False,
+    )
     return DeliveryStack(
-        unit_app(),
+        app,
         "mlops-delivery",
         settings=SETTINGS,
         environments=environment_configs,
@@ -208,3 +217,10 @@ def test_registry_in_another_account_is_queried_by_arn_and_may_send_approvals() 
         "AWS::Events::EventBusPolicy",
         {"Action": "events:PutEvents", "Principal": "222222222222", "EventBusName": "default"},
     )
+
+
+def test_delivery_template_passes_cfn_lint(template: Template, tmp_path: Path) -> None:
+    path = tmp_path / "mlops-delivery.template.json"
+    path.write_text(json.dumps(template.to_json()), encoding="utf-8")
+    result = cfn_lint([path])
+    assert result.returncode == 0, result.stdout + result.stderr
