@@ -63,8 +63,10 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Two workers: measured 41 s vs 62 s serial for 1,103 tests on 2 cores (each worker synthesizes
+# the app once). Snapshot updates stay serial (make snapshots).
 test: lint graphviz
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 snapshots: setup
 	$(BIN)/python -m pytest tests/snapshots --snapshot-update -p no:xdist
