@@ -137,6 +137,8 @@ class DeliveryStack(Stack):
             identifier = group if registry == settings.account else group_arn
             query = APPROVED_PACKAGE_QUERY.format(group=identifier)
             commands.append(f'APPROVED_PACKAGE="$({query})"')
+            # The CLI prints "None" when the group has no approved package yet: keep the pin.
+            commands.append('if [ "$APPROVED_PACKAGE" = "None" ]; then APPROVED_PACKAGE=""; fi')
             context = ' CDK_CONTEXT_ARGS="-c approved_model_package=$APPROVED_PACKAGE"'
             statements.append(
                 iam.PolicyStatement(

@@ -110,7 +110,8 @@ def test_synth_runs_the_readme_commands_with_the_approved_package(template: Temp
     commands = build_spec(template, "Synth")["phases"]["build"]["commands"]
     assert commands[0].startswith('APPROVED_PACKAGE="$(aws sagemaker list-model-packages ')
     assert "--model-package-group-name churn --model-approval-status Approved" in commands[0]
-    assert commands[1:] == [
+    assert commands[1] == 'if [ "$APPROVED_PACKAGE" = "None" ]; then APPROVED_PACKAGE=""; fi'
+    assert commands[2:] == [
         "make test",
         'make synth CDK_CONTEXT_ARGS="-c approved_model_package=$APPROVED_PACKAGE"',
     ]
