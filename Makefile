@@ -25,7 +25,7 @@ help:
 	@echo "make test        set up, then lint, type-check and run the whole test suite"
 	@echo "make lint        ruff (lint + format check) and mypy --strict"
 	@echo "make snapshots   update the template snapshots (review the diff before committing)"
-	@echo "make bench       print synth, model-server and drift-job benchmarks"
+	@echo "make bench       print synth, model-server, drift-job and test-suite benchmarks"
 	@echo "make diagram     draw each environment from cdk.out into docs/diagrams/"
 	@echo "make clean       remove cdk.out, caches, the virtualenv and node_modules"
 
@@ -78,6 +78,7 @@ bench: setup
 	$(BIN)/python bench/synth.py
 	$(BIN)/python -m bench.serving
 	$(BIN)/python -m bench.drift
+	$(BIN)/python -m bench.suite
 
 lock: setup
 	{ echo "# Exact pins for workstations, CI and the delivery pipeline (regenerate with: make lock)."; \
