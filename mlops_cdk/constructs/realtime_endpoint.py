@@ -23,14 +23,17 @@ from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import (
     ModelSource,
     SageMakerModel,
-    check_instance_type,
     execution_role,
     has_local_storage,
-    is_burstable,
     vcpus,
 )
-from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.endpoint_checks import (
+    DEFAULT_INSTANCE_TYPE,
+    check_modes,
+    resolve_variants,
+)
 from mlops_cdk.constructs.endpoint_options import (
     AsyncInference,
     AutoScaling,
@@ -41,9 +44,6 @@ from mlops_cdk.constructs.endpoint_options import (
 )
 from mlops_cdk.constructs.model_data import ModelData
 
-DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-DEFAULT_VARIANT = "AllTraffic"
-MAX_VARIANTS = 10
 NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 ONE_SECOND, ONE_MINUTE, FIFTEEN_MINUTES = (
@@ -159,7 +159,7 @@ class RealtimeEndpoint(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
-        self.variants = _variants(
+        self.variants = resolve_variants(
             check, variants, ModelSource(image, model_data, model_package_arn)
         )
         self.production_variants = [v for v in self.variants if not v.shadow]
@@ -169,7 +169,7 @@ class RealtimeEndpoint(Construct):
         self.async_inference = async_inference
         self.instance_type = instance_type or DEFAULT_INSTANCE_TYPE
         self.initial_instance_count = initial_instance_count or 1
-        _check_modes(
+        check_modes(
             check,
             self.variants,
             instance_type=instance_type,
@@ -620,147 +620,6 @@ class RealtimeEndpoint(Construct):
 
 def _arn(topic: sns.ITopic | None) -> str | None:
     return topic.topic_arn if topic is not None else None
-
-
-def _variants(
-    check: Checker, variants: Sequence[ProductionVariant] | None, single: ModelSource
-) -> list[ProductionVariant]:
-    if variants is None:
-        single.check(check)
-        return [
-            ProductionVariant(
-                DEFAULT_VARIANT,
-                image=single.image,
-                model_data=single.model_data,
-                model_package_arn=single.model_package_arn,
-            )
-        ]
-    given = [k for k, v in vars(single).items() if v is not None]
-    if given:
-        check.not_together(
-            "variants", given[0], "each ProductionVariant names its own model source"
-        )
-    production = [v for v in variants if not v.shadow]
-    shadows = [v for v in variants if v.shadow]
-    check.require(bool(production), "variants", "at least one production variant", len(variants))
-    check.require(
-        len(production) <= MAX_VARIANTS,
-        "variants",
-        f"at most {MAX_VARIANTS} production variants",
-        len(production),
-    )
-    names = [v.name for v in variants]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    check.require(not duplicates, "variants", "uniquely named", Said(", ".join(duplicates)))
-    check.require(
-        sum(v.weight for v in production) > 0,
-        "variants",
-        "weighted so that at least one production variant has a weight above 0",
-        Said("all weights 0"),
-    )
-    if shadows:
-        check.require(
-            len(shadows) == 1 and len(production) == 1,
-            "variants",
-            "exactly one production variant and one shadow variant when a shadow is used",
-            Said(f"{len(production)} production, {len(shadows)} shadow"),
-        )
-    return list(variants)
-
-
-def _check_modes(
-    check: Checker,
-    variants: Sequence[ProductionVariant],
-    *,
-    instance_type: str | None,
-    initial_instance_count: int | None,
-    serverless: ServerlessConfig | None,
-    async_inference: AsyncInference | None,
-    autoscaling: AutoScaling | None,
-    data_capture: DataCapture | None,
-    deployment: DeploymentPolicy | None,
-    vpc: ec2.IVpc | None,
-    network_isolation: bool | None,
-) -> None:
-    if instance_type is not None:
-        check_instance_type(check, "instance_type", instance_type)
-    check.at_least("initial_instance_count", initial_instance_count, 1)
-    types = [v.instance_type or instance_type or DEFAULT_INSTANCE_TYPE for v in variants]
-    if serverless is not None:
-        reason = "serverless endpoints have no instances"
-        instance_settings = {
-            "instance_type": instance_type,
-            "initial_instance_count": initial_instance_count,
-            "variant instance_type": next(
-                (v.instance_type for v in variants if v.instance_type), None
-            ),
-            "variant initial_instance_count": next(
-                (v.initial_instance_count for v in variants if v.initial_instance_count), None
-            ),
-        }
-        for keyword, value in instance_settings.items():
-            if value is not None:
-                check.not_together("serverless", keyword, reason)
-        exclusions: dict[str, tuple[object, str]] = {
-            "async_inference": (async_inference, "async inference needs instances"),
-            "data_capture": (data_capture, "serverless endpoints do not support data capture"),
-            "vpc": (vpc, "serverless endpoints do not run in a VPC"),
-            "autoscaling": (autoscaling, "serverless endpoints scale by max_concurrency"),
-        }
-        for keyword, (option, why) in exclusions.items():
-            if option is not None:
-                check.not_together("serverless", keyword, why)
-        if network_isolation:
-            check.not_together(
-                "serverless", "network_isolation=True", "serverless endpoints do not support it"
-            )
-        if len(variants) > 1:
-            check.not_together(
-                "serverless", "multiple variants", "serverless endpoints serve one variant"
-            )
-    if autoscaling is not None:
-        burstable = [t for t in types if is_burstable(t)]
-        if burstable:
-            check.not_together(
-                "autoscaling",
-                f"instance type {burstable[0]}",
-                "burstable ml.t* instances cannot autoscale",
-            )
-        if async_inference is not None:
-            check.not_together(
-                "autoscaling",
-                "async_inference",
-                "async endpoints scale on their backlog (AsyncInference.max_capacity)",
-            )
-    if async_inference is not None and len([v for v in variants if not v.shadow]) > 1:
-        check.not_together(
-            "async_inference", "multiple variants", "backlog scaling is per endpoint"
-        )
-    if deployment is not None:
-        _check_deployment(check, deployment, variants, types, serverless)
-
-
-def _check_deployment(
-    check: Checker,
-    deployment: DeploymentPolicy,
-    variants: Sequence[ProductionVariant],
-    types: Sequence[str],
-    serverless: ServerlessConfig | None,
-) -> None:
-    if deployment.kind == "ROLLING":
-        if serverless is not None:
-            check.not_together("deployment=rolling", "serverless", "rolling updates need instances")
-        if len(variants) > 1:
-            check.not_together(
-                "deployment=rolling", "multiple variants", "rolling updates support one variant"
-            )
-    inf1 = [t for t in types if t.startswith("ml.inf1.")]
-    if inf1:
-        check.not_together(
-            "deployment",
-            f"instance type {inf1[0]}",
-            "deployment guardrails are unavailable on Inf1 instances",
-        )
 
 
 def _autoscaling_service_role(scope: Construct) -> iam.IRole:
