@@ -3,6 +3,7 @@ canary proves the packs (and our acknowledgement helper) really run."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
@@ -90,3 +91,35 @@ def test_acknowledgement_needs_a_real_reason() -> None:
     stack = unit_stack(unit_app(), "Reasonless")
     with pytest.raises(ValueError, match="needs a real reason"):
         nag.acknowledge(stack, "AwsSolutions-S1", "ok")
+
+
+def test_no_role_in_any_environment_uses_an_aws_managed_policy(
+    synthesized_app: SynthesizedApp,
+) -> None:
+    """cdk-nag's IAM4 cannot see roles written as plain CfnResources (CDK's custom-resource
+    providers); check every template directly."""
+    managed = [
+        f"{stack}/{logical_id}"
+        for stack, template in synthesized_app.templates().items()
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+        and ":iam::aws:policy/" in json.dumps(resource["Properties"].get("ManagedPolicyArns", []))
+    ]
+    assert managed == []
+
+
+def test_no_policy_in_any_environment_grants_every_action_of_a_service(
+    synthesized_app: SynthesizedApp,
+) -> None:
+    wildcards = [
+        f"{stack}/{logical_id}: {action}"
+        for stack, template in synthesized_app.templates().items()
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        if statement["Effect"] == "Allow" and (action == "*" or action.endswith(":*"))
+    ]
+    assert wildcards == []
