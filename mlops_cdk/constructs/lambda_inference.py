@@ -3,7 +3,6 @@ REST API, a function URL and/or S3 events, with guarded CodeDeploy rollouts and 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -32,8 +31,9 @@ from mlops_cdk._internal.iam import (
     grant_write_prefix,
     service_role,
 )
-from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.lambda_checks import check_props, resolve_timeout
 from mlops_cdk.constructs.lambda_options import (
     InferenceApi,
     LambdaDeployment,
@@ -43,44 +43,7 @@ from mlops_cdk.constructs.lambda_options import (
 from mlops_cdk.constructs.model_data import ModelData
 
 ALIAS_NAME = "live"
-DEFAULT_TIMEOUT = Duration.seconds(30)
-MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
-MAX_TIMEOUT_S = 900
-MAX_ENVIRONMENT_BYTES = 4096
 ONE_MINUTE = Duration.minutes(1)
-# Set by the construct from its own props; the caller's environment may not override them.
-OWN_VARIABLES = (
-    "MLOPS_MODEL_S3_URI",
-    "MLOPS_MODEL_SHA256",
-    "MLOPS_INPUT_PREFIX",
-    "MLOPS_OUTPUT_PREFIX",
-    "MLOPS_OUTPUT_BUCKET",
-)
-# Lambda rejects these (reserved runtime variables).
-RESERVED_VARIABLES = (
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_LAMBDA_RUNTIME_API",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-)
-ENVIRONMENT_NAME = r"[a-zA-Z][a-zA-Z0-9_]*"
-SHA256 = r"[0-9a-f]{64}"
 # The runtime unpacks a downloaded model when its key ends with one of these.
 _LAMBDA_CONCURRENCY = ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
 _LAMBDA_DLQ = (
@@ -213,8 +176,8 @@ class LambdaInference(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
-        self.timeout = _timeout(check, timeout, api)
-        _check(
+        self.timeout = resolve_timeout(check, timeout, api)
+        check_props(
             check,
             memory_size_mb=memory_size_mb,
             reserved_concurrency=reserved_concurrency,
@@ -843,87 +806,6 @@ def _private_type(vpc: ec2.IVpc | None) -> ec2.SubnetType:
     if vpc is not None and not vpc.private_subnets and vpc.isolated_subnets:
         return ec2.SubnetType.PRIVATE_ISOLATED
     return ec2.SubnetType.PRIVATE_WITH_EGRESS
-
-
-def _timeout(check: Checker, timeout: Duration | None, api: InferenceApi | None) -> Duration:
-    limit_ms = api.integration_timeout.to_milliseconds() if api is not None else None
-    if timeout is None:
-        if limit_ms is None:
-            return DEFAULT_TIMEOUT
-        # Lambda counts whole seconds: the longest timeout that still fits the API's.
-        return Duration.seconds(max(1, limit_ms // 1000))
-    milliseconds = timeout.to_milliseconds()
-    check.require(
-        milliseconds % 1000 == 0,
-        "timeout",
-        "a whole number of seconds",
-        Said(f"{milliseconds:g} ms"),
-    )
-    seconds = milliseconds // 1000
-    check.in_range("timeout", seconds, 1, MAX_TIMEOUT_S, "s")
-    if limit_ms is not None and milliseconds > limit_ms:
-        check.fail(
-            "timeout",
-            f"at most api.integration_timeout ({limit_ms / 1000:g} s): API Gateway answers "
-            "504 at that point while the function would keep running",
-            Said(f"{seconds:g} s"),
-        )
-    return timeout
-
-
-def _check(
-    check: Checker,
-    *,
-    memory_size_mb: int,
-    reserved_concurrency: int | None,
-    provisioned_concurrency: ProvisionedConcurrency | None,
-    vpc: ec2.IVpc | None,
-    subnets: ec2.SubnetSelection | None,
-    outside_vpc_reason: str | None,
-    environment: Mapping[str, str],
-    model_sha256: str | None,
-) -> None:
-    check.in_range("memory_size_mb", memory_size_mb, MIN_MEMORY_MB, MAX_MEMORY_MB, "MB")
-    check.at_least("reserved_concurrency", reserved_concurrency, 1)
-    if provisioned_concurrency is not None and reserved_concurrency is not None:
-        for keyword in ("min_capacity", "max_capacity"):
-            value = getattr(provisioned_concurrency, keyword)
-            check.require(
-                value <= reserved_concurrency,
-                f"provisioned_concurrency.{keyword}",
-                f"at most reserved_concurrency ({reserved_concurrency})",
-                value,
-            )
-    if vpc is not None and outside_vpc_reason is not None:
-        check.not_together("outside_vpc_reason", "vpc", "the function runs in the VPC")
-    if subnets is not None and vpc is None:
-        check.not_together("subnets", "no vpc", "subnets select where in vpc the function runs")
-    if outside_vpc_reason is not None:
-        check.require(
-            len(outside_vpc_reason.strip()) >= 20,
-            "outside_vpc_reason",
-            "a sentence a reviewer can check (at least 20 characters)",
-            outside_vpc_reason,
-        )
-    check.matches("model_sha256", model_sha256, SHA256, "64 lowercase hex characters")
-    for name in environment:
-        check.matches(
-            "environment",
-            name,
-            ENVIRONMENT_NAME,
-            "variable names of letters, digits and _, starting with a letter",
-        )
-        if name in OWN_VARIABLES:
-            check.fail("environment", "free of the variables the construct sets itself", name)
-        if name in RESERVED_VARIABLES:
-            check.fail("environment", "free of Lambda's reserved variables", name)
-    size = len(json.dumps(dict(environment)).encode())
-    check.require(
-        size <= MAX_ENVIRONMENT_BYTES,
-        "environment",
-        f"at most {MAX_ENVIRONMENT_BYTES} bytes in total (Lambda's limit)",
-        Said(f"{size} bytes"),
-    )
 
 
 def _api_gateway_account(scope: Construct) -> apigateway.CfnAccount:
