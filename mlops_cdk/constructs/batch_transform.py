@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from aws_cdk import Duration, Names, RemovalPolicy, Size, Stack, TimeZone
+from aws_cdk import Duration, Names, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -16,7 +16,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
@@ -26,23 +25,25 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
-from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import (
     ManagedPolicyRole,
     grant_key_use,
     grant_read_location,
     grant_write_prefix,
 )
-from mlops_cdk._internal.sagemaker import (
-    ModelSource,
-    SageMakerModel,
-    check_instance_type,
-    execution_role,
-    has_local_storage,
+from mlops_cdk._internal.sagemaker import SageMakerModel, execution_role
+from mlops_cdk._internal.validation import Checker
+from mlops_cdk.constructs.batch_checks import (
+    check_batching,
+    check_job,
+    check_prefixes,
+    check_triggers,
+    model_source,
+    same_bucket,
 )
-from mlops_cdk._internal.schedules import schedule_problem
-from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.batch_options import TransformInput, TransformOutput
+from mlops_cdk.constructs.batch_request import transform_task
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
 
@@ -50,85 +51,16 @@ BatchStrategy = Literal["MultiRecord", "SingleRecord"]
 JoinSource = Literal["Input", "None"]
 
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-BATCH_STRATEGIES = ("MultiRecord", "SingleRecord")
-JOIN_SOURCES = ("Input", "None")
-# CreateTransformJob limits (SageMaker API reference).
-MAX_PAYLOAD_MB = 100  # also caps MaxConcurrentTransforms x MaxPayloadInMB
-MAX_INVOCATION_RETRIES = 3  # ModelClientConfig.InvocationsMaxRetries 0-3
-MAX_INVOCATION_TIMEOUT_SECONDS = 3600  # ModelClientConfig.InvocationsTimeoutInSeconds 1-3600
-MAX_FILTER_LENGTH = 63  # DataProcessing.InputFilter / OutputFilter
-MAX_ENVIRONMENT_ENTRIES = 16
-ENVIRONMENT_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
-MAX_ENVIRONMENT_VALUE = 10240
 # Transform job names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}. Each run is named
 # "<prefix>-<UUID>": a 36-character UUID and a hyphen leave 26 characters for the prefix.
 UUID_LENGTH = 36
 MAX_JOB_NAME = 63
 MAX_JOB_NAME_PREFIX = MAX_JOB_NAME - UUID_LENGTH - 1
 JOB_NAME_PREFIX = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
-# Standard workflows run for at most one year.
-MAX_RUNTIME_LIMIT = Duration.days(365)
 # Time after the job for naming, notifications and the end of the execution.
 EXECUTION_OVERHEAD = Duration.minutes(15)
-# Step Functions reports SageMaker API errors, throttling included, as this error name.
-SAGEMAKER_API_ERROR = "SageMaker.AmazonSageMakerException"
 MAX_SNS_SUBJECT = 100
-# EventBridge Pipes batch an SQS source for at most 5 minutes. A batch reaches Step Functions as
-# one JSON array of at most 256 KiB: 200 keys of up to 1024 bytes fit.
-MAX_BATCH_WINDOW_SECONDS = 300
-MAX_BATCH_SIZE = 200
 MANIFESTS = "manifests/"
-_SPLIT_TYPES = {
-    "None": tasks.SplitType.NONE,
-    "Line": tasks.SplitType.LINE,
-    "RecordIO": tasks.SplitType.RECORD_IO,
-    "TFRecord": tasks.SplitType.TF_RECORD,
-}
-_COMPRESSION = {"None": tasks.CompressionType.NONE, "Gzip": tasks.CompressionType.GZIP}
-_ASSEMBLE_WITH = {"None": tasks.AssembleWith.NONE, "Line": tasks.AssembleWith.LINE}
-_BATCH_STRATEGIES = {
-    "MultiRecord": tasks.BatchStrategy.MULTI_RECORD,
-    "SingleRecord": tasks.BatchStrategy.SINGLE_RECORD,
-}
-
-
-def check_schedule_expression(check: Checker, keyword: str, expression: str) -> None:
-    """Raise unless ``expression`` is a well-formed EventBridge Scheduler expression."""
-    problem = schedule_problem(expression)
-    if problem is not None:
-        check.fail(keyword, problem, expression)
-
-
-class _CreateTransformJob(tasks.SageMakerCreateTransformJob):
-    """``SageMakerCreateTransformJob`` plus the request fields its L2 does not model yet.
-
-    The L2 task (aws-cdk-lib 2.275) has no ``DataProcessing`` (input/output filters and joining
-    the input to the output). Everything else, including its IAM policy for the run-job
-    pattern, comes from the L2; this only adds keys to the rendered ``Parameters``.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        extra: Mapping[str, Any],
-        data_source: Mapping[str, Any],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        self._extra = dict(extra)
-        self._data_source = dict(data_source)
-
-    def to_state_json(self, top_level_query_language: Any = None) -> Mapping[str, Any]:
-        state = dict(super().to_state_json(top_level_query_language))
-        parameters = {**state["Parameters"], **self._extra}
-        # The L2 takes S3DataType as a constant; a run decides it (S3Prefix or ManifestFile).
-        transform_input = dict(parameters["TransformInput"])
-        transform_input["DataSource"] = {"S3DataSource": self._data_source}
-        parameters["TransformInput"] = transform_input
-        state["Parameters"] = parameters
-        return state
 
 
 class BatchTransformJob(Construct):
@@ -240,8 +172,8 @@ class BatchTransformJob(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
-        source = _model_source(check, image, model_data, model_package_arn)
-        _check_job(
+        source = model_source(check, image, model_data, model_package_arn)
+        check_job(
             check,
             input=input,
             output=output,
@@ -258,15 +190,15 @@ class BatchTransformJob(Construct):
             max_runtime=max_runtime,
             environment=environment,
         )
-        _check_triggers(check, schedule, run_on_new_data=run_on_new_data, manual=manual)
-        _check_batching(
+        check_triggers(check, schedule, run_on_new_data=run_on_new_data, manual=manual)
+        check_batching(
             check,
             new_data_batch_window,
             new_data_batch_size,
             run_on_new_data=run_on_new_data,
         )
-        if _same_bucket(self, input.bucket, output.bucket):
-            _check_prefixes(check, input.prefix, output.prefix)
+        if same_bucket(self, input.bucket, output.bucket):
+            check_prefixes(check, input.prefix, output.prefix)
         if job_name_prefix is not None:
             check.max_length("job_name_prefix", job_name_prefix, MAX_JOB_NAME_PREFIX)
             check.matches(
@@ -340,7 +272,14 @@ class BatchTransformJob(Construct):
             log_group_name="/aws/vendedlogs/states/"
             + Names.unique_resource_name(self, max_length=200, separator="-"),
         )
-        request = self._request(
+        request = transform_task(
+            self,
+            role=self.role,
+            model_name=self.model_name,
+            input=self.input,
+            output=self.output,
+            instance_type=self.instance_type,
+            encryption_key=self.encryption_key,
             max_concurrent_transforms=max_concurrent_transforms,
             max_payload_mb=max_payload_mb,
             batch_strategy=batch_strategy,
@@ -421,103 +360,11 @@ class BatchTransformJob(Construct):
                 "Batched runs read the manifest of their own run, named after the job.",
             )
 
-    # --- the request ------------------------------------------------------------------
-
-    def _request(
-        self,
-        *,
-        max_concurrent_transforms: int | None,
-        max_payload_mb: int,
-        batch_strategy: str,
-        join_source: str | None,
-        input_filter: str | None,
-        output_filter: str | None,
-        invocation_timeout: Duration,
-        invocation_max_retries: int,
-        max_runtime: Duration,
-        instance_count: int,
-        environment: Mapping[str, str] | None,
-    ) -> _CreateTransformJob:
-        source = self.input
-        output = self.output
-        # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
-        volume_key = None if has_local_storage(self.instance_type) else self.encryption_key
-        data_processing = {
-            key: value
-            for key, value in (
-                ("InputFilter", input_filter),
-                ("OutputFilter", output_filter),
-                ("JoinSource", join_source),
-            )
-            if value is not None
-        }
-        task = _CreateTransformJob(
-            self,
-            "Transform",
-            extra={"DataProcessing": data_processing} if data_processing else {},
-            data_source={"S3DataType.$": "$.input.type", "S3Uri.$": "$.input.uri"},
-            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-            # CreateTransformJob takes no role (the model has one); the L2 only needs one to
-            # scope iam:PassRole, and without it would create one with AmazonSageMakerFullAccess.
-            role=self.role,
-            model_name=self.model_name,
-            transform_job_name=sfn.JsonPath.string_at("$.job.name"),
-            transform_input=tasks.TransformInput(
-                transform_data_source=tasks.TransformDataSource(
-                    s3_data_source=tasks.TransformS3DataSource(
-                        s3_uri=sfn.JsonPath.string_at("$.input.uri"),
-                        s3_data_type=tasks.S3DataType.S3_PREFIX,
-                    )
-                ),
-                content_type=source.content_type,
-                split_type=_SPLIT_TYPES[source.split_type] if source.split_type else None,
-                compression_type=_COMPRESSION[source.compression] if source.compression else None,
-            ),
-            transform_output=tasks.TransformOutput(
-                s3_output_path=sfn.JsonPath.format(
-                    f"s3://{output.bucket.bucket_name}/{output.prefix}{{}}/",
-                    sfn.JsonPath.string_at("$.job.name"),
-                ),
-                accept=output.accept,
-                assemble_with=_ASSEMBLE_WITH[output.assemble_with]
-                if output.assemble_with
-                else None,
-                encryption_key=self.encryption_key,
-            ),
-            transform_resources=tasks.TransformResources(
-                instance_count=instance_count,
-                instance_type=ec2.InstanceType(self.instance_type.removeprefix("ml.")),
-                volume_encryption_key=volume_key,
-            ),
-            batch_strategy=_BATCH_STRATEGIES[batch_strategy],
-            max_concurrent_transforms=max_concurrent_transforms,
-            max_payload=Size.mebibytes(max_payload_mb),
-            model_client_options=tasks.ModelClientOptions(
-                invocations_max_retries=invocation_max_retries,
-                invocations_timeout=invocation_timeout,
-            ),
-            environment=dict(environment) if environment else None,
-            task_timeout=sfn.Timeout.duration(max_runtime),
-            result_selector={
-                "name.$": "$.TransformJobName",
-                "status.$": "$.TransformJobStatus",
-                "output.$": "$.TransformOutput.S3OutputPath",
-            },
-            result_path="$.result",
-            comment="Creates the transform job and waits until it ends",
-        )
-        task.add_retry(
-            errors=[SAGEMAKER_API_ERROR],
-            interval=Duration.seconds(10),
-            backoff_rate=2,
-            max_attempts=5,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        return task
-
     # --- the state machine ------------------------------------------------------------
 
-    def _definition(self, task: _CreateTransformJob, *, notify_success: bool) -> sfn.IChainable:
+    def _definition(
+        self, task: tasks.SageMakerCreateTransformJob, *, notify_success: bool
+    ) -> sfn.IChainable:
         bucket = self.input.bucket.bucket_name
         prefix = self.input.prefix
         name = sfn.Pass(
@@ -937,173 +784,7 @@ class BatchTransformJob(Construct):
         return self.state_machine.metric(name, **kwargs)
 
 
-# --- validation -------------------------------------------------------------------------
-
-
-def _model_source(
-    check: Checker,
-    image: ContainerImage | None,
-    model_data: ModelData | None,
-    model_package_arn: str | None,
-) -> ModelSource:
-    if image is None and model_data is None and model_package_arn is None:
-        check.fail(
-            "model_data, image or model_package_arn",
-            "given: a transform job needs a model",
-            Said("none"),
-        )
-    if image is None and model_package_arn is None:
-        image = runtime_assets.server_image()
-    source = ModelSource(image, model_data, model_package_arn)
-    source.check(check)
-    return source
-
-
-def _check_job(
-    check: Checker,
-    *,
-    input: TransformInput,
-    output: TransformOutput,
-    instance_type: str,
-    instance_count: int,
-    max_concurrent_transforms: int | None,
-    max_payload_mb: int,
-    batch_strategy: str,
-    join_source: str | None,
-    input_filter: str | None,
-    output_filter: str | None,
-    invocation_timeout: Duration,
-    invocation_max_retries: int,
-    max_runtime: Duration,
-    environment: Mapping[str, str] | None,
-) -> None:
-    check.require(isinstance(input, TransformInput), "input", "a TransformInput", input)
-    check.require(isinstance(output, TransformOutput), "output", "a TransformOutput", output)
-    check_instance_type(check, "instance_type", instance_type)
-    check.at_least("instance_count", instance_count, 1)
-    check.at_least("max_concurrent_transforms", max_concurrent_transforms, 0)
-    check.in_range("max_payload_mb", max_payload_mb, 0, MAX_PAYLOAD_MB, "MB")
-    if max_concurrent_transforms:
-        total = max_concurrent_transforms * max_payload_mb
-        check.require(
-            total <= MAX_PAYLOAD_MB,
-            "max_concurrent_transforms x max_payload_mb",
-            f"at most {MAX_PAYLOAD_MB} MB",
-            Said(f"{max_concurrent_transforms} x {max_payload_mb} = {total} MB"),
-        )
-    check.one_of("batch_strategy", batch_strategy, BATCH_STRATEGIES)
-    if batch_strategy == "MultiRecord" and not input.splits:
-        check.not_together(
-            "batch_strategy='MultiRecord'",
-            "input.split_type=None",
-            "records are only batched when objects are split (Line, RecordIO or TFRecord); "
-            "use batch_strategy='SingleRecord' to send each object whole",
-        )
-    if join_source is not None:
-        check.one_of("join_source", join_source, JOIN_SOURCES)
-    for keyword, value in (("input_filter", input_filter), ("output_filter", output_filter)):
-        check.max_length(keyword, value, MAX_FILTER_LENGTH)
-        check.matches(keyword, value, r"\$.*", "a JSONPath expression starting with $")
-    check.in_range(
-        "invocation_timeout",
-        invocation_timeout.to_seconds(),
-        1,
-        MAX_INVOCATION_TIMEOUT_SECONDS,
-        "seconds",
-    )
-    check.in_range("invocation_max_retries", invocation_max_retries, 0, MAX_INVOCATION_RETRIES)
-    check.positive("max_runtime", max_runtime.to_seconds())
-    check.require(
-        max_runtime.to_seconds() <= MAX_RUNTIME_LIMIT.to_seconds(),
-        "max_runtime",
-        "at most 365 days (the longest a Standard workflow runs)",
-        Said(f"{max_runtime.to_seconds() / 86400:g} days"),
-    )
-    _check_environment(check, environment)
-
-
-def _check_environment(check: Checker, environment: Mapping[str, str] | None) -> None:
-    if not environment:
-        return
-    check.require(
-        len(environment) <= MAX_ENVIRONMENT_ENTRIES,
-        "environment",
-        f"at most {MAX_ENVIRONMENT_ENTRIES} variables",
-        Said(f"{len(environment)} variables"),
-    )
-    for key, value in environment.items():
-        check.matches(
-            "environment",
-            key,
-            ENVIRONMENT_KEY,
-            "keyed by names of letters, digits and _ not starting with a digit",
-        )
-        check.max_length(f"environment[{key!r}]", value, MAX_ENVIRONMENT_VALUE)
-
-
-def _check_triggers(
-    check: Checker, schedule: str | None, *, run_on_new_data: bool, manual: bool
-) -> None:
-    if schedule is None and not run_on_new_data and not manual:
-        check.fail(
-            "schedule, run_on_new_data or manual",
-            "given: a job nobody can start is a mistake (use manual=True for "
-            "StartExecution-only jobs)",
-            Said("none"),
-        )
-    if schedule is not None:
-        check_schedule_expression(check, "schedule", schedule)
-
-
-def _check_batching(
-    check: Checker, window: Duration | None, size: int, *, run_on_new_data: bool
-) -> None:
-    if window is None:
-        return
-    if not run_on_new_data:
-        check.not_together(
-            "new_data_batch_window",
-            "run_on_new_data=False",
-            "the window batches new-data runs; set run_on_new_data=True",
-        )
-    check.in_range(
-        "new_data_batch_window",
-        window.to_seconds(),
-        1,
-        MAX_BATCH_WINDOW_SECONDS,
-        "seconds (EventBridge Pipes batch an SQS source for at most 5 minutes)",
-    )
-    check.in_range(
-        "new_data_batch_size",
-        size,
-        1,
-        MAX_BATCH_SIZE,
-        "objects (a batch reaches Step Functions as one input of at most 256 KiB)",
-    )
-
-
-def _check_prefixes(check: Checker, input_prefix: str, output_prefix: str) -> None:
-    if output_prefix.startswith(input_prefix):
-        check.fail(
-            "output.prefix",
-            f"outside the input prefix {input_prefix!r} in the same bucket (results written "
-            "there would be transformed again, and trigger new runs with run_on_new_data)",
-            output_prefix,
-        )
-    if input_prefix.startswith(output_prefix):
-        check.fail(
-            "input.prefix",
-            f"outside the output prefix {output_prefix!r} in the same bucket (the job may "
-            "write everywhere under its output prefix, including over its input)",
-            input_prefix,
-        )
-
-
-def _same_bucket(scope: Construct, first: s3.IBucket, second: s3.IBucket) -> bool:
-    if first is second:
-        return True
-    stack = Stack.of(scope)
-    return bool(stack.resolve(first.bucket_name) == stack.resolve(second.bucket_name))
+# --- naming ---------------------------------------------------------------------------
 
 
 def _default_job_name_prefix(scope: Construct) -> str:

@@ -1,0 +1,210 @@
+"""The rules a BatchTransformJob checks before it builds anything: the model source, the
+CreateTransformJob settings and their SageMaker limits, the triggers (schedule, new data,
+manual), new-data batching, and input and output prefixes that must not overlap. Each raises a
+ConfigurationError naming the construct path, keyword and reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from mlops_cdk._internal import runtime_assets
+from mlops_cdk._internal.sagemaker import ModelSource, check_instance_type
+from mlops_cdk._internal.schedules import schedule_problem
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs.batch_options import TransformInput, TransformOutput
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.model_data import ModelData
+
+BATCH_STRATEGIES = ("MultiRecord", "SingleRecord")
+JOIN_SOURCES = ("Input", "None")
+# CreateTransformJob limits (SageMaker API reference).
+MAX_PAYLOAD_MB = 100  # also caps MaxConcurrentTransforms x MaxPayloadInMB
+MAX_INVOCATION_RETRIES = 3  # ModelClientConfig.InvocationsMaxRetries 0-3
+MAX_INVOCATION_TIMEOUT_SECONDS = 3600  # ModelClientConfig.InvocationsTimeoutInSeconds 1-3600
+MAX_FILTER_LENGTH = 63  # DataProcessing.InputFilter / OutputFilter
+MAX_ENVIRONMENT_ENTRIES = 16
+ENVIRONMENT_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
+MAX_ENVIRONMENT_VALUE = 10240
+# Standard workflows run for at most one year.
+MAX_RUNTIME_LIMIT = Duration.days(365)
+# EventBridge Pipes batch an SQS source for at most 5 minutes. A batch reaches Step Functions as
+# one JSON array of at most 256 KiB: 200 keys of up to 1024 bytes fit.
+MAX_BATCH_WINDOW_SECONDS = 300
+MAX_BATCH_SIZE = 200
+
+
+def check_schedule_expression(check: Checker, keyword: str, expression: str) -> None:
+    """Raise unless ``expression`` is a well-formed EventBridge Scheduler expression."""
+    problem = schedule_problem(expression)
+    if problem is not None:
+        check.fail(keyword, problem, expression)
+
+
+def model_source(
+    check: Checker,
+    image: ContainerImage | None,
+    model_data: ModelData | None,
+    model_package_arn: str | None,
+) -> ModelSource:
+    if image is None and model_data is None and model_package_arn is None:
+        check.fail(
+            "model_data, image or model_package_arn",
+            "given: a transform job needs a model",
+            Said("none"),
+        )
+    if image is None and model_package_arn is None:
+        image = runtime_assets.server_image()
+    source = ModelSource(image, model_data, model_package_arn)
+    source.check(check)
+    return source
+
+
+def check_job(
+    check: Checker,
+    *,
+    input: TransformInput,
+    output: TransformOutput,
+    instance_type: str,
+    instance_count: int,
+    max_concurrent_transforms: int | None,
+    max_payload_mb: int,
+    batch_strategy: str,
+    join_source: str | None,
+    input_filter: str | None,
+    output_filter: str | None,
+    invocation_timeout: Duration,
+    invocation_max_retries: int,
+    max_runtime: Duration,
+    environment: Mapping[str, str] | None,
+) -> None:
+    check.require(isinstance(input, TransformInput), "input", "a TransformInput", input)
+    check.require(isinstance(output, TransformOutput), "output", "a TransformOutput", output)
+    check_instance_type(check, "instance_type", instance_type)
+    check.at_least("instance_count", instance_count, 1)
+    check.at_least("max_concurrent_transforms", max_concurrent_transforms, 0)
+    check.in_range("max_payload_mb", max_payload_mb, 0, MAX_PAYLOAD_MB, "MB")
+    if max_concurrent_transforms:
+        total = max_concurrent_transforms * max_payload_mb
+        check.require(
+            total <= MAX_PAYLOAD_MB,
+            "max_concurrent_transforms x max_payload_mb",
+            f"at most {MAX_PAYLOAD_MB} MB",
+            Said(f"{max_concurrent_transforms} x {max_payload_mb} = {total} MB"),
+        )
+    check.one_of("batch_strategy", batch_strategy, BATCH_STRATEGIES)
+    if batch_strategy == "MultiRecord" and not input.splits:
+        check.not_together(
+            "batch_strategy='MultiRecord'",
+            "input.split_type=None",
+            "records are only batched when objects are split (Line, RecordIO or TFRecord); "
+            "use batch_strategy='SingleRecord' to send each object whole",
+        )
+    if join_source is not None:
+        check.one_of("join_source", join_source, JOIN_SOURCES)
+    for keyword, value in (("input_filter", input_filter), ("output_filter", output_filter)):
+        check.max_length(keyword, value, MAX_FILTER_LENGTH)
+        check.matches(keyword, value, r"\$.*", "a JSONPath expression starting with $")
+    check.in_range(
+        "invocation_timeout",
+        invocation_timeout.to_seconds(),
+        1,
+        MAX_INVOCATION_TIMEOUT_SECONDS,
+        "seconds",
+    )
+    check.in_range("invocation_max_retries", invocation_max_retries, 0, MAX_INVOCATION_RETRIES)
+    check.positive("max_runtime", max_runtime.to_seconds())
+    check.require(
+        max_runtime.to_seconds() <= MAX_RUNTIME_LIMIT.to_seconds(),
+        "max_runtime",
+        "at most 365 days (the longest a Standard workflow runs)",
+        Said(f"{max_runtime.to_seconds() / 86400:g} days"),
+    )
+    _check_environment(check, environment)
+
+
+def _check_environment(check: Checker, environment: Mapping[str, str] | None) -> None:
+    if not environment:
+        return
+    check.require(
+        len(environment) <= MAX_ENVIRONMENT_ENTRIES,
+        "environment",
+        f"at most {MAX_ENVIRONMENT_ENTRIES} variables",
+        Said(f"{len(environment)} variables"),
+    )
+    for key, value in environment.items():
+        check.matches(
+            "environment",
+            key,
+            ENVIRONMENT_KEY,
+            "keyed by names of letters, digits and _ not starting with a digit",
+        )
+        check.max_length(f"environment[{key!r}]", value, MAX_ENVIRONMENT_VALUE)
+
+
+def check_triggers(
+    check: Checker, schedule: str | None, *, run_on_new_data: bool, manual: bool
+) -> None:
+    if schedule is None and not run_on_new_data and not manual:
+        check.fail(
+            "schedule, run_on_new_data or manual",
+            "given: a job nobody can start is a mistake (use manual=True for "
+            "StartExecution-only jobs)",
+            Said("none"),
+        )
+    if schedule is not None:
+        check_schedule_expression(check, "schedule", schedule)
+
+
+def check_batching(
+    check: Checker, window: Duration | None, size: int, *, run_on_new_data: bool
+) -> None:
+    if window is None:
+        return
+    if not run_on_new_data:
+        check.not_together(
+            "new_data_batch_window",
+            "run_on_new_data=False",
+            "the window batches new-data runs; set run_on_new_data=True",
+        )
+    check.in_range(
+        "new_data_batch_window",
+        window.to_seconds(),
+        1,
+        MAX_BATCH_WINDOW_SECONDS,
+        "seconds (EventBridge Pipes batch an SQS source for at most 5 minutes)",
+    )
+    check.in_range(
+        "new_data_batch_size",
+        size,
+        1,
+        MAX_BATCH_SIZE,
+        "objects (a batch reaches Step Functions as one input of at most 256 KiB)",
+    )
+
+
+def check_prefixes(check: Checker, input_prefix: str, output_prefix: str) -> None:
+    if output_prefix.startswith(input_prefix):
+        check.fail(
+            "output.prefix",
+            f"outside the input prefix {input_prefix!r} in the same bucket (results written "
+            "there would be transformed again, and trigger new runs with run_on_new_data)",
+            output_prefix,
+        )
+    if input_prefix.startswith(output_prefix):
+        check.fail(
+            "input.prefix",
+            f"outside the output prefix {output_prefix!r} in the same bucket (the job may "
+            "write everywhere under its output prefix, including over its input)",
+            input_prefix,
+        )
+
+
+def same_bucket(scope: Construct, first: s3.IBucket, second: s3.IBucket) -> bool:
+    if first is second:
+        return True
+    stack = Stack.of(scope)
+    return bool(stack.resolve(first.bucket_name) == stack.resolve(second.bucket_name))
