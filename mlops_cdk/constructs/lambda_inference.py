@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from aws_cdk import Aws, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
@@ -19,7 +19,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
@@ -33,6 +32,7 @@ from mlops_cdk._internal.iam import (
 )
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.lambda_api import inference_rest_api
 from mlops_cdk.constructs.lambda_checks import check_props, resolve_timeout
 from mlops_cdk.constructs.lambda_options import (
     InferenceApi,
@@ -55,34 +55,6 @@ _LAMBDA_IN_VPC = (
     "HIPAA.Security-LambdaInsideVPC",
     "NIST.800.53.R5-LambdaInsideVPC",
     "PCI.DSS.321-LambdaInsideVPC",
-)
-_API_CACHE = (
-    "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
-    "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
-    "PCI.DSS.321-APIGWCacheEnabledAndEncrypted",
-)
-_API_CLIENT_CERT = (
-    "HIPAA.Security-APIGWSSLEnabled",
-    "NIST.800.53.R5-APIGWSSLEnabled",
-    "PCI.DSS.321-APIGWSSLEnabled",
-)
-_API_WAF = (
-    "AwsSolutions-APIG3",
-    "NIST.800.53.R5-APIGWAssociatedWithWAF",
-    "PCI.DSS.321-APIGWAssociatedWithWAF",
-)
-# The actions of AmazonAPIGatewayPushToCloudWatchLogs. API Gateway checks the account's role for
-# them when the setting is made (a role limited to fewer actions or to its own log-group names
-# is reported to be refused: repost.aws "least privilege cloudwatch logs policy for api
-# gateway"), so they are kept, on this account's and region's log groups instead of "*".
-_EXECUTION_LOG_ACTIONS = (
-    "logs:CreateLogGroup",
-    "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
-    "logs:DescribeLogStreams",
-    "logs:PutLogEvents",
-    "logs:GetLogEvents",
-    "logs:FilterLogEvents",
 )
 # What the function's execution role needs to attach the function to a VPC (the actions of
 # AWSLambdaVPCAccessExecutionRole, which we do not attach: no AWS managed policies).
@@ -263,7 +235,14 @@ class LambdaInference(Construct):
         self.api: apigateway.RestApi | None = None
         self.api_key: apigateway.IApiKey | None = None
         if api is not None:
-            self.api = self._rest_api(api, log_retention, removal_policy)
+            self.api, self.api_key = inference_rest_api(
+                self,
+                options=api,
+                alias=self.alias,
+                encryption_key=self.encryption_key,
+                retention=log_retention,
+                removal=removal_policy,
+            )
         self.function_url: lambda_.FunctionUrl | None = None
         if function_url:
             self.function_url = self.alias.add_function_url(
@@ -398,158 +377,6 @@ class LambdaInference(Construct):
         if self.role.policy is not None:  # Lambda checks the role may send to the destination
             config.node.add_dependency(self.role.policy)
         return config
-
-    # --- REST API ---------------------------------------------------------------------------
-
-    def _rest_api(
-        self, options: InferenceApi, retention: logs.RetentionDays, removal: RemovalPolicy
-    ) -> apigateway.RestApi:
-        access_logs = defaults.log_group(
-            self,
-            "ApiAccessLogs",
-            encryption_key=self.encryption_key,
-            removal_policy=removal,
-            retention=retention,
-        )
-        api = apigateway.RestApi(
-            self,
-            "Api",
-            rest_api_name=Names.unique_resource_name(self, max_length=128, separator="-"),
-            description=f"{self.node.path}: POST /invocations, GET /ping",
-            endpoint_types=[apigateway.EndpointType.REGIONAL],
-            cloud_watch_role=False,
-            fail_on_warnings=True,
-            deploy_options=apigateway.StageOptions(
-                stage_name=options.stage_name,
-                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
-                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                logging_level=apigateway.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # request bodies (features) stay out of the logs
-                metrics_enabled=True,
-                tracing_enabled=True,
-                throttling_rate_limit=options.throttle_rate,
-                throttling_burst_limit=options.throttle_burst,
-            ),
-        )
-        if options.configure_account_logging:
-            api.deployment_stage.node.add_dependency(_api_gateway_account(self))
-        model = api.add_model(
-            "InferenceRequest",
-            content_type="application/json",
-            description='{"instances": [[numbers], ...]}',
-            schema=apigateway.JsonSchema(
-                schema=apigateway.JsonSchemaVersion.DRAFT4,
-                title="InferenceRequest",
-                type=apigateway.JsonSchemaType.OBJECT,
-                required=["instances"],
-                properties={
-                    "instances": apigateway.JsonSchema(
-                        type=apigateway.JsonSchemaType.ARRAY,
-                        min_items=1,
-                        items=apigateway.JsonSchema(
-                            type=apigateway.JsonSchemaType.ARRAY,
-                            min_items=1,
-                            items=apigateway.JsonSchema(type=apigateway.JsonSchemaType.NUMBER),
-                        ),
-                    )
-                },
-            ),
-        )
-        validator = api.add_request_validator(
-            "RequestValidator", validate_request_body=True, validate_request_parameters=True
-        )
-        integration = apigateway.LambdaIntegration(
-            self.alias, proxy=True, timeout=options.integration_timeout, allow_test_invoke=False
-        )
-        iam_auth = options.auth == "iam"
-        method_options: dict[str, Any] = {
-            "authorization_type": apigateway.AuthorizationType.IAM
-            if iam_auth
-            else apigateway.AuthorizationType.NONE,
-            "api_key_required": not iam_auth,
-            "request_validator": validator,
-        }
-        methods = [
-            api.root.add_resource("invocations").add_method(
-                "POST",
-                integration,
-                request_models={"application/json": model},
-                **method_options,
-            ),
-            api.root.add_resource("ping").add_method("GET", integration, **method_options),
-        ]
-        for method in methods:
-            if iam_auth:
-                nag.acknowledge(
-                    method,
-                    "AwsSolutions-COG4",
-                    "Callers are AWS principals authorised by IAM (SigV4, execute-api:Invoke "
-                    "granted with grant_invoke); there are no end users for a Cognito pool.",
-                )
-            else:
-                nag.acknowledge_rules(
-                    method,
-                    ("AwsSolutions-APIG4", "AwsSolutions-COG4"),
-                    "InferenceApi(auth='api_key') was chosen: every request must carry a key of "
-                    "the construct's usage plan, which identifies and throttles the caller; use "
-                    "auth='iam' where callers must be authenticated.",
-                )
-        if not iam_auth:
-            self.api_key = api.add_api_key("ApiKey", description=f"Caller key of {self.node.path}")
-            plan = api.add_usage_plan(
-                "UsagePlan",
-                description=f"Throttling of {self.node.path} callers",
-                throttle=apigateway.ThrottleSettings(
-                    rate_limit=options.throttle_rate, burst_limit=options.throttle_burst
-                ),
-                api_stages=[apigateway.UsagePlanPerApiStage(api=api, stage=api.deployment_stage)],
-            )
-            plan.add_api_key(self.api_key)
-        self._protect_stage(api, options)
-        return api
-
-    def _protect_stage(self, api: apigateway.RestApi, options: InferenceApi) -> None:
-        stage = api.deployment_stage
-        nag.acknowledge_rules(
-            stage,
-            _API_CACHE,
-            "Caching is off on purpose: cached responses would serve stale predictions after a "
-            "model rollout, and API Gateway keys its cache on parameters, not on POST bodies, "
-            "so one caller's features could return another's prediction.",
-        )
-        nag.acknowledge_rules(
-            stage,
-            _API_CLIENT_CERT,
-            "A stage client certificate authenticates API Gateway to HTTP backends; the only "
-            "integration here is Lambda, invoked through the Lambda API with SigV4. Clients "
-            "reach the stage over TLS only.",
-        )
-        if options.web_acl_arn is not None:
-            wafv2.CfnWebACLAssociation(
-                self,
-                "WebAclAssociation",
-                resource_arn=stage.stage_arn,
-                web_acl_arn=options.web_acl_arn,
-            )
-        else:
-            nag.acknowledge_rules(
-                stage,
-                _API_WAF,
-                "No web ACL was given (InferenceApi.web_acl_arn): every request must be signed "
-                "with IAM credentials or carry a usage-plan key, the body is validated against "
-                "the request model and the stage is throttled; attach a regional web ACL where "
-                "the API faces untrusted networks.",
-            )
 
     # --- S3-triggered inference -------------------------------------------------------------
 
@@ -806,41 +633,3 @@ def _private_type(vpc: ec2.IVpc | None) -> ec2.SubnetType:
     if vpc is not None and not vpc.private_subnets and vpc.isolated_subnets:
         return ec2.SubnetType.PRIVATE_ISOLATED
     return ec2.SubnetType.PRIVATE_WITH_EGRESS
-
-
-def _api_gateway_account(scope: Construct) -> apigateway.CfnAccount:
-    """The stack's ``AWS::ApiGateway::Account`` (one per account and region): the role API
-    Gateway uses to write execution logs, with the AWS managed policy's actions in a
-    customer-managed policy limited to this account's and region's log groups."""
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child("ApiGatewayAccount")
-    if existing is not None:
-        return cast(apigateway.CfnAccount, existing.node.find_child("Account"))
-    holder = Construct(stack, "ApiGatewayAccount")
-    role = service_role(
-        holder,
-        "CloudWatchRole",
-        service="apigateway.amazonaws.com",
-        description="API Gateway writes REST API execution logs of this account and region",
-    )
-    groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=list(_EXECUTION_LOG_ACTIONS), resources=[groups, f"{groups}:log-stream:*"]
-        )
-    )
-    # Other APIs of the account rely on this setting: keep the role if the stack goes.
-    role.apply_removal_policy(RemovalPolicy.RETAIN)
-    for resource in (groups, f"{groups}:log-stream:*"):
-        nag.acknowledge_wildcard_resource(
-            role,
-            resource,
-            "API Gateway writes execution logs of every REST API of the account and region "
-            "through this one role, into log groups it names at run time "
-            "(API-Gateway-Execution-Logs_<api id>/<stage>); the actions are those of "
-            "AmazonAPIGatewayPushToCloudWatchLogs, limited to this account and region.",
-        )
-    account = apigateway.CfnAccount(holder, "Account", cloud_watch_role_arn=role.role_arn)
-    if role.policy is not None:
-        account.node.add_dependency(role.policy)
-    return account
