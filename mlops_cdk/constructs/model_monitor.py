@@ -3,13 +3,10 @@ behind one contract (same inputs, same CloudWatch metrics, same alarms)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from aws_cdk import Duration, Fn, Names, Stack, Token
+from aws_cdk import Duration, Fn, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
@@ -35,15 +32,8 @@ from mlops_cdk._internal.iam import (
     grant_read_location,
     grant_write_prefix,
 )
-from mlops_cdk._internal.monitor_schedules import (
-    DRIFT_JOB_SCHEDULE_MEANING,
-    SCHEDULE_MEANING,
-    MonitorSchedule,
-    parse_schedule,
-)
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import (
-    check_instance_type,
     execution_role,
     grant_vpc_access,
     has_local_storage,
@@ -51,8 +41,11 @@ from mlops_cdk._internal.sagemaker import (
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
+from mlops_cdk.constructs.monitor_checks import check_props, resolve_capture
+from mlops_cdk.constructs.monitor_images import CLARIFY_TYPES, native_image
+from mlops_cdk.constructs.monitor_images import monitor_image_uri as monitor_image_uri
+from mlops_cdk.constructs.monitor_images import monitor_images as monitor_images
 from mlops_cdk.constructs.monitor_options import (
-    PROBLEM_TYPES,
     Baseline,
     GroundTruth,
     MonitorBackend,
@@ -68,9 +61,6 @@ DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 RECORDS_METRIC = "drift_job_records_analyzed"
 VIOLATIONS_METRIC = "drift_job_violations"
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-MAX_INSTANCE_COUNT = 100  # MonitoringResources.ClusterConfig.InstanceCount 1-100
-MAX_VOLUME_GB = 16384  # ClusterConfig.VolumeSizeInGB 1-16384
-MAX_MONITOR_RUNTIME = Duration.hours(24)  # StoppingCondition for monitoring jobs: 1-86400 s
 # Job names "<prefix>-<execution id>": EventBridge Scheduler's execution IDs are short
 # alphanumeric strings (d32c5kddcf5bb8c3 in its docs); 36 characters are left for them.
 MAX_JOB_NAME_PREFIX = 63 - 36 - 1
@@ -101,44 +91,8 @@ _JOB_DEFINITIONS: dict[MonitoringType, tuple[Any, str]] = {
         "model_explainability",
     ),
 }
-_CLARIFY_TYPES = (MonitoringType.MODEL_BIAS, MonitoringType.MODEL_EXPLAINABILITY)
 
 Startable = sfn.IStateMachine | lambda_.IFunction | events.IRuleTarget
-
-
-@cache
-def monitor_images() -> dict[str, Any]:
-    """The Model Monitor analyzer and Clarify registries per region (package data)."""
-    text = resources.files("mlops_cdk._internal.data").joinpath("sagemaker-monitor-images.json")
-    data: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
-    return data
-
-
-def monitor_image_uri(monitoring_type: MonitoringType, region: str) -> str | None:
-    """The image SageMaker runs for ``monitoring_type`` in ``region``; ``None`` if unknown."""
-    data = monitor_images()
-    family = data[
-        "clarify_processing" if monitoring_type in _CLARIFY_TYPES else ("model_monitor_analyzer")
-    ]
-    account = family["accounts"].get(region)
-    if account is None or region.startswith("us-iso"):
-        return None
-    suffix = data["dns_suffix"].get(region, data["dns_suffix"]["default"])
-    return str(data["uri_template"]).format(
-        account=account,
-        region=region,
-        dns_suffix=suffix,
-        repository=family["repository"],
-        tag=family["tag"],
-    )
-
-
-def _known_regions(monitoring_type: MonitoringType) -> list[str]:
-    data = monitor_images()
-    family = data[
-        "clarify_processing" if monitoring_type in _CLARIFY_TYPES else ("model_monitor_analyzer")
-    ]
-    return sorted(r for r in family["accounts"] if not r.startswith("us-iso"))
 
 
 class ModelMonitorSchedule(Construct):
@@ -235,10 +189,12 @@ class ModelMonitorSchedule(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
-        self.endpoint_name, capture_bucket, capture_prefix, capture_key = _capture(check, endpoint)
+        self.endpoint_name, capture_bucket, capture_prefix, capture_key = resolve_capture(
+            check, endpoint
+        )
         self.monitoring_type = monitoring_type
         self.backend = backend
-        self.monitor_schedule = _check(
+        self.monitor_schedule = check_props(
             check,
             backend=backend,
             monitoring_type=monitoring_type,
@@ -258,7 +214,7 @@ class ModelMonitorSchedule(Construct):
         )
         self.image_uri: str | None = None
         if backend is MonitorBackend.MODEL_MONITOR:
-            self.image_uri = _native_image(check, self, monitoring_type)
+            self.image_uri = native_image(check, self, monitoring_type)
         if schedule_name is not None:
             check.matches("schedule_name", schedule_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
         self.schedule_name = schedule_name or Names.unique_resource_name(
@@ -426,7 +382,7 @@ class ModelMonitorSchedule(Construct):
         max_runtime: Duration,
     ) -> None:
         stack = Stack.of(self)
-        assert baseline.statistics is not None  # noqa: S101 - checked in _check
+        assert baseline.statistics is not None  # noqa: S101 - checked in check_props
         statistics = self._bind("BaselineStatistics", baseline.statistics)
         constraints = self._bind("BaselineConstraints", baseline.constraints)
         image_uri = image.bind(self, self.role).image_uri
@@ -437,7 +393,7 @@ class ModelMonitorSchedule(Construct):
         ).lower()
         self.job_name_prefix = prefix
         window = self.monitor_schedule.window
-        assert window is not None  # noqa: S101 - checked in _check
+        assert window is not None  # noqa: S101 - checked in check_props
         cluster: dict[str, Any] = {
             "InstanceCount": 1,
             "InstanceType": instance_type,
@@ -598,8 +554,8 @@ class ModelMonitorSchedule(Construct):
         app: dict[str, Any] = {"image_uri": self.image_uri}
         if kind is MonitoringType.MODEL_QUALITY:
             app["problem_type"] = problem_type
-        if kind in _CLARIFY_TYPES:
-            assert analysis_config is not None  # noqa: S101 - checked in _check
+        if kind in CLARIFY_TYPES:
+            assert analysis_config is not None  # noqa: S101 - checked in check_props
             app["config_uri"] = self._bind("AnalysisConfig", analysis_config)
         endpoint_input: dict[str, Any] = {
             "endpoint_name": self.endpoint_name,
@@ -613,7 +569,7 @@ class ModelMonitorSchedule(Construct):
                 "probability_attribute": probability_attribute,
                 "probability_threshold_attribute": probability_threshold,
             }
-            if kind in _CLARIFY_TYPES:
+            if kind in CLARIFY_TYPES:
                 optional["features_attribute"] = features_attribute
             endpoint_input.update({k: v for k, v in optional.items() if v is not None})
         job_input: dict[str, Any] = {"endpoint_input": cfn.EndpointInputProperty(**endpoint_input)}
@@ -1024,187 +980,3 @@ def _rule_metric(rule: events.Rule, period: Duration) -> cloudwatch.Metric:
     return alarm_helpers.metric(
         "AWS/Events", "TriggeredRules", {"RuleName": rule.rule_name}, period=period
     )
-
-
-def _capture(
-    check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoint
-) -> tuple[str, s3.IBucket, str, kms.IKey | None]:
-    if isinstance(endpoint, MonitoredEndpoint):
-        key = endpoint.encryption_key or endpoint.bucket.encryption_key
-        return endpoint.endpoint_name, endpoint.bucket, endpoint.prefix, key
-    if not isinstance(endpoint, RealtimeEndpoint):
-        check.fail(
-            "endpoint", "a RealtimeEndpoint or a MonitoredEndpoint", Said(type(endpoint).__name__)
-        )
-    if endpoint.serverless is not None:
-        check.not_together(
-            "endpoint",
-            "a serverless endpoint",
-            "serverless endpoints have no data capture, so there is nothing to monitor",
-        )
-    capture = endpoint.data_capture
-    if capture is None or capture.bucket is None:
-        check.fail(
-            "endpoint",
-            "an endpoint with data capture (RealtimeEndpoint(data_capture=DataCapture(...)))",
-            Said(f"{endpoint.node.path} without data capture"),
-        )
-    if not capture.capture_input:
-        check.fail(
-            "endpoint",
-            "an endpoint that captures its input (DataCapture(capture_input=True))",
-            Said("capture_input=False"),
-        )
-    return endpoint.endpoint_name, capture.bucket, capture.prefix, endpoint.encryption_key
-
-
-def _native_image(check: Checker, scope: Construct, monitoring_type: MonitoringType) -> str:
-    region = Stack.of(scope).region
-    if Token.is_unresolved(region):
-        check.fail(
-            "region",
-            "a concrete region (set the stack's env) so the Model Monitor image can be chosen",
-            Said("unresolved (environment-agnostic stack)"),
-        )
-    uri = monitor_image_uri(monitoring_type, region)
-    if uri is None:
-        family = "Clarify" if monitoring_type in _CLARIFY_TYPES else "Model Monitor analyzer"
-        check.fail(
-            "region",
-            f"a region with a {family} image (" + ", ".join(_known_regions(monitoring_type)) + ")",
-            region,
-        )
-    return uri
-
-
-def _check(
-    check: Checker,
-    *,
-    backend: MonitorBackend,
-    monitoring_type: MonitoringType,
-    baseline: Baseline,
-    schedule: str,
-    instance_type: str,
-    instance_count: int,
-    volume_size_gb: int,
-    max_runtime: Duration,
-    problem_type: str | None,
-    ground_truth: GroundTruth | None,
-    analysis_config: ModelData | None,
-    drift_threshold: float,
-    features: Sequence[str] | None,
-    image: ContainerImage | None,
-    min_records_per_run: int | None,
-) -> MonitorSchedule:
-    check.require(
-        isinstance(backend, MonitorBackend),
-        "backend",
-        "MonitorBackend.DRIFT_JOB or MonitorBackend.MODEL_MONITOR",
-        backend,
-    )
-    check.require(
-        isinstance(monitoring_type, MonitoringType),
-        "monitoring_type",
-        "a MonitoringType (DATA_QUALITY, MODEL_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY)",
-        monitoring_type,
-    )
-    check.require(isinstance(baseline, Baseline), "baseline", "a Baseline", baseline)
-    drift_job = backend is MonitorBackend.DRIFT_JOB
-    if drift_job and monitoring_type is not MonitoringType.DATA_QUALITY:
-        check.fail(
-            "monitoring_type",
-            "MonitoringType.DATA_QUALITY with MonitorBackend.DRIFT_JOB (the drift job checks "
-            "data quality; use MonitorBackend.MODEL_MONITOR for the other types)",
-            Said(f"MonitoringType.{monitoring_type.name}"),
-        )
-    if min_records_per_run is not None:
-        if not drift_job:
-            check.not_together(
-                "min_records_per_run",
-                "MonitorBackend.MODEL_MONITOR",
-                "only the drift job publishes drift_job_records_analyzed",
-            )
-        check.at_least("min_records_per_run", min_records_per_run, 1)
-    if not drift_job and image is not None:
-        check.not_together(
-            "image", "MonitorBackend.MODEL_MONITOR", "Model Monitor runs its own images"
-        )
-    parsed = parse_schedule(schedule) if isinstance(schedule, str) else None
-    if parsed is None:
-        check.fail("schedule", SCHEDULE_MEANING, schedule)
-    if drift_job and parsed.window is None:
-        check.fail("schedule", DRIFT_JOB_SCHEDULE_MEANING, schedule)
-    check_instance_type(check, "instance_type", instance_type)
-    check.in_range("instance_count", instance_count, 1, MAX_INSTANCE_COUNT)
-    if drift_job:
-        check.require(
-            instance_count == 1,
-            "instance_count",
-            "1 with MonitorBackend.DRIFT_JOB (the drift job runs on one instance)",
-            instance_count,
-        )
-    check.in_range("volume_size_gb", volume_size_gb, 1, MAX_VOLUME_GB, "GB")
-    runtime = max_runtime.to_seconds()
-    check.positive("max_runtime", runtime)
-    check.require(
-        runtime < parsed.interval_seconds,
-        "max_runtime",
-        f"shorter than the schedule interval ({parsed.interval_seconds // 60} minutes for "
-        f"{schedule!r}) so a run ends before the next one starts",
-        Said(f"{runtime / 60:g} minutes"),
-    )
-    check.require(
-        runtime <= MAX_MONITOR_RUNTIME.to_seconds(),
-        "max_runtime",
-        "at most 24 hours",
-        Said(f"{runtime / 3600:g} hours"),
-    )
-    check.positive("drift_threshold", drift_threshold)
-    if monitoring_type is MonitoringType.DATA_QUALITY:
-        check.require(
-            baseline.statistics is not None,
-            "baseline.statistics",
-            "given for data quality (statistics.json next to constraints.json)",
-            None,
-        )
-    if monitoring_type is MonitoringType.MODEL_QUALITY:
-        if problem_type is None:
-            check.fail("problem_type", "given for model quality: " + ", ".join(PROBLEM_TYPES), None)
-        check.one_of("problem_type", problem_type, PROBLEM_TYPES)
-    elif problem_type is not None:
-        check.not_together(
-            "problem_type", f"MonitoringType.{monitoring_type.name}", "it is for model quality"
-        )
-    needs_truth = (MonitoringType.MODEL_QUALITY, MonitoringType.MODEL_BIAS)
-    if monitoring_type in needs_truth and ground_truth is None:
-        check.fail(
-            "ground_truth",
-            "given for model quality and bias (GroundTruth(bucket=..., prefix=...))",
-            None,
-        )
-    if monitoring_type not in needs_truth and ground_truth is not None:
-        check.not_together(
-            "ground_truth",
-            f"MonitoringType.{monitoring_type.name}",
-            "only model quality and bias merge ground truth",
-        )
-    if monitoring_type in _CLARIFY_TYPES and analysis_config is None:
-        check.fail(
-            "analysis_config",
-            "given for bias and explainability (a Clarify analysis_config.json as ModelData)",
-            None,
-        )
-    if monitoring_type not in _CLARIFY_TYPES and analysis_config is not None:
-        check.not_together(
-            "analysis_config",
-            f"MonitoringType.{monitoring_type.name}",
-            "only bias and explainability use a Clarify analysis config",
-        )
-    if features is not None:
-        check.require(
-            len(features) > 0 and all(isinstance(f, str) and f for f in features),
-            "features",
-            "a non-empty list of feature names",
-            Said(repr(list(features))),
-        )
-    return parsed

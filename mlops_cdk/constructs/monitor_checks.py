@@ -1,0 +1,202 @@
+"""The rules a ModelMonitorSchedule checks before it creates anything: the monitored endpoint
+and its data capture, then backend, monitoring type, schedule, sizes, runtime and the inputs each
+monitoring type needs. Each raises a ConfigurationError naming the construct path, keyword and
+reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+from mlops_cdk._internal.monitor_schedules import (
+    DRIFT_JOB_SCHEDULE_MEANING,
+    SCHEDULE_MEANING,
+    MonitorSchedule,
+    parse_schedule,
+)
+from mlops_cdk._internal.sagemaker import check_instance_type
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.model_data import ModelData
+from mlops_cdk.constructs.monitor_images import CLARIFY_TYPES
+from mlops_cdk.constructs.monitor_options import (
+    PROBLEM_TYPES,
+    Baseline,
+    GroundTruth,
+    MonitorBackend,
+    MonitoredEndpoint,
+    MonitoringType,
+)
+from mlops_cdk.constructs.realtime_endpoint import RealtimeEndpoint
+
+MAX_INSTANCE_COUNT = 100  # MonitoringResources.ClusterConfig.InstanceCount 1-100
+MAX_VOLUME_GB = 16384  # ClusterConfig.VolumeSizeInGB 1-16384
+MAX_MONITOR_RUNTIME = Duration.hours(24)  # StoppingCondition for monitoring jobs: 1-86400 s
+
+
+def resolve_capture(
+    check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoint
+) -> tuple[str, s3.IBucket, str, kms.IKey | None]:
+    if isinstance(endpoint, MonitoredEndpoint):
+        key = endpoint.encryption_key or endpoint.bucket.encryption_key
+        return endpoint.endpoint_name, endpoint.bucket, endpoint.prefix, key
+    if not isinstance(endpoint, RealtimeEndpoint):
+        check.fail(
+            "endpoint", "a RealtimeEndpoint or a MonitoredEndpoint", Said(type(endpoint).__name__)
+        )
+    if endpoint.serverless is not None:
+        check.not_together(
+            "endpoint",
+            "a serverless endpoint",
+            "serverless endpoints have no data capture, so there is nothing to monitor",
+        )
+    capture = endpoint.data_capture
+    if capture is None or capture.bucket is None:
+        check.fail(
+            "endpoint",
+            "an endpoint with data capture (RealtimeEndpoint(data_capture=DataCapture(...)))",
+            Said(f"{endpoint.node.path} without data capture"),
+        )
+    if not capture.capture_input:
+        check.fail(
+            "endpoint",
+            "an endpoint that captures its input (DataCapture(capture_input=True))",
+            Said("capture_input=False"),
+        )
+    return endpoint.endpoint_name, capture.bucket, capture.prefix, endpoint.encryption_key
+
+
+def check_props(
+    check: Checker,
+    *,
+    backend: MonitorBackend,
+    monitoring_type: MonitoringType,
+    baseline: Baseline,
+    schedule: str,
+    instance_type: str,
+    instance_count: int,
+    volume_size_gb: int,
+    max_runtime: Duration,
+    problem_type: str | None,
+    ground_truth: GroundTruth | None,
+    analysis_config: ModelData | None,
+    drift_threshold: float,
+    features: Sequence[str] | None,
+    image: ContainerImage | None,
+    min_records_per_run: int | None,
+) -> MonitorSchedule:
+    check.require(
+        isinstance(backend, MonitorBackend),
+        "backend",
+        "MonitorBackend.DRIFT_JOB or MonitorBackend.MODEL_MONITOR",
+        backend,
+    )
+    check.require(
+        isinstance(monitoring_type, MonitoringType),
+        "monitoring_type",
+        "a MonitoringType (DATA_QUALITY, MODEL_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY)",
+        monitoring_type,
+    )
+    check.require(isinstance(baseline, Baseline), "baseline", "a Baseline", baseline)
+    drift_job = backend is MonitorBackend.DRIFT_JOB
+    if drift_job and monitoring_type is not MonitoringType.DATA_QUALITY:
+        check.fail(
+            "monitoring_type",
+            "MonitoringType.DATA_QUALITY with MonitorBackend.DRIFT_JOB (the drift job checks "
+            "data quality; use MonitorBackend.MODEL_MONITOR for the other types)",
+            Said(f"MonitoringType.{monitoring_type.name}"),
+        )
+    if min_records_per_run is not None:
+        if not drift_job:
+            check.not_together(
+                "min_records_per_run",
+                "MonitorBackend.MODEL_MONITOR",
+                "only the drift job publishes drift_job_records_analyzed",
+            )
+        check.at_least("min_records_per_run", min_records_per_run, 1)
+    if not drift_job and image is not None:
+        check.not_together(
+            "image", "MonitorBackend.MODEL_MONITOR", "Model Monitor runs its own images"
+        )
+    parsed = parse_schedule(schedule) if isinstance(schedule, str) else None
+    if parsed is None:
+        check.fail("schedule", SCHEDULE_MEANING, schedule)
+    if drift_job and parsed.window is None:
+        check.fail("schedule", DRIFT_JOB_SCHEDULE_MEANING, schedule)
+    check_instance_type(check, "instance_type", instance_type)
+    check.in_range("instance_count", instance_count, 1, MAX_INSTANCE_COUNT)
+    if drift_job:
+        check.require(
+            instance_count == 1,
+            "instance_count",
+            "1 with MonitorBackend.DRIFT_JOB (the drift job runs on one instance)",
+            instance_count,
+        )
+    check.in_range("volume_size_gb", volume_size_gb, 1, MAX_VOLUME_GB, "GB")
+    runtime = max_runtime.to_seconds()
+    check.positive("max_runtime", runtime)
+    check.require(
+        runtime < parsed.interval_seconds,
+        "max_runtime",
+        f"shorter than the schedule interval ({parsed.interval_seconds // 60} minutes for "
+        f"{schedule!r}) so a run ends before the next one starts",
+        Said(f"{runtime / 60:g} minutes"),
+    )
+    check.require(
+        runtime <= MAX_MONITOR_RUNTIME.to_seconds(),
+        "max_runtime",
+        "at most 24 hours",
+        Said(f"{runtime / 3600:g} hours"),
+    )
+    check.positive("drift_threshold", drift_threshold)
+    if monitoring_type is MonitoringType.DATA_QUALITY:
+        check.require(
+            baseline.statistics is not None,
+            "baseline.statistics",
+            "given for data quality (statistics.json next to constraints.json)",
+            None,
+        )
+    if monitoring_type is MonitoringType.MODEL_QUALITY:
+        if problem_type is None:
+            check.fail("problem_type", "given for model quality: " + ", ".join(PROBLEM_TYPES), None)
+        check.one_of("problem_type", problem_type, PROBLEM_TYPES)
+    elif problem_type is not None:
+        check.not_together(
+            "problem_type", f"MonitoringType.{monitoring_type.name}", "it is for model quality"
+        )
+    needs_truth = (MonitoringType.MODEL_QUALITY, MonitoringType.MODEL_BIAS)
+    if monitoring_type in needs_truth and ground_truth is None:
+        check.fail(
+            "ground_truth",
+            "given for model quality and bias (GroundTruth(bucket=..., prefix=...))",
+            None,
+        )
+    if monitoring_type not in needs_truth and ground_truth is not None:
+        check.not_together(
+            "ground_truth",
+            f"MonitoringType.{monitoring_type.name}",
+            "only model quality and bias merge ground truth",
+        )
+    if monitoring_type in CLARIFY_TYPES and analysis_config is None:
+        check.fail(
+            "analysis_config",
+            "given for bias and explainability (a Clarify analysis_config.json as ModelData)",
+            None,
+        )
+    if monitoring_type not in CLARIFY_TYPES and analysis_config is not None:
+        check.not_together(
+            "analysis_config",
+            f"MonitoringType.{monitoring_type.name}",
+            "only bias and explainability use a Clarify analysis config",
+        )
+    if features is not None:
+        check.require(
+            len(features) > 0 and all(isinstance(f, str) and f for f in features),
+            "features",
+            "a non-empty list of feature names",
+            Said(repr(list(features))),
+        )
+    return parsed
