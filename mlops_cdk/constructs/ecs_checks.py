@@ -1,0 +1,173 @@
+"""The rules an EcsModelService checks before it builds anything: port and container user,
+task count against the autoscaling bounds, the health-check grace period, what a public
+service needs, the Fargate or GPU compute size, and environment variables that must be neither
+reserved nor secrets. Each raises a ConfigurationError naming the construct path, keyword and
+reason."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+
+from mlops_cdk._internal.fargate import (
+    FARGATE_CPU,
+    describe_fargate_memory,
+    fargate_memory_choices,
+)
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs.ecs_service_options import ServiceAutoScaling, ServiceHealthCheck
+
+MAX_GRACE_PERIOD = 2_147_483_647
+# EC2 families with NVIDIA GPUs on x86_64, which the ECS GPU-optimised AMI supports (AMD g4ad and
+# Graviton g5g are excluded: the AMI ships NVIDIA drivers for x86_64 only).
+GPU_FAMILIES = (
+    "g4dn", "g5", "g6", "g6e", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
+)  # fmt: skip
+_EC2_INSTANCE_TYPE = r"(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)"
+# Names that suggest a secret: those belong in ECS secrets (Secrets Manager / SSM), not in
+# plain-text environment variables that anyone who can read the task definition sees.
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY", re.I)
+# Variables the construct sets; a caller overriding them would break the start-up contract.
+_RESERVED = (
+    "PORT", "MLOPS_MODEL_S3_URI", "MLOPS_DOWNLOAD_DIR", "TMPDIR", "MLOPS_WORKERS", "AWS_REGION",
+)  # fmt: skip
+
+
+def validate(
+    check: Checker,
+    *,
+    vpc: ec2.IVpc,
+    cpu: int,
+    memory_mib: int,
+    desired_count: int,
+    gpu_count: int,
+    gpu_instance_type: str | None,
+    container_port: int,
+    autoscaling: ServiceAutoScaling | None,
+    grace_period: Duration,
+    health_check: ServiceHealthCheck,
+    public: bool,
+    certificate: acm.ICertificate | None,
+    environment: Mapping[str, str],
+    ephemeral_storage_gib: int | None,
+    container_user: str,
+) -> None:
+    check.in_range("container_port", container_port, 1, 65535)
+    check.matches(
+        "container_user",
+        container_user,
+        r"(?!0(:|$))[0-9]{1,10}:[0-9]{1,10}",
+        "a numeric uid:gid other than root (0), such as '10001:10001'",
+    )
+    check.at_least("desired_count", desired_count, 1)
+    if autoscaling is not None:
+        check.require(
+            autoscaling.min_capacity <= desired_count <= autoscaling.max_capacity,
+            "desired_count",
+            f"between autoscaling.min_capacity ({autoscaling.min_capacity}) and "
+            f"autoscaling.max_capacity ({autoscaling.max_capacity})",
+            desired_count,
+        )
+    grace = grace_period.to_seconds()
+    check.in_range("health_check_grace_period", grace, 0, MAX_GRACE_PERIOD, "seconds")
+    check.require(
+        grace >= health_check.time_to_healthy,
+        "health_check_grace_period",
+        f"at least {health_check.time_to_healthy:g} seconds (healthy_threshold_count "
+        f"{health_check.healthy_threshold_count} x interval "
+        f"{health_check.interval.to_seconds():g} s: the least time the load balancer needs to "
+        "put a started task in service)",
+        Said(f"{grace:g} seconds"),
+    )
+    if public:
+        check.require(
+            certificate is not None,
+            "certificate",
+            "given when public=True (a public model endpoint serves HTTPS only)",
+            None,
+        )
+        check.require(
+            bool(vpc.public_subnets),
+            "vpc",
+            "a VPC with public subnets when public=True (an internet-facing load balancer "
+            "lives there)",
+            Said("no public subnets"),
+        )
+    _validate_compute(
+        check,
+        cpu=cpu,
+        memory_mib=memory_mib,
+        gpu_count=gpu_count,
+        gpu_instance_type=gpu_instance_type,
+        ephemeral_storage_gib=ephemeral_storage_gib,
+    )
+    for name, value in environment.items():
+        check.require(
+            name not in _RESERVED,
+            f"environment[{name!r}]",
+            "left to the construct (it sets " + ", ".join(_RESERVED) + ")",
+            value,
+        )
+        if _SECRET_NAME.search(name):
+            check.fail(
+                f"environment[{name!r}]",
+                "free of secrets: pass secrets as ECS secrets from Secrets Manager or SSM, which "
+                "are not visible in the task definition",
+                Said("a name that looks like a secret"),
+            )
+
+
+def _validate_compute(
+    check: Checker,
+    *,
+    cpu: int,
+    memory_mib: int,
+    gpu_count: int,
+    gpu_instance_type: str | None,
+    ephemeral_storage_gib: int | None,
+) -> None:
+    check.in_range("gpu_count", gpu_count, 0, 16)
+    if gpu_count == 0:
+        if gpu_instance_type is not None:
+            check.not_together(
+                "gpu_instance_type",
+                "gpu_count=0",
+                "the instance type is only used for GPU tasks, which run on EC2",
+            )
+        check.one_of("cpu", cpu, FARGATE_CPU)
+        check.require(
+            memory_mib in fargate_memory_choices(cpu),
+            "memory_mib",
+            f"{describe_fargate_memory(cpu)} for cpu={cpu} on Fargate",
+            memory_mib,
+        )
+        check.in_range("ephemeral_storage_gib", ephemeral_storage_gib, 21, 200, "GiB")
+        return
+    if ephemeral_storage_gib is not None:
+        check.not_together(
+            f"gpu_count={gpu_count}",
+            "ephemeral_storage_gib",
+            "GPU tasks run on EC2 instances, and task ephemeral storage is a Fargate setting "
+            "(size the instances' volume instead)",
+        )
+    if gpu_instance_type is None:
+        check.fail(
+            "gpu_instance_type",
+            "an EC2 instance type of an NVIDIA GPU family (" + ", ".join(GPU_FAMILIES) + ") "
+            f"when gpu_count={gpu_count}: Fargate has no GPUs",
+            None,
+        )
+    match = re.fullmatch(_EC2_INSTANCE_TYPE, gpu_instance_type)
+    check.require(
+        match is not None and match["family"] in GPU_FAMILIES,
+        "gpu_instance_type",
+        "an EC2 instance type of an NVIDIA GPU family (" + ", ".join(GPU_FAMILIES) + "), "
+        "such as g5.xlarge",
+        gpu_instance_type,
+    )
+    check.at_least("cpu", cpu, 128)
+    check.at_least("memory_mib", memory_mib, 512, "MiB")
