@@ -35,23 +35,19 @@ from mlops_cdk._internal.iam import (
     grant_read_location,
     grant_write_prefix,
 )
-from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
 from mlops_cdk._internal.sagemaker import (
-    check_instance_type,
     execution_role,
     grant_vpc_access,
     has_local_storage,
 )
-from mlops_cdk._internal.schedules import schedule_problem
-from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_registry import (
-    APPROVAL_STATUSES,
     STATE_CHANGE,
     IModelRegistry,
 )
+from mlops_cdk.constructs.pipeline_checks import MAX_PIPELINE_NAME, check_options
 from mlops_cdk.constructs.pipeline_steps import (
-    CONDITION_TYPES,
     EXECUTION_ID,
     ConditionType,
     PipelineCondition,
@@ -60,18 +56,12 @@ from mlops_cdk.constructs.pipeline_steps import (
     get,
     join,
 )
+from mlops_cdk.constructs.pipeline_target import add_pipeline_target as add_pipeline_target
 
 ApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
 OverlapPolicy = Literal["skip", "allow"]
-OVERLAP_POLICIES = ("skip", "allow")
 EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
-# CreateTrainingJob: MaxRuntimeInSeconds and MaxWaitTimeInSeconds are at most 28 days.
-MAX_TRAINING_SECONDS = 28 * 24 * 3600
-PIPELINE_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"
-METRIC_NAME = r"[A-Za-z0-9_-]{1,64}"
-MAX_PIPELINE_NAME = 80
-MAX_TARGET_PARAMETERS = 200
 # Step and parameter names of the standard graph (they appear in the SageMaker console).
 PREPROCESS, TRAIN, EVALUATE, BASELINE, CHECK, REGISTER, FAIL = (
     "Preprocess",
@@ -113,84 +103,6 @@ class _PipelineRef(Resource):
             actions=["sagemaker:StartPipelineExecution"],
             resource_arns=[self._arn],
         )
-
-
-def add_pipeline_target(
-    rule: events.Rule,
-    *,
-    pipeline_arn: str,
-    role: iam.IRole,
-    parameters: Mapping[str, str] | None = None,
-    dead_letter_queue: sqs.IQueue | None = None,
-    retry_attempts: int = 5,
-    max_event_age: Duration = Duration.hours(1),  # noqa: B008 - immutable
-) -> None:
-    """Make ``rule`` start the SageMaker pipeline ``pipeline_arn`` with ``parameters``.
-
-    aws-cdk-lib has no EventBridge rule target for SageMaker pipelines (aws/aws-cdk#14887),
-    and ``RuleTargetConfig`` has no ``SageMakerPipelineParameters``: this binds an ordinary
-    target (ARN, role, retries, dead-letter queue) and adds the parameters to exactly that
-    target with an escape hatch. ``role`` must be assumable by ``events.amazonaws.com``; it
-    gets ``sagemaker:StartPipelineExecution`` on this pipeline only.
-    """
-    given = dict(parameters or {})
-    # EventBridge passes at most 200 pipeline parameters (SageMakerPipelineParameters).
-    Checker.of(rule).require(
-        len(given) <= MAX_TARGET_PARAMETERS,
-        "parameters",
-        f"at most {MAX_TARGET_PARAMETERS} pipeline parameters",
-        Said(f"{len(given)} parameters"),
-    )
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
-    )
-    cfn_rule = rule.node.default_child
-    assert isinstance(cfn_rule, events.CfnRule)  # noqa: S101 - an L2 rule always has one
-    index = len(Stack.of(rule).resolve(cfn_rule.targets) or [])
-    rule.add_target(
-        _BoundTarget(
-            events.RuleTargetConfig(
-                arn=pipeline_arn,
-                role=role,
-                dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
-                    arn=dead_letter_queue.queue_arn
-                )
-                if dead_letter_queue
-                else None,
-                retry_policy=events.CfnRule.RetryPolicyProperty(
-                    maximum_retry_attempts=retry_attempts,
-                    maximum_event_age_in_seconds=int(max_event_age.to_seconds()),
-                ),
-            )
-        )
-    )
-    if dead_letter_queue is not None and isinstance(dead_letter_queue, sqs.Queue):
-        dead_letter_queue.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"AllowEventRule{Names.node_unique_id(rule.node)}"[:64],
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["sqs:SendMessage"],
-                resources=[dead_letter_queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
-            )
-        )
-    cfn_rule.add_property_override(
-        f"Targets.{index}.SageMakerPipelineParameters",
-        {
-            "PipelineParameterList": [
-                {"Name": name, "Value": value} for name, value in given.items()
-            ]
-        },
-    )
-
-
-@jsii.implements(events.IRuleTarget)
-class _BoundTarget:
-    def __init__(self, config: events.RuleTargetConfig) -> None:
-        self._config = config
-
-    def bind(self, rule: Any, id: str | None = None) -> events.RuleTargetConfig:
-        return self._config
 
 
 class MLPipeline(Construct):
@@ -304,7 +216,7 @@ class MLPipeline(Construct):
         super().__init__(scope, construct_id)
         check = Checker.of(self)
         wait = max_wait or max_runtime.plus(max_runtime)
-        _check_options(
+        check_options(
             check,
             input_prefix=input_prefix,
             output_prefix=output_prefix,
@@ -1104,82 +1016,9 @@ class MLPipeline(Construct):
         return self.pipeline_ref.grant_start_pipeline_execution(grantee)
 
 
-# --- validation -------------------------------------------------------------------------
+# --- helpers ----------------------------------------------------------------------------
 
 
 def _volume_key(instance_type: str, key_arn: str) -> dict[str, str]:
     # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
     return {} if has_local_storage(instance_type) else {"VolumeKmsKeyId": key_arn}
-
-
-def _check_options(
-    check: Checker,
-    *,
-    input_prefix: str,
-    output_prefix: str,
-    code_prefix: str,
-    training_instance_type: str,
-    processing_instance_type: str,
-    use_spot: bool,
-    max_runtime: Duration,
-    max_wait: Duration,
-    metric_name: str,
-    metric_comparison: str,
-    approval: str,
-    retrain_schedule: str | None,
-    retrain_on_new_data: bool,
-    on_overlap: str,
-    pipeline_name: str | None,
-) -> None:
-    for keyword, prefix in (
-        ("input_prefix", input_prefix),
-        ("output_prefix", output_prefix),
-        ("code_prefix", code_prefix),
-    ):
-        check.matches(keyword, prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
-    check_instance_type(check, "training_instance_type", training_instance_type)
-    check_instance_type(check, "processing_instance_type", processing_instance_type)
-    runtime = max_runtime.to_seconds()
-    for keyword, seconds in (("max_runtime", runtime), ("max_wait", max_wait.to_seconds())):
-        if keyword == "max_wait" and not use_spot:
-            continue
-        check.require(
-            1 <= seconds <= MAX_TRAINING_SECONDS,
-            keyword,
-            f"between 1 second and 28 days ({MAX_TRAINING_SECONDS} seconds)",
-            Said(f"{seconds:.0f} seconds"),
-        )
-    if use_spot:
-        check.require(
-            max_wait.to_seconds() >= runtime,
-            "max_wait",
-            f"at least max_runtime ({runtime:g} seconds) for spot training",
-            Said(f"{max_wait.to_seconds():g} seconds"),
-        )
-    check.matches(
-        "metric_name", metric_name, METRIC_NAME, "1-64 letters, digits, hyphens or underscores"
-    )
-    check.one_of("metric_comparison", metric_comparison, CONDITION_TYPES)
-    check.one_of("approval", approval, APPROVAL_STATUSES)
-    check.one_of("on_overlap", on_overlap, OVERLAP_POLICIES)
-    if retrain_schedule is not None:
-        problem = schedule_problem(retrain_schedule)
-        if problem is not None:
-            check.fail("retrain_schedule", problem, retrain_schedule)
-    if retrain_on_new_data:
-        for keyword, prefix in (("output_prefix", output_prefix), ("code_prefix", code_prefix)):
-            if prefix.startswith(input_prefix) or input_prefix.startswith(prefix):
-                check.fail(
-                    keyword,
-                    f"outside the watched input prefix {input_prefix!r} with "
-                    "retrain_on_new_data (the pipeline's own writes would retrain it again)",
-                    prefix,
-                )
-    if pipeline_name is not None:
-        check.max_length("pipeline_name", pipeline_name, MAX_PIPELINE_NAME)
-        check.matches(
-            "pipeline_name",
-            pipeline_name,
-            PIPELINE_NAME,
-            "letters, digits and hyphens, starting and ending with a letter or digit",
-        )
