@@ -3,7 +3,6 @@ retraining triggers, an overlap guard and notifications."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -28,7 +27,7 @@ from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
-from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import (
     ManagedPolicyRole,
     grant_key_use,
@@ -38,7 +37,6 @@ from mlops_cdk._internal.iam import (
 from mlops_cdk._internal.sagemaker import (
     execution_role,
     grant_vpc_access,
-    has_local_storage,
 )
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
@@ -47,14 +45,10 @@ from mlops_cdk.constructs.model_registry import (
     IModelRegistry,
 )
 from mlops_cdk.constructs.pipeline_checks import MAX_PIPELINE_NAME, check_options
+from mlops_cdk.constructs.pipeline_graph import standard_graph
 from mlops_cdk.constructs.pipeline_steps import (
-    EXECUTION_ID,
     ConditionType,
-    PipelineCondition,
     PipelineSteps,
-    PropertyFile,
-    get,
-    join,
 )
 from mlops_cdk.constructs.pipeline_target import add_pipeline_target as add_pipeline_target
 
@@ -62,18 +56,6 @@ ApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
 OverlapPolicy = Literal["skip", "allow"]
 EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
-# Step and parameter names of the standard graph (they appear in the SageMaker console).
-PREPROCESS, TRAIN, EVALUATE, BASELINE, CHECK, REGISTER, FAIL = (
-    "Preprocess",
-    "Train",
-    "Evaluate",
-    "DriftBaseline",
-    "CheckMetric",
-    "Register",
-    "MetricBelowThreshold",
-)
-EVALUATION_REPORT = "EvaluationReport"
-PROCESSING = "/opt/ml/processing"
 
 
 @jsii.implements(sagemaker.IPipeline)
@@ -274,7 +256,17 @@ class MLPipeline(Construct):
             self._vpc_config = self._network(vpc, subnets)
 
         if steps is None:
-            steps = self._standard_graph(
+            steps = standard_graph(
+                self,
+                role=self.role,
+                encryption_key=self.encryption_key,
+                data_bucket=self.data_bucket,
+                input_prefix=self.input_prefix,
+                output_prefix=self.output_prefix,
+                code_prefix=self.code_prefix,
+                metric_name=self.metric_name,
+                registry=self.registry,
+                vpc_config=self._vpc_config,
                 training_image=training_image,
                 processing_image=processing_image or training_image,
                 inference_image=inference_image or training_image,
@@ -431,269 +423,6 @@ class MLPipeline(Construct):
             "SecurityGroupIds": [self.security_group.security_group_id],
             "Subnets": list(selected.subnet_ids),
         }
-
-    # --- the standard graph -----------------------------------------------------------
-
-    def _uri(self, prefix: str, *parts: Any) -> dict[str, Any]:
-        """``s3://<bucket>/<prefix><execution id>/<parts>`` at run time."""
-        base = f"s3://{self.data_bucket.bucket_name}/{prefix.rstrip('/')}"
-        return join("/", [base, EXECUTION_ID, *parts])
-
-    def _image(self, construct_id: str, image: ContainerImage) -> str:
-        return image.bind(Construct(self, construct_id), self.role).image_uri
-
-    def _standard_graph(
-        self,
-        *,
-        training_image: ContainerImage,
-        processing_image: ContainerImage,
-        inference_image: ContainerImage,
-        training_instance_type: str,
-        processing_instance_type: str,
-        use_spot: bool,
-        max_runtime: Duration,
-        max_wait: Duration,
-        metric_threshold: float,
-        metric_comparison: ConditionType,
-        approval: str,
-        hyperparameters: Mapping[str, str],
-        drift_baselines: bool,
-    ) -> PipelineSteps:
-        key_arn = self.encryption_key.key_arn
-        bucket = self.data_bucket.bucket_name
-        code = f"s3://{bucket}/{self.code_prefix}"
-        train_uri = self._image("TrainingImage", training_image)
-        processing_uri = self._image("ProcessingImage", processing_image)
-        inference_uri = self._image("InferenceImage", inference_image)
-
-        steps = PipelineSteps()
-        input_url = steps.parameter("InputDataUrl", "String", f"s3://{bucket}/{self.input_prefix}")
-        processing_type = steps.parameter(
-            "ProcessingInstanceType", "String", processing_instance_type
-        )
-        training_type = steps.parameter("TrainingInstanceType", "String", training_instance_type)
-        threshold = steps.parameter("MetricThreshold", "Float", float(metric_threshold))
-        status = steps.parameter("ModelApprovalStatus", "String", approval)
-        trigger = steps.parameter("Trigger", "String", "manual")
-
-        def processing(
-            *,
-            entrypoint: list[Any],
-            image: str,
-            inputs: list[tuple[str, Any, str]],
-            outputs: list[tuple[str, str]],
-        ) -> dict[str, Any]:
-            request: dict[str, Any] = {
-                "ProcessingResources": {
-                    "ClusterConfig": {
-                        "InstanceCount": 1,
-                        "InstanceType": processing_type.ref,
-                        "VolumeSizeInGB": 30,
-                        **_volume_key(processing_instance_type, key_arn),
-                    }
-                },
-                "AppSpecification": {"ImageUri": image, "ContainerEntrypoint": entrypoint},
-                "RoleArn": self.role.role_arn,
-                "ProcessingInputs": [
-                    {
-                        "InputName": name,
-                        "AppManaged": False,
-                        "S3Input": {
-                            "S3Uri": uri,
-                            "LocalPath": local,
-                            "S3DataType": "S3Prefix",
-                            "S3InputMode": "File",
-                            "S3DataDistributionType": "FullyReplicated",
-                        },
-                    }
-                    for name, uri, local in inputs
-                ],
-                "ProcessingOutputConfig": {
-                    "Outputs": [
-                        {
-                            "OutputName": name,
-                            "AppManaged": False,
-                            "S3Output": {
-                                "S3Uri": self._uri(self.output_prefix, name),
-                                "LocalPath": f"{PROCESSING}/{local}",
-                                "S3UploadMode": "EndOfJob",
-                            },
-                        }
-                        for name, local in outputs
-                    ],
-                    "KmsKeyId": key_arn,
-                },
-                "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
-            }
-            if self._vpc_config is not None:
-                request["NetworkConfig"] = {
-                    "EnableInterContainerTrafficEncryption": True,
-                    "VpcConfig": self._vpc_config,
-                }
-            return request
-
-        def output(step: str, name: str) -> dict[str, Any]:
-            return get(f"Steps.{step}.ProcessingOutputConfig.Outputs['{name}'].S3Output.S3Uri")
-
-        steps.processing(
-            PREPROCESS,
-            description="Split the input into train and test sets (preprocess.py)",
-            arguments=processing(
-                entrypoint=["python3", f"{PROCESSING}/input/code/preprocess.py"],
-                image=processing_uri,
-                inputs=[
-                    ("input", input_url.ref, f"{PROCESSING}/input/data"),
-                    ("code", f"{code}preprocess.py", f"{PROCESSING}/input/code"),
-                ],
-                outputs=[("train", "train"), ("test", "test")],
-            ),
-        )
-        artifacts = get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts")
-        training: dict[str, Any] = {
-            "AlgorithmSpecification": {"TrainingImage": train_uri, "TrainingInputMode": "File"},
-            "HyperParameters": {
-                **hyperparameters,
-                # JSON-encoded, as the SageMaker SDK writes them for framework containers.
-                "sagemaker_program": json.dumps("train.py"),
-                "sagemaker_submit_directory": json.dumps(f"{code}sourcedir.tar.gz"),
-            },
-            "InputDataConfig": [
-                {
-                    "ChannelName": "train",
-                    "ContentType": "text/csv",
-                    "DataSource": {
-                        "S3DataSource": {
-                            "S3DataType": "S3Prefix",
-                            "S3Uri": output(PREPROCESS, "train"),
-                            "S3DataDistributionType": "FullyReplicated",
-                        }
-                    },
-                }
-            ],
-            "OutputDataConfig": {
-                "S3OutputPath": self._uri(self.output_prefix, "model"),
-                "KmsKeyId": key_arn,
-            },
-            "ResourceConfig": {
-                "InstanceCount": 1,
-                "InstanceType": training_type.ref,
-                "VolumeSizeInGB": 30,
-                **_volume_key(training_instance_type, key_arn),
-            },
-            "RoleArn": self.role.role_arn,
-            "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
-            "EnableInterContainerTrafficEncryption": True,
-        }
-        if use_spot:
-            training["EnableManagedSpotTraining"] = True
-            training["StoppingCondition"]["MaxWaitTimeInSeconds"] = int(max_wait.to_seconds())
-            training["CheckpointConfig"] = {
-                "S3Uri": self._uri(self.output_prefix, "checkpoints"),
-                "LocalPath": "/opt/ml/checkpoints",
-            }
-        if self._vpc_config is not None:
-            training["VpcConfig"] = self._vpc_config
-        steps.training(
-            TRAIN, arguments=training, description="Train the model (train.py, script mode)"
-        )
-        steps.processing(
-            EVALUATE,
-            description="Score the test set (evaluate.py) and write evaluation.json",
-            arguments=processing(
-                entrypoint=["python3", f"{PROCESSING}/input/code/evaluate.py"],
-                image=processing_uri,
-                inputs=[
-                    ("model", artifacts, f"{PROCESSING}/model"),
-                    ("test", output(PREPROCESS, "test"), f"{PROCESSING}/test"),
-                    ("code", f"{code}evaluate.py", f"{PROCESSING}/input/code"),
-                ],
-                outputs=[("evaluation", "evaluation")],
-            ),
-            property_files=[
-                PropertyFile(
-                    name=EVALUATION_REPORT,
-                    output_name="evaluation",
-                    path="evaluation.json",
-                    metrics=(self.metric_name,),
-                )
-            ],
-        )
-        register: dict[str, Any] = {
-            "ModelPackageGroupName": self.registry.group_name,
-            "ModelPackageDescription": join(
-                " ", ["Trained by", get("Execution.PipelineExecutionArn"), "trigger:", trigger.ref]
-            ),
-            "ModelApprovalStatus": status.ref,
-            "InferenceSpecification": {
-                "Containers": [{"Image": inference_uri, "ModelDataUrl": artifacts}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-            "ModelMetrics": {
-                "ModelQuality": {
-                    "Statistics": {
-                        "ContentType": "application/json",
-                        "S3Uri": join("/", [output(EVALUATE, "evaluation"), "evaluation.json"]),
-                    }
-                }
-            },
-        }
-        if drift_baselines:
-            steps.processing(
-                BASELINE,
-                description="Drift baselines (statistics.json, constraints.json) of the "
-                "training split, for ModelMonitorSchedule and the drift job",
-                arguments=processing(
-                    entrypoint=[
-                        "python",
-                        "-m",
-                        "mlops_runtime.drift",
-                        "baseline",
-                        "--train",
-                        f"{PROCESSING}/input/train/train.csv",
-                        "--out",
-                        f"{PROCESSING}/baseline",
-                    ],
-                    image=self._image("BaselineImage", runtime_assets.server_image()),
-                    inputs=[("train", output(PREPROCESS, "train"), f"{PROCESSING}/input/train")],
-                    outputs=[("baseline", "baseline")],
-                ),
-            )
-            baseline = output(BASELINE, "baseline")
-            register["DriftCheckBaselines"] = {
-                "ModelDataQuality": {
-                    name: {
-                        "ContentType": "application/json",
-                        "S3Uri": join("/", [baseline, f"{name.lower()}.json"]),
-                    }
-                    for name in ("Statistics", "Constraints")
-                }
-            }
-        steps.condition(
-            CHECK,
-            conditions=[
-                PipelineCondition(
-                    type=metric_comparison,
-                    left=steps.metric(EVALUATE, EVALUATION_REPORT, self.metric_name),
-                    right=threshold.ref,
-                )
-            ],
-            if_steps=[REGISTER],
-            else_steps=[FAIL],
-        )
-        steps.register_model(REGISTER, arguments=register)
-        steps.fail(
-            FAIL,
-            error_message=join(
-                " ",
-                [
-                    f"{self.metric_name} did not pass {metric_comparison}",
-                    threshold.ref,
-                    "(MetricThreshold); the model was not registered.",
-                ],
-            ),
-        )
-        return steps
 
     # --- notifications ----------------------------------------------------------------
 
@@ -1014,11 +743,3 @@ class MLPipeline(Construct):
         if self.state_machine is not None:
             return self.state_machine.grant_start_execution(grantee)
         return self.pipeline_ref.grant_start_pipeline_execution(grantee)
-
-
-# --- helpers ----------------------------------------------------------------------------
-
-
-def _volume_key(instance_type: str, key_arn: str) -> dict[str, str]:
-    # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
-    return {} if has_local_storage(instance_type) else {"VolumeKmsKeyId": key_arn}

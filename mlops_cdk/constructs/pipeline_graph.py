@@ -1,0 +1,320 @@
+"""The standard step graph of an MLPipeline: preprocess, train (optionally managed spot),
+evaluate, an optional drift-baseline step, then a metric gate that registers the model package
+or fails the execution. It builds the SageMaker pipeline definition's steps and parameters only;
+the construct creates the pipeline, its role and its triggers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from mlops_cdk._internal import runtime_assets
+from mlops_cdk._internal.sagemaker import has_local_storage
+from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.model_registry import IModelRegistry
+from mlops_cdk.constructs.pipeline_steps import (
+    EXECUTION_ID,
+    ConditionType,
+    PipelineCondition,
+    PipelineSteps,
+    PropertyFile,
+    get,
+    join,
+)
+
+# Step and parameter names of the standard graph (they appear in the SageMaker console).
+PREPROCESS, TRAIN, EVALUATE, BASELINE, CHECK, REGISTER, FAIL = (
+    "Preprocess",
+    "Train",
+    "Evaluate",
+    "DriftBaseline",
+    "CheckMetric",
+    "Register",
+    "MetricBelowThreshold",
+)
+EVALUATION_REPORT = "EvaluationReport"
+PROCESSING = "/opt/ml/processing"
+
+
+def standard_graph(
+    scope: Construct,
+    *,
+    role: iam.IRole,
+    encryption_key: kms.IKey,
+    data_bucket: s3.IBucket,
+    input_prefix: str,
+    output_prefix: str,
+    code_prefix: str,
+    metric_name: str,
+    registry: IModelRegistry,
+    vpc_config: dict[str, Any] | None,
+    training_image: ContainerImage,
+    processing_image: ContainerImage,
+    inference_image: ContainerImage,
+    training_instance_type: str,
+    processing_instance_type: str,
+    use_spot: bool,
+    max_runtime: Duration,
+    max_wait: Duration,
+    metric_threshold: float,
+    metric_comparison: ConditionType,
+    approval: str,
+    hyperparameters: Mapping[str, str],
+    drift_baselines: bool,
+) -> PipelineSteps:
+    """The standard graph of an MLPipeline (see its docstring): Preprocess, Train, Evaluate,
+    optionally DriftBaseline, then CheckMetric registering the model or failing. Images are
+    bound in child scopes of ``scope`` and every job runs as ``role``."""
+    key_arn = encryption_key.key_arn
+    bucket = data_bucket.bucket_name
+    code = f"s3://{bucket}/{code_prefix}"
+    train_uri = _image(scope, role, "TrainingImage", training_image)
+    processing_uri = _image(scope, role, "ProcessingImage", processing_image)
+    inference_uri = _image(scope, role, "InferenceImage", inference_image)
+
+    steps = PipelineSteps()
+    input_url = steps.parameter("InputDataUrl", "String", f"s3://{bucket}/{input_prefix}")
+    processing_type = steps.parameter("ProcessingInstanceType", "String", processing_instance_type)
+    training_type = steps.parameter("TrainingInstanceType", "String", training_instance_type)
+    threshold = steps.parameter("MetricThreshold", "Float", float(metric_threshold))
+    status = steps.parameter("ModelApprovalStatus", "String", approval)
+    trigger = steps.parameter("Trigger", "String", "manual")
+
+    def processing(
+        *,
+        entrypoint: list[Any],
+        image: str,
+        inputs: list[tuple[str, Any, str]],
+        outputs: list[tuple[str, str]],
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceCount": 1,
+                    "InstanceType": processing_type.ref,
+                    "VolumeSizeInGB": 30,
+                    **_volume_key(processing_instance_type, key_arn),
+                }
+            },
+            "AppSpecification": {"ImageUri": image, "ContainerEntrypoint": entrypoint},
+            "RoleArn": role.role_arn,
+            "ProcessingInputs": [
+                {
+                    "InputName": name,
+                    "AppManaged": False,
+                    "S3Input": {
+                        "S3Uri": uri,
+                        "LocalPath": local,
+                        "S3DataType": "S3Prefix",
+                        "S3InputMode": "File",
+                        "S3DataDistributionType": "FullyReplicated",
+                    },
+                }
+                for name, uri, local in inputs
+            ],
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": name,
+                        "AppManaged": False,
+                        "S3Output": {
+                            "S3Uri": _uri(data_bucket, output_prefix, name),
+                            "LocalPath": f"{PROCESSING}/{local}",
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                    for name, local in outputs
+                ],
+                "KmsKeyId": key_arn,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
+        }
+        if vpc_config is not None:
+            request["NetworkConfig"] = {
+                "EnableInterContainerTrafficEncryption": True,
+                "VpcConfig": vpc_config,
+            }
+        return request
+
+    def output(step: str, name: str) -> dict[str, Any]:
+        return get(f"Steps.{step}.ProcessingOutputConfig.Outputs['{name}'].S3Output.S3Uri")
+
+    steps.processing(
+        PREPROCESS,
+        description="Split the input into train and test sets (preprocess.py)",
+        arguments=processing(
+            entrypoint=["python3", f"{PROCESSING}/input/code/preprocess.py"],
+            image=processing_uri,
+            inputs=[
+                ("input", input_url.ref, f"{PROCESSING}/input/data"),
+                ("code", f"{code}preprocess.py", f"{PROCESSING}/input/code"),
+            ],
+            outputs=[("train", "train"), ("test", "test")],
+        ),
+    )
+    artifacts = get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts")
+    training: dict[str, Any] = {
+        "AlgorithmSpecification": {"TrainingImage": train_uri, "TrainingInputMode": "File"},
+        "HyperParameters": {
+            **hyperparameters,
+            # JSON-encoded, as the SageMaker SDK writes them for framework containers.
+            "sagemaker_program": json.dumps("train.py"),
+            "sagemaker_submit_directory": json.dumps(f"{code}sourcedir.tar.gz"),
+        },
+        "InputDataConfig": [
+            {
+                "ChannelName": "train",
+                "ContentType": "text/csv",
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": output(PREPROCESS, "train"),
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+            }
+        ],
+        "OutputDataConfig": {
+            "S3OutputPath": _uri(data_bucket, output_prefix, "model"),
+            "KmsKeyId": key_arn,
+        },
+        "ResourceConfig": {
+            "InstanceCount": 1,
+            "InstanceType": training_type.ref,
+            "VolumeSizeInGB": 30,
+            **_volume_key(training_instance_type, key_arn),
+        },
+        "RoleArn": role.role_arn,
+        "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
+        "EnableInterContainerTrafficEncryption": True,
+    }
+    if use_spot:
+        training["EnableManagedSpotTraining"] = True
+        training["StoppingCondition"]["MaxWaitTimeInSeconds"] = int(max_wait.to_seconds())
+        training["CheckpointConfig"] = {
+            "S3Uri": _uri(data_bucket, output_prefix, "checkpoints"),
+            "LocalPath": "/opt/ml/checkpoints",
+        }
+    if vpc_config is not None:
+        training["VpcConfig"] = vpc_config
+    steps.training(TRAIN, arguments=training, description="Train the model (train.py, script mode)")
+    steps.processing(
+        EVALUATE,
+        description="Score the test set (evaluate.py) and write evaluation.json",
+        arguments=processing(
+            entrypoint=["python3", f"{PROCESSING}/input/code/evaluate.py"],
+            image=processing_uri,
+            inputs=[
+                ("model", artifacts, f"{PROCESSING}/model"),
+                ("test", output(PREPROCESS, "test"), f"{PROCESSING}/test"),
+                ("code", f"{code}evaluate.py", f"{PROCESSING}/input/code"),
+            ],
+            outputs=[("evaluation", "evaluation")],
+        ),
+        property_files=[
+            PropertyFile(
+                name=EVALUATION_REPORT,
+                output_name="evaluation",
+                path="evaluation.json",
+                metrics=(metric_name,),
+            )
+        ],
+    )
+    register: dict[str, Any] = {
+        "ModelPackageGroupName": registry.group_name,
+        "ModelPackageDescription": join(
+            " ", ["Trained by", get("Execution.PipelineExecutionArn"), "trigger:", trigger.ref]
+        ),
+        "ModelApprovalStatus": status.ref,
+        "InferenceSpecification": {
+            "Containers": [{"Image": inference_uri, "ModelDataUrl": artifacts}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        "ModelMetrics": {
+            "ModelQuality": {
+                "Statistics": {
+                    "ContentType": "application/json",
+                    "S3Uri": join("/", [output(EVALUATE, "evaluation"), "evaluation.json"]),
+                }
+            }
+        },
+    }
+    if drift_baselines:
+        steps.processing(
+            BASELINE,
+            description="Drift baselines (statistics.json, constraints.json) of the "
+            "training split, for ModelMonitorSchedule and the drift job",
+            arguments=processing(
+                entrypoint=[
+                    "python",
+                    "-m",
+                    "mlops_runtime.drift",
+                    "baseline",
+                    "--train",
+                    f"{PROCESSING}/input/train/train.csv",
+                    "--out",
+                    f"{PROCESSING}/baseline",
+                ],
+                image=_image(scope, role, "BaselineImage", runtime_assets.server_image()),
+                inputs=[("train", output(PREPROCESS, "train"), f"{PROCESSING}/input/train")],
+                outputs=[("baseline", "baseline")],
+            ),
+        )
+        baseline = output(BASELINE, "baseline")
+        register["DriftCheckBaselines"] = {
+            "ModelDataQuality": {
+                name: {
+                    "ContentType": "application/json",
+                    "S3Uri": join("/", [baseline, f"{name.lower()}.json"]),
+                }
+                for name in ("Statistics", "Constraints")
+            }
+        }
+    steps.condition(
+        CHECK,
+        conditions=[
+            PipelineCondition(
+                type=metric_comparison,
+                left=steps.metric(EVALUATE, EVALUATION_REPORT, metric_name),
+                right=threshold.ref,
+            )
+        ],
+        if_steps=[REGISTER],
+        else_steps=[FAIL],
+    )
+    steps.register_model(REGISTER, arguments=register)
+    steps.fail(
+        FAIL,
+        error_message=join(
+            " ",
+            [
+                f"{metric_name} did not pass {metric_comparison}",
+                threshold.ref,
+                "(MetricThreshold); the model was not registered.",
+            ],
+        ),
+    )
+    return steps
+
+
+def _uri(bucket: s3.IBucket, prefix: str, *parts: Any) -> dict[str, Any]:
+    """``s3://<bucket>/<prefix><execution id>/<parts>`` at run time."""
+    base = f"s3://{bucket.bucket_name}/{prefix.rstrip('/')}"
+    return join("/", [base, EXECUTION_ID, *parts])
+
+
+def _image(scope: Construct, role: iam.IRole, construct_id: str, image: ContainerImage) -> str:
+    return image.bind(Construct(scope, construct_id), role).image_uri
+
+
+def _volume_key(instance_type: str, key_arn: str) -> dict[str, str]:
+    # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
+    return {} if has_local_storage(instance_type) else {"VolumeKmsKeyId": key_arn}
