@@ -44,7 +44,6 @@ from mlops_cdk.constructs.model_data import ModelData
 
 ALIAS_NAME = "live"
 ONE_MINUTE = Duration.minutes(1)
-# The runtime unpacks a downloaded model when its key ends with one of these.
 _LAMBDA_CONCURRENCY = ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
 _LAMBDA_DLQ = (
     "HIPAA.Security-LambdaDLQ",
