@@ -34,6 +34,7 @@ from mlops_cdk._internal.iam import (
     grant_read_location,
     grant_write_prefix,
 )
+from mlops_cdk._internal.notifications import topic_target
 from mlops_cdk._internal.sagemaker import (
     execution_role,
     grant_vpc_access,
@@ -462,22 +463,18 @@ class MLPipeline(Construct):
             ),
         )
         executions.add_target(
-            events_targets.SnsTopic(
+            topic_target(
                 self.alarm_topic,
-                authorize_using_role=True,
                 role=role,
                 dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=5,
                 max_event_age=Duration.hours(6),
-                message=events.RuleTargetInput.from_object(
-                    {
-                        "pipeline": self.node.path,
-                        "status": events.EventField.from_path(
-                            "$.detail.currentPipelineExecutionStatus"
-                        ),
-                        "execution": events.EventField.from_path("$.detail.pipelineExecutionArn"),
-                    }
-                ),
+                message={
+                    "pipeline": self.node.path,
+                    "status": events.EventField.from_path(
+                        "$.detail.currentPipelineExecutionStatus"
+                    ),
+                    "execution": events.EventField.from_path("$.detail.pipelineExecutionArn"),
+                },
             )
         )
         packages = events.Rule(
@@ -491,20 +488,16 @@ class MLPipeline(Construct):
             ),
         )
         packages.add_target(
-            events_targets.SnsTopic(
+            topic_target(
                 self.alarm_topic,
-                authorize_using_role=True,
                 role=role,
                 dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=5,
                 max_event_age=Duration.hours(6),
-                message=events.RuleTargetInput.from_object(
-                    {
-                        "group": self.registry.group_name,
-                        "package": events.EventField.from_path("$.detail.ModelPackageArn"),
-                        "status": events.EventField.from_path("$.detail.ModelApprovalStatus"),
-                    }
-                ),
+                message={
+                    "group": self.registry.group_name,
+                    "package": events.EventField.from_path("$.detail.ModelPackageArn"),
+                    "status": events.EventField.from_path("$.detail.ModelApprovalStatus"),
+                },
             )
         )
         self.rules["ExecutionStatus"] = executions

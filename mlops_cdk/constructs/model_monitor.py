@@ -32,6 +32,7 @@ from mlops_cdk._internal.iam import (
     grant_read_location,
     grant_write_prefix,
 )
+from mlops_cdk._internal.notifications import topic_target
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import (
     execution_role,
@@ -713,24 +714,20 @@ class ModelMonitorSchedule(Construct):
             ),
         )
         rule.add_target(
-            events_targets.SnsTopic(
+            topic_target(
                 self.alarm_topic,
-                authorize_using_role=True,
                 role=self._events_role(),
                 dead_letter_queue=self._dead_letter_queue(),
-                retry_attempts=5,
                 max_event_age=Duration.hours(1),
-                message=events.RuleTargetInput.from_object(
-                    {
-                        "monitor": self.node.path,
-                        "endpoint": self.endpoint_name,
-                        "event": what,
-                        "job": events.EventField.from_path("$.detail.ProcessingJobName"),
-                        "status": events.EventField.from_path("$.detail.ProcessingJobStatus"),
-                        "reason": events.EventField.from_path("$.detail.FailureReason"),
-                        "exitMessage": events.EventField.from_path("$.detail.ExitMessage"),
-                    }
-                ),
+                message={
+                    "monitor": self.node.path,
+                    "endpoint": self.endpoint_name,
+                    "event": what,
+                    "job": events.EventField.from_path("$.detail.ProcessingJobName"),
+                    "status": events.EventField.from_path("$.detail.ProcessingJobStatus"),
+                    "reason": events.EventField.from_path("$.detail.FailureReason"),
+                    "exitMessage": events.EventField.from_path("$.detail.ExitMessage"),
+                },
             )
         )
         if construct_id == "JobFailedRule":
