@@ -24,6 +24,8 @@ from mlops_cdk.constructs import (
 )
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.helpers.apps import unit_stack
+from tests.helpers.templates import managed_policy_actions as actions
+from tests.helpers.templates import managed_policy_statements as statements
 
 IMAGE_URI = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.3.0-cpu"
 MODEL_URI = "s3://models/churn/model.tar.gz"
@@ -43,23 +45,6 @@ def job(stack: cdk.Stack, **kwargs: Any) -> BatchTransformJob:
     kwargs.setdefault("input", TransformInput(source, "in/"))
     kwargs.setdefault("output", TransformOutput(target, "out/"))
     return BatchTransformJob(stack, "Job", **kwargs)
-
-
-def statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for key, policy in template.find_resources("AWS::IAM::ManagedPolicy").items()
-        if key.startswith(role_prefix)
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def actions(template: Template, role_prefix: str) -> set[str]:
-    found: set[str] = set()
-    for statement in statements(template, role_prefix):
-        value = statement["Action"]
-        found.update([value] if isinstance(value, str) else value)
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,8 @@ from mlops_cdk.constructs import (
 )
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.templates import as_list
+from tests.helpers.templates import managed_policy_statements as statements
 
 MODEL_URI = "s3://models/churn/model.tar.gz"
 IMAGE_URI = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-lambda:1.4.0"
@@ -51,18 +53,6 @@ def resources_of(template: Template, kind: str, prefix: str) -> dict[str, dict[s
 def one(template: Template, kind: str, prefix: str) -> dict[str, Any]:
     ((_, found),) = resources_of(template, kind, prefix).items()
     return found
-
-
-def statements(template: Template, prefix: str) -> list[dict[str, Any]]:
-    return [
-        s
-        for p in resources_of(template, "AWS::IAM::ManagedPolicy", prefix).values()
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def actions_of(found: list[dict[str, Any]]) -> list[str]:

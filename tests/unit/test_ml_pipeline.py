@@ -22,6 +22,8 @@ from mlops_cdk.constructs.pipeline_steps import PipelineSteps
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_stack
+from tests.helpers.templates import managed_policy_actions as actions
+from tests.helpers.templates import managed_policy_statements as statements
 
 SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 DRIFT_ALARM = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:churn-drift"
@@ -63,25 +65,6 @@ def steps_by_name(resolved: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     visit(resolved["Steps"])
     return found
-
-
-def actions(template: Template, role_prefix: str) -> set[str]:
-    found: set[str] = set()
-    for key, policy in template.find_resources("AWS::IAM::ManagedPolicy").items():
-        if key.startswith(role_prefix):
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                value = statement["Action"]
-                found.update([value] if isinstance(value, str) else value)
-    return found
-
-
-def statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for key, policy in template.find_resources("AWS::IAM::ManagedPolicy").items()
-        if key.startswith(role_prefix)
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,7 @@ from mlops_cdk.runtime.drift.metrics import DATA_METRICS_NAMESPACE as JOB_NAMESP
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.compliance.test_nag_packs import findings
 from tests.helpers.apps import TEST_ENV, unit_app
+from tests.helpers.templates import managed_policy_statements as policy_statements
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
 DEMO_BASELINE = "mlops_cdk/runtime/demo_model/baseline"
@@ -82,15 +83,6 @@ def only(template: Template, kind: str) -> dict[str, Any]:
     found = template.find_resources(kind)
     assert len(found) == 1, list(found)
     return dict(next(iter(found.values())))
-
-
-def policy_statements(template: Template, prefix: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for key, policy in template.find_resources("AWS::IAM::ManagedPolicy").items()
-        if key.startswith(prefix)
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 # --- drift job with defaults ---------------------------------------------------------------

@@ -27,6 +27,8 @@ from mlops_cdk.constructs import (
 )
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.templates import as_list
+from tests.helpers.templates import managed_policy_statements as policy_statements
 
 IMAGE_URI = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.3.0-cpu"
 MODEL_URI = "s3://models/churn/model.tar.gz"
@@ -48,18 +50,6 @@ def resources_of(template: Template, kind: str, path_prefix: str) -> list[dict[s
 def one(template: Template, kind: str, prefix: str) -> dict[str, Any]:
     (found,) = resources_of(template, kind, prefix)
     return found
-
-
-def policy_statements(template: Template, prefix: str) -> list[dict[str, Any]]:
-    return [
-        s
-        for p in resources_of(template, "AWS::IAM::ManagedPolicy", prefix)
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 @pytest.fixture(scope="module")
