@@ -4,6 +4,12 @@ Kept free of CDK imports so that configuration can be checked without starting j
 """
 
 ACCOUNT_ID = r"\d{12}"
+MODEL_PACKAGE_ARN = (
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}(/\d+)?"
+)
+MODEL_PACKAGE_ARN_MEANING = (
+    "a model package ARN arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
+)
 REGION = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d"
 # CloudFormation schemas for SageMaker resource names (models, endpoints, schedules, groups).
 SAGEMAKER_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"

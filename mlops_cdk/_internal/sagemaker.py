@@ -1,33 +1,24 @@
-"""SageMaker pieces shared by every construct that runs a model: instance-type rules, the
-least-privilege execution role, and the model resource itself."""
+"""SageMaker pieces shared by every construct that runs a model: instance-type rules and the
+least-privilege execution role."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 from aws_cdk import Aws
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk._internal import nag
 from mlops_cdk._internal.iam import ManagedPolicyRole, grant_key_use
-from mlops_cdk._internal.validation import Checker, is_unresolved
-from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.model_data import ModelData
+from mlops_cdk._internal.validation import Checker
 
 INSTANCE_TYPE = r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
 INSTANCE_TYPE_MEANING = "an ML instance type ml.<family>.<size>, such as ml.m5.large"
-MODEL_PACKAGE_ARN = (
-    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}(/\d+)?"
-)
 # Accelerated families: NVIDIA GPUs (g*, p*) and AWS Inferentia/Trainium chips.
 _ACCELERATED = re.compile(r"(g|p)\d+[a-z]*|inf\d+|trn\d+[a-z]*")
 
@@ -64,35 +55,6 @@ def has_local_storage(instance_type: str) -> bool:
 def check_instance_type(check: Checker, keyword: str, instance_type: str) -> None:
     """Raise unless ``instance_type`` looks like ``ml.<family>.<size>``."""
     check.matches(keyword, instance_type, INSTANCE_TYPE, INSTANCE_TYPE_MEANING)
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """What a SageMaker model runs: an image (with optional artifact) or a registry package."""
-
-    image: ContainerImage | None = None
-    model_data: ModelData | None = None
-    model_package_arn: str | None = None
-
-    def check(self, check: Checker, prefix: str = "") -> None:
-        """Exactly one of image / model_package_arn; model_data only with an image."""
-        check.exactly_one(
-            {f"{prefix}image": self.image, f"{prefix}model_package_arn": self.model_package_arn}
-        )
-        if self.model_data is not None and self.image is None:
-            check.not_together(
-                f"{prefix}model_data",
-                f"{prefix}model_package_arn",
-                "a registry package already names its artifact",
-            )
-        if self.model_package_arn is not None and not is_unresolved(self.model_package_arn):
-            check.matches(
-                f"{prefix}model_package_arn",
-                self.model_package_arn,
-                MODEL_PACKAGE_ARN,
-                "a model package ARN "
-                "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
-            )
 
 
 def execution_role(
@@ -172,93 +134,6 @@ def grant_vpc_access(role: iam.IRole) -> None:
                 "ec2:DescribeSecurityGroups",
             ],
             resources=["*"],
-        )
-    )
-
-
-class SageMakerModel(Construct):
-    """An ``AWS::SageMaker::Model`` for one :class:`ModelSource`, with its grants.
-
-    No physical name: every property of a model is create-only, so CloudFormation must be free
-    to create a new one (with a new name) whenever anything changes.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        source: ModelSource,
-        role: ManagedPolicyRole,
-        environment: Mapping[str, str] | None = None,
-        network_isolation: bool,
-        vpc: ec2.IVpc | None = None,
-        subnets: ec2.SubnetSelection | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] = (),
-    ) -> None:
-        super().__init__(scope, construct_id)
-        model = sagemaker.CfnModel
-        image_uri = source.image.bind(self, role).image_uri if source.image else None
-        data = source.model_data.bind(self, role) if source.model_data else None
-        if source.model_package_arn is not None:
-            _grant_model_package(role, source.model_package_arn)
-        container = model.ContainerDefinitionProperty(
-            image=image_uri,
-            model_package_name=source.model_package_arn,
-            environment=dict(environment) if environment else None,
-            model_data_source=model.ModelDataSourceProperty(
-                s3_data_source=model.S3DataSourceProperty(
-                    s3_uri=data.s3_uri,
-                    s3_data_type=data.s3_data_type,
-                    compression_type=data.compression,
-                )
-            )
-            if data
-            else None,
-        )
-        vpc_config = None
-        if vpc is not None:
-            selected = _select(vpc, subnets)
-            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
-                security_group_ids=[g.security_group_id for g in security_groups],
-                subnets=selected.subnet_ids,
-            )
-            grant_vpc_access(role)
-        self.resource = sagemaker.CfnModel(
-            self,
-            "Resource",
-            execution_role_arn=role.role_arn,
-            primary_container=container,
-            enable_network_isolation=network_isolation,
-            vpc_config=vpc_config,
-        )
-        # The role's policy must exist before SageMaker validates access to image and artifact.
-        self.resource.node.add_dependency(role)
-        self.model_name = self.resource.attr_model_name
-
-
-def _select(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | None) -> ec2.SelectedSubnets:
-    """``subnets`` of ``vpc``; by default CDK's choice of private subnets (with egress if the
-    VPC has NAT, otherwise isolated)."""
-    if subnets is None:
-        return vpc.select_subnets()
-    return vpc.select_subnets(
-        subnet_group_name=subnets.subnet_group_name,
-        subnet_type=subnets.subnet_type,
-        subnets=subnets.subnets,
-        availability_zones=subnets.availability_zones,
-        one_per_az=subnets.one_per_az,
-        subnet_filters=subnets.subnet_filters,
-    )
-
-
-def _grant_model_package(role: iam.IRole, model_package_arn: str) -> None:
-    """Read the package; its artifact and image are granted by the caller who knows them."""
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            sid="ReadModelPackage",
-            actions=["sagemaker:DescribeModelPackage"],
-            resources=[model_package_arn],
         )
     )
 

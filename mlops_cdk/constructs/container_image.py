@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from mlops_cdk._internal.runtime_assets import runtime_dir
 from mlops_cdk._internal.validation import Checker
 
 # <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag | @sha256:digest]
@@ -111,6 +112,17 @@ class ContainerImage(ABC):
             repository=match["repository"],
             china=match["cn"] is not None,
         )
+
+    @staticmethod
+    def model_server() -> ContainerImage:
+        """The mlops-cdk model server (SageMaker container contract; also runs on ECS), built
+        from the installed package when the app is deployed."""
+        return ContainerImage.from_asset(runtime_dir(), file="Dockerfile")
+
+    @staticmethod
+    def lambda_model_server() -> ContainerImage:
+        """The Lambda image that runs the same predictor as :meth:`model_server`."""
+        return ContainerImage.from_asset(runtime_dir(), file="Dockerfile.lambda")
 
     @abstractmethod
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from mlops_cdk._internal.iam import grant_read_location
+from mlops_cdk._internal.runtime_assets import demo_model_dir
 from mlops_cdk._internal.validation import Checker
 
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)")
@@ -101,6 +102,17 @@ class ModelData(ABC):
                 "compressed", "True for a .tar.gz key (SageMaker must unpack it)", compressed
             )
         return _UriModelData(match["bucket"], key)
+
+    @staticmethod
+    def demo_model(*, archive: bool = True) -> ModelData:
+        """The demo churn scorer shipped with the package (an ONNX model the runtime serves).
+
+        :param archive: ``model.tar.gz``, which SageMaker unpacks to ``/opt/ml/model``; False
+            gives the single ``model.onnx``, for servers that download the model themselves
+            (ECS, Lambda). Default: True.
+        """
+        name = "model.tar.gz" if archive else "model.onnx"
+        return ModelData.from_asset(demo_model_dir() / name)
 
     @abstractmethod
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:

@@ -8,8 +8,14 @@ from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from mlops_cdk import config as cfg
-from mlops_cdk._internal import defaults, runtime_assets
-from mlops_cdk.constructs import BatchTransformJob, TransformInput, TransformOutput
+from mlops_cdk._internal import defaults
+from mlops_cdk.constructs import (
+    BatchTransformJob,
+    ContainerImage,
+    ModelData,
+    TransformInput,
+    TransformOutput,
+)
 from mlops_cdk.stacks.data import DataStack, removal_policy
 from mlops_cdk.stacks.network import NetworkStack
 
@@ -52,8 +58,8 @@ def batch_transform_job(
     return BatchTransformJob(
         scope,
         "Transform",
-        image=runtime_assets.server_image(),
-        model_data=runtime_assets.demo_model(),
+        image=ContainerImage.model_server(),
+        model_data=ModelData.demo_model(),
         input=TransformInput(data.shared_bucket(scope, "batch-input"), settings.input_prefix),
         output=TransformOutput(data.shared_bucket(scope, "batch-output"), settings.output_prefix),
         instance_type=settings.instance_type,

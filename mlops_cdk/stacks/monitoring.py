@@ -3,7 +3,6 @@ a dashboard of its metrics."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
@@ -11,7 +10,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from mlops_cdk import config as cfg
-from mlops_cdk._internal import runtime_assets
 from mlops_cdk.constructs import (
     Baseline,
     ModelMonitorSchedule,
@@ -23,11 +21,6 @@ from mlops_cdk.stacks.data import DataStack
 from mlops_cdk.stacks.network import NetworkStack
 
 _BACKENDS = {"drift_job": MonitorBackend.DRIFT_JOB, "model_monitor": MonitorBackend.MODEL_MONITOR}
-
-
-def demo_baseline_dir() -> Path:
-    """The demo model's baseline (``scripts/make_demo_baseline.py`` wrote it)."""
-    return runtime_assets.runtime_dir() / "demo_model" / "baseline"
 
 
 class MonitoringStack(Stack):
@@ -52,7 +45,7 @@ class MonitoringStack(Stack):
             self,
             "Drift",
             endpoint=endpoint,
-            baseline=Baseline.from_directory(demo_baseline_dir()),
+            baseline=Baseline.demo_model(),
             backend=_BACKENDS[settings.backend],
             schedule=settings.schedule,
             instance_type=settings.instance_type,

@@ -12,22 +12,23 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from mlops_cdk import config as cfg
-from mlops_cdk._internal import defaults, nag, runtime_assets
-from mlops_cdk._internal.iam import grant_read_location
+from mlops_cdk._internal import defaults
 from mlops_cdk.constructs import (
     AutoScaling,
+    ContainerImage,
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
     InferenceApi,
     LambdaDeployment,
     LambdaInference,
+    ModelData,
+    ModelPackage,
     ProvisionedConcurrency,
     RealtimeEndpoint,
     ServerlessConfig,
     ServiceAutoScaling,
 )
-from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.stacks.data import DataStack, removal_policy
 from mlops_cdk.stacks.network import NetworkStack
 
@@ -102,8 +103,7 @@ def lambda_inference(
     return LambdaInference(
         scope,
         "LambdaInference",
-        # model.onnx itself: the runtime unpacks archives by key suffix, assets keep only ".gz"
-        model_data=runtime_assets.demo_model_file(),
+        model_data=ModelData.demo_model(archive=False),
         memory_size_mb=settings.memory_size_mb,
         timeout=Duration.seconds(settings.timeout_seconds) if settings.timeout_seconds else None,
         architecture=lambda_.Architecture.ARM_64
@@ -157,9 +157,9 @@ def realtime_endpoint(
     endpoint = RealtimeEndpoint(
         scope,
         "Endpoint",
-        image=None if package else runtime_assets.server_image(),
-        model_data=None if package else runtime_assets.demo_model(),
-        model_package_arn=package.arn if package else None,
+        image=None if package else ContainerImage.model_server(),
+        model_data=None if package else ModelData.demo_model(),
+        model_package=model_package(scope, package, data) if package else None,
         serverless=ServerlessConfig(settings.memory_size_mb, settings.max_concurrency)
         if serverless
         else None,
@@ -181,34 +181,21 @@ def realtime_endpoint(
         encryption_key=data.encryption_key,
         alarm_topic=data.alarm_topic,
     )
-    if package is not None:
-        grant_package_sources(scope, endpoint, package, data)
     return endpoint
 
 
-def grant_package_sources(
-    scope: Construct,
-    endpoint: RealtimeEndpoint,
-    package: cfg.ModelPackageSettings,
-    data: DataStack,
-) -> None:
-    """Let the endpoint read what a registry package names: its artifact (under the training
-    runs prefix of the artifacts bucket) and its image. The endpoint role can already describe
-    the package; SageMaker reads both as that role when it creates the model."""
-    artifacts = data.shared_bucket(scope, "artifacts")
-    grant_read_location(
-        endpoint.role,
-        bucket_arn=artifacts.bucket_arn,
-        key=package.artifact_prefix,
-        encryption_key=data.encryption_key,
+def model_package(
+    scope: Construct, package: cfg.ModelPackageSettings, data: DataStack
+) -> ModelPackage:
+    """A registry package with what it names: its artifact (under the training runs prefix of
+    the artifacts bucket, encrypted with the Data stack's key) and its image."""
+    return ModelPackage.from_arn(
+        package.arn,
+        artifact_bucket=data.shared_bucket(scope, "artifacts"),
+        artifact_prefix=package.artifact_prefix,
+        artifact_key=data.encryption_key,
+        image=ContainerImage.from_uri(package.image),
     )
-    nag.acknowledge_wildcard_resource(
-        endpoint.role,
-        artifacts.arn_for_objects(f"{package.artifact_prefix}*"),
-        "Approved packages name artifacts under the training runs prefix (one folder per "
-        "pipeline execution); the endpoint reads those and nothing else in the bucket.",
-    )
-    ContainerImage.from_uri(package.image).bind(scope, endpoint.role)
 
 
 def ecs_model_service(
@@ -237,8 +224,8 @@ def ecs_model_service(
         "ModelService",
         vpc=network.vpc,
         subnets=network.private_subnets,
-        image=runtime_assets.server_image(),
-        model_data=runtime_assets.demo_model_file(),
+        image=ContainerImage.model_server(),
+        model_data=ModelData.demo_model(archive=False),
         cpu=settings.cpu,
         memory_mib=settings.memory_mib,
         desired_count=settings.desired_count,

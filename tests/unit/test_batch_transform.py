@@ -19,6 +19,7 @@ from mlops_cdk.constructs import (
     BatchTransformJob,
     ContainerImage,
     ModelData,
+    ModelPackage,
     TransformInput,
     TransformOutput,
 )
@@ -105,7 +106,7 @@ def customised() -> tuple[BatchTransformJob, Template, cdk.Stack]:
     created = BatchTransformJob(
         stack,
         "Job",
-        model_package_arn=PACKAGE_ARN,
+        model_package=ModelPackage.from_arn(PACKAGE_ARN),
         input=TransformInput(
             data, "scoring/in/", content_type="application/jsonlines", compression="Gzip"
         ),

@@ -17,13 +17,14 @@ from mlops_cdk.constructs import (
     BatchTransformJob,
     ContainerImage,
     ModelData,
+    ModelPackage,
     TransformInput,
     TransformOutput,
 )
 from tests.helpers.apps import unit_stack
 
 MODEL = "s3://models/churn/model.tar.gz"
-PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3"
+PACKAGE = ModelPackage.from_arn("arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3")
 IMAGE = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.3.0-cpu"
 
 
@@ -63,22 +64,17 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "no-model",
         {"model_data": None},
-        JOB + r"model_data, image or model_package_arn must be given: a transform job needs",
+        JOB + r"model_data, image or model_package must be given: a transform job needs",
     ),
     (
         "data-and-package",
-        {"model_package_arn": PACKAGE},
-        JOB + "model_data cannot be combined with model_package_arn: a registry package",
+        {"model_package": PACKAGE},
+        JOB + "model_data cannot be combined with model_package: a registry package",
     ),
     (
         "image-and-package",
-        {"model_data": None, "image": ContainerImage.from_uri(IMAGE), "model_package_arn": PACKAGE},
-        JOB + "image or model_package_arn must be given exactly once",
-    ),
-    (
-        "bad-package-arn",
-        {"model_data": None, "model_package_arn": "churn/3"},
-        JOB + "model_package_arn must be a model package ARN",
+        {"model_data": None, "image": ContainerImage.from_uri(IMAGE), "model_package": PACKAGE},
+        JOB + "image or model_package must be given exactly once",
     ),
     # resources
     (

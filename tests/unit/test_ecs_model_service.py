@@ -17,7 +17,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk._internal import runtime_assets
 from mlops_cdk.constructs import (
     EcsModelService,
     ModelData,
@@ -53,7 +52,7 @@ def public_vpc(stack: cdk.Stack) -> ec2.Vpc:
 
 
 def model_file() -> ModelData:
-    return runtime_assets.demo_model_file()
+    return ModelData.demo_model(archive=False)
 
 
 @dataclass

@@ -16,9 +16,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk.constructs import ContainerImage
-from mlops_cdk.constructs.ml_pipeline import MLPipeline
-from mlops_cdk.constructs.model_registry import ModelRegistry
-from mlops_cdk.constructs.pipeline_steps import PipelineSteps
+from mlops_cdk.constructs.ml_pipeline.construct import MLPipeline
+from mlops_cdk.constructs.ml_pipeline.steps import PipelineSteps
+from mlops_cdk.constructs.model_registry.construct import ModelRegistry
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_stack

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk.constructs.pipeline_steps import (
+from mlops_cdk.constructs.ml_pipeline.steps import (
     PipelineCondition,
     PipelineParameter,
     PipelineSteps,

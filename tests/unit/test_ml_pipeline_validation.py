@@ -12,9 +12,9 @@ from aws_cdk import aws_s3 as s3
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs import ContainerImage
-from mlops_cdk.constructs.ml_pipeline import MLPipeline, add_pipeline_target
-from mlops_cdk.constructs.model_registry import ModelRegistry
-from mlops_cdk.constructs.pipeline_steps import PipelineCondition, PipelineSteps
+from mlops_cdk.constructs.ml_pipeline.construct import MLPipeline, add_pipeline_target
+from mlops_cdk.constructs.ml_pipeline.steps import PipelineCondition, PipelineSteps
+from mlops_cdk.constructs.model_registry.construct import ModelRegistry
 from tests.helpers.apps import unit_stack
 
 SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"

@@ -31,7 +31,7 @@ from mlops_cdk.constructs import (
     RealtimeEndpoint,
     ReportLocation,
 )
-from mlops_cdk.constructs.model_monitor import DATA_METRICS_NAMESPACE
+from mlops_cdk.constructs.model_monitor.construct import DATA_METRICS_NAMESPACE
 from mlops_cdk.runtime.drift.metrics import DATA_METRICS_NAMESPACE as JOB_NAMESPACE
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.compliance.test_nag_packs import findings

@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk.constructs.model_registry import ModelRegistry
+from mlops_cdk.constructs.model_registry.construct import ModelRegistry
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_stack

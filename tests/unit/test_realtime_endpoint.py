@@ -21,6 +21,7 @@ from mlops_cdk.constructs import (
     DeploymentPolicy,
     EndpointAlarms,
     ModelData,
+    ModelPackage,
     ProductionVariant,
     RealtimeEndpoint,
     ServerlessConfig,
@@ -147,7 +148,9 @@ def scenario() -> dict[str, Any]:
         "Registry": RealtimeEndpoint(
             stack,
             "Registry",
-            model_package_arn="arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3",
+            model_package=ModelPackage.from_arn(
+                "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3"
+            ),
             alarm_topic=topic,
             encryption_key=key,
         ),

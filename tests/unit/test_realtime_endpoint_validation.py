@@ -19,6 +19,7 @@ from mlops_cdk.constructs import (
     DeploymentPolicy,
     EndpointAlarms,
     ModelData,
+    ModelPackage,
     ProductionVariant,
     RealtimeEndpoint,
     ServerlessConfig,
@@ -26,7 +27,7 @@ from mlops_cdk.constructs import (
 from tests.helpers.apps import unit_app, unit_stack
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
-PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3"
+PACKAGE = ModelPackage.from_arn("arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3")
 PATH = "Test/Churn"
 
 
@@ -57,7 +58,7 @@ def endpoint(**kwargs: Any) -> Callable[[Resources], RealtimeEndpoint]:
 
     def build(resources: Resources) -> RealtimeEndpoint:
         resolved = {k: v(resources) if callable(v) else v for k, v in kwargs.items()}
-        if not {"image", "variants", "model_package_arn"} & set(resolved):
+        if not {"image", "variants", "model_package"} & set(resolved):
             resolved["image"] = IMAGE
         return RealtimeEndpoint(resources.stack, "Churn", **resolved)
 
@@ -85,19 +86,15 @@ CONSTRUCT_CASES = [
         r"instance_type must be an ML instance type ml\.<family>\.<size>, such as ml\.m5\.large \(got 'm5\.large'\)",
     ),
     (
-        endpoint(model_package_arn=PACKAGE, image=IMAGE),
-        r"image or model_package_arn must be given exactly once \(got image, model_package_arn\)",
+        endpoint(model_package=PACKAGE, image=IMAGE),
+        r"image or model_package must be given exactly once \(got image, model_package\)",
     ),
-    (endpoint(image=None), r"image or model_package_arn must be given exactly once \(got none\)"),
-    (
-        endpoint(model_package_arn="arn:aws:sagemaker:eu-west-1:1:model/x"),
-        r"model_package_arn must be a model package ARN",
-    ),
+    (endpoint(image=None), r"image or model_package must be given exactly once \(got none\)"),
     (
         endpoint(
-            model_package_arn=PACKAGE, model_data=ModelData.from_s3_uri("s3://models/model.tar.gz")
+            model_package=PACKAGE, model_data=ModelData.from_s3_uri("s3://models/model.tar.gz")
         ),
-        r"model_data cannot be combined with model_package_arn",
+        r"model_data cannot be combined with model_package",
     ),
     (
         endpoint(
@@ -226,7 +223,7 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
     ),
     (
         lambda: ProductionVariant("a"),
-        r"image or model_package_arn must be given exactly once \(got none\)",
+        r"image or model_package must be given exactly once \(got none\)",
     ),
     (
         lambda: ServerlessConfig(3000, 5),

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk._internal.iam import ManagedPolicyRole
-from mlops_cdk.constructs import ContainerImage, ModelData
+from mlops_cdk.constructs import ContainerImage, ModelData, ModelPackage
 from tests.helpers.apps import unit_stack
 
 DLC_URI = (
@@ -224,3 +224,55 @@ def test_managed_policy_role_creates_its_policy_on_the_first_grant_only() -> Non
     # The minimizePolicies feature flag merges the two grants into one statement.
     (statement,) = statements(granted)
     assert statement["Resource"] == ["arn:aws:s3:::models/m.onnx", "arn:aws:s3:::models/n.onnx"]
+
+
+# --- ModelPackage ---------------------------------------------------------------------------
+
+PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3"
+
+
+@pytest.mark.parametrize(
+    "arn",
+    ["churn/3", "arn:aws:sagemaker:eu-west-1:1:model/x", "arn:aws:s3:::models/churn"],
+    ids=["no-arn", "model-not-package", "other-service"],
+)
+def test_model_package_arn_is_validated(arn: str) -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"ModelPackage.from_arn: arn must be a model package ARN"
+    ):
+        ModelPackage.from_arn(arn)
+
+
+def test_model_package_grants_describe_only_when_it_names_nothing_else() -> None:
+    stack = unit_stack()
+    bound = ModelPackage.from_arn(PACKAGE_ARN).bind(stack, role_in(stack))
+    assert bound.model_package_arn == PACKAGE_ARN
+    (statement,) = statements(stack)
+    assert actions(statement) == ["sagemaker:DescribeModelPackage"]
+    assert statement["Resource"] == PACKAGE_ARN
+
+
+def test_model_package_grants_its_artifacts_key_and_image_exactly() -> None:
+    from aws_cdk import aws_kms as kms
+
+    stack = unit_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    bucket = s3.Bucket(stack, "Bucket", encryption_key=key)
+    ModelPackage.from_arn(
+        PACKAGE_ARN,
+        artifact_bucket=bucket,
+        artifact_prefix="training-runs/",
+        image=ContainerImage.from_uri(DLC_URI),
+    ).bind(stack, role_in(stack))
+    found = statements(stack)
+    granted = {a for s in found for a in actions(s)}
+    assert {"sagemaker:DescribeModelPackage", "s3:GetObject", "s3:ListBucket", "kms:Decrypt"} <= (
+        granted
+    )
+    assert "ecr:BatchGetImage" in granted
+    read = next(s for s in found if actions(s) == ["s3:GetObject"])
+    assert read["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": ["Bucket83908E77", "Arn"]}, "/training-runs/*"]]
+    }
+    listing = next(s for s in found if actions(s) == ["s3:ListBucket"])
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["training-runs/*"]}}

@@ -12,7 +12,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 
 from mlops_cdk._internal.validation import Checker, Said
-from mlops_cdk.constructs.lambda_options import InferenceApi, ProvisionedConcurrency
+from mlops_cdk.constructs.lambda_inference.options import InferenceApi, ProvisionedConcurrency
 
 DEFAULT_TIMEOUT = Duration.seconds(30)
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240

@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from mlops_cdk._internal.sagemaker import has_local_storage
-from mlops_cdk.constructs.batch_options import TransformInput, TransformOutput
+from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
 
 # Step Functions reports SageMaker API errors, throttling included, as this error name.
 SAGEMAKER_API_ERROR = "SageMaker.AmazonSageMakerException"

@@ -17,13 +17,20 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
-from mlops_cdk._internal.sagemaker import ModelSource, check_instance_type
+from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs._sagemaker_model import ModelSource
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
+from mlops_cdk.constructs.model_package import ModelPackage
 
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 MAX_WAIT_SECONDS = 3600
+ONE_SECOND, ONE_MINUTE, FIFTEEN_MINUTES = (
+    Duration.seconds(1),
+    Duration.minutes(1),
+    Duration.minutes(15),
+)
 
 
 def _seconds(value: Duration) -> float:
@@ -36,9 +43,9 @@ class ProductionVariant:
 
     :param name: variant name, stable across deployments (autoscaling and guardrails key on it).
     :param image: model server image. Give it (with optional ``model_data``) or
-        ``model_package_arn``.
+        ``model_package``.
     :param model_data: model artifact for ``image``. Default: none (baked into the image).
-    :param model_package_arn: a registry package to deploy instead of an image.
+    :param model_package: a registry package to deploy instead of an image.
     :param instance_type: Default: the endpoint's ``instance_type``.
     :param initial_instance_count: Default: the endpoint's ``initial_instance_count``.
     :param weight: relative traffic weight. Default: 1.
@@ -49,7 +56,7 @@ class ProductionVariant:
     name: str
     image: ContainerImage | None = None
     model_data: ModelData | None = None
-    model_package_arn: str | None = None
+    model_package: ModelPackage | None = None
     instance_type: str | None = None
     initial_instance_count: int | None = None
     weight: float = 1.0
@@ -68,7 +75,7 @@ class ProductionVariant:
     @property
     def source(self) -> ModelSource:
         """The model this variant runs."""
-        return ModelSource(self.image, self.model_data, self.model_package_arn)
+        return ModelSource(self.image, self.model_data, self.model_package)
 
 
 @dataclass(frozen=True)
@@ -343,3 +350,34 @@ def _percent(value: int | None) -> sagemaker.CfnEndpoint.CapacitySizeProperty:
 
 def _termination(value: Duration | None) -> tuple[Duration]:
     return (value or Duration.minutes(5),)
+
+
+@dataclass(frozen=True)
+class EndpointAlarms:
+    """Alarm thresholds. Every alarm notifies the endpoint's alarm topic.
+
+    :param error_5xx_rate_percent: model 5XX responses per invocation. Default: 1 %.
+    :param error_4xx_rate_percent: client errors per invocation (often bad callers or a
+        changed input contract). Default: 10 %.
+    :param latency_p99: p99 model latency. Default: 1 second.
+    :param cpu_percent_of_capacity: CPU across all vCPUs of an instance. Default: 90 %.
+    :param memory_percent: Default: 90 %.
+    :param async_oldest_request_age: age of the oldest queued async request. Default: 15 min.
+    :param period: evaluation period; 1 minute so deployment rollbacks act within minutes.
+    """
+
+    error_5xx_rate_percent: float = 1.0
+    error_4xx_rate_percent: float = 10.0
+    latency_p99: Duration = ONE_SECOND
+    cpu_percent_of_capacity: float = 90.0
+    memory_percent: float = 90.0
+    async_oldest_request_age: Duration = FIFTEEN_MINUTES
+    period: Duration = ONE_MINUTE
+
+    def __post_init__(self) -> None:
+        check = Checker("EndpointAlarms")
+        for keyword in ("error_5xx_rate_percent", "error_4xx_rate_percent", "memory_percent"):
+            check.in_range(keyword, getattr(self, keyword), 0.01, 100, "%")
+        check.in_range("cpu_percent_of_capacity", self.cpu_percent_of_capacity, 1, 100, "%")
+        check.positive("latency_p99", self.latency_p99.to_milliseconds())
+        check.one_of("period", int(self.period.to_seconds()), [10, 30, 60, 300, 900, 3600])

@@ -41,17 +41,17 @@ from mlops_cdk._internal.sagemaker import (
 )
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.model_registry import (
-    STATE_CHANGE,
-    IModelRegistry,
-)
-from mlops_cdk.constructs.pipeline_checks import MAX_PIPELINE_NAME, check_options
-from mlops_cdk.constructs.pipeline_graph import standard_graph
-from mlops_cdk.constructs.pipeline_steps import (
+from mlops_cdk.constructs.ml_pipeline._checks import MAX_PIPELINE_NAME, check_options
+from mlops_cdk.constructs.ml_pipeline._graph import standard_graph
+from mlops_cdk.constructs.ml_pipeline.steps import (
     ConditionType,
     PipelineSteps,
 )
-from mlops_cdk.constructs.pipeline_target import add_pipeline_target as add_pipeline_target
+from mlops_cdk.constructs.ml_pipeline.target import add_pipeline_target as add_pipeline_target
+from mlops_cdk.constructs.model_registry.construct import (
+    STATE_CHANGE,
+    IModelRegistry,
+)
 
 ApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
 OverlapPolicy = Literal["skip", "allow"]

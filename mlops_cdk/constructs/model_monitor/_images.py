@@ -14,7 +14,7 @@ from aws_cdk import Stack, Token
 from constructs import Construct
 
 from mlops_cdk._internal.validation import Checker, Said
-from mlops_cdk.constructs.monitor_options import MonitoringType
+from mlops_cdk.constructs.model_monitor.options import MonitoringType
 
 CLARIFY_TYPES = (MonitoringType.MODEL_BIAS, MonitoringType.MODEL_EXPLAINABILITY)
 

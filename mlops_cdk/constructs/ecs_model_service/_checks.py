@@ -19,7 +19,7 @@ from mlops_cdk._internal.fargate import (
     fargate_memory_choices,
 )
 from mlops_cdk._internal.validation import Checker, Said
-from mlops_cdk.constructs.ecs_service_options import ServiceAutoScaling, ServiceHealthCheck
+from mlops_cdk.constructs.ecs_model_service.options import ServiceAutoScaling, ServiceHealthCheck
 
 MAX_GRACE_PERIOD = 2_147_483_647
 # EC2 families with NVIDIA GPUs on x86_64, which the ECS GPU-optimised AMI supports (AMD g4ad and

@@ -22,7 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
-from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import (
     ManagedPolicyRole,
     grant_key_use,
@@ -32,9 +32,9 @@ from mlops_cdk._internal.iam import (
 )
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.lambda_api import inference_rest_api
-from mlops_cdk.constructs.lambda_checks import check_props, resolve_timeout
-from mlops_cdk.constructs.lambda_options import (
+from mlops_cdk.constructs.lambda_inference._api import inference_rest_api
+from mlops_cdk.constructs.lambda_inference._checks import check_props, resolve_timeout
+from mlops_cdk.constructs.lambda_inference.options import (
     InferenceApi,
     LambdaDeployment,
     ProvisionedConcurrency,
@@ -189,7 +189,7 @@ class LambdaInference(Construct):
         self.function = lambda_.DockerImageFunction(
             self,
             "Function",
-            code=(image or runtime_assets.lambda_image()).lambda_code(
+            code=(image or ContainerImage.lambda_model_server()).lambda_code(
                 self, architecture=self.architecture
             ),
             architecture=self.architecture,

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import service_role
-from mlops_cdk.constructs.lambda_options import InferenceApi
+from mlops_cdk.constructs.lambda_inference.options import InferenceApi
 
 _API_CACHE = (
     "HIPAA.Security-APIGWCacheEnabledAndEncrypted",

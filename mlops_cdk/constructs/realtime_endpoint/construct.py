@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 from aws_cdk import Duration, Names, Stack
@@ -21,72 +20,38 @@ from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import ManagedPolicyRole, grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import (
-    ModelSource,
-    SageMakerModel,
     execution_role,
     has_local_storage,
     vcpus,
 )
 from mlops_cdk._internal.validation import Checker
+from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.endpoint_checks import (
+from mlops_cdk.constructs.model_data import ModelData
+from mlops_cdk.constructs.model_package import ModelPackage
+from mlops_cdk.constructs.realtime_endpoint._checks import (
     DEFAULT_INSTANCE_TYPE,
     check_modes,
     resolve_variants,
 )
-from mlops_cdk.constructs.endpoint_options import (
+from mlops_cdk.constructs.realtime_endpoint.options import (
+    ONE_MINUTE,
     AsyncInference,
     AutoScaling,
     DataCapture,
     DeploymentPolicy,
+    EndpointAlarms,
     ProductionVariant,
     ServerlessConfig,
 )
-from mlops_cdk.constructs.model_data import ModelData
 
 NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
-ONE_SECOND, ONE_MINUTE, FIFTEEN_MINUTES = (
-    Duration.seconds(1),
-    Duration.minutes(1),
-    Duration.minutes(15),
-)
 _KMS_ON_ENDPOINT_CONFIG = (
     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
     "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
     "PCI.DSS.321-SageMakerEndpointConfigurationKMSKeyConfigured",
 )
-
-
-@dataclass(frozen=True)
-class EndpointAlarms:
-    """Alarm thresholds. Every alarm notifies the endpoint's alarm topic.
-
-    :param error_5xx_rate_percent: model 5XX responses per invocation. Default: 1 %.
-    :param error_4xx_rate_percent: client errors per invocation (often bad callers or a
-        changed input contract). Default: 10 %.
-    :param latency_p99: p99 model latency. Default: 1 second.
-    :param cpu_percent_of_capacity: CPU across all vCPUs of an instance. Default: 90 %.
-    :param memory_percent: Default: 90 %.
-    :param async_oldest_request_age: age of the oldest queued async request. Default: 15 min.
-    :param period: evaluation period; 1 minute so deployment rollbacks act within minutes.
-    """
-
-    error_5xx_rate_percent: float = 1.0
-    error_4xx_rate_percent: float = 10.0
-    latency_p99: Duration = ONE_SECOND
-    cpu_percent_of_capacity: float = 90.0
-    memory_percent: float = 90.0
-    async_oldest_request_age: Duration = FIFTEEN_MINUTES
-    period: Duration = ONE_MINUTE
-
-    def __post_init__(self) -> None:
-        check = Checker("EndpointAlarms")
-        for keyword in ("error_5xx_rate_percent", "error_4xx_rate_percent", "memory_percent"):
-            check.in_range(keyword, getattr(self, keyword), 0.01, 100, "%")
-        check.in_range("cpu_percent_of_capacity", self.cpu_percent_of_capacity, 1, 100, "%")
-        check.positive("latency_p99", self.latency_p99.to_milliseconds())
-        check.one_of("period", int(self.period.to_seconds()), [10, 30, 60, 300, 900, 3600])
 
 
 class RealtimeEndpoint(Construct):
@@ -104,10 +69,10 @@ class RealtimeEndpoint(Construct):
             deployment=DeploymentPolicy.canary(10))
         endpoint.grant_invoke(api_role)
 
-    :param image: model server image (with ``model_data``); or use ``model_package_arn`` or
+    :param image: model server image (with ``model_data``); or use ``model_package`` or
         ``variants``.
     :param model_data: model artifact for ``image``. Default: none (in the image).
-    :param model_package_arn: a model registry package (how MLPipeline-approved models deploy).
+    :param model_package: a model registry package (how MLPipeline-approved models deploy).
     :param variants: production variants for A/B tests, optionally one with ``shadow=True``.
         Default: one variant ``AllTraffic`` from the model source above.
     :param instance_type: Default: ``ml.m5.large`` (not for serverless).
@@ -138,7 +103,7 @@ class RealtimeEndpoint(Construct):
         *,
         image: ContainerImage | None = None,
         model_data: ModelData | None = None,
-        model_package_arn: str | None = None,
+        model_package: ModelPackage | None = None,
         variants: Sequence[ProductionVariant] | None = None,
         instance_type: str | None = None,
         initial_instance_count: int | None = None,
@@ -160,7 +125,7 @@ class RealtimeEndpoint(Construct):
         super().__init__(scope, construct_id)
         check = Checker.of(self)
         self.variants = resolve_variants(
-            check, variants, ModelSource(image, model_data, model_package_arn)
+            check, variants, ModelSource(image, model_data, model_package)
         )
         self.production_variants = [v for v in self.variants if not v.shadow]
         self.shadow_variants = [v for v in self.variants if v.shadow]

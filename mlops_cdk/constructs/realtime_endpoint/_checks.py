@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from aws_cdk import aws_ec2 as ec2
 
-from mlops_cdk._internal.sagemaker import ModelSource, check_instance_type, is_burstable
+from mlops_cdk._internal.sagemaker import check_instance_type, is_burstable
 from mlops_cdk._internal.validation import Checker, Said
-from mlops_cdk.constructs.endpoint_options import (
+from mlops_cdk.constructs._sagemaker_model import ModelSource
+from mlops_cdk.constructs.realtime_endpoint.options import (
     AsyncInference,
     AutoScaling,
     DataCapture,
@@ -33,7 +34,7 @@ def resolve_variants(
                 DEFAULT_VARIANT,
                 image=single.image,
                 model_data=single.model_data,
-                model_package_arn=single.model_package_arn,
+                model_package=single.model_package,
             )
         ]
     given = [k for k, v in vars(single).items() if v is not None]

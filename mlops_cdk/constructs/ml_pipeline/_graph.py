@@ -15,11 +15,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk._internal import runtime_assets
 from mlops_cdk._internal.sagemaker import has_local_storage
 from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.model_registry import IModelRegistry
-from mlops_cdk.constructs.pipeline_steps import (
+from mlops_cdk.constructs.ml_pipeline.steps import (
     EXECUTION_ID,
     ConditionType,
     PipelineCondition,
@@ -28,6 +26,7 @@ from mlops_cdk.constructs.pipeline_steps import (
     get,
     join,
 )
+from mlops_cdk.constructs.model_registry.construct import IModelRegistry
 
 # Step and parameter names of the standard graph (they appear in the SageMaker console).
 PREPROCESS, TRAIN, EVALUATE, BASELINE, CHECK, REGISTER, FAIL = (
@@ -263,7 +262,7 @@ def standard_graph(
                     "--out",
                     f"{PROCESSING}/baseline",
                 ],
-                image=_image(scope, role, "BaselineImage", runtime_assets.server_image()),
+                image=_image(scope, role, "BaselineImage", ContainerImage.model_server()),
                 inputs=[("train", output(PREPROCESS, "train"), f"{PROCESSING}/input/train")],
                 outputs=[("baseline", "baseline")],
             ),

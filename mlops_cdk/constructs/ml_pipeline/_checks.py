@@ -11,8 +11,8 @@ from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
 from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.schedules import schedule_problem
 from mlops_cdk._internal.validation import Checker, Said
-from mlops_cdk.constructs.model_registry import APPROVAL_STATUSES
-from mlops_cdk.constructs.pipeline_steps import CONDITION_TYPES
+from mlops_cdk.constructs.ml_pipeline.steps import CONDITION_TYPES
+from mlops_cdk.constructs.model_registry.construct import APPROVAL_STATUSES
 
 OVERLAP_POLICIES = ("skip", "allow")
 # CreateTrainingJob: MaxRuntimeInSeconds and MaxWaitTimeInSeconds are at most 28 days.

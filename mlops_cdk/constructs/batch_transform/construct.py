@@ -32,9 +32,10 @@ from mlops_cdk._internal.iam import (
     grant_read_location,
     grant_write_prefix,
 )
-from mlops_cdk._internal.sagemaker import SageMakerModel, execution_role
+from mlops_cdk._internal.sagemaker import execution_role
 from mlops_cdk._internal.validation import Checker
-from mlops_cdk.constructs.batch_checks import (
+from mlops_cdk.constructs._sagemaker_model import SageMakerModel
+from mlops_cdk.constructs.batch_transform._checks import (
     check_batching,
     check_job,
     check_prefixes,
@@ -42,10 +43,11 @@ from mlops_cdk.constructs.batch_checks import (
     model_source,
     same_bucket,
 )
-from mlops_cdk.constructs.batch_options import TransformInput, TransformOutput
-from mlops_cdk.constructs.batch_request import transform_task
+from mlops_cdk.constructs.batch_transform._request import transform_task
+from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
+from mlops_cdk.constructs.model_package import ModelPackage
 
 BatchStrategy = Literal["MultiRecord", "SingleRecord"]
 JoinSource = Literal["Input", "None"]
@@ -89,8 +91,8 @@ class BatchTransformJob(Construct):
 
     :param image: model server image. Default: the mlops-cdk model server when
         ``model_data`` is given.
-    :param model_data: model artifact. Give it, or ``image`` or ``model_package_arn``.
-    :param model_package_arn: a model registry package instead of image and artifact.
+    :param model_data: model artifact. Give it, or ``image`` or ``model_package``.
+    :param model_package: a model registry package instead of image and artifact.
     :param input: what to transform (required).
     :param output: where results go (required); not the input prefix or under it.
     :param instance_type: Default: ``ml.m5.large``.
@@ -139,7 +141,7 @@ class BatchTransformJob(Construct):
         *,
         image: ContainerImage | None = None,
         model_data: ModelData | None = None,
-        model_package_arn: str | None = None,
+        model_package: ModelPackage | None = None,
         input: TransformInput,
         output: TransformOutput,
         instance_type: str = DEFAULT_INSTANCE_TYPE,
@@ -172,7 +174,7 @@ class BatchTransformJob(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
-        source = model_source(check, image, model_data, model_package_arn)
+        source = model_source(check, image, model_data, model_package)
         check_job(
             check,
             input=input,

@@ -21,8 +21,8 @@ from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
-from mlops_cdk.constructs.monitor_images import CLARIFY_TYPES
-from mlops_cdk.constructs.monitor_options import (
+from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES
+from mlops_cdk.constructs.model_monitor.options import (
     PROBLEM_TYPES,
     Baseline,
     GroundTruth,
@@ -30,7 +30,7 @@ from mlops_cdk.constructs.monitor_options import (
     MonitoredEndpoint,
     MonitoringType,
 )
-from mlops_cdk.constructs.realtime_endpoint import RealtimeEndpoint
+from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
 
 MAX_INSTANCE_COUNT = 100  # MonitoringResources.ClusterConfig.InstanceCount 1-100
 MAX_VOLUME_GB = 16384  # ClusterConfig.VolumeSizeInGB 1-16384

@@ -21,6 +21,7 @@ from mlops_cdk._internal.patterns import (
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MEANING,
 )
+from mlops_cdk._internal.runtime_assets import demo_model_dir
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.model_data import ModelData
 
@@ -93,6 +94,11 @@ class Baseline:
             statistics=ModelData.from_bucket(bucket, f"{prefix}statistics.json"),
             features=features,
         )
+
+    @staticmethod
+    def demo_model() -> Baseline:
+        """The baseline of :meth:`ModelData.demo_model`, computed from its training data."""
+        return Baseline.from_directory(demo_model_dir() / "baseline")
 
     @staticmethod
     def from_directory(path: str | Path) -> Baseline:

@@ -11,7 +11,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
-from mlops_cdk.constructs.ecs_service_options import ServiceAlarms
+from mlops_cdk.constructs.ecs_model_service.options import ServiceAlarms
 
 
 def service_alarms(

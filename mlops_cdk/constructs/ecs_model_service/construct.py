@@ -26,9 +26,9 @@ from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import service_role
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
-from mlops_cdk.constructs.ecs_alarms import service_alarms
-from mlops_cdk.constructs.ecs_checks import validate
-from mlops_cdk.constructs.ecs_service_options import (
+from mlops_cdk.constructs.ecs_model_service._alarms import service_alarms
+from mlops_cdk.constructs.ecs_model_service._checks import validate
+from mlops_cdk.constructs.ecs_model_service.options import (
     MAX_CONTAINER_START_PERIOD,
     ServiceAlarms,
     ServiceAutoScaling,
@@ -800,11 +800,7 @@ class EcsModelService(Construct):
 
 
 def _default_image() -> ContainerImage:
-    from mlops_cdk._internal.runtime_assets import (
-        server_image,
-    )  # imported late: runtime_assets imports this package
-
-    return server_image()
+    return ContainerImage.model_server()
 
 
 def _ecs_image(bound: BoundImage) -> ecs.ContainerImage:

@@ -11,13 +11,14 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk._internal import runtime_assets
-from mlops_cdk._internal.sagemaker import ModelSource, check_instance_type
+from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.schedules import schedule_problem
 from mlops_cdk._internal.validation import Checker, Said
-from mlops_cdk.constructs.batch_options import TransformInput, TransformOutput
+from mlops_cdk.constructs._sagemaker_model import ModelSource
+from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
+from mlops_cdk.constructs.model_package import ModelPackage
 
 BATCH_STRATEGIES = ("MultiRecord", "SingleRecord")
 JOIN_SOURCES = ("Input", "None")
@@ -48,17 +49,17 @@ def model_source(
     check: Checker,
     image: ContainerImage | None,
     model_data: ModelData | None,
-    model_package_arn: str | None,
+    model_package: ModelPackage | None,
 ) -> ModelSource:
-    if image is None and model_data is None and model_package_arn is None:
+    if image is None and model_data is None and model_package is None:
         check.fail(
-            "model_data, image or model_package_arn",
+            "model_data, image or model_package",
             "given: a transform job needs a model",
             Said("none"),
         )
-    if image is None and model_package_arn is None:
-        image = runtime_assets.server_image()
-    source = ModelSource(image, model_data, model_package_arn)
+    if image is None and model_package is None:
+        image = ContainerImage.model_server()
+    source = ModelSource(image, model_data, model_package)
     source.check(check)
     return source
 

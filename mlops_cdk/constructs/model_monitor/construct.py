@@ -25,7 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
-from mlops_cdk._internal import defaults, nag, runtime_assets
+from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import (
     ManagedPolicyRole,
     grant_key_use,
@@ -42,11 +42,9 @@ from mlops_cdk._internal.sagemaker import (
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
-from mlops_cdk.constructs.monitor_checks import check_props, resolve_capture
-from mlops_cdk.constructs.monitor_images import CLARIFY_TYPES, native_image
-from mlops_cdk.constructs.monitor_images import monitor_image_uri as monitor_image_uri
-from mlops_cdk.constructs.monitor_images import monitor_images as monitor_images
-from mlops_cdk.constructs.monitor_options import (
+from mlops_cdk.constructs.model_monitor._checks import check_props, resolve_capture
+from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES, native_image
+from mlops_cdk.constructs.model_monitor.options import (
     Baseline,
     GroundTruth,
     MonitorBackend,
@@ -54,7 +52,7 @@ from mlops_cdk.constructs.monitor_options import (
     MonitoringType,
     ReportLocation,
 )
-from mlops_cdk.constructs.realtime_endpoint import RealtimeEndpoint
+from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
 
 # The namespace both backends publish per-feature metrics to (dimensions Endpoint and
 # MonitoringSchedule); the drift job's metrics.DATA_METRICS_NAMESPACE is the same string.
@@ -285,7 +283,7 @@ class ModelMonitorSchedule(Construct):
         if backend is MonitorBackend.DRIFT_JOB:
             self._drift_job(
                 baseline,
-                image or runtime_assets.server_image(),
+                image or ContainerImage.model_server(),
                 instance_type=instance_type,
                 volume_size_gb=volume_size_gb,
                 max_runtime=max_runtime,

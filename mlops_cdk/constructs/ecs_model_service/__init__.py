@@ -1,0 +1,15 @@
+"""A model server on Amazon ECS behind a load balancer: :class:`EcsModelService` and its options."""
+
+from mlops_cdk.constructs.ecs_model_service.construct import EcsModelService
+from mlops_cdk.constructs.ecs_model_service.options import (
+    ServiceAlarms,
+    ServiceAutoScaling,
+    ServiceHealthCheck,
+)
+
+__all__ = [
+    "EcsModelService",
+    "ServiceAlarms",
+    "ServiceAutoScaling",
+    "ServiceHealthCheck",
+]

@@ -1,0 +1,23 @@
+"""A SageMaker real-time endpoint: :class:`RealtimeEndpoint` and its options."""
+
+from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
+from mlops_cdk.constructs.realtime_endpoint.options import (
+    AsyncInference,
+    AutoScaling,
+    DataCapture,
+    DeploymentPolicy,
+    EndpointAlarms,
+    ProductionVariant,
+    ServerlessConfig,
+)
+
+__all__ = [
+    "AsyncInference",
+    "AutoScaling",
+    "DataCapture",
+    "DeploymentPolicy",
+    "EndpointAlarms",
+    "ProductionVariant",
+    "RealtimeEndpoint",
+    "ServerlessConfig",
+]
