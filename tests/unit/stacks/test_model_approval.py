@@ -139,7 +139,7 @@ def test_serving_a_package_passes_the_nag_packs(
 
 
 def test_app_reads_the_context_key_the_delivery_pipeline_sets() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     app = (root / "app.py").read_text(encoding="utf-8")
     delivery = (root / "mlops_cdk" / "stacks" / "delivery.py").read_text(encoding="utf-8")
     assert 'try_get_context("approved_model_package")' in app

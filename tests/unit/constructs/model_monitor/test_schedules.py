@@ -12,7 +12,7 @@ from mlops_cdk._internal.monitor_schedules import DAY, HOUR, MonitorSchedule, pa
 from mlops_cdk.constructs import MonitoringType
 from mlops_cdk.constructs.model_monitor import monitor_image_uri
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 DEMO_BASELINE = REPO / "mlops_cdk" / "runtime" / "demo_model" / "baseline"
 
 

@@ -11,7 +11,7 @@ import pytest
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import load_environment
 from tests.conftest import SynthesizedApp
-from tests.unit.test_config import VALID, write_config
+from tests.unit.config.test_config import VALID, write_config
 
 ENDPOINT = {
     "enabled": True,
