@@ -16,7 +16,7 @@ from constructs import Construct
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import service_role
-from mlops_cdk.constructs.model_registry.construct import ModelRegistry
+from mlops_cdk.constructs import ModelRegistry
 
 
 class DataStack(Stack):

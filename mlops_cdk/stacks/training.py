@@ -11,9 +11,7 @@ from constructs import Construct
 
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import defaults
-from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.ml_pipeline.construct import MLPipeline
-from mlops_cdk.constructs.model_registry.construct import ModelRegistry
+from mlops_cdk.constructs import ContainerImage, MLPipeline, ModelRegistry
 from mlops_cdk.stacks.data import DataStack, removal_policy
 from mlops_cdk.stacks.network import NetworkStack
 
