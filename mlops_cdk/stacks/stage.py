@@ -19,8 +19,9 @@ from mlops_cdk.stacks.training import TrainingStack
 class EnvironmentStage(Stage):
     """The stacks of one environment, built from its configuration.
 
-    The same class is deployed from a workstation (``cdk deploy "mlops-dev-*"``) and by the
-    delivery pipeline, so both paths produce the same templates.
+    The same class is deployed from a workstation and by the delivery pipeline, so both paths
+    produce the same templates. The stage is named ``<project>-<env>`` and CLI patterns match
+    construct paths: ``cdk deploy "mlops-dev/*"`` deploys every stack of dev.
     """
 
     def __init__(
