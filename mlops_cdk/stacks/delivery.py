@@ -272,13 +272,25 @@ class DeliveryStack(Stack):
         )
         if settings.model_package_group:
             if settings.registry_account != settings.account:
+                # The statement form (Action/Principal are deprecated), limited to the
+                # registry account's SageMaker events.
                 events.CfnEventBusPolicy(
                     self,
                     "AcceptApprovalsFromRegistry",
                     statement_id="AcceptModelApprovalsFromRegistryAccount",
                     event_bus_name="default",
-                    action="events:PutEvents",
-                    principal=settings.registry_account,
+                    statement={
+                        "Sid": "AcceptModelApprovalsFromRegistryAccount",
+                        "Effect": "Allow",
+                        "Principal": {
+                            "AWS": f"arn:{self.partition}:iam::{settings.registry_account}:root"
+                        },
+                        "Action": "events:PutEvents",
+                        "Resource": self.format_arn(
+                            service="events", resource="event-bus", resource_name="default"
+                        ),
+                        "Condition": {"StringEquals": {"events:source": "aws.sagemaker"}},
+                    },
                 )
             events.Rule(
                 self,

@@ -216,8 +216,19 @@ def test_registry_in_another_account_is_queried_by_arn_and_may_send_approvals() 
     )
     template.has_resource_properties(
         "AWS::Events::EventBusPolicy",
-        {"Action": "events:PutEvents", "Principal": "222222222222", "EventBusName": "default"},
+        {
+            "EventBusName": "default",
+            "Statement": {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                "Action": "events:PutEvents",
+                "Resource": f"arn:aws:events:eu-west-1:{SETTINGS.account}:event-bus/default",
+                "Condition": {"StringEquals": {"events:source": "aws.sagemaker"}},
+            },
+        },
     )
+    policy = next(iter(template.find_resources("AWS::Events::EventBusPolicy").values()))
+    assert not {"Action", "Principal"} & set(policy["Properties"])  # deprecated form
 
 
 def test_delivery_template_passes_cfn_lint(template: Template, tmp_path: Path) -> None:
