@@ -112,9 +112,36 @@ class DeliveryStack(Stack):
         for index, environment in enumerate(environments):
             self._add_environment(environment, last=index == len(environments) - 1)
         self.pipeline.build_pipeline()
+        self._use_connection_with_its_prefix(settings.connection_arn)
         self._harden_artifact_bucket()
         self._notify(settings)
         _acknowledge_generated_findings(self.pipeline)
+
+    def _use_connection_with_its_prefix(self, connection_arn: str) -> None:
+        """Grant ``UseConnection`` under the connection ARN's own service prefix.
+
+        CDK (2.275) grants ``codestar-connections:UseConnection`` whatever the ARN; IAM needs the
+        action's prefix to match the resource's ("Connections rename - Summary of changes",
+        AWS Developer Tools guide), so a ``codeconnections`` connection would be refused. The
+        generated statement is rewritten to the matching prefix.
+        """
+        prefix = connection_arn.split(":")[2] if connection_arn.count(":") >= 5 else ""
+        if prefix != "codeconnections":
+            return
+        for node in self.pipeline.pipeline.node.find_all():
+            if not isinstance(node, iam.CfnPolicy):
+                continue
+            document = self.resolve(node.policy_document)
+            generated = [
+                statement
+                for statement in document.get("Statement", [])
+                if statement.get("Action") == "codestar-connections:UseConnection"
+                and statement.get("Resource") == connection_arn
+            ]
+            for statement in generated:
+                statement["Action"] = "codeconnections:UseConnection"
+            if generated:
+                node.add_property_override("PolicyDocument", document)
 
     def _synth_step(
         self, source: pipelines.CodePipelineSource, settings: cfg.DeliverySettings
@@ -140,17 +167,18 @@ class DeliveryStack(Stack):
             # The CLI prints "None" when the group has no approved package yet: keep the pin.
             commands.append('if [ "$APPROVED_PACKAGE" = "None" ]; then APPROVED_PACKAGE=""; fi')
             context = ' CDK_CONTEXT_ARGS="-c approved_model_package=$APPROVED_PACKAGE"'
+            # ListModelPackages is authorized on the packages (its only resource type in the
+            # Service Authorization Reference), not on the group.
             statements.append(
                 iam.PolicyStatement(
                     actions=["sagemaker:ListModelPackages"],
                     resources=[
-                        group_arn,
                         stack.format_arn(
                             service="sagemaker",
                             account=registry,
                             resource="model-package",
                             resource_name=f"{group}/*",
-                        ),
+                        )
                     ],
                 )
             )
