@@ -77,7 +77,6 @@ def allow_cloudwatch_logs(key: kms.Key) -> None:
                 "kms:Decrypt",
                 "kms:ReEncrypt*",
                 "kms:GenerateDataKey*",
-                "kms:DescribeKey",
             ],
             resources=["*"],
             conditions={
