@@ -17,6 +17,9 @@ CDK_CONTEXT_ARGS ?=
 
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# checkov has its own virtualenv: its pins (botocore 1.35, packaging 23) conflict with ours.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: help setup graphviz synth test lint snapshots bench diagram lock clean
 
@@ -41,7 +44,12 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON3) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 
 # Graphviz's dot renders the architecture diagrams (make diagram, and one test). Installed from
 # Debian's packages when missing and allowed; otherwise say how to get it.
@@ -86,5 +94,5 @@ lock: setup
 	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e\|^mlops-cdk\|^pip=='; } > requirements.txt
 
 clean:
-	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis $(VENV) node_modules
+	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis $(VENV) $(CHECKOV_VENV) node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -18,7 +18,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk._internal import nag
-from mlops_cdk._internal.iam import ManagedPolicyRole, grant_key_use
+from mlops_cdk._internal.iam import ManagedPolicyRole, grant_key_use, grant_network_interfaces
 from mlops_cdk._internal.validation import Checker, is_unresolved
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
@@ -155,24 +155,22 @@ def execution_role(
     return role
 
 
-def grant_vpc_access(role: iam.IRole) -> None:
-    """The network-interface actions SageMaker needs to place a model in a VPC."""
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            sid="SageMakerVpcAccess",
-            actions=[
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-            ],
-            resources=["*"],
-        )
+def grant_vpc_access(role: iam.IRole, vpc: ec2.IVpc) -> None:
+    """The network-interface actions SageMaker needs to place a model or job in ``vpc``."""
+    grant_network_interfaces(
+        role,
+        vpc,
+        (
+            "ec2:CreateNetworkInterface",
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+        ),
     )
 
 
@@ -223,7 +221,7 @@ class SageMakerModel(Construct):
                 security_group_ids=[g.security_group_id for g in security_groups],
                 subnets=selected.subnet_ids,
             )
-            grant_vpc_access(role)
+            grant_vpc_access(role, vpc)
         self.resource = sagemaker.CfnModel(
             self,
             "Resource",

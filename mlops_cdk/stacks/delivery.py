@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk import config as cfg
-from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk.stacks.stage import EnvironmentStage
 
 SAMPLE_REQUEST = "mlops_cdk/runtime/demo_model/sample_request.json"
@@ -391,6 +391,15 @@ def _acknowledge_generated_findings(pipeline: pipelines.CodePipeline) -> None:
     """CDK Pipelines generates its roles, projects and bucket; accept what is right to accept,
     finding by finding, and leave anything unexpected as a finding."""
     nag.acknowledge_generated_wildcards(pipeline, _GENERATED_WILDCARDS + _PACKAGE_LISTING)
+    for node in pipeline.node.find_all():
+        if isinstance(node, iam.CfnPolicy) and _starts_builds_anywhere(node):
+            checkov.skip(
+                node,
+                "CKV_AWS_111",
+                "CDK Pipelines' asset-publishing role starts and stops the asset projects it "
+                "creates per asset, whose names are not known when the role is defined; "
+                "codebuild:BatchGetBuilds supports no resource-level permissions.",
+            )
     nag.acknowledge_rules(
         pipeline,
         (
@@ -410,4 +419,14 @@ def _acknowledge_generated_findings(pipeline: pipelines.CodePipeline) -> None:
         "These projects take their source from CodePipeline artifacts, not from a repository "
         "URL; the repository is reached through a CodeConnections connection, never with "
         "credentials in the project.",
+    )
+
+
+def _starts_builds_anywhere(policy: iam.CfnPolicy) -> bool:
+    """Whether ``policy`` lets its role start CodeBuild builds of any project."""
+    document = Stack.of(policy).resolve(policy.policy_document)
+    return any(
+        statement.get("Resource") == "*"
+        and "codebuild:StartBuild" in (statement.get("Action") or [])
+        for statement in document.get("Statement", [])
     )
