@@ -149,7 +149,8 @@ def execution_role(
     nag.acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",
-        "cloudwatch:PutMetricData and ecr:GetAuthorizationToken support no resource-level "
+        "cloudwatch:PutMetricData, ecr:GetAuthorizationToken and the EC2 Describe calls of VPC "
+        "placement support no resource-level "
         "permissions; metrics are limited to SageMaker namespaces by condition.",
     )
     return role

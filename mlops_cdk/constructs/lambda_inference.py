@@ -318,7 +318,7 @@ class LambdaInference(Construct):
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray PutTraceSegments/PutTelemetryRecords"
-            + (" and the EC2 network-interface actions Lambda needs in a VPC" if vpc else "")
+            + (" and the EC2 Describe calls Lambda makes in a VPC" if vpc else "")
             + " support no resource-level permissions.",
         )
 
