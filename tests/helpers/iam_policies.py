@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,10 +270,3 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def all_statements(template: Template) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(where, statement) for every statement of every policy in ``template``."""
-    for policy in policies(template):
-        for statement in _as_list(policy.document.get("Statement")):
-            yield policy.where, statement
