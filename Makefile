@@ -23,6 +23,9 @@ UV_VERSION := 0.13.8
 export UV_NATIVE_TLS := 1
 # Each set-up and check step prints one line before and its duration after (scripts/step.sh).
 STEP := @bash scripts/step.sh
+# checkov has its own virtualenv: its pins (botocore 1.35, packaging 23) conflict with ours.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: help setup graphviz synth test lint snapshots bench diagram lock clean
 
@@ -52,7 +55,13 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	  npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+$(CHECKOV_STAMP): requirements-checkov.txt | $(BIN)/uv
+	$(STEP) "checkov in its own virtualenv $(CHECKOV_VENV) (requirements-checkov.txt)" bash -c \
+	  '$(BIN)/uv venv --quiet --python $(PYTHON3) $(CHECKOV_VENV) && \
+	   $(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt'
+	@touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 
 # Graphviz's dot renders the architecture diagrams (make diagram, and one test). Installed from
 # Debian's packages when missing and allowed; otherwise say how to get it.
@@ -100,5 +109,5 @@ lock: setup
 	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e\|^mlops-cdk\|^pip=='; } > requirements.txt
 
 clean:
-	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis $(VENV) node_modules
+	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache .hypothesis $(VENV) $(CHECKOV_VENV) node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

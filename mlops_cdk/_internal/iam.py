@@ -3,8 +3,11 @@ builders for the exact actions our constructs need."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -117,3 +120,52 @@ def grant_publish(grantee: iam.IGrantable, topic: sns.ITopic) -> None:
     )
     if topic.master_key is not None:
         topic.master_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
+
+
+def grant_network_interfaces(role: iam.IRole, vpc: ec2.IVpc, actions: Sequence[str]) -> None:
+    """The EC2 network-interface ``actions`` a service needs to place ``role``'s work in ``vpc``,
+    limited to that VPC where IAM can: ``Describe*`` calls take only ``"*"``;
+    ``CreateNetworkInterface`` is authorized on the new interface and on the subnet and security
+    group it uses, which carry ``ec2:Vpc``; the other interface actions on the interface, which
+    carries ``ec2:Vpc`` too (Service Authorization Reference, Amazon EC2)."""
+    stack = Stack.of(role)
+    in_vpc = {
+        "ArnEquals": {
+            "ec2:Vpc": stack.format_arn(service="ec2", resource="vpc", resource_name=vpc.vpc_id)
+        }
+    }
+
+    def arn(resource: str) -> str:
+        return stack.format_arn(service="ec2", resource=resource, resource_name="*")
+
+    describe = [a for a in actions if a.startswith("ec2:Describe")]
+    manage = [a for a in actions if a not in describe and a != "ec2:CreateNetworkInterface"]
+    if describe:
+        role.add_to_principal_policy(iam.PolicyStatement(actions=describe, resources=["*"]))
+    if "ec2:CreateNetworkInterface" in actions:
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface"], resources=[arn("network-interface")]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[arn("subnet"), arn("security-group")],
+                conditions=in_vpc,
+            )
+        )
+    if manage:
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=manage, resources=[arn("network-interface")], conditions=in_vpc
+            )
+        )
+    for resource in ("network-interface", "subnet", "security-group"):
+        nag.acknowledge_wildcard_resource(
+            role,
+            arn(resource),
+            "Network interfaces are created per job, endpoint instance or function at run time; "
+            "the subnets and security groups used and every interface acted on are limited to "
+            "this VPC by the ec2:Vpc condition.",
+        )

@@ -9,12 +9,13 @@ from functools import cache
 from importlib import resources
 
 from aws_cdk import Aws
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from mlops_cdk._internal import nag
-from mlops_cdk._internal.iam import ManagedPolicyRole, grant_key_use
+from mlops_cdk._internal.iam import ManagedPolicyRole, grant_key_use, grant_network_interfaces
 from mlops_cdk._internal.validation import Checker
 
 INSTANCE_TYPE = r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
@@ -111,30 +112,29 @@ def execution_role(
     nag.acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",
-        "cloudwatch:PutMetricData and ecr:GetAuthorizationToken support no resource-level "
+        "cloudwatch:PutMetricData, ecr:GetAuthorizationToken and the EC2 Describe calls of VPC "
+        "placement support no resource-level "
         "permissions; metrics are limited to SageMaker namespaces by condition.",
     )
     return role
 
 
-def grant_vpc_access(role: iam.IRole) -> None:
-    """The network-interface actions SageMaker needs to place a model in a VPC."""
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            sid="SageMakerVpcAccess",
-            actions=[
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-            ],
-            resources=["*"],
-        )
+def grant_vpc_access(role: iam.IRole, vpc: ec2.IVpc) -> None:
+    """The network-interface actions SageMaker needs to place a model or job in ``vpc``."""
+    grant_network_interfaces(
+        role,
+        vpc,
+        (
+            "ec2:CreateNetworkInterface",
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+        ),
     )
 
 

@@ -84,7 +84,7 @@ class SageMakerModel(Construct):
                 security_group_ids=[g.security_group_id for g in security_groups],
                 subnets=selected.subnet_ids,
             )
-            grant_vpc_access(role)
+            grant_vpc_access(role, vpc)
         self.resource = sagemaker.CfnModel(
             self,
             "Resource",

@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk import config as cfg
-from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk.stacks.stage import EnvironmentStage
 
 SAMPLE_REQUEST = "mlops_cdk/runtime/demo_model/sample_request.json"
@@ -112,9 +112,36 @@ class DeliveryStack(Stack):
         for index, environment in enumerate(environments):
             self._add_environment(environment, last=index == len(environments) - 1)
         self.pipeline.build_pipeline()
+        self._use_connection_with_its_prefix(settings.connection_arn)
         self._harden_artifact_bucket()
         self._notify(settings)
         _acknowledge_generated_findings(self.pipeline)
+
+    def _use_connection_with_its_prefix(self, connection_arn: str) -> None:
+        """Grant ``UseConnection`` under the connection ARN's own service prefix.
+
+        CDK (2.275) grants ``codestar-connections:UseConnection`` whatever the ARN; IAM needs the
+        action's prefix to match the resource's ("Connections rename - Summary of changes",
+        AWS Developer Tools guide), so a ``codeconnections`` connection would be refused. The
+        generated statement is rewritten to the matching prefix.
+        """
+        prefix = connection_arn.split(":")[2] if connection_arn.count(":") >= 5 else ""
+        if prefix != "codeconnections":
+            return
+        for node in self.pipeline.pipeline.node.find_all():
+            if not isinstance(node, iam.CfnPolicy):
+                continue
+            document = self.resolve(node.policy_document)
+            generated = [
+                statement
+                for statement in document.get("Statement", [])
+                if statement.get("Action") == "codestar-connections:UseConnection"
+                and statement.get("Resource") == connection_arn
+            ]
+            for statement in generated:
+                statement["Action"] = "codeconnections:UseConnection"
+            if generated:
+                node.add_property_override("PolicyDocument", document)
 
     def _synth_step(
         self, source: pipelines.CodePipelineSource, settings: cfg.DeliverySettings
@@ -140,17 +167,18 @@ class DeliveryStack(Stack):
             # The CLI prints "None" when the group has no approved package yet: keep the pin.
             commands.append('if [ "$APPROVED_PACKAGE" = "None" ]; then APPROVED_PACKAGE=""; fi')
             context = ' CDK_CONTEXT_ARGS="-c approved_model_package=$APPROVED_PACKAGE"'
+            # ListModelPackages is authorized on the packages (its only resource type in the
+            # Service Authorization Reference), not on the group.
             statements.append(
                 iam.PolicyStatement(
                     actions=["sagemaker:ListModelPackages"],
                     resources=[
-                        group_arn,
                         stack.format_arn(
                             service="sagemaker",
                             account=registry,
                             resource="model-package",
                             resource_name=f"{group}/*",
-                        ),
+                        )
                     ],
                 )
             )
@@ -375,6 +403,15 @@ def _acknowledge_generated_findings(pipeline: pipelines.CodePipeline) -> None:
     """CDK Pipelines generates its roles, projects and bucket; accept what is right to accept,
     finding by finding, and leave anything unexpected as a finding."""
     nag.acknowledge_generated_wildcards(pipeline, _GENERATED_WILDCARDS + _PACKAGE_LISTING)
+    for node in pipeline.node.find_all():
+        if isinstance(node, iam.CfnPolicy) and _starts_builds_anywhere(node):
+            checkov.skip(
+                node,
+                "CKV_AWS_111",
+                "CDK Pipelines' asset-publishing role starts and stops the asset projects it "
+                "creates per asset, whose names are not known when the role is defined; "
+                "codebuild:BatchGetBuilds supports no resource-level permissions.",
+            )
     nag.acknowledge_rules(
         pipeline,
         (
@@ -394,4 +431,14 @@ def _acknowledge_generated_findings(pipeline: pipelines.CodePipeline) -> None:
         "These projects take their source from CodePipeline artifacts, not from a repository "
         "URL; the repository is reached through a CodeConnections connection, never with "
         "credentials in the project.",
+    )
+
+
+def _starts_builds_anywhere(policy: iam.CfnPolicy) -> bool:
+    """Whether ``policy`` lets its role start CodeBuild builds of any project."""
+    document = Stack.of(policy).resolve(policy.policy_document)
+    return any(
+        statement.get("Resource") == "*"
+        and "codebuild:StartBuild" in (statement.get("Action") or [])
+        for statement in document.get("Statement", [])
     )

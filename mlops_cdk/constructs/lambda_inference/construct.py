@@ -26,6 +26,7 @@ from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import (
     ManagedPolicyRole,
     grant_key_use,
+    grant_network_interfaces,
     grant_read_location,
     grant_write_prefix,
     service_role,
@@ -295,9 +296,7 @@ class LambdaInference(Construct):
             )
         )
         if vpc is not None:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(actions=list(_VPC_ACTIONS), resources=["*"])
-            )
+            grant_network_interfaces(role, vpc, _VPC_ACTIONS)
         trigger = self.s3_trigger
         if trigger is not None:
             grant_read_location(
@@ -319,7 +318,7 @@ class LambdaInference(Construct):
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray PutTraceSegments/PutTelemetryRecords"
-            + (" and the EC2 network-interface actions Lambda needs in a VPC" if vpc else "")
+            + (" and the EC2 Describe calls Lambda makes in a VPC" if vpc else "")
             + " support no resource-level permissions.",
         )
 

@@ -415,7 +415,7 @@ class MLPipeline(Construct):
             vpc=vpc,
             description=f"{self.node.path} processing and training containers",
         )
-        grant_vpc_access(self.role)
+        grant_vpc_access(self.role, vpc)
         selected = vpc.select_subnets(
             subnet_group_name=subnets.subnet_group_name if subnets else None,
             subnet_type=subnets.subnet_type if subnets else None,

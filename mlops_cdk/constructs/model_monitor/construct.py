@@ -345,7 +345,7 @@ class ModelMonitorSchedule(Construct):
             subnets=subnets.subnets if subnets else None,
         )
         self.subnet_ids = list(selected.subnet_ids)
-        grant_vpc_access(self.role)
+        grant_vpc_access(self.role, vpc)
 
     def _volume_key(self, instance_type: str) -> str | None:
         # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
