@@ -97,7 +97,8 @@ def evaluate(
     report = evaluation_report(y, score.reshape(-1), threshold)
     out.mkdir(parents=True, exist_ok=True)
     (out / REPORT_FILE).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    return {"rows": len(y), **{k: v["value"] for k, v in report["metrics"].items()}}
+    quality = report["binary_classification_metrics"]
+    return {"rows": len(y), **{name: quality[name]["value"] for name in GATE_METRICS}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
