@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ModelLoadError
 from ..jsonlog import configure_logging
 
 log = logging.getLogger("mlops_runtime.training")
@@ -155,7 +156,7 @@ def run_job(
     try:
         summary = job()
     except Exception as exc:
-        expected = isinstance(exc, DataError | OSError)
+        expected = isinstance(exc, DataError | ModelLoadError | OSError)
         log.error(f"{name}_failed", extra={"error": str(exc)}, exc_info=not expected)
         if failure_file is not None and failure_file.parent.is_dir():
             failure_file.write_text(f"{name} failed: {exc}\n", encoding="utf-8")

@@ -17,7 +17,6 @@ Usage: ``python -m mlops_runtime.training.local --workdir DIR [--rows 4000] [--d
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
@@ -163,9 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StepFailedError as exc:
         print(exc, file=sys.stderr)
         return 1
-    buf = io.StringIO()
-    json.dump({"model": str(pipeline.artifact), "metrics": report["metrics"]}, buf)
-    print(buf.getvalue())
+    print(json.dumps({"model": str(pipeline.artifact), "metrics": report["metrics"]}))
     return 0
 
 
