@@ -332,6 +332,24 @@ def bench_ours(
         return _measure(name, port, args)
 
 
+def model_cost(model_dir: Path, calls: int = 20000) -> float:
+    """Median µs of one 1-row ``predict`` with the runtime's predictor, in this process: the
+    model's own cost, without HTTP (and far less sensitive to machine load than req/s)."""
+    import numpy as np
+
+    from mlops_cdk.runtime.predictor import OnnxPredictor
+
+    predictor = OnnxPredictor()
+    predictor.load(model_dir)
+    row = np.array([ROW], dtype=np.float32)
+    timings = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        predictor.predict(row)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1e6
+
+
 def train_model(pythonpath: str, workdir: Path) -> Path:
     """Train on the demo data with the shipped training code; the unpacked model.tar.gz."""
     from mlops_cdk.runtime.training.local import LocalPipeline
@@ -450,7 +468,8 @@ def main() -> None:
             print(
                 f"trained model (scikit-learn -> ONNX, mlops_runtime.training) vs demo model: "
                 f"{model.rps:.0f} vs {ours.rps:.0f} req/s ({model.rps / ours.rps:.2f}x), "
-                f"p99 {model.p99_ms:.2f} vs {ours.p99_ms:.2f} ms"
+                f"p99 {model.p99_ms:.2f} vs {ours.p99_ms:.2f} ms; one 1-row predict in-process "
+                f"(median): {model_cost(trained):.1f} vs {model_cost(MODEL_DIR):.1f} µs"
             )
         if args.cold_start_runs > 0:
             inside, whole = cold_start(pythonpath, args.cold_start_runs)
