@@ -85,8 +85,8 @@ class BatchTransformJob(Construct):
 
         job = BatchTransformJob(self, "Scoring",
             model_data=ModelData.from_bucket(artifacts, "churn/model.tar.gz"),
-            input=TransformInput(data, "scoring/input/"),
-            output=TransformOutput(data, "scoring/output/"),
+            input=TransformInput(bucket=data, prefix="scoring/input/"),
+            output=TransformOutput(bucket=data, prefix="scoring/output/"),
             schedule="cron(0 2 * * ? *)")
 
     :param image: model server image. Default: the mlops-cdk model server when

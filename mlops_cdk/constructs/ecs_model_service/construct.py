@@ -96,7 +96,7 @@ class EcsModelService(Construct):
 
         service = EcsModelService(self, "Churn", vpc=vpc,
             model_data=ModelData.from_bucket(artifacts, "churn/model.onnx"),
-            autoscaling=ServiceAutoScaling(2, 8))
+            autoscaling=ServiceAutoScaling(min_capacity=2, max_capacity=8))
         service.allow_from(ec2.Peer.ipv4("10.0.0.0/16"))
 
     :param vpc: where the tasks and the load balancer run. Default: none (required).

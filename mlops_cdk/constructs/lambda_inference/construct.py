@@ -518,7 +518,7 @@ class LambdaInference(Construct):
         else:
             routing = (
                 codedeploy.TrafficRouting.time_based_canary
-                if deployment.kind == "canary"
+                if deployment.kind == "CANARY"
                 else codedeploy.TrafficRouting.time_based_linear
             )
             config = codedeploy.LambdaDeploymentConfig(

@@ -82,9 +82,9 @@ def scenario() -> dict[str, Any]:
             stack,
             "Custom",
             variants=[
-                ProductionVariant("champion", image=image(), model_data=model(), weight=9),
+                ProductionVariant(name="champion", image=image(), model_data=model(), weight=9),
                 ProductionVariant(
-                    "challenger",
+                    name="challenger",
                     image=image(),
                     model_data=ModelData.from_s3_uri("s3://models/churn/v2/model.tar.gz"),
                     instance_type="ml.c5.xlarge",
@@ -97,7 +97,9 @@ def scenario() -> dict[str, Any]:
             autoscaling=AutoScaling(
                 min_capacity=2, max_capacity=6, target_invocations_per_instance=250
             ),
-            data_capture=DataCapture(25, bucket, prefix="capture/churn/", capture_output=False),
+            data_capture=DataCapture(
+                sampling_percentage=25, bucket=bucket, prefix="capture/churn/", capture_output=False
+            ),
             deployment=DeploymentPolicy.linear(25, cdk.Duration.minutes(3)),
             vpc=vpc,
             encryption_key=key,
@@ -111,7 +113,9 @@ def scenario() -> dict[str, Any]:
             "Serverless",
             image=image(),
             model_data=model(),
-            serverless=ServerlessConfig(3072, 20, provisioned_concurrency=2),
+            serverless=ServerlessConfig(
+                memory_size_mb=3072, max_concurrency=20, provisioned_concurrency=2
+            ),
             alarm_topic=topic,
             encryption_key=key,
         ),
@@ -120,7 +124,7 @@ def scenario() -> dict[str, Any]:
             "Async",
             image=image(),
             model_data=model(),
-            async_inference=AsyncInference(bucket, error_topic=topic, max_capacity=3),
+            async_inference=AsyncInference(output_bucket=bucket, error_topic=topic, max_capacity=3),
             alarm_topic=topic,
             encryption_key=key,
         ),
@@ -128,8 +132,8 @@ def scenario() -> dict[str, Any]:
             stack,
             "Shadow",
             variants=[
-                ProductionVariant("live", image=image(), model_data=model()),
-                ProductionVariant("candidate", image=image(), model_data=model(), shadow=True),
+                ProductionVariant(name="live", image=image(), model_data=model()),
+                ProductionVariant(name="candidate", image=image(), model_data=model(), shadow=True),
             ],
             deployment=DeploymentPolicy.all_at_once(),
             alarm_topic=topic,
