@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 from aws_cdk import Duration, Names, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -46,6 +46,7 @@ from mlops_cdk.constructs.batch_transform._checks import (
 from mlops_cdk.constructs.batch_transform._request import transform_task
 from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, check_options
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 
@@ -781,9 +782,11 @@ class BatchTransformJob(Construct):
         """Let ``grantee`` start runs of this job (and nothing else)."""
         return self.state_machine.grant_start_execution(grantee)
 
-    def metric(self, name: str, **kwargs: Any) -> cloudwatch.Metric:
-        """A Step Functions metric of the runner, such as ``ExecutionsSucceeded``."""
-        return self.state_machine.metric(name, **kwargs)
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """A Step Functions metric of the runner (``AWS/States``, ``StateMachineArn``), such as
+        ``ExecutionsSucceeded``; Sum over 5 minutes unless ``options`` say otherwise."""
+        check_options(options)
+        return self.state_machine.metric(metric_name, **options)
 
 
 # --- naming ---------------------------------------------------------------------------

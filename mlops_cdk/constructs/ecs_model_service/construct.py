@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import Unpack, cast
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy, Size, Stack
@@ -21,7 +21,6 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import service_role
 from mlops_cdk._internal.validation import Checker
@@ -34,6 +33,7 @@ from mlops_cdk.constructs.ecs_model_service.options import (
     ServiceAutoScaling,
     ServiceHealthCheck,
 )
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 
 # The reference server's non-root user (mlops_cdk/runtime/Dockerfile).
@@ -751,18 +751,16 @@ class EcsModelService(Construct):
             peer, description or f"callers of {self.node.path}"
         )
 
-    def metric_running_task_count(
-        self,
-        *,
-        period: Duration = Duration.minutes(1),  # noqa: B008
-    ) -> cloudwatch.Metric:
-        """Tasks running (Container Insights ``RunningTaskCount``, Minimum)."""
-        return alarm_helpers.metric(
+    def metric_running_task_count(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Tasks running (Container Insights ``RunningTaskCount``), Minimum over 1 minute
+        unless ``options`` say otherwise."""
+        return build_metric(
             "ECS/ContainerInsights",
             "RunningTaskCount",
             {"ClusterName": self.cluster.cluster_name, "ServiceName": self.service.service_name},
+            options,
             statistic="Minimum",
-            period=period,
+            period=Duration.minutes(1),
         )
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:

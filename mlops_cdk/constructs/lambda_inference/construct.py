@@ -4,7 +4,7 @@ REST API, a function URL and/or S3 events, with guarded CodeDeploy rollouts and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Unpack, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
@@ -40,6 +40,7 @@ from mlops_cdk.constructs.lambda_inference.options import (
     ProvisionedConcurrency,
     S3Trigger,
 )
+from mlops_cdk.constructs.metric_options import MetricOptions, check_options
 from mlops_cdk.constructs.model_data import ModelData
 
 ALIAS_NAME = "live"
@@ -556,28 +557,37 @@ class LambdaInference(Construct):
             return self.function_url.url
         return None
 
-    def metric(
-        self, name: str, *, statistic: str = "Sum", period: Duration = ONE_MINUTE
-    ) -> cloudwatch.Metric:
-        """A metric of the ``live`` alias (``AWS/Lambda``, FunctionName + Resource)."""
-        return self.alias.metric(name, statistic=statistic, period=period)
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """A metric of the ``live`` alias (``AWS/Lambda``, ``FunctionName`` and ``Resource``
+        dimensions), Sum over 1 minute unless ``options`` say otherwise."""
+        check_options(options)
+        merged: MetricOptions = {"statistic": "Sum", "period": ONE_MINUTE, **options}
+        extra = options.get("dimensions_map")
+        if extra:  # the alias replaces its dimensions with the caller's; keep its own
+            function_name = self.function.function_name
+            merged["dimensions_map"] = {
+                "FunctionName": function_name,
+                "Resource": f"{function_name}:{ALIAS_NAME}",
+                **extra,
+            }
+        return self.alias.metric(metric_name, **merged)
 
-    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_invocations(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Invocations of the alias (Sum)."""
-        return self.metric("Invocations", **kwargs)
+        return self.metric("Invocations", **options)
 
-    def metric_errors(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_errors(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Function errors of the alias (Sum)."""
-        return self.metric("Errors", **kwargs)
+        return self.metric("Errors", **options)
 
-    def metric_duration(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_duration(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Duration in milliseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("Duration", **kwargs)
+        merged: MetricOptions = {"statistic": "p99", **options}
+        return self.metric("Duration", **merged)
 
-    def metric_throttles(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_throttles(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Throttled invocations (Sum)."""
-        return self.metric("Throttles", **kwargs)
+        return self.metric("Throttles", **options)
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call the model every way this construct exposes: invoke the ``live``

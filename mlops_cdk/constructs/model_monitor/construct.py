@@ -4,7 +4,7 @@ behind one contract (same inputs, same CloudWatch metrics, same alarms)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from aws_cdk import Duration, Fn, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -41,6 +41,7 @@ from mlops_cdk._internal.sagemaker import (
 )
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_monitor._checks import check_props, resolve_capture
 from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES, native_image
@@ -193,7 +194,7 @@ class ModelMonitorSchedule(Construct):
         )
         self.monitoring_type = monitoring_type
         self.backend = backend
-        self.monitor_schedule = check_props(
+        self._cadence = check_props(
             check,
             backend=backend,
             monitoring_type=monitoring_type,
@@ -391,7 +392,7 @@ class ModelMonitorSchedule(Construct):
             self, max_length=MAX_JOB_NAME_PREFIX, separator="-"
         ).lower()
         self.job_name_prefix = prefix
-        window = self.monitor_schedule.window
+        window = self._cadence.window
         assert window is not None  # noqa: S101 - checked in check_props
         cluster: dict[str, Any] = {
             "InstanceCount": 1,
@@ -484,7 +485,7 @@ class ModelMonitorSchedule(Construct):
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(self.monitor_schedule.expression),
+            schedule=scheduler.ScheduleExpression.expression(self._cadence.expression),
             target=scheduler_targets.Universal(
                 service="sagemaker",
                 action="createProcessingJob",
@@ -653,7 +654,7 @@ class ModelMonitorSchedule(Construct):
                 monitoring_job_definition_name=self.job_definition_name,
                 monitoring_type=kind.value,
                 schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
-                    schedule_expression=self.monitor_schedule.expression
+                    schedule_expression=self._cadence.expression
                 ),
             ),
         )
@@ -753,7 +754,7 @@ class ModelMonitorSchedule(Construct):
         return created
 
     def _period(self) -> Duration:
-        return Duration.seconds(self.monitor_schedule.interval_seconds)
+        return Duration.seconds(self._cadence.interval_seconds)
 
     def _drift_alarm(self, threshold: float) -> cloudwatch.IAlarm:
         once = {"evaluation_periods": 1, "datapoints_to_alarm": 1}
@@ -900,26 +901,32 @@ class ModelMonitorSchedule(Construct):
 
     # --- public API -----------------------------------------------------------------------
 
-    def metric(self, name: str, *, statistic: str = "Maximum", **kwargs: Any) -> cloudwatch.Metric:
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """A metric in ``aws/sagemaker/Endpoints/data-metrics`` for this endpoint and schedule,
-        e.g. ``feature_baseline_drift_age`` or ``drift_job_records_analyzed``."""
-        kwargs.setdefault("period", self._period())
-        return alarm_helpers.metric(
+        e.g. ``feature_baseline_drift_age`` or ``drift_job_records_analyzed``; Maximum over the
+        schedule's interval unless ``options`` say otherwise."""
+        return build_metric(
             DATA_METRICS_NAMESPACE,
-            name,
+            metric_name,
             {"Endpoint": self.endpoint_name, "MonitoringSchedule": self.schedule_name},
-            statistic=statistic,
-            **kwargs,
+            options,
+            statistic="Maximum",
+            period=self._period(),
         )
 
-    def metric_feature_drift(self, feature: str, **kwargs: Any) -> cloudwatch.Metric:
-        """``feature_baseline_drift_<feature>``: the distance compared with the threshold."""
-        return self.metric(f"feature_baseline_drift_{feature}", **kwargs)
+    def metric_feature_drift(
+        self, feature: str, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """``feature_baseline_drift_<feature>``: the distance compared with the threshold
+        (Maximum)."""
+        return self.metric(f"feature_baseline_drift_{feature}", **options)
 
-    def metric_feature_completeness(self, feature: str, **kwargs: Any) -> cloudwatch.Metric:
-        """``feature_non_null_<feature>``: the share of records with a value (0-1)."""
-        kwargs.setdefault("statistic", "Minimum")
-        return self.metric(f"feature_non_null_{feature}", **kwargs)
+    def metric_feature_completeness(
+        self, feature: str, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """``feature_non_null_<feature>``: the share of records with a value, 0-1 (Minimum)."""
+        merged: MetricOptions = {"statistic": "Minimum", **options}
+        return self.metric(f"feature_non_null_{feature}", **merged)
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
         """Drift and completeness per monitored feature, and the job's record count."""

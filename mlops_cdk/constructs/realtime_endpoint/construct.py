@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Literal, Unpack, cast
 
 from aws_cdk import Duration, Names, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -27,6 +27,7 @@ from mlops_cdk._internal.sagemaker import (
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 from mlops_cdk.constructs.realtime_endpoint._checks import (
@@ -46,6 +47,8 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
 )
 
 NAMESPACE = "AWS/SageMaker"
+InvocationResponseCode = Literal["Invocation4XXErrors", "Invocation5XXErrors"]
+RESPONSE_CODES: tuple[str, ...] = ("Invocation4XXErrors", "Invocation5XXErrors")
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 _KMS_ON_ENDPOINT_CONFIG = (
     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
@@ -475,62 +478,131 @@ class RealtimeEndpoint(Construct):
 
     def metric(
         self,
-        name: str,
-        variant: str | None = None,
+        metric_name: str,
+        production_variant_name: str | None = None,
+        *,
+        namespace: str = NAMESPACE,
+        **options: Unpack[MetricOptions],
+    ) -> cloudwatch.Metric:
+        """A metric of one production variant (``EndpointName`` and ``VariantName``
+        dimensions), Sum over 1 minute unless ``options`` say otherwise.
+
+        :param metric_name: e.g. ``Invocations``.
+        :param production_variant_name: Default: the first production variant.
+        :param namespace: Default: ``AWS/SageMaker`` (instance metrics are in
+            ``/aws/sagemaker/Endpoints``).
+        """
+        return self._variant_metric(
+            metric_name, production_variant_name, options, namespace=namespace
+        )
+
+    def metric_invocations(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Invocations (Sum)."""
+        return self._variant_metric("Invocations", production_variant_name, options)
+
+    def metric_invocations_per_instance(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Invocations per instance (Sum), the metric autoscaling tracks."""
+        return self._variant_metric("InvocationsPerInstance", production_variant_name, options)
+
+    def metric_model_latency(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Model latency in microseconds (default statistic p99)."""
+        return self._variant_metric(
+            "ModelLatency", production_variant_name, options, statistic="p99"
+        )
+
+    def metric_overhead_latency(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """SageMaker's own latency in microseconds (default statistic p99)."""
+        return self._variant_metric(
+            "OverheadLatency", production_variant_name, options, statistic="p99"
+        )
+
+    def metric_invocation_response_code(
+        self,
+        response_code: InvocationResponseCode,
+        production_variant_name: str | None = None,
+        **options: Unpack[MetricOptions],
+    ) -> cloudwatch.Metric:
+        """Invocations answered with ``Invocation4XXErrors`` or ``Invocation5XXErrors`` (Sum)."""
+        Checker.of(self).one_of("response_code", response_code, RESPONSE_CODES)
+        return self._variant_metric(response_code, production_variant_name, options)
+
+    def metric_errors_5xx(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Model 5XX responses (Sum)."""
+        return self._variant_metric("Invocation5XXErrors", production_variant_name, options)
+
+    def metric_errors_4xx(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Client 4XX responses (Sum)."""
+        return self._variant_metric("Invocation4XXErrors", production_variant_name, options)
+
+    def metric_cpu_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """CPU utilisation summed over vCPUs (Average; 0 to 100 x vCPUs)."""
+        return self._instance_metric("CPUUtilization", production_variant_name, options)
+
+    def metric_memory_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Memory utilisation percent (Average)."""
+        return self._instance_metric("MemoryUtilization", production_variant_name, options)
+
+    def metric_disk_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Disk utilisation percent (Average)."""
+        return self._instance_metric("DiskUtilization", production_variant_name, options)
+
+    def metric_gpu_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """GPU utilisation summed over GPUs (Average; 0 to 100 x GPUs)."""
+        return self._instance_metric("GPUUtilization", production_variant_name, options)
+
+    def metric_gpu_memory_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """GPU memory utilisation summed over GPUs (Average)."""
+        return self._instance_metric("GPUMemoryUtilization", production_variant_name, options)
+
+    def _variant_metric(
+        self,
+        metric_name: str,
+        variant: str | None,
+        options: MetricOptions,
         *,
         statistic: str = "Sum",
-        period: Duration = ONE_MINUTE,
         namespace: str = NAMESPACE,
     ) -> cloudwatch.Metric:
-        """A metric of one variant (default: the first production variant)."""
-        return alarm_helpers.metric(
+        return build_metric(
             namespace,
-            name,
+            metric_name,
             {
                 "EndpointName": self.endpoint_name,
                 "VariantName": variant or self.production_variants[0].name,
             },
+            options,
             statistic=statistic,
-            period=period,
+            period=ONE_MINUTE,
         )
 
-    def metric_invocations(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Invocations (Sum)."""
-        return self.metric("Invocations", variant, **kwargs)
-
-    def metric_model_latency(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Model latency in microseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("ModelLatency", variant, **kwargs)
-
-    def metric_overhead_latency(
-        self, variant: str | None = None, **kwargs: Any
+    def _instance_metric(
+        self, metric_name: str, variant: str | None, options: MetricOptions
     ) -> cloudwatch.Metric:
-        """SageMaker's own latency in microseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("OverheadLatency", variant, **kwargs)
-
-    def metric_errors_5xx(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Model 5XX responses (Sum)."""
-        return self.metric("Invocation5XXErrors", variant, **kwargs)
-
-    def metric_errors_4xx(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Client 4XX responses (Sum)."""
-        return self.metric("Invocation4XXErrors", variant, **kwargs)
-
-    def metric_cpu_utilization(
-        self, variant: str | None = None, **kwargs: Any
-    ) -> cloudwatch.Metric:
-        """CPU utilisation summed over vCPUs (Average; 0 to 100 x vCPUs)."""
-        kwargs.setdefault("statistic", "Average")
-        return self.metric("CPUUtilization", variant, namespace=INSTANCE_NAMESPACE, **kwargs)
-
-    def metric_memory_utilization(
-        self, variant: str | None = None, **kwargs: Any
-    ) -> cloudwatch.Metric:
-        """Memory utilisation percent (Average)."""
-        kwargs.setdefault("statistic", "Average")
-        return self.metric("MemoryUtilization", variant, namespace=INSTANCE_NAMESPACE, **kwargs)
+        return self._variant_metric(
+            metric_name, variant, options, statistic="Average", namespace=INSTANCE_NAMESPACE
+        )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke exactly this endpoint (synchronously, asynchronously and with

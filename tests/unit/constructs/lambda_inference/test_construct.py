@@ -571,6 +571,9 @@ def test_metrics_and_widgets(scenario: dict[str, Any]) -> None:
     assert set(scenario["stack"].resolve(metric.dimensions)) == {"FunctionName", "Resource"}
     assert built.metric_duration().statistic == "p99"
     assert len(built.dashboard_widgets()) == 3
+    custom = built.metric_errors(statistic="Average", label="errors", dimensions_map={"X": "y"})
+    assert (custom.statistic, custom.label) == ("Average", "errors")
+    assert set(scenario["stack"].resolve(custom.dimensions)) == {"FunctionName", "Resource", "X"}
 
 
 # --- compliance -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -275,6 +276,36 @@ def test_metrics_use_endpoint_and_variant_dimensions(scenario: dict[str, Any]) -
     assert endpoint.metric_cpu_utilization().namespace == "/aws/sagemaker/Endpoints"
     assert endpoint.metric_model_latency().statistic == "p99"
     assert len(endpoint.dashboard_widgets()) == 3
+
+
+def test_metric_methods_take_typed_metric_options(scenario: dict[str, Any]) -> None:
+    endpoint = scenario["endpoints"]["Basic"]
+    stack = scenario["stack"]
+    metric = endpoint.metric_model_latency(
+        statistic="p90",
+        period=cdk.Duration.minutes(5),
+        label="p90 latency",
+        unit=cloudwatch.Unit.MICROSECONDS,
+        color="#ff0000",
+        dimensions_map={"Extra": "x"},
+        account="111122223333",
+        region="eu-west-1",
+    )
+    assert (metric.statistic, metric.period.to_seconds(), metric.label, metric.color) == (
+        "p90",
+        300,
+        "p90 latency",
+        "#ff0000",
+    )
+    assert (metric.account, metric.region) == ("111122223333", "eu-west-1")
+    assert stack.resolve(metric.dimensions)["Extra"] == "x"
+    assert endpoint.metric_gpu_utilization().namespace == "/aws/sagemaker/Endpoints"
+    assert endpoint.metric_disk_utilization().statistic == "Average"
+    assert endpoint.metric_invocations_per_instance().metric_name == "InvocationsPerInstance"
+    codes = endpoint.metric_invocation_response_code("Invocation5XXErrors", "AllTraffic")
+    assert (codes.metric_name, codes.statistic) == ("Invocation5XXErrors", "Sum")
+    with pytest.raises(TypeError, match="unexpected metric option"):
+        endpoint.metric_invocations(periodd=cdk.Duration.minutes(1))  # type: ignore[call-arg]
 
 
 # --- fully customised ---------------------------------------------------------------------
