@@ -133,6 +133,9 @@ class BatchTransformJob(Construct):
     :param notify_success: also notify the topic when a run succeeds. Default: True.
     :param log_retention: state machine log retention. Default: one year.
     :param removal_policy: for the key and log group this creates. Default: RETAIN.
+    :param role: the SageMaker execution role the job runs with (SageMaker must be able to
+        assume it); it receives exactly the grants a created role would, in a customer-managed
+        policy this construct attaches to it. Default: a new least-privilege role.
     """
 
     def __init__(
@@ -172,6 +175,7 @@ class BatchTransformJob(Construct):
         notify_success: bool = True,
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -231,11 +235,12 @@ class BatchTransformJob(Construct):
         )
 
         # The model and the role SageMaker runs the job with.
-        self.role: ManagedPolicyRole = execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker execution role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self._grant_data_access()
         self.security_group: ec2.SecurityGroup | None = None

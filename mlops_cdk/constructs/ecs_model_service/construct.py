@@ -14,6 +14,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_ecs_patterns as ecs_patterns
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -22,7 +23,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from mlops_cdk._internal import defaults, nag
-from mlops_cdk._internal.iam import service_role
+from mlops_cdk._internal.iam import role_for, service_role
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.ecs_model_service._alarms import service_alarms
@@ -143,6 +144,10 @@ class EcsModelService(Construct):
     :param alarm_thresholds: Default: :class:`ServiceAlarms` defaults.
     :param container_user: numeric ``uid:gid`` the server runs as, and owner of the scratch
         volume; never root. Default: ``10001:10001``, the reference server's user.
+    :param role: the task role the model server runs with (ECS tasks must be able to assume
+        it); it receives exactly the grants a created role would (reading the model artifact),
+        in a customer-managed policy this construct attaches to it. Default: a new
+        least-privilege role. The ECS agent's execution role is always created here.
     """
 
     def __init__(
@@ -177,6 +182,7 @@ class EcsModelService(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         alarm_thresholds: ServiceAlarms | None = None,
         container_user: str = SERVER_USER,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.health_check = health_check or ServiceHealthCheck()
@@ -226,11 +232,16 @@ class EcsModelService(Construct):
             removal_policy=removal_policy,
             retention=log_retention,
         )
-        self.task_role = service_role(
+        self.task_role = role_for(
             self,
             "TaskRole",
-            service="ecs-tasks.amazonaws.com",
-            description=f"Model server tasks of {self.node.path}: reads the model artifact",
+            role,
+            lambda: service_role(
+                self,
+                "TaskRole",
+                service="ecs-tasks.amazonaws.com",
+                description=f"Model server tasks of {self.node.path}: reads the model artifact",
+            ),
         )
         self.execution_role = service_role(
             self,

@@ -24,10 +24,11 @@ from constructs import Construct
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import (
-    ManagedPolicyRole,
     grant_key_use,
     grant_read_location,
     grant_write_prefix,
+    permissions_policy,
+    role_for,
     service_role,
 )
 from mlops_cdk._internal.validation import Checker
@@ -118,6 +119,9 @@ class LambdaInference(Construct):
     :param log_retention: function and API log retention. Default: one year.
     :param removal_policy: what happens to the log groups when the stack is deleted. Default:
         RETAIN (logs are an audit trail).
+    :param role: the function's execution role (Lambda must be able to assume it); it receives
+        exactly the grants a created role would, in a customer-managed policy this construct
+        attaches to it. Default: a new least-privilege role.
     """
 
     def __init__(
@@ -145,6 +149,7 @@ class LambdaInference(Construct):
         environment: Mapping[str, str] | None = None,
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -170,11 +175,16 @@ class LambdaInference(Construct):
         self.alarm_topic = alarm_topic or defaults.alarm_topic(
             self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Inference alarms"
         )
-        self.role: ManagedPolicyRole = service_role(
+        self.role = role_for(
             self,
             "Role",
-            service="lambda.amazonaws.com",
-            description=f"Execution role of the {self.node.path} inference function",
+            role,
+            lambda: service_role(
+                self,
+                "Role",
+                service="lambda.amazonaws.com",
+                description=f"Execution role of the {self.node.path} inference function",
+            ),
         )
         self.log_group = defaults.log_group(
             self,
@@ -374,8 +384,9 @@ class LambdaInference(Construct):
             ),
         )
         config.node.add_dependency(self.alias)
-        if self.role.policy is not None:  # Lambda checks the role may send to the destination
-            config.node.add_dependency(self.role.policy)
+        policy = permissions_policy(self.role)
+        if policy is not None:  # Lambda checks the role may send to the destination
+            config.node.add_dependency(policy)
         return config
 
     # --- S3-triggered inference -------------------------------------------------------------

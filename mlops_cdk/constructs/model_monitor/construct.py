@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Unpack
 
-from aws_cdk import Duration, Fn, Names, Stack
+from aws_cdk import Duration, Fn, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
@@ -152,6 +152,11 @@ class ModelMonitorSchedule(Construct):
     :param schedule_name: the ``MonitoringSchedule`` dimension and Model Monitor schedule name.
         Default: generated from the construct path.
     :param image: drift job image. Default: the mlops-cdk runtime image.
+    :param role: the role the monitoring jobs run with (SageMaker must be able to assume it); it
+        receives exactly the grants a created role would, in a customer-managed policy this
+        construct attaches to it. Default: a new least-privilege role.
+    :param removal_policy: for the KMS key this creates (when neither ``encryption_key`` nor a
+        :class:`RealtimeEndpoint`'s key is there to use). Default: RETAIN.
     """
 
     def __init__(
@@ -186,6 +191,8 @@ class ModelMonitorSchedule(Construct):
         min_records_per_run: int | None = None,
         schedule_name: str | None = None,
         image: ContainerImage | None = None,
+        role: iam.IRole | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -240,7 +247,10 @@ class ModelMonitorSchedule(Construct):
             encryption_key
             or default_key
             or defaults.encryption_key(
-                self, "Key", description=f"{self.node.path}: monitoring reports, volumes, schedule"
+                self,
+                "Key",
+                description=f"{self.node.path}: monitoring reports, volumes, schedule",
+                removal_policy=removal_policy,
             )
         )
         default_topic = endpoint.alarm_topic if isinstance(endpoint, RealtimeEndpoint) else None
@@ -256,11 +266,12 @@ class ModelMonitorSchedule(Construct):
         )
 
         # The role the monitoring jobs run with.
-        self.role: ManagedPolicyRole = execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker monitoring job role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self._grant_capture_read(capture_bucket, capture_prefix, capture_key)
         grant_write_prefix(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, Unpack, cast
 
-from aws_cdk import Duration, Names, Stack
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -17,7 +17,7 @@ from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
-from mlops_cdk._internal.iam import ManagedPolicyRole, grant_publish, grant_write_prefix
+from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import (
     execution_role,
@@ -92,11 +92,14 @@ class RealtimeEndpoint(Construct):
         (off for serverless, which does not support it).
     :param encryption_key: KMS key for volumes, capture and async output. Default: a new key
         with rotation.
-    :param role: execution role. Default: a new least-privilege role.
+    :param role: execution role (SageMaker must be able to assume it); it receives exactly the
+        grants a created role would, in a customer-managed policy this construct attaches to it.
+        Default: a new least-privilege role.
     :param alarm_topic: where alarms go. Default: a new KMS-encrypted topic.
     :param environment: container environment variables. Default: none.
     :param endpoint_name: Default: generated from the construct path.
     :param alarm_thresholds: Default: :class:`EndpointAlarms` defaults.
+    :param removal_policy: for the KMS key this creates. Default: RETAIN.
     """
 
     def __init__(
@@ -119,11 +122,12 @@ class RealtimeEndpoint(Construct):
         subnets: ec2.SubnetSelection | None = None,
         network_isolation: bool | None = None,
         encryption_key: kms.IKey | None = None,
-        role: ManagedPolicyRole | None = None,
+        role: iam.IRole | None = None,
         alarm_topic: sns.ITopic | None = None,
         environment: Mapping[str, str] | None = None,
         endpoint_name: str | None = None,
         alarm_thresholds: EndpointAlarms | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -157,16 +161,20 @@ class RealtimeEndpoint(Construct):
         )
 
         self.encryption_key = encryption_key or defaults.encryption_key(
-            self, "Key", description=f"{self.node.path}: endpoint volumes, capture and output"
+            self,
+            "Key",
+            description=f"{self.node.path}: endpoint volumes, capture and output",
+            removal_policy=removal_policy,
         )
         self.alarm_topic = alarm_topic or defaults.alarm_topic(
             self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Endpoint alarms"
         )
-        self.role = role or execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker execution role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
