@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, Unpack, cast
 
+import jsii
 from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -13,6 +14,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces import ResourceEnvironment
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
@@ -57,6 +60,7 @@ _KMS_ON_ENDPOINT_CONFIG = (
 )
 
 
+@jsii.implements(sagemaker.IEndpoint)
 class RealtimeEndpoint(Construct):
     """A SageMaker real-time endpoint: instance-based, serverless or asynchronous, one model or
     several (A/B variants and a shadow), with autoscaling, data capture, blue/green or rolling
@@ -71,6 +75,12 @@ class RealtimeEndpoint(Construct):
             autoscaling=AutoScaling(max_capacity=4),
             deployment=DeploymentPolicy.canary(10))
         endpoint.grant_invoke(api_role)
+
+    It implements ``aws_sagemaker.IEndpoint`` (``endpoint_arn``, ``endpoint_name``,
+    ``grant_invoke``), so it goes wherever CDK takes an endpoint, e.g.
+    ``apigateway.SagemakerIntegration(endpoint)``, and has the per-variant metrics of the
+    ``aws-sagemaker-alpha`` endpoint (``metric_invocations``, ``metric_model_latency``...,
+    ``production_variant_name`` defaulting to the first production variant).
 
     :param image: model server image (with ``model_data``); or use ``model_package`` or
         ``variants``.
@@ -196,7 +206,7 @@ class RealtimeEndpoint(Construct):
             for variant in self.variants
         }
 
-        self.endpoint_name = endpoint_name or Names.unique_resource_name(
+        self._endpoint_name = endpoint_name or Names.unique_resource_name(
             self, max_length=63, separator="-"
         )
         self.endpoint_config = self._endpoint_config(serverless, async_inference, data_capture)
@@ -213,7 +223,7 @@ class RealtimeEndpoint(Construct):
             if deployment
             else None,
         )
-        self.endpoint_arn = self.endpoint.ref
+        self._endpoint_arn = self.endpoint.ref
         if autoscaling is not None:
             self._add_autoscaling(autoscaling)
         if async_inference is not None:
@@ -483,6 +493,40 @@ class RealtimeEndpoint(Construct):
         )
 
     # --- public API -----------------------------------------------------------------------
+
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name."""
+        return self._endpoint_name
+
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN (``Ref`` of the ``AWS::SageMaker::Endpoint``)."""
+        return self._endpoint_arn
+
+    @property
+    def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
+        """A reference to the endpoint (``aws_sagemaker.IEndpointRef``)."""
+        return sagemaker_refs.EndpointReference(endpoint_arn=self.endpoint_arn)
+
+    @property
+    def stack(self) -> Stack:
+        """The stack the endpoint is in."""
+        return Stack.of(self)
+
+    @property
+    def env(self) -> ResourceEnvironment:
+        """Account and region of the endpoint (those of its stack)."""
+        stack = Stack.of(self)
+        return ResourceEnvironment(account=stack.account, region=stack.region)
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """Apply ``policy`` to the endpoint, its configuration and its models (stateless: they
+        are replaced freely). Keys keep the ``removal_policy`` given at construction."""
+        self.endpoint.apply_removal_policy(policy)
+        self.endpoint_config.apply_removal_policy(policy)
+        for model in self.models.values():
+            model.resource.apply_removal_policy(policy)
 
     def metric(
         self,
