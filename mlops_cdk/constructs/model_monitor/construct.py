@@ -750,7 +750,13 @@ class ModelMonitorSchedule(Construct):
         metric: cloudwatch.IMetric,
         threshold: float,
         description: str,
-        **kwargs: Any,
+        *,
+        comparison: cloudwatch.ComparisonOperator = (
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
+        evaluation_periods: int = 3,
+        datapoints_to_alarm: int = 2,
+        missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
         created = alarm_helpers.alarm(
             self,
@@ -759,7 +765,10 @@ class ModelMonitorSchedule(Construct):
             threshold=threshold,
             description=f"{self.node.path}: {description}",
             topic=self.alarm_topic,
-            **kwargs,
+            comparison=comparison,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+            missing_data=missing_data,
         )
         self.alarms.append(created)
         return created
@@ -768,7 +777,6 @@ class ModelMonitorSchedule(Construct):
         return Duration.seconds(self._cadence.interval_seconds)
 
     def _drift_alarm(self, threshold: float) -> cloudwatch.IAlarm:
-        once = {"evaluation_periods": 1, "datapoints_to_alarm": 1}
         if self.monitoring_type is MonitoringType.DATA_QUALITY and self.features:
             chunks = [
                 self.features[i : i + MAX_METRICS_PER_ALARM]
@@ -791,7 +799,8 @@ class ModelMonitorSchedule(Construct):
                     + ", ".join(chunk[:3])
                     + (" ..." if len(chunk) > 3 else ""),
                     comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    **once,
+                    evaluation_periods=1,
+                    datapoints_to_alarm=1,
                 )
                 for index, chunk in enumerate(chunks)
             ]
@@ -814,14 +823,16 @@ class ModelMonitorSchedule(Construct):
                 self.metric(VIOLATIONS_METRIC, statistic="Maximum"),
                 1,
                 "the drift job reported constraint violations",
-                **once,
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
             )
         return self._alarm(
             "DriftAlarm",
             _rule_metric(self.violations_rule, self._period()),
             1,
             f"a {self.monitoring_type.value} run completed with violations",
-            **once,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
         )
 
     def _job_failed_alarm(self) -> cloudwatch.Alarm:
