@@ -15,7 +15,12 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from mlops_cdk._internal import nag
-from mlops_cdk._internal.iam import ManagedPolicyRole, grant_key_use, grant_network_interfaces
+from mlops_cdk._internal.iam import (
+    ManagedPolicyRole,
+    grant_key_use,
+    grant_network_interfaces,
+    role_for,
+)
 from mlops_cdk._internal.validation import Checker
 
 INSTANCE_TYPE = r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
@@ -59,19 +64,30 @@ def check_instance_type(check: Checker, keyword: str, instance_type: str) -> Non
 
 
 def execution_role(
-    scope: Construct, construct_id: str, *, description: str, encryption_key: kms.IKey
-) -> ManagedPolicyRole:
+    scope: Construct,
+    construct_id: str,
+    *,
+    description: str,
+    encryption_key: kms.IKey,
+    role: iam.IRole | None = None,
+) -> iam.IRole:
     """A SageMaker execution role with what every model needs and nothing more.
 
     CloudWatch Logs for ``/aws/sagemaker/*`` log groups, metrics in SageMaker namespaces only,
     and use of ``encryption_key``. Image pulls, artifact reads and output writes are granted by
-    the construct for exactly the locations it uses.
+    the construct for exactly the locations it uses. A given ``role`` (which SageMaker must be
+    able to assume) receives the same grants, in a customer-managed policy attached to it.
     """
-    role = ManagedPolicyRole(
+    role = role_for(
         scope,
         construct_id,
-        assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-        description=description,
+        role,
+        lambda: ManagedPolicyRole(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=description,
+        ),
     )
     log_groups = (
         f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/*"

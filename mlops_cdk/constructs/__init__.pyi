@@ -14,6 +14,7 @@ from .lambda_inference import LambdaDeployment as LambdaDeployment
 from .lambda_inference import LambdaInference as LambdaInference
 from .lambda_inference import ProvisionedConcurrency as ProvisionedConcurrency
 from .lambda_inference import S3Trigger as S3Trigger
+from .metric_options import MetricOptions as MetricOptions
 from .ml_pipeline import MLPipeline as MLPipeline
 from .ml_pipeline import PipelineCondition as PipelineCondition
 from .ml_pipeline import PipelineParameter as PipelineParameter

@@ -31,7 +31,7 @@ _PULL_ACTIONS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BoundImage:
     """An image bound to a scope: its URI, and its repository when CDK knows it."""
 
@@ -204,7 +204,7 @@ class _AssetImage(ContainerImage):
             )
             self._assets[scope.node.path] = asset
         asset.repository.grant_pull(grantee)
-        return BoundImage(asset.image_uri, asset.repository, asset)
+        return BoundImage(image_uri=asset.image_uri, repository=asset.repository, asset=asset)
 
 
 class _RepositoryImage(ContainerImage):
@@ -214,7 +214,8 @@ class _RepositoryImage(ContainerImage):
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:
         self.repository.grant_pull(grantee)
         return BoundImage(
-            self.repository.repository_uri_for_tag_or_digest(self.tag), self.repository
+            image_uri=self.repository.repository_uri_for_tag_or_digest(self.tag),
+            repository=self.repository,
         )
 
 
@@ -240,4 +241,4 @@ class _UriImage(ContainerImage):
             grantee=grantee, actions=list(_PULL_ACTIONS), resource_arns=[self.repository_arn(scope)]
         )
         ecr.AuthorizationToken.grant_read(grantee)
-        return BoundImage(self.uri)
+        return BoundImage(image_uri=self.uri)

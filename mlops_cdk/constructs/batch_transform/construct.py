@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 from aws_cdk import Duration, Names, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -46,6 +46,7 @@ from mlops_cdk.constructs.batch_transform._checks import (
 from mlops_cdk.constructs.batch_transform._request import transform_task
 from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, check_options
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 
@@ -85,8 +86,8 @@ class BatchTransformJob(Construct):
 
         job = BatchTransformJob(self, "Scoring",
             model_data=ModelData.from_bucket(artifacts, "churn/model.tar.gz"),
-            input=TransformInput(data, "scoring/input/"),
-            output=TransformOutput(data, "scoring/output/"),
+            input=TransformInput(bucket=data, prefix="scoring/input/"),
+            output=TransformOutput(bucket=data, prefix="scoring/output/"),
             schedule="cron(0 2 * * ? *)")
 
     :param image: model server image. Default: the mlops-cdk model server when
@@ -132,6 +133,9 @@ class BatchTransformJob(Construct):
     :param notify_success: also notify the topic when a run succeeds. Default: True.
     :param log_retention: state machine log retention. Default: one year.
     :param removal_policy: for the key and log group this creates. Default: RETAIN.
+    :param role: the SageMaker execution role the job runs with (SageMaker must be able to
+        assume it); it receives exactly the grants a created role would, in a customer-managed
+        policy this construct attaches to it. Default: a new least-privilege role.
     """
 
     def __init__(
@@ -171,6 +175,7 @@ class BatchTransformJob(Construct):
         notify_success: bool = True,
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -230,11 +235,12 @@ class BatchTransformJob(Construct):
         )
 
         # The model and the role SageMaker runs the job with.
-        self.role: ManagedPolicyRole = execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker execution role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self._grant_data_access()
         self.security_group: ec2.SecurityGroup | None = None
@@ -781,9 +787,11 @@ class BatchTransformJob(Construct):
         """Let ``grantee`` start runs of this job (and nothing else)."""
         return self.state_machine.grant_start_execution(grantee)
 
-    def metric(self, name: str, **kwargs: Any) -> cloudwatch.Metric:
-        """A Step Functions metric of the runner, such as ``ExecutionsSucceeded``."""
-        return self.state_machine.metric(name, **kwargs)
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """A Step Functions metric of the runner (``AWS/States``, ``StateMachineArn``), such as
+        ``ExecutionsSucceeded``; Sum over 5 minutes unless ``options`` say otherwise."""
+        check_options(options)
+        return self.state_machine.metric(metric_name, **options)
 
 
 # --- naming ---------------------------------------------------------------------------

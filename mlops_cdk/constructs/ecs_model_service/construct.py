@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import Unpack, cast
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy, Size, Stack
@@ -14,6 +14,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_ecs_patterns as ecs_patterns
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -21,9 +22,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
-from mlops_cdk._internal.iam import service_role
+from mlops_cdk._internal.iam import role_for, service_role
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.ecs_model_service._alarms import service_alarms
@@ -34,6 +34,7 @@ from mlops_cdk.constructs.ecs_model_service.options import (
     ServiceAutoScaling,
     ServiceHealthCheck,
 )
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 
 # The reference server's non-root user (mlops_cdk/runtime/Dockerfile).
@@ -96,7 +97,7 @@ class EcsModelService(Construct):
 
         service = EcsModelService(self, "Churn", vpc=vpc,
             model_data=ModelData.from_bucket(artifacts, "churn/model.onnx"),
-            autoscaling=ServiceAutoScaling(2, 8))
+            autoscaling=ServiceAutoScaling(min_capacity=2, max_capacity=8))
         service.allow_from(ec2.Peer.ipv4("10.0.0.0/16"))
 
     :param vpc: where the tasks and the load balancer run. Default: none (required).
@@ -143,6 +144,10 @@ class EcsModelService(Construct):
     :param alarm_thresholds: Default: :class:`ServiceAlarms` defaults.
     :param container_user: numeric ``uid:gid`` the server runs as, and owner of the scratch
         volume; never root. Default: ``10001:10001``, the reference server's user.
+    :param role: the task role the model server runs with (ECS tasks must be able to assume
+        it); it receives exactly the grants a created role would (reading the model artifact),
+        in a customer-managed policy this construct attaches to it. Default: a new
+        least-privilege role. The ECS agent's execution role is always created here.
     """
 
     def __init__(
@@ -177,6 +182,7 @@ class EcsModelService(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         alarm_thresholds: ServiceAlarms | None = None,
         container_user: str = SERVER_USER,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.health_check = health_check or ServiceHealthCheck()
@@ -226,11 +232,16 @@ class EcsModelService(Construct):
             removal_policy=removal_policy,
             retention=log_retention,
         )
-        self.task_role = service_role(
+        self.task_role = role_for(
             self,
             "TaskRole",
-            service="ecs-tasks.amazonaws.com",
-            description=f"Model server tasks of {self.node.path}: reads the model artifact",
+            role,
+            lambda: service_role(
+                self,
+                "TaskRole",
+                service="ecs-tasks.amazonaws.com",
+                description=f"Model server tasks of {self.node.path}: reads the model artifact",
+            ),
         )
         self.execution_role = service_role(
             self,
@@ -751,18 +762,16 @@ class EcsModelService(Construct):
             peer, description or f"callers of {self.node.path}"
         )
 
-    def metric_running_task_count(
-        self,
-        *,
-        period: Duration = Duration.minutes(1),  # noqa: B008
-    ) -> cloudwatch.Metric:
-        """Tasks running (Container Insights ``RunningTaskCount``, Minimum)."""
-        return alarm_helpers.metric(
+    def metric_running_task_count(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Tasks running (Container Insights ``RunningTaskCount``), Minimum over 1 minute
+        unless ``options`` say otherwise."""
+        return build_metric(
             "ECS/ContainerInsights",
             "RunningTaskCount",
             {"ClusterName": self.cluster.cluster_name, "ServiceName": self.service.service_name},
+            options,
             statistic="Minimum",
-            period=period,
+            period=Duration.minutes(1),
         )
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:

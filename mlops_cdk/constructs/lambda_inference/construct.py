@@ -4,7 +4,7 @@ REST API, a function URL and/or S3 events, with guarded CodeDeploy rollouts and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Unpack, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
@@ -24,11 +24,12 @@ from constructs import Construct
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import (
-    ManagedPolicyRole,
     grant_key_use,
     grant_network_interfaces,
     grant_read_location,
     grant_write_prefix,
+    permissions_policy,
+    role_for,
     service_role,
 )
 from mlops_cdk._internal.validation import Checker
@@ -41,6 +42,7 @@ from mlops_cdk.constructs.lambda_inference.options import (
     ProvisionedConcurrency,
     S3Trigger,
 )
+from mlops_cdk.constructs.metric_options import MetricOptions, check_options
 from mlops_cdk.constructs.model_data import ModelData
 
 ALIAS_NAME = "live"
@@ -118,6 +120,9 @@ class LambdaInference(Construct):
     :param log_retention: function and API log retention. Default: one year.
     :param removal_policy: what happens to the log groups when the stack is deleted. Default:
         RETAIN (logs are an audit trail).
+    :param role: the function's execution role (Lambda must be able to assume it); it receives
+        exactly the grants a created role would, in a customer-managed policy this construct
+        attaches to it. Default: a new least-privilege role.
     """
 
     def __init__(
@@ -145,6 +150,7 @@ class LambdaInference(Construct):
         environment: Mapping[str, str] | None = None,
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -170,11 +176,16 @@ class LambdaInference(Construct):
         self.alarm_topic = alarm_topic or defaults.alarm_topic(
             self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Inference alarms"
         )
-        self.role: ManagedPolicyRole = service_role(
+        self.role = role_for(
             self,
             "Role",
-            service="lambda.amazonaws.com",
-            description=f"Execution role of the {self.node.path} inference function",
+            role,
+            lambda: service_role(
+                self,
+                "Role",
+                service="lambda.amazonaws.com",
+                description=f"Execution role of the {self.node.path} inference function",
+            ),
         )
         self.log_group = defaults.log_group(
             self,
@@ -372,8 +383,9 @@ class LambdaInference(Construct):
             ),
         )
         config.node.add_dependency(self.alias)
-        if self.role.policy is not None:  # Lambda checks the role may send to the destination
-            config.node.add_dependency(self.role.policy)
+        policy = permissions_policy(self.role)
+        if policy is not None:  # Lambda checks the role may send to the destination
+            config.node.add_dependency(policy)
         return config
 
     # --- S3-triggered inference -------------------------------------------------------------
@@ -517,7 +529,7 @@ class LambdaInference(Construct):
         else:
             routing = (
                 codedeploy.TrafficRouting.time_based_canary
-                if deployment.kind == "canary"
+                if deployment.kind == "CANARY"
                 else codedeploy.TrafficRouting.time_based_linear
             )
             config = codedeploy.LambdaDeploymentConfig(
@@ -555,28 +567,37 @@ class LambdaInference(Construct):
             return self.function_url.url
         return None
 
-    def metric(
-        self, name: str, *, statistic: str = "Sum", period: Duration = ONE_MINUTE
-    ) -> cloudwatch.Metric:
-        """A metric of the ``live`` alias (``AWS/Lambda``, FunctionName + Resource)."""
-        return self.alias.metric(name, statistic=statistic, period=period)
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """A metric of the ``live`` alias (``AWS/Lambda``, ``FunctionName`` and ``Resource``
+        dimensions), Sum over 1 minute unless ``options`` say otherwise."""
+        check_options(options)
+        merged: MetricOptions = {"statistic": "Sum", "period": ONE_MINUTE, **options}
+        extra = options.get("dimensions_map")
+        if extra:  # the alias replaces its dimensions with the caller's; keep its own
+            function_name = self.function.function_name
+            merged["dimensions_map"] = {
+                "FunctionName": function_name,
+                "Resource": f"{function_name}:{ALIAS_NAME}",
+                **extra,
+            }
+        return self.alias.metric(metric_name, **merged)
 
-    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_invocations(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Invocations of the alias (Sum)."""
-        return self.metric("Invocations", **kwargs)
+        return self.metric("Invocations", **options)
 
-    def metric_errors(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_errors(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Function errors of the alias (Sum)."""
-        return self.metric("Errors", **kwargs)
+        return self.metric("Errors", **options)
 
-    def metric_duration(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_duration(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Duration in milliseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("Duration", **kwargs)
+        merged: MetricOptions = {"statistic": "p99", **options}
+        return self.metric("Duration", **merged)
 
-    def metric_throttles(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_throttles(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Throttled invocations (Sum)."""
-        return self.metric("Throttles", **kwargs)
+        return self.metric("Throttles", **options)
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call the model every way this construct exposes: invoke the ``live``

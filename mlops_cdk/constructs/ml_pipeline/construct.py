@@ -155,6 +155,9 @@ class MLPipeline(Construct):
     :param notify_success: also notify succeeded executions. Default: True.
     :param log_retention: guard state machine logs. Default: one year.
     :param removal_policy: for the key and log group this creates. Default: RETAIN.
+    :param role: the role that runs the pipeline and its jobs (SageMaker must be able to assume
+        it); it receives exactly the grants a created role would, in a customer-managed policy
+        this construct attaches to it. Default: a new least-privilege role.
     """
 
     def __init__(
@@ -195,6 +198,7 @@ class MLPipeline(Construct):
         notify_success: bool = True,
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -244,11 +248,12 @@ class MLPipeline(Construct):
         )
 
         # One role runs the pipeline and its jobs; it may pass only itself.
-        self.role: ManagedPolicyRole = execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker pipeline and job role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self._grant_pipeline_permissions()
         self.security_group: ec2.SecurityGroup | None = None

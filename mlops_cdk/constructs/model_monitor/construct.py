@@ -4,9 +4,9 @@ behind one contract (same inputs, same CloudWatch metrics, same alarms)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
-from aws_cdk import Duration, Fn, Names, Stack
+from aws_cdk import Duration, Fn, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
@@ -41,6 +41,7 @@ from mlops_cdk._internal.sagemaker import (
 )
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_monitor._checks import check_props, resolve_capture
 from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES, native_image
@@ -151,6 +152,11 @@ class ModelMonitorSchedule(Construct):
     :param schedule_name: the ``MonitoringSchedule`` dimension and Model Monitor schedule name.
         Default: generated from the construct path.
     :param image: drift job image. Default: the mlops-cdk runtime image.
+    :param role: the role the monitoring jobs run with (SageMaker must be able to assume it); it
+        receives exactly the grants a created role would, in a customer-managed policy this
+        construct attaches to it. Default: a new least-privilege role.
+    :param removal_policy: for the KMS key this creates (when neither ``encryption_key`` nor a
+        :class:`RealtimeEndpoint`'s key is there to use). Default: RETAIN.
     """
 
     def __init__(
@@ -185,6 +191,8 @@ class ModelMonitorSchedule(Construct):
         min_records_per_run: int | None = None,
         schedule_name: str | None = None,
         image: ContainerImage | None = None,
+        role: iam.IRole | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -193,7 +201,7 @@ class ModelMonitorSchedule(Construct):
         )
         self.monitoring_type = monitoring_type
         self.backend = backend
-        self.monitor_schedule = check_props(
+        self._cadence = check_props(
             check,
             backend=backend,
             monitoring_type=monitoring_type,
@@ -239,7 +247,10 @@ class ModelMonitorSchedule(Construct):
             encryption_key
             or default_key
             or defaults.encryption_key(
-                self, "Key", description=f"{self.node.path}: monitoring reports, volumes, schedule"
+                self,
+                "Key",
+                description=f"{self.node.path}: monitoring reports, volumes, schedule",
+                removal_policy=removal_policy,
             )
         )
         default_topic = endpoint.alarm_topic if isinstance(endpoint, RealtimeEndpoint) else None
@@ -255,11 +266,12 @@ class ModelMonitorSchedule(Construct):
         )
 
         # The role the monitoring jobs run with.
-        self.role: ManagedPolicyRole = execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker monitoring job role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self._grant_capture_read(capture_bucket, capture_prefix, capture_key)
         grant_write_prefix(
@@ -391,7 +403,7 @@ class ModelMonitorSchedule(Construct):
             self, max_length=MAX_JOB_NAME_PREFIX, separator="-"
         ).lower()
         self.job_name_prefix = prefix
-        window = self.monitor_schedule.window
+        window = self._cadence.window
         assert window is not None  # noqa: S101 - checked in check_props
         cluster: dict[str, Any] = {
             "InstanceCount": 1,
@@ -484,7 +496,7 @@ class ModelMonitorSchedule(Construct):
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(self.monitor_schedule.expression),
+            schedule=scheduler.ScheduleExpression.expression(self._cadence.expression),
             target=scheduler_targets.Universal(
                 service="sagemaker",
                 action="createProcessingJob",
@@ -653,7 +665,7 @@ class ModelMonitorSchedule(Construct):
                 monitoring_job_definition_name=self.job_definition_name,
                 monitoring_type=kind.value,
                 schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
-                    schedule_expression=self.monitor_schedule.expression
+                    schedule_expression=self._cadence.expression
                 ),
             ),
         )
@@ -738,7 +750,13 @@ class ModelMonitorSchedule(Construct):
         metric: cloudwatch.IMetric,
         threshold: float,
         description: str,
-        **kwargs: Any,
+        *,
+        comparison: cloudwatch.ComparisonOperator = (
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
+        evaluation_periods: int = 3,
+        datapoints_to_alarm: int = 2,
+        missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
         created = alarm_helpers.alarm(
             self,
@@ -747,16 +765,18 @@ class ModelMonitorSchedule(Construct):
             threshold=threshold,
             description=f"{self.node.path}: {description}",
             topic=self.alarm_topic,
-            **kwargs,
+            comparison=comparison,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+            missing_data=missing_data,
         )
         self.alarms.append(created)
         return created
 
     def _period(self) -> Duration:
-        return Duration.seconds(self.monitor_schedule.interval_seconds)
+        return Duration.seconds(self._cadence.interval_seconds)
 
     def _drift_alarm(self, threshold: float) -> cloudwatch.IAlarm:
-        once = {"evaluation_periods": 1, "datapoints_to_alarm": 1}
         if self.monitoring_type is MonitoringType.DATA_QUALITY and self.features:
             chunks = [
                 self.features[i : i + MAX_METRICS_PER_ALARM]
@@ -779,7 +799,8 @@ class ModelMonitorSchedule(Construct):
                     + ", ".join(chunk[:3])
                     + (" ..." if len(chunk) > 3 else ""),
                     comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    **once,
+                    evaluation_periods=1,
+                    datapoints_to_alarm=1,
                 )
                 for index, chunk in enumerate(chunks)
             ]
@@ -802,14 +823,16 @@ class ModelMonitorSchedule(Construct):
                 self.metric(VIOLATIONS_METRIC, statistic="Maximum"),
                 1,
                 "the drift job reported constraint violations",
-                **once,
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
             )
         return self._alarm(
             "DriftAlarm",
             _rule_metric(self.violations_rule, self._period()),
             1,
             f"a {self.monitoring_type.value} run completed with violations",
-            **once,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
         )
 
     def _job_failed_alarm(self) -> cloudwatch.Alarm:
@@ -900,26 +923,32 @@ class ModelMonitorSchedule(Construct):
 
     # --- public API -----------------------------------------------------------------------
 
-    def metric(self, name: str, *, statistic: str = "Maximum", **kwargs: Any) -> cloudwatch.Metric:
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """A metric in ``aws/sagemaker/Endpoints/data-metrics`` for this endpoint and schedule,
-        e.g. ``feature_baseline_drift_age`` or ``drift_job_records_analyzed``."""
-        kwargs.setdefault("period", self._period())
-        return alarm_helpers.metric(
+        e.g. ``feature_baseline_drift_age`` or ``drift_job_records_analyzed``; Maximum over the
+        schedule's interval unless ``options`` say otherwise."""
+        return build_metric(
             DATA_METRICS_NAMESPACE,
-            name,
+            metric_name,
             {"Endpoint": self.endpoint_name, "MonitoringSchedule": self.schedule_name},
-            statistic=statistic,
-            **kwargs,
+            options,
+            statistic="Maximum",
+            period=self._period(),
         )
 
-    def metric_feature_drift(self, feature: str, **kwargs: Any) -> cloudwatch.Metric:
-        """``feature_baseline_drift_<feature>``: the distance compared with the threshold."""
-        return self.metric(f"feature_baseline_drift_{feature}", **kwargs)
+    def metric_feature_drift(
+        self, feature: str, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """``feature_baseline_drift_<feature>``: the distance compared with the threshold
+        (Maximum)."""
+        return self.metric(f"feature_baseline_drift_{feature}", **options)
 
-    def metric_feature_completeness(self, feature: str, **kwargs: Any) -> cloudwatch.Metric:
-        """``feature_non_null_<feature>``: the share of records with a value (0-1)."""
-        kwargs.setdefault("statistic", "Minimum")
-        return self.metric(f"feature_non_null_{feature}", **kwargs)
+    def metric_feature_completeness(
+        self, feature: str, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """``feature_non_null_<feature>``: the share of records with a value, 0-1 (Minimum)."""
+        merged: MetricOptions = {"statistic": "Minimum", **options}
+        return self.metric(f"feature_non_null_{feature}", **merged)
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
         """Drift and completeness per monitored feature, and the job's record count."""

@@ -31,7 +31,7 @@ def resolve_variants(
         single.check(check)
         return [
             ProductionVariant(
-                DEFAULT_VARIANT,
+                name=DEFAULT_VARIANT,
                 image=single.image,
                 model_data=single.model_data,
                 model_package=single.model_package,

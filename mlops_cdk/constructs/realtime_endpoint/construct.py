@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Literal, Unpack, cast
 
-from aws_cdk import Duration, Names, Stack
+import jsii
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -13,11 +14,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces import ResourceEnvironment
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
-from mlops_cdk._internal.iam import ManagedPolicyRole, grant_publish, grant_write_prefix
+from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import (
     execution_role,
@@ -27,6 +30,7 @@ from mlops_cdk._internal.sagemaker import (
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 from mlops_cdk.constructs.realtime_endpoint._checks import (
@@ -46,6 +50,8 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
 )
 
 NAMESPACE = "AWS/SageMaker"
+InvocationResponseCode = Literal["Invocation4XXErrors", "Invocation5XXErrors"]
+RESPONSE_CODES: tuple[str, ...] = ("Invocation4XXErrors", "Invocation5XXErrors")
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 _KMS_ON_ENDPOINT_CONFIG = (
     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
@@ -54,6 +60,7 @@ _KMS_ON_ENDPOINT_CONFIG = (
 )
 
 
+@jsii.implements(sagemaker.IEndpoint)
 class RealtimeEndpoint(Construct):
     """A SageMaker real-time endpoint: instance-based, serverless or asynchronous, one model or
     several (A/B variants and a shadow), with autoscaling, data capture, blue/green or rolling
@@ -68,6 +75,12 @@ class RealtimeEndpoint(Construct):
             autoscaling=AutoScaling(max_capacity=4),
             deployment=DeploymentPolicy.canary(10))
         endpoint.grant_invoke(api_role)
+
+    It implements ``aws_sagemaker.IEndpoint`` (``endpoint_arn``, ``endpoint_name``,
+    ``grant_invoke``), so it goes wherever CDK takes an endpoint, e.g.
+    ``apigateway.SagemakerIntegration(endpoint)``, and has the per-variant metrics of the
+    ``aws-sagemaker-alpha`` endpoint (``metric_invocations``, ``metric_model_latency``...,
+    ``production_variant_name`` defaulting to the first production variant).
 
     :param image: model server image (with ``model_data``); or use ``model_package`` or
         ``variants``.
@@ -89,11 +102,14 @@ class RealtimeEndpoint(Construct):
         (off for serverless, which does not support it).
     :param encryption_key: KMS key for volumes, capture and async output. Default: a new key
         with rotation.
-    :param role: execution role. Default: a new least-privilege role.
+    :param role: execution role (SageMaker must be able to assume it); it receives exactly the
+        grants a created role would, in a customer-managed policy this construct attaches to it.
+        Default: a new least-privilege role.
     :param alarm_topic: where alarms go. Default: a new KMS-encrypted topic.
     :param environment: container environment variables. Default: none.
     :param endpoint_name: Default: generated from the construct path.
     :param alarm_thresholds: Default: :class:`EndpointAlarms` defaults.
+    :param removal_policy: for the KMS key this creates. Default: RETAIN.
     """
 
     def __init__(
@@ -116,11 +132,12 @@ class RealtimeEndpoint(Construct):
         subnets: ec2.SubnetSelection | None = None,
         network_isolation: bool | None = None,
         encryption_key: kms.IKey | None = None,
-        role: ManagedPolicyRole | None = None,
+        role: iam.IRole | None = None,
         alarm_topic: sns.ITopic | None = None,
         environment: Mapping[str, str] | None = None,
         endpoint_name: str | None = None,
         alarm_thresholds: EndpointAlarms | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
@@ -154,16 +171,20 @@ class RealtimeEndpoint(Construct):
         )
 
         self.encryption_key = encryption_key or defaults.encryption_key(
-            self, "Key", description=f"{self.node.path}: endpoint volumes, capture and output"
+            self,
+            "Key",
+            description=f"{self.node.path}: endpoint volumes, capture and output",
+            removal_policy=removal_policy,
         )
         self.alarm_topic = alarm_topic or defaults.alarm_topic(
             self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Endpoint alarms"
         )
-        self.role = role or execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker execution role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
@@ -185,7 +206,7 @@ class RealtimeEndpoint(Construct):
             for variant in self.variants
         }
 
-        self.endpoint_name = endpoint_name or Names.unique_resource_name(
+        self._endpoint_name = endpoint_name or Names.unique_resource_name(
             self, max_length=63, separator="-"
         )
         self.endpoint_config = self._endpoint_config(serverless, async_inference, data_capture)
@@ -202,7 +223,7 @@ class RealtimeEndpoint(Construct):
             if deployment
             else None,
         )
-        self.endpoint_arn = self.endpoint.ref
+        self._endpoint_arn = self.endpoint.ref
         if autoscaling is not None:
             self._add_autoscaling(autoscaling)
         if async_inference is not None:
@@ -473,64 +494,167 @@ class RealtimeEndpoint(Construct):
 
     # --- public API -----------------------------------------------------------------------
 
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name."""
+        return self._endpoint_name
+
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN (``Ref`` of the ``AWS::SageMaker::Endpoint``)."""
+        return self._endpoint_arn
+
+    @property
+    def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
+        """A reference to the endpoint (``aws_sagemaker.IEndpointRef``)."""
+        return sagemaker_refs.EndpointReference(endpoint_arn=self.endpoint_arn)
+
+    @property
+    def stack(self) -> Stack:
+        """The stack the endpoint is in."""
+        return Stack.of(self)
+
+    @property
+    def env(self) -> ResourceEnvironment:
+        """Account and region of the endpoint (those of its stack)."""
+        stack = Stack.of(self)
+        return ResourceEnvironment(account=stack.account, region=stack.region)
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """Apply ``policy`` to the endpoint, its configuration and its models (stateless: they
+        are replaced freely). Keys keep the ``removal_policy`` given at construction."""
+        self.endpoint.apply_removal_policy(policy)
+        self.endpoint_config.apply_removal_policy(policy)
+        for model in self.models.values():
+            model.resource.apply_removal_policy(policy)
+
     def metric(
         self,
-        name: str,
-        variant: str | None = None,
+        metric_name: str,
+        production_variant_name: str | None = None,
+        *,
+        namespace: str = NAMESPACE,
+        **options: Unpack[MetricOptions],
+    ) -> cloudwatch.Metric:
+        """A metric of one production variant (``EndpointName`` and ``VariantName``
+        dimensions), Sum over 1 minute unless ``options`` say otherwise.
+
+        :param metric_name: e.g. ``Invocations``.
+        :param production_variant_name: Default: the first production variant.
+        :param namespace: Default: ``AWS/SageMaker`` (instance metrics are in
+            ``/aws/sagemaker/Endpoints``).
+        """
+        return self._variant_metric(
+            metric_name, production_variant_name, options, namespace=namespace
+        )
+
+    def metric_invocations(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Invocations (Sum)."""
+        return self._variant_metric("Invocations", production_variant_name, options)
+
+    def metric_invocations_per_instance(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Invocations per instance (Sum), the metric autoscaling tracks."""
+        return self._variant_metric("InvocationsPerInstance", production_variant_name, options)
+
+    def metric_model_latency(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Model latency in microseconds (default statistic p99)."""
+        return self._variant_metric(
+            "ModelLatency", production_variant_name, options, statistic="p99"
+        )
+
+    def metric_overhead_latency(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """SageMaker's own latency in microseconds (default statistic p99)."""
+        return self._variant_metric(
+            "OverheadLatency", production_variant_name, options, statistic="p99"
+        )
+
+    def metric_invocation_response_code(
+        self,
+        response_code: InvocationResponseCode,
+        production_variant_name: str | None = None,
+        **options: Unpack[MetricOptions],
+    ) -> cloudwatch.Metric:
+        """Invocations answered with ``Invocation4XXErrors`` or ``Invocation5XXErrors`` (Sum)."""
+        Checker.of(self).one_of("response_code", response_code, RESPONSE_CODES)
+        return self._variant_metric(response_code, production_variant_name, options)
+
+    def metric_errors_5xx(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Model 5XX responses (Sum)."""
+        return self._variant_metric("Invocation5XXErrors", production_variant_name, options)
+
+    def metric_errors_4xx(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Client 4XX responses (Sum)."""
+        return self._variant_metric("Invocation4XXErrors", production_variant_name, options)
+
+    def metric_cpu_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """CPU utilisation summed over vCPUs (Average; 0 to 100 x vCPUs)."""
+        return self._instance_metric("CPUUtilization", production_variant_name, options)
+
+    def metric_memory_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Memory utilisation percent (Average)."""
+        return self._instance_metric("MemoryUtilization", production_variant_name, options)
+
+    def metric_disk_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Disk utilisation percent (Average)."""
+        return self._instance_metric("DiskUtilization", production_variant_name, options)
+
+    def metric_gpu_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """GPU utilisation summed over GPUs (Average; 0 to 100 x GPUs)."""
+        return self._instance_metric("GPUUtilization", production_variant_name, options)
+
+    def metric_gpu_memory_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """GPU memory utilisation summed over GPUs (Average)."""
+        return self._instance_metric("GPUMemoryUtilization", production_variant_name, options)
+
+    def _variant_metric(
+        self,
+        metric_name: str,
+        variant: str | None,
+        options: MetricOptions,
         *,
         statistic: str = "Sum",
-        period: Duration = ONE_MINUTE,
         namespace: str = NAMESPACE,
     ) -> cloudwatch.Metric:
-        """A metric of one variant (default: the first production variant)."""
-        return alarm_helpers.metric(
+        return build_metric(
             namespace,
-            name,
+            metric_name,
             {
                 "EndpointName": self.endpoint_name,
                 "VariantName": variant or self.production_variants[0].name,
             },
+            options,
             statistic=statistic,
-            period=period,
+            period=ONE_MINUTE,
         )
 
-    def metric_invocations(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Invocations (Sum)."""
-        return self.metric("Invocations", variant, **kwargs)
-
-    def metric_model_latency(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Model latency in microseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("ModelLatency", variant, **kwargs)
-
-    def metric_overhead_latency(
-        self, variant: str | None = None, **kwargs: Any
+    def _instance_metric(
+        self, metric_name: str, variant: str | None, options: MetricOptions
     ) -> cloudwatch.Metric:
-        """SageMaker's own latency in microseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("OverheadLatency", variant, **kwargs)
-
-    def metric_errors_5xx(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Model 5XX responses (Sum)."""
-        return self.metric("Invocation5XXErrors", variant, **kwargs)
-
-    def metric_errors_4xx(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Client 4XX responses (Sum)."""
-        return self.metric("Invocation4XXErrors", variant, **kwargs)
-
-    def metric_cpu_utilization(
-        self, variant: str | None = None, **kwargs: Any
-    ) -> cloudwatch.Metric:
-        """CPU utilisation summed over vCPUs (Average; 0 to 100 x vCPUs)."""
-        kwargs.setdefault("statistic", "Average")
-        return self.metric("CPUUtilization", variant, namespace=INSTANCE_NAMESPACE, **kwargs)
-
-    def metric_memory_utilization(
-        self, variant: str | None = None, **kwargs: Any
-    ) -> cloudwatch.Metric:
-        """Memory utilisation percent (Average)."""
-        kwargs.setdefault("statistic", "Average")
-        return self.metric("MemoryUtilization", variant, namespace=INSTANCE_NAMESPACE, **kwargs)
+        return self._variant_metric(
+            metric_name, variant, options, statistic="Average", namespace=INSTANCE_NAMESPACE
+        )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke exactly this endpoint (synchronously, asynchronously and with

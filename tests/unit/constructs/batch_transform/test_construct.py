@@ -43,8 +43,8 @@ def buckets(stack: cdk.Stack) -> tuple[s3.IBucket, s3.IBucket]:
 def job(stack: cdk.Stack, **kwargs: Any) -> BatchTransformJob:
     source, target = buckets(stack)
     kwargs.setdefault("model_data", ModelData.from_s3_uri(MODEL_URI))
-    kwargs.setdefault("input", TransformInput(source, "in/"))
-    kwargs.setdefault("output", TransformOutput(target, "out/"))
+    kwargs.setdefault("input", TransformInput(bucket=source, prefix="in/"))
+    kwargs.setdefault("output", TransformOutput(bucket=target, prefix="out/"))
     return BatchTransformJob(stack, "Job", **kwargs)
 
 
@@ -108,10 +108,13 @@ def customised() -> tuple[BatchTransformJob, Template, cdk.Stack]:
         "Job",
         model_package=ModelPackage.from_arn(PACKAGE_ARN),
         input=TransformInput(
-            data, "scoring/in/", content_type="application/jsonlines", compression="Gzip"
+            bucket=data,
+            prefix="scoring/in/",
+            content_type="application/jsonlines",
+            compression="Gzip",
         ),
         output=TransformOutput(
-            data, "scoring/out/", accept="application/jsonlines", assemble_with="Line"
+            bucket=data, prefix="scoring/out/", accept="application/jsonlines", assemble_with="Line"
         ),
         instance_type="ml.c5d.xlarge",
         instance_count=3,

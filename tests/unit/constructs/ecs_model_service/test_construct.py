@@ -95,7 +95,9 @@ def public() -> Scenario:
             model_data=model_file(),
             public=True,
             certificate=acm.Certificate.from_certificate_arn(stack, "Cert", CERTIFICATE_ARN),
-            autoscaling=ServiceAutoScaling(2, 8, target_cpu_percent=50, requests_per_target=600),
+            autoscaling=ServiceAutoScaling(
+                min_capacity=2, max_capacity=8, target_cpu_percent=50, requests_per_target=600
+            ),
             web_acl_arn=WEB_ACL_ARN,
         )
         return service
@@ -116,7 +118,7 @@ def gpu() -> Scenario:
             cpu=4096,
             memory_mib=15360,
             desired_count=2,
-            autoscaling=ServiceAutoScaling(2, 3),
+            autoscaling=ServiceAutoScaling(min_capacity=2, max_capacity=3),
             deletion_protection=False,
         )
     )
@@ -621,13 +623,13 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("desired-zero", {"desired_count": 0}, r"desired_count must be at least 1 \(got 0\)"),
     (
         "desired-below-min",
-        {"desired_count": 1, "autoscaling": ServiceAutoScaling(2, 4)},
+        {"desired_count": 1, "autoscaling": ServiceAutoScaling(min_capacity=2, max_capacity=4)},
         r"desired_count must be between autoscaling.min_capacity \(2\) and "
         r"autoscaling.max_capacity \(4\) \(got 1\)",
     ),
     (
         "desired-above-max",
-        {"desired_count": 5, "autoscaling": ServiceAutoScaling(2, 4)},
+        {"desired_count": 5, "autoscaling": ServiceAutoScaling(min_capacity=2, max_capacity=4)},
         r"desired_count must be between .* \(got 5\)",
     ),
     ("port-zero", {"container_port": 0}, r"container_port must be between 1 and 65535 \(got 0\)"),
@@ -701,22 +703,22 @@ def test_public_needs_public_subnets() -> None:
 OPTION_ERRORS: list[tuple[str, Callable[[], object], str]] = [
     (
         "min-zero",
-        lambda: ServiceAutoScaling(0, 2),
+        lambda: ServiceAutoScaling(min_capacity=0, max_capacity=2),
         r"ServiceAutoScaling: min_capacity must be at least 1 \(got 0\)",
     ),
     (
         "max-below-min",
-        lambda: ServiceAutoScaling(3, 2),
+        lambda: ServiceAutoScaling(min_capacity=3, max_capacity=2),
         r"ServiceAutoScaling: max_capacity must be at least min_capacity \(3\) \(got 2\)",
     ),
     (
         "cpu-target",
-        lambda: ServiceAutoScaling(1, 2, target_cpu_percent=95),
+        lambda: ServiceAutoScaling(min_capacity=1, max_capacity=2, target_cpu_percent=95),
         r"target_cpu_percent must be between 10 and 90 %",
     ),
     (
         "requests-target",
-        lambda: ServiceAutoScaling(1, 2, requests_per_target=0),
+        lambda: ServiceAutoScaling(min_capacity=1, max_capacity=2, requests_per_target=0),
         r"requests_per_target must be greater than 0 \(got 0\)",
     ),
     (

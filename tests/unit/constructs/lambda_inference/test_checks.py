@@ -248,16 +248,25 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"LambdaDeployment\.canary: percent must be between 1 and 99 % \(got 0\)",
     ),
     (
-        lambda: LambdaDeployment.canary(100, 5),
+        lambda: LambdaDeployment.canary(100, cdk.Duration.minutes(5)),
         r"LambdaDeployment\.canary: percent must be between 1 and 99 % \(got 100\)",
     ),
     (
-        lambda: LambdaDeployment.linear(10, 0),
-        r"LambdaDeployment\.linear: minutes must be between 1 and 2880 \(got 0\)",
+        lambda: LambdaDeployment.linear(10, cdk.Duration.seconds(0)),
+        r"LambdaDeployment\.linear: wait must be between 1 and 2880 minutes \(got 0\)",
     ),
     (
-        lambda: LambdaDeployment.canary(10, 3000),
-        r"minutes must be between 1 and 2880 \(got 3000\)",
+        lambda: LambdaDeployment.canary(10, cdk.Duration.minutes(3000)),
+        r"wait must be between 1 and 2880 minutes \(got 3000\)",
+    ),
+    (
+        lambda: LambdaDeployment.linear(10, cdk.Duration.seconds(90)),
+        r"LambdaDeployment\.linear: wait must be whole minutes \(CodeDeploy counts in minutes\) "
+        r"\(got 90 s\)",
+    ),
+    (
+        lambda: LambdaDeployment.linear(0),
+        r"LambdaDeployment\.linear: step_percent must be between 1 and 99 % \(got 0\)",
     ),
 ]
 
@@ -363,16 +372,20 @@ def test_checked_in_environments_enable_lambda_inference(
         assert settings[name].deployment is not None
 
 
-def test_options_take_the_positional_forms_of_the_issue() -> None:
-    assert ProvisionedConcurrency(1, 4, 0.5) == ProvisionedConcurrency(
+def test_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        ProvisionedConcurrency(1, 4, 0.5)  # type: ignore[misc]
+    assert ProvisionedConcurrency(
         min_capacity=1, max_capacity=4, target_utilization=0.5
-    )
-    assert InferenceApi("api_key", 10, 20).throttle_burst == 20
-    trigger = S3Trigger(bucket(), "in/", "out/")
+    ) == ProvisionedConcurrency(min_capacity=1, max_capacity=4, target_utilization=0.5)
+    assert InferenceApi(auth="api_key", throttle_rate=10, throttle_burst=20).throttle_burst == 20
+    trigger = S3Trigger(bucket=bucket(), input_prefix="in/", output_prefix="out/")
     assert (trigger.input_prefix, trigger.output_prefix) == ("in/", "out/")
-    assert LambdaDeployment.canary(10, 5).predefined_name == "CANARY_10_PERCENT_5_MINUTES"
-    assert LambdaDeployment.linear(10, 3).predefined_name == "LINEAR_10_PERCENT_EVERY_3_MINUTES"
-    assert LambdaDeployment.canary(20, 5).predefined_name is None
+    five, three = cdk.Duration.minutes(5), cdk.Duration.minutes(3)
+    assert LambdaDeployment.canary(10, five).predefined_name == "CANARY_10_PERCENT_5_MINUTES"
+    assert LambdaDeployment.linear(10, three).predefined_name == "LINEAR_10_PERCENT_EVERY_3_MINUTES"
+    assert LambdaDeployment.canary(20, five).predefined_name is None
+    assert LambdaDeployment.canary().predefined_name == "CANARY_10_PERCENT_5_MINUTES"
 
 
 def test_default_timeout_behind_a_fractional_integration_timeout_is_whole_seconds() -> None:

@@ -107,7 +107,7 @@ def scenario() -> dict[str, Any]:
                 "a1b2c3d4-5678-90ab-cdef-0123456789ab",
                 configure_account_logging=False,
             ),
-            deployment=LambdaDeployment.linear(10, 1),
+            deployment=LambdaDeployment.linear(10, cdk.Duration.minutes(1)),
             outside_vpc_reason=OUTSIDE,
             **shared,
         ),
@@ -154,7 +154,7 @@ def scenario() -> dict[str, Any]:
             s3_trigger=S3Trigger(
                 bucket=batch, input_prefix="in/", output_prefix="out/", output_bucket=results
             ),
-            deployment=LambdaDeployment.canary(25, 7),
+            deployment=LambdaDeployment.canary(25, cdk.Duration.minutes(7)),
             vpc=vpc,
             environment={"MLOPS_LOG_LEVEL": "DEBUG"},
             log_retention=cdk.aws_logs.RetentionDays.ONE_MONTH,
@@ -571,6 +571,9 @@ def test_metrics_and_widgets(scenario: dict[str, Any]) -> None:
     assert set(scenario["stack"].resolve(metric.dimensions)) == {"FunctionName", "Resource"}
     assert built.metric_duration().statistic == "p99"
     assert len(built.dashboard_widgets()) == 3
+    custom = built.metric_errors(statistic="Average", label="errors", dimensions_map={"X": "y"})
+    assert (custom.statistic, custom.label) == ("Average", "errors")
+    assert set(scenario["stack"].resolve(custom.dimensions)) == {"FunctionName", "Resource", "X"}
 
 
 # --- compliance -----------------------------------------------------------------------------

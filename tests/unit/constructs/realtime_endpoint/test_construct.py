@@ -6,6 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -82,9 +83,9 @@ def scenario() -> dict[str, Any]:
             stack,
             "Custom",
             variants=[
-                ProductionVariant("champion", image=image(), model_data=model(), weight=9),
+                ProductionVariant(name="champion", image=image(), model_data=model(), weight=9),
                 ProductionVariant(
-                    "challenger",
+                    name="challenger",
                     image=image(),
                     model_data=ModelData.from_s3_uri("s3://models/churn/v2/model.tar.gz"),
                     instance_type="ml.c5.xlarge",
@@ -97,7 +98,9 @@ def scenario() -> dict[str, Any]:
             autoscaling=AutoScaling(
                 min_capacity=2, max_capacity=6, target_invocations_per_instance=250
             ),
-            data_capture=DataCapture(25, bucket, prefix="capture/churn/", capture_output=False),
+            data_capture=DataCapture(
+                sampling_percentage=25, bucket=bucket, prefix="capture/churn/", capture_output=False
+            ),
             deployment=DeploymentPolicy.linear(25, cdk.Duration.minutes(3)),
             vpc=vpc,
             encryption_key=key,
@@ -111,7 +114,9 @@ def scenario() -> dict[str, Any]:
             "Serverless",
             image=image(),
             model_data=model(),
-            serverless=ServerlessConfig(3072, 20, provisioned_concurrency=2),
+            serverless=ServerlessConfig(
+                memory_size_mb=3072, max_concurrency=20, provisioned_concurrency=2
+            ),
             alarm_topic=topic,
             encryption_key=key,
         ),
@@ -120,7 +125,7 @@ def scenario() -> dict[str, Any]:
             "Async",
             image=image(),
             model_data=model(),
-            async_inference=AsyncInference(bucket, error_topic=topic, max_capacity=3),
+            async_inference=AsyncInference(output_bucket=bucket, error_topic=topic, max_capacity=3),
             alarm_topic=topic,
             encryption_key=key,
         ),
@@ -128,8 +133,8 @@ def scenario() -> dict[str, Any]:
             stack,
             "Shadow",
             variants=[
-                ProductionVariant("live", image=image(), model_data=model()),
-                ProductionVariant("candidate", image=image(), model_data=model(), shadow=True),
+                ProductionVariant(name="live", image=image(), model_data=model()),
+                ProductionVariant(name="candidate", image=image(), model_data=model(), shadow=True),
             ],
             deployment=DeploymentPolicy.all_at_once(),
             alarm_topic=topic,
@@ -271,6 +276,36 @@ def test_metrics_use_endpoint_and_variant_dimensions(scenario: dict[str, Any]) -
     assert endpoint.metric_cpu_utilization().namespace == "/aws/sagemaker/Endpoints"
     assert endpoint.metric_model_latency().statistic == "p99"
     assert len(endpoint.dashboard_widgets()) == 3
+
+
+def test_metric_methods_take_typed_metric_options(scenario: dict[str, Any]) -> None:
+    endpoint = scenario["endpoints"]["Basic"]
+    stack = scenario["stack"]
+    metric = endpoint.metric_model_latency(
+        statistic="p90",
+        period=cdk.Duration.minutes(5),
+        label="p90 latency",
+        unit=cloudwatch.Unit.MICROSECONDS,
+        color="#ff0000",
+        dimensions_map={"Extra": "x"},
+        account="111122223333",
+        region="eu-west-1",
+    )
+    assert (metric.statistic, metric.period.to_seconds(), metric.label, metric.color) == (
+        "p90",
+        300,
+        "p90 latency",
+        "#ff0000",
+    )
+    assert (metric.account, metric.region) == ("111122223333", "eu-west-1")
+    assert stack.resolve(metric.dimensions)["Extra"] == "x"
+    assert endpoint.metric_gpu_utilization().namespace == "/aws/sagemaker/Endpoints"
+    assert endpoint.metric_disk_utilization().statistic == "Average"
+    assert endpoint.metric_invocations_per_instance().metric_name == "InvocationsPerInstance"
+    codes = endpoint.metric_invocation_response_code("Invocation5XXErrors", "AllTraffic")
+    assert (codes.metric_name, codes.statistic) == ("Invocation5XXErrors", "Sum")
+    with pytest.raises(TypeError, match="unexpected metric option"):
+        endpoint.metric_invocations(periodd=cdk.Duration.minutes(1))  # type: ignore[call-arg]
 
 
 # --- fully customised ---------------------------------------------------------------------
