@@ -1,0 +1,588 @@
+"""What an environment costs while nobody calls it, read from its CloudFormation templates.
+
+Every resource type falls in one of three groups:
+
+* **fixed** - billed by the hour or month whether or not it is called (endpoint instances at
+  their idle count, Fargate tasks, provisioned concurrency, NAT gateways, interface endpoints,
+  load balancers, KMS keys, alarms, dashboards, secrets). These make the idle estimate.
+* **free at idle** - costs nothing until used (roles, security groups, buckets, functions...);
+  what scales with traffic is listed apart with its unit price.
+* **unknown** - a type this module does not know, or a rate the price list lacks: reported as
+  unknown, never as zero.
+
+The idle count of a scalable resource is its Application Auto Scaling minimum when it has a
+scalable target, otherwise its initial or desired count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops_cdk.cost.prices import PriceList
+
+Resource = Mapping[str, Any]
+SECONDS_PER_HOUR = 3600
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fixed:
+    """What a resource costs at idle: ``quantity`` units of ``rate`` per hour (``hourly``) or
+    per month."""
+
+    kind: str
+    rate: str
+    quantity: float
+    resource: str
+    hourly: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Usage:
+    """Something that scales with traffic, priced per unit of ``rate`` (``None``: no single
+    rate; ``note`` says what is billed)."""
+
+    kind: str
+    rate: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Line:
+    """One idle cost of one stack: ``quantity`` units of ``rate`` a month."""
+
+    stack: str
+    kind: str
+    rate: str
+    quantity: float
+    unit: str
+    unit_usd: float | None
+    resources: tuple[str, ...]
+
+    @property
+    def monthly_usd(self) -> float | None:
+        """The monthly cost, or ``None`` when the rate is unknown."""
+        return None if self.unit_usd is None else self.quantity * self.unit_usd
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsagePrice:
+    """A traffic-dependent cost and its unit price (``None``: not in the price list)."""
+
+    kind: str
+    rate: str | None
+    unit: str
+    unit_usd: float | None
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnknownResource:
+    """A resource whose type the estimator does not know how to price."""
+
+    stack: str
+    logical_id: str
+    type: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Estimate:
+    """The idle cost of a set of stacks (one environment) and its traffic-dependent prices."""
+
+    region: str | None
+    prices: PriceList | None
+    lines: tuple[Line, ...]
+    usage: tuple[UsagePrice, ...]
+    unknown_resources: tuple[UnknownResource, ...]
+
+    @property
+    def priced(self) -> bool:
+        """Whether the region has a price list at all."""
+        return self.prices is not None
+
+    @property
+    def total_usd(self) -> float:
+        """The idle cost a month, over the lines with a known rate."""
+        return sum(line.monthly_usd or 0.0 for line in self.lines)
+
+    @property
+    def unknown_lines(self) -> tuple[Line, ...]:
+        """Idle lines whose rate is not in the price list."""
+        return tuple(line for line in self.lines if line.unit_usd is None)
+
+    @property
+    def complete(self) -> bool:
+        """True when every idle cost has a known price."""
+        return self.priced and not self.unknown_lines and not self.unknown_resources
+
+    def by_kind(self) -> dict[str, float]:
+        """Known idle cost a month per kind of resource, largest first."""
+        totals: dict[str, float] = {}
+        for line in self.lines:
+            totals[line.kind] = totals.get(line.kind, 0.0) + (line.monthly_usd or 0.0)
+        return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
+
+    def biggest(self, count: int = 3) -> list[tuple[str, float]]:
+        """The ``count`` largest kinds of idle cost."""
+        return [item for item in self.by_kind().items() if item[1] > 0][:count]
+
+
+# --- reading templates ------------------------------------------------------------------------
+
+
+def refs(value: Any) -> set[str]:
+    """Logical IDs that ``value`` references through ``Ref`` or ``Fn::GetAtt``."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if isinstance(value.get("Ref"), str):
+            found.add(value["Ref"])
+        attribute = value.get("Fn::GetAtt")
+        if isinstance(attribute, list) and attribute and isinstance(attribute[0], str):
+            found.add(attribute[0])
+        for item in value.values():
+            found |= refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= refs(item)
+    return found
+
+
+def literal(value: Any) -> str | None:
+    """``value`` as a string when it is one, or an ``Fn::Join`` of strings; else ``None``."""
+    if isinstance(value, str):
+        return value
+    join = value.get("Fn::Join") if isinstance(value, dict) else None
+    if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list):
+        parts = [literal(part) for part in join[1]]
+        if all(part is not None for part in parts):
+            return str(join[0]).join(part for part in parts if part is not None)
+    return None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@dataclass
+class _Template:
+    """One template with the lookups the rules need."""
+
+    stack: str
+    resources: Mapping[str, Resource]
+    _targets: list[tuple[str, Resource]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._targets = [
+            (logical_id, resource.get("Properties", {}))
+            for logical_id, resource in self.resources.items()
+            if resource.get("Type") == "AWS::ApplicationAutoScaling::ScalableTarget"
+        ]
+
+    def props(self, logical_id: str) -> Mapping[str, Any]:
+        resource = self.resources.get(logical_id, {})
+        properties: Mapping[str, Any] = resource.get("Properties", {})
+        return properties
+
+    def referenced(self, value: Any, type_name: str) -> str | None:
+        """The first resource of ``type_name`` that ``value`` references."""
+        for logical_id in sorted(refs(value)):
+            if self.resources.get(logical_id, {}).get("Type") == type_name:
+                return logical_id
+        return None
+
+    def scaling_minimum(
+        self, namespace: str, *, target: str | None = None, resource_id: str | None = None
+    ) -> int | None:
+        """MinCapacity of the scalable target (in ``namespace``) that references ``target`` or
+        whose ResourceId is ``resource_id``; ``None`` without one."""
+        for _, properties in self._targets:
+            if properties.get("ServiceNamespace") != namespace:
+                continue
+            identifier = properties.get("ResourceId")
+            if (target is not None and target in refs(identifier)) or (
+                resource_id is not None and literal(identifier) == resource_id
+            ):
+                return int(properties.get("MinCapacity", 0))
+        return None
+
+
+# --- rules: one per priced resource type ----------------------------------------------------
+
+Rule = Callable[[_Template, str, Mapping[str, Any]], Iterable[Fixed | Usage]]
+
+
+def _endpoint_config(
+    t: _Template, logical_id: str, p: Mapping[str, Any]
+) -> Iterator[Fixed | Usage]:
+    endpoints = [
+        t.props(other)
+        for other, resource in t.resources.items()
+        if resource.get("Type") == "AWS::SageMaker::Endpoint"
+        and logical_id in refs(resource.get("Properties", {}).get("EndpointConfigName"))
+    ]
+    name = literal(endpoints[0].get("EndpointName")) if endpoints else None
+    variants = [*p.get("ProductionVariants", []), *p.get("ShadowProductionVariants", [])]
+    for variant in variants:
+        serverless = variant.get("ServerlessConfig")
+        if serverless is not None:
+            memory_gb = int(serverless.get("MemorySizeInMB", 1024)) / 1024
+            key = f"sagemaker.serverless:{serverless.get('MemorySizeInMB')}"
+            yield Usage(kind="SageMaker serverless inference", rate=key)
+            provisioned = int(serverless.get("ProvisionedConcurrency", 0))
+            if provisioned:
+                yield Fixed(
+                    kind="SageMaker serverless provisioned concurrency",
+                    rate=f"sagemaker.serverless_provisioned:{serverless.get('MemorySizeInMB')}",
+                    quantity=provisioned * memory_gb * SECONDS_PER_HOUR,
+                    resource=logical_id,
+                )
+            continue
+        instance_type = variant.get("InstanceType", "unknown")
+        resource_id = f"endpoint/{name}/variant/{variant.get('VariantName')}" if name else None
+        minimum = t.scaling_minimum("sagemaker", resource_id=resource_id)
+        count = int(variant.get("InitialInstanceCount", 1)) if minimum is None else minimum
+        key = f"sagemaker.hosting:{instance_type}"
+        if count:
+            yield Fixed(
+                kind="SageMaker endpoint instances", rate=key, quantity=count, resource=logical_id
+            )
+        yield Usage(kind="SageMaker endpoint instances added by autoscaling", rate=key)
+    yield Usage(kind="SageMaker endpoint data in and out", rate="sagemaker.data")
+
+
+def _ecs_service(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
+    strategy = {s.get("CapacityProvider") for s in p.get("CapacityProviderStrategy", [])}
+    if p.get("LaunchType") != "FARGATE" and "FARGATE" not in strategy:
+        if strategy & {"FARGATE_SPOT"}:
+            yield Fixed(
+                kind="ECS Fargate Spot tasks", rate="fargate.spot", quantity=1, resource=logical_id
+            )
+        return  # EC2 capacity is priced on its Auto Scaling group
+    task = t.referenced(p.get("TaskDefinition"), "AWS::ECS::TaskDefinition")
+    task_props = t.props(task) if task else {}
+    minimum = t.scaling_minimum("ecs", target=logical_id)
+    count = int(p.get("DesiredCount", 1)) if minimum is None else minimum
+    arm = task_props.get("RuntimePlatform", {}).get("CpuArchitecture") == "ARM64"
+    prefix = "fargate.arm_" if arm else "fargate."
+    vcpu = int(task_props.get("Cpu", 0)) / 1024
+    memory_gb = int(task_props.get("Memory", 0)) / 1024
+    if count:
+        yield Fixed(
+            kind="ECS Fargate tasks",
+            rate=f"{prefix}vcpu",
+            quantity=count * vcpu,
+            resource=logical_id,
+        )
+        yield Fixed(
+            kind="ECS Fargate tasks",
+            rate=f"{prefix}memory",
+            quantity=count * memory_gb,
+            resource=logical_id,
+        )
+    yield Usage(
+        kind="ECS Fargate tasks added by autoscaling",
+        rate=f"{prefix}vcpu",
+        note="plus memory GB-hours",
+    )
+
+
+def _auto_scaling_group(
+    t: _Template, logical_id: str, p: Mapping[str, Any]
+) -> Iterator[Fixed | Usage]:
+    template = t.referenced(p.get("LaunchTemplate"), "AWS::EC2::LaunchTemplate")
+    data = t.props(template).get("LaunchTemplateData", {}) if template else {}
+    instance_type = data.get("InstanceType", "unknown")
+    minimum = int(literal(p.get("MinSize")) or 0)
+    if minimum:
+        yield Fixed(
+            kind="EC2 capacity (ECS on EC2)",
+            rate=f"ec2:{instance_type}",
+            quantity=minimum,
+            resource=logical_id,
+        )
+
+
+def _provisioned_lambda(
+    t: _Template, logical_id: str, p: Mapping[str, Any]
+) -> Iterator[Fixed | Usage]:
+    config = p.get("ProvisionedConcurrencyConfig")
+    if not config:
+        return
+    function = t.referenced(p.get("FunctionName"), "AWS::Lambda::Function")
+    function_props = t.props(function) if function else {}
+    memory_gb = int(function_props.get("MemorySize", 128)) / 1024
+    arm = function_props.get("Architectures", ["x86_64"]) == ["arm64"]
+    minimum = t.scaling_minimum("lambda", target=logical_id)
+    count = int(config.get("ProvisionedConcurrentExecutions", 0)) if minimum is None else minimum
+    if count:
+        yield Fixed(
+            kind="Lambda provisioned concurrency",
+            rate="lambda.provisioned_arm" if arm else "lambda.provisioned",
+            quantity=count * memory_gb * SECONDS_PER_HOUR,
+            resource=logical_id,
+        )
+
+
+def _lambda_function(
+    t: _Template, logical_id: str, p: Mapping[str, Any]
+) -> Iterator[Fixed | Usage]:
+    arm = p.get("Architectures", ["x86_64"]) == ["arm64"]
+    yield Usage(kind="Lambda requests", rate="lambda.requests")
+    yield Usage(kind="Lambda duration", rate="lambda.duration_arm" if arm else "lambda.duration")
+
+
+def _vpc_endpoint(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
+    if p.get("VpcEndpointType", "Gateway") != "Interface":
+        return
+    zones = len(p.get("SubnetIds", [])) or 1
+    yield Fixed(
+        kind="Interface VPC endpoints",
+        rate="vpc.interface_endpoint",
+        quantity=zones,
+        resource=logical_id,
+    )
+    yield Usage(kind="Interface VPC endpoint data processed", rate="vpc.interface_endpoint_data")
+
+
+def _load_balancer(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
+    kind = p.get("Type", "application")
+    yield Fixed(kind="Load balancers", rate=f"elb.{kind}", quantity=1, resource=logical_id)
+    yield Usage(kind="Load balancer capacity units", rate=f"elb.{kind}_lcu")
+
+
+def _alarm(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
+    queries = p.get("Metrics") or []
+    metrics = max(1, sum(1 for query in queries if "MetricStat" in query))
+    periods = [p.get("Period")] + [q.get("MetricStat", {}).get("Period") for q in queries]
+    high_resolution = any(isinstance(period, int) and period < 60 for period in periods)
+    if any("ANOMALY_DETECTION_BAND" in str(query.get("Expression", "")) for query in queries):
+        metrics *= 3  # an anomaly detection alarm bills three metrics per metric
+    key = "cloudwatch.alarm_high_resolution" if high_resolution else "cloudwatch.alarm_standard"
+    yield Fixed(
+        kind="CloudWatch alarms", rate=key, quantity=metrics, resource=logical_id, hourly=False
+    )
+
+
+def _fixed(kind: str, rate: str, *, hourly: bool) -> Rule:
+    def rule(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
+        yield Fixed(kind=kind, rate=rate, quantity=1, resource=logical_id, hourly=hourly)
+
+    return rule
+
+
+def _usage(*items: tuple[str, str | None, str]) -> Rule:
+    def rule(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
+        for kind, rate, note in items:
+            yield Usage(kind=kind, rate=rate, note=note)
+
+    return rule
+
+
+def _both(*rules: Rule) -> Rule:
+    def rule(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
+        for each in rules:
+            yield from each(t, logical_id, p)
+
+    return rule
+
+
+def _schedule(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
+    yield Usage(kind="EventBridge Scheduler invocations", rate="scheduler.invocations")
+    text = "".join(_strings(p.get("Target", {})))
+    if "createProcessingJob" in text:
+        match = re.search(r'"InstanceType"\s*:\s*"(ml\.[a-z0-9.]+)"', text)
+        key = f"sagemaker.processing:{match.group(1)}" if match else None
+        yield Usage(
+            kind="Scheduled SageMaker processing jobs",
+            rate=key,
+            note=f"per instance-hour of run time, {p.get('ScheduleExpression', '')}",
+        )
+
+
+RULES: dict[str, Rule] = {
+    "AWS::SageMaker::EndpointConfig": _endpoint_config,
+    "AWS::ECS::Service": _ecs_service,
+    "AWS::AutoScaling::AutoScalingGroup": _auto_scaling_group,
+    "AWS::Lambda::Alias": _provisioned_lambda,
+    "AWS::Lambda::Version": _provisioned_lambda,
+    "AWS::Lambda::Function": _lambda_function,
+    "AWS::EC2::VPCEndpoint": _vpc_endpoint,
+    "AWS::EC2::NatGateway": _both(
+        _fixed("NAT gateways", "vpc.nat_gateway", hourly=True),
+        _usage(("NAT gateway data processed", "vpc.nat_gateway_data", "")),
+    ),
+    "AWS::EC2::EIP": _fixed("Public IPv4 addresses", "vpc.public_ipv4", hourly=True),
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": _load_balancer,
+    "AWS::KMS::Key": _both(
+        _fixed("KMS keys", "kms.key", hourly=False), _usage(("KMS requests", "kms.requests", ""))
+    ),
+    "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::CloudWatch::CompositeAlarm": _fixed(
+        "CloudWatch alarms", "cloudwatch.alarm_composite", hourly=False
+    ),
+    "AWS::CloudWatch::Dashboard": _fixed(
+        "CloudWatch dashboards", "cloudwatch.dashboard", hourly=False
+    ),
+    "AWS::SecretsManager::Secret": _fixed(
+        "Secrets Manager secrets", "secretsmanager.secret", hourly=False
+    ),
+    "AWS::Scheduler::Schedule": _schedule,
+    "AWS::Logs::LogGroup": _usage(
+        ("CloudWatch Logs ingestion", "logs.ingestion", ""),
+        ("CloudWatch Logs storage", "logs.storage", ""),
+    ),
+    "AWS::EC2::FlowLog": _usage(("VPC flow logs delivered", "logs.vended", "")),
+    "AWS::S3::Bucket": _usage(
+        ("S3 storage", "s3.storage", ""), ("S3 writes", "s3.put_requests", "")
+    ),
+    "AWS::SQS::Queue": _usage(("SQS requests", "sqs.requests", "")),
+    "AWS::SNS::Topic": _usage(("SNS publishes", "sns.requests", "")),
+    "AWS::StepFunctions::StateMachine": _usage(
+        ("Step Functions state transitions", "stepfunctions.transitions", "")
+    ),
+    "AWS::ApiGateway::RestApi": _usage(
+        ("API Gateway REST requests", "apigateway.rest_requests", "")
+    ),
+    "AWS::SageMaker::Pipeline": _usage(
+        ("SageMaker pipeline runs", None, "instance-hours of its training and processing steps")
+    ),
+    "AWS::SageMaker::MonitoringSchedule": _usage(
+        ("SageMaker Model Monitor runs", None, "processing instance-hours per run")
+    ),
+}
+
+# Types that cost nothing while idle and have no traffic price of their own worth listing.
+FREE_TYPES = frozenset(
+    {
+        "AWS::ApiGateway::Account",
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::Model",
+        "AWS::ApiGateway::RequestValidator",
+        "AWS::ApiGateway::Resource",
+        "AWS::ApiGateway::Stage",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "AWS::CDK::Metadata",
+        "AWS::CodeDeploy::Application",
+        "AWS::CodeDeploy::DeploymentGroup",
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::LaunchTemplate",
+        "AWS::EC2::Route",
+        "AWS::EC2::RouteTable",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupEgress",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::Subnet",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::EC2::VPC",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::ECS::Cluster",
+        "AWS::ECS::TaskDefinition",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "AWS::Events::Rule",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::Policy",
+        "AWS::IAM::Role",
+        "AWS::KMS::Alias",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::Url",
+        "AWS::S3::BucketPolicy",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SageMaker::Endpoint",
+        "AWS::SageMaker::Model",
+        "AWS::SageMaker::ModelPackageGroup",
+        "AWS::SageMaker::DataQualityJobDefinition",
+        "AWS::SageMaker::ModelQualityJobDefinition",
+        "AWS::SageMaker::ModelBiasJobDefinition",
+        "AWS::SageMaker::ModelExplainabilityJobDefinition",
+    }
+)
+
+
+def _free(type_name: str) -> bool:
+    return type_name in FREE_TYPES or type_name.startswith("Custom::")
+
+
+# --- the estimate -----------------------------------------------------------------------------
+
+
+def estimate(
+    stacks: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    region: str | None,
+    prices: PriceList | None,
+) -> Estimate:
+    """The idle cost of ``stacks`` (pairs of stack name and template) in ``region``.
+
+    ``prices`` is the region's price list (:func:`~mlops_cdk.cost.prices.load_prices`); without
+    one every line is reported with an unknown price.
+    """
+    hours = prices.hours_per_month if prices else 730.0
+    grouped: dict[tuple[str, str, str, bool], list[Fixed]] = {}
+    usage: dict[tuple[str, str | None], Usage] = {}
+    unknown: list[UnknownResource] = []
+    for stack, document in stacks:
+        template = _Template(stack, document.get("Resources", {}))
+        for logical_id, resource in template.resources.items():
+            type_name = resource.get("Type", "")
+            rule = RULES.get(type_name)
+            if rule is None:
+                if not _free(type_name):
+                    unknown.append(
+                        UnknownResource(stack=stack, logical_id=logical_id, type=type_name)
+                    )
+                continue
+            for item in rule(template, logical_id, resource.get("Properties", {})):
+                if isinstance(item, Fixed):
+                    grouped.setdefault((stack, item.kind, item.rate, item.hourly), []).append(item)
+                else:
+                    usage.setdefault((item.kind, item.rate), item)
+    lines = []
+    for (stack, kind, key, hourly), items in grouped.items():
+        rate = prices.rate(key) if prices else None
+        quantity = sum(item.quantity for item in items) * (hours if hourly else 1)
+        lines.append(
+            Line(
+                stack=stack,
+                kind=kind,
+                rate=key,
+                quantity=quantity,
+                unit=rate.unit if rate else "unit (rate unknown)",
+                unit_usd=rate.usd if rate else None,
+                resources=tuple(item.resource for item in items),
+            )
+        )
+    prices_of_usage = []
+    for (kind, usage_key), item in sorted(usage.items(), key=lambda entry: entry[0][0]):
+        usage_rate = prices.rate(usage_key) if prices and usage_key else None
+        prices_of_usage.append(
+            UsagePrice(
+                kind=kind,
+                rate=usage_key,
+                unit=usage_rate.unit if usage_rate else "",
+                unit_usd=usage_rate.usd if usage_rate else None,
+                note=item.note,
+            )
+        )
+    return Estimate(
+        region=region,
+        prices=prices,
+        lines=tuple(lines),
+        usage=tuple(prices_of_usage),
+        unknown_resources=tuple(unknown),
+    )
