@@ -37,7 +37,7 @@ def test_dev_is_serverless_outside_the_vpc(serving: dict[str, Template]) -> None
     serving["dev"].resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 0)
 
 
-@pytest.mark.parametrize(("env", "count", "low", "high"), [("staging", 1, 1, 2), ("prod", 2, 2, 8)])
+@pytest.mark.parametrize(("env", "count", "low", "high"), [("staging", 1, 0, 2), ("prod", 2, 2, 8)])
 def test_staging_and_prod_run_instances_in_the_vpc_with_autoscaling(
     serving: dict[str, Template], env: str, count: int, low: int, high: int
 ) -> None:
@@ -47,13 +47,40 @@ def test_staging_and_prod_run_instances_in_the_vpc_with_autoscaling(
     assert model["Properties"]["EnableNetworkIsolation"] is True
     assert "VpcConfig" in model["Properties"]
     serving[env].has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": low, "MaxCapacity": high}
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": low,
+            "MaxCapacity": high,
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        },
     )
 
 
-@pytest.mark.parametrize(("env", "percent", "canary"), [("staging", 100, 50), ("prod", 20, 10)])
-def test_capture_into_the_data_bucket_and_canary_deploys(
-    serving: dict[str, Template], env: str, percent: int, canary: int
+def test_staging_endpoint_is_async_and_scales_out_from_zero(serving: dict[str, Template]) -> None:
+    (config,) = serving["staging"].find_resources("AWS::SageMaker::EndpointConfig").values()
+    output = config["Properties"]["AsyncInferenceConfig"]["OutputConfig"]
+    bucket = "s3://mlops-staging-batch-output-222222222222-eu-west-1"
+    assert (output["S3OutputPath"], output["S3FailurePath"]) == (
+        f"{bucket}/async/output/",
+        f"{bucket}/async/failure/",
+    )
+    serving["staging"].has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy", {"PolicyType": "StepScaling"}
+    )
+    (prod,) = serving["prod"].find_resources("AWS::SageMaker::EndpointConfig").values()
+    assert "AsyncInferenceConfig" not in prod["Properties"]
+
+
+ALL_AT_ONCE = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 600}
+CANARY_10 = {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
+
+
+@pytest.mark.parametrize(
+    ("env", "percent", "routing"),
+    [("staging", 100, ALL_AT_ONCE), ("prod", 20, CANARY_10 | {"WaitIntervalInSeconds": 600})],
+)
+def test_capture_into_the_data_bucket_and_guarded_deploys(
+    serving: dict[str, Template], env: str, percent: int, routing: dict[str, object]
 ) -> None:
     serving[env].has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
@@ -74,13 +101,7 @@ def test_capture_into_the_data_bucket_and_canary_deploys(
             "DeploymentConfig": Match.object_like(
                 {
                     "BlueGreenUpdatePolicy": Match.object_like(
-                        {
-                            "TrafficRoutingConfiguration": {
-                                "Type": "CANARY",
-                                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary},
-                                "WaitIntervalInSeconds": 600,
-                            }
-                        }
+                        {"TrafficRoutingConfiguration": routing}
                     )
                 }
             )
@@ -257,17 +278,9 @@ def test_dev_lambda_has_an_iam_function_url_outside_the_vpc(
     assert logs["DeletionPolicy"] == "Delete"
 
 
-@pytest.mark.parametrize(
-    ("env", "low", "high", "reserved", "minutes"),
-    [("staging", 1, 3, None, 5), ("prod", 2, 20, 50, 10)],
-)
+@pytest.mark.parametrize(("env", "reserved", "minutes"), [("staging", None, 5), ("prod", 50, 10)])
 def test_staging_and_prod_lambda_sits_behind_an_iam_api_with_canaries(
-    serving: dict[str, Template],
-    env: str,
-    low: int,
-    high: int,
-    reserved: int | None,
-    minutes: int,
+    serving: dict[str, Template], env: str, reserved: int | None, minutes: int
 ) -> None:
     template = serving[env]
     function = lambda_function(template)
@@ -277,23 +290,28 @@ def test_staging_and_prod_lambda_sits_behind_an_iam_api_with_canaries(
     template.resource_count_is("AWS::Lambda::Url", 0)
     for method in template.find_resources("AWS::ApiGateway::Method").values():
         assert method["Properties"]["AuthorizationType"] == "AWS_IAM"
-    template.has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        {
-            "MinCapacity": low,
-            "MaxCapacity": high,
-            "ScalableDimension": "lambda:function:ProvisionedConcurrency",
-        },
-    )
-    template.has_resource_properties(
-        "AWS::Lambda::Alias",
-        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": low}},
-    )
     canary = template.find_resources("AWS::CodeDeploy::DeploymentGroup")
     (group,) = canary.values()
     name = group["Properties"]["DeploymentConfigName"]
     assert name == f"CodeDeployDefault.LambdaCanary10Percent{minutes}Minutes"
     assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 3
+
+
+def test_only_prod_keeps_a_warm_lambda(serving: dict[str, Template]) -> None:
+    serving["prod"].has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": 1,
+            "MaxCapacity": 20,
+            "ScalableDimension": "lambda:function:ProvisionedConcurrency",
+        },
+    )
+    serving["prod"].has_resource_properties(
+        "AWS::Lambda::Alias",
+        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 1}},
+    )
+    (alias,) = serving["staging"].find_resources("AWS::Lambda::Alias").values()
+    assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
