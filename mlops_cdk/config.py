@@ -40,6 +40,7 @@ from mlops_cdk._internal.patterns import (
     S3_KEY_PREFIX_MEANING,
 )
 from mlops_cdk._internal.schedules import schedule_problem
+from mlops_cdk.cost.prices import priced_regions
 
 CONFIG_DIR = Path("config")
 PROMOTION_ORDER = ("dev", "staging", "prod")
@@ -658,6 +659,21 @@ class EnvironmentConfig(_Section):
     batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ModelMonitorSettings = ModelMonitorSettings()
     ml_pipeline: MLPipelineSettings = MLPipelineSettings()
+    # Synth fails when the idle cost estimate (mlops_cdk.cost) exceeds this many USD a month.
+    cost_ceiling_usd: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _ceiling_has_prices(self) -> EnvironmentConfig:
+        regions = priced_regions()
+        if self.cost_ceiling_usd is not None and self.region and self.region not in regions:
+            raise _FieldError(
+                "cost_ceiling_usd",
+                f"needs list prices for the region; mlops_cdk/cost/data/prices.json has "
+                f"{', '.join(regions)} (add {self.region} with scripts/update_prices.py "
+                "--add-region, or leave the ceiling out)",
+                self.cost_ceiling_usd,
+            )
+        return self
 
     @model_validator(mode="after")
     def _prod_endpoints_in_every_zone(self) -> EnvironmentConfig:

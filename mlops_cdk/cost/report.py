@@ -103,8 +103,8 @@ def ceiling_problem(environment: str, estimate: Estimate, ceiling_usd: float) ->
         return None
     items = ", ".join(f"{kind} {money(usd)}" for kind, usd in estimate.biggest(3))
     return (
-        f"{environment}: idle cost estimate {money(estimate.total_usd)}/month exceeds "
-        f"cost_ceiling_usd {money(ceiling_usd)} (biggest: {items})"
+        f"{environment}: idle cost estimate {money(estimate.total_usd)}/month exceeds the "
+        f"ceiling {money(ceiling_usd)} (biggest: {items})"
     )
 
 

@@ -1,5 +1,5 @@
-"""Settings of issue #19 (idle cost): network.interface_endpoint_zones and the async endpoint
-mode, each with a valid and an invalid case."""
+"""Settings of issue #19 (idle cost): cost_ceiling_usd, network.interface_endpoint_zones and the
+async endpoint mode, each with a valid and an invalid case."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ CAPTURE = {"data_capture_percent": 100}
 def load(tmp_path: Path, data: dict[str, object], name: str = "qa") -> EnvironmentConfig:
     write_config(tmp_path, name, data)
     return load_environment(name, config_dir=tmp_path, environ={})
+
+
+def test_cost_ceiling_is_read_as_usd_a_month(tmp_path: Path) -> None:
+    assert load(tmp_path, with_changes(cost_ceiling_usd=250)).cost_ceiling_usd == 250.0
+    assert load(tmp_path, with_changes()).cost_ceiling_usd is None
 
 
 def test_endpoint_zones_are_the_first_n_zones(tmp_path: Path) -> None:
@@ -44,6 +49,20 @@ def test_async_mode_with_its_settings(tmp_path: Path) -> None:
 
 
 INVALID = [
+    pytest.param(
+        with_changes(cost_ceiling_usd=0),
+        "qa",
+        r"qa\.yaml: cost_ceiling_usd: Input should be greater than 0 \(got 0\)$",
+        id="ceiling-not-positive",
+    ),
+    pytest.param(
+        with_changes(cost_ceiling_usd=100, region="ap-south-2", network=None)
+        | {"network": {"availability_zones": ["ap-south-2a"]}},
+        "qa",
+        r"qa\.yaml: cost_ceiling_usd: needs list prices for the region; "
+        r"mlops_cdk/cost/data/prices\.json has eu-west-1 .* \(got 100\.0\)$",
+        id="ceiling-without-prices",
+    ),
     pytest.param(
         with_changes(network={**NETWORK, "interface_endpoint_zones": 3}),
         "qa",

@@ -113,7 +113,7 @@ def test_ceiling_error_is_one_line_with_estimate_ceiling_and_biggest_items(
 ) -> None:
     assert ceiling_problem("mlops-x", fixture_estimate, 250.0) is None
     assert ceiling_problem("mlops-x", fixture_estimate, 100.0) == (
-        "mlops-x: idle cost estimate $200.26/month exceeds cost_ceiling_usd $100.00 "
+        "mlops-x: idle cost estimate $200.26/month exceeds the ceiling $100.00 "
         "(biggest: SageMaker endpoint instances $73.00, NAT gateways $36.50, "
         "ECS Fargate tasks $35.04)"
     )
