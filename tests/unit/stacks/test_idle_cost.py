@@ -34,12 +34,9 @@ def test_shipped_environments_idle_within_the_issue_targets_and_their_ceilings(
     assert estimate.total_usd <= target
 
 
-def test_staging_serving_scales_to_zero_and_has_no_warm_lambda(
-    estimates: dict[str, Estimate],
-) -> None:
-    kinds = estimates["mlops-staging"].by_kind()
-    assert "SageMaker endpoint instances" not in kinds
-    assert "Lambda provisioned concurrency" not in kinds
+def test_only_prod_pays_for_a_warm_lambda(estimates: dict[str, Estimate]) -> None:
+    warm = "Lambda provisioned concurrency"
+    assert [env for env, e in estimates.items() if warm in e.by_kind()] == ["mlops-prod"]
 
 
 def test_exceeding_the_ceiling_fails_synth_with_one_line(tmp_path: Path) -> None:

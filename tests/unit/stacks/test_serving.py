@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from mlops_cdk.config import AsyncInferenceSettings, DeploymentSettings, EnvironmentConfig
+from mlops_cdk.stacks.stage import EnvironmentStage
 from tests.conftest import SynthesizedApp
+from tests.helpers.apps import unit_app
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def test_dev_is_serverless_outside_the_vpc(serving: dict[str, Template]) -> None
     serving["dev"].resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 0)
 
 
-@pytest.mark.parametrize(("env", "count", "low", "high"), [("staging", 1, 0, 2), ("prod", 2, 2, 8)])
+@pytest.mark.parametrize(("env", "count", "low", "high"), [("staging", 1, 1, 2), ("prod", 2, 2, 8)])
 def test_staging_and_prod_run_instances_in_the_vpc_with_autoscaling(
     serving: dict[str, Template], env: str, count: int, low: int, high: int
 ) -> None:
@@ -56,30 +59,62 @@ def test_staging_and_prod_run_instances_in_the_vpc_with_autoscaling(
     )
 
 
-def test_staging_endpoint_is_async_and_scales_out_from_zero(serving: dict[str, Template]) -> None:
-    (config,) = serving["staging"].find_resources("AWS::SageMaker::EndpointConfig").values()
+@pytest.fixture(scope="module")
+def async_staging(environment_configs: list[EnvironmentConfig]) -> Template:
+    """Staging with its endpoint in async mode (the async_inference defaults)."""
+    (staging,) = [c for c in environment_configs if c.name == "staging"]
+    endpoint = staging.realtime_endpoint.model_copy(
+        update={
+            "mode": "async",
+            "autoscaling": None,
+            "async_inference": AsyncInferenceSettings(),
+            "deployment": DeploymentSettings(strategy="all_at_once"),
+        }
+    )
+    config = staging.model_copy(update={"realtime_endpoint": endpoint})
+    return Template.from_stack(EnvironmentStage(unit_app(), "mlops-staging", config=config).serving)
+
+
+def test_async_endpoint_writes_to_batch_output_and_scales_from_zero(
+    async_staging: Template,
+) -> None:
+    (config,) = async_staging.find_resources("AWS::SageMaker::EndpointConfig").values()
     output = config["Properties"]["AsyncInferenceConfig"]["OutputConfig"]
     bucket = "s3://mlops-staging-batch-output-222222222222-eu-west-1"
     assert (output["S3OutputPath"], output["S3FailurePath"]) == (
         f"{bucket}/async/output/",
         f"{bucket}/async/failure/",
     )
-    serving["staging"].has_resource_properties(
+    async_staging.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": 0,
+            "MaxCapacity": 2,
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        },
+    )
+    async_staging.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy", {"PolicyType": "StepScaling"}
     )
-    (prod,) = serving["prod"].find_resources("AWS::SageMaker::EndpointConfig").values()
-    assert "AsyncInferenceConfig" not in prod["Properties"]
+    (model,) = async_staging.find_resources("AWS::SageMaker::Model").values()
+    assert "VpcConfig" in model["Properties"]  # same isolation as instance mode
 
 
-ALL_AT_ONCE = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 600}
-CANARY_10 = {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
+CANARY_50, CANARY_10 = (
+    {
+        "Type": "CANARY",
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": percent},
+        "WaitIntervalInSeconds": 600,
+    }
+    for percent in (50, 10)
+)
 
 
 @pytest.mark.parametrize(
     ("env", "percent", "routing"),
-    [("staging", 100, ALL_AT_ONCE), ("prod", 20, CANARY_10 | {"WaitIntervalInSeconds": 600})],
+    [("staging", 100, CANARY_50), ("prod", 20, CANARY_10)],
 )
-def test_capture_into_the_data_bucket_and_guarded_deploys(
+def test_capture_into_the_data_bucket_and_canary_deploys(
     serving: dict[str, Template], env: str, percent: int, routing: dict[str, object]
 ) -> None:
     serving[env].has_resource_properties(
