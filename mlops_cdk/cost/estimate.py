@@ -176,7 +176,6 @@ def _strings(value: Any) -> Iterator[str]:
 class _Template:
     """One template with the lookups the rules need."""
 
-    stack: str
     resources: Mapping[str, Resource]
     _targets: list[tuple[str, Resource]] = field(default_factory=list)
 
@@ -260,19 +259,16 @@ def _endpoint_config(
 
 
 def _ecs_service(t: _Template, logical_id: str, p: Mapping[str, Any]) -> Iterator[Fixed | Usage]:
-    strategy = {s.get("CapacityProvider") for s in p.get("CapacityProviderStrategy", [])}
-    if p.get("LaunchType") != "FARGATE" and "FARGATE" not in strategy:
-        if strategy & {"FARGATE_SPOT"}:
-            yield Fixed(
-                kind="ECS Fargate Spot tasks", rate="fargate.spot", quantity=1, resource=logical_id
-            )
+    providers = {s.get("CapacityProvider") for s in p.get("CapacityProviderStrategy", [])}
+    on_demand = p.get("LaunchType") == "FARGATE" or "FARGATE" in providers
+    if not on_demand and "FARGATE_SPOT" not in providers:
         return  # EC2 capacity is priced on its Auto Scaling group
     task = t.referenced(p.get("TaskDefinition"), "AWS::ECS::TaskDefinition")
     task_props = t.props(task) if task else {}
     minimum = t.scaling_minimum("ecs", target=logical_id)
     count = int(p.get("DesiredCount", 1)) if minimum is None else minimum
     arm = task_props.get("RuntimePlatform", {}).get("CpuArchitecture") == "ARM64"
-    prefix = "fargate.arm_" if arm else "fargate."
+    prefix = f"fargate.{'' if on_demand else 'spot_'}{'arm_' if arm else ''}"
     vcpu = int(task_props.get("Cpu", 0)) / 1024
     memory_gb = int(task_props.get("Memory", 0)) / 1024
     if count:
@@ -537,7 +533,7 @@ def estimate(
     usage: dict[tuple[str, str | None], Usage] = {}
     unknown: list[UnknownResource] = []
     for stack, document in stacks:
-        template = _Template(stack, document.get("Resources", {}))
+        template = _Template(document.get("Resources", {}))
         for logical_id, resource in template.resources.items():
             type_name = resource.get("Type", "")
             rule = RULES.get(type_name)

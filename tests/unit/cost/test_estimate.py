@@ -74,17 +74,19 @@ def test_idle_cost_by_kind_matches_the_hand_computation(fixture_estimate: Estima
 
 
 def test_unknown_prices_are_reported_not_counted_as_zero(fixture_estimate: Estimate) -> None:
-    (line,) = fixture_estimate.unknown_lines
-    assert (line.rate, line.quantity, line.monthly_usd) == (
-        "sagemaker.hosting:ml.p9.mega",
-        730,
-        None,
-    )
+    unknown = {
+        line.rate: (line.quantity, line.monthly_usd) for line in fixture_estimate.unknown_lines
+    }
+    assert unknown == {
+        "sagemaker.hosting:ml.p9.mega": (730, None),  # 1 instance, 730 hours
+        "fargate.spot_vcpu": (0.5 * 730, None),  # Fargate Spot is not in the price list
+        "fargate.spot_memory": (1 * 730, None),
+    }
     (resource,) = fixture_estimate.unknown_resources
     assert (resource.logical_id, resource.type) == ("Warehouse", "AWS::Redshift::Cluster")
     assert not fixture_estimate.complete
     text = "\n".join(format_estimate("fixture", fixture_estimate))
-    assert "idle $200.26/month + 2 item(s) of unknown price" in text
+    assert "idle $200.26/month + 4 item(s) of unknown price" in text
     assert "sagemaker.hosting:ml.p9.mega is not in the price list" in text
     assert "AWS::Redshift::Cluster is not priced" in text
 
