@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -56,16 +57,19 @@ def _read(document: dict[str, Any], region: str) -> PriceList | None:
     )
 
 
+@cache
+def _packaged() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("data", DATA_FILE).read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
 def load_prices(region: str, document: dict[str, Any] | None = None) -> PriceList | None:
     """The price list of ``region`` from the packaged snapshot (or from ``document``, a parsed
     file of the same shape); ``None`` when the region has no prices."""
-    if document is None:
-        text = resources.files(__package__).joinpath("data", DATA_FILE).read_text("utf-8")
-        document = json.loads(text)
-    return _read(document, region)
+    return _read(_packaged() if document is None else document, region)
 
 
-def priced_regions() -> list[str]:
+def priced_regions() -> tuple[str, ...]:
     """Regions the packaged snapshot has prices for."""
-    text = resources.files(__package__).joinpath("data", DATA_FILE).read_text("utf-8")
-    return sorted(json.loads(text)["regions"])
+    return tuple(sorted(_packaged()["regions"]))
