@@ -293,6 +293,16 @@ class AsyncInferenceSettings(_Section):
         "async/failure/"
     )
 
+    @model_validator(mode="after")
+    def _separate_prefixes(self) -> AsyncInferenceSettings:
+        if self.failure_prefix == self.output_prefix:
+            raise _FieldError(
+                "realtime_endpoint.async_inference.failure_prefix",
+                "must differ from output_prefix (failures and results are told apart by prefix)",
+                self.failure_prefix,
+            )
+        return self
+
 
 class RealtimeEndpointSettings(_Section):
     """The SageMaker endpoint serving the model (issue: RealtimeEndpoint)."""

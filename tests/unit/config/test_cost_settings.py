@@ -39,13 +39,19 @@ def test_async_mode_with_its_settings(tmp_path: Path) -> None:
     endpoint = {
         "enabled": True,
         "mode": "async",
-        "async_inference": {"max_capacity": 3},
+        "async_inference": {
+            "max_capacity": 3,
+            "scale_to_zero": False,
+            "target_backlog_per_instance": 2.5,
+            "output_prefix": "results/",
+            "failure_prefix": "errors/",
+        },
         **CAPTURE,
     }
     config = load(tmp_path, with_changes(realtime_endpoint=endpoint))
     queued = config.realtime_endpoint.async_inference
     assert queued is not None
-    assert (queued.max_capacity, queued.scale_to_zero) == (3, True)
+    assert queued.model_dump() == endpoint["async_inference"]
 
 
 INVALID = [
@@ -124,6 +130,57 @@ INVALID = [
         r"qa\.yaml: realtime_endpoint\.async_inference\.max_capacity: Input should be greater "
         r"than or equal to 1 \(got 0\)$",
         id="async-max-capacity-zero",
+    ),
+    pytest.param(
+        with_changes(
+            realtime_endpoint={"mode": "async", "async_inference": {"scale_to_zero": "sometimes"}}
+        ),
+        "qa",
+        r"qa\.yaml: realtime_endpoint\.async_inference\.scale_to_zero: Input should be a valid "
+        r"boolean.* \(got 'sometimes'\)$",
+        id="async-scale-to-zero-not-boolean",
+    ),
+    pytest.param(
+        with_changes(
+            realtime_endpoint={
+                "mode": "async",
+                "async_inference": {"target_backlog_per_instance": 0},
+            }
+        ),
+        "qa",
+        r"qa\.yaml: realtime_endpoint\.async_inference\.target_backlog_per_instance: Input "
+        r"should be greater than 0 \(got 0\)$",
+        id="async-backlog-target-zero",
+    ),
+    pytest.param(
+        with_changes(
+            realtime_endpoint={"mode": "async", "async_inference": {"output_prefix": "/out"}}
+        ),
+        "qa",
+        r"qa\.yaml: realtime_endpoint\.async_inference\.output_prefix: must be .* "
+        r"\(got '/out'\)$",
+        id="async-output-prefix",
+    ),
+    pytest.param(
+        with_changes(
+            realtime_endpoint={"mode": "async", "async_inference": {"failure_prefix": "errors"}}
+        ),
+        "qa",
+        r"qa\.yaml: realtime_endpoint\.async_inference\.failure_prefix: must be .* "
+        r"\(got 'errors'\)$",
+        id="async-failure-prefix",
+    ),
+    pytest.param(
+        with_changes(
+            realtime_endpoint={
+                "mode": "async",
+                "async_inference": {"output_prefix": "out/", "failure_prefix": "out/"},
+            }
+        ),
+        "qa",
+        r"qa\.yaml: realtime_endpoint\.async_inference\.failure_prefix: must differ from "
+        r"output_prefix .* \(got 'out/'\)$",
+        id="async-same-prefixes",
     ),
 ]
 
