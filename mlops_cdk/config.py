@@ -40,6 +40,7 @@ from mlops_cdk._internal.patterns import (
     S3_KEY_PREFIX_MEANING,
 )
 from mlops_cdk._internal.schedules import schedule_problem
+from mlops_cdk.cost.prices import priced_regions
 
 CONFIG_DIR = Path("config")
 PROMOTION_ORDER = ("dev", "staging", "prod")
@@ -129,6 +130,9 @@ class NetworkSettings(_Section):
     availability_zones: list[str] = Field(min_length=1, max_length=6)
     nat_gateways: int = Field(default=0, ge=0)
     interface_endpoints: bool = False
+    # Zones (the first N of availability_zones) that hold the interface endpoints; default all.
+    # Each endpoint costs per zone-hour; with private DNS, every zone reaches the endpoints.
+    interface_endpoint_zones: int | None = Field(default=None, ge=1)
     flow_log_retention_days: RetentionDays = 365
 
     @model_validator(mode="after")
@@ -141,6 +145,29 @@ class NetworkSettings(_Section):
                 f"({len(self.availability_zones)}) (got {self.nat_gateways})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _endpoint_zones(self) -> NetworkSettings:
+        zones = self.interface_endpoint_zones
+        if zones is not None and not self.interface_endpoints:
+            raise _FieldError(
+                "network.interface_endpoint_zones",
+                "must be left out when interface_endpoints is false",
+                zones,
+            )
+        if zones is not None and zones > len(self.availability_zones):
+            raise _FieldError(
+                "network.interface_endpoint_zones",
+                f"must be at most the number of availability_zones "
+                f"({len(self.availability_zones)})",
+                zones,
+            )
+        return self
+
+    @property
+    def endpoint_zones(self) -> list[str]:
+        """The zones that hold the interface endpoints."""
+        return self.availability_zones[: self.interface_endpoint_zones]
 
 
 class TagSettings(_Section):
@@ -254,11 +281,34 @@ class ModelPackageSettings(_Section):
         return self.approved_arn or self.pinned_arn
 
 
+class AsyncInferenceSettings(_Section):
+    """Asynchronous serving: requests queue in SageMaker, results go to the batch-output bucket
+    under ``output_prefix``, and instances scale on the backlog, to zero when it is empty."""
+
+    max_capacity: int = Field(default=2, ge=1)
+    scale_to_zero: bool = True
+    target_backlog_per_instance: float = Field(default=5.0, gt=0)
+    output_prefix: Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)] = "async/output/"
+    failure_prefix: Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)] = (
+        "async/failure/"
+    )
+
+    @model_validator(mode="after")
+    def _separate_prefixes(self) -> AsyncInferenceSettings:
+        if self.failure_prefix == self.output_prefix:
+            raise _FieldError(
+                "realtime_endpoint.async_inference.failure_prefix",
+                "must differ from output_prefix (failures and results are told apart by prefix)",
+                self.failure_prefix,
+            )
+        return self
+
+
 class RealtimeEndpointSettings(_Section):
     """The SageMaker endpoint serving the model (issue: RealtimeEndpoint)."""
 
     enabled: bool = False
-    mode: Literal["serverless", "instance"] = "serverless"
+    mode: Literal["serverless", "instance", "async"] = "serverless"
     instance_type: InstanceType = "ml.m5.large"
     initial_instance_count: int = Field(default=1, ge=1)
     memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
@@ -268,6 +318,24 @@ class RealtimeEndpointSettings(_Section):
     deployment: DeploymentSettings | None = None
     in_vpc: bool = True
     model_package: ModelPackageSettings | None = None
+    async_inference: AsyncInferenceSettings | None = None
+
+    @model_validator(mode="after")
+    def _async_settings_fit_mode(self) -> RealtimeEndpointSettings:
+        if self.async_inference is not None and self.mode != "async":
+            raise _FieldError(
+                "realtime_endpoint.async_inference",
+                "must be left out unless mode is async",
+                self.mode,
+            )
+        if self.mode == "async" and self.autoscaling is not None:
+            raise _FieldError(
+                "realtime_endpoint.autoscaling",
+                "must be left out when mode is async (async endpoints scale on their backlog: "
+                "set async_inference.max_capacity)",
+                self.autoscaling.model_dump(),
+            )
+        return self
 
     @model_validator(mode="after")
     def _serverless_has_no_instance_features(self) -> RealtimeEndpointSettings:
@@ -601,6 +669,34 @@ class EnvironmentConfig(_Section):
     batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ModelMonitorSettings = ModelMonitorSettings()
     ml_pipeline: MLPipelineSettings = MLPipelineSettings()
+    # Synth fails when the idle cost estimate (mlops_cdk.cost) exceeds this many USD a month.
+    cost_ceiling_usd: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _ceiling_has_prices(self) -> EnvironmentConfig:
+        regions = priced_regions()
+        if self.cost_ceiling_usd is not None and self.region and self.region not in regions:
+            raise _FieldError(
+                "cost_ceiling_usd",
+                f"needs list prices for the region; mlops_cdk/cost/data/prices.json has "
+                f"{', '.join(regions)} (add {self.region} with scripts/update_prices.py "
+                "--add-region, or leave the ceiling out)",
+                self.cost_ceiling_usd,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _prod_endpoints_in_every_zone(self) -> EnvironmentConfig:
+        network = self.network
+        zones = network.interface_endpoint_zones
+        if self.name == "prod" and zones is not None and zones < len(network.availability_zones):
+            raise _FieldError(
+                "network.interface_endpoint_zones",
+                f"must cover every zone in prod ({len(network.availability_zones)}), so that "
+                "losing one zone does not cut the others off AWS APIs",
+                zones,
+            )
+        return self
 
     @model_validator(mode="after")
     def _drift_retraining_needs_a_monitor(self) -> EnvironmentConfig:
@@ -658,11 +754,11 @@ class EnvironmentConfig(_Section):
     def _monitor_has_capture(self) -> EnvironmentConfig:
         endpoint = self.realtime_endpoint
         if self.model_monitor.enabled and not (
-            endpoint.enabled and endpoint.mode == "instance" and endpoint.data_capture_percent
+            endpoint.enabled and endpoint.mode != "serverless" and endpoint.data_capture_percent
         ):
             raise _FieldError(
                 "model_monitor.enabled",
-                "false unless realtime_endpoint is enabled in instance mode with "
+                "false unless realtime_endpoint is enabled in instance or async mode with "
                 "data_capture_percent above 0 (there is nothing to monitor without capture)",
                 True,
             )

@@ -14,6 +14,7 @@ from constructs import Construct
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import checkov, defaults
 from mlops_cdk.constructs import (
+    AsyncInference,
     AutoScaling,
     ContainerImage,
     DataCapture,
@@ -200,6 +201,7 @@ def realtime_endpoint(
     """The demo model, or the registry package of ``settings.model_package``, on a
     RealtimeEndpoint shaped by the environment's settings."""
     serverless = settings.mode == "serverless"
+    queued = settings.async_inference or cfg.AsyncInferenceSettings()
     package = settings.model_package
     scaling = settings.autoscaling
     deployment = settings.deployment
@@ -213,6 +215,16 @@ def realtime_endpoint(
             memory_size_mb=settings.memory_size_mb, max_concurrency=settings.max_concurrency
         )
         if serverless
+        else None,
+        async_inference=AsyncInference(
+            output_bucket=data.shared_bucket(scope, "batch-output"),
+            output_prefix=queued.output_prefix,
+            failure_prefix=queued.failure_prefix,
+            max_capacity=queued.max_capacity,
+            target_backlog_per_instance=queued.target_backlog_per_instance,
+            scale_to_zero=queued.scale_to_zero,
+        )
+        if settings.mode == "async"
         else None,
         instance_type=None if serverless else settings.instance_type,
         initial_instance_count=None if serverless else settings.initial_instance_count,

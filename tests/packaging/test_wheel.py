@@ -78,6 +78,7 @@ def test_wheel_ships_code_runtime_assets_and_data_but_no_tests(wheel: Path) -> N
         "mlops_cdk/runtime/requirements.txt",
         "mlops_cdk/runtime/demo_model/model.tar.gz",
         "mlops_cdk/_internal/data/local_storage_instance_families.json",
+        "mlops_cdk/cost/data/prices.json",
     ):
         assert required in names, required
     assert not [n for n in names if n.startswith(("tests/", "bench/", "scripts/", "examples/"))]

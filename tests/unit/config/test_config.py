@@ -113,7 +113,8 @@ INVALID_CASES = [
         with_changes(network={"availability_zones": ["eu-west-1a"], "nat_gatways": 1}),
         "qa",
         r"qa\.yaml: network\.nat_gatways: unknown key \(allowed keys here: cidr, "
-        r"availability_zones, nat_gateways, interface_endpoints, flow_log_retention_days\)$",
+        r"availability_zones, nat_gateways, interface_endpoints, interface_endpoint_zones, "
+        r"flow_log_retention_days\)$",
         id="unknown-nested-key",
     ),
     pytest.param(

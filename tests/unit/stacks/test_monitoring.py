@@ -96,8 +96,8 @@ def test_model_monitor_backend_accepts_every_n_hours(tmp_path: Path) -> None:
     [
         (
             {"model_monitor": {"enabled": True}},
-            "model_monitor.enabled: false unless realtime_endpoint is enabled in instance mode "
-            "with data_capture_percent above 0",
+            "model_monitor.enabled: false unless realtime_endpoint is enabled in instance or "
+            "async mode with data_capture_percent above 0",
         ),
         (
             {

@@ -1,4 +1,5 @@
-"""The Network stack: private subnets, endpoints by switch, flow logs, no NAT by default."""
+"""The Network stack: private subnets, the interface endpoints the enabled constructs need,
+flow logs, no NAT by default."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from aws_cdk.assertions import Match, Template
 
 from mlops_cdk._internal.defaults import encryption_key
 from mlops_cdk.config import EnvironmentConfig
-from mlops_cdk.stacks.network import INTERFACE_ENDPOINTS, NetworkStack
+from mlops_cdk.stacks.network import (
+    INTERFACE_ENDPOINTS,
+    NetworkStack,
+    needed_interface_endpoints,
+)
 from tests.conftest import SynthesizedApp
 from tests.helpers.apps import TEST_ENV, unit_app, unit_stack
 
@@ -64,14 +69,66 @@ def test_flow_log_role_has_no_inline_policy(network_templates: dict[str, Templat
     )
 
 
-@pytest.mark.parametrize(("env", "count"), [("dev", 0), ("staging", 8), ("prod", 8)])
-def test_interface_endpoints_follow_the_switch(
-    network_templates: dict[str, Template], env: str, count: int
+NEEDED = ["ecr.api", "ecr.dkr", "logs", "monitoring"]  # ECS tasks, and the drift job's metrics
+
+
+@pytest.mark.parametrize(
+    ("env", "services", "zones"), [("dev", [], 0), ("staging", NEEDED, 1), ("prod", NEEDED, 3)]
+)
+def test_interface_endpoints_are_the_needed_ones_in_the_configured_zones(
+    network_templates: dict[str, Template], env: str, services: list[str], zones: int
 ) -> None:
     interface = network_templates[env].find_resources(
         "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
     )
-    assert len(interface) == count == (len(INTERFACE_ENDPOINTS) if count else 0)
+    names = [
+        r["Properties"]["ServiceName"].removeprefix("com.amazonaws.eu-west-1.")
+        for r in interface.values()
+    ]
+    assert names == services
+    assert {len(r["Properties"]["SubnetIds"]) for r in interface.values()} <= {zones}
+
+
+def settings(**sections: object) -> EnvironmentConfig:
+    """A minimal valid environment with ``sections`` (as YAML would give them)."""
+    base = {
+        "name": "qa",
+        "account": "444444444444",
+        "region": "eu-west-1",
+        "removal_policy": "destroy",
+        "network": {"availability_zones": ["eu-west-1a"], "interface_endpoints": True},
+        "tags": {"owner": "ml-platform", "cost_centre": "ML-1"},
+    }
+    return EnvironmentConfig.model_validate({**base, **sections})
+
+
+ENDPOINT = {"enabled": True, "mode": "instance", "data_capture_percent": 10}
+
+
+@pytest.mark.parametrize(
+    ("sections", "expected"),
+    [
+        ({}, []),
+        ({"realtime_endpoint": ENDPOINT, "lambda_inference": {"enabled": True, "api": {}}}, []),
+        ({"batch_transform": {"enabled": True, "manual": True}}, []),
+        ({"ecs_model_service": {"enabled": True}}, ["EcrApi", "EcrDocker", "Logs"]),
+        (
+            {"realtime_endpoint": ENDPOINT, "model_monitor": {"enabled": True}},
+            ["Monitoring"],
+        ),
+        (
+            {"realtime_endpoint": ENDPOINT, "model_monitor": {"enabled": True, "in_vpc": False}},
+            [],
+        ),
+    ],
+    ids=["nothing", "sagemaker-and-lambda", "batch", "ecs", "drift-job", "drift-job-outside"],
+)
+def test_needed_endpoints_follow_what_runs_in_the_vpc(
+    sections: dict[str, object], expected: list[str]
+) -> None:
+    needed = needed_interface_endpoints(settings(**sections))
+    assert list(needed) == expected
+    assert set(needed) <= set(INTERFACE_ENDPOINTS)
 
 
 def test_endpoint_security_group_allows_https_from_the_vpc_only(

@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from mlops_cdk.config import AsyncInferenceSettings, DeploymentSettings, EnvironmentConfig
+from mlops_cdk.stacks.stage import EnvironmentStage
 from tests.conftest import SynthesizedApp
+from tests.helpers.apps import unit_app
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +50,72 @@ def test_staging_and_prod_run_instances_in_the_vpc_with_autoscaling(
     assert model["Properties"]["EnableNetworkIsolation"] is True
     assert "VpcConfig" in model["Properties"]
     serving[env].has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": low, "MaxCapacity": high}
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": low,
+            "MaxCapacity": high,
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        },
     )
 
 
-@pytest.mark.parametrize(("env", "percent", "canary"), [("staging", 100, 50), ("prod", 20, 10)])
+@pytest.fixture(scope="module")
+def async_staging(environment_configs: list[EnvironmentConfig]) -> Template:
+    """Staging with its endpoint in async mode (the async_inference defaults)."""
+    (staging,) = [c for c in environment_configs if c.name == "staging"]
+    endpoint = staging.realtime_endpoint.model_copy(
+        update={
+            "mode": "async",
+            "autoscaling": None,
+            "async_inference": AsyncInferenceSettings(),
+            "deployment": DeploymentSettings(strategy="all_at_once"),
+        }
+    )
+    config = staging.model_copy(update={"realtime_endpoint": endpoint})
+    return Template.from_stack(EnvironmentStage(unit_app(), "mlops-staging", config=config).serving)
+
+
+def test_async_endpoint_writes_to_batch_output_and_scales_from_zero(
+    async_staging: Template,
+) -> None:
+    (config,) = async_staging.find_resources("AWS::SageMaker::EndpointConfig").values()
+    output = config["Properties"]["AsyncInferenceConfig"]["OutputConfig"]
+    bucket = "s3://mlops-staging-batch-output-222222222222-eu-west-1"
+    assert (output["S3OutputPath"], output["S3FailurePath"]) == (
+        f"{bucket}/async/output/",
+        f"{bucket}/async/failure/",
+    )
+    async_staging.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": 0,
+            "MaxCapacity": 2,
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        },
+    )
+    async_staging.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy", {"PolicyType": "StepScaling"}
+    )
+    (model,) = async_staging.find_resources("AWS::SageMaker::Model").values()
+    assert "VpcConfig" in model["Properties"]  # same isolation as instance mode
+
+
+CANARY_50, CANARY_10 = (
+    {
+        "Type": "CANARY",
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": percent},
+        "WaitIntervalInSeconds": 600,
+    }
+    for percent in (50, 10)
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "percent", "routing"),
+    [("staging", 100, CANARY_50), ("prod", 20, CANARY_10)],
+)
 def test_capture_into_the_data_bucket_and_canary_deploys(
-    serving: dict[str, Template], env: str, percent: int, canary: int
+    serving: dict[str, Template], env: str, percent: int, routing: dict[str, object]
 ) -> None:
     serving[env].has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
@@ -74,13 +136,7 @@ def test_capture_into_the_data_bucket_and_canary_deploys(
             "DeploymentConfig": Match.object_like(
                 {
                     "BlueGreenUpdatePolicy": Match.object_like(
-                        {
-                            "TrafficRoutingConfiguration": {
-                                "Type": "CANARY",
-                                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary},
-                                "WaitIntervalInSeconds": 600,
-                            }
-                        }
+                        {"TrafficRoutingConfiguration": routing}
                     )
                 }
             )
@@ -257,17 +313,9 @@ def test_dev_lambda_has_an_iam_function_url_outside_the_vpc(
     assert logs["DeletionPolicy"] == "Delete"
 
 
-@pytest.mark.parametrize(
-    ("env", "low", "high", "reserved", "minutes"),
-    [("staging", 1, 3, None, 5), ("prod", 2, 20, 50, 10)],
-)
+@pytest.mark.parametrize(("env", "reserved", "minutes"), [("staging", None, 5), ("prod", 50, 10)])
 def test_staging_and_prod_lambda_sits_behind_an_iam_api_with_canaries(
-    serving: dict[str, Template],
-    env: str,
-    low: int,
-    high: int,
-    reserved: int | None,
-    minutes: int,
+    serving: dict[str, Template], env: str, reserved: int | None, minutes: int
 ) -> None:
     template = serving[env]
     function = lambda_function(template)
@@ -277,23 +325,28 @@ def test_staging_and_prod_lambda_sits_behind_an_iam_api_with_canaries(
     template.resource_count_is("AWS::Lambda::Url", 0)
     for method in template.find_resources("AWS::ApiGateway::Method").values():
         assert method["Properties"]["AuthorizationType"] == "AWS_IAM"
-    template.has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        {
-            "MinCapacity": low,
-            "MaxCapacity": high,
-            "ScalableDimension": "lambda:function:ProvisionedConcurrency",
-        },
-    )
-    template.has_resource_properties(
-        "AWS::Lambda::Alias",
-        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": low}},
-    )
     canary = template.find_resources("AWS::CodeDeploy::DeploymentGroup")
     (group,) = canary.values()
     name = group["Properties"]["DeploymentConfigName"]
     assert name == f"CodeDeployDefault.LambdaCanary10Percent{minutes}Minutes"
     assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 3
+
+
+def test_only_prod_keeps_a_warm_lambda(serving: dict[str, Template]) -> None:
+    serving["prod"].has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": 1,
+            "MaxCapacity": 20,
+            "ScalableDimension": "lambda:function:ProvisionedConcurrency",
+        },
+    )
+    serving["prod"].has_resource_properties(
+        "AWS::Lambda::Alias",
+        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 1}},
+    )
+    (alias,) = serving["staging"].find_resources("AWS::Lambda::Alias").values()
+    assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

@@ -368,8 +368,10 @@ def test_checked_in_environments_enable_lambda_inference(
         assert settings[name].in_vpc
         assert settings[name].api is not None
         assert settings[name].api.auth == "iam"
-        assert settings[name].provisioned_concurrency is not None
         assert settings[name].deployment is not None
+    # Only prod keeps warm execution environments (issue #19: staging tolerates cold starts).
+    assert settings["prod"].provisioned_concurrency is not None
+    assert settings["staging"].provisioned_concurrency is None
 
 
 def test_options_are_keyword_only() -> None:
