@@ -276,3 +276,27 @@ def https_egress_security_group(
         ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
     )
     return group
+
+
+def key_and_topic(
+    scope: Construct,
+    *,
+    key: kms.IKey | None,
+    topic: sns.ITopic | None,
+    key_purpose: str,
+    topic_name: str,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+) -> tuple[kms.IKey, sns.ITopic]:
+    """The key and alarm topic of a construct: ``key`` and ``topic`` when given, else a new key
+    ``Key`` (described as ``<construct path>: <key_purpose>``, removed per ``removal_policy``)
+    and a new topic ``AlarmTopic`` encrypted with the key in use."""
+    used_key = key or encryption_key(
+        scope,
+        "Key",
+        description=f"{scope.node.path}: {key_purpose}",
+        removal_policy=removal_policy,
+    )
+    used_topic = topic or alarm_topic(
+        scope, "AlarmTopic", encryption_key=used_key, display_name=topic_name
+    )
+    return used_key, used_topic

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -24,6 +24,13 @@ class ModelSource:
     image: ContainerImage | None = None
     model_data: ModelData | None = None
     model_package: ModelPackage | None = None
+
+    def with_default_image(self, image: ContainerImage) -> ModelSource:
+        """This source, running on ``image`` when it names an artifact but no image or
+        package."""
+        if self.image is None and self.model_package is None and self.model_data is not None:
+            return replace(self, image=image)
+        return self
 
     def check(self, check: Checker, prefix: str = "") -> None:
         """Exactly one of image / model_package; model_data only with an image."""
