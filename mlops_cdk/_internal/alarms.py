@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from aws_cdk import Duration
@@ -135,7 +135,7 @@ class AlarmSet:
         return created
 
     def any_of(
-        self, construct_id: str, parts: list[cloudwatch.IAlarm], description: str
+        self, construct_id: str, parts: Sequence[cloudwatch.IAlarm], description: str
     ) -> cloudwatch.CompositeAlarm:
         """A composite alarm that is in ALARM when any of ``parts`` is, notifying the topic the
         same way. Not recorded in ``into`` (a composite is no metric alarm): the caller decides."""

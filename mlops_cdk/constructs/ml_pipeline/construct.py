@@ -249,9 +249,6 @@ class MLPipeline(Construct):
             topic_name="Training pipeline notifications",
             removal_policy=removal_policy,
         )
-        self.pipeline_arn = Stack.of(self).format_arn(
-            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name
-        )
 
         # One role runs the pipeline and its jobs; it may pass only itself.
         self.role: ManagedPolicyRole = execution_role(
@@ -262,14 +259,6 @@ class MLPipeline(Construct):
         )
         self._grant_pipeline_permissions()
         self._add_pipeline(steps, settings, vpc, subnets)
-        # Undeliverable notifications and triggers land here (and raise an alarm).
-        self.dead_letter_queue: sqs.Queue = defaults.dead_letter_queue(
-            self,
-            "DeadLetterQueue",
-            encryption_key=self.encryption_key,
-            used_by="the notification and retraining rules",
-        )
-        self.rules: dict[str, events.Rule] = {}
         self._notifications(notify_success=notify_success)
         self._add_triggers(triggers, log_retention, removal_policy)
         self.alarms: list[cloudwatch.Alarm] = []
@@ -284,6 +273,9 @@ class MLPipeline(Construct):
         vpc: ec2.IVpc | None,
         subnets: ec2.SubnetSelection | None,
     ) -> None:
+        self.pipeline_arn = Stack.of(self).format_arn(
+            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name
+        )
         self.security_group: ec2.SecurityGroup | None = None
         self._vpc_config: dict[str, Any] | None = None
         if vpc is not None:
@@ -439,6 +431,14 @@ class MLPipeline(Construct):
         return events_role(self, purpose="notifies and starts runs", topic=self.alarm_topic)
 
     def _notifications(self, *, notify_success: bool) -> None:
+        # Undeliverable notifications and triggers land here (and raise an alarm).
+        self.dead_letter_queue: sqs.Queue = defaults.dead_letter_queue(
+            self,
+            "DeadLetterQueue",
+            encryption_key=self.encryption_key,
+            used_by="the notification and retraining rules",
+        )
+        self.rules: dict[str, events.Rule] = {}
         role = self._events_role()
         statuses = ["Failed", "Succeeded"] if notify_success else ["Failed"]
         executions = events.Rule(
