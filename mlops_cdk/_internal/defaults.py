@@ -265,16 +265,19 @@ def dead_letter_queue(
 
 
 def https_egress_security_group(
-    scope: Construct, construct_id: str, *, vpc: ec2.IVpc, description: str
+    scope: Construct,
+    construct_id: str,
+    *,
+    vpc: ec2.IVpc,
+    description: str,
+    rule_description: str = "HTTPS to AWS APIs through VPC endpoints",
 ) -> ec2.SecurityGroup:
     """A security group with no inbound rules that may only call out over HTTPS (AWS APIs
     through VPC endpoints, or NAT)."""
     group = ec2.SecurityGroup(
         scope, construct_id, vpc=vpc, description=description, allow_all_outbound=False
     )
-    group.add_egress_rule(
-        ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
-    )
+    group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), rule_description)
     return group
 
 
