@@ -7,6 +7,11 @@ from collections.abc import Sequence
 
 from aws_cdk import aws_ec2 as ec2
 
+from mlops_cdk._internal.patterns import (
+    DEFAULT_INSTANCE_TYPE,
+    SAGEMAKER_NAME,
+    SAGEMAKER_NAME_MEANING,
+)
 from mlops_cdk._internal.sagemaker import check_instance_type, is_burstable
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs._sagemaker_model import ModelSource
@@ -19,24 +24,50 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
     ServerlessConfig,
 )
 
-DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-DEFAULT_VARIANT = "AllTraffic"
 MAX_VARIANTS = 10
 
 
-def resolve_variants(
-    check: Checker, variants: Sequence[ProductionVariant] | None, single: ModelSource
-) -> list[ProductionVariant]:
+def check(
+    check: Checker,
+    variants: Sequence[ProductionVariant] | None,
+    single: ModelSource,
+    *,
+    instance_type: str | None,
+    initial_instance_count: int | None,
+    serverless: ServerlessConfig | None,
+    async_inference: AsyncInference | None,
+    autoscaling: AutoScaling | None,
+    data_capture: DataCapture | None,
+    deployment: DeploymentPolicy | None,
+    vpc: ec2.IVpc | None,
+    network_isolation: bool | None,
+    endpoint_name: str | None,
+) -> None:
+    """Every rule of a RealtimeEndpoint: the model source (``single``, unless ``variants``
+    are given), then which modes and options may be combined."""
     if variants is None:
         single.check(check)
-        return [
-            ProductionVariant(
-                DEFAULT_VARIANT,
-                image=single.image,
-                model_data=single.model_data,
-                model_package=single.model_package,
-            )
-        ]
+    else:
+        _check_variants(check, variants, single)
+    _check_modes(
+        check,
+        variants or [],
+        instance_type=instance_type,
+        initial_instance_count=initial_instance_count,
+        serverless=serverless,
+        async_inference=async_inference,
+        autoscaling=autoscaling,
+        data_capture=data_capture,
+        deployment=deployment,
+        vpc=vpc,
+        network_isolation=network_isolation,
+    )
+    check.matches("endpoint_name", endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+
+
+def _check_variants(
+    check: Checker, variants: Sequence[ProductionVariant], single: ModelSource
+) -> None:
     given = [k for k, v in vars(single).items() if v is not None]
     if given:
         check.not_together(
@@ -67,10 +98,9 @@ def resolve_variants(
             "exactly one production variant and one shadow variant when a shadow is used",
             Said(f"{len(production)} production, {len(shadows)} shadow"),
         )
-    return list(variants)
 
 
-def check_modes(
+def _check_modes(
     check: Checker,
     variants: Sequence[ProductionVariant],
     *,
@@ -84,10 +114,12 @@ def check_modes(
     vpc: ec2.IVpc | None,
     network_isolation: bool | None,
 ) -> None:
+    """The mode rules over ``variants``; empty means the one default variant."""
     if instance_type is not None:
         check_instance_type(check, "instance_type", instance_type)
     check.at_least("initial_instance_count", initial_instance_count, 1)
-    types = [v.instance_type or instance_type or DEFAULT_INSTANCE_TYPE for v in variants]
+    default_type = instance_type or DEFAULT_INSTANCE_TYPE
+    types = [v.instance_type or default_type for v in variants] or [default_type]
     if serverless is not None:
         reason = "serverless endpoints have no instances"
         instance_settings = {
