@@ -4,6 +4,7 @@ retraining triggers, an overlap guard and notifications."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import jsii
@@ -454,12 +455,15 @@ class MLPipeline(Construct):
                 },
             ),
         )
+        notify = partial(
+            topic_target,
+            self.alarm_topic,
+            role=role,
+            dead_letter_queue=self.dead_letter_queue,
+            max_event_age=Duration.hours(6),
+        )
         executions.add_target(
-            topic_target(
-                self.alarm_topic,
-                role=role,
-                dead_letter_queue=self.dead_letter_queue,
-                max_event_age=Duration.hours(6),
+            notify(
                 message={
                     "pipeline": self.node.path,
                     "status": events.EventField.from_path(
@@ -480,11 +484,7 @@ class MLPipeline(Construct):
             ),
         )
         packages.add_target(
-            topic_target(
-                self.alarm_topic,
-                role=role,
-                dead_letter_queue=self.dead_letter_queue,
-                max_event_age=Duration.hours(6),
+            notify(
                 message={
                     "group": self.registry.group_name,
                     "package": events.EventField.from_path("$.detail.ModelPackageArn"),

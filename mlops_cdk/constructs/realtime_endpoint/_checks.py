@@ -49,72 +49,8 @@ def check(
         single.check(check)
     else:
         _check_variants(check, variants, single)
-    _check_modes(
-        check,
-        variants or [],
-        instance_type=instance_type,
-        initial_instance_count=initial_instance_count,
-        serverless=serverless,
-        async_inference=async_inference,
-        autoscaling=autoscaling,
-        data_capture=data_capture,
-        deployment=deployment,
-        vpc=vpc,
-        network_isolation=network_isolation,
-    )
-    check.matches("endpoint_name", endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
-
-
-def _check_variants(
-    check: Checker, variants: Sequence[ProductionVariant], single: ModelSource
-) -> None:
-    given = [k for k, v in vars(single).items() if v is not None]
-    if given:
-        check.not_together(
-            "variants", given[0], "each ProductionVariant names its own model source"
-        )
-    production = [v for v in variants if not v.shadow]
-    shadows = [v for v in variants if v.shadow]
-    check.require(bool(production), "variants", "at least one production variant", len(variants))
-    check.require(
-        len(production) <= MAX_VARIANTS,
-        "variants",
-        f"at most {MAX_VARIANTS} production variants",
-        len(production),
-    )
-    names = [v.name for v in variants]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    check.require(not duplicates, "variants", "uniquely named", Said(", ".join(duplicates)))
-    check.require(
-        sum(v.weight for v in production) > 0,
-        "variants",
-        "weighted so that at least one production variant has a weight above 0",
-        Said("all weights 0"),
-    )
-    if shadows:
-        check.require(
-            len(shadows) == 1 and len(production) == 1,
-            "variants",
-            "exactly one production variant and one shadow variant when a shadow is used",
-            Said(f"{len(production)} production, {len(shadows)} shadow"),
-        )
-
-
-def _check_modes(
-    check: Checker,
-    variants: Sequence[ProductionVariant],
-    *,
-    instance_type: str | None,
-    initial_instance_count: int | None,
-    serverless: ServerlessConfig | None,
-    async_inference: AsyncInference | None,
-    autoscaling: AutoScaling | None,
-    data_capture: DataCapture | None,
-    deployment: DeploymentPolicy | None,
-    vpc: ec2.IVpc | None,
-    network_isolation: bool | None,
-) -> None:
-    """The mode rules over ``variants``; empty means the one default variant."""
+    # The mode rules: no variants stands for the one default variant.
+    variants = variants or []
     if instance_type is not None:
         check_instance_type(check, "instance_type", instance_type)
     check.at_least("initial_instance_count", initial_instance_count, 1)
@@ -172,6 +108,42 @@ def _check_modes(
         )
     if deployment is not None:
         _check_deployment(check, deployment, variants, types, serverless)
+    check.matches("endpoint_name", endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+
+
+def _check_variants(
+    check: Checker, variants: Sequence[ProductionVariant], single: ModelSource
+) -> None:
+    given = [k for k, v in vars(single).items() if v is not None]
+    if given:
+        check.not_together(
+            "variants", given[0], "each ProductionVariant names its own model source"
+        )
+    production = [v for v in variants if not v.shadow]
+    shadows = [v for v in variants if v.shadow]
+    check.require(bool(production), "variants", "at least one production variant", len(variants))
+    check.require(
+        len(production) <= MAX_VARIANTS,
+        "variants",
+        f"at most {MAX_VARIANTS} production variants",
+        len(production),
+    )
+    names = [v.name for v in variants]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    check.require(not duplicates, "variants", "uniquely named", Said(", ".join(duplicates)))
+    check.require(
+        sum(v.weight for v in production) > 0,
+        "variants",
+        "weighted so that at least one production variant has a weight above 0",
+        Said("all weights 0"),
+    )
+    if shadows:
+        check.require(
+            len(shadows) == 1 and len(production) == 1,
+            "variants",
+            "exactly one production variant and one shadow variant when a shadow is used",
+            Said(f"{len(production)} production, {len(shadows)} shadow"),
+        )
 
 
 def _check_deployment(
