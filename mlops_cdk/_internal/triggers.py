@@ -42,6 +42,7 @@ def schedule(
     description: str,
     time_zone: str | None = None,
     statements: Sequence[iam.PolicyStatement] = (),
+    wildcards: Sequence[tuple[str, str]] = (),
     retry_attempts: int = RETRY_ATTEMPTS,
     max_event_age: Duration = MAX_EVENT_AGE,
 ) -> scheduler.Schedule:
@@ -54,6 +55,8 @@ def schedule(
     ``dead_letter_queue``, ``retry_attempts``, ``max_event_age``) and returns the target.
 
     :param purpose: what the role does, completing its description ("starts runs").
+    :param wildcards: (resource, reason) pairs: prefix wildcards in ``statements`` and why they
+        are right, acknowledged on the role.
     """
     role = ManagedPolicyRole(
         scope,
@@ -67,6 +70,8 @@ def schedule(
     for statement in statements:
         role.add_to_principal_policy(statement)
     grant_key_use(role, encryption_key)
+    for resource, reason in wildcards:
+        nag.acknowledge_wildcard_resource(role, resource, reason)
     return scheduler.Schedule(
         scope,
         "Schedule",
@@ -84,24 +89,30 @@ def schedule(
     )
 
 
-def events_role(scope: Construct, *, purpose: str, topic: sns.ITopic) -> ManagedPolicyRole:
-    """The one role ``EventsRole`` through which the EventBridge rules of ``scope`` deliver to
-    their targets (created on first use).
+def events_role(
+    scope: Construct,
+    *,
+    purpose: str,
+    topic: sns.ITopic | None,
+    construct_id: str = EVENTS_ROLE,
+) -> ManagedPolicyRole:
+    """The role ``construct_id`` through which the EventBridge rules of ``scope`` deliver to
+    their targets (created on first use, then shared).
 
     :param purpose: what the rules do, completing the role's description.
-    :param topic: the topic the rules notify; when it is encrypted, the wildcard KMS action
-        ``Topic.grant_publish`` adds for its key is acknowledged.
+    :param topic: the topic the rules notify, if any; when it is encrypted, the wildcard KMS
+        action ``Topic.grant_publish`` adds for its key is acknowledged.
     """
-    existing = scope.node.try_find_child(EVENTS_ROLE)
+    existing = scope.node.try_find_child(construct_id)
     if isinstance(existing, ManagedPolicyRole):
         return existing
     role = ManagedPolicyRole(
         scope,
-        EVENTS_ROLE,
+        construct_id,
         assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
         description=f"EventBridge role of {scope.node.path}: {purpose}",
     )
-    if topic.master_key is not None:
+    if topic is not None and topic.master_key is not None:
         nag.acknowledge(
             role,
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",

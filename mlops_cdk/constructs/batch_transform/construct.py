@@ -35,7 +35,13 @@ from mlops_cdk._internal.iam import (
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import execution_role
 from mlops_cdk._internal.state_machines import logged_state_machine
-from mlops_cdk._internal.triggers import MAX_EVENT_AGE, RETRY_ATTEMPTS, new_objects_rule, schedule
+from mlops_cdk._internal.triggers import (
+    MAX_EVENT_AGE,
+    RETRY_ATTEMPTS,
+    events_role,
+    new_objects_rule,
+    schedule,
+)
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.batch_transform._checks import MAX_JOB_NAME_PREFIX, check
@@ -569,11 +575,8 @@ class BatchTransformJob(Construct):
         }
         window = self.batch_window
         if window is None:
-            role = ManagedPolicyRole(
-                self,
-                "RuleRole",
-                assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-                description=f"EventBridge role of {self.node.path}: starts runs on new data",
+            role = events_role(
+                self, purpose="starts runs on new data", topic=None, construct_id="RuleRole"
             )
             rule.add_target(
                 events_targets.SfnStateMachine(

@@ -444,14 +444,15 @@ class ModelMonitorSchedule(Construct):
             purpose="starts drift jobs",
             description=f"Runs the drift job of {self.node.path} ({self.endpoint_name})",
             statements=statements,
+            wildcards=[
+                (
+                    jobs,
+                    "Each run creates a processing job named <prefix>-<scheduler execution ID>; "
+                    "the grant covers exactly that prefix.",
+                )
+            ],
             retry_attempts=3,
             max_event_age=Duration.minutes(15),
-        )
-        nag.acknowledge_wildcard_resource(
-            self.node.find_child("SchedulerRole"),
-            jobs,
-            "Each run creates a processing job named <prefix>-<scheduler execution ID>; the "
-            "grant covers exactly that prefix.",
         )
         self._notify_on(
             "JobFailedRule",
