@@ -140,3 +140,23 @@ def new_objects_rule(
             source=["aws.s3"], detail_type=["Object Created"], detail=detail
         ),
     )
+
+
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+
+
+def alarm_rule(
+    scope: Construct, construct_id: str, *, alarm_arns: Sequence[str], description: str
+) -> events.Rule:
+    """A rule matching the alarms ``alarm_arns`` when they enter the ALARM state."""
+    return events.Rule(
+        scope,
+        construct_id,
+        description=description,
+        event_pattern=events.EventPattern(
+            source=["aws.cloudwatch"],
+            detail_type=[ALARM_STATE_CHANGE],
+            resources=list(alarm_arns),
+            detail={"state": {"value": ["ALARM"]}},
+        ),
+    )

@@ -47,6 +47,7 @@ from mlops_cdk._internal.state_machines import logged_state_machine
 from mlops_cdk._internal.triggers import (
     MAX_EVENT_AGE,
     RETRY_ATTEMPTS,
+    alarm_rule,
     events_role,
     new_objects_rule,
     schedule,
@@ -67,7 +68,6 @@ from mlops_cdk.constructs.model_registry.construct import (
 )
 
 EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 
 
 @jsii.implements(sagemaker.IPipeline)
@@ -337,16 +337,11 @@ class MLPipeline(Construct):
             )
         if triggers.on_alarms:
             self.rules["Alarms"] = self._add_trigger(
-                events.Rule(
+                alarm_rule(
                     self,
                     "AlarmRule",
+                    alarm_arns=[alarm.alarm_arn for alarm in triggers.on_alarms],
                     description=f"Alarms entering ALARM retrain {self.node.path}",
-                    event_pattern=events.EventPattern(
-                        source=["aws.cloudwatch"],
-                        detail_type=[ALARM_STATE_CHANGE],
-                        resources=[alarm.alarm_arn for alarm in triggers.on_alarms],
-                        detail={"state": {"value": ["ALARM"]}},
-                    ),
                 ),
                 "alarm",
             )

@@ -40,7 +40,13 @@ from mlops_cdk._internal.sagemaker import (
     grant_vpc_access,
     has_local_storage,
 )
-from mlops_cdk._internal.triggers import MAX_EVENT_AGE, RETRY_ATTEMPTS, events_role, schedule
+from mlops_cdk._internal.triggers import (
+    MAX_EVENT_AGE,
+    RETRY_ATTEMPTS,
+    alarm_rule,
+    events_role,
+    schedule,
+)
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
@@ -749,16 +755,11 @@ class ModelMonitorSchedule(Construct):
         )
 
     def _wire_on_drift(self, target: Startable) -> events.Rule:
-        rule = events.Rule(
+        rule = alarm_rule(
             self,
             "OnDriftRule",
+            alarm_arns=[self.drift_alarm.alarm_arn],
             description=f"{self.node.path}: drift alarm -> on_drift",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudwatch"],
-                detail_type=["CloudWatch Alarm State Change"],
-                resources=[self.drift_alarm.alarm_arn],
-                detail={"state": {"value": ["ALARM"]}},
-            ),
         )
         delivery: dict[str, Any] = {
             "dead_letter_queue": self._dead_letter_queue(),

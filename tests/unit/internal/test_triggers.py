@@ -15,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 from constructs import Construct
 
-from mlops_cdk._internal.triggers import events_role, new_objects_rule, schedule
+from mlops_cdk._internal.triggers import alarm_rule, events_role, new_objects_rule, schedule
 from tests.helpers.apps import unit_stack
 from tests.helpers.templates import managed_policy_actions
 
@@ -96,4 +96,17 @@ def test_new_objects_rule_matches_non_empty_objects_under_the_prefix() -> None:
             "bucket": {"name": ["data-bucket"]},
             "object": {"key": [{"prefix": "in/"}], "size": [{"numeric": [">", 0]}]},
         },
+    }
+
+
+def test_alarm_rule_matches_the_alarms_entering_alarm() -> None:
+    stack = unit_stack()
+    arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:drift"
+    alarm_rule(stack, "Rule", alarm_arns=[arn], description="Drift")
+    (rule,) = Template.from_stack(stack).find_resources("AWS::Events::Rule").values()
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "resources": [arn],
+        "detail": {"state": {"value": ["ALARM"]}},
     }
