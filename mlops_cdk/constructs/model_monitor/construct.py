@@ -354,7 +354,7 @@ class ModelMonitorSchedule(Construct):
     def _drift_job(self, settings: MonitorSettings, image: ContainerImage) -> None:
         stack = Stack.of(self)
         baseline, instance_type = settings.baseline, settings.instance_type
-        assert baseline.statistics is not None  # noqa: S101 - checked in check_props
+        assert baseline.statistics is not None  # noqa: S101 - checked in _checks.check
         statistics = self._bind("BaselineStatistics", baseline.statistics)
         constraints = self._bind("BaselineConstraints", baseline.constraints)
         image_uri = image.bind(self, self.role).image_uri
@@ -365,7 +365,7 @@ class ModelMonitorSchedule(Construct):
         ).lower()
         self.job_name_prefix = prefix
         window = self.monitor_schedule.window
-        assert window is not None  # noqa: S101 - checked in check_props
+        assert window is not None  # noqa: S101 - checked in _checks.check
         cluster: dict[str, Any] = {
             "InstanceCount": 1,
             "InstanceType": instance_type,
@@ -503,7 +503,7 @@ class ModelMonitorSchedule(Construct):
         if kind is MonitoringType.MODEL_QUALITY:
             app["problem_type"] = settings.problem_type
         if kind in CLARIFY_TYPES:
-            assert analysis_config is not None  # noqa: S101 - checked in check_props
+            assert analysis_config is not None  # noqa: S101 - checked in _checks.check
             app["config_uri"] = self._bind("AnalysisConfig", analysis_config)
         endpoint_input: dict[str, Any] = {
             "endpoint_name": self.endpoint_name,
