@@ -34,10 +34,26 @@ from mlops_cdk._internal.monitor_schedules import (
 )
 from mlops_cdk._internal.patterns import (
     ACCOUNT_ID,
+    DEFAULT_APPROVAL,
+    DEFAULT_INSTANCE_TYPE,
+    DEFAULT_TRAINING_INSTANCE_TYPE,
+    ECR_IMAGE_URI,
+    ECR_IMAGE_URI_MEANING,
+    INSTANCE_TYPE,
+    INSTANCE_TYPE_MEANING,
     LOG_RETENTION_PERIODS,
+    MAX_IMAGE_URI,
+    METRIC_NAME,
+    METRIC_NAME_MEANING,
+    MODEL_PACKAGE_GROUP_NAME,
+    MODEL_PACKAGE_GROUP_NAME_MEANING,
+    MODEL_PACKAGE_VERSION_ARN,
+    MODEL_PACKAGE_VERSION_ARN_MEANING,
     REGION,
     S3_KEY_PREFIX,
     S3_KEY_PREFIX_MEANING,
+    ApprovalStatus,
+    OverlapPolicy,
 )
 from mlops_cdk._internal.schedules import schedule_problem
 from mlops_cdk.cost.prices import priced_regions
@@ -178,19 +194,7 @@ class TagSettings(_Section):
     extra: dict[str, TagValue] = Field(default_factory=dict)
 
 
-class ConstructSection(_Section):
-    """A construct the environment may deploy. Later versions add the construct's settings."""
-
-    enabled: bool = False
-
-
-InstanceType = Annotated[
-    str,
-    _pattern(
-        r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)",
-        "an ML instance type ml.<family>.<size>, such as ml.m5.large",
-    ),
-]
+InstanceType = Annotated[str, _pattern(INSTANCE_TYPE, INSTANCE_TYPE_MEANING)]
 
 
 class EndpointAutoScalingSettings(_Section):
@@ -210,28 +214,13 @@ class DeploymentSettings(_Section):
 
 
 ModelPackageGroupName = Annotated[
-    str,
-    _pattern(
-        r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-        "a model package group name: 1-63 letters, digits and hyphens, starting and ending "
-        "with a letter or digit",
-    ),
+    str, _pattern(MODEL_PACKAGE_GROUP_NAME, MODEL_PACKAGE_GROUP_NAME_MEANING)
 ]
 EcrImageUri = Annotated[
     str,
-    _pattern(
-        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9]+([._/-][a-z0-9]+)*"
-        r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})?",
-        "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]",
-    ),
+    Field(max_length=MAX_IMAGE_URI),
+    _pattern(ECR_IMAGE_URI, ECR_IMAGE_URI_MEANING),
 ]
-MODEL_PACKAGE_VERSION_ARN = (
-    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+"
-)
-MODEL_PACKAGE_VERSION_ARN_MEANING = (
-    "a versioned model package ARN "
-    "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
-)
 ModelPackageArn = Annotated[
     str, _pattern(MODEL_PACKAGE_VERSION_ARN, MODEL_PACKAGE_VERSION_ARN_MEANING)
 ]
@@ -305,11 +294,11 @@ class AsyncInferenceSettings(_Section):
 
 
 class RealtimeEndpointSettings(_Section):
-    """The SageMaker endpoint serving the model (issue: RealtimeEndpoint)."""
+    """The SageMaker endpoint serving the model."""
 
     enabled: bool = False
     mode: Literal["serverless", "instance", "async"] = "serverless"
-    instance_type: InstanceType = "ml.m5.large"
+    instance_type: InstanceType = DEFAULT_INSTANCE_TYPE
     initial_instance_count: int = Field(default=1, ge=1)
     memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
     max_concurrency: int = Field(default=5, ge=1, le=200)
@@ -385,7 +374,7 @@ class LambdaDeploymentSettings(_Section):
 
 
 class LambdaInferenceSettings(_Section):
-    """The model on a container-image Lambda function (issue: LambdaInference). Callers come
+    """The model on a container-image Lambda function. Callers come
     through an IAM function URL, a REST API, or both."""
 
     enabled: bool = False
@@ -466,10 +455,9 @@ class EcsAutoScalingSettings(_Section):
 
 
 class EcsModelServiceSettings(_Section):
-    """The model server on ECS Fargate behind an internal load balancer (issue:
-    EcsModelService). Its tasks run in the private subnets and reach ECR, S3 and CloudWatch Logs
-    through VPC endpoints, so an environment that enables it needs ``network.interface_endpoints``
-    (or a NAT gateway)."""
+    """The model server on ECS Fargate behind an internal load balancer. Its tasks run in the
+    private subnets and reach ECR, S3 and CloudWatch Logs through VPC endpoints, so an
+    environment that enables it needs ``network.interface_endpoints`` (or a NAT gateway)."""
 
     enabled: bool = False
     cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = 1024
@@ -515,12 +503,12 @@ KeyPrefix = Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)]
 
 
 class BatchTransformSettings(_Section):
-    """The batch transform job scoring the Data stack's batch-input bucket into batch-output
-    (issue: BatchTransformJob). A job needs at least one way to start: a schedule, new data, or
-    ``manual: true`` (aws stepfunctions start-execution)."""
+    """The batch transform job scoring the Data stack's batch-input bucket into batch-output.
+    A job needs at least one way to start: a schedule, new data, or ``manual: true``
+    (aws stepfunctions start-execution)."""
 
     enabled: bool = False
-    instance_type: InstanceType = "ml.m5.large"
+    instance_type: InstanceType = DEFAULT_INSTANCE_TYPE
     instance_count: int = Field(default=1, ge=1)
     schedule: ScheduleExpression | None = None
     run_on_new_data: bool = False
@@ -552,7 +540,7 @@ MonitorScheduleExpression = Annotated[str, AfterValidator(_monitor_schedule)]
 
 
 class ModelMonitorSettings(_Section):
-    """Drift detection on the environment's RealtimeEndpoint (issue: ModelMonitorSchedule).
+    """Drift detection on the environment's RealtimeEndpoint.
 
     Needs an instance-mode endpoint with data capture. ``drift_job`` runs the mlops-cdk drift
     job; ``model_monitor`` uses SageMaker Model Monitor (accounts that have it).
@@ -561,7 +549,7 @@ class ModelMonitorSettings(_Section):
     enabled: bool = False
     backend: Literal["drift_job", "model_monitor"] = "drift_job"
     schedule: MonitorScheduleExpression = "hourly"
-    instance_type: InstanceType = "ml.m5.large"
+    instance_type: InstanceType = DEFAULT_INSTANCE_TYPE
     volume_size_gb: int = Field(default=20, ge=1, le=16384)
     max_runtime_minutes: int = Field(default=50, ge=1, le=1440)
     drift_threshold: float = Field(default=0.1, gt=0)
@@ -590,7 +578,7 @@ AlarmName = Annotated[str, Field(min_length=1, max_length=255)]
 
 
 class MLPipelineSettings(_Section):
-    """The training pipeline and model registry (issue: MLPipeline).
+    """The training pipeline and model registry.
 
     The registry (a model package group named ``group_name``) lives in the Data stack, so it is
     kept with the data; the Training stack runs the pipeline over the Data stack's artifacts
@@ -603,15 +591,13 @@ class MLPipelineSettings(_Section):
     group_name: ModelPackageGroupName | None = None
     cross_account_readers: list[AccountId] = Field(default_factory=list)
     training_image: EcrImageUri | None = None
-    training_instance_type: InstanceType = "ml.m5.xlarge"
-    processing_instance_type: InstanceType = "ml.m5.large"
+    training_instance_type: InstanceType = DEFAULT_TRAINING_INSTANCE_TYPE
+    processing_instance_type: InstanceType = DEFAULT_INSTANCE_TYPE
     use_spot: bool = True
     max_runtime_hours: int = Field(default=2, ge=1, le=672)
-    metric_name: Annotated[
-        str, _pattern(r"[A-Za-z0-9_-]{1,64}", "1-64 letters, digits, hyphens or underscores")
-    ] = "accuracy"
+    metric_name: Annotated[str, _pattern(METRIC_NAME, METRIC_NAME_MEANING)] = "accuracy"
     metric_threshold: float = 0.8
-    approval: Literal["Approved", "Rejected", "PendingManualApproval"] = "PendingManualApproval"
+    approval: ApprovalStatus = DEFAULT_APPROVAL
     input_prefix: KeyPrefix = "training/input/"
     output_prefix: KeyPrefix = "training/runs/"
     code_prefix: KeyPrefix = "training/code/"
@@ -622,7 +608,7 @@ class MLPipelineSettings(_Section):
     # The delivery pipeline's (tooling) account: approvals in this registry are forwarded to its
     # default event bus, where they start a release. List it in cross_account_readers too.
     forward_approvals_to: AccountId | None = None
-    on_overlap: Literal["skip", "allow"] = "skip"
+    on_overlap: OverlapPolicy = "skip"
     in_vpc: bool = False
 
     @model_validator(mode="after")
@@ -828,13 +814,7 @@ class DeliverySettings(_Section):
     # ml_pipeline section must list this account in cross_account_readers and
     # forward_approvals_to.
     model_registry_account: AccountId | None = None
-    model_package_group: (
-        Annotated[
-            str,
-            _pattern(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "a model package group name"),
-        ]
-        | None
-    ) = None
+    model_package_group: ModelPackageGroupName | None = None
 
     @property
     def stack_name(self) -> str:

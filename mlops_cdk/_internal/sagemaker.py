@@ -21,10 +21,9 @@ from mlops_cdk._internal.iam import (
     grant_network_interfaces,
     role_for,
 )
+from mlops_cdk._internal.patterns import INSTANCE_TYPE, INSTANCE_TYPE_MEANING
 from mlops_cdk._internal.validation import Checker
 
-INSTANCE_TYPE = r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
-INSTANCE_TYPE_MEANING = "an ML instance type ml.<family>.<size>, such as ml.m5.large"
 # Accelerated families: NVIDIA GPUs (g*, p*) and AWS Inferentia/Trainium chips.
 _ACCELERATED = re.compile(r"(g|p)\d+[a-z]*|inf\d+|trn\d+[a-z]*")
 

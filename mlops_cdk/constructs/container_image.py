@@ -15,15 +15,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from mlops_cdk._internal.patterns import ECR_IMAGE_URI, ECR_IMAGE_URI_MEANING, MAX_IMAGE_URI
 from mlops_cdk._internal.runtime_assets import runtime_dir
 from mlops_cdk._internal.validation import Checker
 
-# <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag | @sha256:digest]
-_ECR_URI = re.compile(
-    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?"
-    r"/(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))?"
-)
+_ECR_URI = re.compile(ECR_IMAGE_URI)
 _PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
     "ecr:GetDownloadUrlForLayer",
@@ -97,13 +93,11 @@ class ContainerImage(ABC):
         Pull rights are granted on exactly the repository in the URI, in whatever account owns
         it. Non-ECR registries are rejected: SageMaker pulls from ECR only.
         """
-        match = _ECR_URI.fullmatch(uri) if isinstance(uri, str) and len(uri) <= 255 else None
+        fits = isinstance(uri, str) and len(uri) <= MAX_IMAGE_URI
+        match = _ECR_URI.fullmatch(uri) if fits else None
         if match is None:
             Checker("ContainerImage.from_uri").fail(
-                "uri",
-                "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>"
-                "[:tag|@digest] of at most 255 characters",
-                uri,
+                "uri", f"{ECR_IMAGE_URI_MEANING} of at most {MAX_IMAGE_URI} characters", uri
             )
         return _UriImage(
             uri=uri,

@@ -21,8 +21,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import (
     grant_key_use,
     grant_network_interfaces,
@@ -32,10 +32,12 @@ from mlops_cdk._internal.iam import (
     role_for,
     service_role,
 )
+from mlops_cdk._internal.network import default_subnets
+from mlops_cdk._internal.triggers import MAX_EVENT_AGE, new_objects_rule
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.lambda_inference._api import inference_rest_api
-from mlops_cdk.constructs.lambda_inference._checks import check_props, resolve_timeout
+from mlops_cdk.constructs.lambda_inference._checks import check
 from mlops_cdk.constructs.lambda_inference.options import (
     InferenceApi,
     LambdaDeployment,
@@ -47,6 +49,7 @@ from mlops_cdk.constructs.model_data import ModelData
 
 ALIAS_NAME = "live"
 ONE_MINUTE = Duration.minutes(1)
+DEFAULT_TIMEOUT = Duration.seconds(30)
 _LAMBDA_CONCURRENCY = ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
 _LAMBDA_DLQ = (
     "HIPAA.Security-LambdaDLQ",
@@ -153,10 +156,10 @@ class LambdaInference(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        check = Checker.of(self)
-        self.timeout = resolve_timeout(check, timeout, api)
-        check_props(
-            check,
+        check(
+            Checker.of(self),
+            timeout=timeout,
+            api=api,
             memory_size_mb=memory_size_mb,
             reserved_concurrency=reserved_concurrency,
             provisioned_concurrency=provisioned_concurrency,
@@ -166,15 +169,15 @@ class LambdaInference(Construct):
             environment=environment or {},
             model_sha256=model_sha256,
         )
+        self.timeout = timeout or _default_timeout(api)
         self.architecture = architecture or lambda_.Architecture.X86_64
-        self.api_options = api
-        self.s3_trigger = s3_trigger
-
-        self.encryption_key = encryption_key or defaults.encryption_key(
-            self, "Key", description=f"{self.node.path}: logs, environment and failure queue"
-        )
-        self.alarm_topic = alarm_topic or defaults.alarm_topic(
-            self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Inference alarms"
+        self.api_options, self.s3_trigger = api, s3_trigger
+        self.encryption_key, self.alarm_topic = defaults.key_and_topic(
+            self,
+            key=encryption_key,
+            topic=alarm_topic,
+            key_purpose="logs, environment and failure queue",
+            topic_name="Inference alarms",
         )
         self.role = role_for(
             self,
@@ -195,15 +198,43 @@ class LambdaInference(Construct):
             retention=log_retention,
         )
         self.failure_queue = self._failure_queue()
-        bound_model = model_data.bind(self, self.role)
-        self.model_s3_uri = bound_model.s3_uri
+        self.model_s3_uri = model_data.bind(self, self.role).s3_uri
         self.security_group = self._security_group(vpc)
-        self.function = lambda_.DockerImageFunction(
+        self.function = self._function(
+            image or ContainerImage.lambda_model_server(),
+            memory_size_mb=memory_size_mb,
+            reserved_concurrency=reserved_concurrency,
+            environment={**(environment or {}), **self._runtime_environment(model_sha256)},
+            vpc=vpc,
+            subnets=subnets,
+        )
+        self._grant_runtime(vpc)
+        self._acknowledge_function(reserved_concurrency, outside_vpc_reason)
+        self._add_alias(provisioned_concurrency)
+        self._add_entry_points(api, function_url, log_retention, removal_policy)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms()
+        self.deployment_group: codedeploy.LambdaDeploymentGroup | None = None
+        if deployment is not None:
+            self.deployment_group = self._deployment_group(deployment)
+
+    # --- function ---------------------------------------------------------------------------
+
+    def _function(
+        self,
+        image: ContainerImage,
+        *,
+        memory_size_mb: int,
+        reserved_concurrency: int | None,
+        environment: Mapping[str, str],
+        vpc: ec2.IVpc | None,
+        subnets: ec2.SubnetSelection | None,
+    ) -> lambda_.DockerImageFunction:
+        return lambda_.DockerImageFunction(
             self,
             "Function",
-            code=(image or ContainerImage.lambda_model_server()).lambda_code(
-                self, architecture=self.architecture
-            ),
+            code=image.lambda_code(self, architecture=self.architecture),
             architecture=self.architecture,
             description=f"{self.node.path}: model inference (mlops_runtime)",
             memory_size=memory_size_mb,
@@ -211,21 +242,15 @@ class LambdaInference(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             role=self.role,
             log_group=self.log_group,
-            environment={
-                **(environment or {}),
-                **self._runtime_environment(model_sha256, s3_trigger),
-            },
+            environment=dict(environment),
             environment_encryption=self.encryption_key,
             reserved_concurrent_executions=reserved_concurrency,
             vpc=vpc,
-            vpc_subnets=(subnets or ec2.SubnetSelection(subnet_type=_private_type(vpc)))
-            if vpc
-            else None,
+            vpc_subnets=(subnets or default_subnets(vpc)) if vpc else None,
             security_groups=[self.security_group] if self.security_group else None,
         )
-        self._grant_runtime(vpc)
-        self._acknowledge_function(reserved_concurrency, outside_vpc_reason)
 
+    def _add_alias(self, provisioned_concurrency: ProvisionedConcurrency | None) -> None:
         self.alias = lambda_.Alias(
             self,
             "LiveAlias",
@@ -236,13 +261,21 @@ class LambdaInference(Construct):
             else None,
             description="The version callers use; CodeDeploy shifts it to new versions",
         )
-        self.async_config = self._async_invoke_config(s3_trigger)
+        self.async_config = self._async_invoke_config(self.s3_trigger)
         if provisioned_concurrency is not None and provisioned_concurrency.scales:
             self.alias.add_auto_scaling(
                 min_capacity=provisioned_concurrency.min_capacity,
                 max_capacity=provisioned_concurrency.max_capacity,
             ).scale_on_utilization(utilization_target=provisioned_concurrency.target_utilization)
 
+    def _add_entry_points(
+        self,
+        api: InferenceApi | None,
+        function_url: bool,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        """The ways callers reach the alias: REST API, function URL, new S3 objects."""
         self.api: apigateway.RestApi | None = None
         self.api_key: apigateway.IApiKey | None = None
         if api is not None:
@@ -260,21 +293,11 @@ class LambdaInference(Construct):
                 auth_type=lambda_.FunctionUrlAuthType.AWS_IAM
             )
         self.rule: events.Rule | None = None
-        if s3_trigger is not None:
-            self.rule = self._s3_rule(s3_trigger)
+        if self.s3_trigger is not None:
+            self.rule = self._s3_rule(self.s3_trigger)
 
-        self.alarms: list[cloudwatch.Alarm] = []
-        self.rollback_alarms: list[cloudwatch.Alarm] = []
-        self._add_alarms()
-        self.deployment_group: codedeploy.LambdaDeploymentGroup | None = None
-        if deployment is not None:
-            self.deployment_group = self._deployment_group(deployment)
-
-    # --- function ---------------------------------------------------------------------------
-
-    def _runtime_environment(
-        self, model_sha256: str | None, trigger: S3Trigger | None
-    ) -> dict[str, str]:
+    def _runtime_environment(self, model_sha256: str | None) -> dict[str, str]:
+        trigger = self.s3_trigger
         variables = {"MLOPS_MODEL_S3_URI": self.model_s3_uri}
         if model_sha256:
             variables["MLOPS_MODEL_SHA256"] = model_sha256
@@ -391,29 +414,19 @@ class LambdaInference(Construct):
     # --- S3-triggered inference -------------------------------------------------------------
 
     def _s3_rule(self, trigger: S3Trigger) -> events.Rule:
-        rule = events.Rule(
+        rule = new_objects_rule(
             self,
             "NewObjectRule",
+            bucket=trigger.bucket,
+            prefix=trigger.input_prefix,
             description=f"Objects created under {trigger.input_prefix} invoke {self.node.path}",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [trigger.bucket.bucket_name]},
-                    # Folder markers are empty objects; there is nothing to score.
-                    "object": {
-                        "key": [{"prefix": trigger.input_prefix}],
-                        "size": [{"numeric": [">", 0]}],
-                    },
-                },
-            ),
         )
         rule.add_target(
             events_targets.LambdaFunction(
                 self.alias,
                 dead_letter_queue=self.failure_queue,
                 retry_attempts=8,
-                max_event_age=Duration.hours(1),
+                max_event_age=MAX_EVENT_AGE,
             )
         )
         return rule
@@ -422,7 +435,10 @@ class LambdaInference(Construct):
 
     def _add_alarms(self) -> None:
         timeout_ms = self.timeout.to_milliseconds()
-        errors = self._alarm(
+        alarms = AlarmSet(
+            self, self.alarm_topic, into=self.alarms, evaluation_periods=5, datapoints_to_alarm=3
+        )
+        errors = alarms.add(
             "Errors",
             cloudwatch.MathExpression(
                 expression="IF(invocations > 0, 100 * errors / invocations, 0)",
@@ -437,21 +453,21 @@ class LambdaInference(Construct):
             "function errors (unhandled exceptions, timeouts, out of memory) above 1 % of "
             "invocations",
         )
-        duration = self._alarm(
+        duration = alarms.add(
             "DurationP99",
             self.metric("Duration", statistic="p99"),
             round(timeout_ms * 0.8),
             f"p99 duration above 80 % of the {timeout_ms / 1000:g} s timeout",
         )
         self.rollback_alarms += [errors, duration]
-        self._alarm(
+        alarms.add(
             "Throttles",
             self.metric("Throttles"),
             1,
             "invocations throttled (concurrency exhausted: raise reserved or provisioned "
             "concurrency, or the account quota)",
         )
-        self._alarm(
+        alarms.add(
             "FailedAsyncInvocations",
             self.failure_queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", period=ONE_MINUTE
@@ -462,36 +478,13 @@ class LambdaInference(Construct):
             datapoints_to_alarm=1,
         )
         if self.api is not None:
-            server_errors = self._alarm(
+            server_errors = alarms.add(
                 "Api5xx",
                 self.api.metric_server_error(period=ONE_MINUTE, statistic="Sum"),
                 1,
                 "the API answered 5XX (handler errors, integration timeouts)",
             )
             self.rollback_alarms.append(server_errors)
-
-    def _alarm(
-        self,
-        construct_id: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        description: str,
-        *,
-        evaluation_periods: int = 5,
-        datapoints_to_alarm: int = 3,
-    ) -> cloudwatch.Alarm:
-        created = alarm_helpers.alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=threshold,
-            description=f"{self.node.path}: {description}",
-            topic=self.alarm_topic,
-            evaluation_periods=evaluation_periods,
-            datapoints_to_alarm=datapoints_to_alarm,
-        )
-        self.alarms.append(created)
-        return created
 
     def _deployment_group(self, deployment: LambdaDeployment) -> codedeploy.LambdaDeploymentGroup:
         role = service_role(
@@ -648,7 +641,9 @@ class LambdaInference(Construct):
         ]
 
 
-def _private_type(vpc: ec2.IVpc | None) -> ec2.SubnetType:
-    if vpc is not None and not vpc.private_subnets and vpc.isolated_subnets:
-        return ec2.SubnetType.PRIVATE_ISOLATED
-    return ec2.SubnetType.PRIVATE_WITH_EGRESS
+def _default_timeout(api: InferenceApi | None) -> Duration:
+    """30 s; with an API, the longest whole-second timeout within its integration timeout (so
+    the function never keeps working after API Gateway has answered 504)."""
+    if api is None:
+        return DEFAULT_TIMEOUT
+    return Duration.seconds(max(1, api.integration_timeout.to_milliseconds() // 1000))

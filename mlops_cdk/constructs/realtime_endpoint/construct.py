@@ -20,8 +20,9 @@ from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
-from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import (
     execution_role,
     has_local_storage,
@@ -33,11 +34,7 @@ from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
-from mlops_cdk.constructs.realtime_endpoint._checks import (
-    DEFAULT_INSTANCE_TYPE,
-    check_modes,
-    resolve_variants,
-)
+from mlops_cdk.constructs.realtime_endpoint._checks import check
 from mlops_cdk.constructs.realtime_endpoint.options import (
     ONE_MINUTE,
     AsyncInference,
@@ -49,6 +46,7 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
     ServerlessConfig,
 )
 
+DEFAULT_VARIANT = "AllTraffic"
 NAMESPACE = "AWS/SageMaker"
 InvocationResponseCode = Literal["Invocation4XXErrors", "Invocation5XXErrors"]
 RESPONSE_CODES: tuple[str, ...] = ("Invocation4XXErrors", "Invocation5XXErrors")
@@ -140,20 +138,11 @@ class RealtimeEndpoint(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        check = Checker.of(self)
-        self.variants = resolve_variants(
-            check, variants, ModelSource(image, model_data, model_package)
-        )
-        self.production_variants = [v for v in self.variants if not v.shadow]
-        self.shadow_variants = [v for v in self.variants if v.shadow]
-        self.serverless = serverless
-        self.data_capture = data_capture
-        self.async_inference = async_inference
-        self.instance_type = instance_type or DEFAULT_INSTANCE_TYPE
-        self.initial_instance_count = initial_instance_count or 1
-        check_modes(
-            check,
-            self.variants,
+        source = ModelSource(image, model_data, model_package)
+        check(
+            Checker.of(self),
+            variants,
+            source,
             instance_type=instance_type,
             initial_instance_count=initial_instance_count,
             serverless=serverless,
@@ -163,21 +152,25 @@ class RealtimeEndpoint(Construct):
             deployment=deployment,
             vpc=vpc,
             network_isolation=network_isolation,
+            endpoint_name=endpoint_name,
         )
-        if endpoint_name is not None:
-            check.matches("endpoint_name", endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+        self.variants = list(variants) if variants is not None else [_default_variant(source)]
+        self.production_variants = [v for v in self.variants if not v.shadow]
+        self.shadow_variants = [v for v in self.variants if v.shadow]
+        self.serverless, self.data_capture = serverless, data_capture
+        self.async_inference = async_inference
+        self.instance_type = instance_type or DEFAULT_INSTANCE_TYPE
+        self.initial_instance_count = initial_instance_count or 1
         self.network_isolation = (
             network_isolation if network_isolation is not None else (serverless is None)
         )
-
-        self.encryption_key = encryption_key or defaults.encryption_key(
+        self.encryption_key, self.alarm_topic = defaults.key_and_topic(
             self,
-            "Key",
-            description=f"{self.node.path}: endpoint volumes, capture and output",
+            key=encryption_key,
+            topic=alarm_topic,
+            key_purpose="endpoint volumes, capture and output",
+            topic_name="Endpoint alarms",
             removal_policy=removal_policy,
-        )
-        self.alarm_topic = alarm_topic or defaults.alarm_topic(
-            self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Endpoint alarms"
         )
         self.role = execution_role(
             self,
@@ -186,6 +179,28 @@ class RealtimeEndpoint(Construct):
             encryption_key=self.encryption_key,
             role=role,
         )
+        self._add_models(environment, vpc, subnets)
+        self._endpoint_name = endpoint_name or Names.unique_resource_name(
+            self, max_length=63, separator="-"
+        )
+        self.endpoint_config = self._endpoint_config(serverless, async_inference, data_capture)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms(alarm_thresholds or EndpointAlarms(), async_inference)
+        self.endpoint = self._endpoint(deployment)
+        self._endpoint_arn = self.endpoint.ref
+        if autoscaling is not None:
+            self._add_autoscaling(autoscaling)
+        if async_inference is not None:
+            self._add_async_scaling(async_inference)
+
+    def _add_models(
+        self,
+        environment: Mapping[str, str] | None,
+        vpc: ec2.IVpc | None,
+        subnets: ec2.SubnetSelection | None,
+    ) -> None:
+        """One SageMaker model per variant, in ``vpc`` when given."""
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
             self.security_group = defaults.https_egress_security_group(
@@ -205,29 +220,6 @@ class RealtimeEndpoint(Construct):
             )
             for variant in self.variants
         }
-
-        self._endpoint_name = endpoint_name or Names.unique_resource_name(
-            self, max_length=63, separator="-"
-        )
-        self.endpoint_config = self._endpoint_config(serverless, async_inference, data_capture)
-        thresholds = alarm_thresholds or EndpointAlarms()
-        self.alarms: list[cloudwatch.Alarm] = []
-        self.rollback_alarms: list[cloudwatch.Alarm] = []
-        self._add_alarms(thresholds, async_inference)
-        self.endpoint = sagemaker.CfnEndpoint(
-            self,
-            "Endpoint",
-            endpoint_name=self.endpoint_name,
-            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
-            deployment_config=deployment.render([a.alarm_name for a in self.rollback_alarms])
-            if deployment
-            else None,
-        )
-        self._endpoint_arn = self.endpoint.ref
-        if autoscaling is not None:
-            self._add_autoscaling(autoscaling)
-        if async_inference is not None:
-            self._add_async_scaling(async_inference)
 
     # --- resources ------------------------------------------------------------------------
 
@@ -259,6 +251,17 @@ class RealtimeEndpoint(Construct):
                 "rejects a KmsKeyId for them (CreateEndpointConfig API reference).",
             )
         return config
+
+    def _endpoint(self, deployment: DeploymentPolicy | None) -> sagemaker.CfnEndpoint:
+        return sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            deployment_config=deployment.render([a.alarm_name for a in self.rollback_alarms])
+            if deployment
+            else None,
+        )
 
     def _instance_type(self, variant: ProductionVariant) -> str:
         return variant.instance_type or self.instance_type
@@ -394,16 +397,19 @@ class RealtimeEndpoint(Construct):
     def _add_alarms(
         self, thresholds: EndpointAlarms, async_inference: AsyncInference | None
     ) -> None:
+        self._alarm_set = AlarmSet(
+            self, self.alarm_topic, into=self.alarms, evaluation_periods=5, datapoints_to_alarm=3
+        )
         for variant in self.production_variants:
             suffix = "" if len(self.production_variants) == 1 else f"-{variant.name}"
-            errors = self._alarm(
+            errors = self._alarm_set.add(
                 f"Errors5xx{suffix}",
                 self._error_rate("Invocation5XXErrors", variant.name, thresholds.period),
                 thresholds.error_5xx_rate_percent,
                 f"{variant.name}: model 5XX responses above {thresholds.error_5xx_rate_percent} % "
                 "of invocations",
             )
-            latency = self._alarm(
+            latency = self._alarm_set.add(
                 f"LatencyP99{suffix}",
                 self.metric_model_latency(variant.name, statistic="p99", period=thresholds.period),
                 thresholds.latency_p99.to_milliseconds() * 1000,  # ModelLatency is microseconds
@@ -411,7 +417,7 @@ class RealtimeEndpoint(Construct):
                 f"{thresholds.latency_p99.to_milliseconds():g} ms",
             )
             self.rollback_alarms += [errors, latency]
-            self._alarm(
+            self._alarm_set.add(
                 f"Errors4xx{suffix}",
                 self._error_rate("Invocation4XXErrors", variant.name, thresholds.period),
                 thresholds.error_4xx_rate_percent,
@@ -421,14 +427,14 @@ class RealtimeEndpoint(Construct):
             if self.serverless is None:
                 self._instance_alarms(variant, suffix, thresholds)
         if async_inference is not None:
-            self._alarm(
+            self._alarm_set.add(
                 "AsyncOldestRequestAge",
                 self._endpoint_metric("ApproximateAgeOfOldestRequest", statistic="Maximum"),
                 thresholds.async_oldest_request_age.to_seconds(),
                 "Async requests are waiting longer than "
                 f"{thresholds.async_oldest_request_age.to_seconds():g} s",
             )
-            self._alarm(
+            self._alarm_set.add(
                 "AsyncInvocationFailures",
                 self.metric("InvocationFailures", self.production_variants[0].name),
                 1,
@@ -440,35 +446,19 @@ class RealtimeEndpoint(Construct):
     ) -> None:
         cores = vcpus(self._instance_type(variant))
         if cores is not None:
-            self._alarm(
+            self._alarm_set.add(
                 f"Cpu{suffix}",
                 self.metric_cpu_utilization(variant.name),
                 thresholds.cpu_percent_of_capacity * cores,  # CPUUtilization sums all vCPUs
                 f"{variant.name}: CPU above {thresholds.cpu_percent_of_capacity} % of "
                 f"{cores} vCPUs",
             )
-        self._alarm(
+        self._alarm_set.add(
             f"Memory{suffix}",
             self.metric_memory_utilization(variant.name),
             thresholds.memory_percent,
             f"{variant.name}: memory above {thresholds.memory_percent} %",
         )
-
-    def _alarm(
-        self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str
-    ) -> cloudwatch.Alarm:
-        created = alarm_helpers.alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=threshold,
-            description=f"{self.node.path}: {description}",
-            topic=self.alarm_topic,
-            evaluation_periods=5,
-            datapoints_to_alarm=3,
-        )
-        self.alarms.append(created)
-        return created
 
     def _error_rate(self, errors: str, variant: str, period: Duration) -> cloudwatch.MathExpression:
         return cloudwatch.MathExpression(
@@ -705,6 +695,16 @@ class RealtimeEndpoint(Construct):
                     )
                 )
         return widgets
+
+
+def _default_variant(source: ModelSource) -> ProductionVariant:
+    """The one variant of an endpoint given a model source instead of ``variants``."""
+    return ProductionVariant(
+        name=DEFAULT_VARIANT,
+        image=source.image,
+        model_data=source.model_data,
+        model_package=source.model_package,
+    )
 
 
 def _arn(topic: sns.ITopic | None) -> str | None:
