@@ -11,7 +11,8 @@ import aws_cdk as cdk
 import pytest
 
 from mlops_cdk.stacks.app import selected_environments
-from tests.conftest import ROOT, SynthesizedApp
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.paths import ROOT
 
 
 @pytest.mark.parametrize(

@@ -13,17 +13,10 @@ from aws_cdk.assertions import Match, Template
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import BatchTransformSettings, load_environment
-from tests.conftest import SynthesizedApp
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.config import VALID
 
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
-VALID = {
-    "name": "qa",
-    "account": "444444444444",
-    "region": "eu-west-1",
-    "removal_policy": "destroy",
-    "network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]},
-    "tags": {"owner": "ml-platform", "cost_centre": "ML-1"},
-}
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import load_environment
-from tests.conftest import SynthesizedApp
-from tests.unit.config.test_config import VALID, write_config
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.config import VALID, write_config
 
 ENDPOINT = {
     "enabled": True,

@@ -8,8 +8,7 @@ from aws_cdk.assertions import Match, Template
 from mlops_cdk._internal.defaults import encryption_key
 from mlops_cdk.config import EnvironmentConfig
 from mlops_cdk.stacks.network import INTERFACE_ENDPOINTS, NetworkStack
-from tests.conftest import SynthesizedApp
-from tests.helpers.apps import TEST_ENV, unit_app, unit_stack
+from tests.helpers.apps import TEST_ENV, SynthesizedApp, unit_app, unit_stack
 
 
 @pytest.fixture(scope="module")

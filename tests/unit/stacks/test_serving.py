@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import SynthesizedApp
+from tests.helpers.apps import SynthesizedApp
 
 
 @pytest.fixture(scope="module")

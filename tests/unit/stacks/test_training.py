@@ -13,18 +13,11 @@ from aws_cdk.assertions import Match, Template
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import MLPipelineSettings, load_environment
-from tests.conftest import SynthesizedApp
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.config import VALID
 
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-VALID = {
-    "name": "qa",
-    "account": "444444444444",
-    "region": "eu-west-1",
-    "removal_policy": "destroy",
-    "network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]},
-    "tags": {"owner": "ml-platform", "cost_centre": "ML-1"},
-}
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,8 @@ from mlops_cdk.constructs import (
     ServiceHealthCheck,
 )
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.compliance import cfn_lint
 
 CERTIFICATE_ARN = (
     "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"

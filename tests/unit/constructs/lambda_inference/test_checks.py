@@ -23,7 +23,7 @@ from mlops_cdk.constructs import (
     S3Trigger,
 )
 from tests.helpers.apps import unit_app, unit_stack
-from tests.unit.config.test_config import with_changes, write_config
+from tests.helpers.config import with_changes, write_config
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
 MODEL = ModelData.from_s3_uri("s3://models/churn/model.tar.gz")

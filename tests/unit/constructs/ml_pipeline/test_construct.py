@@ -20,8 +20,8 @@ from mlops_cdk.constructs.ml_pipeline.construct import MLPipeline
 from mlops_cdk.constructs.ml_pipeline.steps import PipelineSteps
 from mlops_cdk.constructs.model_registry.construct import ModelRegistry
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_stack
+from tests.helpers.compliance import cfn_lint
 from tests.helpers.templates import managed_policy_actions as actions
 from tests.helpers.templates import managed_policy_statements as statements
 

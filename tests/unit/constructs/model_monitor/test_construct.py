@@ -34,8 +34,8 @@ from mlops_cdk.constructs import (
 from mlops_cdk.constructs.model_monitor.construct import DATA_METRICS_NAMESPACE
 from mlops_cdk.runtime.drift.metrics import DATA_METRICS_NAMESPACE as JOB_NAMESPACE
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.compliance.test_nag_packs import findings
 from tests.helpers.apps import TEST_ENV, unit_app
+from tests.helpers.compliance import cfn_lint, findings
 from tests.helpers.templates import managed_policy_statements as policy_statements
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
@@ -599,7 +599,6 @@ def test_both_backends_pass_cfn_lint(
     drift: DriftScenario, native: NativeScenario, tmp_path: Path
 ) -> None:
     # The app deploys only the drift job; lint all four Model Monitor job definitions too.
-    from tests.compliance.test_cfn_lint import cfn_lint
 
     files = []
     for name, scenario in (("drift", drift), ("native", native)):

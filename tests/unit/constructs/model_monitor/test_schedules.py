@@ -11,8 +11,9 @@ import pytest
 from mlops_cdk._internal.monitor_schedules import DAY, HOUR, MonitorSchedule, parse_schedule
 from mlops_cdk.constructs import MonitoringType
 from mlops_cdk.constructs.model_monitor import monitor_image_uri
+from tests.helpers.paths import ROOT
 
-REPO = Path(__file__).resolve().parents[4]
+REPO = ROOT
 DEMO_BASELINE = REPO / "mlops_cdk" / "runtime" / "demo_model" / "baseline"
 
 

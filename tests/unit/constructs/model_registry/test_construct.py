@@ -19,8 +19,8 @@ from aws_cdk.assertions import Match, Template
 from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs.model_registry.construct import ModelRegistry
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.compliance.test_cfn_lint import cfn_lint
 from tests.helpers.apps import unit_stack
+from tests.helpers.compliance import cfn_lint
 
 READERS = ["222222222222", "333333333333"]
 
