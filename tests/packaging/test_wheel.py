@@ -64,7 +64,7 @@ def test_wheel_ships_code_runtime_assets_and_data_but_no_tests(wheel: Path) -> N
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "mlops_cdk/py.typed",
-        "mlops_cdk/constructs/realtime_endpoint.py",
+        "mlops_cdk/constructs/realtime_endpoint/construct.py",
         "mlops_cdk/runtime/Dockerfile",
         "mlops_cdk/runtime/Dockerfile.lambda",
         "mlops_cdk/runtime/.dockerignore",
