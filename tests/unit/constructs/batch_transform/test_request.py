@@ -542,6 +542,7 @@ def test_without_success_notifications_a_run_just_succeeds(customised: dict[str,
         ({"MaxPayloadInMB": 101}, "MaxPayloadInMB 101"),
         ({"Unknown": 1}, "Unknown"),
     ],
+    ids=["bad-job-name", "payload-too-large", "unknown-field"],
 )
 def test_the_request_checker_catches_bad_requests(
     defaults: dict[str, Any], change: dict[str, Any], problem: str
