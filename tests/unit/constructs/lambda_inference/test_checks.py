@@ -23,6 +23,7 @@ from mlops_cdk.constructs import (
     S3Trigger,
 )
 from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.cases import case_ids
 from tests.helpers.config import with_changes, write_config
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
@@ -154,7 +155,7 @@ CONSTRUCT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES)
+@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES, ids=case_ids(CONSTRUCT_CASES))
 def test_construct_rule(build: Callable[[Resources], LambdaInference], message: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^" + PATH + r": .*" + message):
         build(Resources())
@@ -262,7 +263,7 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), OPTION_CASES)
+@pytest.mark.parametrize(("build", "message"), OPTION_CASES, ids=case_ids(OPTION_CASES))
 def test_option_rule(build: Callable[[], object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         build()
@@ -340,7 +341,7 @@ CONFIG_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("section", "message"), CONFIG_CASES)
+@pytest.mark.parametrize(("section", "message"), CONFIG_CASES, ids=case_ids(CONFIG_CASES))
 def test_config_rule(tmp_path: Path, section: dict[str, object], message: str) -> None:
     write_config(tmp_path, "qa", with_changes(lambda_inference=section))
     with pytest.raises(ConfigurationError) as raised:
