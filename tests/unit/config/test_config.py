@@ -297,6 +297,7 @@ def test_delivery_file_is_not_an_environment(tmp_path: Path) -> None:
             r"delivery\.yaml: model_package_group: must be a model package group name",
         ),
     ],
+    ids=["codestar-connection-arn", "repository-without-owner", "unknown-key", "bad-group-name"],
 )
 def test_invalid_delivery_file_fails_precisely(
     tmp_path: Path, changes: dict[str, object], message: str
