@@ -181,6 +181,7 @@ def test_baseline_flags_override_monitoring_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [("", "is empty"), ("a,a\n1,2\n", "duplicate column names")],
+    ids=["empty-file", "duplicate-columns"],
 )
 def test_bad_training_files_fail_with_exit_1(tmp_path: Path, content: str, message: str) -> None:
     train = tmp_path / "t.csv"

@@ -154,6 +154,14 @@ def test_settings_from_env() -> None:
         ({"MLOPS_GRACEFUL_TIMEOUT": "-1"}, "must be > 0"),
         ({"MLOPS_LOG_LEVEL": "LOUD"}, "MLOPS_LOG_LEVEL"),
     ],
+    ids=[
+        "port-not-integer",
+        "port-out-of-range",
+        "zero-workers",
+        "short-sha256",
+        "negative-graceful-timeout",
+        "unknown-log-level",
+    ],
 )
 def test_settings_errors_name_the_variable(env: dict[str, str], match: str) -> None:
     with pytest.raises(ValueError, match=match):
