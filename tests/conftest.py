@@ -18,6 +18,12 @@ def environment_configs() -> list[EnvironmentConfig]:
 
 
 @pytest.fixture(scope="session")
+def configs(environment_configs: list[EnvironmentConfig]) -> dict[str, EnvironmentConfig]:
+    """The same configurations by name, for tests that compare a template with its config."""
+    return {config.name: config for config in environment_configs}
+
+
+@pytest.fixture(scope="session")
 def synthesized_app(
     environment_configs: list[EnvironmentConfig], tmp_path_factory: pytest.TempPathFactory
 ) -> SynthesizedApp:
