@@ -24,6 +24,7 @@ from tests.helpers.paths import ROOT
         ("dev, staging", ["dev", "staging"]),
         (["prod"], ["prod"]),
     ],
+    ids=["unset", "all", "one", "comma-separated", "list"],
 )
 def test_environment_selection_from_context(context: object, expected: list[str] | None) -> None:
     app = cdk.App(context={"environments": context} if context is not None else {})
