@@ -579,7 +579,7 @@ def test_grant_invoke_covers_alias_url_and_api(scenario: dict[str, Any]) -> None
                 scenario["template"], "AWS::Lambda::Alias", "FullLiveAlias"
             )
     api = next(s for s in found if s["Action"] == "execute-api:Invoke")
-    paths = sorted(str(r["Fn::Join"][1][-1]) for r in api["Resource"])
+    paths = sorted(r["Fn::Join"][1][-1] for r in api["Resource"])
     assert paths == ["/GET/ping", "/POST/invocations"]
 
 
