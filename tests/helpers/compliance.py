@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
+from constructs import IConstruct
 
 from tests.helpers.paths import ROOT
 
@@ -28,7 +28,7 @@ def cfn_lint(files: list[Path]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def findings(pack: Any, scope: cdk.IConstruct) -> list[str]:
+def findings(pack: Any, scope: IConstruct) -> list[str]:
     """``rule [construct path]`` for each unacknowledged finding of ``pack`` under ``scope``."""
     report = pack().validate_scope(scope)
     return [

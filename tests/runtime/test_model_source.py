@@ -26,7 +26,7 @@ MODEL_SHA = hashlib.sha256(MODEL_BYTES).hexdigest()
 
 
 def s3_settings(tmp_path: Path, uri: str, **kw: object) -> Settings:
-    return Settings(model_s3_uri=uri, download_dir=tmp_path / "dl", **kw)  # type: ignore[arg-type]
+    return Settings(model_s3_uri=uri, download_dir=tmp_path / "dl", **kw)
 
 
 def test_download_verifies_and_loads(tmp_path: Path) -> None:

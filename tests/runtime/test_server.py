@@ -20,7 +20,8 @@ def expected(rows: list[list[float]]) -> np.ndarray:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(DEMO_MODEL_DIR / "model.onnx"))
-    return session.run(None, {"features": np.array(rows, dtype=np.float32)})[0].reshape(-1)
+    scores: np.ndarray = session.run(None, {"features": np.array(rows, dtype=np.float32)})[0]
+    return scores.reshape(-1)
 
 
 def test_ping_is_ok_once_loaded(server: Server) -> None:

@@ -20,7 +20,7 @@ def data_templates(synthesized_app: SynthesizedApp) -> dict[str, Template]:
 
 
 def buckets(template: Template) -> dict[str, Any]:
-    return template.find_resources("AWS::S3::Bucket")
+    return dict(template.find_resources("AWS::S3::Bucket"))
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

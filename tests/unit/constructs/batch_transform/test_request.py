@@ -173,7 +173,7 @@ def holds(rule: dict[str, Any], document: Any, context: dict[str, Any]) -> bool:
     if "IsPresent" in rule:
         return bool(rule["IsPresent"])
     if "IsString" in rule:
-        return isinstance(value, str) == rule["IsString"]
+        return bool(isinstance(value, str) == rule["IsString"])
     if "StringEquals" in rule:
         return bool(value == rule["StringEquals"])
     if "StringMatches" in rule:

@@ -358,8 +358,9 @@ def test_checked_in_environments_enable_lambda_inference(
     assert settings["dev"].outside_vpc_reason
     for name in ("staging", "prod"):
         assert settings[name].in_vpc
-        assert settings[name].api is not None
-        assert settings[name].api.auth == "iam"
+        api = settings[name].api
+        assert api is not None
+        assert api.auth == "iam"
         assert settings[name].provisioned_concurrency is not None
         assert settings[name].deployment is not None
 

@@ -201,6 +201,7 @@ def test_job_role_reads_capture_of_this_endpoint_and_writes_its_reports(
     assert len(listings) == 3
     for _, bucket, condition in listings[1:]:
         assert bucket == "arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1"
+        assert condition is not None
         (key,) = condition["StringEquals"]["s3:prefix"]
         assert key.endswith(".json")
     writes = [r for r in rendered if r[0] == ["s3:AbortMultipartUpload", "s3:PutObject"]]

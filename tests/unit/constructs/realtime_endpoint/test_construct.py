@@ -45,7 +45,9 @@ def model() -> ModelData:
 
 def resources_of(template: Template, kind: str, path_prefix: str) -> list[dict[str, Any]]:
     """Resources of ``kind`` whose logical ID starts with ``path_prefix`` (the construct id)."""
-    return [r for key, r in template.find_resources(kind).items() if key.startswith(path_prefix)]
+    return [
+        dict(r) for key, r in template.find_resources(kind).items() if key.startswith(path_prefix)
+    ]
 
 
 def one(template: Template, kind: str, prefix: str) -> dict[str, Any]:
