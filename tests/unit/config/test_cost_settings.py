@@ -10,7 +10,7 @@ import pytest
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import EnvironmentConfig, load_environment
-from tests.unit.config.test_config import with_changes, write_config
+from tests.helpers.config import with_changes, write_config
 
 NETWORK = {"availability_zones": ["eu-west-1a", "eu-west-1b"], "interface_endpoints": True}
 CAPTURE = {"data_capture_percent": 100}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlops_cdk.cost import estimate_assembly, read_assembly, summary
 
-KEY = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {}}}}
+KEY: dict[str, object] = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {}}}}
 
 
 def write_stage(root: Path, stage: str, stacks: dict[str, dict[str, object]]) -> None:

@@ -20,8 +20,8 @@ from mlops_cdk.constructs import (
     TransformOutput,
 )
 from tests.helpers.apps import unit_stack
-from tests.unit.constructs.ml_pipeline.test_construct import pipeline
-from tests.unit.constructs.model_monitor.test_construct import endpoint
+from tests.helpers.scenarios import captured_endpoint as endpoint
+from tests.helpers.scenarios import pipeline
 
 ISOLATED = ec2.SubnetType.PRIVATE_ISOLATED
 

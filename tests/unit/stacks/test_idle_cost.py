@@ -12,7 +12,8 @@ import pytest
 
 from mlops_cdk.config import EnvironmentConfig
 from mlops_cdk.cost import Estimate, estimate_assembly
-from tests.conftest import ROOT, SynthesizedApp, cdk_json_context
+from tests.helpers.apps import SynthesizedApp, cdk_json_context
+from tests.helpers.paths import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@ flow logs, no NAT by default."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aws_cdk.assertions import Match, Template
 
@@ -13,34 +15,46 @@ from mlops_cdk.stacks.network import (
     NetworkStack,
     needed_interface_endpoints,
 )
-from tests.conftest import SynthesizedApp
-from tests.helpers.apps import TEST_ENV, unit_app, unit_stack
+from tests.helpers.apps import TEST_ENV, SynthesizedApp, unit_app, unit_stack
+from tests.helpers.wiring import only, produced_by
+
+ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 @pytest.fixture(scope="module")
-def network_templates(synthesized_app: SynthesizedApp) -> dict[str, Template]:
-    templates = synthesized_app.templates()
-    return {
-        env: Template.from_json(templates[f"mlops-{env}-network"])
-        for env in ("dev", "staging", "prod")
-    }
+def templates(synthesized_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
+    return synthesized_app.templates()
 
 
-@pytest.mark.parametrize(("env", "zones"), [("dev", 2), ("staging", 2), ("prod", 3)])
+@pytest.fixture(scope="module")
+def network_templates(templates: dict[str, dict[str, Any]]) -> dict[str, Template]:
+    return {env: Template.from_json(templates[f"mlops-{env}-network"]) for env in ENVIRONMENTS}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_isolated_private_subnets_only_without_nat(
-    network_templates: dict[str, Template], env: str, zones: int
+    network_templates: dict[str, Template], configs: dict[str, EnvironmentConfig], env: str
 ) -> None:
     template = network_templates[env]
-    template.resource_count_is("AWS::EC2::Subnet", zones)
+    zones = configs[env].network.availability_zones
+    assert configs[env].network.nat_gateways == 0
+    template.resource_count_is("AWS::EC2::Subnet", len(zones))
+    assert sorted(
+        s["Properties"]["AvailabilityZone"]
+        for s in template.find_resources("AWS::EC2::Subnet").values()
+    ) == sorted(zones)
     template.resource_count_is("AWS::EC2::NatGateway", 0)
     template.resource_count_is("AWS::EC2::InternetGateway", 0)
     for subnet in template.find_resources("AWS::EC2::Subnet").values():
         assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_s3_gateway_endpoint_and_encrypted_flow_logs(
-    network_templates: dict[str, Template], env: str
+    network_templates: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
     template = network_templates[env]
     template.has_resource_properties(
@@ -49,9 +63,14 @@ def test_s3_gateway_endpoint_and_encrypted_flow_logs(
     template.has_resource_properties(
         "AWS::EC2::FlowLog", {"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"}
     )
-    template.has_resource_properties(
-        "AWS::Logs::LogGroup", {"KmsKeyId": Match.any_value(), "RetentionInDays": Match.any_value()}
+    # Flow logs are encrypted with the Data stack's key and kept as configured.
+    (group,) = template.find_resources("AWS::Logs::LogGroup").values()
+    data = templates[f"mlops-{env}-data"]
+    assert produced_by(templates, group["Properties"]["KmsKeyId"]) == (
+        f"mlops-{env}-data",
+        {"Fn::GetAtt": [only(data, "AWS::KMS::Key"), "Arn"]},
     )
+    assert group["Properties"]["RetentionInDays"] == configs[env].network.flow_log_retention_days
 
 
 def test_flow_log_role_has_no_inline_policy(network_templates: dict[str, Template]) -> None:
@@ -132,7 +151,7 @@ def test_needed_endpoints_follow_what_runs_in_the_vpc(
 
 
 def test_endpoint_security_group_allows_https_from_the_vpc_only(
-    network_templates: dict[str, Template],
+    network_templates: dict[str, Template], configs: dict[str, EnvironmentConfig]
 ) -> None:
     template = network_templates["prod"]
     groups = template.find_resources(
@@ -142,7 +161,7 @@ def test_endpoint_security_group_allows_https_from_the_vpc_only(
     (group,) = groups.values()
     assert group["Properties"]["SecurityGroupIngress"] == [
         {
-            "CidrIp": "10.30.0.0/16",
+            "CidrIp": configs["prod"].network.cidr,
             "Description": "HTTPS from inside the VPC",
             "FromPort": 443,
             "IpProtocol": "tcp",

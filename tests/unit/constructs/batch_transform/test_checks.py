@@ -418,6 +418,17 @@ def test_single_record_without_splitting_sends_each_object_whole() -> None:
         ("rate(1 weeks)", "EventBridge Scheduler expression"),
         ("Cron(0 2 * * ? *)", "EventBridge Scheduler expression"),
     ],
+    ids=[
+        "cron-ok",
+        "rate-minutes-ok",
+        "rate-one-hour-ok",
+        "at-ok",
+        "cron-seven-fields",
+        "cron-two-question-marks",
+        "rate-plural-unit-for-two",
+        "rate-weeks",
+        "capitalised-cron",
+    ],
 )
 def test_schedule_problem(expression: str, problem: str | None) -> None:
     found = schedule_problem(expression)

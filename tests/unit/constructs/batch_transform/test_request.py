@@ -173,7 +173,7 @@ def holds(rule: dict[str, Any], document: Any, context: dict[str, Any]) -> bool:
     if "IsPresent" in rule:
         return bool(rule["IsPresent"])
     if "IsString" in rule:
-        return isinstance(value, str) == rule["IsString"]
+        return bool(isinstance(value, str) == rule["IsString"])
     if "StringEquals" in rule:
         return bool(value == rule["StringEquals"])
     if "StringMatches" in rule:
@@ -553,6 +553,7 @@ def test_without_success_notifications_a_run_just_succeeds(customised: dict[str,
         ({"MaxPayloadInMB": 101}, "MaxPayloadInMB 101"),
         ({"Unknown": 1}, "Unknown"),
     ],
+    ids=["bad-job-name", "payload-too-large", "unknown-field"],
 )
 def test_the_request_checker_catches_bad_requests(
     defaults: dict[str, Any], change: dict[str, Any], problem: str

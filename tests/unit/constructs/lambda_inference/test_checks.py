@@ -23,7 +23,8 @@ from mlops_cdk.constructs import (
     S3Trigger,
 )
 from tests.helpers.apps import unit_app, unit_stack
-from tests.unit.config.test_config import with_changes, write_config
+from tests.helpers.cases import case_ids
+from tests.helpers.config import with_changes, write_config
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
 MODEL = ModelData.from_s3_uri("s3://models/churn/model.tar.gz")
@@ -154,7 +155,7 @@ CONSTRUCT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES)
+@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES, ids=case_ids(CONSTRUCT_CASES))
 def test_construct_rule(build: Callable[[Resources], LambdaInference], message: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^" + PATH + r": .*" + message):
         build(Resources())
@@ -271,7 +272,7 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), OPTION_CASES)
+@pytest.mark.parametrize(("build", "message"), OPTION_CASES, ids=case_ids(OPTION_CASES))
 def test_option_rule(build: Callable[[], object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         build()
@@ -349,7 +350,7 @@ CONFIG_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("section", "message"), CONFIG_CASES)
+@pytest.mark.parametrize(("section", "message"), CONFIG_CASES, ids=case_ids(CONFIG_CASES))
 def test_config_rule(tmp_path: Path, section: dict[str, object], message: str) -> None:
     write_config(tmp_path, "qa", with_changes(lambda_inference=section))
     with pytest.raises(ConfigurationError) as raised:
@@ -366,8 +367,9 @@ def test_checked_in_environments_enable_lambda_inference(
     assert settings["dev"].outside_vpc_reason
     for name in ("staging", "prod"):
         assert settings[name].in_vpc
-        assert settings[name].api is not None
-        assert settings[name].api.auth == "iam"
+        api = settings[name].api
+        assert api is not None
+        assert api.auth == "iam"
         assert settings[name].deployment is not None
     # Only prod keeps warm execution environments (issue #19: staging tolerates cold starts).
     assert settings["prod"].provisioned_concurrency is not None
@@ -376,7 +378,7 @@ def test_checked_in_environments_enable_lambda_inference(
 
 def test_options_are_keyword_only() -> None:
     with pytest.raises(TypeError):
-        ProvisionedConcurrency(1, 4, 0.5)  # type: ignore[misc]
+        ProvisionedConcurrency(1, 4, 0.5)  # type: ignore[call-arg]
     assert ProvisionedConcurrency(
         min_capacity=1, max_capacity=4, target_utilization=0.5
     ) == ProvisionedConcurrency(min_capacity=1, max_capacity=4, target_utilization=0.5)

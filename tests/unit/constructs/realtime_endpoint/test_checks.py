@@ -25,6 +25,7 @@ from mlops_cdk.constructs import (
     ServerlessConfig,
 )
 from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.cases import case_ids
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
 PACKAGE = ModelPackage.from_arn("arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3")
@@ -197,7 +198,7 @@ CONSTRUCT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES)
+@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES, ids=case_ids(CONSTRUCT_CASES))
 def test_construct_rule(build: Callable[[Resources], RealtimeEndpoint], message: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^" + PATH + r": .*" + message):
         build(Resources())
@@ -324,7 +325,7 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), OPTION_CASES)
+@pytest.mark.parametrize(("build", "message"), OPTION_CASES, ids=case_ids(OPTION_CASES))
 def test_option_rule(build: Callable[[], object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         build()
