@@ -94,7 +94,7 @@ def schedule_problem(expression: object, *, api: ScheduleApi = "scheduler") -> s
     if at is not None:
         if api == "rule":
             return f"{meaning} (rules have no one-time at() schedules; EventBridge Scheduler has)"
-        return _at_problem(at["moment"])
+        return _at_problem(at["moment"], meaning)
     rate = _RATE.fullmatch(expression)
     if rate is not None:
         return _rate_problem(int(rate["value"]), rate["unit"])
@@ -104,10 +104,10 @@ def schedule_problem(expression: object, *, api: ScheduleApi = "scheduler") -> s
     return cron_problem(cron["fields"])
 
 
-def _at_problem(moment: str) -> str | None:
-    shape = "a one-time schedule at(yyyy-mm-ddThh:mm:ss)"
+def _at_problem(moment: str, meaning: str) -> str | None:
     if _AT_SHAPE.fullmatch(moment) is None:
-        return shape
+        return meaning
+    shape = "a one-time schedule at(yyyy-mm-ddThh:mm:ss)"
     try:
         datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S")
     except ValueError:
