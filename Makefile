@@ -27,10 +27,12 @@ STEP := @bash scripts/step.sh
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup graphviz synth test lint snapshots bench diagram lock clean
+.PHONY: help setup graphviz synth cost prices test lint snapshots bench diagram lock clean
 
 help:
 	@echo "make synth       set up, then synthesize every environment into cdk.out/"
+	@echo "make cost        synthesize, then print each environment's idle cost in detail"
+	@echo "make prices      refresh mlops_cdk/cost/data/prices.json from AWS's price list (network)"
 	@echo "make test        set up, then lint, type-check and run the whole test suite"
 	@echo "make lint        ruff (lint + format check) and mypy --strict"
 	@echo "make snapshots   update the template snapshots (review the diff before committing)"
@@ -79,6 +81,15 @@ synth: setup
 	$(STEP) "cdk synth: environments $(ENVIRONMENTS) into cdk.out/" \
 	  cdk synth --quiet -c environments=$(ENVIRONMENTS) $(CDK_CONTEXT_ARGS)
 	@$(BIN)/python scripts/synth_summary.py cdk.out
+
+# What each environment costs while nobody calls it: by stack and resource kind, plus the unit
+# prices of what scales with traffic (prices: mlops_cdk/cost/data/prices.json).
+cost: synth
+	$(BIN)/python scripts/idle_cost.py cdk.out
+
+# Needs network access to the AWS Price List bulk API; never run by tests.
+prices: setup
+	$(BIN)/python scripts/update_prices.py
 
 lint: setup
 	$(STEP) "ruff: lint and format check" bash -c '$(BIN)/ruff check . && $(BIN)/ruff format --check .'

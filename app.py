@@ -12,7 +12,14 @@ from pathlib import Path
 from aws_cdk import App, Environment
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk.config import load_delivery, load_environments, with_approved_package
+from mlops_cdk.config import (
+    CONFIG_DIR,
+    EnvironmentConfig,
+    load_delivery,
+    load_environments,
+    with_approved_package,
+)
+from mlops_cdk.cost import ceiling_problem, estimate_assembly
 from mlops_cdk.stacks.app import add_compliance_checks, build_app, selected_environments
 from mlops_cdk.stacks.delivery import DeliveryStack, cli_version
 
@@ -45,8 +52,27 @@ def main() -> int:
         )
     if app.node.try_get_context("nag") not in (False, "false"):
         add_compliance_checks(app)
-    app.synth()
-    return 0
+    assembly = app.synth()
+    problems = cost_ceiling_problems(Path(assembly.directory), configs)
+    for problem in problems:
+        print(f"configuration error:\n{problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cost_ceiling_problems(assembly: Path, configs: list[EnvironmentConfig]) -> list[str]:
+    """One line per environment whose idle cost estimate exceeds its ``cost_ceiling_usd``."""
+    ceilings = {c.stage_name: c for c in configs if c.cost_ceiling_usd is not None}
+    if not ceilings:
+        return []
+    problems = []
+    for stage, estimate in estimate_assembly(assembly).items():
+        config = ceilings.get(stage)
+        if config is None or config.cost_ceiling_usd is None:
+            continue
+        problem = ceiling_problem(stage, estimate, config.cost_ceiling_usd)
+        if problem is not None:
+            problems.append(f"{CONFIG_DIR / config.name}.yaml: cost_ceiling_usd: {problem}")
+    return problems
 
 
 if __name__ == "__main__":

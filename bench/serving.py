@@ -11,6 +11,9 @@ Two load shapes per server: closed loop (each connection sends its next request 
 one is answered: maximum throughput) and paced (a fixed request rate below every server's
 capacity: latency at equal load, counted from each request's scheduled time).
 
+The same run also trains a model with the shipped training code (``mlops_runtime.training``,
+demo data, as the offline rehearsal does) and serves it with our server, beside the demo model.
+
 Usage: ``python -m bench.serving [--requests 20000] [--rate 1000] [--connections 8] [--workers N]``
 """
 
@@ -27,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
@@ -307,7 +311,12 @@ def _measure(name: str, port: int, args: argparse.Namespace) -> tuple[Result, Re
     return closed, paced
 
 
-def bench_ours(args: argparse.Namespace, pythonpath: str) -> tuple[Result, Result | None]:
+def bench_ours(
+    args: argparse.Namespace,
+    pythonpath: str,
+    model_dir: Path = MODEL_DIR,
+    name: str = "mlops_runtime (pre-fork asyncio)",
+) -> tuple[Result, Result | None]:
     """Our server: python -m mlops_runtime."""
     port = _free_port()
     env = {
@@ -316,11 +325,45 @@ def bench_ours(args: argparse.Namespace, pythonpath: str) -> tuple[Result, Resul
         "PORT": str(port),
         "MLOPS_BIND_HOST": "127.0.0.1",
         "MLOPS_WORKERS": str(args.workers),
-        "MLOPS_MODEL_DIR": str(MODEL_DIR),
+        "MLOPS_MODEL_DIR": str(model_dir),
         "MLOPS_LOG_LEVEL": "WARNING",
     }
     with serve([sys.executable, "-m", "mlops_runtime"], env, port):
-        return _measure("mlops_runtime (pre-fork asyncio)", port, args)
+        return _measure(name, port, args)
+
+
+def model_cost(model_dir: Path, calls: int = 20000) -> float:
+    """Median µs of one 1-row ``predict`` with the runtime's predictor, in this process: the
+    model's own cost, without HTTP (and far less sensitive to machine load than req/s)."""
+    import numpy as np
+
+    from mlops_cdk.runtime.predictor import OnnxPredictor
+
+    predictor = OnnxPredictor()
+    predictor.load(model_dir)
+    row = np.array([ROW], dtype=np.float32)
+    timings = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        predictor.predict(row)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1e6
+
+
+def train_model(pythonpath: str, workdir: Path) -> Path:
+    """Train on the demo data with the shipped training code; the unpacked model.tar.gz."""
+    from mlops_cdk.runtime.training.local import LocalPipeline
+
+    pipeline = LocalPipeline(
+        workdir / "run", package="mlops_runtime", env={**os.environ, "PYTHONPATH": pythonpath}
+    )
+    pipeline.demo_data(4000)
+    pipeline.preprocess()
+    pipeline.train()
+    served = workdir / "model"
+    with tarfile.open(pipeline.package_model(), "r:gz") as tar:
+        tar.extractall(served, filter="data")
+    return served
 
 
 def bench_gunicorn(args: argparse.Namespace, worker_class: str) -> tuple[Result, Result | None]:
@@ -384,12 +427,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--cold-start-runs", type=int, default=5)
     parser.add_argument("--skip-gthread", action="store_true")
+    parser.add_argument("--skip-trained", action="store_true", help="no trained-model leg")
     args = parser.parse_args()
 
-    with runtime_pythonpath() as pythonpath:
-        runs = [bench_ours(args, pythonpath), bench_gunicorn(args, "sync")]
+    with runtime_pythonpath() as pythonpath, tempfile.TemporaryDirectory() as workdir:
+        # Trained first (no training during a measurement); its leg runs right after the demo
+        # model's, so both see the same machine load.
+        trained = None if args.skip_trained else train_model(pythonpath, Path(workdir))
+        runs = [bench_ours(args, pythonpath)]
+        if trained is not None:
+            runs.append(bench_ours(args, pythonpath, trained, "mlops_runtime + trained model"))
+        runs.append(bench_gunicorn(args, "sync"))
         if not args.skip_gthread:
             runs.append(bench_gunicorn(args, "gthread"))
+        base_index = 1 if trained is None else 2
         print(
             f"\n{args.rows} row(s) per JSON request; {args.connections} keep-alive client "
             f"connections from {args.clients} load-generator processes; {os.cpu_count()} CPUs "
@@ -397,7 +448,7 @@ def main() -> None:
         )
         closed = [run[0] for run in runs]
         _table(f"Max throughput (closed loop, {args.requests} requests)", closed)
-        ours, base = closed[0], closed[1]
+        ours, base = closed[0], closed[base_index]
         print(
             f"throughput ratio vs AWS-example baseline: {ours.rps / base.rps:.2f}x (goal >= 2x); "
             f"p99 {ours.p99_ms:.2f} ms vs {base.p99_ms:.2f} ms"
@@ -409,8 +460,16 @@ def main() -> None:
                 paced,
             )
             print(
-                f"p99 at equal load: {paced[0].p99_ms:.2f} ms vs {paced[1].p99_ms:.2f} ms "
+                f"p99 at equal load: {paced[0].p99_ms:.2f} ms vs {paced[base_index].p99_ms:.2f} ms "
                 "(goal: lower)"
+            )
+        if trained is not None:
+            model = closed[1]
+            print(
+                f"trained model (scikit-learn -> ONNX, mlops_runtime.training) vs demo model: "
+                f"{model.rps:.0f} vs {ours.rps:.0f} req/s ({model.rps / ours.rps:.2f}x), "
+                f"p99 {model.p99_ms:.2f} vs {ours.p99_ms:.2f} ms; one 1-row predict in-process "
+                f"(median): {model_cost(trained):.1f} vs {model_cost(MODEL_DIR):.1f} µs"
             )
         if args.cold_start_runs > 0:
             inside, whole = cold_start(pythonpath, args.cold_start_runs)

@@ -42,13 +42,25 @@ from mlops_cdk._internal.monitor_schedules import (
 )
 from mlops_cdk._internal.patterns import (
     ACCOUNT_ID,
+    DEFAULT_APPROVAL,
+    DEFAULT_INSTANCE_TYPE,
+    DEFAULT_TRAINING_INSTANCE_TYPE,
     LOG_RETENTION_PERIODS,
+    METRIC_NAME,
+    METRIC_NAME_MEANING,
+    MODEL_PACKAGE_GROUP_NAME,
+    MODEL_PACKAGE_GROUP_NAME_MEANING,
+    MODEL_PACKAGE_VERSION_ARN,
+    MODEL_PACKAGE_VERSION_ARN_MEANING,
+    ApprovalStatus,
+    OverlapPolicy,
 )
 from mlops_cdk._internal.validators.images import image_uri_problem
 from mlops_cdk._internal.validators.instance_types import instance_type_problem
 from mlops_cdk._internal.validators.regions import region_problem
 from mlops_cdk._internal.validators.s3 import normalise_prefix, prefix_problem
 from mlops_cdk._internal.validators.schedules import schedule_problem
+from mlops_cdk.cost.prices import priced_regions
 
 CONFIG_DIR = Path("config")
 PROMOTION_ORDER = ("dev", "staging", "prod")
@@ -173,6 +185,9 @@ class NetworkSettings(_Section):
     availability_zones: list[str] = Field(min_length=1, max_length=6)
     nat_gateways: int = Field(default=0, ge=0)
     interface_endpoints: bool = False
+    # Zones (the first N of availability_zones) that hold the interface endpoints; default all.
+    # Each endpoint costs per zone-hour; with private DNS, every zone reaches the endpoints.
+    interface_endpoint_zones: int | None = Field(default=None, ge=1)
     flow_log_retention_days: RetentionDays = 365
 
     @model_validator(mode="after")
@@ -186,6 +201,29 @@ class NetworkSettings(_Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _endpoint_zones(self) -> NetworkSettings:
+        zones = self.interface_endpoint_zones
+        if zones is not None and not self.interface_endpoints:
+            raise _FieldError(
+                "network.interface_endpoint_zones",
+                "must be left out when interface_endpoints is false",
+                zones,
+            )
+        if zones is not None and zones > len(self.availability_zones):
+            raise _FieldError(
+                "network.interface_endpoint_zones",
+                f"must be at most the number of availability_zones "
+                f"({len(self.availability_zones)})",
+                zones,
+            )
+        return self
+
+    @property
+    def endpoint_zones(self) -> list[str]:
+        """The zones that hold the interface endpoints."""
+        return self.availability_zones[: self.interface_endpoint_zones]
+
 
 class TagSettings(_Section):
     """Tags applied to every resource of the environment."""
@@ -193,12 +231,6 @@ class TagSettings(_Section):
     owner: TagValue
     cost_centre: TagValue
     extra: dict[str, TagValue] = Field(default_factory=dict)
-
-
-class ConstructSection(_Section):
-    """A construct the environment may deploy. Later versions add the construct's settings."""
-
-    enabled: bool = False
 
 
 # Each setting is checked against the enumeration of the API it feeds (botocore's model).
@@ -225,22 +257,10 @@ class DeploymentSettings(_Section):
 
 
 ModelPackageGroupName = Annotated[
-    str,
-    _pattern(
-        r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-        "a model package group name: 1-63 letters, digits and hyphens, starting and ending "
-        "with a letter or digit",
-    ),
+    str, _pattern(MODEL_PACKAGE_GROUP_NAME, MODEL_PACKAGE_GROUP_NAME_MEANING)
 ]
 # The region of the URI is checked against the environment's (EnvironmentConfig).
 EcrImageUri = Annotated[str, _valid(image_uri_problem)]
-MODEL_PACKAGE_VERSION_ARN = (
-    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+"
-)
-MODEL_PACKAGE_VERSION_ARN_MEANING = (
-    "a versioned model package ARN "
-    "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
-)
 ModelPackageArn = Annotated[
     str, _pattern(MODEL_PACKAGE_VERSION_ARN, MODEL_PACKAGE_VERSION_ARN_MEANING)
 ]
@@ -288,12 +308,33 @@ class ModelPackageSettings(_Section):
         return self.approved_arn or self.pinned_arn
 
 
+class AsyncInferenceSettings(_Section):
+    """Asynchronous serving: requests queue in SageMaker, results go to the batch-output bucket
+    under ``output_prefix``, and instances scale on the backlog, to zero when it is empty."""
+
+    max_capacity: int = Field(default=2, ge=1)
+    scale_to_zero: bool = True
+    target_backlog_per_instance: float = Field(default=5.0, gt=0)
+    output_prefix: KeyPrefix = "async/output/"
+    failure_prefix: KeyPrefix = "async/failure/"
+
+    @model_validator(mode="after")
+    def _separate_prefixes(self) -> AsyncInferenceSettings:
+        if self.failure_prefix == self.output_prefix:
+            raise _FieldError(
+                "realtime_endpoint.async_inference.failure_prefix",
+                "must differ from output_prefix (failures and results are told apart by prefix)",
+                self.failure_prefix,
+            )
+        return self
+
+
 class RealtimeEndpointSettings(_Section):
-    """The SageMaker endpoint serving the model (issue: RealtimeEndpoint)."""
+    """The SageMaker endpoint serving the model."""
 
     enabled: bool = False
-    mode: Literal["serverless", "instance"] = "serverless"
-    instance_type: EndpointInstanceType = "ml.m5.large"
+    mode: Literal["serverless", "instance", "async"] = "serverless"
+    instance_type: EndpointInstanceType = DEFAULT_INSTANCE_TYPE
     initial_instance_count: int = Field(default=1, ge=1)
     memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
     max_concurrency: int = Field(default=5, ge=1, le=200)
@@ -302,6 +343,24 @@ class RealtimeEndpointSettings(_Section):
     deployment: DeploymentSettings | None = None
     in_vpc: bool = True
     model_package: ModelPackageSettings | None = None
+    async_inference: AsyncInferenceSettings | None = None
+
+    @model_validator(mode="after")
+    def _async_settings_fit_mode(self) -> RealtimeEndpointSettings:
+        if self.async_inference is not None and self.mode != "async":
+            raise _FieldError(
+                "realtime_endpoint.async_inference",
+                "must be left out unless mode is async",
+                self.mode,
+            )
+        if self.mode == "async" and self.autoscaling is not None:
+            raise _FieldError(
+                "realtime_endpoint.autoscaling",
+                "must be left out when mode is async (async endpoints scale on their backlog: "
+                "set async_inference.max_capacity)",
+                self.autoscaling.model_dump(),
+            )
+        return self
 
     @model_validator(mode="after")
     def _serverless_has_no_instance_features(self) -> RealtimeEndpointSettings:
@@ -351,7 +410,7 @@ class LambdaDeploymentSettings(_Section):
 
 
 class LambdaInferenceSettings(_Section):
-    """The model on a container-image Lambda function (issue: LambdaInference). Callers come
+    """The model on a container-image Lambda function. Callers come
     through an IAM function URL, a REST API, or both."""
 
     enabled: bool = False
@@ -432,10 +491,9 @@ class EcsAutoScalingSettings(_Section):
 
 
 class EcsModelServiceSettings(_Section):
-    """The model server on ECS Fargate behind an internal load balancer (issue:
-    EcsModelService). Its tasks run in the private subnets and reach ECR, S3 and CloudWatch Logs
-    through VPC endpoints, so an environment that enables it needs ``network.interface_endpoints``
-    (or a NAT gateway)."""
+    """The model server on ECS Fargate behind an internal load balancer. Its tasks run in the
+    private subnets and reach ECR, S3 and CloudWatch Logs through VPC endpoints, so an
+    environment that enables it needs ``network.interface_endpoints`` (or a NAT gateway)."""
 
     enabled: bool = False
     cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = 1024
@@ -480,12 +538,12 @@ ScheduleExpression = Annotated[str, AfterValidator(_schedule)]
 
 
 class BatchTransformSettings(_Section):
-    """The batch transform job scoring the Data stack's batch-input bucket into batch-output
-    (issue: BatchTransformJob). A job needs at least one way to start: a schedule, new data, or
-    ``manual: true`` (aws stepfunctions start-execution)."""
+    """The batch transform job scoring the Data stack's batch-input bucket into batch-output.
+    A job needs at least one way to start: a schedule, new data, or ``manual: true``
+    (aws stepfunctions start-execution)."""
 
     enabled: bool = False
-    instance_type: TransformInstanceType = "ml.m5.large"
+    instance_type: TransformInstanceType = DEFAULT_INSTANCE_TYPE
     instance_count: int = Field(default=1, ge=1)
     schedule: ScheduleExpression | None = None
     run_on_new_data: bool = False
@@ -517,7 +575,7 @@ MonitorScheduleExpression = Annotated[str, AfterValidator(_monitor_schedule)]
 
 
 class ModelMonitorSettings(_Section):
-    """Drift detection on the environment's RealtimeEndpoint (issue: ModelMonitorSchedule).
+    """Drift detection on the environment's RealtimeEndpoint.
 
     Needs an instance-mode endpoint with data capture. ``drift_job`` runs the mlops-cdk drift
     job; ``model_monitor`` uses SageMaker Model Monitor (accounts that have it).
@@ -526,7 +584,7 @@ class ModelMonitorSettings(_Section):
     enabled: bool = False
     backend: Literal["drift_job", "model_monitor"] = "drift_job"
     schedule: MonitorScheduleExpression = "hourly"
-    instance_type: ProcessingInstanceType = "ml.m5.large"
+    instance_type: ProcessingInstanceType = DEFAULT_INSTANCE_TYPE
     volume_size_gb: int = Field(default=20, ge=1, le=16384)
     max_runtime_minutes: int = Field(default=50, ge=1, le=1440)
     drift_threshold: float = Field(default=0.1, gt=0)
@@ -555,7 +613,7 @@ AlarmName = Annotated[str, Field(min_length=1, max_length=255)]
 
 
 class MLPipelineSettings(_Section):
-    """The training pipeline and model registry (issue: MLPipeline).
+    """The training pipeline and model registry.
 
     The registry (a model package group named ``group_name``) lives in the Data stack, so it is
     kept with the data; the Training stack runs the pipeline over the Data stack's artifacts
@@ -568,15 +626,13 @@ class MLPipelineSettings(_Section):
     group_name: ModelPackageGroupName | None = None
     cross_account_readers: list[AccountId] = Field(default_factory=list)
     training_image: EcrImageUri | None = None
-    training_instance_type: TrainingInstanceType = "ml.m5.xlarge"
-    processing_instance_type: ProcessingInstanceType = "ml.m5.large"
+    training_instance_type: TrainingInstanceType = DEFAULT_TRAINING_INSTANCE_TYPE
+    processing_instance_type: ProcessingInstanceType = DEFAULT_INSTANCE_TYPE
     use_spot: bool = True
     max_runtime_hours: int = Field(default=2, ge=1, le=672)
-    metric_name: Annotated[
-        str, _pattern(r"[A-Za-z0-9_-]{1,64}", "1-64 letters, digits, hyphens or underscores")
-    ] = "accuracy"
+    metric_name: Annotated[str, _pattern(METRIC_NAME, METRIC_NAME_MEANING)] = "accuracy"
     metric_threshold: float = 0.8
-    approval: Literal["Approved", "Rejected", "PendingManualApproval"] = "PendingManualApproval"
+    approval: ApprovalStatus = DEFAULT_APPROVAL
     input_prefix: KeyPrefix = "training/input/"
     output_prefix: KeyPrefix = "training/runs/"
     code_prefix: KeyPrefix = "training/code/"
@@ -587,7 +643,7 @@ class MLPipelineSettings(_Section):
     # The delivery pipeline's (tooling) account: approvals in this registry are forwarded to its
     # default event bus, where they start a release. List it in cross_account_readers too.
     forward_approvals_to: AccountId | None = None
-    on_overlap: Literal["skip", "allow"] = "skip"
+    on_overlap: OverlapPolicy = "skip"
     in_vpc: bool = False
 
     @model_validator(mode="after")
@@ -634,6 +690,34 @@ class EnvironmentConfig(_Section):
     batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ModelMonitorSettings = ModelMonitorSettings()
     ml_pipeline: MLPipelineSettings = MLPipelineSettings()
+    # Synth fails when the idle cost estimate (mlops_cdk.cost) exceeds this many USD a month.
+    cost_ceiling_usd: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _ceiling_has_prices(self) -> EnvironmentConfig:
+        regions = priced_regions()
+        if self.cost_ceiling_usd is not None and self.region and self.region not in regions:
+            raise _FieldError(
+                "cost_ceiling_usd",
+                f"needs list prices for the region; mlops_cdk/cost/data/prices.json has "
+                f"{', '.join(regions)} (add {self.region} with scripts/update_prices.py "
+                "--add-region, or leave the ceiling out)",
+                self.cost_ceiling_usd,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _prod_endpoints_in_every_zone(self) -> EnvironmentConfig:
+        network = self.network
+        zones = network.interface_endpoint_zones
+        if self.name == "prod" and zones is not None and zones < len(network.availability_zones):
+            raise _FieldError(
+                "network.interface_endpoint_zones",
+                f"must cover every zone in prod ({len(network.availability_zones)}), so that "
+                "losing one zone does not cut the others off AWS APIs",
+                zones,
+            )
+        return self
 
     @model_validator(mode="after")
     def _drift_retraining_needs_a_monitor(self) -> EnvironmentConfig:
@@ -691,11 +775,11 @@ class EnvironmentConfig(_Section):
     def _monitor_has_capture(self) -> EnvironmentConfig:
         endpoint = self.realtime_endpoint
         if self.model_monitor.enabled and not (
-            endpoint.enabled and endpoint.mode == "instance" and endpoint.data_capture_percent
+            endpoint.enabled and endpoint.mode != "serverless" and endpoint.data_capture_percent
         ):
             raise _FieldError(
                 "model_monitor.enabled",
-                "false unless realtime_endpoint is enabled in instance mode with "
+                "false unless realtime_endpoint is enabled in instance or async mode with "
                 "data_capture_percent above 0 (there is nothing to monitor without capture)",
                 True,
             )
@@ -780,13 +864,7 @@ class DeliverySettings(_Section):
     # ml_pipeline section must list this account in cross_account_readers and
     # forward_approvals_to.
     model_registry_account: AccountId | None = None
-    model_package_group: (
-        Annotated[
-            str,
-            _pattern(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "a model package group name"),
-        ]
-        | None
-    ) = None
+    model_package_group: ModelPackageGroupName | None = None
 
     @property
     def stack_name(self) -> str:

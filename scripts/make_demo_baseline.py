@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mlops_cdk.runtime.drift.cli import main as drift_main
-from scripts.make_demo_model import FEATURES, SEED, make_data
+from mlops_cdk.runtime.training.demo_data import FEATURES, SEED, make_data
 
 DEFAULT_OUT = (
     Path(__file__).resolve().parent.parent / "mlops_cdk" / "runtime" / "demo_model" / "baseline"

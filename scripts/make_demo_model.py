@@ -20,35 +20,12 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-SEED = 20261121
-N_SAMPLES = 4000
+# The synthetic customers live with the training code (the same data trains both models).
+from mlops_cdk.runtime.training.demo_data import FEATURES, SEED, make_data
+
 EPOCHS = 400
 LEARNING_RATE = 0.5
-
-#: Feature order of the model input ``features`` (float32 [N, 8]), with the synthetic
-#: distribution (mean, std) and the "true" standardized effect on churn used to label data.
-FEATURES: tuple[tuple[str, float, float, float], ...] = (
-    ("tenure_months", 30.0, 18.0, -1.2),
-    ("monthly_charges", 70.0, 25.0, 0.8),
-    ("support_calls", 2.0, 1.5, 0.9),
-    ("contract_months_remaining", 8.0, 6.0, -1.0),
-    ("num_products", 2.5, 1.2, -0.5),
-    ("late_payments", 1.0, 1.0, 0.7),
-    ("data_usage_gb", 15.0, 8.0, -0.2),
-    ("satisfaction_score", 3.5, 1.0, -0.9),
-)
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "mlops_cdk" / "runtime" / "demo_model"
-
-
-def make_data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic customers (raw units, clipped at 0) and churn labels from a noisy logistic."""
-    means = np.array([f[1] for f in FEATURES])
-    stds = np.array([f[2] for f in FEATURES])
-    effects = np.array([f[3] for f in FEATURES])
-    x = np.clip(rng.normal(means, stds, size=(N_SAMPLES, len(FEATURES))), 0.0, None)
-    logits = ((x - means) / stds) @ effects - 0.8 + rng.normal(0.0, 0.5, N_SAMPLES)
-    y = (rng.random(N_SAMPLES) < 1.0 / (1.0 + np.exp(-logits))).astype(np.float64)
-    return x, y
 
 
 def train(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:

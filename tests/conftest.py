@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 import aws_cdk as cdk
 import pytest
-from aws_cdk import cx_api
 
 from mlops_cdk.config import EnvironmentConfig, load_environments
 from mlops_cdk.stacks.app import build_app
-from mlops_cdk.stacks.stage import EnvironmentStage
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = ROOT / "config"
-
-
-def cdk_json_context() -> dict[str, Any]:
-    """The feature flags and settings from cdk.json, as the CLI would pass them."""
-    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-    return context
+from tests.helpers.apps import SynthesizedApp, cdk_json_context
+from tests.helpers.paths import CONFIG_DIR
 
 
 @pytest.fixture(scope="session")
@@ -31,26 +17,10 @@ def environment_configs() -> list[EnvironmentConfig]:
     return load_environments(config_dir=CONFIG_DIR, environ={})
 
 
-@dataclass
-class SynthesizedApp:
-    """The whole app, synthesized once with CloudFormation schema validation on."""
-
-    app: cdk.App
-    stages: dict[str, EnvironmentStage]
-    assembly: cx_api.CloudAssembly
-    outdir: Path
-
-    def templates(self) -> dict[str, dict[str, Any]]:
-        """Stack name -> template, for every stack of every environment."""
-        return {
-            stack.stack_name: stack.template
-            for stage in self.stages.values()
-            for stack in self.assembly.get_nested_assembly(stage.artifact_id).stacks_recursively
-        }
-
-    def template_files(self) -> list[Path]:
-        """The template files written to the cloud assembly."""
-        return sorted(self.outdir.glob("assembly-*/*.template.json"))
+@pytest.fixture(scope="session")
+def configs(environment_configs: list[EnvironmentConfig]) -> dict[str, EnvironmentConfig]:
+    """The same configurations by name, for tests that compare a template with its config."""
+    return {config.name: config for config in environment_configs}
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ RealtimeEndpoint(
     image=image,
     model_data=model,
     autoscaling=AutoScaling(min_capacity=2, max_capacity=6),
-    data_capture=DataCapture(20, captures),
+    data_capture=DataCapture(sampling_percentage=20, bucket=captures),
     deployment=DeploymentPolicy.canary(10),
 )
 RealtimeEndpoint(

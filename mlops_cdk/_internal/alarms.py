@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -11,6 +12,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 DEFAULT_PERIOD = Duration.minutes(5)
+GREATER_OR_EQUAL = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
+
+class _Collector(Protocol):
+    """Where an :class:`AlarmSet` records what it creates (a construct's ``alarms`` list)."""
+
+    def append(self, alarm: cloudwatch.Alarm, /) -> None: ...
 
 
 def metric(
@@ -41,9 +49,7 @@ def alarm(
     threshold: float,
     description: str,
     topic: sns.ITopic,
-    comparison: cloudwatch.ComparisonOperator = (
-        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-    ),
+    comparison: cloudwatch.ComparisonOperator = GREATER_OR_EQUAL,
     evaluation_periods: int = 3,
     datapoints_to_alarm: int = 2,
     missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -64,7 +70,80 @@ def alarm(
         treat_missing_data=missing_data,
         alarm_description=description,
     )
+    _notify(created, topic)
+    return created
+
+
+def _notify(created: cloudwatch.AlarmBase, topic: sns.ITopic) -> None:
     action = actions.SnsAction(topic)
     created.add_alarm_action(action)
     created.add_ok_action(action)
-    return created
+
+
+class AlarmSet:
+    """The alarms of one construct: created under ``scope``, described with its path, notifying
+    ``topic``, recorded in ``into`` (the construct's ``alarms`` list) in the order they are made.
+
+    ``evaluation_periods`` and ``datapoints_to_alarm`` are the construct's defaults; one alarm
+    may override them.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        topic: sns.ITopic,
+        *,
+        into: _Collector,
+        evaluation_periods: int = 3,
+        datapoints_to_alarm: int = 2,
+    ) -> None:
+        self._scope, self._topic, self._into = scope, topic, into
+        self._evaluation_periods = evaluation_periods
+        self._datapoints_to_alarm = datapoints_to_alarm
+
+    def add(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        *,
+        comparison: cloudwatch.ComparisonOperator = GREATER_OR_EQUAL,
+        evaluation_periods: int | None = None,
+        datapoints_to_alarm: int | None = None,
+        missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> cloudwatch.Alarm:
+        """An alarm ``<construct path>: <description>`` when ``metric`` compares with
+        ``threshold`` as ``comparison`` says."""
+        created = alarm(
+            self._scope,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            description=f"{self._scope.node.path}: {description}",
+            topic=self._topic,
+            comparison=comparison,
+            evaluation_periods=(
+                self._evaluation_periods if evaluation_periods is None else evaluation_periods
+            ),
+            datapoints_to_alarm=(
+                self._datapoints_to_alarm if datapoints_to_alarm is None else datapoints_to_alarm
+            ),
+            missing_data=missing_data,
+        )
+        self._into.append(created)
+        return created
+
+    def any_of(
+        self, construct_id: str, parts: Sequence[cloudwatch.IAlarm], description: str
+    ) -> cloudwatch.CompositeAlarm:
+        """A composite alarm that is in ALARM when any of ``parts`` is, notifying the topic the
+        same way. Not recorded in ``into`` (a composite is no metric alarm): the caller decides."""
+        composite = cloudwatch.CompositeAlarm(
+            self._scope,
+            construct_id,
+            alarm_rule=cloudwatch.AlarmRule.any_of(*parts),
+            alarm_description=f"{self._scope.node.path}: {description}",
+        )
+        _notify(composite, self._topic)
+        return composite

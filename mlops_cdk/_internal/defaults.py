@@ -7,7 +7,7 @@ the caller did not pass their own resource.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -115,17 +115,12 @@ def access_log_bucket(
     bucket that is not KMS-encrypted; the findings that flags are acknowledged here with that
     reason.
     """
-    bucket = s3.Bucket(
+    bucket = _private_bucket(
         scope,
         construct_id,
         bucket_name=bucket_name,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-        versioned=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         removal_policy=removal_policy,
-        lifecycle_rules=_lifecycle_rules(),
+        encryption=s3.BucketEncryption.S3_MANAGED,
     )
     nag.acknowledge_rules(
         bucket,
@@ -161,21 +156,16 @@ def secure_bucket(
 
     ``event_bridge`` sends the bucket's object events to EventBridge (for new-data triggers).
     """
-    bucket = s3.Bucket(
+    bucket = _private_bucket(
         scope,
         construct_id,
         bucket_name=bucket_name,
+        removal_policy=removal_policy,
         encryption=s3.BucketEncryption.KMS,
         encryption_key=encryption_key,
         bucket_key_enabled=True,
-        enforce_ssl=True,
-        versioned=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         server_access_logs_bucket=access_logs,
         server_access_logs_prefix=access_logs_prefix,
-        removal_policy=removal_policy,
-        lifecycle_rules=_lifecycle_rules(),
     )
     if event_bridge:
         # Set natively on the bucket: the L2 flag would add a custom-resource Lambda.
@@ -192,14 +182,34 @@ def secure_bucket(
     return bucket
 
 
-def _lifecycle_rules() -> list[s3.LifecycleRule]:
-    return [
-        s3.LifecycleRule(
-            id="ExpireOldVersionsAndAbandonedUploads",
-            noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
-            abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS),
-        )
-    ]
+def _private_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    bucket_name: str | None,
+    removal_policy: RemovalPolicy,
+    **encryption_and_logging: Any,
+) -> s3.Bucket:
+    """What every bucket of ours has: SSL only, versioned, private, owner-enforced, old versions
+    and abandoned uploads expired; the caller adds encryption and access logging."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        bucket_name=bucket_name,
+        enforce_ssl=True,
+        versioned=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=removal_policy,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="ExpireOldVersionsAndAbandonedUploads",
+                noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
+                abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS),
+            )
+        ],
+        **encryption_and_logging,
+    )
 
 
 def log_group(
@@ -265,14 +275,41 @@ def dead_letter_queue(
 
 
 def https_egress_security_group(
-    scope: Construct, construct_id: str, *, vpc: ec2.IVpc, description: str
+    scope: Construct,
+    construct_id: str,
+    *,
+    vpc: ec2.IVpc,
+    description: str,
+    rule_description: str = "HTTPS to AWS APIs through VPC endpoints",
 ) -> ec2.SecurityGroup:
     """A security group with no inbound rules that may only call out over HTTPS (AWS APIs
     through VPC endpoints, or NAT)."""
     group = ec2.SecurityGroup(
         scope, construct_id, vpc=vpc, description=description, allow_all_outbound=False
     )
-    group.add_egress_rule(
-        ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs through VPC endpoints"
-    )
+    group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), rule_description)
     return group
+
+
+def key_and_topic(
+    scope: Construct,
+    *,
+    key: kms.IKey | None,
+    topic: sns.ITopic | None,
+    key_purpose: str,
+    topic_name: str,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+) -> tuple[kms.IKey, sns.ITopic]:
+    """The key and alarm topic of a construct: ``key`` and ``topic`` when given, else a new key
+    ``Key`` (described as ``<construct path>: <key_purpose>``, removed per ``removal_policy``)
+    and a new topic ``AlarmTopic`` encrypted with the key in use."""
+    used_key = key or encryption_key(
+        scope,
+        "Key",
+        description=f"{scope.node.path}: {key_purpose}",
+        removal_policy=removal_policy,
+    )
+    used_topic = topic or alarm_topic(
+        scope, "AlarmTopic", encryption_key=used_key, display_name=topic_name
+    )
+    return used_key, used_topic

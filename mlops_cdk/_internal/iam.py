@@ -3,15 +3,17 @@ builders for the exact actions our constructs need."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from aws_cdk import Stack
+import jsii
+from aws_cdk import Resource, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces import aws_iam as iam_refs
 from constructs import Construct
 
 from mlops_cdk._internal import nag
@@ -169,3 +171,101 @@ def grant_network_interfaces(role: iam.IRole, vpc: ec2.IVpc, actions: Sequence[s
             "the subnets and security groups used and every interface acted on are limited to "
             "this VPC by the ec2:Vpc condition.",
         )
+
+
+@jsii.implements(iam.IRole)
+class ManagedPolicyGrants(Resource):
+    """A role the user gave, as one construct sees it: every grant made through it lands in a
+    customer-managed policy that the construct creates and attaches to that role.
+
+    CDK would add grants to a given ``iam.Role`` as an inline default policy, which the HIPAA,
+    NIST 800-53 and PCI DSS packs reject (``IAMNoInlinePolicy``); an imported role would get an
+    inline ``iam.Policy``. This view keeps the role's ARN, name and trust, and sends each
+    statement to ``iam.ManagedPolicy(self, "Permissions", roles=[role])`` instead: the same
+    policy shape as :class:`ManagedPolicyRole`, so the same acknowledgements apply to it.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, role: iam.IRole) -> None:
+        super().__init__(scope, construct_id)
+        self.given = role
+        self._policy: iam.ManagedPolicy | None = None
+
+    @property
+    def policy(self) -> iam.ManagedPolicy | None:
+        """The managed policy holding the grants (``None`` before any grant)."""
+        return self._policy
+
+    @property
+    def role_arn(self) -> str:
+        return self.given.role_arn
+
+    @property
+    def role_name(self) -> str:
+        return self.given.role_name
+
+    @property
+    def role_ref(self) -> iam_refs.RoleReference:
+        return self.given.role_ref
+
+    @property
+    def assume_role_action(self) -> str:
+        return self.given.assume_role_action
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        return self
+
+    @property
+    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
+        return self.given.policy_fragment
+
+    @property
+    def principal_account(self) -> str | None:
+        return self.given.principal_account
+
+    def add_to_principal_policy(
+        self, statement: iam.PolicyStatement
+    ) -> iam.AddToPrincipalPolicyResult:
+        """Add ``statement`` to the managed policy attached to the given role."""
+        if self._policy is None:
+            self._policy = iam.ManagedPolicy(self, "Permissions", roles=[self.given])
+        self._policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
+
+    def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
+        return self.add_to_principal_policy(statement).statement_added
+
+    def add_managed_policy(self, policy: iam.IManagedPolicy) -> None:
+        self.given.add_managed_policy(policy)
+
+    def attach_inline_policy(self, policy: iam.Policy) -> None:
+        self.given.attach_inline_policy(policy)
+
+    def grant(self, grantee: iam.IPrincipal, *actions: str) -> iam.Grant:
+        return self.given.grant(grantee, *actions)
+
+    def grant_pass_role(self, grantee: iam.IPrincipal) -> iam.Grant:
+        return self.given.grant_pass_role(grantee)
+
+    def grant_assume_role(self, grantee: iam.IPrincipal) -> iam.Grant:
+        return self.given.grant_assume_role(grantee)
+
+
+def role_for(
+    scope: Construct, construct_id: str, role: iam.IRole | None, create: Callable[[], iam.IRole]
+) -> iam.IRole:
+    """The role a construct works with: ``create()`` when none is given; our own
+    :class:`ManagedPolicyRole` as it is; any other role through :class:`ManagedPolicyGrants`, so
+    grants land in a customer-managed policy attached to it."""
+    if role is None:
+        return create()
+    if isinstance(role, ManagedPolicyRole | ManagedPolicyGrants):
+        return role
+    return ManagedPolicyGrants(scope, construct_id, role=role)
+
+
+def permissions_policy(role: iam.IRole) -> iam.ManagedPolicy | None:
+    """The managed policy holding a construct's grants to ``role``, if there is one."""
+    if isinstance(role, ManagedPolicyRole | ManagedPolicyGrants):
+        return role.policy
+    return None

@@ -1,7 +1,10 @@
-"""Regular expressions for AWS identifiers, shared by config loading and construct validation.
+"""Patterns, enumerations and defaults shared by config loading and construct validation: one
+source of truth for both.
 
 Kept free of CDK imports so that configuration can be checked without starting jsii.
 """
+
+from typing import Literal, get_args
 
 ACCOUNT_ID = r"\d{12}"
 MODEL_PACKAGE_ARN = (
@@ -10,6 +13,13 @@ MODEL_PACKAGE_ARN = (
 MODEL_PACKAGE_ARN_MEANING = (
     "a model package ARN arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
 )
+MODEL_PACKAGE_VERSION_ARN = (
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+"
+)
+MODEL_PACKAGE_VERSION_ARN_MEANING = (
+    "a versioned model package ARN "
+    "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
+)
 REGION = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d"
 # CloudFormation schemas for SageMaker resource names (models, endpoints, schedules, groups).
 SAGEMAKER_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
@@ -17,6 +27,35 @@ SAGEMAKER_NAME_MEANING = (
     "1-63 letters, digits and hyphens, starting and ending with a letter or digit "
     "(pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)"
 )
+MODEL_PACKAGE_GROUP_NAME = SAGEMAKER_NAME
+MODEL_PACKAGE_GROUP_NAME_MEANING = "a model package group name: " + SAGEMAKER_NAME_MEANING
+# <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag | @sha256:digest]
+ECR_IMAGE_URI = (
+    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?"
+    r"/(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+ECR_IMAGE_URI_MEANING = (
+    "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]"
+)
+MAX_IMAGE_URI = 255
+# SageMaker ML instance types: ml.<family>.<size>.
+INSTANCE_TYPE = r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
+INSTANCE_TYPE_MEANING = "an ML instance type ml.<family>.<size>, such as ml.m5.large"
+# General purpose, no GPU: what endpoints, transform, monitoring and processing jobs run on
+# unless told otherwise; training gets the next size.
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+DEFAULT_TRAINING_INSTANCE_TYPE = "ml.m5.xlarge"
+# Model package approval statuses (ModelApprovalStatus).
+ApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
+APPROVAL_STATUSES: tuple[str, ...] = get_args(ApprovalStatus)
+DEFAULT_APPROVAL: ApprovalStatus = "PendingManualApproval"
+# What a retraining trigger does while a pipeline execution runs.
+OverlapPolicy = Literal["skip", "allow"]
+OVERLAP_POLICIES: tuple[str, ...] = get_args(OverlapPolicy)
+# Evaluation metric names a pipeline's gate reads.
+METRIC_NAME = r"[A-Za-z0-9_-]{1,64}"
+METRIC_NAME_MEANING = "1-64 letters, digits, hyphens or underscores"
 # The retention periods (days) CloudWatch Logs accepts, shortest first.
 LOG_RETENTION_PERIODS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,

@@ -15,12 +15,16 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from mlops_cdk._internal import nag
-from mlops_cdk._internal.iam import ManagedPolicyRole, grant_key_use, grant_network_interfaces
+from mlops_cdk._internal.iam import (
+    ManagedPolicyRole,
+    grant_key_use,
+    grant_network_interfaces,
+    role_for,
+)
+from mlops_cdk._internal.patterns import INSTANCE_TYPE, INSTANCE_TYPE_MEANING
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk._internal.validators.instance_types import SageMakerApi, instance_type_problem
 
-INSTANCE_TYPE = r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
-INSTANCE_TYPE_MEANING = "an ML instance type ml.<family>.<size>, such as ml.m5.large"
 # Accelerated families: NVIDIA GPUs (g*, p*) and AWS Inferentia/Trainium chips.
 _ACCELERATED = re.compile(r"(g|p)\d+[a-z]*|inf\d+|trn\d+[a-z]*")
 
@@ -67,19 +71,30 @@ def check_instance_type(
 
 
 def execution_role(
-    scope: Construct, construct_id: str, *, description: str, encryption_key: kms.IKey
-) -> ManagedPolicyRole:
+    scope: Construct,
+    construct_id: str,
+    *,
+    description: str,
+    encryption_key: kms.IKey,
+    role: iam.IRole | None = None,
+) -> iam.IRole:
     """A SageMaker execution role with what every model needs and nothing more.
 
     CloudWatch Logs for ``/aws/sagemaker/*`` log groups, metrics in SageMaker namespaces only,
     and use of ``encryption_key``. Image pulls, artifact reads and output writes are granted by
-    the construct for exactly the locations it uses.
+    the construct for exactly the locations it uses. A given ``role`` (which SageMaker must be
+    able to assume) receives the same grants, in a customer-managed policy attached to it.
     """
-    role = ManagedPolicyRole(
+    role = role_for(
         scope,
         construct_id,
-        assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-        description=description,
+        role,
+        lambda: ManagedPolicyRole(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=description,
+        ),
     )
     log_groups = (
         f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/*"

@@ -1,5 +1,6 @@
 # The public API of mlops-cdk: the one list of exported names. mlops_cdk/__init__ re-exports it,
 # and at run time lazy_loader reads this file so that each construct loads on first use.
+
 from .batch_transform import BatchTransformJob as BatchTransformJob
 from .batch_transform import TransformInput as TransformInput
 from .batch_transform import TransformOutput as TransformOutput
@@ -14,6 +15,7 @@ from .lambda_inference import LambdaDeployment as LambdaDeployment
 from .lambda_inference import LambdaInference as LambdaInference
 from .lambda_inference import ProvisionedConcurrency as ProvisionedConcurrency
 from .lambda_inference import S3Trigger as S3Trigger
+from .metric_options import MetricOptions as MetricOptions
 from .ml_pipeline import MLPipeline as MLPipeline
 from .ml_pipeline import PipelineCondition as PipelineCondition
 from .ml_pipeline import PipelineParameter as PipelineParameter
@@ -41,3 +43,5 @@ from .realtime_endpoint import EndpointAlarms as EndpointAlarms
 from .realtime_endpoint import ProductionVariant as ProductionVariant
 from .realtime_endpoint import RealtimeEndpoint as RealtimeEndpoint
 from .realtime_endpoint import ServerlessConfig as ServerlessConfig
+
+__all__: list[str]  # the names imported above (lazy_loader builds it from them)

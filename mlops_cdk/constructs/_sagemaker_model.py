@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from mlops_cdk._internal.network import select_subnets
 from mlops_cdk._internal.sagemaker import grant_vpc_access
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
@@ -24,6 +25,13 @@ class ModelSource:
     image: ContainerImage | None = None
     model_data: ModelData | None = None
     model_package: ModelPackage | None = None
+
+    def with_default_image(self, image: ContainerImage) -> ModelSource:
+        """This source, running on ``image`` when it names an artifact but no image or
+        package."""
+        if self.image is None and self.model_package is None and self.model_data is not None:
+            return replace(self, image=image)
+        return self
 
     def check(self, check: Checker, prefix: str = "") -> None:
         """Exactly one of image / model_package; model_data only with an image."""
@@ -79,7 +87,7 @@ class SageMakerModel(Construct):
         )
         vpc_config = None
         if vpc is not None:
-            selected = _select(vpc, subnets)
+            selected = select_subnets(vpc, subnets)
             vpc_config = sagemaker.CfnModel.VpcConfigProperty(
                 security_group_ids=[g.security_group_id for g in security_groups],
                 subnets=selected.subnet_ids,
@@ -96,18 +104,3 @@ class SageMakerModel(Construct):
         # The role's policy must exist before SageMaker validates access to image and artifact.
         self.resource.node.add_dependency(role)
         self.model_name = self.resource.attr_model_name
-
-
-def _select(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | None) -> ec2.SelectedSubnets:
-    """``subnets`` of ``vpc``; by default CDK's choice of private subnets (with egress if the
-    VPC has NAT, otherwise isolated)."""
-    if subnets is None:
-        return vpc.select_subnets()
-    return vpc.select_subnets(
-        subnet_group_name=subnets.subnet_group_name,
-        subnet_type=subnets.subnet_type,
-        subnets=subnets.subnets,
-        availability_zones=subnets.availability_zones,
-        one_per_az=subnets.one_per_az,
-        subnet_filters=subnets.subnet_filters,
-    )

@@ -15,15 +15,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from mlops_cdk._internal.patterns import ECR_IMAGE_URI, ECR_IMAGE_URI_MEANING, MAX_IMAGE_URI
 from mlops_cdk._internal.runtime_assets import runtime_dir
 from mlops_cdk._internal.validation import Checker
 
-# <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag | @sha256:digest]
-_ECR_URI = re.compile(
-    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?"
-    r"/(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))?"
-)
+_ECR_URI = re.compile(ECR_IMAGE_URI)
 _PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
     "ecr:GetDownloadUrlForLayer",
@@ -31,7 +27,7 @@ _PULL_ACTIONS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BoundImage:
     """An image bound to a scope: its URI, and its repository when CDK knows it."""
 
@@ -97,13 +93,11 @@ class ContainerImage(ABC):
         Pull rights are granted on exactly the repository in the URI, in whatever account owns
         it. Non-ECR registries are rejected: SageMaker pulls from ECR only.
         """
-        match = _ECR_URI.fullmatch(uri) if isinstance(uri, str) and len(uri) <= 255 else None
+        fits = isinstance(uri, str) and len(uri) <= MAX_IMAGE_URI
+        match = _ECR_URI.fullmatch(uri) if fits else None
         if match is None:
             Checker("ContainerImage.from_uri").fail(
-                "uri",
-                "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>"
-                "[:tag|@digest] of at most 255 characters",
-                uri,
+                "uri", f"{ECR_IMAGE_URI_MEANING} of at most {MAX_IMAGE_URI} characters", uri
             )
         return _UriImage(
             uri=uri,
@@ -204,7 +198,7 @@ class _AssetImage(ContainerImage):
             )
             self._assets[scope.node.path] = asset
         asset.repository.grant_pull(grantee)
-        return BoundImage(asset.image_uri, asset.repository, asset)
+        return BoundImage(image_uri=asset.image_uri, repository=asset.repository, asset=asset)
 
 
 class _RepositoryImage(ContainerImage):
@@ -214,7 +208,8 @@ class _RepositoryImage(ContainerImage):
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:
         self.repository.grant_pull(grantee)
         return BoundImage(
-            self.repository.repository_uri_for_tag_or_digest(self.tag), self.repository
+            image_uri=self.repository.repository_uri_for_tag_or_digest(self.tag),
+            repository=self.repository,
         )
 
 
@@ -240,4 +235,4 @@ class _UriImage(ContainerImage):
             grantee=grantee, actions=list(_PULL_ACTIONS), resource_arns=[self.repository_arn(scope)]
         )
         ecr.AuthorizationToken.grant_read(grantee)
-        return BoundImage(self.uri)
+        return BoundImage(image_uri=self.uri)

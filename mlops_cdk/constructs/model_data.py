@@ -22,7 +22,7 @@ _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key
 MAX_URI_LENGTH = 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BoundModelData:
     """A model artifact bound to a scope, in the shape SageMaker's ``S3DataSource`` wants."""
 
@@ -119,10 +119,11 @@ class ModelData(ABC):
         """Resolve the location in ``scope`` and let ``grantee`` read it."""
 
 
-def _layout(key: str) -> tuple[Literal["S3Object", "S3Prefix"], Literal["Gzip", "None"]]:
+def _bound(s3_uri: str, key: str) -> BoundModelData:
     if key.endswith("/"):
-        return "S3Prefix", "None"
-    return "S3Object", ("Gzip" if key.endswith(".tar.gz") else "None")
+        return BoundModelData(s3_uri=s3_uri, s3_data_type="S3Prefix", compression="None")
+    compression: Literal["Gzip", "None"] = "Gzip" if key.endswith(".tar.gz") else "None"
+    return BoundModelData(s3_uri=s3_uri, s3_data_type="S3Object", compression=compression)
 
 
 class _AssetModelData(ModelData):
@@ -137,7 +138,7 @@ class _AssetModelData(ModelData):
             self._assets[scope.node.path] = asset
         grant_read_location(grantee, bucket_arn=asset.bucket.bucket_arn, key=asset.s3_object_key)
         # The asset key keeps only the last suffix (".gz"), so the layout follows the file name.
-        return BoundModelData(asset.s3_object_url, *_layout(self.file.name))
+        return _bound(asset.s3_object_url, self.file.name)
 
 
 class _BucketModelData(ModelData):
@@ -151,7 +152,7 @@ class _BucketModelData(ModelData):
             key=self.key,
             encryption_key=self.bucket.encryption_key,
         )
-        return BoundModelData(f"s3://{self.bucket.bucket_name}/{self.key}", *_layout(self.key))
+        return _bound(f"s3://{self.bucket.bucket_name}/{self.key}", self.key)
 
 
 class _UriModelData(ModelData):
@@ -161,4 +162,4 @@ class _UriModelData(ModelData):
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:
         bucket_arn = f"arn:{Stack.of(scope).partition}:s3:::{self.bucket}"
         grant_read_location(grantee, bucket_arn=bucket_arn, key=self.key)
-        return BoundModelData(f"s3://{self.bucket}/{self.key}", *_layout(self.key))
+        return _bound(f"s3://{self.bucket}/{self.key}", self.key)

@@ -16,7 +16,7 @@ from mlops_cdk._internal.validation import Checker, is_unresolved
 from mlops_cdk.constructs.container_image import ContainerImage
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BoundModelPackage:
     """A package bound to a role: the ARN SageMaker's ``ModelPackageName`` takes."""
 
@@ -116,4 +116,4 @@ class ModelPackage:
                 )
         if self.image is not None:
             self.image.bind(scope, role)
-        return BoundModelPackage(self.arn)
+        return BoundModelPackage(model_package_arn=self.arn)

@@ -60,8 +60,12 @@ def batch_transform_job(
         "Transform",
         image=ContainerImage.model_server(),
         model_data=ModelData.demo_model(),
-        input=TransformInput(data.shared_bucket(scope, "batch-input"), settings.input_prefix),
-        output=TransformOutput(data.shared_bucket(scope, "batch-output"), settings.output_prefix),
+        input=TransformInput(
+            bucket=data.shared_bucket(scope, "batch-input"), prefix=settings.input_prefix
+        ),
+        output=TransformOutput(
+            bucket=data.shared_bucket(scope, "batch-output"), prefix=settings.output_prefix
+        ),
         instance_type=settings.instance_type,
         instance_count=settings.instance_count,
         schedule=settings.schedule,

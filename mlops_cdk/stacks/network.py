@@ -19,9 +19,9 @@ PRIVATE_SUBNETS = "Private"
 DEFAULT_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
 PUBLIC_SUBNETS = "Public"
 
-# What the constructs call from private subnets when there is no NAT gateway: image pulls (ECR
-# API + Docker registry; layers come through the S3 gateway), logs, metrics, STS for role
-# sessions, KMS, and the SageMaker API and runtime.
+# The AWS APIs a workload in the private subnets may call when there is no NAT gateway. Each
+# interface endpoint costs per zone-hour, so an environment gets only those that its enabled
+# constructs call (:func:`needed_interface_endpoints`); S3 is a free gateway endpoint.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
     "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -34,13 +34,37 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
 }
 
 
+def needed_interface_endpoints(config: cfg.EnvironmentConfig) -> dict[str, str]:
+    """The interface endpoints that ``config``'s enabled constructs call from inside the VPC,
+    each with the reason.
+
+    Only code running on network interfaces in the private subnets counts. SageMaker pulls
+    endpoint, transform, processing and training images from ECR and ships their logs and
+    metrics itself, outside the VPC; model artifacts, data capture and job data go through the
+    S3 gateway (S3 calls KMS for SSE-KMS objects on the caller's behalf). Lambda pulls images
+    and ships logs itself; the inference function calls only S3. Roles reach these workloads
+    through their services' credential endpoints, not STS. Nothing in the VPC calls the
+    SageMaker API or runtime, KMS or STS directly, so those endpoints are never needed here.
+    """
+    needed: dict[str, str] = {}
+    if config.ecs_model_service.enabled:
+        reason = "ECS Fargate tasks pull their image through the task's network interface"
+        needed |= {"EcrApi": reason, "EcrDocker": reason}
+        needed["Logs"] = "ECS Fargate tasks send container logs with the awslogs driver"
+    monitor = config.model_monitor
+    if monitor.enabled and monitor.in_vpc:
+        needed["Monitoring"] = "the drift job publishes its drift metrics (PutMetricData)"
+    return needed
+
+
 class NetworkStack(Stack):
     """A VPC whose workloads live in private subnets.
 
     Without NAT gateways (the default) the private subnets are isolated: AWS APIs are reached
     through the S3 gateway endpoint (free) and, when ``interface_endpoints`` is on, the interface
-    endpoints in :data:`INTERFACE_ENDPOINTS`. With NAT gateways, public subnets hold the NAT
-    gateways only (no public IPs on launch) and private subnets get egress through them.
+    endpoints that the enabled constructs need (:func:`needed_interface_endpoints`), in
+    ``network.endpoint_zones``. With NAT gateways, public subnets hold the NAT gateways only
+    (no public IPs on launch) and private subnets get egress through them.
     """
 
     def __init__(
@@ -90,8 +114,9 @@ class NetworkStack(Stack):
         )
         self.private_subnets = ec2.SubnetSelection(subnet_group_name=PRIVATE_SUBNETS)
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
-        if network.interface_endpoints:
-            self._add_interface_endpoints(network.cidr)
+        needed = needed_interface_endpoints(config)
+        if network.interface_endpoints and needed:
+            self._add_interface_endpoints(network.cidr, list(needed), network.endpoint_zones)
         self._replace_provider_managed_policy()
 
     @property
@@ -147,7 +172,7 @@ class NetworkStack(Stack):
             ),
         )
 
-    def _add_interface_endpoints(self, cidr: str) -> None:
+    def _add_interface_endpoints(self, cidr: str, names: list[str], zones: list[str]) -> None:
         # One security group for all endpoints: HTTPS from inside the VPC only. The literal CIDR
         # (rather than the VPC's CidrBlock attribute) lets compliance rules evaluate the rule.
         security_group = ec2.SecurityGroup(
@@ -160,11 +185,12 @@ class NetworkStack(Stack):
         security_group.add_ingress_rule(
             ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from inside the VPC"
         )
-        for name, service in INTERFACE_ENDPOINTS.items():
+        subnets = ec2.SubnetSelection(subnet_group_name=PRIVATE_SUBNETS, availability_zones=zones)
+        for name in names:
             self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
                 name,
-                service=service,
-                subnets=self.private_subnets,
+                service=INTERFACE_ENDPOINTS[name],
+                subnets=subnets,
                 private_dns_enabled=True,
                 security_groups=[security_group],
                 open=False,

@@ -14,6 +14,7 @@ from constructs import Construct
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import checkov, defaults
 from mlops_cdk.constructs import (
+    AsyncInference,
     AutoScaling,
     ContainerImage,
     DataCapture,
@@ -185,9 +186,9 @@ def lambda_inference(
 
 def _lambda_deployment(settings: cfg.LambdaDeploymentSettings) -> LambdaDeployment:
     if settings.strategy == "canary":
-        return LambdaDeployment.canary(settings.percent, settings.minutes)
+        return LambdaDeployment.canary(settings.percent, Duration.minutes(settings.minutes))
     if settings.strategy == "linear":
-        return LambdaDeployment.linear(settings.percent, settings.minutes)
+        return LambdaDeployment.linear(settings.percent, Duration.minutes(settings.minutes))
     return LambdaDeployment.all_at_once()
 
 
@@ -200,6 +201,7 @@ def realtime_endpoint(
     """The demo model, or the registry package of ``settings.model_package``, on a
     RealtimeEndpoint shaped by the environment's settings."""
     serverless = settings.mode == "serverless"
+    queued = settings.async_inference or cfg.AsyncInferenceSettings()
     package = settings.model_package
     scaling = settings.autoscaling
     deployment = settings.deployment
@@ -209,18 +211,33 @@ def realtime_endpoint(
         image=None if package else ContainerImage.model_server(),
         model_data=None if package else ModelData.demo_model(),
         model_package=model_package(scope, package, data) if package else None,
-        serverless=ServerlessConfig(settings.memory_size_mb, settings.max_concurrency)
+        serverless=ServerlessConfig(
+            memory_size_mb=settings.memory_size_mb, max_concurrency=settings.max_concurrency
+        )
         if serverless
+        else None,
+        async_inference=AsyncInference(
+            output_bucket=data.shared_bucket(scope, "batch-output"),
+            output_prefix=queued.output_prefix,
+            failure_prefix=queued.failure_prefix,
+            max_capacity=queued.max_capacity,
+            target_backlog_per_instance=queued.target_backlog_per_instance,
+            scale_to_zero=queued.scale_to_zero,
+        )
+        if settings.mode == "async"
         else None,
         instance_type=None if serverless else settings.instance_type,
         initial_instance_count=None if serverless else settings.initial_instance_count,
         autoscaling=AutoScaling(
-            scaling.min_capacity, scaling.max_capacity, scaling.target_invocations_per_instance
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
+            target_invocations_per_instance=scaling.target_invocations_per_instance,
         )
         if scaling
         else None,
         data_capture=DataCapture(
-            settings.data_capture_percent, data.shared_bucket(scope, "capture")
+            sampling_percentage=settings.data_capture_percent,
+            bucket=data.shared_bucket(scope, "capture"),
         )
         if settings.data_capture_percent is not None
         else None,
@@ -279,8 +296,8 @@ def ecs_model_service(
         memory_mib=settings.memory_mib,
         desired_count=settings.desired_count,
         autoscaling=ServiceAutoScaling(
-            scaling.min_capacity,
-            scaling.max_capacity,
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
             target_cpu_percent=scaling.target_cpu_percent,
             requests_per_target=scaling.requests_per_target,
         )

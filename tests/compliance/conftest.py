@@ -13,7 +13,8 @@ import pytest
 
 from mlops_cdk.config import load_delivery, load_environments
 from mlops_cdk.stacks.delivery import DeliveryStack, cli_version
-from tests.conftest import CONFIG_DIR, ROOT, SynthesizedApp, cdk_json_context
+from tests.helpers.apps import SynthesizedApp, cdk_json_context
+from tests.helpers.paths import CONFIG_DIR, ROOT
 
 Template = Mapping[str, Any]
 

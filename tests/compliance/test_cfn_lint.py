@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, SynthesizedApp
-
-ERROR_BIT = 2  # cfn-lint's exit code is a bit field: 1 failure to run, 2 error, 4 warning
-CFN_LINT = Path(sys.executable).with_name("cfn-lint")
-
-
-def cfn_lint(files: list[Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CFN_LINT), *map(str, files)],
-        cwd=ROOT,  # picks up .cfnlintrc.yaml
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.compliance import ERROR_BIT, cfn_lint
 
 
 def test_every_template_is_clean(synthesized_app: SynthesizedApp) -> None:

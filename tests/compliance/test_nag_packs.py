@@ -12,20 +12,10 @@ from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal import nag
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.conftest import SynthesizedApp
-from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.apps import SynthesizedApp, unit_app, unit_stack
+from tests.helpers.compliance import findings
 
 ENVIRONMENTS = ("dev", "staging", "prod")
-
-
-def findings(pack: Any, scope: cdk.IConstruct) -> list[str]:
-    """``rule [construct path]`` for each unacknowledged finding of ``pack`` under ``scope``."""
-    report = pack().validate_scope(scope)
-    return [
-        f"{violation.rule_name} [{construct.construct_path}]"
-        for violation in report.violations
-        for construct in violation.violating_resources
-    ]
 
 
 @pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)

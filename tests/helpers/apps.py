@@ -1,12 +1,26 @@
-"""Small apps for unit tests: cdk.json feature flags, no template validation, no nag plugin."""
+"""Small apps for unit tests: cdk.json feature flags, no template validation, no nag plugin;
+and the whole app synthesized once per session (the ``synthesized_app`` fixture's type)."""
 
 from __future__ import annotations
 
-import aws_cdk as cdk
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import cdk_json_context
+import aws_cdk as cdk
+from aws_cdk import cx_api
+
+from mlops_cdk.stacks.stage import EnvironmentStage
+from tests.helpers.paths import ROOT
 
 TEST_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The feature flags and settings from cdk.json, as the CLI would pass them."""
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    return context
 
 
 def unit_app() -> cdk.App:
@@ -17,3 +31,25 @@ def unit_app() -> cdk.App:
 def unit_stack(app: cdk.App | None = None, name: str = "Test") -> cdk.Stack:
     """A stack in a fixed account and region, in a fresh app unless one is given."""
     return cdk.Stack(app or unit_app(), name, env=TEST_ENV)
+
+
+@dataclass
+class SynthesizedApp:
+    """The whole app, synthesized once with CloudFormation schema validation on."""
+
+    app: cdk.App
+    stages: dict[str, EnvironmentStage]
+    assembly: cx_api.CloudAssembly
+    outdir: Path
+
+    def templates(self) -> dict[str, dict[str, Any]]:
+        """Stack name -> template, for every stack of every environment."""
+        return {
+            stack.stack_name: stack.template
+            for stage in self.stages.values()
+            for stack in self.assembly.get_nested_assembly(stage.artifact_id).stacks_recursively
+        }
+
+    def template_files(self) -> list[Path]:
+        """The template files written to the cloud assembly."""
+        return sorted(self.outdir.glob("assembly-*/*.template.json"))

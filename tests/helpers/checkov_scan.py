@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROOT
+from tests.helpers.paths import ROOT
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 _OFFLINE = {

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers.paths import ROOT
 
 TIMEOUT = 300
 
@@ -33,9 +33,14 @@ def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    # Build from a copy of the tracked sources: setuptools reuses a checkout's build/ folder,
+    # so a stale build/lib would put modules that no longer exist into the wheel.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("mlops_cdk", "pyproject.toml", "README.md"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, source / name)
     run(
         sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-        "--wheel-dir", str(out), str(ROOT),
+        "--wheel-dir", str(out), str(source),
     )  # fmt: skip
     (built,) = out.glob("mlops_cdk-*.whl")
     return built
@@ -64,13 +69,16 @@ def test_wheel_ships_code_runtime_assets_and_data_but_no_tests(wheel: Path) -> N
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "mlops_cdk/py.typed",
-        "mlops_cdk/constructs/realtime_endpoint.py",
+        "mlops_cdk/__init__.pyi",
+        "mlops_cdk/constructs/__init__.pyi",  # the export list lazy_loader reads at import
+        "mlops_cdk/constructs/realtime_endpoint/construct.py",
         "mlops_cdk/runtime/Dockerfile",
         "mlops_cdk/runtime/Dockerfile.lambda",
         "mlops_cdk/runtime/.dockerignore",
         "mlops_cdk/runtime/requirements.txt",
         "mlops_cdk/runtime/demo_model/model.tar.gz",
         "mlops_cdk/_internal/data/local_storage_instance_families.json",
+        "mlops_cdk/cost/data/prices.json",
         # The shared validators' data (mlops_cdk/_internal/validators/).
         "mlops_cdk/_internal/data/sagemaker-instance-types.json",
         "mlops_cdk/_internal/data/aws-regions.json",

@@ -103,7 +103,7 @@ def make_baseline(tmp: Path, rows: Sequence[Sequence[object]]) -> tuple[Path, Pa
     return write_baseline(build_baseline(train), tmp / "baseline")
 
 
-def exact_ks(a: Sequence[float], b: Sequence[float]) -> float:
+def exact_ks(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
     """Two-sample KS distance computed by sorting (independent of the sketch)."""
     x, y = np.sort(np.asarray(a, dtype=float)), np.sort(np.asarray(b, dtype=float))
     points = np.concatenate((x, y))

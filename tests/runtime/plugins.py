@@ -25,7 +25,8 @@ class SlowPredictor(OnnxPredictor):
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Sleep, then predict."""
         time.sleep(self.predict_delay)
-        return super().predict(batch)
+        scores: np.ndarray = super().predict(batch)
+        return scores
 
 
 class ExplodingPredictor(OnnxPredictor):
@@ -35,7 +36,8 @@ class ExplodingPredictor(OnnxPredictor):
         """Raise on the magic value."""
         if batch[0, 0] == 666:
             raise RuntimeError("boom: secret internal detail")
-        return super().predict(batch)
+        scores: np.ndarray = super().predict(batch)
+        return scores
 
 
 class NotAPredictor:

@@ -99,6 +99,24 @@ def test_arbitrary_json_documents_never_crash(doc: object) -> None:
         (b"  \n\n ", CSV, "empty_body"),
         (b"[1,2]\nnot json\n", JSONLINES, "malformed_json"),
     ],
+    ids=[
+        "csv-ragged-rows",
+        "json-ragged-rows",
+        "json-three-levels",
+        "json-null",
+        "json-booleans",
+        "json-string",
+        "json-missing-instances",
+        "json-empty-instances",
+        "json-empty-list",
+        "csv-inf",
+        "csv-nan",
+        "json-infinity",
+        "json-float32-overflow",
+        "csv-invalid-utf8",
+        "csv-blank",
+        "jsonlines-malformed",
+    ],
 )
 def test_bad_inputs_name_the_problem(body: bytes, content_type: str, code: str) -> None:
     with pytest.raises(BadRequestError) as info:
@@ -143,6 +161,17 @@ def test_quoted_csv_and_sniffing() -> None:
         ("text/csv;q=0.2, application/json;q=0.8", JSON),
         ("image/png, text/*", CSV),
         ("application/*", JSON),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "any",
+        "csv",
+        "json-with-charset",
+        "jsonlines",
+        "q-values-prefer-json",
+        "text-wildcard",
+        "application-wildcard",
     ],
 )
 def test_negotiate(accept: str | None, expected: str) -> None:

@@ -379,6 +379,10 @@ def test_cli_flags_beat_environment(tmp_path: Path, baseline: tuple[Path, Path])
         ("sagemaker_endpoint_name", 2, "usage_error"),
         ("baseline_constraints", 1, "job_failed"),
     ],
+    ids=[
+        "no-endpoint-name-usage-error",
+        "no-constraints-job-failed",
+    ],
 )
 def test_cli_errors(
     tmp_path: Path, baseline: tuple[Path, Path], drop: str, code: int, event: str

@@ -31,7 +31,7 @@ DEFAULT_MONITORING_CONFIG = {
     },
 }
 
-ROWS = [
+ROWS: list[list[object]] = [
     [1, 2.5, "red", -3, None, "u1"],
     [2, 3.5, "blue", 4, None, "u2"],
     [3, None, "red", 5, None, "u3"],
@@ -43,7 +43,8 @@ HEADER = ["count", "price", "color", "delta", "empty", "user"]
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("baseline")
-    rows = ROWS * 5 + [[5, 4.0, "green", 1, None, f"u{i}"] for i in range(5, 30)]
+    extra: list[list[object]] = [[5, 4.0, "green", 1, None, f"u{i}"] for i in range(5, 30)]
+    rows = ROWS * 5 + extra
     train = write_csv(tmp / "train.csv", HEADER, rows)
     log = StringIO()
     code = main(
@@ -181,6 +182,7 @@ def test_baseline_flags_override_monitoring_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [("", "is empty"), ("a,a\n1,2\n", "duplicate column names")],
+    ids=["empty-file", "duplicate-columns"],
 )
 def test_bad_training_files_fail_with_exit_1(tmp_path: Path, content: str, message: str) -> None:
     train = tmp_path / "t.csv"

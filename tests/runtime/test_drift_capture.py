@@ -71,6 +71,16 @@ def test_base64_csv_and_base64_json(tmp_path: Path) -> None:
         ({"data": 5, "age": 3}, [{"data": 5.0, "age": 3.0}]),
         ({"inputs": [[1, 2]], "parameters": {}}, [[1.0, 2.0]]),
     ],
+    ids=[
+        "instances-rows",
+        "instances-features",
+        "mixed-rows",
+        "one-flat-row",
+        "one-record",
+        "record-list",
+        "record-with-data-key",
+        "tf-serving-inputs",
+    ],
 )
 def test_json_payload_shapes(document: object, expected: list[object]) -> None:
     entry = {"data": json.dumps(document), "encoding": "JSON"}
@@ -89,6 +99,12 @@ def test_json_lines_payload() -> None:
         ({"data": "1", "encoding": "XML"}, "unsupported"),
         ({"encoding": "CSV"}, "no 'data'"),
         ({"data": "{bad\n{worse", "encoding": "JSON"}, "invalid JSON"),
+    ],
+    ids=[
+        "bad-base64",
+        "unsupported-encoding",
+        "no-data",
+        "invalid-json",
     ],
 )
 def test_bad_payloads_raise(entry: dict[str, object], message: str) -> None:

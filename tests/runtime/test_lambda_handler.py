@@ -25,7 +25,8 @@ CONTEXT = SimpleNamespace(aws_request_id="req-1234", function_name="churn")
 
 def scores(rows: list[list[float]]) -> list[float]:
     predictor = load_predictor(Settings(model_dir=DEMO_MODEL_DIR))
-    return predictor.predict(np.array(rows, dtype=np.float32)).reshape(-1).tolist()
+    result: list[float] = predictor.predict(np.array(rows, dtype=np.float32)).reshape(-1).tolist()
+    return result
 
 
 def make_app(fake: FakeS3 | None = None, **settings: Any) -> LambdaApp:
@@ -35,7 +36,9 @@ def make_app(fake: FakeS3 | None = None, **settings: Any) -> LambdaApp:
     )
 
 
-def rest_v1_event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict:
+def rest_v1_event(
+    method: str, path: str, body: str | None, headers: dict[str, str]
+) -> dict[str, Any]:
     return {
         "resource": path,
         "path": path,
@@ -60,7 +63,7 @@ def rest_v1_event(method: str, path: str, body: str | None, headers: dict[str, s
 
 def http_v2_event(
     method: str, path: str, body: str | None, headers: dict[str, str], b64: bool = False
-) -> dict:
+) -> dict[str, Any]:
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -88,7 +91,7 @@ def http_v2_event(
     }
 
 
-def s3_event(bucket: str, key: str, event_name: str = "ObjectCreated:Put") -> dict:
+def s3_event(bucket: str, key: str, event_name: str = "ObjectCreated:Put") -> dict[str, Any]:
     return {
         "Records": [
             {
@@ -109,7 +112,7 @@ def s3_event(bucket: str, key: str, event_name: str = "ObjectCreated:Put") -> di
     }
 
 
-def eventbridge_event(bucket: str, key: str, detail_type: str = "Object Created") -> dict:
+def eventbridge_event(bucket: str, key: str, detail_type: str = "Object Created") -> dict[str, Any]:
     """What EventBridge delivers for a bucket with EventBridge notifications on."""
     return {
         "version": "0",
@@ -175,7 +178,7 @@ def test_http_api_v2_base64_csv_with_accept() -> None:
     ],
     ids=["wrong-feature-count", "bad-base64", "put", "xml", "too-large", "empty"],
 )
-def test_http_errors_are_structured(event: dict, status: int, code: str | None) -> None:
+def test_http_errors_are_structured(event: dict[str, Any], status: int, code: str | None) -> None:
     response = make_app(max_body_bytes=1024)(event, CONTEXT)
     assert response["statusCode"] == status
     error = json.loads(response["body"])["error"]
@@ -241,7 +244,9 @@ def test_s3_json_lines_to_another_bucket() -> None:
     ],
     ids=["output-under-input", "no-input-prefix", "outside-input", "own-output", "no-output"],
 )
-def test_s3_loops_and_overwrites_are_refused(settings: dict, key: str, match: str) -> None:
+def test_s3_loops_and_overwrites_are_refused(
+    settings: dict[str, Any], key: str, match: str
+) -> None:
     fake = FakeS3({("b", key): b"1,2,3,4,5,6,7,8\n"})
     app = make_app(fake, **settings)
     with pytest.raises(S3LoopError, match=match):

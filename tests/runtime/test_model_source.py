@@ -26,7 +26,7 @@ MODEL_SHA = hashlib.sha256(MODEL_BYTES).hexdigest()
 
 
 def s3_settings(tmp_path: Path, uri: str, **kw: object) -> Settings:
-    return Settings(model_s3_uri=uri, download_dir=tmp_path / "dl", **kw)  # type: ignore[arg-type]
+    return Settings(model_s3_uri=uri, download_dir=tmp_path / "dl", **kw)
 
 
 def test_download_verifies_and_loads(tmp_path: Path) -> None:
@@ -153,6 +153,14 @@ def test_settings_from_env() -> None:
         ({"MLOPS_MODEL_SHA256": "abc"}, "64 lowercase hex"),
         ({"MLOPS_GRACEFUL_TIMEOUT": "-1"}, "must be > 0"),
         ({"MLOPS_LOG_LEVEL": "LOUD"}, "MLOPS_LOG_LEVEL"),
+    ],
+    ids=[
+        "port-not-integer",
+        "port-out-of-range",
+        "zero-workers",
+        "short-sha256",
+        "negative-graceful-timeout",
+        "unknown-log-level",
     ],
 )
 def test_settings_errors_name_the_variable(env: dict[str, str], match: str) -> None:

@@ -20,7 +20,8 @@ def expected(rows: list[list[float]]) -> np.ndarray:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(DEMO_MODEL_DIR / "model.onnx"))
-    return session.run(None, {"features": np.array(rows, dtype=np.float32)})[0].reshape(-1)
+    scores: np.ndarray = session.run(None, {"features": np.array(rows, dtype=np.float32)})[0]
+    return scores.reshape(-1)
 
 
 def test_ping_is_ok_once_loaded(server: Server) -> None:
@@ -79,6 +80,11 @@ def test_csv_multi_record_in_csv_out(server: Server) -> None:
         ("application/jsonlines", "application/jsonlines"),
         ("text/html;q=0.9, text/*;q=0.5", "text/csv"),
     ],
+    ids=[
+        "any",
+        "jsonlines",
+        "text-wildcard-csv",
+    ],
 )
 def test_accept_negotiation(server: Server, accept: str, content_type: str) -> None:
     headers = {"Content-Type": "text/csv", "Accept": accept}
@@ -114,6 +120,16 @@ def test_unsupported_accept_is_406(server: Server) -> None:
         (b"[1, 2, 3, 4, 5, 6, 7, NaN]", "application/json", 400, "non_finite_value"),
         (b"", "application/json", 400, "empty_body"),
         (b"1,2,3,4,5,6,7,8", "image/png", 415, "unsupported_media_type"),
+    ],
+    ids=[
+        "malformed-json",
+        "wrong-feature-count",
+        "ragged-csv",
+        "non-numeric-csv",
+        "non-numeric-json",
+        "nan-json",
+        "empty-body",
+        "unsupported-media-type",
     ],
 )
 def test_bad_input_is_a_named_4xx(

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,7 +113,9 @@ def test_unexpected_error_is_500_with_request_id_and_logged(server_factory: Serv
     assert "boom: secret internal detail" in str(logged[0]["exc"])
 
 
-def wait_for_log(server: Server, msg: str, count: int, timeout: float = 10.0) -> list[dict]:
+def wait_for_log(
+    server: Server, msg: str, count: int, timeout: float = 10.0
+) -> list[dict[str, Any]]:
     """Poll the server's log until ``count`` lines carry ``msg``; returns them."""
     deadline = time.monotonic() + timeout
     while True:
@@ -179,7 +182,7 @@ def test_sha256_is_verified(tmp_path: Path, server_factory: ServerFactory) -> No
 def test_fatal_configuration_exits_non_zero(
     tmp_path: Path, env: dict[str, str], code: int, needle: str
 ) -> None:
-    exit_code, output = run_to_exit(tmp_path, **env)
+    exit_code, output = run_to_exit(tmp_path, 15.0, **env)
     assert exit_code == code
     assert needle in output
     for line in output.splitlines():  # structured logs only

@@ -23,7 +23,8 @@ def normalise(template: dict[str, Any]) -> dict[str, Any]:
     for section in ("Parameters", "Rules"):
         if section in result and not result[section]:
             del result[section]
-    return _mask(result)
+    masked: dict[str, Any] = _mask(result)
+    return masked
 
 
 def _mask(value: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from tests.conftest import SynthesizedApp
+from tests.helpers.apps import SynthesizedApp
 from tests.snapshots.extension import TemplateSnapshot, normalise
 
 STACKS = [

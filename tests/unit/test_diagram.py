@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 from scripts.diagram import edges, load, main, stage_stacks
-from tests.conftest import SynthesizedApp
+from tests.helpers.apps import SynthesizedApp
 
 
 def test_each_environment_is_drawn_as_svg_and_png(

@@ -15,10 +15,8 @@ from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.schedules import schedule_problem
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs._sagemaker_model import ModelSource
+from mlops_cdk.constructs.batch_transform._settings import JobSettings, Triggers
 from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
-from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.model_data import ModelData
-from mlops_cdk.constructs.model_package import ModelPackage
 
 BATCH_STRATEGIES = ("MultiRecord", "SingleRecord")
 JOIN_SOURCES = ("Input", "None")
@@ -36,95 +34,96 @@ MAX_RUNTIME_LIMIT = Duration.days(365)
 # one JSON array of at most 256 KiB: 200 keys of up to 1024 bytes fit.
 MAX_BATCH_WINDOW_SECONDS = 300
 MAX_BATCH_SIZE = 200
+# Transform job names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}. Each run is named
+# "<prefix>-<UUID>": a 36-character UUID and a hyphen leave 26 characters for the prefix.
+UUID_LENGTH = 36
+MAX_JOB_NAME = 63
+MAX_JOB_NAME_PREFIX = MAX_JOB_NAME - UUID_LENGTH - 1
+JOB_NAME_PREFIX = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
 
 
-def check_schedule_expression(check: Checker, keyword: str, expression: str) -> None:
-    """Raise unless ``expression`` is a well-formed EventBridge Scheduler expression."""
-    problem = schedule_problem(expression)
-    if problem is not None:
-        check.fail(keyword, problem, expression)
-
-
-def model_source(
+def check(
     check: Checker,
-    image: ContainerImage | None,
-    model_data: ModelData | None,
-    model_package: ModelPackage | None,
-) -> ModelSource:
-    if image is None and model_data is None and model_package is None:
+    scope: Construct,
+    *,
+    source: ModelSource,
+    job: JobSettings,
+    triggers: Triggers,
+) -> None:
+    """Every rule of a BatchTransformJob, in the order a reader meets its keywords."""
+    if source == ModelSource():
         check.fail(
             "model_data, image or model_package",
             "given: a transform job needs a model",
             Said("none"),
         )
-    if image is None and model_package is None:
-        image = ContainerImage.model_server()
-    source = ModelSource(image, model_data, model_package)
-    source.check(check)
-    return source
+    if source.image is not None or source.model_package is not None:
+        source.check(check)  # an artifact alone runs on the default model server
+    _check_job(check, job)
+    _check_triggers(check, triggers)
+    _check_batching(check, triggers)
+    if same_bucket(scope, job.input.bucket, job.output.bucket):
+        _check_prefixes(check, job.input.prefix, job.output.prefix)
+    if job.name_prefix is not None:
+        check.max_length("job_name_prefix", job.name_prefix, MAX_JOB_NAME_PREFIX)
+        check.matches(
+            "job_name_prefix",
+            job.name_prefix,
+            JOB_NAME_PREFIX,
+            "letters, digits and hyphens, starting and ending with a letter or digit",
+        )
 
 
-def check_job(
-    check: Checker,
-    *,
-    input: TransformInput,
-    output: TransformOutput,
-    instance_type: str,
-    instance_count: int,
-    max_concurrent_transforms: int | None,
-    max_payload_mb: int,
-    batch_strategy: str,
-    join_source: str | None,
-    input_filter: str | None,
-    output_filter: str | None,
-    invocation_timeout: Duration,
-    invocation_max_retries: int,
-    max_runtime: Duration,
-    environment: Mapping[str, str] | None,
-) -> None:
+def _check_job(check: Checker, job: JobSettings) -> None:
+    input, output = job.input, job.output
     check.require(isinstance(input, TransformInput), "input", "a TransformInput", input)
     check.require(isinstance(output, TransformOutput), "output", "a TransformOutput", output)
-    check_instance_type(check, "instance_type", instance_type)
-    check.at_least("instance_count", instance_count, 1)
-    check.at_least("max_concurrent_transforms", max_concurrent_transforms, 0)
-    check.in_range("max_payload_mb", max_payload_mb, 0, MAX_PAYLOAD_MB, "MB")
-    if max_concurrent_transforms:
-        total = max_concurrent_transforms * max_payload_mb
+    check_instance_type(check, "instance_type", job.instance_type)
+    check.at_least("instance_count", job.instance_count, 1)
+    concurrent, payload = job.max_concurrent_transforms, job.max_payload_mb
+    check.at_least("max_concurrent_transforms", concurrent, 0)
+    check.in_range("max_payload_mb", payload, 0, MAX_PAYLOAD_MB, "MB")
+    if concurrent:
+        total = concurrent * payload
         check.require(
             total <= MAX_PAYLOAD_MB,
             "max_concurrent_transforms x max_payload_mb",
             f"at most {MAX_PAYLOAD_MB} MB",
-            Said(f"{max_concurrent_transforms} x {max_payload_mb} = {total} MB"),
+            Said(f"{concurrent} x {payload} = {total} MB"),
         )
-    check.one_of("batch_strategy", batch_strategy, BATCH_STRATEGIES)
-    if batch_strategy == "MultiRecord" and not input.splits:
+    check.one_of("batch_strategy", job.batch_strategy, BATCH_STRATEGIES)
+    if job.batch_strategy == "MultiRecord" and not input.splits:
         check.not_together(
             "batch_strategy='MultiRecord'",
             "input.split_type=None",
             "records are only batched when objects are split (Line, RecordIO or TFRecord); "
             "use batch_strategy='SingleRecord' to send each object whole",
         )
-    if join_source is not None:
-        check.one_of("join_source", join_source, JOIN_SOURCES)
-    for keyword, value in (("input_filter", input_filter), ("output_filter", output_filter)):
+    if job.join_source is not None:
+        check.one_of("join_source", job.join_source, JOIN_SOURCES)
+    for keyword, value in (
+        ("input_filter", job.input_filter),
+        ("output_filter", job.output_filter),
+    ):
         check.max_length(keyword, value, MAX_FILTER_LENGTH)
         check.matches(keyword, value, r"\$.*", "a JSONPath expression starting with $")
     check.in_range(
         "invocation_timeout",
-        invocation_timeout.to_seconds(),
+        job.invocation_timeout.to_seconds(),
         1,
         MAX_INVOCATION_TIMEOUT_SECONDS,
         "seconds",
     )
-    check.in_range("invocation_max_retries", invocation_max_retries, 0, MAX_INVOCATION_RETRIES)
-    check.positive("max_runtime", max_runtime.to_seconds())
+    check.in_range("invocation_max_retries", job.invocation_max_retries, 0, MAX_INVOCATION_RETRIES)
+    runtime = job.max_runtime.to_seconds()
+    check.positive("max_runtime", runtime)
     check.require(
-        max_runtime.to_seconds() <= MAX_RUNTIME_LIMIT.to_seconds(),
+        runtime <= MAX_RUNTIME_LIMIT.to_seconds(),
         "max_runtime",
         "at most 365 days (the longest a Standard workflow runs)",
-        Said(f"{max_runtime.to_seconds() / 86400:g} days"),
+        Said(f"{runtime / 86400:g} days"),
     )
-    _check_environment(check, environment)
+    _check_environment(check, job.environment)
 
 
 def _check_environment(check: Checker, environment: Mapping[str, str] | None) -> None:
@@ -146,10 +145,9 @@ def _check_environment(check: Checker, environment: Mapping[str, str] | None) ->
         check.max_length(f"environment[{key!r}]", value, MAX_ENVIRONMENT_VALUE)
 
 
-def check_triggers(
-    check: Checker, schedule: str | None, *, run_on_new_data: bool, manual: bool
-) -> None:
-    if schedule is None and not run_on_new_data and not manual:
+def _check_triggers(check: Checker, triggers: Triggers) -> None:
+    schedule = triggers.schedule
+    if schedule is None and not triggers.run_on_new_data and not triggers.manual:
         check.fail(
             "schedule, run_on_new_data or manual",
             "given: a job nobody can start is a mistake (use manual=True for "
@@ -157,15 +155,16 @@ def check_triggers(
             Said("none"),
         )
     if schedule is not None:
-        check_schedule_expression(check, "schedule", schedule)
+        problem = schedule_problem(schedule)
+        if problem is not None:
+            check.fail("schedule", problem, schedule)
 
 
-def check_batching(
-    check: Checker, window: Duration | None, size: int, *, run_on_new_data: bool
-) -> None:
+def _check_batching(check: Checker, triggers: Triggers) -> None:
+    window, size = triggers.batch_window, triggers.batch_size
     if window is None:
         return
-    if not run_on_new_data:
+    if not triggers.run_on_new_data:
         check.not_together(
             "new_data_batch_window",
             "run_on_new_data=False",
@@ -187,7 +186,7 @@ def check_batching(
     )
 
 
-def check_prefixes(check: Checker, input_prefix: str, output_prefix: str) -> None:
+def _check_prefixes(check: Checker, input_prefix: str, output_prefix: str) -> None:
     if output_prefix.startswith(input_prefix):
         check.fail(
             "output.prefix",
@@ -205,6 +204,7 @@ def check_prefixes(check: Checker, input_prefix: str, output_prefix: str) -> Non
 
 
 def same_bucket(scope: Construct, first: s3.IBucket, second: s3.IBucket) -> bool:
+    """True when ``first`` and ``second`` are (or name) the same bucket."""
     if first is second:
         return True
     stack = Stack.of(scope)

@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from mlops_cdk._internal.sagemaker import has_local_storage
-from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
+from mlops_cdk.constructs.batch_transform._settings import JobSettings
 
 # Step Functions reports SageMaker API errors, throttling included, as this error name.
 SAGEMAKER_API_ERROR = "SageMaker.AmazonSageMakerException"
@@ -72,33 +72,21 @@ def transform_task(
     *,
     role: iam.IRole,
     model_name: str,
-    input: TransformInput,
-    output: TransformOutput,
-    instance_type: str,
+    job: JobSettings,
     encryption_key: kms.IKey,
-    max_concurrent_transforms: int | None,
-    max_payload_mb: int,
-    batch_strategy: str,
-    join_source: str | None,
-    input_filter: str | None,
-    output_filter: str | None,
-    invocation_timeout: Duration,
-    invocation_max_retries: int,
-    max_runtime: Duration,
-    instance_count: int,
-    environment: Mapping[str, str] | None,
 ) -> tasks.SageMakerCreateTransformJob:
     """The ``Transform`` state of ``scope``: runs one transform job (run-job pattern) named
     ``$.job.name`` over ``$.input`` (``uri`` and ``type``) and writes its results under
     ``<output prefix><job name>/``."""
     # NVMe instance storage is encrypted in hardware; SageMaker rejects a volume key there.
+    input, output, instance_type = job.input, job.output, job.instance_type
     volume_key = None if has_local_storage(instance_type) else encryption_key
     data_processing = {
         key: value
         for key, value in (
-            ("InputFilter", input_filter),
-            ("OutputFilter", output_filter),
-            ("JoinSource", join_source),
+            ("InputFilter", job.input_filter),
+            ("OutputFilter", job.output_filter),
+            ("JoinSource", job.join_source),
         )
         if value is not None
     }
@@ -134,19 +122,19 @@ def transform_task(
             encryption_key=encryption_key,
         ),
         transform_resources=tasks.TransformResources(
-            instance_count=instance_count,
+            instance_count=job.instance_count,
             instance_type=ec2.InstanceType(instance_type.removeprefix("ml.")),
             volume_encryption_key=volume_key,
         ),
-        batch_strategy=_BATCH_STRATEGIES[batch_strategy],
-        max_concurrent_transforms=max_concurrent_transforms,
-        max_payload=Size.mebibytes(max_payload_mb),
+        batch_strategy=_BATCH_STRATEGIES[job.batch_strategy],
+        max_concurrent_transforms=job.max_concurrent_transforms,
+        max_payload=Size.mebibytes(job.max_payload_mb),
         model_client_options=tasks.ModelClientOptions(
-            invocations_max_retries=invocation_max_retries,
-            invocations_timeout=invocation_timeout,
+            invocations_max_retries=job.invocation_max_retries,
+            invocations_timeout=job.invocation_timeout,
         ),
-        environment=dict(environment) if environment else None,
-        task_timeout=sfn.Timeout.duration(max_runtime),
+        environment=dict(job.environment) if job.environment else None,
+        task_timeout=sfn.Timeout.duration(job.max_runtime),
         result_selector={
             "name.$": "$.TransformJobName",
             "status.$": "$.TransformJobStatus",

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
-from aws_cdk import Duration, Names, RemovalPolicy, Stack, TimeZone
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -24,41 +24,38 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import (
     ManagedPolicyRole,
     grant_key_use,
     grant_read_location,
     grant_write_prefix,
 )
+from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import execution_role
-from mlops_cdk._internal.validation import Checker
-from mlops_cdk.constructs._sagemaker_model import SageMakerModel
-from mlops_cdk.constructs.batch_transform._checks import (
-    check_batching,
-    check_job,
-    check_prefixes,
-    check_triggers,
-    model_source,
-    same_bucket,
+from mlops_cdk._internal.state_machines import logged_state_machine
+from mlops_cdk._internal.triggers import (
+    MAX_EVENT_AGE,
+    RETRY_ATTEMPTS,
+    events_role,
+    new_objects_rule,
+    schedule,
 )
+from mlops_cdk._internal.validation import Checker
+from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
+from mlops_cdk.constructs.batch_transform._checks import MAX_JOB_NAME_PREFIX, check
 from mlops_cdk.constructs.batch_transform._request import transform_task
+from mlops_cdk.constructs.batch_transform._settings import JobSettings, Triggers
 from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, check_options
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 
 BatchStrategy = Literal["MultiRecord", "SingleRecord"]
 JoinSource = Literal["Input", "None"]
 
-DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-# Transform job names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}. Each run is named
-# "<prefix>-<UUID>": a 36-character UUID and a hyphen leave 26 characters for the prefix.
-UUID_LENGTH = 36
-MAX_JOB_NAME = 63
-MAX_JOB_NAME_PREFIX = MAX_JOB_NAME - UUID_LENGTH - 1
-JOB_NAME_PREFIX = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
 # Time after the job for naming, notifications and the end of the execution.
 EXECUTION_OVERHEAD = Duration.minutes(15)
 MAX_SNS_SUBJECT = 100
@@ -85,8 +82,8 @@ class BatchTransformJob(Construct):
 
         job = BatchTransformJob(self, "Scoring",
             model_data=ModelData.from_bucket(artifacts, "churn/model.tar.gz"),
-            input=TransformInput(data, "scoring/input/"),
-            output=TransformOutput(data, "scoring/output/"),
+            input=TransformInput(bucket=data, prefix="scoring/input/"),
+            output=TransformOutput(bucket=data, prefix="scoring/output/"),
             schedule="cron(0 2 * * ? *)")
 
     :param image: model server image. Default: the mlops-cdk model server when
@@ -132,6 +129,9 @@ class BatchTransformJob(Construct):
     :param notify_success: also notify the topic when a run succeeds. Default: True.
     :param log_retention: state machine log retention. Default: one year.
     :param removal_policy: for the key and log group this creates. Default: RETAIN.
+    :param role: the SageMaker execution role the job runs with (SageMaker must be able to
+        assume it); it receives exactly the grants a created role would, in a customer-managed
+        policy this construct attaches to it. Default: a new least-privilege role.
     """
 
     def __init__(
@@ -171,12 +171,10 @@ class BatchTransformJob(Construct):
         notify_success: bool = True,
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        check = Checker.of(self)
-        source = model_source(check, image, model_data, model_package)
-        check_job(
-            check,
+        job = JobSettings(
             input=input,
             output=output,
             instance_type=instance_type,
@@ -191,52 +189,59 @@ class BatchTransformJob(Construct):
             invocation_max_retries=invocation_max_retries,
             max_runtime=max_runtime,
             environment=environment,
+            name_prefix=job_name_prefix,
         )
-        check_triggers(check, schedule, run_on_new_data=run_on_new_data, manual=manual)
-        check_batching(
-            check,
-            new_data_batch_window,
-            new_data_batch_size,
+        triggers = Triggers(
+            schedule=schedule,
+            time_zone=schedule_time_zone,
             run_on_new_data=run_on_new_data,
+            batch_window=new_data_batch_window,
+            batch_size=new_data_batch_size,
+            manual=manual,
         )
-        if same_bucket(self, input.bucket, output.bucket):
-            check_prefixes(check, input.prefix, output.prefix)
-        if job_name_prefix is not None:
-            check.max_length("job_name_prefix", job_name_prefix, MAX_JOB_NAME_PREFIX)
-            check.matches(
-                "job_name_prefix",
-                job_name_prefix,
-                JOB_NAME_PREFIX,
-                "letters, digits and hyphens, starting and ending with a letter or digit",
-            )
-
-        self.input = input
-        self.output = output
-        self.batch_window = new_data_batch_window
-        self.batch_size = new_data_batch_size
-        self.instance_type = instance_type
+        source = ModelSource(image, model_data, model_package)
+        check(Checker.of(self), self, source=source, job=job, triggers=triggers)
+        self.input, self.output, self.instance_type = input, output, instance_type
+        self.batch_window, self.batch_size = new_data_batch_window, new_data_batch_size
         self.job_name_prefix = job_name_prefix or _default_job_name_prefix(self)
-        self.encryption_key = encryption_key or defaults.encryption_key(
+        self.encryption_key, self.alarm_topic = defaults.key_and_topic(
             self,
-            "Key",
-            description=f"{self.node.path}: batch transform output, volumes, logs and triggers",
+            key=encryption_key,
+            topic=alarm_topic,
+            key_purpose="batch transform output, volumes, logs and triggers",
+            topic_name="Batch transform alarms",
             removal_policy=removal_policy,
-        )
-        self.alarm_topic = alarm_topic or defaults.alarm_topic(
-            self,
-            "AlarmTopic",
-            encryption_key=self.encryption_key,
-            display_name="Batch transform alarms",
         )
 
         # The model and the role SageMaker runs the job with.
-        self.role: ManagedPolicyRole = execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker execution role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self._grant_data_access()
+        self._add_model(
+            source.with_default_image(ContainerImage.model_server()),
+            vpc,
+            subnets,
+            network_isolation,
+        )
+        self._add_runner(job, notify_success, log_retention, removal_policy)
+        self._add_triggers(triggers)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms()
+
+    # --- the model --------------------------------------------------------------------
+
+    def _add_model(
+        self,
+        source: ModelSource,
+        vpc: ec2.IVpc | None,
+        subnets: ec2.SubnetSelection | None,
+        network_isolation: bool,
+    ) -> None:
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
             self.security_group = defaults.https_egress_security_group(
@@ -257,76 +262,43 @@ class BatchTransformJob(Construct):
         )
         self.model_name = self.model.model_name
 
-        # The runner.
+    # --- the runner -------------------------------------------------------------------
+
+    def _add_runner(
+        self,
+        job: JobSettings,
+        notify_success: bool,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
         self.state_machine_role = ManagedPolicyRole(
             self,
             "StateMachineRole",
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"Step Functions role of {self.node.path}: runs transform jobs",
         )
-        self.log_group = defaults.log_group(
-            self,
-            "Logs",
-            encryption_key=self.encryption_key,
-            removal_policy=removal_policy,
-            retention=log_retention,
-            # Vended-log prefix: one account-wide resource policy covers it (no per-group growth).
-            log_group_name="/aws/vendedlogs/states/"
-            + Names.unique_resource_name(self, max_length=200, separator="-"),
-        )
         request = transform_task(
             self,
             role=self.role,
             model_name=self.model_name,
-            input=self.input,
-            output=self.output,
-            instance_type=self.instance_type,
+            job=job,
             encryption_key=self.encryption_key,
-            max_concurrent_transforms=max_concurrent_transforms,
-            max_payload_mb=max_payload_mb,
-            batch_strategy=batch_strategy,
-            join_source=join_source,
-            input_filter=input_filter,
-            output_filter=output_filter,
-            invocation_timeout=invocation_timeout,
-            invocation_max_retries=invocation_max_retries,
-            max_runtime=max_runtime,
-            instance_count=instance_count,
-            environment=environment,
         )
-        self.state_machine = sfn.StateMachine(
+        self.state_machine, self.log_group = logged_state_machine(
             self,
             "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(
-                self._definition(request, notify_success=notify_success)
-            ),
-            state_machine_type=sfn.StateMachineType.STANDARD,
+            log_group_id="Logs",
+            definition=self._definition(request, notify_success=notify_success),
             role=self.state_machine_role,
-            timeout=max_runtime.plus(EXECUTION_OVERHEAD),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
+            timeout=job.max_runtime.plus(EXECUTION_OVERHEAD),
             comment=f"Batch transform of {self.node.path}: input {{}} runs over the whole input "
             'prefix, {"key": "<key>"} over one object',
+            encryption_key=self.encryption_key,
+            removal_policy=removal_policy,
+            retention=log_retention,
         )
         self._grant_notifications()
         self._acknowledge_state_machine_role()
-
-        # Triggers.
-        self.dead_letter_queue: sqs.Queue | None = None
-        self.schedule: scheduler.Schedule | None = None
-        self.rule: events.Rule | None = None
-        self.new_data_queue: sqs.Queue | None = None
-        self.pipe: pipes.CfnPipe | None = None
-        if schedule is not None or run_on_new_data:
-            self.dead_letter_queue = dead_letters = self._dead_letter_queue()
-            if schedule is not None:
-                self.schedule = self._schedule(schedule, schedule_time_zone, dead_letters)
-            if run_on_new_data:
-                self.rule = self._new_data_rule(dead_letters)
-        self.alarms: list[cloudwatch.Alarm] = []
-        self._add_alarms()
 
     # --- model access -----------------------------------------------------------------
 
@@ -559,96 +531,68 @@ class BatchTransformJob(Construct):
 
     # --- triggers ---------------------------------------------------------------------
 
-    def _dead_letter_queue(self) -> sqs.Queue:
-        queue = defaults.dead_letter_queue(
+    def _add_triggers(self, triggers: Triggers) -> None:
+        self.dead_letter_queue: sqs.Queue | None = None
+        self.schedule: scheduler.Schedule | None = None
+        self.rule: events.Rule | None = None
+        self.new_data_queue: sqs.Queue | None = None
+        self.pipe: pipes.CfnPipe | None = None
+        if not triggers.any:
+            return
+        self.dead_letter_queue = dead_letters = defaults.dead_letter_queue(
             self,
             "TriggerDeadLetterQueue",
             encryption_key=self.encryption_key,
             used_by="the schedule and the new-data rule",
         )
-        return queue
-
-    def _schedule(
-        self, expression: str, time_zone: str | None, dead_letters: sqs.IQueue
-    ) -> scheduler.Schedule:
-        stack = Stack.of(self)
-        role = ManagedPolicyRole(
-            self,
-            "SchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            ),
-            description=f"EventBridge Scheduler role of {self.node.path}: starts runs",
-        )
-        grant_key_use(role, self.encryption_key)  # the encrypted dead-letter queue
-        return scheduler.Schedule(
-            self,
-            "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(
-                expression, TimeZone.of(time_zone) if time_zone else None
-            ),
-            target=scheduler_targets.StepFunctionsStartExecution(
-                self.state_machine,
-                input=scheduler.ScheduleTargetInput.from_object({}),
-                role=role,
+        if triggers.schedule is not None:
+            self.schedule = schedule(
+                self,
+                expression=triggers.schedule,
+                time_zone=triggers.time_zone,
+                target=lambda **delivery: scheduler_targets.StepFunctionsStartExecution(
+                    self.state_machine,
+                    input=scheduler.ScheduleTargetInput.from_object({}),
+                    **delivery,
+                ),
+                encryption_key=self.encryption_key,
                 dead_letter_queue=dead_letters,
-                retry_attempts=5,
-                max_event_age=Duration.hours(1),
-            ),
-            key=self.encryption_key,
-            description=f"Runs the batch transform of {self.node.path}",
-        )
+                purpose="starts runs",
+                description=f"Runs the batch transform of {self.node.path}",
+            )
+        if triggers.run_on_new_data:
+            self.rule = self._new_data_rule(dead_letters)
 
     def _new_data_rule(self, dead_letters: sqs.IQueue) -> events.Rule:
-        rule = events.Rule(
+        rule = new_objects_rule(
             self,
             "NewDataRule",
+            bucket=self.input.bucket,
+            prefix=self.input.prefix,
             description=f"New objects under {self.input.prefix} start {self.node.path}",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [self.input.bucket.bucket_name]},
-                    # Folder markers are empty objects; there is nothing to transform.
-                    "object": {
-                        "key": [{"prefix": self.input.prefix}],
-                        "size": [{"numeric": [">", 0]}],
-                    },
-                },
-            ),
         )
         message = events.RuleTargetInput.from_object(
             {"key": events.EventField.from_path("$.detail.object.key")}
         )
+        delivery: dict[str, Any] = {
+            "dead_letter_queue": dead_letters,
+            "retry_attempts": RETRY_ATTEMPTS,
+            "max_event_age": MAX_EVENT_AGE,
+        }
         window = self.batch_window
         if window is None:
-            role = ManagedPolicyRole(
-                self,
-                "RuleRole",
-                assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-                description=f"EventBridge role of {self.node.path}: starts runs on new data",
+            role = events_role(
+                self, purpose="starts runs on new data", topic=None, construct_id="RuleRole"
             )
             rule.add_target(
                 events_targets.SfnStateMachine(
-                    self.state_machine,
-                    input=message,
-                    role=role,
-                    dead_letter_queue=dead_letters,
-                    retry_attempts=5,
-                    max_event_age=Duration.hours(1),
+                    self.state_machine, input=message, role=role, **delivery
                 )
             )
         else:
             self.new_data_queue = self._new_data_queue(dead_letters, window)
             rule.add_target(
-                events_targets.SqsQueue(
-                    self.new_data_queue,
-                    message=message,
-                    dead_letter_queue=dead_letters,
-                    retry_attempts=5,
-                    max_event_age=Duration.hours(1),
-                )
+                events_targets.SqsQueue(self.new_data_queue, message=message, **delivery)
             )
             self.pipe = self._batching_pipe(self.new_data_queue, window)
         return rule
@@ -721,53 +665,34 @@ class BatchTransformJob(Construct):
 
     def _add_alarms(self) -> None:
         machine = self.state_machine
-        checks: list[tuple[str, cloudwatch.IMetric, float, str]] = [
-            ("ExecutionsFailed", machine.metric_failed(), 1, "a run failed"),
-            ("ExecutionsTimedOut", machine.metric_timed_out(), 1, "a run timed out"),
-            (
-                "ExecutionsThrottled",
-                machine.metric_throttled(),
-                1,
-                "Step Functions throttled the state machine",
-            ),
-        ]
+        alarms = AlarmSet(
+            self, self.alarm_topic, into=self.alarms, evaluation_periods=1, datapoints_to_alarm=1
+        )
+        alarms.add("ExecutionsFailed", machine.metric_failed(), 1, "a run failed")
+        alarms.add("ExecutionsTimedOut", machine.metric_timed_out(), 1, "a run timed out")
+        alarms.add(
+            "ExecutionsThrottled",
+            machine.metric_throttled(),
+            1,
+            "Step Functions throttled the state machine",
+        )
         if self.dead_letter_queue is not None:
-            checks.append(
-                (
-                    "TriggerDeadLetters",
-                    self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                        statistic="Maximum"
-                    ),
-                    1,
-                    "a schedule or new-data trigger could not start a run (see the "
-                    "dead-letter queue)",
-                )
+            alarms.add(
+                "TriggerDeadLetters",
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    statistic="Maximum"
+                ),
+                1,
+                "a schedule or new-data trigger could not start a run (see the dead-letter queue)",
             )
         if self.new_data_queue is not None and self.batch_window is not None:
             waited = self.batch_window.plus(Duration.minutes(15)).to_seconds()
-            checks.append(
-                (
-                    "NewDataWaiting",
-                    self.new_data_queue.metric_approximate_age_of_oldest_message(
-                        statistic="Maximum"
-                    ),
-                    waited,
-                    f"new objects waited more than {waited:g} s for a run (the pipe is not "
-                    "starting runs)",
-                )
-            )
-        for construct_id, metric, threshold, description in checks:
-            self.alarms.append(
-                alarm_helpers.alarm(
-                    self,
-                    construct_id,
-                    metric=metric,
-                    threshold=threshold,
-                    description=f"{self.node.path}: {description}",
-                    topic=self.alarm_topic,
-                    evaluation_periods=1,
-                    datapoints_to_alarm=1,
-                )
+            alarms.add(
+                "NewDataWaiting",
+                self.new_data_queue.metric_approximate_age_of_oldest_message(statistic="Maximum"),
+                waited,
+                f"new objects waited more than {waited:g} s for a run (the pipe is not "
+                "starting runs)",
             )
 
     # --- public API -------------------------------------------------------------------
@@ -781,9 +706,11 @@ class BatchTransformJob(Construct):
         """Let ``grantee`` start runs of this job (and nothing else)."""
         return self.state_machine.grant_start_execution(grantee)
 
-    def metric(self, name: str, **kwargs: Any) -> cloudwatch.Metric:
-        """A Step Functions metric of the runner, such as ``ExecutionsSucceeded``."""
-        return self.state_machine.metric(name, **kwargs)
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """A Step Functions metric of the runner (``AWS/States``, ``StateMachineArn``), such as
+        ``ExecutionsSucceeded``; Sum over 5 minutes unless ``options`` say otherwise."""
+        check_options(options)
+        return self.state_machine.metric(metric_name, **options)
 
 
 # --- naming ---------------------------------------------------------------------------

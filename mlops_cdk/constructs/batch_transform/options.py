@@ -8,7 +8,7 @@ in the message.
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 from aws_cdk import aws_s3 as s3
@@ -40,7 +40,7 @@ def _check_prefix(check: Checker, prefix: str) -> None:
     check.matches("prefix", prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransformInput:
     """What a batch transform job reads: every object under ``prefix`` of ``bucket`` (scheduled
     and manual runs), or one new object there (``run_on_new_data``).
@@ -57,7 +57,6 @@ class TransformInput:
 
     bucket: s3.IBucket
     prefix: str
-    _: KW_ONLY
     content_type: str = "text/csv"
     split_type: SplitType | None = "Line"
     compression: CompressionType | None = None
@@ -75,7 +74,7 @@ class TransformInput:
         return _or_none(self.split_type) != "None"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransformOutput:
     """Where a batch transform job writes: ``<prefix><job name>/<input object name>.out``.
 
@@ -90,7 +89,6 @@ class TransformOutput:
 
     bucket: s3.IBucket
     prefix: str
-    _: KW_ONLY
     accept: str = "text/csv"
     assemble_with: AssembleWith | None = "Line"
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
+from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk.constructs.ecs_model_service.options import ServiceAlarms
 
 
@@ -30,31 +30,7 @@ def service_alarms(
     period = thresholds.period
     metrics = target_group.metrics
     alarms: list[cloudwatch.Alarm] = []
-
-    def add(
-        construct_id: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        description: str,
-        *,
-        comparison: cloudwatch.ComparisonOperator = (
-            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-        ),
-    ) -> None:
-        alarms.append(
-            alarm_helpers.alarm(
-                scope,
-                construct_id,
-                metric=metric,
-                threshold=threshold,
-                description=f"{scope.node.path}: {description}",
-                topic=topic,
-                comparison=comparison,
-                evaluation_periods=5,
-                datapoints_to_alarm=3,
-            )
-        )
-
+    add = AlarmSet(scope, topic, into=alarms, evaluation_periods=5, datapoints_to_alarm=3).add
     add(
         "UnhealthyHosts",
         metrics.unhealthy_host_count(statistic="Maximum", period=period),

@@ -37,7 +37,7 @@ _RESERVED = (
 )  # fmt: skip
 
 
-def validate(
+def check(
     check: Checker,
     *,
     vpc: ec2.IVpc,
@@ -56,6 +56,7 @@ def validate(
     ephemeral_storage_gib: int | None,
     container_user: str,
 ) -> None:
+    """Every rule of an EcsModelService, in the order a reader meets its keywords."""
     check.in_range("container_port", container_port, 1, 65535)
     check.matches(
         "container_user",
@@ -97,7 +98,7 @@ def validate(
             "lives there)",
             Said("no public subnets"),
         )
-    _validate_compute(
+    _check_compute(
         check,
         cpu=cpu,
         memory_mib=memory_mib,
@@ -121,7 +122,7 @@ def validate(
             )
 
 
-def _validate_compute(
+def _check_compute(
     check: Checker,
     *,
     cpu: int,

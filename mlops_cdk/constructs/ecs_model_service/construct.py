@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import Unpack, cast
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy, Size, Stack
@@ -14,6 +14,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_ecs_patterns as ecs_patterns
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -21,19 +22,20 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
-from mlops_cdk._internal.iam import service_role
+from mlops_cdk._internal.iam import role_for, service_role
+from mlops_cdk._internal.network import default_subnets, select_subnets
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.ecs_model_service._alarms import service_alarms
-from mlops_cdk.constructs.ecs_model_service._checks import validate
+from mlops_cdk.constructs.ecs_model_service._checks import check
 from mlops_cdk.constructs.ecs_model_service.options import (
     MAX_CONTAINER_START_PERIOD,
     ServiceAlarms,
     ServiceAutoScaling,
     ServiceHealthCheck,
 )
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 
 # The reference server's non-root user (mlops_cdk/runtime/Dockerfile).
@@ -96,7 +98,7 @@ class EcsModelService(Construct):
 
         service = EcsModelService(self, "Churn", vpc=vpc,
             model_data=ModelData.from_bucket(artifacts, "churn/model.onnx"),
-            autoscaling=ServiceAutoScaling(2, 8))
+            autoscaling=ServiceAutoScaling(min_capacity=2, max_capacity=8))
         service.allow_from(ec2.Peer.ipv4("10.0.0.0/16"))
 
     :param vpc: where the tasks and the load balancer run. Default: none (required).
@@ -143,6 +145,10 @@ class EcsModelService(Construct):
     :param alarm_thresholds: Default: :class:`ServiceAlarms` defaults.
     :param container_user: numeric ``uid:gid`` the server runs as, and owner of the scratch
         volume; never root. Default: ``10001:10001``, the reference server's user.
+    :param role: the task role the model server runs with (ECS tasks must be able to assume
+        it); it receives exactly the grants a created role would (reading the model artifact),
+        in a customer-managed policy this construct attaches to it. Default: a new
+        least-privilege role. The ECS agent's execution role is always created here.
     """
 
     def __init__(
@@ -177,10 +183,11 @@ class EcsModelService(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         alarm_thresholds: ServiceAlarms | None = None,
         container_user: str = SERVER_USER,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.health_check = health_check or ServiceHealthCheck()
-        validate(
+        check(
             Checker.of(self),
             vpc=vpc,
             cpu=cpu,
@@ -198,27 +205,42 @@ class EcsModelService(Construct):
             ephemeral_storage_gib=ephemeral_storage_gib,
             container_user=container_user,
         )
-        self.container_user = container_user
-        self.gpu = gpu_count > 0
-        self.desired_count = desired_count
-        self.autoscaling = autoscaling
-        self.container_port = container_port
+        self.container_user, self.container_port = container_user, container_port
+        self.gpu, self.desired_count, self.autoscaling = gpu_count > 0, desired_count, autoscaling
         self.https = certificate is not None
         self.listener_port = 443 if self.https else 80
-        task_subnets = subnets or ec2.SubnetSelection(
-            subnet_type=_private_subnet_type(vpc),
-        )
-
-        # --- secure defaults -------------------------------------------------------------
-        self.encryption_key = encryption_key or defaults.encryption_key(
-            self, "Key", description=f"{self.node.path}: model service logs and alarms"
-        )
-        self.alarm_topic = alarm_topic or defaults.alarm_topic(
+        task_subnets = subnets or default_subnets(vpc)
+        self.encryption_key, self.alarm_topic = defaults.key_and_topic(
             self,
-            "AlarmTopic",
-            encryption_key=self.encryption_key,
-            display_name="Model service alarms",
+            key=encryption_key,
+            topic=alarm_topic,
+            key_purpose="model service logs and alarms",
+            topic_name="Model service alarms",
         )
+        self._add_logs_and_roles(log_retention, removal_policy, role)
+        self._add_cluster(vpc, task_subnets, gpu_instance_type)
+        self._add_task(
+            image or ContainerImage.model_server(), model_data, cpu, memory_mib, gpu_count,
+            ephemeral_storage_gib, health_check_grace_period, environment or {},
+        )  # fmt: skip
+        self.load_balancer = self._load_balancer(
+            vpc, public, task_subnets, deletion_protection, access_logs, access_logs_prefix,
+            removal_policy, web_acl_arn,
+        )  # fmt: skip
+        self._add_service(vpc, certificate, public, task_subnets, health_check_grace_period)
+        if autoscaling is not None:
+            self._add_autoscaling(autoscaling)
+        self.alarms: list[cloudwatch.Alarm] = self._add_alarms(alarm_thresholds or ServiceAlarms())
+        self._acknowledge(public, deletion_protection, web_acl_arn)
+
+    # --- secure defaults ----------------------------------------------------------------
+
+    def _add_logs_and_roles(
+        self,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+        role: iam.IRole | None,
+    ) -> None:
         self.log_group = defaults.log_group(
             self,
             "Logs",
@@ -226,11 +248,16 @@ class EcsModelService(Construct):
             removal_policy=removal_policy,
             retention=log_retention,
         )
-        self.task_role = service_role(
+        self.task_role = role_for(
             self,
             "TaskRole",
-            service="ecs-tasks.amazonaws.com",
-            description=f"Model server tasks of {self.node.path}: reads the model artifact",
+            role,
+            lambda: service_role(
+                self,
+                "TaskRole",
+                service="ecs-tasks.amazonaws.com",
+                description=f"Model server tasks of {self.node.path}: reads the model artifact",
+            ),
         )
         self.execution_role = service_role(
             self,
@@ -239,7 +266,11 @@ class EcsModelService(Construct):
             description=f"ECS agent for {self.node.path}: pulls the image, writes logs",
         )
 
-        # --- cluster and capacity ----------------------------------------------------------
+    # --- cluster, task and service ------------------------------------------------------
+
+    def _add_cluster(
+        self, vpc: ec2.IVpc, task_subnets: ec2.SubnetSelection, gpu_instance_type: str | None
+    ) -> None:
         self.cluster = ecs.Cluster(
             self,
             "Cluster",
@@ -252,49 +283,57 @@ class EcsModelService(Construct):
                 vpc, task_subnets, cast(str, gpu_instance_type)
             )
 
-        # --- task ------------------------------------------------------------------------
-        bound_image = (image or _default_image()).bind(self, self.execution_role)
+    def _add_task(
+        self,
+        image: ContainerImage,
+        model_data: ModelData | None,
+        cpu: int,
+        memory_mib: int,
+        gpu_count: int,
+        ephemeral_storage_gib: int | None,
+        grace_period: Duration,
+        environment: Mapping[str, str],
+    ) -> None:
+        bound_image = image.bind(self, self.execution_role)
         self.model_uri: str | None = None
         if model_data is not None:
-            bound_model = model_data.bind(self, self.task_role)
-            self.model_uri = bound_model.s3_uri
+            self.model_uri = model_data.bind(self, self.task_role).s3_uri
         self.task_definition = self._task_definition(cpu, memory_mib, ephemeral_storage_gib)
         self.container = self._containers(
             _ecs_image(bound_image),
             cpu=cpu,
             memory_mib=memory_mib,
             gpu_count=gpu_count,
-            grace_period=health_check_grace_period,
-            environment=environment or {},
+            grace_period=grace_period,
+            environment=environment,
         )
 
-        # --- load balancer and service -----------------------------------------------------
-        self.load_balancer = self._load_balancer(
-            vpc, public, task_subnets, deletion_protection, access_logs, access_logs_prefix,
-            removal_policy, web_acl_arn,
-        )  # fmt: skip
+    def _add_service(
+        self,
+        vpc: ec2.IVpc,
+        certificate: acm.ICertificate | None,
+        public: bool,
+        task_subnets: ec2.SubnetSelection,
+        grace_period: Duration,
+    ) -> None:
         # Fargate tasks get a security group that only speaks HTTPS out (AWS APIs); on EC2 the
         # pattern does not take security groups, and the service creates its own.
         task_security_group = None
         if not self.gpu:
-            task_security_group = ec2.SecurityGroup(
+            task_security_group = defaults.https_egress_security_group(
                 self,
                 "TaskSecurityGroup",
                 vpc=vpc,
                 description=f"{self.node.path} model tasks",
-                allow_all_outbound=False,
-            )
-            task_security_group.add_egress_rule(
-                ec2.Peer.any_ipv4(),
-                ec2.Port.tcp(443),
-                "HTTPS to AWS APIs (ECR, S3, CloudWatch Logs) through VPC endpoints or NAT",
+                rule_description="HTTPS to AWS APIs (ECR, S3, CloudWatch Logs) through VPC "
+                "endpoints or NAT",
             )
         self.pattern = self._service(
             task_security_group=task_security_group,
             certificate=certificate,
             public=public,
             task_subnets=task_subnets,
-            grace_period=health_check_grace_period,
+            grace_period=grace_period,
         )
         self.service: ecs.BaseService = self.pattern.service
         self.task_connections = self.service.connections
@@ -307,10 +346,8 @@ class EcsModelService(Construct):
         protocol = "https" if self.https else "http"
         self.url = f"{protocol}://{self.load_balancer.load_balancer_dns_name}"
 
-        if autoscaling is not None:
-            self._add_autoscaling(autoscaling)
-        thresholds = alarm_thresholds or ServiceAlarms()
-        self.alarms: list[cloudwatch.Alarm] = service_alarms(
+    def _add_alarms(self, thresholds: ServiceAlarms) -> list[cloudwatch.Alarm]:
+        return service_alarms(
             self,
             target_group=self.target_group,
             service=self.service,
@@ -321,7 +358,6 @@ class EcsModelService(Construct):
             thresholds=thresholds,
             topic=self.alarm_topic,
         )
-        self._acknowledge(public, deletion_protection, web_acl_arn)
 
     # --- resources ----------------------------------------------------------------------
 
@@ -631,7 +667,7 @@ class EcsModelService(Construct):
             cfn_service = cast(ecs.CfnService, pattern.service.node.default_child)
             cfn_service.add_property_override(
                 "NetworkConfiguration.AwsvpcConfiguration.Subnets",
-                _select(self.cluster.vpc, task_subnets).subnet_ids,
+                select_subnets(self.cluster.vpc, task_subnets).subnet_ids,
             )
             return pattern
         return ecs_patterns.ApplicationLoadBalancedFargateService(
@@ -751,18 +787,16 @@ class EcsModelService(Construct):
             peer, description or f"callers of {self.node.path}"
         )
 
-    def metric_running_task_count(
-        self,
-        *,
-        period: Duration = Duration.minutes(1),  # noqa: B008
-    ) -> cloudwatch.Metric:
-        """Tasks running (Container Insights ``RunningTaskCount``, Minimum)."""
-        return alarm_helpers.metric(
+    def metric_running_task_count(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Tasks running (Container Insights ``RunningTaskCount``), Minimum over 1 minute
+        unless ``options`` say otherwise."""
+        return build_metric(
             "ECS/ContainerInsights",
             "RunningTaskCount",
             {"ClusterName": self.cluster.cluster_name, "ServiceName": self.service.service_name},
+            options,
             statistic="Minimum",
-            period=period,
+            period=Duration.minutes(1),
         )
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
@@ -799,30 +833,7 @@ class EcsModelService(Construct):
         ]
 
 
-def _default_image() -> ContainerImage:
-    return ContainerImage.model_server()
-
-
 def _ecs_image(bound: BoundImage) -> ecs.ContainerImage:
     """The bound image for ECS. Pull rights were granted by ``ContainerImage.bind`` on exactly
     its repository, so ECS is given the URI only and grants nothing more."""
     return ecs.ContainerImage.from_registry(bound.image_uri)
-
-
-def _select(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> ec2.SelectedSubnets:
-    return vpc.select_subnets(
-        availability_zones=selection.availability_zones,
-        one_per_az=selection.one_per_az,
-        subnet_filters=selection.subnet_filters,
-        subnet_group_name=selection.subnet_group_name,
-        subnets=selection.subnets,
-        subnet_type=selection.subnet_type,
-    )
-
-
-def _private_subnet_type(vpc: ec2.IVpc) -> ec2.SubnetType:
-    return (
-        ec2.SubnetType.PRIVATE_WITH_EGRESS
-        if vpc.private_subnets
-        else ec2.SubnetType.PRIVATE_ISOLATED
-    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 
@@ -20,11 +20,11 @@ ONE_SECOND, FIVE_SECONDS, FIFTEEN_SECONDS, THIRTY_SECONDS = (
 ONE_MINUTE, FIVE_MINUTES = Duration.minutes(1), Duration.minutes(5)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServiceAutoScaling:
     """Target tracking on CPU and on load-balancer requests per task.
 
-    Example: ``ServiceAutoScaling(2, 8, requests_per_target=600)``.
+    Example: ``ServiceAutoScaling(min_capacity=2, max_capacity=8, requests_per_target=600)``.
 
     :param min_capacity: fewest tasks. At least 1: a load-balanced model service with no task
         answers 503. Default: none (required).
@@ -39,7 +39,6 @@ class ServiceAutoScaling:
 
     min_capacity: int
     max_capacity: int
-    _: KW_ONLY
     target_cpu_percent: float = 60.0
     requests_per_target: int | None = 1000
     scale_in_cooldown: Duration = FIVE_MINUTES

@@ -14,7 +14,6 @@ from aws_cdk import aws_ec2 as ec2
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.lambda_inference.options import InferenceApi, ProvisionedConcurrency
 
-DEFAULT_TIMEOUT = Duration.seconds(30)
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
 MAX_TIMEOUT_S = 900
 MAX_ENVIRONMENT_BYTES = 4096
@@ -53,35 +52,11 @@ ENVIRONMENT_NAME = r"[a-zA-Z][a-zA-Z0-9_]*"
 SHA256 = r"[0-9a-f]{64}"
 
 
-def resolve_timeout(check: Checker, timeout: Duration | None, api: InferenceApi | None) -> Duration:
-    limit_ms = api.integration_timeout.to_milliseconds() if api is not None else None
-    if timeout is None:
-        if limit_ms is None:
-            return DEFAULT_TIMEOUT
-        # Lambda counts whole seconds: the longest timeout that still fits the API's.
-        return Duration.seconds(max(1, limit_ms // 1000))
-    milliseconds = timeout.to_milliseconds()
-    check.require(
-        milliseconds % 1000 == 0,
-        "timeout",
-        "a whole number of seconds",
-        Said(f"{milliseconds:g} ms"),
-    )
-    seconds = milliseconds // 1000
-    check.in_range("timeout", seconds, 1, MAX_TIMEOUT_S, "s")
-    if limit_ms is not None and milliseconds > limit_ms:
-        check.fail(
-            "timeout",
-            f"at most api.integration_timeout ({limit_ms / 1000:g} s): API Gateway answers "
-            "504 at that point while the function would keep running",
-            Said(f"{seconds:g} s"),
-        )
-    return timeout
-
-
-def check_props(
+def check(
     check: Checker,
     *,
+    timeout: Duration | None,
+    api: InferenceApi | None,
     memory_size_mb: int,
     reserved_concurrency: int | None,
     provisioned_concurrency: ProvisionedConcurrency | None,
@@ -91,6 +66,9 @@ def check_props(
     environment: Mapping[str, str],
     model_sha256: str | None,
 ) -> None:
+    """Every rule of a LambdaInference, timeout first."""
+    if timeout is not None:
+        _check_timeout(check, timeout, api)
     check.in_range("memory_size_mb", memory_size_mb, MIN_MEMORY_MB, MAX_MEMORY_MB, "MB")
     check.at_least("reserved_concurrency", reserved_concurrency, 1)
     if provisioned_concurrency is not None and reserved_concurrency is not None:
@@ -132,3 +110,23 @@ def check_props(
         f"at most {MAX_ENVIRONMENT_BYTES} bytes in total (Lambda's limit)",
         Said(f"{size} bytes"),
     )
+
+
+def _check_timeout(check: Checker, timeout: Duration, api: InferenceApi | None) -> None:
+    limit_ms = api.integration_timeout.to_milliseconds() if api is not None else None
+    milliseconds = timeout.to_milliseconds()
+    check.require(
+        milliseconds % 1000 == 0,
+        "timeout",
+        "a whole number of seconds",
+        Said(f"{milliseconds:g} ms"),
+    )
+    seconds = milliseconds // 1000
+    check.in_range("timeout", seconds, 1, MAX_TIMEOUT_S, "s")
+    if limit_ms is not None and milliseconds > limit_ms:
+        check.fail(
+            "timeout",
+            f"at most api.integration_timeout ({limit_ms / 1000:g} s): API Gateway answers "
+            "504 at that point while the function would keep running",
+            Said(f"{seconds:g} s"),
+        )

@@ -4,7 +4,7 @@ REST API, a function URL and/or S3 events, with guarded CodeDeploy rollouts and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Unpack, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
@@ -21,30 +21,35 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import (
-    ManagedPolicyRole,
     grant_key_use,
     grant_network_interfaces,
     grant_read_location,
     grant_write_prefix,
+    permissions_policy,
+    role_for,
     service_role,
 )
+from mlops_cdk._internal.network import default_subnets
+from mlops_cdk._internal.triggers import MAX_EVENT_AGE, new_objects_rule
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.lambda_inference._api import inference_rest_api
-from mlops_cdk.constructs.lambda_inference._checks import check_props, resolve_timeout
+from mlops_cdk.constructs.lambda_inference._checks import check
 from mlops_cdk.constructs.lambda_inference.options import (
     InferenceApi,
     LambdaDeployment,
     ProvisionedConcurrency,
     S3Trigger,
 )
+from mlops_cdk.constructs.metric_options import MetricOptions, check_options
 from mlops_cdk.constructs.model_data import ModelData
 
 ALIAS_NAME = "live"
 ONE_MINUTE = Duration.minutes(1)
+DEFAULT_TIMEOUT = Duration.seconds(30)
 _LAMBDA_CONCURRENCY = ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency")
 _LAMBDA_DLQ = (
     "HIPAA.Security-LambdaDLQ",
@@ -118,6 +123,9 @@ class LambdaInference(Construct):
     :param log_retention: function and API log retention. Default: one year.
     :param removal_policy: what happens to the log groups when the stack is deleted. Default:
         RETAIN (logs are an audit trail).
+    :param role: the function's execution role (Lambda must be able to assume it); it receives
+        exactly the grants a created role would, in a customer-managed policy this construct
+        attaches to it. Default: a new least-privilege role.
     """
 
     def __init__(
@@ -145,12 +153,13 @@ class LambdaInference(Construct):
         environment: Mapping[str, str] | None = None,
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        check = Checker.of(self)
-        self.timeout = resolve_timeout(check, timeout, api)
-        check_props(
-            check,
+        check(
+            Checker.of(self),
+            timeout=timeout,
+            api=api,
             memory_size_mb=memory_size_mb,
             reserved_concurrency=reserved_concurrency,
             provisioned_concurrency=provisioned_concurrency,
@@ -160,21 +169,26 @@ class LambdaInference(Construct):
             environment=environment or {},
             model_sha256=model_sha256,
         )
+        self.timeout = timeout or _default_timeout(api)
         self.architecture = architecture or lambda_.Architecture.X86_64
-        self.api_options = api
-        self.s3_trigger = s3_trigger
-
-        self.encryption_key = encryption_key or defaults.encryption_key(
-            self, "Key", description=f"{self.node.path}: logs, environment and failure queue"
+        self.api_options, self.s3_trigger = api, s3_trigger
+        self.encryption_key, self.alarm_topic = defaults.key_and_topic(
+            self,
+            key=encryption_key,
+            topic=alarm_topic,
+            key_purpose="logs, environment and failure queue",
+            topic_name="Inference alarms",
         )
-        self.alarm_topic = alarm_topic or defaults.alarm_topic(
-            self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Inference alarms"
-        )
-        self.role: ManagedPolicyRole = service_role(
+        self.role = role_for(
             self,
             "Role",
-            service="lambda.amazonaws.com",
-            description=f"Execution role of the {self.node.path} inference function",
+            role,
+            lambda: service_role(
+                self,
+                "Role",
+                service="lambda.amazonaws.com",
+                description=f"Execution role of the {self.node.path} inference function",
+            ),
         )
         self.log_group = defaults.log_group(
             self,
@@ -184,15 +198,43 @@ class LambdaInference(Construct):
             retention=log_retention,
         )
         self.failure_queue = self._failure_queue()
-        bound_model = model_data.bind(self, self.role)
-        self.model_s3_uri = bound_model.s3_uri
+        self.model_s3_uri = model_data.bind(self, self.role).s3_uri
         self.security_group = self._security_group(vpc)
-        self.function = lambda_.DockerImageFunction(
+        self.function = self._function(
+            image or ContainerImage.lambda_model_server(),
+            memory_size_mb=memory_size_mb,
+            reserved_concurrency=reserved_concurrency,
+            environment={**(environment or {}), **self._runtime_environment(model_sha256)},
+            vpc=vpc,
+            subnets=subnets,
+        )
+        self._grant_runtime(vpc)
+        self._acknowledge_function(reserved_concurrency, outside_vpc_reason)
+        self._add_alias(provisioned_concurrency)
+        self._add_entry_points(api, function_url, log_retention, removal_policy)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms()
+        self.deployment_group: codedeploy.LambdaDeploymentGroup | None = None
+        if deployment is not None:
+            self.deployment_group = self._deployment_group(deployment)
+
+    # --- function ---------------------------------------------------------------------------
+
+    def _function(
+        self,
+        image: ContainerImage,
+        *,
+        memory_size_mb: int,
+        reserved_concurrency: int | None,
+        environment: Mapping[str, str],
+        vpc: ec2.IVpc | None,
+        subnets: ec2.SubnetSelection | None,
+    ) -> lambda_.DockerImageFunction:
+        return lambda_.DockerImageFunction(
             self,
             "Function",
-            code=(image or ContainerImage.lambda_model_server()).lambda_code(
-                self, architecture=self.architecture
-            ),
+            code=image.lambda_code(self, architecture=self.architecture),
             architecture=self.architecture,
             description=f"{self.node.path}: model inference (mlops_runtime)",
             memory_size=memory_size_mb,
@@ -200,21 +242,15 @@ class LambdaInference(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             role=self.role,
             log_group=self.log_group,
-            environment={
-                **(environment or {}),
-                **self._runtime_environment(model_sha256, s3_trigger),
-            },
+            environment=dict(environment),
             environment_encryption=self.encryption_key,
             reserved_concurrent_executions=reserved_concurrency,
             vpc=vpc,
-            vpc_subnets=(subnets or ec2.SubnetSelection(subnet_type=_private_type(vpc)))
-            if vpc
-            else None,
+            vpc_subnets=(subnets or default_subnets(vpc)) if vpc else None,
             security_groups=[self.security_group] if self.security_group else None,
         )
-        self._grant_runtime(vpc)
-        self._acknowledge_function(reserved_concurrency, outside_vpc_reason)
 
+    def _add_alias(self, provisioned_concurrency: ProvisionedConcurrency | None) -> None:
         self.alias = lambda_.Alias(
             self,
             "LiveAlias",
@@ -225,13 +261,21 @@ class LambdaInference(Construct):
             else None,
             description="The version callers use; CodeDeploy shifts it to new versions",
         )
-        self.async_config = self._async_invoke_config(s3_trigger)
+        self.async_config = self._async_invoke_config(self.s3_trigger)
         if provisioned_concurrency is not None and provisioned_concurrency.scales:
             self.alias.add_auto_scaling(
                 min_capacity=provisioned_concurrency.min_capacity,
                 max_capacity=provisioned_concurrency.max_capacity,
             ).scale_on_utilization(utilization_target=provisioned_concurrency.target_utilization)
 
+    def _add_entry_points(
+        self,
+        api: InferenceApi | None,
+        function_url: bool,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        """The ways callers reach the alias: REST API, function URL, new S3 objects."""
         self.api: apigateway.RestApi | None = None
         self.api_key: apigateway.IApiKey | None = None
         if api is not None:
@@ -249,21 +293,11 @@ class LambdaInference(Construct):
                 auth_type=lambda_.FunctionUrlAuthType.AWS_IAM
             )
         self.rule: events.Rule | None = None
-        if s3_trigger is not None:
-            self.rule = self._s3_rule(s3_trigger)
+        if self.s3_trigger is not None:
+            self.rule = self._s3_rule(self.s3_trigger)
 
-        self.alarms: list[cloudwatch.Alarm] = []
-        self.rollback_alarms: list[cloudwatch.Alarm] = []
-        self._add_alarms()
-        self.deployment_group: codedeploy.LambdaDeploymentGroup | None = None
-        if deployment is not None:
-            self.deployment_group = self._deployment_group(deployment)
-
-    # --- function ---------------------------------------------------------------------------
-
-    def _runtime_environment(
-        self, model_sha256: str | None, trigger: S3Trigger | None
-    ) -> dict[str, str]:
+    def _runtime_environment(self, model_sha256: str | None) -> dict[str, str]:
+        trigger = self.s3_trigger
         variables = {"MLOPS_MODEL_S3_URI": self.model_s3_uri}
         if model_sha256:
             variables["MLOPS_MODEL_SHA256"] = model_sha256
@@ -372,36 +406,27 @@ class LambdaInference(Construct):
             ),
         )
         config.node.add_dependency(self.alias)
-        if self.role.policy is not None:  # Lambda checks the role may send to the destination
-            config.node.add_dependency(self.role.policy)
+        policy = permissions_policy(self.role)
+        if policy is not None:  # Lambda checks the role may send to the destination
+            config.node.add_dependency(policy)
         return config
 
     # --- S3-triggered inference -------------------------------------------------------------
 
     def _s3_rule(self, trigger: S3Trigger) -> events.Rule:
-        rule = events.Rule(
+        rule = new_objects_rule(
             self,
             "NewObjectRule",
+            bucket=trigger.bucket,
+            prefix=trigger.input_prefix,
             description=f"Objects created under {trigger.input_prefix} invoke {self.node.path}",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [trigger.bucket.bucket_name]},
-                    # Folder markers are empty objects; there is nothing to score.
-                    "object": {
-                        "key": [{"prefix": trigger.input_prefix}],
-                        "size": [{"numeric": [">", 0]}],
-                    },
-                },
-            ),
         )
         rule.add_target(
             events_targets.LambdaFunction(
                 self.alias,
                 dead_letter_queue=self.failure_queue,
                 retry_attempts=8,
-                max_event_age=Duration.hours(1),
+                max_event_age=MAX_EVENT_AGE,
             )
         )
         return rule
@@ -410,7 +435,10 @@ class LambdaInference(Construct):
 
     def _add_alarms(self) -> None:
         timeout_ms = self.timeout.to_milliseconds()
-        errors = self._alarm(
+        alarms = AlarmSet(
+            self, self.alarm_topic, into=self.alarms, evaluation_periods=5, datapoints_to_alarm=3
+        )
+        errors = alarms.add(
             "Errors",
             cloudwatch.MathExpression(
                 expression="IF(invocations > 0, 100 * errors / invocations, 0)",
@@ -425,21 +453,21 @@ class LambdaInference(Construct):
             "function errors (unhandled exceptions, timeouts, out of memory) above 1 % of "
             "invocations",
         )
-        duration = self._alarm(
+        duration = alarms.add(
             "DurationP99",
             self.metric("Duration", statistic="p99"),
             round(timeout_ms * 0.8),
             f"p99 duration above 80 % of the {timeout_ms / 1000:g} s timeout",
         )
         self.rollback_alarms += [errors, duration]
-        self._alarm(
+        alarms.add(
             "Throttles",
             self.metric("Throttles"),
             1,
             "invocations throttled (concurrency exhausted: raise reserved or provisioned "
             "concurrency, or the account quota)",
         )
-        self._alarm(
+        alarms.add(
             "FailedAsyncInvocations",
             self.failure_queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", period=ONE_MINUTE
@@ -450,36 +478,13 @@ class LambdaInference(Construct):
             datapoints_to_alarm=1,
         )
         if self.api is not None:
-            server_errors = self._alarm(
+            server_errors = alarms.add(
                 "Api5xx",
                 self.api.metric_server_error(period=ONE_MINUTE, statistic="Sum"),
                 1,
                 "the API answered 5XX (handler errors, integration timeouts)",
             )
             self.rollback_alarms.append(server_errors)
-
-    def _alarm(
-        self,
-        construct_id: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        description: str,
-        *,
-        evaluation_periods: int = 5,
-        datapoints_to_alarm: int = 3,
-    ) -> cloudwatch.Alarm:
-        created = alarm_helpers.alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=threshold,
-            description=f"{self.node.path}: {description}",
-            topic=self.alarm_topic,
-            evaluation_periods=evaluation_periods,
-            datapoints_to_alarm=datapoints_to_alarm,
-        )
-        self.alarms.append(created)
-        return created
 
     def _deployment_group(self, deployment: LambdaDeployment) -> codedeploy.LambdaDeploymentGroup:
         role = service_role(
@@ -517,7 +522,7 @@ class LambdaInference(Construct):
         else:
             routing = (
                 codedeploy.TrafficRouting.time_based_canary
-                if deployment.kind == "canary"
+                if deployment.kind == "CANARY"
                 else codedeploy.TrafficRouting.time_based_linear
             )
             config = codedeploy.LambdaDeploymentConfig(
@@ -555,28 +560,37 @@ class LambdaInference(Construct):
             return self.function_url.url
         return None
 
-    def metric(
-        self, name: str, *, statistic: str = "Sum", period: Duration = ONE_MINUTE
-    ) -> cloudwatch.Metric:
-        """A metric of the ``live`` alias (``AWS/Lambda``, FunctionName + Resource)."""
-        return self.alias.metric(name, statistic=statistic, period=period)
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """A metric of the ``live`` alias (``AWS/Lambda``, ``FunctionName`` and ``Resource``
+        dimensions), Sum over 1 minute unless ``options`` say otherwise."""
+        check_options(options)
+        merged: MetricOptions = {"statistic": "Sum", "period": ONE_MINUTE, **options}
+        extra = options.get("dimensions_map")
+        if extra:  # the alias replaces its dimensions with the caller's; keep its own
+            function_name = self.function.function_name
+            merged["dimensions_map"] = {
+                "FunctionName": function_name,
+                "Resource": f"{function_name}:{ALIAS_NAME}",
+                **extra,
+            }
+        return self.alias.metric(metric_name, **merged)
 
-    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_invocations(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Invocations of the alias (Sum)."""
-        return self.metric("Invocations", **kwargs)
+        return self.metric("Invocations", **options)
 
-    def metric_errors(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_errors(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Function errors of the alias (Sum)."""
-        return self.metric("Errors", **kwargs)
+        return self.metric("Errors", **options)
 
-    def metric_duration(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_duration(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Duration in milliseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("Duration", **kwargs)
+        merged: MetricOptions = {"statistic": "p99", **options}
+        return self.metric("Duration", **merged)
 
-    def metric_throttles(self, **kwargs: Any) -> cloudwatch.Metric:
+    def metric_throttles(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Throttled invocations (Sum)."""
-        return self.metric("Throttles", **kwargs)
+        return self.metric("Throttles", **options)
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call the model every way this construct exposes: invoke the ``live``
@@ -627,7 +641,9 @@ class LambdaInference(Construct):
         ]
 
 
-def _private_type(vpc: ec2.IVpc | None) -> ec2.SubnetType:
-    if vpc is not None and not vpc.private_subnets and vpc.isolated_subnets:
-        return ec2.SubnetType.PRIVATE_ISOLATED
-    return ec2.SubnetType.PRIVATE_WITH_EGRESS
+def _default_timeout(api: InferenceApi | None) -> Duration:
+    """30 s; with an API, the longest whole-second timeout within its integration timeout (so
+    the function never keeps working after API Gateway has answered 504)."""
+    if api is None:
+        return DEFAULT_TIMEOUT
+    return Duration.seconds(max(1, api.integration_timeout.to_milliseconds() // 1000))

@@ -8,13 +8,13 @@ need more than one option (timeouts, concurrency limits).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import Checker, Said, is_unresolved
 
 AUTH_MODES = ("iam", "api_key")
 # API Gateway's default maximum integration timeout for REST APIs (50 ms to 29 s).
@@ -29,7 +29,7 @@ MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21600
 MAX_SHIFT_MINUTES = 2880
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProvisionedConcurrency:
     """Pre-initialised execution environments on the ``live`` alias, scaled by Application Auto
     Scaling on their utilisation.
@@ -65,7 +65,7 @@ class ProvisionedConcurrency:
         return self.max_capacity > self.min_capacity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InferenceApi:
     """A regional REST API in front of the ``live`` alias: ``POST /invocations`` (JSON bodies
     validated against ``{"instances": [[numbers]]}``; CSV passes to the handler, which checks
@@ -116,7 +116,7 @@ class InferenceApi:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class S3Trigger:
     """Score every object created under ``input_prefix`` of ``bucket``, asynchronously, into
     ``output_prefix``.
@@ -175,54 +175,83 @@ class S3Trigger:
         return self.output_bucket or self.bucket
 
 
-@dataclass(frozen=True)
+LambdaDeploymentKind = Literal["CANARY", "LINEAR", "ALL_AT_ONCE"]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LambdaDeployment:
     """How CodeDeploy shifts the ``live`` alias to a new version; it rolls back automatically
     when one of the construct's rollback alarms fires (errors, throttles, p99 duration).
 
-    Use the factories: ``LambdaDeployment.canary(10, 5)``, ``.linear(10, 1)``,
-    ``.all_at_once()``.
+    The same shape as the endpoint's :class:`DeploymentPolicy`: use the factories,
+    ``LambdaDeployment.canary(10, Duration.minutes(5))``,
+    ``.linear(10, Duration.minutes(1))``, ``.all_at_once()``.
+
+    :param kind: ``CANARY``, ``LINEAR`` or ``ALL_AT_ONCE``.
+    :param percent: traffic shifted first (canary) or per step (linear), 1-99 %. Default: 100
+        (all at once).
+    :param wait: how long each step bakes while the alarms are watched: whole minutes, 1 minute
+        to 2 days (CodeDeploy counts in minutes). Default: none (all at once).
     """
 
-    kind: Literal["canary", "linear", "all_at_once"]
+    kind: LambdaDeploymentKind
     percent: int = 100
-    minutes: int = 0
+    wait: Duration | None = None
 
     @staticmethod
-    def canary(percent: int = 10, minutes: int = 5) -> LambdaDeployment:
-        """Shift ``percent`` of traffic, wait ``minutes`` watching the alarms, then shift the
+    def canary(percent: int = 10, wait: Duration | None = None) -> LambdaDeployment:
+        """Shift ``percent`` of traffic, bake for ``wait`` watching the alarms, then shift the
         rest. Default: 10 % for 5 minutes."""
-        _check_shift(Checker("LambdaDeployment.canary"), percent, minutes)
-        return LambdaDeployment("canary", percent, minutes)
+        return LambdaDeployment(kind="CANARY", percent=percent, wait=wait or Duration.minutes(5))
 
     @staticmethod
-    def linear(percent: int = 10, minutes: int = 1) -> LambdaDeployment:
-        """Shift ``percent`` more every ``minutes`` until all traffic has moved. Default: 10 %
+    def linear(step_percent: int = 10, wait: Duration | None = None) -> LambdaDeployment:
+        """Shift ``step_percent`` more every ``wait`` until all traffic has moved. Default: 10 %
         every minute."""
-        _check_shift(Checker("LambdaDeployment.linear"), percent, minutes)
-        return LambdaDeployment("linear", percent, minutes)
+        return LambdaDeployment(
+            kind="LINEAR", percent=step_percent, wait=wait or Duration.minutes(1)
+        )
 
     @staticmethod
     def all_at_once() -> LambdaDeployment:
         """Shift all traffic at once (alarms still roll back a bad version afterwards)."""
-        return LambdaDeployment("all_at_once")
+        return LambdaDeployment(kind="ALL_AT_ONCE")
+
+    def __post_init__(self) -> None:
+        check = Checker(f"LambdaDeployment.{self.kind.lower()}")
+        check.one_of("kind", self.kind, ("CANARY", "LINEAR", "ALL_AT_ONCE"))
+        if self.kind == "ALL_AT_ONCE":
+            return
+        check.in_range(
+            "step_percent" if self.kind == "LINEAR" else "percent", self.percent, 1, 99, "%"
+        )
+        check.require(self.wait is not None, "wait", "a Duration for a traffic shift", None)
+        seconds = cast(Duration, self.wait).to_seconds()
+        if not is_unresolved(seconds):
+            check.require(
+                seconds % 60 == 0,
+                "wait",
+                "whole minutes (CodeDeploy counts in minutes)",
+                Said(f"{seconds:g} s"),
+            )
+            check.in_range("wait", int(seconds) // 60, 1, MAX_SHIFT_MINUTES, "minutes")
+
+    @property
+    def minutes(self) -> int:
+        """``wait`` in whole minutes (0 for all at once)."""
+        return 0 if self.wait is None else int(self.wait.to_seconds()) // 60
 
     @property
     def predefined_name(self) -> str | None:
         """The CodeDeploy predefined configuration with these settings, if there is one, as
         named on ``aws_codedeploy.LambdaDeploymentConfig`` (``CANARY_10_PERCENT_5_MINUTES``)."""
-        if self.kind == "all_at_once":
+        if self.kind == "ALL_AT_ONCE":
             return "ALL_AT_ONCE"
         if self.percent != 10:
             return None
-        if self.kind == "canary" and self.minutes in (5, 10, 15, 30):
+        if self.kind == "CANARY" and self.minutes in (5, 10, 15, 30):
             return f"CANARY_10_PERCENT_{self.minutes}_MINUTES"
-        if self.kind == "linear" and self.minutes in (1, 2, 3, 10):
+        if self.kind == "LINEAR" and self.minutes in (1, 2, 3, 10):
             suffix = "MINUTE" if self.minutes == 1 else "MINUTES"
             return f"LINEAR_10_PERCENT_EVERY_{self.minutes}_{suffix}"
         return None
-
-
-def _check_shift(check: Checker, percent: int, minutes: int) -> None:
-    check.in_range("percent", percent, 1, 99, "%")
-    check.in_range("minutes", minutes, 1, MAX_SHIFT_MINUTES)

@@ -5,51 +5,43 @@ keyword and reason."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration
-
-from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
+from mlops_cdk._internal.patterns import (
+    APPROVAL_STATUSES,
+    METRIC_NAME,
+    METRIC_NAME_MEANING,
+    OVERLAP_POLICIES,
+    S3_KEY_PREFIX,
+    S3_KEY_PREFIX_MEANING,
+)
 from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.schedules import schedule_problem
 from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk.constructs.ml_pipeline._settings import RetrainTriggers, TrainingSettings
 from mlops_cdk.constructs.ml_pipeline.steps import CONDITION_TYPES
-from mlops_cdk.constructs.model_registry.construct import APPROVAL_STATUSES
 
-OVERLAP_POLICIES = ("skip", "allow")
 # CreateTrainingJob: MaxRuntimeInSeconds and MaxWaitTimeInSeconds are at most 28 days.
 MAX_TRAINING_SECONDS = 28 * 24 * 3600
 PIPELINE_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"
-METRIC_NAME = r"[A-Za-z0-9_-]{1,64}"
 MAX_PIPELINE_NAME = 80
 
 
-def check_options(
-    check: Checker,
-    *,
-    input_prefix: str,
-    output_prefix: str,
-    code_prefix: str,
-    training_instance_type: str,
-    processing_instance_type: str,
-    use_spot: bool,
-    max_runtime: Duration,
-    max_wait: Duration,
-    metric_name: str,
-    metric_comparison: str,
-    approval: str,
-    retrain_schedule: str | None,
-    retrain_on_new_data: bool,
-    on_overlap: str,
-    pipeline_name: str | None,
-) -> None:
+def check(check: Checker, settings: TrainingSettings, triggers: RetrainTriggers) -> None:
+    """Every rule of an MLPipeline, in the order a reader meets its keywords."""
+    input_prefix, output_prefix, code_prefix = (
+        settings.input_prefix,
+        settings.output_prefix,
+        settings.code_prefix,
+    )
     for keyword, prefix in (
         ("input_prefix", input_prefix),
         ("output_prefix", output_prefix),
         ("code_prefix", code_prefix),
     ):
         check.matches(keyword, prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
-    check_instance_type(check, "training_instance_type", training_instance_type)
-    check_instance_type(check, "processing_instance_type", processing_instance_type)
-    runtime = max_runtime.to_seconds()
+    check_instance_type(check, "training_instance_type", settings.training_instance_type)
+    check_instance_type(check, "processing_instance_type", settings.processing_instance_type)
+    use_spot, max_wait = settings.use_spot, settings.max_wait
+    runtime = settings.max_runtime.to_seconds()
     for keyword, seconds in (("max_runtime", runtime), ("max_wait", max_wait.to_seconds())):
         if keyword == "max_wait" and not use_spot:
             continue
@@ -66,17 +58,15 @@ def check_options(
             f"at least max_runtime ({runtime:g} seconds) for spot training",
             Said(f"{max_wait.to_seconds():g} seconds"),
         )
-    check.matches(
-        "metric_name", metric_name, METRIC_NAME, "1-64 letters, digits, hyphens or underscores"
-    )
-    check.one_of("metric_comparison", metric_comparison, CONDITION_TYPES)
-    check.one_of("approval", approval, APPROVAL_STATUSES)
-    check.one_of("on_overlap", on_overlap, OVERLAP_POLICIES)
-    if retrain_schedule is not None:
-        problem = schedule_problem(retrain_schedule)
+    check.matches("metric_name", settings.metric_name, METRIC_NAME, METRIC_NAME_MEANING)
+    check.one_of("metric_comparison", settings.metric_comparison, CONDITION_TYPES)
+    check.one_of("approval", settings.approval, APPROVAL_STATUSES)
+    check.one_of("on_overlap", triggers.on_overlap, OVERLAP_POLICIES)
+    if triggers.schedule is not None:
+        problem = schedule_problem(triggers.schedule)
         if problem is not None:
-            check.fail("retrain_schedule", problem, retrain_schedule)
-    if retrain_on_new_data:
+            check.fail("retrain_schedule", problem, triggers.schedule)
+    if triggers.on_new_data:
         for keyword, prefix in (("output_prefix", output_prefix), ("code_prefix", code_prefix)):
             if prefix.startswith(input_prefix) or input_prefix.startswith(prefix):
                 check.fail(
@@ -85,6 +75,7 @@ def check_options(
                     "retrain_on_new_data (the pipeline's own writes would retrain it again)",
                     prefix,
                 )
+    pipeline_name = settings.pipeline_name
     if pipeline_name is not None:
         check.max_length("pipeline_name", pipeline_name, MAX_PIPELINE_NAME)
         check.matches(

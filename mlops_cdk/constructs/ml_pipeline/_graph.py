@@ -6,10 +6,8 @@ the construct creates the pipeline, its role and its triggers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -17,9 +15,9 @@ from constructs import Construct
 
 from mlops_cdk._internal.sagemaker import has_local_storage
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.ml_pipeline._settings import TrainingSettings
 from mlops_cdk.constructs.ml_pipeline.steps import (
     EXECUTION_ID,
-    ConditionType,
     PipelineCondition,
     PipelineSteps,
     PropertyFile,
@@ -48,42 +46,30 @@ def standard_graph(
     role: iam.IRole,
     encryption_key: kms.IKey,
     data_bucket: s3.IBucket,
-    input_prefix: str,
-    output_prefix: str,
-    code_prefix: str,
-    metric_name: str,
     registry: IModelRegistry,
     vpc_config: dict[str, Any] | None,
-    training_image: ContainerImage,
-    processing_image: ContainerImage,
-    inference_image: ContainerImage,
-    training_instance_type: str,
-    processing_instance_type: str,
-    use_spot: bool,
-    max_runtime: Duration,
-    max_wait: Duration,
-    metric_threshold: float,
-    metric_comparison: ConditionType,
-    approval: str,
-    hyperparameters: Mapping[str, str],
-    drift_baselines: bool,
+    settings: TrainingSettings,
 ) -> PipelineSteps:
     """The standard graph of an MLPipeline (see its docstring): Preprocess, Train, Evaluate,
     optionally DriftBaseline, then CheckMetric registering the model or failing. Images are
     bound in child scopes of ``scope`` and every job runs as ``role``."""
     key_arn = encryption_key.key_arn
     bucket = data_bucket.bucket_name
-    code = f"s3://{bucket}/{code_prefix}"
-    train_uri = _image(scope, role, "TrainingImage", training_image)
-    processing_uri = _image(scope, role, "ProcessingImage", processing_image)
-    inference_uri = _image(scope, role, "InferenceImage", inference_image)
+    code = f"s3://{bucket}/{settings.code_prefix}"
+    train_uri = _image(scope, role, "TrainingImage", settings.training_image)
+    processing_uri = _image(scope, role, "ProcessingImage", settings.processing_image)
+    inference_uri = _image(scope, role, "InferenceImage", settings.inference_image)
 
     steps = PipelineSteps()
-    input_url = steps.parameter("InputDataUrl", "String", f"s3://{bucket}/{input_prefix}")
-    processing_type = steps.parameter("ProcessingInstanceType", "String", processing_instance_type)
-    training_type = steps.parameter("TrainingInstanceType", "String", training_instance_type)
-    threshold = steps.parameter("MetricThreshold", "Float", float(metric_threshold))
-    status = steps.parameter("ModelApprovalStatus", "String", approval)
+    input_url = steps.parameter("InputDataUrl", "String", f"s3://{bucket}/{settings.input_prefix}")
+    processing_type = steps.parameter(
+        "ProcessingInstanceType", "String", settings.processing_instance_type
+    )
+    training_type = steps.parameter(
+        "TrainingInstanceType", "String", settings.training_instance_type
+    )
+    threshold = steps.parameter("MetricThreshold", "Float", float(settings.metric_threshold))
+    status = steps.parameter("ModelApprovalStatus", "String", settings.approval)
     trigger = steps.parameter("Trigger", "String", "manual")
 
     def processing(
@@ -99,7 +85,7 @@ def standard_graph(
                     "InstanceCount": 1,
                     "InstanceType": processing_type.ref,
                     "VolumeSizeInGB": 30,
-                    **_volume_key(processing_instance_type, key_arn),
+                    **_volume_key(settings.processing_instance_type, key_arn),
                 }
             },
             "AppSpecification": {"ImageUri": image, "ContainerEntrypoint": entrypoint},
@@ -124,7 +110,7 @@ def standard_graph(
                         "OutputName": name,
                         "AppManaged": False,
                         "S3Output": {
-                            "S3Uri": _uri(data_bucket, output_prefix, name),
+                            "S3Uri": _uri(data_bucket, settings.output_prefix, name),
                             "LocalPath": f"{PROCESSING}/{local}",
                             "S3UploadMode": "EndOfJob",
                         },
@@ -133,7 +119,7 @@ def standard_graph(
                 ],
                 "KmsKeyId": key_arn,
             },
-            "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(settings.max_runtime.to_seconds())},
         }
         if vpc_config is not None:
             request["NetworkConfig"] = {
@@ -162,7 +148,7 @@ def standard_graph(
     training: dict[str, Any] = {
         "AlgorithmSpecification": {"TrainingImage": train_uri, "TrainingInputMode": "File"},
         "HyperParameters": {
-            **hyperparameters,
+            **settings.hyperparameters,
             # JSON-encoded, as the SageMaker SDK writes them for framework containers.
             "sagemaker_program": json.dumps("train.py"),
             "sagemaker_submit_directory": json.dumps(f"{code}sourcedir.tar.gz"),
@@ -181,24 +167,24 @@ def standard_graph(
             }
         ],
         "OutputDataConfig": {
-            "S3OutputPath": _uri(data_bucket, output_prefix, "model"),
+            "S3OutputPath": _uri(data_bucket, settings.output_prefix, "model"),
             "KmsKeyId": key_arn,
         },
         "ResourceConfig": {
             "InstanceCount": 1,
             "InstanceType": training_type.ref,
             "VolumeSizeInGB": 30,
-            **_volume_key(training_instance_type, key_arn),
+            **_volume_key(settings.training_instance_type, key_arn),
         },
         "RoleArn": role.role_arn,
-        "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
+        "StoppingCondition": {"MaxRuntimeInSeconds": int(settings.max_runtime.to_seconds())},
         "EnableInterContainerTrafficEncryption": True,
     }
-    if use_spot:
+    if settings.use_spot:
         training["EnableManagedSpotTraining"] = True
-        training["StoppingCondition"]["MaxWaitTimeInSeconds"] = int(max_wait.to_seconds())
+        training["StoppingCondition"]["MaxWaitTimeInSeconds"] = int(settings.max_wait.to_seconds())
         training["CheckpointConfig"] = {
-            "S3Uri": _uri(data_bucket, output_prefix, "checkpoints"),
+            "S3Uri": _uri(data_bucket, settings.output_prefix, "checkpoints"),
             "LocalPath": "/opt/ml/checkpoints",
         }
     if vpc_config is not None:
@@ -222,7 +208,7 @@ def standard_graph(
                 name=EVALUATION_REPORT,
                 output_name="evaluation",
                 path="evaluation.json",
-                metrics=(metric_name,),
+                metrics=(settings.metric_name,),
             )
         ],
     )
@@ -246,7 +232,7 @@ def standard_graph(
             }
         },
     }
-    if drift_baselines:
+    if settings.drift_baselines:
         steps.processing(
             BASELINE,
             description="Drift baselines (statistics.json, constraints.json) of the "
@@ -281,8 +267,8 @@ def standard_graph(
         CHECK,
         conditions=[
             PipelineCondition(
-                type=metric_comparison,
-                left=steps.metric(EVALUATE, EVALUATION_REPORT, metric_name),
+                type=settings.metric_comparison,
+                left=steps.metric(EVALUATE, EVALUATION_REPORT, settings.metric_name),
                 right=threshold.ref,
             )
         ],
@@ -295,7 +281,7 @@ def standard_graph(
         error_message=join(
             " ",
             [
-                f"{metric_name} did not pass {metric_comparison}",
+                f"{settings.metric_name} did not pass {settings.metric_comparison}",
                 threshold.ref,
                 "(MetricThreshold); the model was not registered.",
             ],

@@ -4,10 +4,11 @@ retraining triggers, an overlap guard and notifications."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from functools import partial
+from typing import Any
 
 import jsii
-from aws_cdk import Duration, Names, RemovalPolicy, Resource, Stack, TimeZone
+from aws_cdk import Duration, Names, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -26,23 +27,36 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
-from mlops_cdk._internal.iam import (
-    ManagedPolicyRole,
-    grant_key_use,
-    grant_read_location,
-    grant_write_prefix,
-)
+from mlops_cdk._internal.alarms import AlarmSet
+from mlops_cdk._internal.iam import ManagedPolicyRole, grant_read_location, grant_write_prefix
+from mlops_cdk._internal.network import select_subnets
 from mlops_cdk._internal.notifications import topic_target
+from mlops_cdk._internal.patterns import (
+    DEFAULT_APPROVAL,
+    DEFAULT_INSTANCE_TYPE,
+    DEFAULT_TRAINING_INSTANCE_TYPE,
+    ApprovalStatus,
+    OverlapPolicy,
+)
 from mlops_cdk._internal.sagemaker import (
     execution_role,
     grant_vpc_access,
 )
+from mlops_cdk._internal.state_machines import logged_state_machine
+from mlops_cdk._internal.triggers import (
+    MAX_EVENT_AGE,
+    RETRY_ATTEMPTS,
+    alarm_rule,
+    events_role,
+    new_objects_rule,
+    schedule,
+)
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.ml_pipeline._checks import MAX_PIPELINE_NAME, check_options
+from mlops_cdk.constructs.ml_pipeline._checks import MAX_PIPELINE_NAME, check
 from mlops_cdk.constructs.ml_pipeline._graph import standard_graph
+from mlops_cdk.constructs.ml_pipeline._settings import RetrainTriggers, TrainingSettings
 from mlops_cdk.constructs.ml_pipeline.steps import (
     ConditionType,
     PipelineSteps,
@@ -53,10 +67,7 @@ from mlops_cdk.constructs.model_registry.construct import (
     IModelRegistry,
 )
 
-ApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
-OverlapPolicy = Literal["skip", "allow"]
 EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 
 
 @jsii.implements(sagemaker.IPipeline)
@@ -155,6 +166,9 @@ class MLPipeline(Construct):
     :param notify_success: also notify succeeded executions. Default: True.
     :param log_retention: guard state machine logs. Default: one year.
     :param removal_policy: for the key and log group this creates. Default: RETAIN.
+    :param role: the role that runs the pipeline and its jobs (SageMaker must be able to assume
+        it); it receives exactly the grants a created role would, in a customer-managed policy
+        this construct attaches to it. Default: a new least-privilege role.
     """
 
     def __init__(
@@ -169,15 +183,15 @@ class MLPipeline(Construct):
         training_image: ContainerImage,
         processing_image: ContainerImage | None = None,
         inference_image: ContainerImage | None = None,
-        training_instance_type: str = "ml.m5.xlarge",
-        processing_instance_type: str = "ml.m5.large",
+        training_instance_type: str = DEFAULT_TRAINING_INSTANCE_TYPE,
+        processing_instance_type: str = DEFAULT_INSTANCE_TYPE,
         use_spot: bool = True,
         max_runtime: Duration = Duration.hours(2),  # noqa: B008 - immutable
         max_wait: Duration | None = None,
         metric_name: str,
         metric_threshold: float,
         metric_comparison: ConditionType = "GreaterThanOrEqualTo",
-        approval: ApprovalStatus = "PendingManualApproval",
+        approval: ApprovalStatus = DEFAULT_APPROVAL,
         hyperparameters: Mapping[str, str] | None = None,
         drift_baselines: bool = True,
         output_prefix: str = "ml-pipeline/runs/",
@@ -195,100 +209,100 @@ class MLPipeline(Construct):
         notify_success: bool = True,
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        check = Checker.of(self)
-        wait = max_wait or max_runtime.plus(max_runtime)
-        check_options(
-            check,
+        settings = TrainingSettings(
             input_prefix=input_prefix,
             output_prefix=output_prefix,
             code_prefix=code_prefix,
+            training_image=training_image,
+            processing_image=processing_image or training_image,
+            inference_image=inference_image or training_image,
             training_instance_type=training_instance_type,
             processing_instance_type=processing_instance_type,
             use_spot=use_spot,
             max_runtime=max_runtime,
-            max_wait=wait,
+            max_wait=max_wait or max_runtime.plus(max_runtime),
             metric_name=metric_name,
+            metric_threshold=metric_threshold,
             metric_comparison=metric_comparison,
             approval=approval,
-            retrain_schedule=retrain_schedule,
-            retrain_on_new_data=retrain_on_new_data,
-            on_overlap=on_overlap,
+            hyperparameters=hyperparameters or {},
+            drift_baselines=drift_baselines,
             pipeline_name=pipeline_name,
         )
-        self.registry = registry
-        self.data_bucket = data_bucket
-        self.input_prefix = input_prefix
-        self.output_prefix = output_prefix
-        self.code_prefix = code_prefix
-        self.metric_name = metric_name
+        triggers = RetrainTriggers(
+            schedule=retrain_schedule,
+            time_zone=schedule_time_zone,
+            on_new_data=retrain_on_new_data,
+            on_alarms=retrain_on_alarms,
+            on_overlap=on_overlap,
+        )
+        check(Checker.of(self), settings, triggers)
+        self.registry, self.data_bucket, self.metric_name = registry, data_bucket, metric_name
+        self.input_prefix, self.output_prefix = input_prefix, output_prefix
+        self.code_prefix, self.on_overlap = code_prefix, on_overlap
         self.pipeline_name = pipeline_name or Names.unique_resource_name(
             self, max_length=MAX_PIPELINE_NAME, separator="-"
         ).lower().strip("-")
-        self.encryption_key = encryption_key or defaults.encryption_key(
+        self.encryption_key, self.alarm_topic = defaults.key_and_topic(
             self,
-            "Key",
-            description=f"{self.node.path}: training outputs, volumes, logs and triggers",
+            key=encryption_key,
+            topic=alarm_topic,
+            key_purpose="training outputs, volumes, logs and triggers",
+            topic_name="Training pipeline notifications",
             removal_policy=removal_policy,
-        )
-        self.alarm_topic = alarm_topic or defaults.alarm_topic(
-            self,
-            "AlarmTopic",
-            encryption_key=self.encryption_key,
-            display_name="Training pipeline notifications",
-        )
-        stack = Stack.of(self)
-        self.pipeline_arn = stack.format_arn(
-            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name
         )
 
         # One role runs the pipeline and its jobs; it may pass only itself.
-        self.role: ManagedPolicyRole = execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker pipeline and job role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
         self._grant_pipeline_permissions()
+        self._add_pipeline(steps, settings, vpc, subnets)
+        self._notifications(notify_success=notify_success)
+        self._add_triggers(triggers, log_retention, removal_policy)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms()
+
+    # --- the pipeline -----------------------------------------------------------------
+
+    def _add_pipeline(
+        self,
+        steps: PipelineSteps | None,
+        settings: TrainingSettings,
+        vpc: ec2.IVpc | None,
+        subnets: ec2.SubnetSelection | None,
+    ) -> None:
+        self.pipeline_arn = Stack.of(self).format_arn(
+            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name
+        )
         self.security_group: ec2.SecurityGroup | None = None
         self._vpc_config: dict[str, Any] | None = None
         if vpc is not None:
             self._vpc_config = self._network(vpc, subnets)
-
-        if steps is None:
-            steps = standard_graph(
-                self,
-                role=self.role,
-                encryption_key=self.encryption_key,
-                data_bucket=self.data_bucket,
-                input_prefix=self.input_prefix,
-                output_prefix=self.output_prefix,
-                code_prefix=self.code_prefix,
-                metric_name=self.metric_name,
-                registry=self.registry,
-                vpc_config=self._vpc_config,
-                training_image=training_image,
-                processing_image=processing_image or training_image,
-                inference_image=inference_image or training_image,
-                training_instance_type=training_instance_type,
-                processing_instance_type=processing_instance_type,
-                use_spot=use_spot,
-                max_runtime=max_runtime,
-                max_wait=wait,
-                metric_threshold=metric_threshold,
-                metric_comparison=metric_comparison,
-                approval=approval,
-                hyperparameters=hyperparameters or {},
-                drift_baselines=drift_baselines,
-            )
-        self.steps = steps
-        self.definition: dict[str, Any] = steps.render(check)
+        self.steps = steps or standard_graph(
+            self,
+            role=self.role,
+            encryption_key=self.encryption_key,
+            data_bucket=self.data_bucket,
+            registry=self.registry,
+            vpc_config=self._vpc_config,
+            settings=settings,
+        )
+        self.definition: dict[str, Any] = self.steps.render(Checker.of(self))
         self.pipeline = sagemaker.CfnPipeline(
             self,
             "Pipeline",
             pipeline_name=self.pipeline_name,
-            pipeline_definition={"PipelineDefinitionBody": stack.to_json_string(self.definition)},
+            pipeline_definition={
+                "PipelineDefinitionBody": Stack.of(self).to_json_string(self.definition)
+            },
             role_arn=self.role.role_arn,
             pipeline_description=f"Training pipeline of {self.node.path}"[:3072],
             # A plain mapping: the property is untyped JSON, so the struct's Python field names
@@ -301,51 +315,41 @@ class MLPipeline(Construct):
             self, "PipelineRef", name=self.pipeline_name, arn=self.pipeline_arn
         )
 
-        # Undeliverable notifications and triggers land here (and raise an alarm).
-        self.dead_letter_queue: sqs.Queue = self._dead_letter_queue()
-        self.rules: dict[str, events.Rule] = {}
-        self._notifications(notify_success=notify_success)
+    # --- triggers ---------------------------------------------------------------------
 
-        # Triggers.
-        self.on_overlap = on_overlap
+    def _add_triggers(
+        self,
+        triggers: RetrainTriggers,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
         self.state_machine: sfn.StateMachine | None = None
         self.schedule: scheduler.Schedule | None = None
-        triggered = retrain_schedule is not None or retrain_on_new_data or bool(retrain_on_alarms)
-        if triggered and on_overlap == "skip":
+        if triggers.any and triggers.on_overlap == "skip":
             self.state_machine = self._guard(log_retention, removal_policy)
-        if retrain_schedule is not None:
-            self.schedule = self._schedule(retrain_schedule, schedule_time_zone)
-        if retrain_on_new_data:
-            self.rules["NewData"] = self._trigger_rule(
-                "NewDataRule",
+        if triggers.schedule is not None:
+            self.schedule = self._schedule(triggers.schedule, triggers.time_zone)
+        if triggers.on_new_data:
+            self.rules["NewData"] = self._add_trigger(
+                new_objects_rule(
+                    self,
+                    "NewDataRule",
+                    bucket=self.data_bucket,
+                    prefix=self.input_prefix,
+                    description=f"New objects under {self.input_prefix} retrain {self.node.path}",
+                ),
                 "new-data",
-                f"New objects under {input_prefix} retrain {self.node.path}",
-                events.EventPattern(
-                    source=["aws.s3"],
-                    detail_type=["Object Created"],
-                    detail={
-                        "bucket": {"name": [data_bucket.bucket_name]},
-                        "object": {
-                            "key": [{"prefix": input_prefix}],
-                            "size": [{"numeric": [">", 0]}],
-                        },
-                    },
-                ),
             )
-        if retrain_on_alarms:
-            self.rules["Alarms"] = self._trigger_rule(
-                "AlarmRule",
+        if triggers.on_alarms:
+            self.rules["Alarms"] = self._add_trigger(
+                alarm_rule(
+                    self,
+                    "AlarmRule",
+                    alarm_arns=[alarm.alarm_arn for alarm in triggers.on_alarms],
+                    description=f"Alarms entering ALARM retrain {self.node.path}",
+                ),
                 "alarm",
-                f"Alarms entering ALARM retrain {self.node.path}",
-                events.EventPattern(
-                    source=["aws.cloudwatch"],
-                    detail_type=[ALARM_STATE_CHANGE],
-                    resources=[alarm.alarm_arn for alarm in retrain_on_alarms],
-                    detail={"state": {"value": ["ALARM"]}},
-                ),
             )
-        self.alarms: list[cloudwatch.Alarm] = []
-        self._add_alarms()
 
     # --- permissions ------------------------------------------------------------------
 
@@ -416,10 +420,7 @@ class MLPipeline(Construct):
             description=f"{self.node.path} processing and training containers",
         )
         grant_vpc_access(self.role, vpc)
-        selected = vpc.select_subnets(
-            subnet_group_name=subnets.subnet_group_name if subnets else None,
-            subnet_type=subnets.subnet_type if subnets else None,
-        )
+        selected = select_subnets(vpc, subnets)
         return {
             "SecurityGroupIds": [self.security_group.security_group_id],
             "Subnets": list(selected.subnet_ids),
@@ -428,25 +429,17 @@ class MLPipeline(Construct):
     # --- notifications ----------------------------------------------------------------
 
     def _events_role(self) -> ManagedPolicyRole:
-        existing = self.node.try_find_child("EventsRole")
-        if isinstance(existing, ManagedPolicyRole):
-            return existing
-        role = ManagedPolicyRole(
-            self,
-            "EventsRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"EventBridge role of {self.node.path}: notifies and starts runs",
-        )
-        if self.alarm_topic.master_key is not None:
-            nag.acknowledge(
-                role,
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                "Topic.grant_publish (used by the SNS rule target) allows GenerateDataKey and "
-                "GenerateDataKeyWithoutPlaintext on the topic's key only, to publish encrypted.",
-            )
-        return role
+        return events_role(self, purpose="notifies and starts runs", topic=self.alarm_topic)
 
     def _notifications(self, *, notify_success: bool) -> None:
+        # Undeliverable notifications and triggers land here (and raise an alarm).
+        self.dead_letter_queue: sqs.Queue = defaults.dead_letter_queue(
+            self,
+            "DeadLetterQueue",
+            encryption_key=self.encryption_key,
+            used_by="the notification and retraining rules",
+        )
+        self.rules: dict[str, events.Rule] = {}
         role = self._events_role()
         statuses = ["Failed", "Succeeded"] if notify_success else ["Failed"]
         executions = events.Rule(
@@ -462,12 +455,15 @@ class MLPipeline(Construct):
                 },
             ),
         )
+        notify = partial(
+            topic_target,
+            self.alarm_topic,
+            role=role,
+            dead_letter_queue=self.dead_letter_queue,
+            max_event_age=Duration.hours(6),
+        )
         executions.add_target(
-            topic_target(
-                self.alarm_topic,
-                role=role,
-                dead_letter_queue=self.dead_letter_queue,
-                max_event_age=Duration.hours(6),
+            notify(
                 message={
                     "pipeline": self.node.path,
                     "status": events.EventField.from_path(
@@ -488,11 +484,7 @@ class MLPipeline(Construct):
             ),
         )
         packages.add_target(
-            topic_target(
-                self.alarm_topic,
-                role=role,
-                dead_letter_queue=self.dead_letter_queue,
-                max_event_age=Duration.hours(6),
+            notify(
                 message={
                     "group": self.registry.group_name,
                     "package": events.EventField.from_path("$.detail.ModelPackageArn"),
@@ -508,15 +500,6 @@ class MLPipeline(Construct):
     def _parameters(self, trigger: str) -> dict[str, str]:
         declared = {p.name for p in self.steps.parameters}
         return {"Trigger": trigger} if "Trigger" in declared else {}
-
-    def _dead_letter_queue(self) -> sqs.Queue:
-        queue = defaults.dead_letter_queue(
-            self,
-            "DeadLetterQueue",
-            encryption_key=self.encryption_key,
-            used_by="the notification and retraining rules",
-        )
-        return queue
 
     def _guard(
         self, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy
@@ -580,28 +563,18 @@ class MLPipeline(Construct):
             .when(sfn.Condition.is_present("$.guard.running[0]"), skipped)
             .otherwise(start)
         )
-        log_group = defaults.log_group(
+        machine, _ = logged_state_machine(
             self,
-            "GuardLogs",
+            "Guard",
+            log_group_id="GuardLogs",
+            definition=running.next(decide),
+            role=role,
+            timeout=Duration.minutes(15),
+            comment=f"Starts {self.pipeline_name} unless an execution is already executing. "
+            'Input: {"trigger": "<who>", "parameters": [{"Name": ..., "Value": ...}]}',
             encryption_key=self.encryption_key,
             removal_policy=removal_policy,
             retention=log_retention,
-            log_group_name="/aws/vendedlogs/states/"
-            + Names.unique_resource_name(self, max_length=200, separator="-"),
-        )
-        machine = sfn.StateMachine(
-            self,
-            "Guard",
-            definition_body=sfn.DefinitionBody.from_chainable(running.next(decide)),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            role=role,
-            timeout=Duration.minutes(15),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
-            comment=f"Starts {self.pipeline_name} unless an execution is already executing. "
-            'Input: {"trigger": "<who>", "parameters": [{"Name": ..., "Value": ...}]}',
         )
         nag.acknowledge(
             role,
@@ -620,113 +593,81 @@ class MLPipeline(Construct):
         }
 
     def _schedule(self, expression: str, time_zone: str | None) -> scheduler.Schedule:
-        stack = Stack.of(self)
-        role = ManagedPolicyRole(
-            self,
-            "SchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            ),
-            description=f"EventBridge Scheduler role of {self.node.path}: starts retraining",
-        )
-        queue = self.dead_letter_queue
-        grant_key_use(role, self.encryption_key)  # the encrypted dead-letter queue
-        target: scheduler.IScheduleTarget
-        if self.state_machine is not None:
-            target = scheduler_targets.StepFunctionsStartExecution(
-                self.state_machine,
-                input=scheduler.ScheduleTargetInput.from_object(self._guard_input("schedule")),
-                role=role,
-                dead_letter_queue=queue,
-                retry_attempts=5,
-                max_event_age=Duration.hours(1),
-            )
-        else:
-            target = scheduler_targets.SageMakerStartPipelineExecution(
+        machine = self.state_machine
+
+        def target(**delivery: Any) -> scheduler.IScheduleTarget:
+            if machine is not None:
+                return scheduler_targets.StepFunctionsStartExecution(
+                    machine,
+                    input=scheduler.ScheduleTargetInput.from_object(self._guard_input("schedule")),
+                    **delivery,
+                )
+            return scheduler_targets.SageMakerStartPipelineExecution(
                 self.pipeline_ref,
                 pipeline_parameter_list=[
                     scheduler_targets.SageMakerPipelineParameter(name=name, value=value)
                     for name, value in self._parameters("schedule").items()
                 ],
-                role=role,
-                dead_letter_queue=queue,
-                retry_attempts=5,
-                max_event_age=Duration.hours(1),
+                **delivery,
             )
-        return scheduler.Schedule(
+
+        return schedule(
             self,
-            "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(
-                expression, TimeZone.of(time_zone) if time_zone else None
-            ),
+            expression=expression,
+            time_zone=time_zone,
             target=target,
-            key=self.encryption_key,
+            encryption_key=self.encryption_key,
+            dead_letter_queue=self.dead_letter_queue,
+            purpose="starts retraining",
             description=f"Retrains {self.node.path}",
         )
 
-    def _trigger_rule(
-        self, construct_id: str, trigger: str, description: str, pattern: events.EventPattern
-    ) -> events.Rule:
-        queue = self.dead_letter_queue
-        rule = events.Rule(self, construct_id, description=description, event_pattern=pattern)
+    def _add_trigger(self, rule: events.Rule, trigger: str) -> events.Rule:
+        """Make ``rule`` start a retraining, through the overlap guard when there is one."""
         role = self._events_role()
-        if self.state_machine is not None:
-            rule.add_target(
-                events_targets.SfnStateMachine(
-                    self.state_machine,
-                    input=events.RuleTargetInput.from_object(self._guard_input(trigger)),
-                    role=role,
-                    dead_letter_queue=queue,
-                    retry_attempts=5,
-                    max_event_age=Duration.hours(1),
-                )
-            )
-        else:
+        if self.state_machine is None:
             add_pipeline_target(
                 rule,
                 pipeline_arn=self.pipeline_arn,
                 role=role,
                 parameters=self._parameters(trigger),
-                dead_letter_queue=queue,
+                dead_letter_queue=self.dead_letter_queue,
             )
+            return rule
+        rule.add_target(
+            events_targets.SfnStateMachine(
+                self.state_machine,
+                input=events.RuleTargetInput.from_object(self._guard_input(trigger)),
+                role=role,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=RETRY_ATTEMPTS,
+                max_event_age=MAX_EVENT_AGE,
+            )
+        )
         return rule
 
     # --- alarms -----------------------------------------------------------------------
 
     def _add_alarms(self) -> None:
-        checks: list[tuple[str, cloudwatch.IMetric, str]] = []
-        if self.state_machine is not None:
-            checks.append(
-                (
-                    "GuardFailed",
-                    self.state_machine.metric_failed(),
-                    "the overlap guard could not start a retraining",
-                )
-            )
-        checks.append(
-            (
-                "DeadLetters",
-                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    statistic="Maximum"
-                ),
-                "a notification or retraining trigger could not be delivered (see the "
-                "dead-letter queue)",
-            )
+        alarms = AlarmSet(
+            self, self.alarm_topic, into=self.alarms, evaluation_periods=1, datapoints_to_alarm=1
         )
-        for construct_id, metric, description in checks:
-            self.alarms.append(
-                alarm_helpers.alarm(
-                    self,
-                    construct_id,
-                    metric=metric,
-                    threshold=1,
-                    description=f"{self.node.path}: {description}",
-                    topic=self.alarm_topic,
-                    evaluation_periods=1,
-                    datapoints_to_alarm=1,
-                )
+        if self.state_machine is not None:
+            alarms.add(
+                "GuardFailed",
+                self.state_machine.metric_failed(),
+                1,
+                "the overlap guard could not start a retraining",
             )
+        alarms.add(
+            "DeadLetters",
+            self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                statistic="Maximum"
+            ),
+            1,
+            "a notification or retraining trigger could not be delivered (see the dead-letter "
+            "queue)",
+        )
 
     # --- public API -------------------------------------------------------------------
 

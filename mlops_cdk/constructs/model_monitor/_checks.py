@@ -5,11 +5,7 @@ reason."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import Duration
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal.monitor_schedules import (
     DRIFT_JOB_SCHEDULE_MEANING,
@@ -17,15 +13,14 @@ from mlops_cdk._internal.monitor_schedules import (
     MonitorSchedule,
     parse_schedule,
 )
+from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.validation import Checker, Said
-from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES
+from mlops_cdk.constructs.model_monitor._settings import Capture, MonitorSettings
 from mlops_cdk.constructs.model_monitor.options import (
     PROBLEM_TYPES,
     Baseline,
-    GroundTruth,
     MonitorBackend,
     MonitoredEndpoint,
     MonitoringType,
@@ -37,12 +32,30 @@ MAX_VOLUME_GB = 16384  # ClusterConfig.VolumeSizeInGB 1-16384
 MAX_MONITOR_RUNTIME = Duration.hours(24)  # StoppingCondition for monitoring jobs: 1-86400 s
 
 
-def resolve_capture(
-    check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoint
-) -> tuple[str, s3.IBucket, str, kms.IKey | None]:
+def check(
+    check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoint, settings: MonitorSettings
+) -> MonitorSchedule:
+    """Every rule of a ModelMonitorSchedule, endpoint first; returns the parsed schedule."""
+    _check_endpoint(check, endpoint)
+    parsed = _check_settings(check, settings)
+    if settings.schedule_name is not None:
+        check.matches(
+            "schedule_name", settings.schedule_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+        )
+    capture = Capture.of(endpoint)
+    reports = settings.reports_in(capture)
+    if reports.bucket is capture.bucket and reports.prefix.startswith(capture.prefix):
+        check.fail(
+            "reports.prefix",
+            f"outside the capture prefix {capture.prefix!r} of the same bucket",
+            reports.prefix,
+        )
+    return parsed
+
+
+def _check_endpoint(check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoint) -> None:
     if isinstance(endpoint, MonitoredEndpoint):
-        key = endpoint.encryption_key or endpoint.bucket.encryption_key
-        return endpoint.endpoint_name, endpoint.bucket, endpoint.prefix, key
+        return
     if not isinstance(endpoint, RealtimeEndpoint):
         check.fail(
             "endpoint", "a RealtimeEndpoint or a MonitoredEndpoint", Said(type(endpoint).__name__)
@@ -66,28 +79,18 @@ def resolve_capture(
             "an endpoint that captures its input (DataCapture(capture_input=True))",
             Said("capture_input=False"),
         )
-    return endpoint.endpoint_name, capture.bucket, capture.prefix, endpoint.encryption_key
 
 
-def check_props(
-    check: Checker,
-    *,
-    backend: MonitorBackend,
-    monitoring_type: MonitoringType,
-    baseline: Baseline,
-    schedule: str,
-    instance_type: str,
-    instance_count: int,
-    volume_size_gb: int,
-    max_runtime: Duration,
-    problem_type: str | None,
-    ground_truth: GroundTruth | None,
-    analysis_config: ModelData | None,
-    drift_threshold: float,
-    features: Sequence[str] | None,
-    image: ContainerImage | None,
-    min_records_per_run: int | None,
-) -> MonitorSchedule:
+def _check_settings(check: Checker, settings: MonitorSettings) -> MonitorSchedule:
+    backend, monitoring_type, baseline = (
+        settings.backend,
+        settings.monitoring_type,
+        settings.baseline,
+    )
+    schedule, instance_count = settings.schedule, settings.instance_count
+    problem_type, ground_truth = settings.problem_type, settings.ground_truth
+    analysis_config, features = settings.analysis_config, settings.features
+    min_records_per_run = settings.min_records_per_run
     check.require(
         isinstance(backend, MonitorBackend),
         "backend",
@@ -117,7 +120,7 @@ def check_props(
                 "only the drift job publishes drift_job_records_analyzed",
             )
         check.at_least("min_records_per_run", min_records_per_run, 1)
-    if not drift_job and image is not None:
+    if not drift_job and settings.image is not None:
         check.not_together(
             "image", "MonitorBackend.MODEL_MONITOR", "Model Monitor runs its own images"
         )
@@ -126,7 +129,7 @@ def check_props(
         check.fail("schedule", SCHEDULE_MEANING, schedule)
     if drift_job and parsed.window is None:
         check.fail("schedule", DRIFT_JOB_SCHEDULE_MEANING, schedule)
-    check_instance_type(check, "instance_type", instance_type)
+    check_instance_type(check, "instance_type", settings.instance_type)
     check.in_range("instance_count", instance_count, 1, MAX_INSTANCE_COUNT)
     if drift_job:
         check.require(
@@ -135,8 +138,8 @@ def check_props(
             "1 with MonitorBackend.DRIFT_JOB (the drift job runs on one instance)",
             instance_count,
         )
-    check.in_range("volume_size_gb", volume_size_gb, 1, MAX_VOLUME_GB, "GB")
-    runtime = max_runtime.to_seconds()
+    check.in_range("volume_size_gb", settings.volume_size_gb, 1, MAX_VOLUME_GB, "GB")
+    runtime = settings.max_runtime.to_seconds()
     check.positive("max_runtime", runtime)
     check.require(
         runtime < parsed.interval_seconds,
@@ -151,7 +154,7 @@ def check_props(
         "at most 24 hours",
         Said(f"{runtime / 3600:g} hours"),
     )
-    check.positive("drift_threshold", drift_threshold)
+    check.positive("drift_threshold", settings.drift_threshold)
     if monitoring_type is MonitoringType.DATA_QUALITY:
         check.require(
             baseline.statistics is not None,

@@ -4,11 +4,10 @@ behind one contract (same inputs, same CloudWatch metrics, same alarms)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
-from aws_cdk import Duration, Fn, Names, Stack
+from aws_cdk import Duration, Fn, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -26,24 +25,35 @@ from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import (
     ManagedPolicyRole,
     grant_key_use,
     grant_read_location,
     grant_write_prefix,
 )
+from mlops_cdk._internal.network import select_subnets
 from mlops_cdk._internal.notifications import topic_target
-from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import (
     execution_role,
     grant_vpc_access,
     has_local_storage,
 )
+from mlops_cdk._internal.triggers import (
+    MAX_EVENT_AGE,
+    RETRY_ATTEMPTS,
+    alarm_rule,
+    events_role,
+    schedule,
+)
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
-from mlops_cdk.constructs.model_monitor._checks import check_props, resolve_capture
+from mlops_cdk.constructs.model_monitor._checks import check
 from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES, native_image
+from mlops_cdk.constructs.model_monitor._settings import Capture, MonitorSettings
 from mlops_cdk.constructs.model_monitor.options import (
     Baseline,
     GroundTruth,
@@ -59,7 +69,6 @@ from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 RECORDS_METRIC = "drift_job_records_analyzed"
 VIOLATIONS_METRIC = "drift_job_violations"
-DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 # Job names "<prefix>-<execution id>": EventBridge Scheduler's execution IDs are short
 # alphanumeric strings (d32c5kddcf5bb8c3 in its docs); 36 characters are left for them.
 MAX_JOB_NAME_PREFIX = 63 - 36 - 1
@@ -151,6 +160,11 @@ class ModelMonitorSchedule(Construct):
     :param schedule_name: the ``MonitoringSchedule`` dimension and Model Monitor schedule name.
         Default: generated from the construct path.
     :param image: drift job image. Default: the mlops-cdk runtime image.
+    :param role: the role the monitoring jobs run with (SageMaker must be able to assume it); it
+        receives exactly the grants a created role would, in a customer-managed policy this
+        construct attaches to it. Default: a new least-privilege role.
+    :param removal_policy: for the KMS key this creates (when neither ``encryption_key`` nor a
+        :class:`RealtimeEndpoint`'s key is there to use). Default: RETAIN.
     """
 
     def __init__(
@@ -185,16 +199,11 @@ class ModelMonitorSchedule(Construct):
         min_records_per_run: int | None = None,
         schedule_name: str | None = None,
         image: ContainerImage | None = None,
+        role: iam.IRole | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        check = Checker.of(self)
-        self.endpoint_name, capture_bucket, capture_prefix, capture_key = resolve_capture(
-            check, endpoint
-        )
-        self.monitoring_type = monitoring_type
-        self.backend = backend
-        self.monitor_schedule = check_props(
-            check,
+        settings = MonitorSettings(
             backend=backend,
             monitoring_type=monitoring_type,
             baseline=baseline,
@@ -206,62 +215,87 @@ class ModelMonitorSchedule(Construct):
             problem_type=problem_type,
             ground_truth=ground_truth,
             analysis_config=analysis_config,
+            inference_attribute=inference_attribute,
+            probability_attribute=probability_attribute,
+            probability_threshold=probability_threshold,
+            features_attribute=features_attribute,
             drift_threshold=drift_threshold,
             features=features,
+            reports=reports,
+            schedule_name=schedule_name,
             image=image,
             min_records_per_run=min_records_per_run,
         )
+        self._cadence = check(Checker.of(self), endpoint, settings)
+        capture = Capture.of(endpoint)
+        self.endpoint_name, self.monitoring_type, self.backend = (
+            capture.endpoint_name,
+            monitoring_type,
+            backend,
+        )
         self.image_uri: str | None = None
         if backend is MonitorBackend.MODEL_MONITOR:
-            self.image_uri = native_image(check, self, monitoring_type)
-        if schedule_name is not None:
-            check.matches("schedule_name", schedule_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+            self.image_uri = native_image(Checker.of(self), self, monitoring_type)
         self.schedule_name = schedule_name or Names.unique_resource_name(
             self, max_length=63, separator="-"
         )
         self.features = list(features or baseline.features or [])
-        self.reports = reports or ReportLocation(bucket=capture_bucket)
-        if self.reports.bucket is capture_bucket and self.reports.prefix.startswith(capture_prefix):
-            check.fail(
-                "reports.prefix",
-                f"outside the capture prefix {capture_prefix!r} of the same bucket",
-                self.reports.prefix,
-            )
+        self.reports = settings.reports_in(capture)
         self.capture_uri = (
-            f"s3://{capture_bucket.bucket_name}/{capture_prefix}{self.endpoint_name}/"
+            f"s3://{capture.bucket.bucket_name}/{capture.prefix}{self.endpoint_name}/"
         )
         self.report_uri = (
             f"s3://{self.reports.bucket.bucket_name}/{self.reports.prefix}{self.schedule_name}/"
         )
-
-        default_key = endpoint.encryption_key if isinstance(endpoint, RealtimeEndpoint) else None
-        self.encryption_key = (
-            encryption_key
-            or default_key
-            or defaults.encryption_key(
-                self, "Key", description=f"{self.node.path}: monitoring reports, volumes, schedule"
-            )
+        # By default the endpoint's key and topic, when it is ours.
+        own = endpoint if isinstance(endpoint, RealtimeEndpoint) else None
+        self.encryption_key, self.alarm_topic = defaults.key_and_topic(
+            self,
+            key=encryption_key or (own.encryption_key if own else None),
+            topic=alarm_topic or (own.alarm_topic if own else None),
+            key_purpose="monitoring reports, volumes, schedule",
+            topic_name="Monitor alarms",
+            removal_policy=removal_policy,
         )
-        default_topic = endpoint.alarm_topic if isinstance(endpoint, RealtimeEndpoint) else None
-        self.alarm_topic = (
-            alarm_topic
-            or default_topic
-            or defaults.alarm_topic(
-                self,
-                "AlarmTopic",
-                encryption_key=self.encryption_key,
-                display_name="Monitor alarms",
-            )
-        )
+        self._add_role(capture, vpc, subnets, role)
+        self.alarms: list[cloudwatch.IAlarm] = []
+        self._alarm_set = AlarmSet(self, self.alarm_topic, into=self.alarms)
+        self._add_backend(settings)
+        self._add_alarms(settings)
+        self.on_drift_rule = self._wire_on_drift(on_drift) if on_drift is not None else None
 
-        # The role the monitoring jobs run with.
-        self.role: ManagedPolicyRole = execution_role(
+    def _add_alarms(self, settings: MonitorSettings) -> None:
+        self.drift_alarm = self._drift_alarm(settings.drift_threshold)
+        self.job_failed_alarm = self._job_failed_alarm()
+        least = settings.min_records_per_run
+        if least is not None:
+            self._alarm_set.add(
+                "FewRecordsAlarm",
+                self.metric(RECORDS_METRIC, statistic="Minimum"),
+                least,
+                f"fewer than {least} captured records per run (capture stopped, "
+                "sampling changed or traffic gone)",
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+            )
+
+    def _add_role(
+        self,
+        capture: Capture,
+        vpc: ec2.IVpc | None,
+        subnets: ec2.SubnetSelection | None,
+        role: iam.IRole | None,
+    ) -> None:
+        """The role the monitoring jobs run with (``role`` when given), and where they run."""
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker monitoring job role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
-        self._grant_capture_read(capture_bucket, capture_prefix, capture_key)
+        self._grant_capture_read(capture.bucket, capture.prefix, capture.key)
         grant_write_prefix(
             self.role,
             self.reports.bucket,
@@ -273,53 +307,17 @@ class ModelMonitorSchedule(Construct):
         if vpc is not None:
             self._vpc(vpc, subnets)
 
+    def _add_backend(self, settings: MonitorSettings) -> None:
         self.job_definition: Any = None
         self.job_definition_name: str | None = None
         self.monitoring_schedule: Any = None
         self.schedule: scheduler.Schedule | None = None
         self.dead_letter_queue: sqs.Queue | None = None
         self.job_name_prefix: str | None = None
-        self.alarms: list[cloudwatch.IAlarm] = []
-        if backend is MonitorBackend.DRIFT_JOB:
-            self._drift_job(
-                baseline,
-                image or ContainerImage.model_server(),
-                instance_type=instance_type,
-                volume_size_gb=volume_size_gb,
-                max_runtime=max_runtime,
-            )
+        if settings.backend is MonitorBackend.DRIFT_JOB:
+            self._drift_job(settings, settings.image or ContainerImage.model_server())
         else:
-            self._model_monitor(
-                baseline,
-                instance_type=instance_type,
-                instance_count=instance_count,
-                volume_size_gb=volume_size_gb,
-                max_runtime=max_runtime,
-                problem_type=problem_type,
-                ground_truth=ground_truth,
-                analysis_config=analysis_config,
-                inference_attribute=inference_attribute,
-                probability_attribute=probability_attribute,
-                probability_threshold=probability_threshold,
-                features_attribute=features_attribute,
-            )
-        self.drift_alarm = self._drift_alarm(drift_threshold)
-        self.job_failed_alarm = self._job_failed_alarm()
-        if min_records_per_run is not None:
-            self._alarm(
-                "FewRecordsAlarm",
-                self.metric(RECORDS_METRIC, statistic="Minimum"),
-                min_records_per_run,
-                f"fewer than {min_records_per_run} captured records per run (capture stopped, "
-                "sampling changed or traffic gone)",
-                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                evaluation_periods=2,
-                datapoints_to_alarm=2,
-            )
-        if on_drift is not None:
-            self.on_drift_rule: events.Rule | None = self._wire_on_drift(on_drift)
-        else:
-            self.on_drift_rule = None
+            self._model_monitor(settings)
 
     # --- access ---------------------------------------------------------------------------
 
@@ -339,11 +337,7 @@ class ModelMonitorSchedule(Construct):
         self.security_group = defaults.https_egress_security_group(
             self, "SecurityGroup", vpc=vpc, description=f"{self.node.path} monitoring jobs"
         )
-        selected = vpc.select_subnets(
-            subnet_group_name=subnets.subnet_group_name if subnets else None,
-            subnet_type=subnets.subnet_type if subnets else None,
-            subnets=subnets.subnets if subnets else None,
-        )
+        selected = select_subnets(vpc, subnets)
         self.subnet_ids = list(selected.subnet_ids)
         grant_vpc_access(self.role, vpc)
 
@@ -371,17 +365,10 @@ class ModelMonitorSchedule(Construct):
 
     # --- drift job backend ----------------------------------------------------------------
 
-    def _drift_job(
-        self,
-        baseline: Baseline,
-        image: ContainerImage,
-        *,
-        instance_type: str,
-        volume_size_gb: int,
-        max_runtime: Duration,
-    ) -> None:
+    def _drift_job(self, settings: MonitorSettings, image: ContainerImage) -> None:
         stack = Stack.of(self)
-        assert baseline.statistics is not None  # noqa: S101 - checked in check_props
+        baseline, instance_type = settings.baseline, settings.instance_type
+        assert baseline.statistics is not None  # noqa: S101 - checked in _checks.check
         statistics = self._bind("BaselineStatistics", baseline.statistics)
         constraints = self._bind("BaselineConstraints", baseline.constraints)
         image_uri = image.bind(self, self.role).image_uri
@@ -391,12 +378,12 @@ class ModelMonitorSchedule(Construct):
             self, max_length=MAX_JOB_NAME_PREFIX, separator="-"
         ).lower()
         self.job_name_prefix = prefix
-        window = self.monitor_schedule.window
-        assert window is not None  # noqa: S101 - checked in check_props
+        window = self._cadence.window
+        assert window is not None  # noqa: S101 - checked in _checks.check
         cluster: dict[str, Any] = {
             "InstanceCount": 1,
             "InstanceType": instance_type,
-            "VolumeSizeInGB": volume_size_gb,
+            "VolumeSizeInGB": settings.volume_size_gb,
         }
         volume_key = self._volume_key(instance_type)
         if volume_key is not None:
@@ -448,19 +435,9 @@ class ModelMonitorSchedule(Construct):
                 "KmsKeyId": self.encryption_key.key_arn,
             },
             "ProcessingResources": {"ClusterConfig": cluster},
-            "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.to_seconds())},
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(settings.max_runtime.to_seconds())},
             "NetworkConfig": network,
         }
-        queue = self._dead_letter_queue()
-        role = ManagedPolicyRole(
-            self,
-            "SchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            ),
-            description=f"EventBridge Scheduler role of {self.node.path}: starts drift jobs",
-        )
         jobs = stack.format_arn(
             service="sagemaker", resource="processing-job", resource_name=f"{prefix}-*"
         )
@@ -472,31 +449,30 @@ class ModelMonitorSchedule(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             ),
         ]
-        for statement in statements:
-            role.add_to_principal_policy(statement)
-        grant_key_use(role, self.encryption_key)  # the encrypted schedule and dead-letter queue
-        nag.acknowledge_wildcard_resource(
-            role,
-            jobs,
-            "Each run creates a processing job named <prefix>-<scheduler execution ID>; the "
-            "grant covers exactly that prefix.",
-        )
-        self.schedule = scheduler.Schedule(
+        self.schedule = schedule(
             self,
-            "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(self.monitor_schedule.expression),
-            target=scheduler_targets.Universal(
+            expression=self._cadence.expression,
+            target=lambda **delivery: scheduler_targets.Universal(
                 service="sagemaker",
                 action="createProcessingJob",
                 input=scheduler.ScheduleTargetInput.from_object(request),
                 policy_statements=statements,
-                role=role,
-                dead_letter_queue=queue,
-                retry_attempts=3,
-                max_event_age=Duration.minutes(15),
+                **delivery,
             ),
-            key=self.encryption_key,
+            encryption_key=self.encryption_key,
+            dead_letter_queue=self._dead_letter_queue(),
+            purpose="starts drift jobs",
             description=f"Runs the drift job of {self.node.path} ({self.endpoint_name})",
+            statements=statements,
+            wildcards=[
+                (
+                    jobs,
+                    "Each run creates a processing job named <prefix>-<scheduler execution ID>; "
+                    "the grant covers exactly that prefix.",
+                )
+            ],
+            retry_attempts=3,
+            max_event_age=Duration.minutes(15),
         )
         self._notify_on(
             "JobFailedRule",
@@ -521,22 +497,9 @@ class ModelMonitorSchedule(Construct):
 
     # --- Model Monitor backend ------------------------------------------------------------
 
-    def _model_monitor(
-        self,
-        baseline: Baseline,
-        *,
-        instance_type: str,
-        instance_count: int,
-        volume_size_gb: int,
-        max_runtime: Duration,
-        problem_type: str | None,
-        ground_truth: GroundTruth | None,
-        analysis_config: ModelData | None,
-        inference_attribute: str | None,
-        probability_attribute: str | None,
-        probability_threshold: float | None,
-        features_attribute: str | None,
-    ) -> None:
+    def _model_monitor(self, settings: MonitorSettings) -> None:
+        baseline, ground_truth = settings.baseline, settings.ground_truth
+        analysis_config, instance_type = settings.analysis_config, settings.instance_type
         assert self.image_uri is not None  # noqa: S101 - resolved in __init__
         ContainerImage.from_uri(self.image_uri).bind(self, self.role)
         kind = self.monitoring_type
@@ -552,9 +515,9 @@ class ModelMonitorSchedule(Construct):
             )
         app: dict[str, Any] = {"image_uri": self.image_uri}
         if kind is MonitoringType.MODEL_QUALITY:
-            app["problem_type"] = problem_type
+            app["problem_type"] = settings.problem_type
         if kind in CLARIFY_TYPES:
-            assert analysis_config is not None  # noqa: S101 - checked in check_props
+            assert analysis_config is not None  # noqa: S101 - checked in _checks.check
             app["config_uri"] = self._bind("AnalysisConfig", analysis_config)
         endpoint_input: dict[str, Any] = {
             "endpoint_name": self.endpoint_name,
@@ -564,12 +527,12 @@ class ModelMonitorSchedule(Construct):
         }
         if kind is not MonitoringType.DATA_QUALITY:
             optional = {
-                "inference_attribute": inference_attribute,
-                "probability_attribute": probability_attribute,
-                "probability_threshold_attribute": probability_threshold,
+                "inference_attribute": settings.inference_attribute,
+                "probability_attribute": settings.probability_attribute,
+                "probability_threshold_attribute": settings.probability_threshold,
             }
             if kind in CLARIFY_TYPES:
-                optional["features_attribute"] = features_attribute
+                optional["features_attribute"] = settings.features_attribute
             endpoint_input.update({k: v for k, v in optional.items() if v is not None})
         job_input: dict[str, Any] = {"endpoint_input": cfn.EndpointInputProperty(**endpoint_input)}
         if ground_truth is not None and kind in (
@@ -619,9 +582,9 @@ class ModelMonitorSchedule(Construct):
             ),
             "job_resources": cfn.MonitoringResourcesProperty(
                 cluster_config=cfn.ClusterConfigProperty(
-                    instance_count=instance_count,
+                    instance_count=settings.instance_count,
                     instance_type=instance_type,
-                    volume_size_in_gb=volume_size_gb,
+                    volume_size_in_gb=settings.volume_size_gb,
                     volume_kms_key_id=self._volume_key(instance_type),
                 )
             ),
@@ -632,7 +595,7 @@ class ModelMonitorSchedule(Construct):
             ),
             "role_arn": self.role.role_arn,
             "stopping_condition": cfn.StoppingConditionProperty(
-                max_runtime_in_seconds=int(max_runtime.to_seconds())
+                max_runtime_in_seconds=int(settings.max_runtime.to_seconds())
             ),
         }
         # No JobDefinitionName: every property is create-only, so CloudFormation must be free
@@ -653,7 +616,7 @@ class ModelMonitorSchedule(Construct):
                 monitoring_job_definition_name=self.job_definition_name,
                 monitoring_type=kind.value,
                 schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
-                    schedule_expression=self.monitor_schedule.expression
+                    schedule_expression=self._cadence.expression
                 ),
             ),
         )
@@ -683,22 +646,7 @@ class ModelMonitorSchedule(Construct):
     # --- events and alarms ----------------------------------------------------------------
 
     def _events_role(self) -> ManagedPolicyRole:
-        existing = self.node.try_find_child("EventsRole")
-        if isinstance(existing, ManagedPolicyRole):
-            return existing
-        role = ManagedPolicyRole(
-            self,
-            "EventsRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"EventBridge role of {self.node.path}: notifications and on_drift",
-        )
-        nag.acknowledge(
-            role,
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-            "CDK's SNS rule target grants publishing to the encrypted alarm topic with "
-            "topic.grant_publish, which allows kms:GenerateDataKey* on the topic's key only.",
-        )
-        return role
+        return events_role(self, purpose="notifications and on_drift", topic=self.alarm_topic)
 
     def _notify_on(self, construct_id: str, what: str, detail: dict[str, Any]) -> events.Rule:
         rule = events.Rule(
@@ -732,38 +680,17 @@ class ModelMonitorSchedule(Construct):
             self.job_failed_rule = rule
         return rule
 
-    def _alarm(
-        self,
-        construct_id: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        description: str,
-        **kwargs: Any,
-    ) -> cloudwatch.Alarm:
-        created = alarm_helpers.alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=threshold,
-            description=f"{self.node.path}: {description}",
-            topic=self.alarm_topic,
-            **kwargs,
-        )
-        self.alarms.append(created)
-        return created
-
     def _period(self) -> Duration:
-        return Duration.seconds(self.monitor_schedule.interval_seconds)
+        return Duration.seconds(self._cadence.interval_seconds)
 
     def _drift_alarm(self, threshold: float) -> cloudwatch.IAlarm:
-        once = {"evaluation_periods": 1, "datapoints_to_alarm": 1}
         if self.monitoring_type is MonitoringType.DATA_QUALITY and self.features:
             chunks = [
                 self.features[i : i + MAX_METRICS_PER_ALARM]
                 for i in range(0, len(self.features), MAX_METRICS_PER_ALARM)
             ]
             parts = [
-                self._alarm(
+                self._alarm_set.add(
                     "DriftAlarm" if len(chunks) == 1 else f"DriftAlarm{index + 1}",
                     cloudwatch.MathExpression(
                         expression="MAX([" + ", ".join(f"f{j}" for j in range(len(chunk))) + "])",
@@ -779,42 +706,39 @@ class ModelMonitorSchedule(Construct):
                     + ", ".join(chunk[:3])
                     + (" ..." if len(chunk) > 3 else ""),
                     comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    **once,
+                    evaluation_periods=1,
+                    datapoints_to_alarm=1,
                 )
                 for index, chunk in enumerate(chunks)
             ]
             if len(parts) == 1:
                 return parts[0]
-            composite = cloudwatch.CompositeAlarm(
-                self,
-                "DriftAlarm",
-                alarm_rule=cloudwatch.AlarmRule.any_of(*parts),
-                alarm_description=f"{self.node.path}: feature drift above {threshold:g}",
+            composite = self._alarm_set.any_of(
+                "DriftAlarm", parts, f"feature drift above {threshold:g}"
             )
-            action = cloudwatch_actions.SnsAction(self.alarm_topic)
-            composite.add_alarm_action(action)
-            composite.add_ok_action(action)
             self.alarms.append(composite)
             return composite
         if self.backend is MonitorBackend.DRIFT_JOB:
-            return self._alarm(
+            return self._alarm_set.add(
                 "DriftAlarm",
                 self.metric(VIOLATIONS_METRIC, statistic="Maximum"),
                 1,
                 "the drift job reported constraint violations",
-                **once,
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
             )
-        return self._alarm(
+        return self._alarm_set.add(
             "DriftAlarm",
             _rule_metric(self.violations_rule, self._period()),
             1,
             f"a {self.monitoring_type.value} run completed with violations",
-            **once,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
         )
 
     def _job_failed_alarm(self) -> cloudwatch.Alarm:
         queue = self._dead_letter_queue()
-        self._alarm(
+        self._alarm_set.add(
             "DeadLetters",
             queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
             1,
@@ -825,7 +749,7 @@ class ModelMonitorSchedule(Construct):
         if self.backend is MonitorBackend.DRIFT_JOB:
             # One datum per run: none for two intervals means the job did not run (or failed
             # before publishing).
-            return self._alarm(
+            return self._alarm_set.add(
                 "JobNotRunningAlarm",
                 self.metric(RECORDS_METRIC, statistic="SampleCount"),
                 1,
@@ -835,7 +759,7 @@ class ModelMonitorSchedule(Construct):
                 datapoints_to_alarm=2,
                 missing_data=cloudwatch.TreatMissingData.BREACHING,
             )
-        return self._alarm(
+        return self._alarm_set.add(
             "JobFailedAlarm",
             _rule_metric(self.job_failed_rule, self._period()),
             1,
@@ -845,17 +769,17 @@ class ModelMonitorSchedule(Construct):
         )
 
     def _wire_on_drift(self, target: Startable) -> events.Rule:
-        rule = events.Rule(
+        rule = alarm_rule(
             self,
             "OnDriftRule",
+            alarm_arns=[self.drift_alarm.alarm_arn],
             description=f"{self.node.path}: drift alarm -> on_drift",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudwatch"],
-                detail_type=["CloudWatch Alarm State Change"],
-                resources=[self.drift_alarm.alarm_arn],
-                detail={"state": {"value": ["ALARM"]}},
-            ),
         )
+        delivery: dict[str, Any] = {
+            "dead_letter_queue": self._dead_letter_queue(),
+            "retry_attempts": RETRY_ATTEMPTS,
+            "max_event_age": MAX_EVENT_AGE,
+        }
         rule_target: events.IRuleTarget
         if hasattr(target, "state_machine_arn"):
             machine: sfn.IStateMachine = target  # type: ignore[assignment]
@@ -868,9 +792,7 @@ class ModelMonitorSchedule(Construct):
             rule_target = events_targets.SfnStateMachine(
                 machine,
                 role=role,
-                dead_letter_queue=self._dead_letter_queue(),
-                retry_attempts=5,
-                max_event_age=Duration.hours(1),
+                **delivery,
                 input=events.RuleTargetInput.from_object(
                     {
                         "reason": "drift",
@@ -883,9 +805,7 @@ class ModelMonitorSchedule(Construct):
         elif hasattr(target, "function_arn"):
             rule_target = events_targets.LambdaFunction(
                 target,  # type: ignore[arg-type]
-                dead_letter_queue=self._dead_letter_queue(),
-                retry_attempts=5,
-                max_event_age=Duration.hours(1),
+                **delivery,
             )
         elif hasattr(target, "bind"):
             rule_target = target
@@ -900,26 +820,32 @@ class ModelMonitorSchedule(Construct):
 
     # --- public API -----------------------------------------------------------------------
 
-    def metric(self, name: str, *, statistic: str = "Maximum", **kwargs: Any) -> cloudwatch.Metric:
+    def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """A metric in ``aws/sagemaker/Endpoints/data-metrics`` for this endpoint and schedule,
-        e.g. ``feature_baseline_drift_age`` or ``drift_job_records_analyzed``."""
-        kwargs.setdefault("period", self._period())
-        return alarm_helpers.metric(
+        e.g. ``feature_baseline_drift_age`` or ``drift_job_records_analyzed``; Maximum over the
+        schedule's interval unless ``options`` say otherwise."""
+        return build_metric(
             DATA_METRICS_NAMESPACE,
-            name,
+            metric_name,
             {"Endpoint": self.endpoint_name, "MonitoringSchedule": self.schedule_name},
-            statistic=statistic,
-            **kwargs,
+            options,
+            statistic="Maximum",
+            period=self._period(),
         )
 
-    def metric_feature_drift(self, feature: str, **kwargs: Any) -> cloudwatch.Metric:
-        """``feature_baseline_drift_<feature>``: the distance compared with the threshold."""
-        return self.metric(f"feature_baseline_drift_{feature}", **kwargs)
+    def metric_feature_drift(
+        self, feature: str, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """``feature_baseline_drift_<feature>``: the distance compared with the threshold
+        (Maximum)."""
+        return self.metric(f"feature_baseline_drift_{feature}", **options)
 
-    def metric_feature_completeness(self, feature: str, **kwargs: Any) -> cloudwatch.Metric:
-        """``feature_non_null_<feature>``: the share of records with a value (0-1)."""
-        kwargs.setdefault("statistic", "Minimum")
-        return self.metric(f"feature_non_null_{feature}", **kwargs)
+    def metric_feature_completeness(
+        self, feature: str, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """``feature_non_null_<feature>``: the share of records with a value, 0-1 (Minimum)."""
+        merged: MetricOptions = {"statistic": "Minimum", **options}
+        return self.metric(f"feature_non_null_{feature}", **merged)
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
         """Drift and completeness per monitored feature, and the job's record count."""

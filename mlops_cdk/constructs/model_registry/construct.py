@@ -11,10 +11,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from mlops_cdk._internal.patterns import ACCOUNT_ID, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+from mlops_cdk._internal.patterns import (
+    ACCOUNT_ID,
+    APPROVAL_STATUSES,
+    SAGEMAKER_NAME,
+    SAGEMAKER_NAME_MEANING,
+)
 from mlops_cdk._internal.validation import Checker, is_unresolved
 
-APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 MAX_DESCRIPTION = 1024
 # What another account may do with the packages: read them and deploy them, nothing more
 # (AIOps sagemaker_model_package_group and the SageMaker cross-account registry guide).

@@ -7,6 +7,11 @@ from collections.abc import Sequence
 
 from aws_cdk import aws_ec2 as ec2
 
+from mlops_cdk._internal.patterns import (
+    DEFAULT_INSTANCE_TYPE,
+    SAGEMAKER_NAME,
+    SAGEMAKER_NAME_MEANING,
+)
 from mlops_cdk._internal.sagemaker import check_instance_type, is_burstable
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs._sagemaker_model import ModelSource
@@ -19,60 +24,13 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
     ServerlessConfig,
 )
 
-DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-DEFAULT_VARIANT = "AllTraffic"
 MAX_VARIANTS = 10
 
 
-def resolve_variants(
-    check: Checker, variants: Sequence[ProductionVariant] | None, single: ModelSource
-) -> list[ProductionVariant]:
-    if variants is None:
-        single.check(check)
-        return [
-            ProductionVariant(
-                DEFAULT_VARIANT,
-                image=single.image,
-                model_data=single.model_data,
-                model_package=single.model_package,
-            )
-        ]
-    given = [k for k, v in vars(single).items() if v is not None]
-    if given:
-        check.not_together(
-            "variants", given[0], "each ProductionVariant names its own model source"
-        )
-    production = [v for v in variants if not v.shadow]
-    shadows = [v for v in variants if v.shadow]
-    check.require(bool(production), "variants", "at least one production variant", len(variants))
-    check.require(
-        len(production) <= MAX_VARIANTS,
-        "variants",
-        f"at most {MAX_VARIANTS} production variants",
-        len(production),
-    )
-    names = [v.name for v in variants]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    check.require(not duplicates, "variants", "uniquely named", Said(", ".join(duplicates)))
-    check.require(
-        sum(v.weight for v in production) > 0,
-        "variants",
-        "weighted so that at least one production variant has a weight above 0",
-        Said("all weights 0"),
-    )
-    if shadows:
-        check.require(
-            len(shadows) == 1 and len(production) == 1,
-            "variants",
-            "exactly one production variant and one shadow variant when a shadow is used",
-            Said(f"{len(production)} production, {len(shadows)} shadow"),
-        )
-    return list(variants)
-
-
-def check_modes(
+def check(
     check: Checker,
-    variants: Sequence[ProductionVariant],
+    variants: Sequence[ProductionVariant] | None,
+    single: ModelSource,
     *,
     instance_type: str | None,
     initial_instance_count: int | None,
@@ -83,11 +41,21 @@ def check_modes(
     deployment: DeploymentPolicy | None,
     vpc: ec2.IVpc | None,
     network_isolation: bool | None,
+    endpoint_name: str | None,
 ) -> None:
+    """Every rule of a RealtimeEndpoint: the model source (``single``, unless ``variants``
+    are given), then which modes and options may be combined."""
+    if variants is None:
+        single.check(check)
+    else:
+        _check_variants(check, variants, single)
+    # The mode rules: no variants stands for the one default variant.
+    variants = variants or []
     if instance_type is not None:
         check_instance_type(check, "instance_type", instance_type)
     check.at_least("initial_instance_count", initial_instance_count, 1)
-    types = [v.instance_type or instance_type or DEFAULT_INSTANCE_TYPE for v in variants]
+    default_type = instance_type or DEFAULT_INSTANCE_TYPE
+    types = [v.instance_type or default_type for v in variants] or [default_type]
     if serverless is not None:
         reason = "serverless endpoints have no instances"
         instance_settings = {
@@ -140,6 +108,42 @@ def check_modes(
         )
     if deployment is not None:
         _check_deployment(check, deployment, variants, types, serverless)
+    check.matches("endpoint_name", endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+
+
+def _check_variants(
+    check: Checker, variants: Sequence[ProductionVariant], single: ModelSource
+) -> None:
+    given = [k for k, v in vars(single).items() if v is not None]
+    if given:
+        check.not_together(
+            "variants", given[0], "each ProductionVariant names its own model source"
+        )
+    production = [v for v in variants if not v.shadow]
+    shadows = [v for v in variants if v.shadow]
+    check.require(bool(production), "variants", "at least one production variant", len(variants))
+    check.require(
+        len(production) <= MAX_VARIANTS,
+        "variants",
+        f"at most {MAX_VARIANTS} production variants",
+        len(production),
+    )
+    names = [v.name for v in variants]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    check.require(not duplicates, "variants", "uniquely named", Said(", ".join(duplicates)))
+    check.require(
+        sum(v.weight for v in production) > 0,
+        "variants",
+        "weighted so that at least one production variant has a weight above 0",
+        Said("all weights 0"),
+    )
+    if shadows:
+        check.require(
+            len(shadows) == 1 and len(production) == 1,
+            "variants",
+            "exactly one production variant and one shadow variant when a shadow is used",
+            Said(f"{len(production)} production, {len(shadows)} shadow"),
+        )
 
 
 def _check_deployment(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Literal, Unpack, cast
 
-from aws_cdk import Duration, Names, Stack
+import jsii
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -13,12 +14,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces import ResourceEnvironment
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import defaults, nag
-from mlops_cdk._internal.iam import ManagedPolicyRole, grant_publish, grant_write_prefix
-from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+from mlops_cdk._internal.alarms import AlarmSet
+from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
+from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import (
     execution_role,
     has_local_storage,
@@ -27,13 +31,10 @@ from mlops_cdk._internal.sagemaker import (
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
-from mlops_cdk.constructs.realtime_endpoint._checks import (
-    DEFAULT_INSTANCE_TYPE,
-    check_modes,
-    resolve_variants,
-)
+from mlops_cdk.constructs.realtime_endpoint._checks import check
 from mlops_cdk.constructs.realtime_endpoint.options import (
     ONE_MINUTE,
     AsyncInference,
@@ -45,7 +46,10 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
     ServerlessConfig,
 )
 
+DEFAULT_VARIANT = "AllTraffic"
 NAMESPACE = "AWS/SageMaker"
+InvocationResponseCode = Literal["Invocation4XXErrors", "Invocation5XXErrors"]
+RESPONSE_CODES: tuple[str, ...] = ("Invocation4XXErrors", "Invocation5XXErrors")
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 _KMS_ON_ENDPOINT_CONFIG = (
     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
@@ -54,6 +58,7 @@ _KMS_ON_ENDPOINT_CONFIG = (
 )
 
 
+@jsii.implements(sagemaker.IEndpoint)
 class RealtimeEndpoint(Construct):
     """A SageMaker real-time endpoint: instance-based, serverless or asynchronous, one model or
     several (A/B variants and a shadow), with autoscaling, data capture, blue/green or rolling
@@ -68,6 +73,12 @@ class RealtimeEndpoint(Construct):
             autoscaling=AutoScaling(max_capacity=4),
             deployment=DeploymentPolicy.canary(10))
         endpoint.grant_invoke(api_role)
+
+    It implements ``aws_sagemaker.IEndpoint`` (``endpoint_arn``, ``endpoint_name``,
+    ``grant_invoke``), so it goes wherever CDK takes an endpoint, e.g.
+    ``apigateway.SagemakerIntegration(endpoint)``, and has the per-variant metrics of the
+    ``aws-sagemaker-alpha`` endpoint (``metric_invocations``, ``metric_model_latency``...,
+    ``production_variant_name`` defaulting to the first production variant).
 
     :param image: model server image (with ``model_data``); or use ``model_package`` or
         ``variants``.
@@ -89,11 +100,14 @@ class RealtimeEndpoint(Construct):
         (off for serverless, which does not support it).
     :param encryption_key: KMS key for volumes, capture and async output. Default: a new key
         with rotation.
-    :param role: execution role. Default: a new least-privilege role.
+    :param role: execution role (SageMaker must be able to assume it); it receives exactly the
+        grants a created role would, in a customer-managed policy this construct attaches to it.
+        Default: a new least-privilege role.
     :param alarm_topic: where alarms go. Default: a new KMS-encrypted topic.
     :param environment: container environment variables. Default: none.
     :param endpoint_name: Default: generated from the construct path.
     :param alarm_thresholds: Default: :class:`EndpointAlarms` defaults.
+    :param removal_policy: for the KMS key this creates. Default: RETAIN.
     """
 
     def __init__(
@@ -116,27 +130,19 @@ class RealtimeEndpoint(Construct):
         subnets: ec2.SubnetSelection | None = None,
         network_isolation: bool | None = None,
         encryption_key: kms.IKey | None = None,
-        role: ManagedPolicyRole | None = None,
+        role: iam.IRole | None = None,
         alarm_topic: sns.ITopic | None = None,
         environment: Mapping[str, str] | None = None,
         endpoint_name: str | None = None,
         alarm_thresholds: EndpointAlarms | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        check = Checker.of(self)
-        self.variants = resolve_variants(
-            check, variants, ModelSource(image, model_data, model_package)
-        )
-        self.production_variants = [v for v in self.variants if not v.shadow]
-        self.shadow_variants = [v for v in self.variants if v.shadow]
-        self.serverless = serverless
-        self.data_capture = data_capture
-        self.async_inference = async_inference
-        self.instance_type = instance_type or DEFAULT_INSTANCE_TYPE
-        self.initial_instance_count = initial_instance_count or 1
-        check_modes(
-            check,
-            self.variants,
+        source = ModelSource(image, model_data, model_package)
+        check(
+            Checker.of(self),
+            variants,
+            source,
             instance_type=instance_type,
             initial_instance_count=initial_instance_count,
             serverless=serverless,
@@ -146,25 +152,55 @@ class RealtimeEndpoint(Construct):
             deployment=deployment,
             vpc=vpc,
             network_isolation=network_isolation,
+            endpoint_name=endpoint_name,
         )
-        if endpoint_name is not None:
-            check.matches("endpoint_name", endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
+        self.variants = list(variants) if variants is not None else [_default_variant(source)]
+        self.production_variants = [v for v in self.variants if not v.shadow]
+        self.shadow_variants = [v for v in self.variants if v.shadow]
+        self.serverless, self.data_capture = serverless, data_capture
+        self.async_inference = async_inference
+        self.instance_type = instance_type or DEFAULT_INSTANCE_TYPE
+        self.initial_instance_count = initial_instance_count or 1
         self.network_isolation = (
             network_isolation if network_isolation is not None else (serverless is None)
         )
-
-        self.encryption_key = encryption_key or defaults.encryption_key(
-            self, "Key", description=f"{self.node.path}: endpoint volumes, capture and output"
+        self.encryption_key, self.alarm_topic = defaults.key_and_topic(
+            self,
+            key=encryption_key,
+            topic=alarm_topic,
+            key_purpose="endpoint volumes, capture and output",
+            topic_name="Endpoint alarms",
+            removal_policy=removal_policy,
         )
-        self.alarm_topic = alarm_topic or defaults.alarm_topic(
-            self, "AlarmTopic", encryption_key=self.encryption_key, display_name="Endpoint alarms"
-        )
-        self.role = role or execution_role(
+        self.role = execution_role(
             self,
             "ExecutionRole",
             description=f"SageMaker execution role of {self.node.path}",
             encryption_key=self.encryption_key,
+            role=role,
         )
+        self._add_models(environment, vpc, subnets)
+        self._endpoint_name = endpoint_name or Names.unique_resource_name(
+            self, max_length=63, separator="-"
+        )
+        self.endpoint_config = self._endpoint_config(serverless, async_inference, data_capture)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        self._add_alarms(alarm_thresholds or EndpointAlarms(), async_inference)
+        self.endpoint = self._endpoint(deployment)
+        self._endpoint_arn = self.endpoint.ref
+        if autoscaling is not None:
+            self._add_autoscaling(autoscaling)
+        if async_inference is not None:
+            self._add_async_scaling(async_inference)
+
+    def _add_models(
+        self,
+        environment: Mapping[str, str] | None,
+        vpc: ec2.IVpc | None,
+        subnets: ec2.SubnetSelection | None,
+    ) -> None:
+        """One SageMaker model per variant, in ``vpc`` when given."""
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
             self.security_group = defaults.https_egress_security_group(
@@ -184,29 +220,6 @@ class RealtimeEndpoint(Construct):
             )
             for variant in self.variants
         }
-
-        self.endpoint_name = endpoint_name or Names.unique_resource_name(
-            self, max_length=63, separator="-"
-        )
-        self.endpoint_config = self._endpoint_config(serverless, async_inference, data_capture)
-        thresholds = alarm_thresholds or EndpointAlarms()
-        self.alarms: list[cloudwatch.Alarm] = []
-        self.rollback_alarms: list[cloudwatch.Alarm] = []
-        self._add_alarms(thresholds, async_inference)
-        self.endpoint = sagemaker.CfnEndpoint(
-            self,
-            "Endpoint",
-            endpoint_name=self.endpoint_name,
-            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
-            deployment_config=deployment.render([a.alarm_name for a in self.rollback_alarms])
-            if deployment
-            else None,
-        )
-        self.endpoint_arn = self.endpoint.ref
-        if autoscaling is not None:
-            self._add_autoscaling(autoscaling)
-        if async_inference is not None:
-            self._add_async_scaling(async_inference)
 
     # --- resources ------------------------------------------------------------------------
 
@@ -238,6 +251,17 @@ class RealtimeEndpoint(Construct):
                 "rejects a KmsKeyId for them (CreateEndpointConfig API reference).",
             )
         return config
+
+    def _endpoint(self, deployment: DeploymentPolicy | None) -> sagemaker.CfnEndpoint:
+        return sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            deployment_config=deployment.render([a.alarm_name for a in self.rollback_alarms])
+            if deployment
+            else None,
+        )
 
     def _instance_type(self, variant: ProductionVariant) -> str:
         return variant.instance_type or self.instance_type
@@ -373,16 +397,19 @@ class RealtimeEndpoint(Construct):
     def _add_alarms(
         self, thresholds: EndpointAlarms, async_inference: AsyncInference | None
     ) -> None:
+        self._alarm_set = AlarmSet(
+            self, self.alarm_topic, into=self.alarms, evaluation_periods=5, datapoints_to_alarm=3
+        )
         for variant in self.production_variants:
             suffix = "" if len(self.production_variants) == 1 else f"-{variant.name}"
-            errors = self._alarm(
+            errors = self._alarm_set.add(
                 f"Errors5xx{suffix}",
                 self._error_rate("Invocation5XXErrors", variant.name, thresholds.period),
                 thresholds.error_5xx_rate_percent,
                 f"{variant.name}: model 5XX responses above {thresholds.error_5xx_rate_percent} % "
                 "of invocations",
             )
-            latency = self._alarm(
+            latency = self._alarm_set.add(
                 f"LatencyP99{suffix}",
                 self.metric_model_latency(variant.name, statistic="p99", period=thresholds.period),
                 thresholds.latency_p99.to_milliseconds() * 1000,  # ModelLatency is microseconds
@@ -390,7 +417,7 @@ class RealtimeEndpoint(Construct):
                 f"{thresholds.latency_p99.to_milliseconds():g} ms",
             )
             self.rollback_alarms += [errors, latency]
-            self._alarm(
+            self._alarm_set.add(
                 f"Errors4xx{suffix}",
                 self._error_rate("Invocation4XXErrors", variant.name, thresholds.period),
                 thresholds.error_4xx_rate_percent,
@@ -400,14 +427,14 @@ class RealtimeEndpoint(Construct):
             if self.serverless is None:
                 self._instance_alarms(variant, suffix, thresholds)
         if async_inference is not None:
-            self._alarm(
+            self._alarm_set.add(
                 "AsyncOldestRequestAge",
                 self._endpoint_metric("ApproximateAgeOfOldestRequest", statistic="Maximum"),
                 thresholds.async_oldest_request_age.to_seconds(),
                 "Async requests are waiting longer than "
                 f"{thresholds.async_oldest_request_age.to_seconds():g} s",
             )
-            self._alarm(
+            self._alarm_set.add(
                 "AsyncInvocationFailures",
                 self.metric("InvocationFailures", self.production_variants[0].name),
                 1,
@@ -419,35 +446,19 @@ class RealtimeEndpoint(Construct):
     ) -> None:
         cores = vcpus(self._instance_type(variant))
         if cores is not None:
-            self._alarm(
+            self._alarm_set.add(
                 f"Cpu{suffix}",
                 self.metric_cpu_utilization(variant.name),
                 thresholds.cpu_percent_of_capacity * cores,  # CPUUtilization sums all vCPUs
                 f"{variant.name}: CPU above {thresholds.cpu_percent_of_capacity} % of "
                 f"{cores} vCPUs",
             )
-        self._alarm(
+        self._alarm_set.add(
             f"Memory{suffix}",
             self.metric_memory_utilization(variant.name),
             thresholds.memory_percent,
             f"{variant.name}: memory above {thresholds.memory_percent} %",
         )
-
-    def _alarm(
-        self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str
-    ) -> cloudwatch.Alarm:
-        created = alarm_helpers.alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=threshold,
-            description=f"{self.node.path}: {description}",
-            topic=self.alarm_topic,
-            evaluation_periods=5,
-            datapoints_to_alarm=3,
-        )
-        self.alarms.append(created)
-        return created
 
     def _error_rate(self, errors: str, variant: str, period: Duration) -> cloudwatch.MathExpression:
         return cloudwatch.MathExpression(
@@ -473,64 +484,167 @@ class RealtimeEndpoint(Construct):
 
     # --- public API -----------------------------------------------------------------------
 
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name."""
+        return self._endpoint_name
+
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN (``Ref`` of the ``AWS::SageMaker::Endpoint``)."""
+        return self._endpoint_arn
+
+    @property
+    def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
+        """A reference to the endpoint (``aws_sagemaker.IEndpointRef``)."""
+        return sagemaker_refs.EndpointReference(endpoint_arn=self.endpoint_arn)
+
+    @property
+    def stack(self) -> Stack:
+        """The stack the endpoint is in."""
+        return Stack.of(self)
+
+    @property
+    def env(self) -> ResourceEnvironment:
+        """Account and region of the endpoint (those of its stack)."""
+        stack = Stack.of(self)
+        return ResourceEnvironment(account=stack.account, region=stack.region)
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """Apply ``policy`` to the endpoint, its configuration and its models (stateless: they
+        are replaced freely). Keys keep the ``removal_policy`` given at construction."""
+        self.endpoint.apply_removal_policy(policy)
+        self.endpoint_config.apply_removal_policy(policy)
+        for model in self.models.values():
+            model.resource.apply_removal_policy(policy)
+
     def metric(
         self,
-        name: str,
-        variant: str | None = None,
+        metric_name: str,
+        production_variant_name: str | None = None,
+        *,
+        namespace: str = NAMESPACE,
+        **options: Unpack[MetricOptions],
+    ) -> cloudwatch.Metric:
+        """A metric of one production variant (``EndpointName`` and ``VariantName``
+        dimensions), Sum over 1 minute unless ``options`` say otherwise.
+
+        :param metric_name: e.g. ``Invocations``.
+        :param production_variant_name: Default: the first production variant.
+        :param namespace: Default: ``AWS/SageMaker`` (instance metrics are in
+            ``/aws/sagemaker/Endpoints``).
+        """
+        return self._variant_metric(
+            metric_name, production_variant_name, options, namespace=namespace
+        )
+
+    def metric_invocations(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Invocations (Sum)."""
+        return self._variant_metric("Invocations", production_variant_name, options)
+
+    def metric_invocations_per_instance(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Invocations per instance (Sum), the metric autoscaling tracks."""
+        return self._variant_metric("InvocationsPerInstance", production_variant_name, options)
+
+    def metric_model_latency(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Model latency in microseconds (default statistic p99)."""
+        return self._variant_metric(
+            "ModelLatency", production_variant_name, options, statistic="p99"
+        )
+
+    def metric_overhead_latency(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """SageMaker's own latency in microseconds (default statistic p99)."""
+        return self._variant_metric(
+            "OverheadLatency", production_variant_name, options, statistic="p99"
+        )
+
+    def metric_invocation_response_code(
+        self,
+        response_code: InvocationResponseCode,
+        production_variant_name: str | None = None,
+        **options: Unpack[MetricOptions],
+    ) -> cloudwatch.Metric:
+        """Invocations answered with ``Invocation4XXErrors`` or ``Invocation5XXErrors`` (Sum)."""
+        Checker.of(self).one_of("response_code", response_code, RESPONSE_CODES)
+        return self._variant_metric(response_code, production_variant_name, options)
+
+    def metric_errors_5xx(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Model 5XX responses (Sum)."""
+        return self._variant_metric("Invocation5XXErrors", production_variant_name, options)
+
+    def metric_errors_4xx(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Client 4XX responses (Sum)."""
+        return self._variant_metric("Invocation4XXErrors", production_variant_name, options)
+
+    def metric_cpu_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """CPU utilisation summed over vCPUs (Average; 0 to 100 x vCPUs)."""
+        return self._instance_metric("CPUUtilization", production_variant_name, options)
+
+    def metric_memory_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Memory utilisation percent (Average)."""
+        return self._instance_metric("MemoryUtilization", production_variant_name, options)
+
+    def metric_disk_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Disk utilisation percent (Average)."""
+        return self._instance_metric("DiskUtilization", production_variant_name, options)
+
+    def metric_gpu_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """GPU utilisation summed over GPUs (Average; 0 to 100 x GPUs)."""
+        return self._instance_metric("GPUUtilization", production_variant_name, options)
+
+    def metric_gpu_memory_utilization(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """GPU memory utilisation summed over GPUs (Average)."""
+        return self._instance_metric("GPUMemoryUtilization", production_variant_name, options)
+
+    def _variant_metric(
+        self,
+        metric_name: str,
+        variant: str | None,
+        options: MetricOptions,
         *,
         statistic: str = "Sum",
-        period: Duration = ONE_MINUTE,
         namespace: str = NAMESPACE,
     ) -> cloudwatch.Metric:
-        """A metric of one variant (default: the first production variant)."""
-        return alarm_helpers.metric(
+        return build_metric(
             namespace,
-            name,
+            metric_name,
             {
                 "EndpointName": self.endpoint_name,
                 "VariantName": variant or self.production_variants[0].name,
             },
+            options,
             statistic=statistic,
-            period=period,
+            period=ONE_MINUTE,
         )
 
-    def metric_invocations(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Invocations (Sum)."""
-        return self.metric("Invocations", variant, **kwargs)
-
-    def metric_model_latency(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Model latency in microseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("ModelLatency", variant, **kwargs)
-
-    def metric_overhead_latency(
-        self, variant: str | None = None, **kwargs: Any
+    def _instance_metric(
+        self, metric_name: str, variant: str | None, options: MetricOptions
     ) -> cloudwatch.Metric:
-        """SageMaker's own latency in microseconds (default statistic p99)."""
-        kwargs.setdefault("statistic", "p99")
-        return self.metric("OverheadLatency", variant, **kwargs)
-
-    def metric_errors_5xx(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Model 5XX responses (Sum)."""
-        return self.metric("Invocation5XXErrors", variant, **kwargs)
-
-    def metric_errors_4xx(self, variant: str | None = None, **kwargs: Any) -> cloudwatch.Metric:
-        """Client 4XX responses (Sum)."""
-        return self.metric("Invocation4XXErrors", variant, **kwargs)
-
-    def metric_cpu_utilization(
-        self, variant: str | None = None, **kwargs: Any
-    ) -> cloudwatch.Metric:
-        """CPU utilisation summed over vCPUs (Average; 0 to 100 x vCPUs)."""
-        kwargs.setdefault("statistic", "Average")
-        return self.metric("CPUUtilization", variant, namespace=INSTANCE_NAMESPACE, **kwargs)
-
-    def metric_memory_utilization(
-        self, variant: str | None = None, **kwargs: Any
-    ) -> cloudwatch.Metric:
-        """Memory utilisation percent (Average)."""
-        kwargs.setdefault("statistic", "Average")
-        return self.metric("MemoryUtilization", variant, namespace=INSTANCE_NAMESPACE, **kwargs)
+        return self._variant_metric(
+            metric_name, variant, options, statistic="Average", namespace=INSTANCE_NAMESPACE
+        )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke exactly this endpoint (synchronously, asynchronously and with
@@ -581,6 +695,16 @@ class RealtimeEndpoint(Construct):
                     )
                 )
         return widgets
+
+
+def _default_variant(source: ModelSource) -> ProductionVariant:
+    """The one variant of an endpoint given a model source instead of ``variants``."""
+    return ProductionVariant(
+        name=DEFAULT_VARIANT,
+        image=source.image,
+        model_data=source.model_data,
+        model_package=source.model_package,
+    )
 
 
 def _arn(topic: sns.ITopic | None) -> str | None:

@@ -37,7 +37,7 @@ def _seconds(value: Duration) -> float:
     return value.to_seconds()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProductionVariant:
     """One model behind the endpoint, receiving ``weight / sum(weights)`` of the traffic.
 
@@ -78,7 +78,7 @@ class ProductionVariant:
         return ModelSource(self.image, self.model_data, self.model_package)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AutoScaling:
     """Target tracking on ``SageMakerVariantInvocationsPerInstance`` for every variant.
 
@@ -111,7 +111,7 @@ class AutoScaling:
         check.in_range("scale_out_cooldown", _seconds(self.scale_out_cooldown), 0, 3600, "s")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServerlessConfig:
     """A serverless endpoint: no instances, pay per request, scales to zero.
 
@@ -146,7 +146,7 @@ class ServerlessConfig:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AsyncInference:
     """Queue requests and write results to S3; scales to zero when the queue is empty.
 
@@ -194,7 +194,7 @@ class AsyncInference:
         check.positive("target_backlog_per_instance", self.target_backlog_per_instance)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataCapture:
     """Capture requests and responses to S3 (KMS-encrypted) for monitoring and retraining.
 
@@ -240,7 +240,7 @@ class DataCapture:
 DeploymentKind = Literal["CANARY", "LINEAR", "ALL_AT_ONCE", "ROLLING"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeploymentPolicy:
     """How an update reaches traffic: blue/green (canary, linear, all at once) or rolling, with
     automatic rollback when the endpoint's alarms fire.
@@ -264,7 +264,10 @@ class DeploymentPolicy:
         """Shift ``percent`` of capacity first, bake for ``wait`` (default 10 minutes), then
         the rest."""
         return DeploymentPolicy(
-            "CANARY", wait or Duration.minutes(10), percent, *_termination(termination_wait)
+            kind="CANARY",
+            wait=wait or Duration.minutes(10),
+            percent=percent,
+            termination_wait=_termination(termination_wait),
         )
 
     @staticmethod
@@ -277,7 +280,10 @@ class DeploymentPolicy:
         """Shift ``step_percent`` of capacity at a time (10-50 %), baking ``wait`` between
         steps (default 5 minutes)."""
         return DeploymentPolicy(
-            "LINEAR", wait or Duration.minutes(5), step_percent, *_termination(termination_wait)
+            kind="LINEAR",
+            wait=wait or Duration.minutes(5),
+            percent=step_percent,
+            termination_wait=_termination(termination_wait),
         )
 
     @staticmethod
@@ -287,14 +293,18 @@ class DeploymentPolicy:
         """Shift everything, then bake for ``wait`` (default 10 minutes) before removing the
         old fleet."""
         return DeploymentPolicy(
-            "ALL_AT_ONCE", wait or Duration.minutes(10), None, *_termination(termination_wait)
+            kind="ALL_AT_ONCE",
+            wait=wait or Duration.minutes(10),
+            termination_wait=_termination(termination_wait),
         )
 
     @staticmethod
     def rolling(batch_percent: int = 20, wait: Duration | None = None) -> DeploymentPolicy:
         """Replace ``batch_percent`` of instances at a time (5-50 %) without a second fleet,
         baking ``wait`` (default 5 minutes) per batch. Not for serverless or multi-variant."""
-        return DeploymentPolicy("ROLLING", wait or Duration.minutes(5), batch_percent)
+        return DeploymentPolicy(
+            kind="ROLLING", wait=wait or Duration.minutes(5), percent=batch_percent
+        )
 
     def __post_init__(self) -> None:
         check = Checker(f"DeploymentPolicy.{self.kind.lower()}")
@@ -348,11 +358,11 @@ def _percent(value: int | None) -> sagemaker.CfnEndpoint.CapacitySizeProperty:
     return sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=value or 0)
 
 
-def _termination(value: Duration | None) -> tuple[Duration]:
-    return (value or Duration.minutes(5),)
+def _termination(value: Duration | None) -> Duration:
+    return value or Duration.minutes(5)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EndpointAlarms:
     """Alarm thresholds. Every alarm notifies the endpoint's alarm topic.
 

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import (
@@ -18,28 +17,8 @@ from mlops_cdk.config import (
     load_environment,
     load_environments,
 )
-from tests.conftest import CONFIG_DIR
-
-VALID = {
-    "name": "qa",
-    "account": "444444444444",
-    "region": "eu-west-1",
-    "removal_policy": "destroy",
-    "network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]},
-    "tags": {"owner": "ml-platform", "cost_centre": "ML-1"},
-}
-
-
-def write_config(directory: Path, name: str, data: object) -> Path:
-    path = directory / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data, encoding="utf-8")
-    return path
-
-
-def with_changes(**changes: object) -> dict[str, object]:
-    """VALID with top-level keys replaced (None removes the key)."""
-    data = {**VALID, **changes}
-    return {key: value for key, value in data.items() if value is not None}
+from tests.helpers.config import VALID, with_changes, write_config
+from tests.helpers.paths import CONFIG_DIR
 
 
 def test_checked_in_environments_load_in_promotion_order(
@@ -113,7 +92,8 @@ INVALID_CASES = [
         with_changes(network={"availability_zones": ["eu-west-1a"], "nat_gatways": 1}),
         "qa",
         r"qa\.yaml: network\.nat_gatways: unknown key \(allowed keys here: cidr, "
-        r"availability_zones, nat_gateways, interface_endpoints, flow_log_retention_days\)$",
+        r"availability_zones, nat_gateways, interface_endpoints, interface_endpoint_zones, "
+        r"flow_log_retention_days\)$",
         id="unknown-nested-key",
     ),
     pytest.param(
@@ -322,6 +302,7 @@ def test_delivery_file_is_not_an_environment(tmp_path: Path) -> None:
             r"delivery\.yaml: model_package_group: must be a model package group name",
         ),
     ],
+    ids=["codestar-connection-arn", "repository-without-owner", "unknown-key", "bad-group-name"],
 )
 def test_invalid_delivery_file_fails_precisely(
     tmp_path: Path, changes: dict[str, object], message: str

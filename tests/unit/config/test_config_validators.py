@@ -10,7 +10,7 @@ import pytest
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import load_environment
-from tests.unit.config.test_config import with_changes, write_config
+from tests.helpers.config import with_changes, write_config
 
 INSTANCE = {"enabled": True, "mode": "instance", "data_capture_percent": 10}
 DLC = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.3-cpu-py311"

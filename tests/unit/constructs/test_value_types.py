@@ -73,6 +73,14 @@ def test_china_registry_uses_the_china_partition() -> None:
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model: 1",
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/" + "m" * 250,
     ],
+    ids=[
+        "docker-hub-short",
+        "docker-hub",
+        "short-account",
+        "upper-case-repository",
+        "space-in-tag",
+        "repository-too-long",
+    ],
 )
 def test_non_ecr_or_malformed_uris_are_rejected(uri: str) -> None:
     with pytest.raises(
@@ -93,7 +101,7 @@ def test_repository_image_pins_tag_and_grants_pull() -> None:
     bound = ContainerImage.from_ecr_repository(repository, "v3").bind(stack, role_in(stack))
     assert "churn-model:v3" in stack.resolve(bound.image_uri)["Fn::Join"][1][-1]
     pull = next(s for s in statements(stack) if "ecr:BatchGetImage" in actions(s))
-    assert "repository/churn-model" in str(pull["Resource"])
+    assert pull["Resource"] == "arn:aws:ecr:eu-west-1:123456789012:repository/churn-model"
 
 
 def test_repository_tag_is_validated() -> None:
@@ -130,6 +138,7 @@ def test_asset_image_is_staged_once_per_scope_and_grants_pull(tmp_path: Path) ->
         ("s3://models/churn/model.onnx", "S3Object", "None"),
         ("s3://models/churn/v3/", "S3Prefix", "None"),
     ],
+    ids=["tar-gz-object", "onnx-object", "prefix"],
 )
 def test_s3_uri_layout_follows_the_key(uri: str, data_type: str, compression: str) -> None:
     stack = unit_stack()
@@ -172,6 +181,14 @@ def test_s3_prefix_grant_lists_only_under_the_prefix() -> None:
             {"compressed": False},
             r"compressed must be True for a \.tar\.gz",
         ),
+    ],
+    ids=[
+        "https-url",
+        "ftp-url",
+        "no-key",
+        "key-too-long",
+        "compressed-zip",
+        "uncompressed-tar-gz",
     ],
 )
 def test_bad_s3_uris_are_rejected(uri: str, kwargs: dict[str, Any], message: str) -> None:

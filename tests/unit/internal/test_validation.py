@@ -35,7 +35,11 @@ def test_one_of_is_case_sensitive() -> None:
         check.one_of("approval", "approved", ["Approved", "Rejected"])
 
 
-@pytest.mark.parametrize(("value", "ok"), [(0, True), (100, True), (-0.1, False), (100.5, False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [(0, True), (100, True), (-0.1, False), (100.5, False)],
+    ids=["lower-bound", "upper-bound", "below", "above"],
+)
 def test_in_range_includes_both_ends(value: float, ok: bool) -> None:
     if ok:
         check.in_range("sampling_percentage", value, 0, 100)

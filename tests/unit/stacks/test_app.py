@@ -11,7 +11,8 @@ import aws_cdk as cdk
 import pytest
 
 from mlops_cdk.stacks.app import selected_environments
-from tests.conftest import ROOT, SynthesizedApp
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.paths import ROOT
 
 
 @pytest.mark.parametrize(
@@ -23,6 +24,7 @@ from tests.conftest import ROOT, SynthesizedApp
         ("dev, staging", ["dev", "staging"]),
         (["prod"], ["prod"]),
     ],
+    ids=["unset", "all", "one", "comma-separated", "list"],
 )
 def test_environment_selection_from_context(context: object, expected: list[str] | None) -> None:
     app = cdk.App(context={"environments": context} if context is not None else {})

@@ -3,7 +3,6 @@ rejects jobs that cannot start or would not run."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,47 +11,52 @@ import yaml
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk.config import BatchTransformSettings, load_environment
-from tests.conftest import SynthesizedApp
+from mlops_cdk.config import BatchTransformSettings, EnvironmentConfig, load_environment
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.config import VALID
+from tests.helpers.wiring import bucket_name, joined_json, only, private_subnets, produced_by
 
-ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
-VALID = {
-    "name": "qa",
-    "account": "444444444444",
-    "region": "eu-west-1",
-    "removal_policy": "destroy",
-    "network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]},
-    "tags": {"owner": "ml-platform", "cost_centre": "ML-1"},
-}
+ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 @pytest.fixture(scope="module")
-def batch(synthesized_app: SynthesizedApp) -> dict[str, Template]:
-    templates = synthesized_app.templates()
-    return {env: Template.from_json(templates[f"mlops-{env}-batch"]) for env in ACCOUNTS}
+def templates(synthesized_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
+    return synthesized_app.templates()
+
+
+@pytest.fixture(scope="module")
+def batch(templates: dict[str, dict[str, Any]]) -> dict[str, Template]:
+    return {env: Template.from_json(templates[f"mlops-{env}-batch"]) for env in ENVIRONMENTS}
 
 
 def definition(template: Template) -> dict[str, Any]:
     (machine,) = template.find_resources("AWS::StepFunctions::StateMachine").values()
-    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
-    loaded: dict[str, Any] = json.loads(
-        "".join(p if isinstance(p, str) else "<token>" for p in parts)
-    )
+    loaded: dict[str, Any] = joined_json(machine["Properties"]["DefinitionString"])
     return loaded
 
 
-def test_dev_runs_on_new_data_and_by_hand_outside_the_vpc(batch: dict[str, Template]) -> None:
+def test_dev_runs_on_new_data_and_by_hand_outside_the_vpc(
+    batch: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+) -> None:
     dev = batch["dev"]
+    settings = configs["dev"].batch_transform
+    assert settings.run_on_new_data is True
+    assert settings.schedule is None
     dev.resource_count_is("AWS::Scheduler::Schedule", 0)
+    # New objects in the Data stack's batch-input bucket, under the configured prefix.
     dev.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": Match.object_like(
                 {
                     "detail": {
-                        "bucket": {"name": ["mlops-dev-batch-input-111111111111-eu-west-1"]},
+                        "bucket": {
+                            "name": [bucket_name(templates["mlops-dev-data"], "BatchInput")]
+                        },
                         "object": {
-                            "key": [{"prefix": "transform/input/"}],
+                            "key": [{"prefix": settings.input_prefix}],
                             "size": [{"numeric": [">", 0]}],
                         },
                     }
@@ -62,53 +66,74 @@ def test_dev_runs_on_new_data_and_by_hand_outside_the_vpc(batch: dict[str, Templ
     )
     (model,) = dev.find_resources("AWS::SageMaker::Model").values()
     assert "VpcConfig" not in model["Properties"]
-    dev.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
-    assert definition(dev)["States"]["Transform"]["TimeoutSeconds"] == 2 * 3600
+    dev.has_resource_properties(
+        "AWS::Logs::LogGroup", {"RetentionInDays": configs["dev"].log_retention_days}
+    )
+    transform = definition(dev)["States"]["Transform"]
+    assert transform["TimeoutSeconds"] == settings.max_runtime_hours * 3600
 
 
-@pytest.mark.parametrize(("env", "count"), [("staging", 1), ("prod", 2)])
+@pytest.mark.parametrize("env", ["staging", "prod"])
 def test_staging_and_prod_run_nightly_in_the_vpc(
-    batch: dict[str, Template], env: str, count: int
+    batch: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
+    settings = configs[env].batch_transform
     template = batch[env]
+    machine = only(templates[f"mlops-{env}-batch"], "AWS::StepFunctions::StateMachine")
     template.has_resource_properties(
-        "AWS::Scheduler::Schedule", {"ScheduleExpression": "cron(0 2 * * ? *)"}
+        "AWS::Scheduler::Schedule",
+        {
+            "ScheduleExpression": settings.schedule,
+            "Target": Match.object_like({"Arn": {"Ref": machine}}),
+        },
     )
     template.resource_count_is("AWS::Events::Rule", 0)
     (model,) = template.find_resources("AWS::SageMaker::Model").values()
     assert model["Properties"]["EnableNetworkIsolation"] is True
-    assert "VpcConfig" in model["Properties"]
+    subnets = [produced_by(templates, ref) for ref in model["Properties"]["VpcConfig"]["Subnets"]]
+    network = templates[f"mlops-{env}-network"]
+    assert subnets == [(f"mlops-{env}-network", ref) for ref in private_subnets(network)]
     request = definition(template)["States"]["Transform"]["Parameters"]
-    assert request["TransformResources"]["InstanceCount"] == count
+    assert request["TransformResources"]["InstanceCount"] == settings.instance_count
 
 
-@pytest.mark.parametrize("env", list(ACCOUNTS))
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_job_reads_batch_input_and_writes_batch_output(
-    batch: dict[str, Template], env: str
+    batch: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
+    settings = configs[env].batch_transform
+    data = templates[f"mlops-{env}-data"]
     states = definition(batch[env])["States"]
-    suffix = f"{ACCOUNTS[env]}-eu-west-1"
     assert states["WholePrefix"]["Parameters"]["uri"] == (
-        f"s3://mlops-{env}-batch-input-{suffix}/transform/input/"
+        f"s3://{bucket_name(data, 'BatchInput')}/{settings.input_prefix}"
     )
     output = states["Transform"]["Parameters"]["TransformOutput"]["S3OutputPath.$"]
     assert output == (
-        f"States.Format('s3://mlops-{env}-batch-output-{suffix}/transform/output/{{}}/', "
+        f"States.Format('s3://{bucket_name(data, 'BatchOutput')}/{settings.output_prefix}{{}}/', "
         "$.job.name)"
     )
 
 
-@pytest.mark.parametrize("env", list(ACCOUNTS))
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_alarms_go_to_the_environment_topic_and_the_arn_is_an_output(
-    batch: dict[str, Template], env: str
+    batch: dict[str, Template], templates: dict[str, dict[str, Any]], env: str
 ) -> None:
     alarms = batch[env].find_resources("AWS::CloudWatch::Alarm")
     assert len(alarms) == 4  # failed, timed out, throttled, trigger dead letters
+    topic = (f"mlops-{env}-data", {"Ref": only(templates[f"mlops-{env}-data"], "AWS::SNS::Topic")})
     for alarm in alarms.values():
         (action,) = alarm["Properties"]["AlarmActions"]
-        assert "AlarmTopic" in json.dumps(action)
+        assert produced_by(templates, action) == topic
     outputs = batch[env].to_json()["Outputs"]
     assert "start-execution" in outputs["StateMachineArn"]["Description"]
+    machine = only(templates[f"mlops-{env}-batch"], "AWS::StepFunctions::StateMachine")
+    assert outputs["StateMachineArn"]["Value"] == {"Ref": machine}
 
 
 # --- the config section ------------------------------------------------------------------

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import SynthesizedApp
+from mlops_cdk.config import EnvironmentConfig, RemovalPolicy
+from tests.helpers.apps import SynthesizedApp
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -19,7 +20,7 @@ def data_templates(synthesized_app: SynthesizedApp) -> dict[str, Template]:
 
 
 def buckets(template: Template) -> dict[str, Any]:
-    return template.find_resources("AWS::S3::Bucket")
+    return dict(template.find_resources("AWS::S3::Bucket"))
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -80,11 +81,12 @@ def test_every_bucket_denies_plain_http(data_templates: dict[str, Template], env
 
 
 # batch-input always sends events to EventBridge; artifacts too where the training pipeline
-# retrains on new data (staging and prod).
-@pytest.mark.parametrize(("env", "event_buckets"), [("dev", 1), ("staging", 2), ("prod", 2)])
+# retrains on new data.
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_kms_buckets_log_access_and_batch_input_emits_events(
-    data_templates: dict[str, Template], env: str, event_buckets: int
+    data_templates: dict[str, Template], configs: dict[str, EnvironmentConfig], env: str
 ) -> None:
+    event_buckets = 2 if configs[env].ml_pipeline.retrain_on_new_data else 1
     logged = [
         b
         for b in buckets(data_templates[env]).values()
@@ -102,12 +104,11 @@ def test_kms_buckets_log_access_and_batch_input_emits_events(
     data_templates[env].resource_count_is("AWS::Lambda::Function", 0)
 
 
-@pytest.mark.parametrize(
-    ("env", "policy"), [("dev", "Delete"), ("staging", "Retain"), ("prod", "Retain")]
-)
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_removal_policy_follows_config(
-    data_templates: dict[str, Template], env: str, policy: str
+    data_templates: dict[str, Template], configs: dict[str, EnvironmentConfig], env: str
 ) -> None:
+    policy = "Retain" if configs[env].removal_policy is RemovalPolicy.RETAIN else "Delete"
     for kind in ("AWS::S3::Bucket", "AWS::KMS::Key"):
         for resource in data_templates[env].find_resources(kind).values():
             assert resource["DeletionPolicy"] == policy
@@ -143,26 +144,31 @@ def test_alarm_topic_is_encrypted_tls_only_and_mails_the_configured_address(
     )
 
 
-def test_environment_tags_reach_resources(data_templates: dict[str, Template]) -> None:
+def test_environment_tags_reach_resources(
+    data_templates: dict[str, Template], configs: dict[str, EnvironmentConfig]
+) -> None:
+    config = configs["prod"]
     key = next(iter(data_templates["prod"].find_resources("AWS::KMS::Key").values()))
     tags = {t["Key"]: t["Value"] for t in key["Properties"]["Tags"]}
     assert tags == {
-        "cost-centre": "ML-1001",
-        "data-classification": "confidential",
-        "environment": "prod",
-        "owner": "ml-platform",
-        "project": "mlops",
+        "cost-centre": config.tags.cost_centre,
+        **config.tags.extra,
+        "environment": config.name,
+        "owner": config.tags.owner,
+        "project": config.project,
     }
 
 
 def test_staging_forwards_approvals_to_the_delivery_account(
-    data_templates: dict[str, Template],
+    data_templates: dict[str, Template], configs: dict[str, EnvironmentConfig]
 ) -> None:
+    delivery = configs["staging"].ml_pipeline.forward_approvals_to
+    assert configs["prod"].ml_pipeline.forward_approvals_to is None
     rules = data_templates["staging"].find_resources("AWS::Events::Rule")
     (rule,) = [r for key, r in rules.items() if "ForwardApprovals" in key]
     assert rule["Properties"]["EventPattern"]["detail"]["ModelApprovalStatus"] == ["Approved"]
     (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == ("arn:aws:events:eu-west-1:444444444444:event-bus/default")
+    assert target["Arn"] == f"arn:aws:events:eu-west-1:{delivery}:event-bus/default"
     assert "DeadLetterConfig" in target
     assert not [
         k for k in data_templates["prod"].find_resources("AWS::Events::Rule") if "Forward" in k

@@ -13,9 +13,9 @@ from aws_cdk.assertions import Template
 from mlops_cdk.config import DeliverySettings, EnvironmentConfig, load_delivery
 from mlops_cdk.stacks.app import NAG_PACKS
 from mlops_cdk.stacks.delivery import DeliveryStack, cli_version
-from tests.compliance.test_cfn_lint import cfn_lint
-from tests.conftest import CONFIG_DIR, ROOT, cdk_json_context
-from tests.helpers.apps import unit_app
+from tests.helpers.apps import cdk_json_context, unit_app
+from tests.helpers.compliance import cfn_lint
+from tests.helpers.paths import CONFIG_DIR, ROOT
 
 SETTINGS = DeliverySettings(
     account="444444444444",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +10,12 @@ import pytest
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import load_environment
-from tests.conftest import SynthesizedApp
-from tests.unit.config.test_config import VALID, write_config
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.config import VALID, write_config
+from tests.helpers.paths import ROOT
+from tests.helpers.wiring import bucket_name, joined_json, only, produced_by, resources
+
+DEMO_MODEL = ROOT / "mlops_cdk" / "runtime" / "demo_model"
 
 ENDPOINT = {
     "enabled": True,
@@ -34,34 +38,54 @@ def test_monitoring_exists_where_the_endpoint_captures_traffic(
 
 @pytest.mark.parametrize("name", ["staging", "prod"])
 def test_monitoring_stack_resources(synthesized_app: SynthesizedApp, name: str) -> None:
-    template: dict[str, Any] = synthesized_app.templates()[f"mlops-{name}-monitoring"]
-    counts = Counter(r["Type"] for r in template["Resources"].values())
-    assert counts == {
-        "AWS::Scheduler::Schedule": 1,
-        "AWS::IAM::Role": 3,
-        "AWS::IAM::ManagedPolicy": 3,
-        "AWS::CloudWatch::Alarm": 3,
-        "AWS::Events::Rule": 1,
-        "AWS::SQS::Queue": 1,
-        "AWS::SQS::QueuePolicy": 1,
-        "AWS::EC2::SecurityGroup": 1,
-        "AWS::CloudWatch::Dashboard": 1,
-    }
+    templates = synthesized_app.templates()
+    template = templates[f"mlops-{name}-monitoring"]
     monitor = synthesized_app.stages[name].monitoring
     assert monitor is not None
     endpoint = synthesized_app.stages[name].serving.endpoint
     assert endpoint is not None
     assert monitor.monitor.endpoint_name == endpoint.endpoint_name
-    assert monitor.monitor.features == [
-        "tenure_months",
-        "monthly_charges",
-        "support_calls",
-        "contract_months_remaining",
-        "num_products",
-        "late_payments",
-        "data_usage_gb",
-        "satisfaction_score",
+    # The features the drift job compares are the demo model's.
+    features = json.loads((DEMO_MODEL / "features.json").read_text(encoding="utf-8"))
+    assert monitor.monitor.features == features
+
+    # In the templates: the monitor watches the Serving stack's endpoint ...
+    serving = templates[f"mlops-{name}-serving"]
+    (endpoint_name,) = [
+        r["Properties"]["EndpointName"]
+        for r in resources(serving, "AWS::SageMaker::Endpoint").values()
     ]
+    drift_alarm = resources(template, "AWS::CloudWatch::Alarm")[
+        only_prefixed(template, "AWS::CloudWatch::Alarm", "DriftDriftAlarm")
+    ]
+    dimensions = [
+        metric["MetricStat"]["Metric"]["Dimensions"]
+        for metric in drift_alarm["Properties"]["Metrics"]
+        if "MetricStat" in metric
+    ]
+    assert dimensions
+    assert all({"Name": "Endpoint", "Value": endpoint_name} in d for d in dimensions)
+    # ... reads what it captures into the Data stack's capture bucket ...
+    capture = bucket_name(templates[f"mlops-{name}-data"], "DataCapture")
+    schedule = resources(template, "AWS::Scheduler::Schedule")
+    (request,) = [joined_json(s["Properties"]["Target"]["Input"]) for s in schedule.values()]
+    assert request["Environment"]["sagemaker_endpoint_name"] == endpoint_name
+    assert (
+        request["Environment"]["dataset_source"] == f"s3://{capture}/data-capture/{endpoint_name}/"
+    )
+    # ... and alarms the environment topic.
+    topic = (
+        f"mlops-{name}-data",
+        {"Ref": only(templates[f"mlops-{name}-data"], "AWS::SNS::Topic")},
+    )
+    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+        (action,) = alarm["Properties"]["AlarmActions"]
+        assert produced_by(templates, action) == topic
+
+
+def only_prefixed(template: dict[str, Any], kind: str, prefix: str) -> str:
+    (key,) = [k for k in resources(template, kind) if k.startswith(prefix)]
+    return key
 
 
 def load(tmp_path: Path, **sections: Any) -> Any:
@@ -96,8 +120,8 @@ def test_model_monitor_backend_accepts_every_n_hours(tmp_path: Path) -> None:
     [
         (
             {"model_monitor": {"enabled": True}},
-            "model_monitor.enabled: false unless realtime_endpoint is enabled in instance mode "
-            "with data_capture_percent above 0",
+            "model_monitor.enabled: false unless realtime_endpoint is enabled in instance or "
+            "async mode with data_capture_percent above 0",
         ),
         (
             {

@@ -1,35 +1,83 @@
-"""The Serving stack wires RealtimeEndpoint from each environment's config."""
+"""The Serving stack wires RealtimeEndpoint, EcsModelService and LambdaInference from each
+environment's config to the Data stack's key, topic and buckets and the Network stack's subnets.
+
+Values that only repeat config/*.yaml are read from the loaded config here (the snapshots pin
+the rendered templates); what these tests own is what connects to what."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import SynthesizedApp
+from mlops_cdk.config import AsyncInferenceSettings, DeploymentSettings, EnvironmentConfig
+from mlops_cdk.stacks.stage import EnvironmentStage
+from tests.helpers.apps import SynthesizedApp, unit_app
+from tests.helpers.templates import ASSET_IMAGE, assert_matches, widget_metrics
+from tests.helpers.wiring import (
+    bucket_name,
+    joined_json,
+    only,
+    private_subnets,
+    produced_by,
+    resources,
+)
+
+ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 @pytest.fixture(scope="module")
-def serving(synthesized_app: SynthesizedApp) -> dict[str, Template]:
-    templates = synthesized_app.templates()
-    return {
-        env: Template.from_json(templates[f"mlops-{env}-serving"])
-        for env in ("dev", "staging", "prod")
-    }
+def templates(synthesized_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
+    return synthesized_app.templates()
+
+
+@pytest.fixture(scope="module")
+def serving(templates: dict[str, dict[str, Any]]) -> dict[str, Template]:
+    return {env: Template.from_json(templates[f"mlops-{env}-serving"]) for env in ENVIRONMENTS}
 
 
 def variant(template: Template) -> dict[str, object]:
     (config,) = template.find_resources("AWS::SageMaker::EndpointConfig").values()
-    (only,) = config["Properties"]["ProductionVariants"]
-    return dict(only)
+    (only_variant,) = config["Properties"]["ProductionVariants"]
+    return dict(only_variant)
 
 
-def test_dev_is_serverless_outside_the_vpc(serving: dict[str, Template]) -> None:
+def data_key(templates: dict[str, dict[str, Any]], env: str) -> tuple[str, Any]:
+    """Where a reference to the environment's data key leads."""
+    data = templates[f"mlops-{env}-data"]
+    return f"mlops-{env}-data", {"Fn::GetAtt": [only(data, "AWS::KMS::Key"), "Arn"]}
+
+
+def alarm_topic(templates: dict[str, dict[str, Any]], env: str) -> tuple[str, Any]:
+    """Where a reference to the environment's alarm topic leads."""
+    data = templates[f"mlops-{env}-data"]
+    return f"mlops-{env}-data", {"Ref": only(data, "AWS::SNS::Topic")}
+
+
+def subnets_of(templates: dict[str, dict[str, Any]], refs: list[Any]) -> list[Any]:
+    """Where each subnet reference leads: (producing stack, its output value)."""
+    return [produced_by(templates, ref) for ref in refs]
+
+
+def network_private_subnets(templates: dict[str, dict[str, Any]], env: str) -> list[Any]:
+    """The environment's Network stack's private subnets, as subnets_of reports them."""
+    subnets = private_subnets(templates[f"mlops-{env}-network"])
+    assert subnets  # the network stack has private subnets to compare with
+    return [(f"mlops-{env}-network", ref) for ref in subnets]
+
+
+# --- RealtimeEndpoint --------------------------------------------------------------------------
+
+
+def test_dev_is_serverless_outside_the_vpc(
+    serving: dict[str, Template], configs: dict[str, EnvironmentConfig]
+) -> None:
+    settings = configs["dev"].realtime_endpoint
+    assert settings.mode == "serverless"
     assert variant(serving["dev"])["ServerlessConfig"] == {
-        "MaxConcurrency": 5,
-        "MemorySizeInMB": 2048,
+        "MaxConcurrency": settings.max_concurrency,
+        "MemorySizeInMB": settings.memory_size_mb,
     }
     (model,) = serving["dev"].find_resources("AWS::SageMaker::Model").values()
     assert "VpcConfig" not in model["Properties"]
@@ -37,33 +85,90 @@ def test_dev_is_serverless_outside_the_vpc(serving: dict[str, Template]) -> None
     serving["dev"].resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 0)
 
 
-@pytest.mark.parametrize(("env", "count", "low", "high"), [("staging", 1, 1, 2), ("prod", 2, 2, 8)])
+@pytest.mark.parametrize("env", ["staging", "prod"])
 def test_staging_and_prod_run_instances_in_the_vpc_with_autoscaling(
-    serving: dict[str, Template], env: str, count: int, low: int, high: int
+    serving: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
-    assert variant(serving[env])["InstanceType"] == "ml.m5.large"
-    assert variant(serving[env])["InitialInstanceCount"] == count
+    settings = configs[env].realtime_endpoint
+    assert settings.autoscaling is not None
+    assert variant(serving[env])["InstanceType"] == settings.instance_type
+    assert variant(serving[env])["InitialInstanceCount"] == settings.initial_instance_count
     (model,) = serving[env].find_resources("AWS::SageMaker::Model").values()
     assert model["Properties"]["EnableNetworkIsolation"] is True
-    assert "VpcConfig" in model["Properties"]
+    # The model runs in the Network stack's private subnets.
+    subnets = model["Properties"]["VpcConfig"]["Subnets"]
+    assert subnets_of(templates, subnets) == network_private_subnets(templates, env)
     serving[env].has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": low, "MaxCapacity": high}
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": settings.autoscaling.min_capacity,
+            "MaxCapacity": settings.autoscaling.max_capacity,
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        },
     )
 
 
-@pytest.mark.parametrize(("env", "percent", "canary"), [("staging", 100, 50), ("prod", 20, 10)])
-def test_capture_into_the_data_bucket_and_canary_deploys(
-    serving: dict[str, Template], env: str, percent: int, canary: int
+@pytest.fixture(scope="module")
+def async_staging(environment_configs: list[EnvironmentConfig]) -> Template:
+    """Staging with its endpoint in async mode (the async_inference defaults)."""
+    (staging,) = [c for c in environment_configs if c.name == "staging"]
+    endpoint = staging.realtime_endpoint.model_copy(
+        update={
+            "mode": "async",
+            "autoscaling": None,
+            "async_inference": AsyncInferenceSettings(),
+            "deployment": DeploymentSettings(strategy="all_at_once"),
+        }
+    )
+    config = staging.model_copy(update={"realtime_endpoint": endpoint})
+    return Template.from_stack(EnvironmentStage(unit_app(), "mlops-staging", config=config).serving)
+
+
+def test_async_endpoint_writes_to_batch_output_and_scales_from_zero(
+    async_staging: Template,
 ) -> None:
+    (config,) = async_staging.find_resources("AWS::SageMaker::EndpointConfig").values()
+    output = config["Properties"]["AsyncInferenceConfig"]["OutputConfig"]
+    bucket = "s3://mlops-staging-batch-output-222222222222-eu-west-1"
+    assert (output["S3OutputPath"], output["S3FailurePath"]) == (
+        f"{bucket}/async/output/",
+        f"{bucket}/async/failure/",
+    )
+    async_staging.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": 0,
+            "MaxCapacity": 2,
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        },
+    )
+    async_staging.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy", {"PolicyType": "StepScaling"}
+    )
+    (model,) = async_staging.find_resources("AWS::SageMaker::Model").values()
+    assert "VpcConfig" in model["Properties"]  # same isolation as instance mode
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_capture_into_the_data_bucket_and_canary_deploys(
+    serving: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
+) -> None:
+    settings = configs[env].realtime_endpoint
+    assert settings.deployment is not None
+    capture_bucket = bucket_name(templates[f"mlops-{env}-data"], "DataCapture")
     serving[env].has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
         {
             "DataCaptureConfig": Match.object_like(
                 {
-                    "InitialSamplingPercentage": percent,
-                    "DestinationS3Uri": f"s3://mlops-{env}-capture-"
-                    f"{'222222222222' if env == 'staging' else '333333333333'}"
-                    "-eu-west-1/data-capture/",
+                    "InitialSamplingPercentage": settings.data_capture_percent,
+                    "DestinationS3Uri": f"s3://{capture_bucket}/data-capture/",
                 }
             )
         },
@@ -77,8 +182,11 @@ def test_capture_into_the_data_bucket_and_canary_deploys(
                         {
                             "TrafficRoutingConfiguration": {
                                 "Type": "CANARY",
-                                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary},
-                                "WaitIntervalInSeconds": 600,
+                                "CanarySize": {
+                                    "Type": "CAPACITY_PERCENT",
+                                    "Value": settings.deployment.percent,
+                                },
+                                "WaitIntervalInSeconds": settings.deployment.wait_minutes * 60,
                             }
                         }
                     )
@@ -88,70 +196,104 @@ def test_capture_into_the_data_bucket_and_canary_deploys(
     )
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_endpoint_encrypts_with_the_data_stacks_key(
+    serving: dict[str, Template], templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    (config,) = serving[env].find_resources("AWS::SageMaker::EndpointConfig").values()
+    properties = config["Properties"]
+    references = [properties["KmsKeyId"]]
+    if "DataCaptureConfig" in properties:
+        references.append(properties["DataCaptureConfig"]["KmsKeyId"])
+    for reference in references:
+        assert produced_by(templates, reference) == data_key(templates, env)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_demo_model_is_deployed_from_package_assets(
     serving: dict[str, Template], env: str
 ) -> None:
     (model,) = serving[env].find_resources("AWS::SageMaker::Model").values()
     container = model["Properties"]["PrimaryContainer"]
     assert container["ModelDataSource"]["S3DataSource"]["CompressionType"] == "Gzip"
-    assert "container-assets" in str(container["Image"])
+    assert_matches(container["Image"], {"Fn::Sub": Match.string_like_regexp(ASSET_IMAGE)})
 
 
-def test_alarms_go_to_the_environment_topic(serving: dict[str, Template]) -> None:
-    for alarm in serving["prod"].find_resources("AWS::CloudWatch::Alarm").values():
-        actions = alarm["Properties"]["AlarmActions"]
-        assert len(actions) == 1
-        assert "AlarmTopic" in str(actions[0])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_alarms_go_to_the_environment_topic(
+    serving: dict[str, Template], templates: dict[str, dict[str, Any]], env: str
+) -> None:
+    alarms = serving[env].find_resources("AWS::CloudWatch::Alarm")
+    assert alarms
+    for alarm in alarms.values():
+        (action,) = alarm["Properties"]["AlarmActions"]
+        assert produced_by(templates, action) == alarm_topic(templates, env)
 
 
 # --- EcsModelService ---------------------------------------------------------------------------
 
-ECS_SIZES = {"staging": (1, 1, 2, "false", 2), "prod": (2, 2, 6, "true", 3)}
 
-
-def test_dev_runs_no_ecs_service(serving: dict[str, Template]) -> None:
+def test_dev_runs_no_ecs_service(
+    serving: dict[str, Template], configs: dict[str, EnvironmentConfig]
+) -> None:
     # dev has neither interface endpoints nor NAT: tasks could not pull their image there.
+    assert configs["dev"].ecs_model_service.enabled is False
     serving["dev"].resource_count_is("AWS::ECS::Service", 0)
     serving["dev"].resource_count_is("AWS::ElasticLoadBalancingV2::LoadBalancer", 0)
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_model_service_runs_across_the_private_subnets(
-    serving: dict[str, Template], env: str
+    serving: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
-    desired, low, high, protection, zones = ECS_SIZES[env]
+    settings = configs[env].ecs_model_service
+    assert settings.autoscaling is not None
+    low, high = settings.autoscaling.min_capacity, settings.autoscaling.max_capacity
     (service,) = serving[env].find_resources("AWS::ECS::Service").values()
     properties = service["Properties"]
     # Both environments autoscale, so the template leaves the running count to Application
     # Auto Scaling (a deployment must not reset it); desired_count only has to fit the bounds.
     assert "DesiredCount" not in properties
-    assert low <= desired <= high
+    assert low <= settings.desired_count <= high
     assert properties["LaunchType"] == "FARGATE"
     network = properties["NetworkConfiguration"]["AwsvpcConfiguration"]
-    assert len(network["Subnets"]) == zones
-    assert all("PrivateSubnet" in str(subnet) for subnet in network["Subnets"])
+    expected = network_private_subnets(templates, env)
+    assert subnets_of(templates, network["Subnets"]) == expected
     serving[env].has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         {"MinCapacity": low, "MaxCapacity": high, "ScalableDimension": "ecs:service:DesiredCount"},
     )
     (balancer,) = serving[env].find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values()
+    assert subnets_of(templates, balancer["Properties"]["Subnets"]) == expected
     attributes = {a["Key"]: a["Value"] for a in balancer["Properties"]["LoadBalancerAttributes"]}
     assert balancer["Properties"]["Scheme"] == "internal"
-    assert attributes["deletion_protection.enabled"] == protection
+    assert attributes["deletion_protection.enabled"] == str(settings.deletion_protection).lower()
     assert attributes["access_logs.s3.prefix"] == "model-service"
+    # ... into the Data stack's access-log bucket.
+    (access_logs,) = [
+        key
+        for key in resources(templates[f"mlops-{env}-data"], "AWS::S3::Bucket")
+        if key.startswith("AccessLogs")
+    ]
+    assert produced_by(templates, attributes["access_logs.s3.bucket"]) == (
+        f"mlops-{env}-data",
+        {"Ref": access_logs},
+    )
 
 
-@pytest.mark.parametrize(("env", "cidr"), [("staging", "10.20.0.0/16"), ("prod", "10.30.0.0/16")])
+@pytest.mark.parametrize("env", ["staging", "prod"])
 def test_model_service_admits_the_environment_vpc_only(
-    serving: dict[str, Template], env: str, cidr: str
+    serving: dict[str, Template], configs: dict[str, EnvironmentConfig], env: str
 ) -> None:
     serving[env].has_resource_properties(
         "AWS::EC2::SecurityGroup",
         {
             "SecurityGroupIngress": [
                 {
-                    "CidrIp": cidr,
+                    "CidrIp": configs[env].network.cidr,
                     "FromPort": 80,
                     "ToPort": 80,
                     "IpProtocol": "tcp",
@@ -164,20 +306,23 @@ def test_model_service_admits_the_environment_vpc_only(
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_model_service_downloads_the_demo_onnx_and_logs_with_the_data_key(
-    serving: dict[str, Template], env: str
+    serving: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
     (task,) = serving[env].find_resources("AWS::ECS::TaskDefinition").values()
     (server,) = [c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == "Model"]
     env_vars = {e["Name"]: e["Value"] for e in server["Environment"]}
-    assert str(env_vars["MLOPS_MODEL_S3_URI"]).endswith(".onnx")
-    assert "container-assets" in str(server["Image"])
+    assert_matches(env_vars["MLOPS_MODEL_S3_URI"], Match.string_like_regexp(r"\.onnx$"))
+    assert_matches(server["Image"], {"Fn::Sub": Match.string_like_regexp(ASSET_IMAGE)})
     (group,) = [
         r
         for key, r in serving[env].find_resources("AWS::Logs::LogGroup").items()
         if key.startswith("ModelService")  # the Lambda function and its API log too
     ]
-    assert "DataKey" in str(group["Properties"]["KmsKeyId"])
-    assert group["Properties"]["RetentionInDays"] == (90 if env == "staging" else 365)
+    assert produced_by(templates, group["Properties"]["KmsKeyId"]) == data_key(templates, env)
+    assert group["Properties"]["RetentionInDays"] == configs[env].log_retention_days
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
@@ -188,10 +333,9 @@ def test_model_service_url_is_an_output(serving: dict[str, Template], env: str) 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_alb_may_write_its_access_logs_into_the_data_bucket(
-    synthesized_app: SynthesizedApp, env: str
+    templates: dict[str, dict[str, Any]], configs: dict[str, EnvironmentConfig], env: str
 ) -> None:
-    data = Template.from_json(synthesized_app.templates()[f"mlops-{env}-data"])
-    account = "222222222222" if env == "staging" else "333333333333"
+    data = Template.from_json(templates[f"mlops-{env}-data"])
     data.has_resource_properties(
         "AWS::S3::BucketPolicy",
         {
@@ -213,7 +357,7 @@ def test_alb_may_write_its_access_logs_into_the_data_bucket(
                                                 "Arn",
                                             ]
                                         },
-                                        f"/model-service/AWSLogs/{account}/*",
+                                        f"/model-service/AWSLogs/{configs[env].account}/*",
                                     ],
                                 ]
                             },
@@ -238,13 +382,16 @@ def lambda_function(template: Template) -> dict[str, Any]:
 
 
 def test_dev_lambda_has_an_iam_function_url_outside_the_vpc(
-    serving: dict[str, Template],
+    serving: dict[str, Template], configs: dict[str, EnvironmentConfig]
 ) -> None:
     dev = serving["dev"]
     function = lambda_function(dev)
     assert "VpcConfig" not in function
-    assert function["Timeout"] == 30
-    assert str(function["Environment"]["Variables"]["MLOPS_MODEL_S3_URI"]).endswith(".onnx")
+    assert function["Timeout"] == 30  # the construct's default: no API caps it
+    assert_matches(
+        function["Environment"]["Variables"]["MLOPS_MODEL_S3_URI"],
+        Match.string_like_regexp(r"\.onnx$"),
+    )
     dev.has_resource_properties("AWS::Lambda::Url", {"AuthType": "AWS_IAM", "Qualifier": "live"})
     dev.resource_count_is("AWS::ApiGateway::RestApi", 0)
     dev.resource_count_is("AWS::CodeDeploy::DeploymentGroup", 0)
@@ -253,59 +400,79 @@ def test_dev_lambda_has_an_iam_function_url_outside_the_vpc(
         for key, r in dev.find_resources("AWS::Logs::LogGroup").items()
         if key.startswith("LambdaInferenceLogs")
     ]
-    assert logs["Properties"]["RetentionInDays"] == 30
-    assert logs["DeletionPolicy"] == "Delete"
+    assert logs["Properties"]["RetentionInDays"] == configs["dev"].log_retention_days
+    assert logs["DeletionPolicy"] == "Delete"  # removal_policy: destroy
 
 
-@pytest.mark.parametrize(
-    ("env", "low", "high", "reserved", "minutes"),
-    [("staging", 1, 3, None, 5), ("prod", 2, 20, 50, 10)],
-)
+@pytest.mark.parametrize("env", ["staging", "prod"])
 def test_staging_and_prod_lambda_sits_behind_an_iam_api_with_canaries(
     serving: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
     env: str,
-    low: int,
-    high: int,
-    reserved: int | None,
-    minutes: int,
 ) -> None:
+    settings = configs[env].lambda_inference
+    assert settings.deployment is not None
     template = serving[env]
     function = lambda_function(template)
-    assert len(function["VpcConfig"]["SubnetIds"]) == (2 if env == "staging" else 3)
+    subnets = function["VpcConfig"]["SubnetIds"]
+    assert subnets_of(templates, subnets) == network_private_subnets(templates, env)
+    assert produced_by(templates, function["KmsKeyArn"]) == data_key(templates, env)
     assert function["Timeout"] == 29  # the API's integration timeout
-    assert function.get("ReservedConcurrentExecutions") == reserved
+    assert function.get("ReservedConcurrentExecutions") == settings.reserved_concurrency
     template.resource_count_is("AWS::Lambda::Url", 0)
     for method in template.find_resources("AWS::ApiGateway::Method").values():
         assert method["Properties"]["AuthorizationType"] == "AWS_IAM"
-    template.has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalableTarget",
-        {
-            "MinCapacity": low,
-            "MaxCapacity": high,
-            "ScalableDimension": "lambda:function:ProvisionedConcurrency",
-        },
-    )
-    template.has_resource_properties(
-        "AWS::Lambda::Alias",
-        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": low}},
-    )
-    canary = template.find_resources("AWS::CodeDeploy::DeploymentGroup")
-    (group,) = canary.values()
+    if settings.provisioned_concurrency is None:
+        (alias,) = template.find_resources("AWS::Lambda::Alias").values()
+        assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
+    else:
+        low = settings.provisioned_concurrency.min_capacity
+        template.has_resource_properties(
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            {
+                "MinCapacity": low,
+                "MaxCapacity": settings.provisioned_concurrency.max_capacity,
+                "ScalableDimension": "lambda:function:ProvisionedConcurrency",
+            },
+        )
+        template.has_resource_properties(
+            "AWS::Lambda::Alias",
+            {
+                "Name": "live",
+                "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": low},
+            },
+        )
+    (group,) = template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()
     name = group["Properties"]["DeploymentConfigName"]
-    assert name == f"CodeDeployDefault.LambdaCanary10Percent{minutes}Minutes"
-    assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 3
+    deployment = settings.deployment
+    assert (
+        name
+        == f"CodeDeployDefault.LambdaCanary{deployment.percent}Percent{deployment.minutes}Minutes"
+    )
+    # Rolls back on three of the function's own alarms, in this stack.
+    rollback = [a["Name"]["Ref"] for a in group["Properties"]["AlarmConfiguration"]["Alarms"]]
+    alarms = resources(templates[f"mlops-{env}-serving"], "AWS::CloudWatch::Alarm")
+    assert len(set(rollback)) == 3
+    assert all(key.startswith("LambdaInference") for key in rollback)
+    assert set(rollback) <= set(alarms)
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_lambda_url_is_an_output(serving: dict[str, Template], env: str) -> None:
     assert "LambdaInferenceUrl" in serving[env].find_outputs("*")
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_one_dashboard_shows_every_serving_target(serving: dict[str, Template], env: str) -> None:
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_one_dashboard_shows_every_serving_target(
+    serving: dict[str, Template], configs: dict[str, EnvironmentConfig], env: str
+) -> None:
     (dashboard,) = serving[env].find_resources("AWS::CloudWatch::Dashboard").values()
     assert dashboard["Properties"]["DashboardName"] == f"mlops-{env}-serving"
-    body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    assert "ModelLatency" in body  # the endpoint
-    assert "AWS/Lambda" in body  # the Lambda function
-    assert ("AWS/ApplicationELB" in body) == (env != "dev")  # the ECS service, staging/prod
+    rows = widget_metrics(joined_json(dashboard["Properties"]["DashboardBody"]))
+    namespaces = {row[0] for row in rows}
+    names = {row[1] for row in rows}
+    assert "ModelLatency" in names  # the endpoint
+    assert "AWS/Lambda" in namespaces  # the Lambda function
+    # the ECS service, where the config enables it
+    assert ("AWS/ApplicationELB" in namespaces) == configs[env].ecs_model_service.enabled

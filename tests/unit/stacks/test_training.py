@@ -3,70 +3,72 @@ model registry, and the ml_pipeline config section rejects settings that cannot 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Capture, Match, Template
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk.config import MLPipelineSettings, load_environment
-from tests.conftest import SynthesizedApp
+from mlops_cdk.config import EnvironmentConfig, MLPipelineSettings, RemovalPolicy, load_environment
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.config import VALID
+from tests.helpers.wiring import bucket_name, joined_json, only, private_subnets, produced_by
 
-ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
-SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-VALID = {
-    "name": "qa",
-    "account": "444444444444",
-    "region": "eu-west-1",
-    "removal_policy": "destroy",
-    "network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]},
-    "tags": {"owner": "ml-platform", "cost_centre": "ML-1"},
-}
+ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 @pytest.fixture(scope="module")
-def training(synthesized_app: SynthesizedApp) -> dict[str, Template]:
-    templates = synthesized_app.templates()
-    return {env: Template.from_json(templates[f"mlops-{env}-training"]) for env in ACCOUNTS}
+def templates(synthesized_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
+    return synthesized_app.templates()
 
 
 @pytest.fixture(scope="module")
-def data(synthesized_app: SynthesizedApp) -> dict[str, Template]:
-    templates = synthesized_app.templates()
-    return {env: Template.from_json(templates[f"mlops-{env}-data"]) for env in ACCOUNTS}
+def training(templates: dict[str, dict[str, Any]]) -> dict[str, Template]:
+    return {env: Template.from_json(templates[f"mlops-{env}-training"]) for env in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="module")
+def data(templates: dict[str, dict[str, Any]]) -> dict[str, Template]:
+    return {env: Template.from_json(templates[f"mlops-{env}-data"]) for env in ENVIRONMENTS}
 
 
 def body(template: Template) -> dict[str, Any]:
     (pipeline,) = template.find_resources("AWS::SageMaker::Pipeline").values()
-    parts = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Join"][1]
-    loaded: dict[str, Any] = json.loads(
-        "".join(p if isinstance(p, str) else "<token>" for p in parts)
+    loaded: dict[str, Any] = joined_json(
+        pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
     )
     return loaded
 
 
-@pytest.mark.parametrize("env", list(ACCOUNTS))
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_data_stack_owns_a_retained_registry_the_pipeline_registers_in(
-    data: dict[str, Template], training: dict[str, Template], env: str
+    data: dict[str, Template],
+    training: dict[str, Template],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
-    policy = "Delete" if env == "dev" else "Retain"
+    group = configs[env].ml_pipeline.group_name
+    policy = "Retain" if configs[env].removal_policy is RemovalPolicy.RETAIN else "Delete"
     data[env].has_resource(
         "AWS::SageMaker::ModelPackageGroup",
-        {"DeletionPolicy": policy, "Properties": Match.object_like({"ModelPackageGroupName": "churn"})},
+        {"DeletionPolicy": policy, "Properties": Match.object_like({"ModelPackageGroupName": group})},
     )  # fmt: skip
     training[env].resource_count_is("AWS::SageMaker::ModelPackageGroup", 0)
     definition = body(training[env])
     register = definition["Steps"][-1]["Arguments"]["IfSteps"][0]
-    assert register["Arguments"]["ModelPackageGroupName"] == "churn"
+    assert register["Arguments"]["ModelPackageGroupName"] == group
     training[env].has_resource_properties(
         "AWS::SageMaker::Pipeline", {"PipelineName": f"mlops-{env}-training"}
     )
 
 
-def test_dev_trains_by_hand_outside_the_vpc(training: dict[str, Template]) -> None:
+def test_dev_trains_by_hand_outside_the_vpc(
+    training: dict[str, Template], configs: dict[str, EnvironmentConfig]
+) -> None:
+    settings = configs["dev"].ml_pipeline
+    assert (settings.retrain_schedule, settings.retrain_on_new_data) == (None, False)
     dev = training["dev"]
     dev.resource_count_is("AWS::Scheduler::Schedule", 0)
     dev.resource_count_is("AWS::StepFunctions::StateMachine", 0)
@@ -74,29 +76,42 @@ def test_dev_trains_by_hand_outside_the_vpc(training: dict[str, Template]) -> No
     rules = dev.find_resources("AWS::Events::Rule")
     assert len(rules) == 2  # execution status and model package notifications only
     train = body(dev)["Steps"][1]["Arguments"]
-    assert train["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
-    assert train["AlgorithmSpecification"]["TrainingImage"] == SKLEARN
+    runtime = settings.max_runtime_hours * 3600
+    assert settings.use_spot is True  # so the job may wait for capacity: twice the runtime
+    assert train["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": runtime,
+        "MaxWaitTimeInSeconds": 2 * runtime,
+    }
+    assert train["AlgorithmSpecification"]["TrainingImage"] == settings.training_image
+    assert "VpcConfig" not in train
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_staging_and_prod_retrain_weekly_and_on_new_data_through_the_guard(
-    training: dict[str, Template], env: str
+    training: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
+    settings = configs[env].ml_pipeline
+    assert settings.retrain_on_new_data is True
     template = training[env]
-    machine = next(iter(template.find_resources("AWS::StepFunctions::StateMachine")))
+    machine = only(templates[f"mlops-{env}-training"], "AWS::StepFunctions::StateMachine")
     template.has_resource_properties(
         "AWS::Scheduler::Schedule",
-        {"ScheduleExpression": "cron(0 4 ? * SUN *)", "Target": Match.object_like({"Arn": {"Ref": machine}})},
+        {"ScheduleExpression": settings.retrain_schedule, "Target": Match.object_like({"Arn": {"Ref": machine}})},
     )  # fmt: skip
+    # New training data in the Data stack's artifacts bucket starts the guard too.
+    artifacts = bucket_name(templates[f"mlops-{env}-data"], "Artifacts")
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": Match.object_like(
                 {
                     "detail": {
-                        "bucket": {"name": [f"mlops-{env}-artifacts-{ACCOUNTS[env]}-eu-west-1"]},
+                        "bucket": {"name": [artifacts]},
                         "object": {
-                            "key": [{"prefix": "training/input/"}],
+                            "key": [{"prefix": settings.input_prefix}],
                             "size": [{"numeric": [">", 0]}],
                         },
                     }
@@ -105,37 +120,56 @@ def test_staging_and_prod_retrain_weekly_and_on_new_data_through_the_guard(
             "Targets": [Match.object_like({"Arn": {"Ref": machine}})],
         },
     )
+    # Jobs run in the Network stack's private subnets.
     train = body(template)["Steps"][1]["Arguments"]
-    assert "VpcConfig" in train
+    assert train["VpcConfig"]["Subnets"] == ["<token>"] * len(
+        configs[env].network.availability_zones
+    )
+    network = templates[f"mlops-{env}-network"]
+    (pipeline,) = template.find_resources("AWS::SageMaker::Pipeline").values()
+    parts = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Join"][1]
+    subnets = {
+        produced_by(templates, part)[1]["Ref"]
+        for part in parts
+        if isinstance(part, dict)
+        and "Fn::GetStackOutput" in part
+        and part["Fn::GetStackOutput"]["StackName"] == f"mlops-{env}-network"
+    }
+    assert subnets == {subnet["Ref"] for subnet in private_subnets(network)}
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_staging_and_prod_retrain_when_the_monitoring_drift_alarm_fires(
-    training: dict[str, Template], env: str
+    training: dict[str, Template],
+    templates: dict[str, dict[str, Any]],
+    synthesized_app: SynthesizedApp,
+    configs: dict[str, EnvironmentConfig],
+    env: str,
 ) -> None:
+    assert configs[env].ml_pipeline.retrain_on_drift is True
     template = training[env]
-    machine = next(iter(template.find_resources("AWS::StepFunctions::StateMachine")))
+    machine = only(templates[f"mlops-{env}-training"], "AWS::StepFunctions::StateMachine")
+    alarm = Capture()
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": {
                 "source": ["aws.cloudwatch"],
                 "detail-type": ["CloudWatch Alarm State Change"],
-                "resources": [
-                    {
-                        "Fn::GetStackOutput": Match.object_like(
-                            {"StackName": f"mlops-{env}-monitoring"}
-                        )
-                    }
-                ],
+                "resources": [alarm],
                 "detail": {"state": {"value": ["ALARM"]}},
             },
             "Targets": [Match.object_like({"Arn": {"Ref": machine}})],
         },
     )
+    # The alarm is the Monitoring stack's drift alarm (the one watching the drift metrics).
+    monitoring = synthesized_app.stages[env].monitoring
+    assert monitoring is not None
+    drift_alarm = monitoring.resolve(monitoring.monitor.drift_alarm.alarm_arn)
+    assert produced_by(templates, alarm.as_object()) == (f"mlops-{env}-monitoring", drift_alarm)
 
 
-@pytest.mark.parametrize("env", list(ACCOUNTS))
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_outputs_name_the_pipeline(training: dict[str, Template], env: str) -> None:
     training[env].has_output("PipelineName", {"Value": f"mlops-{env}-training"})
 

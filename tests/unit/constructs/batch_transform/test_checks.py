@@ -35,8 +35,8 @@ def build(**changes: Any) -> BatchTransformJob:
     target = s3.Bucket.from_bucket_name(stack, "Out", "scoring-output")
     props: dict[str, Any] = {
         "model_data": ModelData.from_s3_uri(MODEL),
-        "input": TransformInput(source, "in/"),
-        "output": TransformOutput(target, "out/"),
+        "input": TransformInput(bucket=source, prefix="in/"),
+        "output": TransformOutput(bucket=target, prefix="out/"),
         "manual": True,
     }
     for key, value in changes.items():
@@ -52,8 +52,8 @@ def same_bucket(input_prefix: str, output_prefix: str) -> dict[str, Callable[[cd
         return found  # type: ignore[return-value]
 
     return {
-        "input": lambda stack: TransformInput(bucket(stack), input_prefix),
-        "output": lambda stack: TransformOutput(bucket(stack), output_prefix),
+        "input": lambda stack: TransformInput(bucket=bucket(stack), prefix=input_prefix),
+        "output": lambda stack: TransformOutput(bucket=bucket(stack), prefix=output_prefix),
     }
 
 
@@ -119,7 +119,9 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "multi-record-without-split",
         {
             "input": lambda stack: TransformInput(
-                s3.Bucket.from_bucket_name(stack, "In2", "scoring-input"), "in/", split_type=None
+                bucket=s3.Bucket.from_bucket_name(stack, "In2", "scoring-input"),
+                prefix="in/",
+                split_type=None,
             )
         },
         JOB + r"batch_strategy='MultiRecord' cannot be combined with input\.split_type=None",
@@ -282,40 +284,52 @@ def test_bad_input_is_rejected_with_a_precise_message(
 OPTION_CASES: list[tuple[str, Callable[[s3.IBucket], object], str]] = [
     (
         "prefix-without-slash",
-        lambda b: TransformInput(b, "in"),
+        lambda b: TransformInput(bucket=b, prefix="in"),
         r"TransformInput: prefix must be a key prefix ending in / .*\(got 'in'\)",
     ),
-    ("prefix-leading-slash", lambda b: TransformInput(b, "/in/"), "TransformInput: prefix must be"),
-    ("prefix-space", lambda b: TransformOutput(b, "my out/"), "TransformOutput: prefix must be"),
-    ("prefix-wildcard", lambda b: TransformInput(b, "in/*/"), "TransformInput: prefix must be"),
+    (
+        "prefix-leading-slash",
+        lambda b: TransformInput(bucket=b, prefix="/in/"),
+        "TransformInput: prefix must be",
+    ),
+    (
+        "prefix-space",
+        lambda b: TransformOutput(bucket=b, prefix="my out/"),
+        "TransformOutput: prefix must be",
+    ),
+    (
+        "prefix-wildcard",
+        lambda b: TransformInput(bucket=b, prefix="in/*/"),
+        "TransformInput: prefix must be",
+    ),
     (
         "prefix-too-long",
-        lambda b: TransformInput(b, "p/" * 500),
+        lambda b: TransformInput(bucket=b, prefix="p/" * 500),
         "TransformInput: prefix must be at most 891 characters long",
     ),
     (
         "split-type",
-        lambda b: TransformInput(b, "in/", split_type="Lines"),  # type: ignore[arg-type]
+        lambda b: TransformInput(bucket=b, prefix="in/", split_type="Lines"),  # type: ignore[arg-type]
         r"TransformInput: split_type must be one of 'None', 'Line', 'RecordIO', 'TFRecord'",
     ),
     (
         "compression",
-        lambda b: TransformInput(b, "in/", compression="zip"),  # type: ignore[arg-type]
+        lambda b: TransformInput(bucket=b, prefix="in/", compression="zip"),  # type: ignore[arg-type]
         r"TransformInput: compression must be one of 'None', 'Gzip' \(got 'zip'\)",
     ),
     (
         "content-type-too-long",
-        lambda b: TransformInput(b, "in/", content_type="x" * 257),
+        lambda b: TransformInput(bucket=b, prefix="in/", content_type="x" * 257),
         "TransformInput: content_type must be at most 256 characters long",
     ),
     (
         "assemble-with",
-        lambda b: TransformOutput(b, "out/", assemble_with="Newline"),  # type: ignore[arg-type]
+        lambda b: TransformOutput(bucket=b, prefix="out/", assemble_with="Newline"),  # type: ignore[arg-type]
         r"TransformOutput: assemble_with must be one of 'None', 'Line' \(got 'Newline'\)",
     ),
     (
         "accept-too-long",
-        lambda b: TransformOutput(b, "out/", accept="x" * 257),
+        lambda b: TransformOutput(bucket=b, prefix="out/", accept="x" * 257),
         "TransformOutput: accept must be at most 256 characters long",
     ),
 ]
@@ -369,10 +383,10 @@ def test_valid_edge_cases_are_accepted(changes: dict[str, Any]) -> None:
 def test_the_same_prefix_in_different_buckets_is_fine() -> None:
     built = build(
         input=lambda stack: TransformInput(
-            s3.Bucket.from_bucket_name(stack, "A", "bucket-a"), "data/"
+            bucket=s3.Bucket.from_bucket_name(stack, "A", "bucket-a"), prefix="data/"
         ),
         output=lambda stack: TransformOutput(
-            s3.Bucket.from_bucket_name(stack, "B", "bucket-b"), "data/"
+            bucket=s3.Bucket.from_bucket_name(stack, "B", "bucket-b"), prefix="data/"
         ),
     )
     assert built.output.prefix == built.input.prefix
@@ -381,8 +395,8 @@ def test_the_same_prefix_in_different_buckets_is_fine() -> None:
 def test_single_record_without_splitting_sends_each_object_whole() -> None:
     built = build(
         input=lambda stack: TransformInput(
-            s3.Bucket.from_bucket_name(stack, "Images", "images"),
-            "in/",
+            bucket=s3.Bucket.from_bucket_name(stack, "Images", "images"),
+            prefix="in/",
             content_type="image/jpeg",
             split_type=None,
         ),
@@ -403,6 +417,17 @@ def test_single_record_without_splitting_sends_each_object_whole() -> None:
         ("rate(2 hour)", "singular unit for 1"),
         ("rate(1 weeks)", "EventBridge Scheduler expression"),
         ("Cron(0 2 * * ? *)", "EventBridge Scheduler expression"),
+    ],
+    ids=[
+        "cron-ok",
+        "rate-minutes-ok",
+        "rate-one-hour-ok",
+        "at-ok",
+        "cron-seven-fields",
+        "cron-two-question-marks",
+        "rate-plural-unit-for-two",
+        "rate-weeks",
+        "capitalised-cron",
     ],
 )
 def test_schedule_problem(expression: str, problem: str | None) -> None:

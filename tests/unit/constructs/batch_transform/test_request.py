@@ -173,7 +173,7 @@ def holds(rule: dict[str, Any], document: Any, context: dict[str, Any]) -> bool:
     if "IsPresent" in rule:
         return bool(rule["IsPresent"])
     if "IsString" in rule:
-        return isinstance(value, str) == rule["IsString"]
+        return bool(isinstance(value, str) == rule["IsString"])
     if "StringEquals" in rule:
         return bool(value == rule["StringEquals"])
     if "StringMatches" in rule:
@@ -291,8 +291,12 @@ def defaults() -> dict[str, Any]:
         stack,
         "Job",
         model_data=ModelData.from_s3_uri("s3://models/churn/model.tar.gz"),
-        input=TransformInput(s3.Bucket.from_bucket_name(stack, "In", "scoring-input"), "in/"),
-        output=TransformOutput(s3.Bucket.from_bucket_name(stack, "Out", "scoring-output"), "out/"),
+        input=TransformInput(
+            bucket=s3.Bucket.from_bucket_name(stack, "In", "scoring-input"), prefix="in/"
+        ),
+        output=TransformOutput(
+            bucket=s3.Bucket.from_bucket_name(stack, "Out", "scoring-output"), prefix="out/"
+        ),
         run_on_new_data=True,
     )
     return definition(Template.from_stack(stack))
@@ -305,8 +309,12 @@ def batched() -> dict[str, Any]:
         stack,
         "Job",
         model_data=ModelData.from_s3_uri("s3://models/churn/model.tar.gz"),
-        input=TransformInput(s3.Bucket.from_bucket_name(stack, "In", "scoring-input"), "in/"),
-        output=TransformOutput(s3.Bucket.from_bucket_name(stack, "Out", "scoring-output"), "out/"),
+        input=TransformInput(
+            bucket=s3.Bucket.from_bucket_name(stack, "In", "scoring-input"), prefix="in/"
+        ),
+        output=TransformOutput(
+            bucket=s3.Bucket.from_bucket_name(stack, "Out", "scoring-output"), prefix="out/"
+        ),
         run_on_new_data=True,
         new_data_batch_window=cdk.Duration.minutes(5),
     )
@@ -322,9 +330,12 @@ def customised() -> dict[str, Any]:
         "Job",
         model_data=ModelData.from_s3_uri("s3://models/churn/model.tar.gz"),
         input=TransformInput(
-            data, "date=2026-11-21/in/", content_type="application/jsonlines", compression="Gzip"
+            bucket=data,
+            prefix="date=2026-11-21/in/",
+            content_type="application/jsonlines",
+            compression="Gzip",
         ),
-        output=TransformOutput(data, "scored/", accept="application/jsonlines"),
+        output=TransformOutput(bucket=data, prefix="scored/", accept="application/jsonlines"),
         instance_type="ml.c5d.xlarge",  # NVMe instance storage: no volume key allowed
         instance_count=2,
         max_concurrent_transforms=4,
@@ -542,6 +553,7 @@ def test_without_success_notifications_a_run_just_succeeds(customised: dict[str,
         ({"MaxPayloadInMB": 101}, "MaxPayloadInMB 101"),
         ({"Unknown": 1}, "Unknown"),
     ],
+    ids=["bad-job-name", "payload-too-large", "unknown-field"],
 )
 def test_the_request_checker_catches_bad_requests(
     defaults: dict[str, Any], change: dict[str, Any], problem: str

@@ -23,7 +23,8 @@ from mlops_cdk.constructs import (
     S3Trigger,
 )
 from tests.helpers.apps import unit_app, unit_stack
-from tests.unit.config.test_config import with_changes, write_config
+from tests.helpers.cases import case_ids
+from tests.helpers.config import with_changes, write_config
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
 MODEL = ModelData.from_s3_uri("s3://models/churn/model.tar.gz")
@@ -154,7 +155,7 @@ CONSTRUCT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES)
+@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES, ids=case_ids(CONSTRUCT_CASES))
 def test_construct_rule(build: Callable[[Resources], LambdaInference], message: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^" + PATH + r": .*" + message):
         build(Resources())
@@ -248,21 +249,30 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"LambdaDeployment\.canary: percent must be between 1 and 99 % \(got 0\)",
     ),
     (
-        lambda: LambdaDeployment.canary(100, 5),
+        lambda: LambdaDeployment.canary(100, cdk.Duration.minutes(5)),
         r"LambdaDeployment\.canary: percent must be between 1 and 99 % \(got 100\)",
     ),
     (
-        lambda: LambdaDeployment.linear(10, 0),
-        r"LambdaDeployment\.linear: minutes must be between 1 and 2880 \(got 0\)",
+        lambda: LambdaDeployment.linear(10, cdk.Duration.seconds(0)),
+        r"LambdaDeployment\.linear: wait must be between 1 and 2880 minutes \(got 0\)",
     ),
     (
-        lambda: LambdaDeployment.canary(10, 3000),
-        r"minutes must be between 1 and 2880 \(got 3000\)",
+        lambda: LambdaDeployment.canary(10, cdk.Duration.minutes(3000)),
+        r"wait must be between 1 and 2880 minutes \(got 3000\)",
+    ),
+    (
+        lambda: LambdaDeployment.linear(10, cdk.Duration.seconds(90)),
+        r"LambdaDeployment\.linear: wait must be whole minutes \(CodeDeploy counts in minutes\) "
+        r"\(got 90 s\)",
+    ),
+    (
+        lambda: LambdaDeployment.linear(0),
+        r"LambdaDeployment\.linear: step_percent must be between 1 and 99 % \(got 0\)",
     ),
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), OPTION_CASES)
+@pytest.mark.parametrize(("build", "message"), OPTION_CASES, ids=case_ids(OPTION_CASES))
 def test_option_rule(build: Callable[[], object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         build()
@@ -340,7 +350,7 @@ CONFIG_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("section", "message"), CONFIG_CASES)
+@pytest.mark.parametrize(("section", "message"), CONFIG_CASES, ids=case_ids(CONFIG_CASES))
 def test_config_rule(tmp_path: Path, section: dict[str, object], message: str) -> None:
     write_config(tmp_path, "qa", with_changes(lambda_inference=section))
     with pytest.raises(ConfigurationError) as raised:
@@ -357,22 +367,29 @@ def test_checked_in_environments_enable_lambda_inference(
     assert settings["dev"].outside_vpc_reason
     for name in ("staging", "prod"):
         assert settings[name].in_vpc
-        assert settings[name].api is not None
-        assert settings[name].api.auth == "iam"
-        assert settings[name].provisioned_concurrency is not None
+        api = settings[name].api
+        assert api is not None
+        assert api.auth == "iam"
         assert settings[name].deployment is not None
+    # Only prod keeps warm execution environments (issue #19: staging tolerates cold starts).
+    assert settings["prod"].provisioned_concurrency is not None
+    assert settings["staging"].provisioned_concurrency is None
 
 
-def test_options_take_the_positional_forms_of_the_issue() -> None:
-    assert ProvisionedConcurrency(1, 4, 0.5) == ProvisionedConcurrency(
+def test_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        ProvisionedConcurrency(1, 4, 0.5)  # type: ignore[call-arg]
+    assert ProvisionedConcurrency(
         min_capacity=1, max_capacity=4, target_utilization=0.5
-    )
-    assert InferenceApi("api_key", 10, 20).throttle_burst == 20
-    trigger = S3Trigger(bucket(), "in/", "out/")
+    ) == ProvisionedConcurrency(min_capacity=1, max_capacity=4, target_utilization=0.5)
+    assert InferenceApi(auth="api_key", throttle_rate=10, throttle_burst=20).throttle_burst == 20
+    trigger = S3Trigger(bucket=bucket(), input_prefix="in/", output_prefix="out/")
     assert (trigger.input_prefix, trigger.output_prefix) == ("in/", "out/")
-    assert LambdaDeployment.canary(10, 5).predefined_name == "CANARY_10_PERCENT_5_MINUTES"
-    assert LambdaDeployment.linear(10, 3).predefined_name == "LINEAR_10_PERCENT_EVERY_3_MINUTES"
-    assert LambdaDeployment.canary(20, 5).predefined_name is None
+    five, three = cdk.Duration.minutes(5), cdk.Duration.minutes(3)
+    assert LambdaDeployment.canary(10, five).predefined_name == "CANARY_10_PERCENT_5_MINUTES"
+    assert LambdaDeployment.linear(10, three).predefined_name == "LINEAR_10_PERCENT_EVERY_3_MINUTES"
+    assert LambdaDeployment.canary(20, five).predefined_name is None
+    assert LambdaDeployment.canary().predefined_name == "CANARY_10_PERCENT_5_MINUTES"
 
 
 def test_default_timeout_behind_a_fractional_integration_timeout_is_whole_seconds() -> None:

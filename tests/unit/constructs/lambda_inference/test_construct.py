@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from mlops_cdk.constructs import (
     ContainerImage,
@@ -29,7 +29,7 @@ from mlops_cdk.constructs import (
 )
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.helpers.apps import unit_app, unit_stack
-from tests.helpers.templates import as_list
+from tests.helpers.templates import ASSET_IMAGE, as_list, assert_matches, get_att, ref, resolve_join
 from tests.helpers.templates import managed_policy_statements as statements
 
 MODEL_URI = "s3://models/churn/model.tar.gz"
@@ -107,7 +107,7 @@ def scenario() -> dict[str, Any]:
                 "a1b2c3d4-5678-90ab-cdef-0123456789ab",
                 configure_account_logging=False,
             ),
-            deployment=LambdaDeployment.linear(10, 1),
+            deployment=LambdaDeployment.linear(10, cdk.Duration.minutes(1)),
             outside_vpc_reason=OUTSIDE,
             **shared,
         ),
@@ -154,7 +154,7 @@ def scenario() -> dict[str, Any]:
             s3_trigger=S3Trigger(
                 bucket=batch, input_prefix="in/", output_prefix="out/", output_bucket=results
             ),
-            deployment=LambdaDeployment.canary(25, 7),
+            deployment=LambdaDeployment.canary(25, cdk.Duration.minutes(7)),
             vpc=vpc,
             environment={"MLOPS_LOG_LEVEL": "DEBUG"},
             log_retention=cdk.aws_logs.RetentionDays.ONE_MONTH,
@@ -175,11 +175,11 @@ def test_default_function_runs_the_runtime_image_with_tracing_and_encrypted_envi
 ) -> None:
     function = one(scenario["template"], "AWS::Lambda::Function", "BasicFunction")["Properties"]
     assert function["PackageType"] == "Image"
-    assert "container-assets" in str(function["Code"]["ImageUri"])
+    assert_matches(function["Code"]["ImageUri"], {"Fn::Sub": Match.string_like_regexp(ASSET_IMAGE)})
     assert function["Architectures"] == ["x86_64"]
     assert (function["MemorySize"], function["Timeout"]) == (2048, 30)
     assert function["TracingConfig"] == {"Mode": "Active"}
-    assert "BasicKey" in str(function["KmsKeyArn"])
+    assert function["KmsKeyArn"] == get_att(scenario["template"], "AWS::KMS::Key", "BasicKey")
     assert function["Environment"]["Variables"] == {"MLOPS_MODEL_S3_URI": MODEL_URI}
     assert "ReservedConcurrentExecutions" not in function  # see docs: new accounts have 10
     assert "VpcConfig" not in function
@@ -189,10 +189,13 @@ def test_default_function_runs_the_runtime_image_with_tracing_and_encrypted_envi
 def test_default_logs_are_encrypted_retained_and_kept(scenario: dict[str, Any]) -> None:
     group = one(scenario["template"], "AWS::Logs::LogGroup", "BasicLogs")
     assert group["Properties"]["RetentionInDays"] == 365
-    assert "BasicKey" in str(group["Properties"]["KmsKeyId"])
+    assert group["Properties"]["KmsKeyId"] == get_att(
+        scenario["template"], "AWS::KMS::Key", "BasicKey"
+    )
     assert group["DeletionPolicy"] == "Retain"
     function = one(scenario["template"], "AWS::Lambda::Function", "BasicFunction")
-    assert "BasicLogs" in str(function["Properties"]["LoggingConfig"])
+    logs = ref(scenario["template"], "AWS::Logs::LogGroup", "BasicLogs")
+    assert function["Properties"]["LoggingConfig"]["LogGroup"] == logs
 
 
 def test_default_alias_and_async_failures_go_to_an_encrypted_queue(
@@ -205,9 +208,10 @@ def test_default_alias_and_async_failures_go_to_an_encrypted_queue(
     config = one(template, "AWS::Lambda::EventInvokeConfig", "Basic")["Properties"]
     assert config["Qualifier"] == "live"
     assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"]) == (2, 21600)
-    assert "BasicFailureQueue" in str(config["DestinationConfig"]["OnFailure"]["Destination"])
+    failures = get_att(template, "AWS::SQS::Queue", "BasicFailureQueue")
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == failures
     queue = one(template, "AWS::SQS::Queue", "BasicFailureQueue")["Properties"]
-    assert "BasicKey" in str(queue["KmsMasterKeyId"])
+    assert queue["KmsMasterKeyId"] == get_att(template, "AWS::KMS::Key", "BasicKey")
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
@@ -250,8 +254,9 @@ def test_default_alarms_have_actions(scenario: dict[str, Any]) -> None:
     assert len(alarms) == 4
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == alarm["Properties"]["OKActions"]
-        assert "BasicAlarmTopic" in str(alarm["Properties"]["AlarmActions"])
-    duration = next(a for a in alarms.values() if "Duration" in str(a))
+        topic = ref(scenario["template"], "AWS::SNS::Topic", "BasicAlarmTopic")
+        assert alarm["Properties"]["AlarmActions"] == [topic]
+    duration = next(a for a in alarms.values() if a["Properties"].get("MetricName") == "Duration")
     assert duration["Properties"]["Threshold"] == 24_000  # 80 % of 30 s
     assert duration["Properties"]["ExtendedStatistic"] == "p99"
 
@@ -287,7 +292,8 @@ def test_api_default_timeout_fits_the_integration_timeout(scenario: dict[str, An
     )
     assert post["Integration"]["TimeoutInMillis"] == 29_000
     assert post["Integration"]["Type"] == "AWS_PROXY"
-    assert "ApiLiveAlias" in str(post["Integration"]["Uri"])
+    alias = ref(template, "AWS::Lambda::Alias", "ApiLiveAlias")
+    assert_matches(post["Integration"]["Uri"], {"Fn::Join": ["", Match.array_with([alias])]})
 
 
 def test_api_methods_require_iam_and_validate_the_body(scenario: dict[str, Any]) -> None:
@@ -300,8 +306,11 @@ def test_api_methods_require_iam_and_validate_the_body(scenario: dict[str, Any])
     for method in methods.values():
         assert method["AuthorizationType"] == "AWS_IAM"
         assert method.get("ApiKeyRequired") is not True
-        assert "ApiRequestValidator" in str(method["RequestValidatorId"])
-    assert "ApiInferenceRequest" in str(methods["POST"]["RequestModels"]["application/json"])
+        assert method["RequestValidatorId"] == ref(
+            template, "AWS::ApiGateway::RequestValidator", "ApiRequestValidator"
+        )
+    request_model = ref(template, "AWS::ApiGateway::Model", "ApiInferenceRequest")
+    assert methods["POST"]["RequestModels"]["application/json"] == request_model
     validator = one(template, "AWS::ApiGateway::RequestValidator", "Api")["Properties"]
     assert (validator["ValidateRequestBody"], validator["ValidateRequestParameters"]) == (
         True,
@@ -323,7 +332,11 @@ def test_api_stage_logs_json_traces_and_throttles(scenario: dict[str, Any]) -> N
     assert props["StageName"] == "v1"
     assert props["TracingEnabled"] is True
     assert props["AccessLogSetting"]["Format"].startswith('{"requestId":"$context.requestId"')
-    assert "ApiApiAccessLogs" in str(props["AccessLogSetting"]["DestinationArn"])
+    access_logs = ref(template, "AWS::Logs::LogGroup", "ApiApiAccessLogs")
+    assert_matches(
+        props["AccessLogSetting"]["DestinationArn"],
+        {"Fn::Join": ["", Match.array_with([access_logs])]},
+    )
     (settings,) = props["MethodSettings"]
     assert settings == {
         "DataTraceEnabled": False,
@@ -336,13 +349,15 @@ def test_api_stage_logs_json_traces_and_throttles(scenario: dict[str, Any]) -> N
     }
     assert any("ApiGatewayAccount" in d for d in stage["DependsOn"])
     logs = one(template, "AWS::Logs::LogGroup", "ApiApiAccessLogs")["Properties"]
-    assert "SharedKey" in str(logs["KmsKeyId"])
+    assert logs["KmsKeyId"] == get_att(template, "AWS::KMS::Key", "SharedKey")
 
 
 def test_api_gateway_account_role_is_customer_managed_and_scoped(scenario: dict[str, Any]) -> None:
     template = scenario["template"]
     (account,) = template.find_resources("AWS::ApiGateway::Account").values()
-    assert "ApiGatewayAccountCloudWatchRole" in str(account["Properties"]["CloudWatchRoleArn"])
+    assert account["Properties"]["CloudWatchRoleArn"] == get_att(
+        template, "AWS::IAM::Role", "ApiGatewayAccountCloudWatchRole"
+    )
     role = one(template, "AWS::IAM::Role", "ApiGatewayAccountCloudWatchRole")
     assert "ManagedPolicyArns" not in role["Properties"]  # not AmazonAPIGatewayPushToCloudWatchLogs
     assert role["DeletionPolicy"] == "Retain"
@@ -410,8 +425,9 @@ def test_s3_trigger_is_an_eventbridge_rule_on_the_prefix(scenario: dict[str, Any
         },
     }
     (target,) = rule["Targets"]
-    assert "ScoringLiveAlias" in str(target["Arn"])
-    assert "ScoringFailureQueue" in str(target["DeadLetterConfig"]["Arn"])
+    assert target["Arn"] == ref(template, "AWS::Lambda::Alias", "ScoringLiveAlias")
+    failures = get_att(template, "AWS::SQS::Queue", "ScoringFailureQueue")
+    assert target["DeadLetterConfig"]["Arn"] == failures
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 8}
     config = one(template, "AWS::Lambda::EventInvokeConfig", "Scoring")["Properties"]
     assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"]) == (1, 1800)
@@ -532,6 +548,7 @@ def test_deployment_role_has_exact_actions_and_no_managed_policy(scenario: dict[
         ("Keyed", "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"),
         ("Url", "CodeDeployDefault.LambdaAllAtOnce"),
     ],
+    ids=["linear-10-percent", "all-at-once"],
 )
 def test_predefined_deployment_configs_are_used_when_they_match(
     scenario: dict[str, Any], prefix: str, name: str
@@ -558,9 +575,11 @@ def test_grant_invoke_covers_alias_url_and_api(scenario: dict[str, Any]) -> None
     ]
     for statement in found:
         if statement["Action"].startswith("lambda:"):
-            assert "FullLiveAlias" in str(statement["Resource"])
+            assert statement["Resource"] == ref(
+                scenario["template"], "AWS::Lambda::Alias", "FullLiveAlias"
+            )
     api = next(s for s in found if s["Action"] == "execute-api:Invoke")
-    paths = sorted(str(r["Fn::Join"][1][-1]) for r in api["Resource"])
+    paths = sorted(r["Fn::Join"][1][-1] for r in api["Resource"])
     assert paths == ["/GET/ping", "/POST/invocations"]
 
 
@@ -571,6 +590,9 @@ def test_metrics_and_widgets(scenario: dict[str, Any]) -> None:
     assert set(scenario["stack"].resolve(metric.dimensions)) == {"FunctionName", "Resource"}
     assert built.metric_duration().statistic == "p99"
     assert len(built.dashboard_widgets()) == 3
+    custom = built.metric_errors(statistic="Average", label="errors", dimensions_map={"X": "y"})
+    assert (custom.statistic, custom.label) == ("Average", "errors")
+    assert set(scenario["stack"].resolve(custom.dimensions)) == {"FunctionName", "Resource", "X"}
 
 
 # --- compliance -----------------------------------------------------------------------------
@@ -610,7 +632,7 @@ def test_repository_images_keep_their_digest_and_assets_follow_the_architecture(
         outside_vpc_reason=OUTSIDE,
     )
     code = stack.resolve(cast(lambda_.CfnFunction, pinned.function.node.default_child).code)
-    assert str(code).endswith(f"churn-lambda@{digest}']]}}}}")
+    assert resolve_join(code["imageUri"]).endswith(f"/churn-lambda@{digest}")
     LambdaInference(
         stack,
         "Arm",

@@ -11,8 +11,9 @@ import pytest
 from mlops_cdk._internal.monitor_schedules import DAY, HOUR, MonitorSchedule, parse_schedule
 from mlops_cdk.constructs import MonitoringType
 from mlops_cdk.constructs.model_monitor import monitor_image_uri
+from tests.helpers.paths import ROOT
 
-REPO = Path(__file__).resolve().parents[4]
+REPO = ROOT
 DEMO_BASELINE = REPO / "mlops_cdk" / "runtime" / "demo_model" / "baseline"
 
 
@@ -27,6 +28,16 @@ DEMO_BASELINE = REPO / "mlops_cdk" / "runtime" / "demo_model" / "baseline"
         ("cron(0 0/2 ? * * *)", MonitorSchedule("cron(0 0/2 ? * * *)", 2 * HOUR, None)),
         ("cron(0 1/10 ? * * *)", MonitorSchedule("cron(0 1/10 ? * * *)", 10 * HOUR, None)),
         ("cron(0 5/24 ? * * *)", MonitorSchedule("cron(0 5/24 ? * * *)", DAY, None)),
+    ],
+    ids=[
+        "hourly",
+        "daily",
+        "cron-every-hour",
+        "cron-noon-daily",
+        "cron-every-12-hours",
+        "cron-every-2-hours",
+        "cron-every-10-hours",
+        "cron-every-24-hours",
     ],
 )
 def test_accepted_schedules(schedule: str, expected: MonitorSchedule) -> None:
@@ -87,6 +98,15 @@ def test_image_map_ships_as_package_data_and_keeps_its_source() -> None:
         (MonitoringType.MODEL_BIAS, "il-central-1", None),
         # Isolated partitions use another DNS suffix the map does not hold.
         (MonitoringType.DATA_QUALITY, "us-isof-east-1", None),
+    ],
+    ids=[
+        "data-quality-us-east-1",
+        "model-quality-china",
+        "model-bias-eu-central-1",
+        "model-explainability-govcloud",
+        "data-quality-govcloud-missing",
+        "model-bias-il-central-1-missing",
+        "isolated-partition-missing",
     ],
 )
 def test_image_uri_per_region(kind: MonitoringType, region: str, uri: str | None) -> None:

@@ -25,6 +25,7 @@ from mlops_cdk.constructs import (
     ServerlessConfig,
 )
 from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.cases import case_ids
 
 IMAGE = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
 PACKAGE = ModelPackage.from_arn("arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3")
@@ -32,7 +33,7 @@ PATH = "Test/Churn"
 
 
 def variant(name: str, **kwargs: Any) -> ProductionVariant:
-    return ProductionVariant(name, image=IMAGE, **kwargs)
+    return ProductionVariant(name=name, image=IMAGE, **kwargs)
 
 
 class Resources:
@@ -74,7 +75,7 @@ def vpc(resources: Resources) -> ec2.IVpc:
 
 
 def async_config(resources: Resources) -> AsyncInference:
-    return AsyncInference(resources.bucket)
+    return AsyncInference(output_bucket=resources.bucket)
 
 
 SERVERLESS = ServerlessConfig()
@@ -197,7 +198,7 @@ CONSTRUCT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES)
+@pytest.mark.parametrize(("build", "message"), CONSTRUCT_CASES, ids=case_ids(CONSTRUCT_CASES))
 def test_construct_rule(build: Callable[[Resources], RealtimeEndpoint], message: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^" + PATH + r": .*" + message):
         build(Resources())
@@ -205,34 +206,40 @@ def test_construct_rule(build: Callable[[Resources], RealtimeEndpoint], message:
 
 OPTION_CASES: list[tuple[Callable[[], object], str]] = [
     (
-        lambda: ProductionVariant("churn_v2", image=IMAGE),
+        lambda: ProductionVariant(name="churn_v2", image=IMAGE),
         r"ProductionVariant\('churn_v2'\): name must be 1-63 letters",
     ),
-    (lambda: ProductionVariant("a" * 64, image=IMAGE), r"name must be 1-63 letters"),
+    (lambda: ProductionVariant(name="a" * 64, image=IMAGE), r"name must be 1-63 letters"),
     (
-        lambda: ProductionVariant("a", image=IMAGE, weight=-1),
+        lambda: ProductionVariant(name="a", image=IMAGE, weight=-1),
         r"weight must be at least 0 \(got -1\)",
     ),
     (
-        lambda: ProductionVariant("a", image=IMAGE, initial_instance_count=0),
+        lambda: ProductionVariant(name="a", image=IMAGE, initial_instance_count=0),
         r"initial_instance_count must be at least 1 \(got 0\)",
     ),
     (
-        lambda: ProductionVariant("a", image=IMAGE, instance_type="ml.m5"),
+        lambda: ProductionVariant(name="a", image=IMAGE, instance_type="ml.m5"),
         r"instance_type must be an ML instance type",
     ),
     (
-        lambda: ProductionVariant("a"),
+        lambda: ProductionVariant(name="a"),
         r"image or model_package must be given exactly once \(got none\)",
     ),
     (
-        lambda: ServerlessConfig(3000, 5),
+        lambda: ServerlessConfig(memory_size_mb=3000, max_concurrency=5),
         r"ServerlessConfig: memory_size_mb must be one of 1024, 2048, 3072, 4096, 5120, 6144 \(got 3000\)",
     ),
-    (lambda: ServerlessConfig(2048, 0), r"max_concurrency must be between 1 and 200 \(got 0\)"),
-    (lambda: ServerlessConfig(2048, 201), r"max_concurrency must be between 1 and 200 \(got 201\)"),
     (
-        lambda: ServerlessConfig(2048, 5, provisioned_concurrency=6),
+        lambda: ServerlessConfig(memory_size_mb=2048, max_concurrency=0),
+        r"max_concurrency must be between 1 and 200 \(got 0\)",
+    ),
+    (
+        lambda: ServerlessConfig(memory_size_mb=2048, max_concurrency=201),
+        r"max_concurrency must be between 1 and 200 \(got 201\)",
+    ),
+    (
+        lambda: ServerlessConfig(memory_size_mb=2048, max_concurrency=5, provisioned_concurrency=6),
         r"provisioned_concurrency must be at most max_concurrency \(5\) \(got 6\)",
     ),
     (
@@ -270,11 +277,11 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"termination_wait must be between 0 and 3600 s",
     ),
     (
-        lambda: DataCapture(101, s3.Bucket(unit_stack(), "B")),
+        lambda: DataCapture(sampling_percentage=101, bucket=s3.Bucket(unit_stack(), "B")),
         r"DataCapture: sampling_percentage must be between 0 and 100 % \(got 101\)",
     ),
     (
-        lambda: DataCapture(-1, s3.Bucket(unit_stack(), "B")),
+        lambda: DataCapture(sampling_percentage=-1, bucket=s3.Bucket(unit_stack(), "B")),
         r"sampling_percentage must be between 0 and 100 % \(got -1\)",
     ),
     (
@@ -292,12 +299,14 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"prefix must be a key prefix ending in /",
     ),
     (
-        lambda: AsyncInference(s3.Bucket(unit_stack(), "B"), failure_prefix="async/output/"),
+        lambda: AsyncInference(
+            output_bucket=s3.Bucket(unit_stack(), "B"), failure_prefix="async/output/"
+        ),
         r"AsyncInference: failure_prefix must be different from output_prefix",
     ),
     (
         lambda: AsyncInference(
-            s3.Bucket(unit_stack(), "B"), max_concurrent_invocations_per_instance=0
+            output_bucket=s3.Bucket(unit_stack(), "B"), max_concurrent_invocations_per_instance=0
         ),
         r"max_concurrent_invocations_per_instance must be between 1 and 1000",
     ),
@@ -316,7 +325,7 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("build", "message"), OPTION_CASES)
+@pytest.mark.parametrize(("build", "message"), OPTION_CASES, ids=case_ids(OPTION_CASES))
 def test_option_rule(build: Callable[[], object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         build()

@@ -6,6 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -28,7 +29,7 @@ from mlops_cdk.constructs import (
 )
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.helpers.apps import unit_app, unit_stack
-from tests.helpers.templates import as_list
+from tests.helpers.templates import as_list, get_att, ref, resolve_join
 from tests.helpers.templates import managed_policy_statements as policy_statements
 
 IMAGE_URI = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.3.0-cpu"
@@ -45,7 +46,9 @@ def model() -> ModelData:
 
 def resources_of(template: Template, kind: str, path_prefix: str) -> list[dict[str, Any]]:
     """Resources of ``kind`` whose logical ID starts with ``path_prefix`` (the construct id)."""
-    return [r for key, r in template.find_resources(kind).items() if key.startswith(path_prefix)]
+    return [
+        dict(r) for key, r in template.find_resources(kind).items() if key.startswith(path_prefix)
+    ]
 
 
 def one(template: Template, kind: str, prefix: str) -> dict[str, Any]:
@@ -82,9 +85,9 @@ def scenario() -> dict[str, Any]:
             stack,
             "Custom",
             variants=[
-                ProductionVariant("champion", image=image(), model_data=model(), weight=9),
+                ProductionVariant(name="champion", image=image(), model_data=model(), weight=9),
                 ProductionVariant(
-                    "challenger",
+                    name="challenger",
                     image=image(),
                     model_data=ModelData.from_s3_uri("s3://models/churn/v2/model.tar.gz"),
                     instance_type="ml.c5.xlarge",
@@ -97,7 +100,9 @@ def scenario() -> dict[str, Any]:
             autoscaling=AutoScaling(
                 min_capacity=2, max_capacity=6, target_invocations_per_instance=250
             ),
-            data_capture=DataCapture(25, bucket, prefix="capture/churn/", capture_output=False),
+            data_capture=DataCapture(
+                sampling_percentage=25, bucket=bucket, prefix="capture/churn/", capture_output=False
+            ),
             deployment=DeploymentPolicy.linear(25, cdk.Duration.minutes(3)),
             vpc=vpc,
             encryption_key=key,
@@ -111,7 +116,9 @@ def scenario() -> dict[str, Any]:
             "Serverless",
             image=image(),
             model_data=model(),
-            serverless=ServerlessConfig(3072, 20, provisioned_concurrency=2),
+            serverless=ServerlessConfig(
+                memory_size_mb=3072, max_concurrency=20, provisioned_concurrency=2
+            ),
             alarm_topic=topic,
             encryption_key=key,
         ),
@@ -120,7 +127,7 @@ def scenario() -> dict[str, Any]:
             "Async",
             image=image(),
             model_data=model(),
-            async_inference=AsyncInference(bucket, error_topic=topic, max_capacity=3),
+            async_inference=AsyncInference(output_bucket=bucket, error_topic=topic, max_capacity=3),
             alarm_topic=topic,
             encryption_key=key,
         ),
@@ -128,8 +135,8 @@ def scenario() -> dict[str, Any]:
             stack,
             "Shadow",
             variants=[
-                ProductionVariant("live", image=image(), model_data=model()),
-                ProductionVariant("candidate", image=image(), model_data=model(), shadow=True),
+                ProductionVariant(name="live", image=image(), model_data=model()),
+                ProductionVariant(name="candidate", image=image(), model_data=model(), shadow=True),
             ],
             deployment=DeploymentPolicy.all_at_once(),
             alarm_topic=topic,
@@ -208,7 +215,7 @@ def test_default_creates_a_rotating_key_and_an_encrypted_topic(scenario: dict[st
     (key,) = resources_of(template, "AWS::KMS::Key", "BasicKey")
     assert key["Properties"]["EnableKeyRotation"] is True
     (topic,) = resources_of(template, "AWS::SNS::Topic", "BasicAlarmTopic")
-    assert "BasicKey" in str(topic["Properties"]["KmsMasterKeyId"])
+    assert topic["Properties"]["KmsMasterKeyId"] == get_att(template, "AWS::KMS::Key", "BasicKey")
 
 
 def test_default_alarms_cover_errors_latency_and_utilisation(scenario: dict[str, Any]) -> None:
@@ -219,10 +226,11 @@ def test_default_alarms_cover_errors_latency_and_utilisation(scenario: dict[str,
     assert len(alarms) == 5
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == alarm["Properties"]["OKActions"]
-        assert "BasicAlarmTopic" in str(alarm["Properties"]["AlarmActions"])
-    cpu = next(a for a in alarms if "CPUUtilization" in str(a))
+        topic = ref(scenario["template"], "AWS::SNS::Topic", "BasicAlarmTopic")
+        assert alarm["Properties"]["AlarmActions"] == [topic]
+    cpu = next(a for a in alarms if a["Properties"].get("MetricName") == "CPUUtilization")
     assert cpu["Properties"]["Threshold"] == 180  # 90 % of ml.m5.large's 2 vCPUs
-    latency = next(a for a in alarms if "ModelLatency" in str(a))
+    latency = next(a for a in alarms if a["Properties"].get("MetricName") == "ModelLatency")
     assert latency["Properties"]["Threshold"] == 1_000_000  # 1 s in microseconds
     assert latency["Properties"]["ExtendedStatistic"] == "p99"
 
@@ -273,6 +281,37 @@ def test_metrics_use_endpoint_and_variant_dimensions(scenario: dict[str, Any]) -
     assert len(endpoint.dashboard_widgets()) == 3
 
 
+def test_metric_methods_take_typed_metric_options(scenario: dict[str, Any]) -> None:
+    endpoint = scenario["endpoints"]["Basic"]
+    stack = scenario["stack"]
+    metric = endpoint.metric_model_latency(
+        statistic="p90",
+        period=cdk.Duration.minutes(5),
+        label="p90 latency",
+        unit=cloudwatch.Unit.MICROSECONDS,
+        color="#ff0000",
+        dimensions_map={"Extra": "x"},
+        account="111122223333",
+        region="eu-west-1",
+    )
+    assert (metric.statistic, metric.period.to_seconds(), metric.label, metric.color) == (
+        "p90",
+        300,
+        "p90 latency",
+        "#ff0000",
+    )
+    assert (metric.account, metric.region) == ("111122223333", "eu-west-1")
+    assert stack.resolve(metric.dimensions)["Extra"] == "x"
+    assert endpoint.metric_gpu_utilization().namespace == "/aws/sagemaker/Endpoints"
+    assert endpoint.metric_disk_utilization().statistic == "Average"
+    assert endpoint.metric_invocations_per_instance().metric_name == "InvocationsPerInstance"
+    codes = endpoint.metric_invocation_response_code("Invocation5XXErrors", "AllTraffic")
+    assert (codes.metric_name, codes.statistic) == ("Invocation5XXErrors", "Sum")
+    unchecked: Any = endpoint  # a caller without a type checker
+    with pytest.raises(TypeError, match="unexpected metric option"):
+        unchecked.metric_invocations(periodd=cdk.Duration.minutes(1))
+
+
 # --- fully customised ---------------------------------------------------------------------
 
 
@@ -301,8 +340,10 @@ def test_custom_autoscaling_tracks_invocations_per_variant(scenario: dict[str, A
     for target in targets:
         assert (target["Properties"]["MinCapacity"], target["Properties"]["MaxCapacity"]) == (2, 6)
         assert target["Properties"]["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
-        assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in str(
-            target["Properties"]["RoleARN"]
+        assert target["Properties"]["RoleARN"] == (
+            "arn:aws:iam::123456789012:role/aws-service-role/"
+            "sagemaker.application-autoscaling.amazonaws.com/"
+            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
         )
     policies = resources_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy", "Custom")
     assert len(policies) == 2
@@ -320,7 +361,7 @@ def test_custom_data_capture_is_encrypted_and_scoped(scenario: dict[str, Any]) -
     capture = config["Properties"]["DataCaptureConfig"]
     assert capture["InitialSamplingPercentage"] == 25
     assert capture["CaptureOptions"] == [{"CaptureMode": "Input"}]
-    assert "SharedKey" in str(capture["KmsKeyId"])
+    assert capture["KmsKeyId"] == get_att(template, "AWS::KMS::Key", "SharedKey")
     assert capture["DestinationS3Uri"]["Fn::Join"][1][-1] == "/capture/churn/"
     writes = [
         s
@@ -329,7 +370,7 @@ def test_custom_data_capture_is_encrypted_and_scoped(scenario: dict[str, Any]) -
     ]
     assert len(writes) == 1
     assert sorted(writes[0]["Action"]) == ["s3:AbortMultipartUpload", "s3:PutObject"]
-    assert str(writes[0]["Resource"]).endswith("/capture/churn/*']]}")
+    assert resolve_join(writes[0]["Resource"]).endswith("/capture/churn/*")
 
 
 def test_custom_linear_deployment_rolls_back_on_errors_and_latency(
@@ -352,9 +393,10 @@ def test_custom_linear_deployment_rolls_back_on_errors_and_latency(
 
 def test_custom_latency_threshold_and_alarm_topic(scenario: dict[str, Any]) -> None:
     alarms = resources_of(scenario["template"], "AWS::CloudWatch::Alarm", "Custom")
-    latency = [a for a in alarms if "ModelLatency" in str(a)]
+    latency = [a for a in alarms if a["Properties"].get("MetricName") == "ModelLatency"]
     assert {a["Properties"]["Threshold"] for a in latency} == {250_000}
-    assert all("Topic" in str(a["Properties"]["AlarmActions"]) for a in alarms)
+    topic = ref(scenario["template"], "AWS::SNS::Topic", "Topic")
+    assert all(a["Properties"]["AlarmActions"] == [topic] for a in alarms)
     assert not resources_of(scenario["template"], "AWS::SNS::Topic", "CustomAlarmTopic")
 
 
@@ -413,7 +455,7 @@ def test_async_writes_results_and_scales_from_zero(scenario: dict[str, Any]) -> 
     output = async_config["OutputConfig"]
     assert output["S3OutputPath"]["Fn::Join"][1][-1] == "/async/output/"
     assert output["S3FailurePath"]["Fn::Join"][1][-1] == "/async/failure/"
-    assert "SharedKey" in str(output["KmsKeyId"])
+    assert output["KmsKeyId"] == get_att(template, "AWS::KMS::Key", "SharedKey")
     assert set(output["NotificationConfig"]) == {"ErrorTopic"}
     assert async_config["ClientConfig"] == {"MaxConcurrentInvocationsPerInstance": 4}
     target = one(template, "AWS::ApplicationAutoScaling::ScalableTarget", "Async")
@@ -429,7 +471,7 @@ def test_async_writes_results_and_scales_from_zero(scenario: dict[str, Any]) -> 
     from_zero = [
         a
         for a in template.find_resources("AWS::CloudWatch::Alarm").values()
-        if "HasBacklogWithoutCapacity" in str(a)
+        if a["Properties"].get("MetricName") == "HasBacklogWithoutCapacity"
     ]
     assert len(from_zero) == 1
     names = {a.node.id for a in scenario["endpoints"]["Async"].alarms}
@@ -441,10 +483,10 @@ def test_async_role_writes_only_its_prefixes_and_publishes_errors(
 ) -> None:
     statements = policy_statements(scenario["template"], "AsyncExecutionRole")
     writes = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
-    resources = sorted(str(r) for s in writes for r in as_list(s["Resource"]))
+    resources = sorted(resolve_join(r) for s in writes for r in as_list(s["Resource"]))
     assert len(resources) == 2
-    assert resources[0].endswith("/async/failure/*']]}")
-    assert resources[1].endswith("/async/output/*']]}")
+    assert resources[0].endswith("/async/failure/*")
+    assert resources[1].endswith("/async/output/*")
     assert any("sns:Publish" in as_list(s["Action"]) for s in statements)
 
 

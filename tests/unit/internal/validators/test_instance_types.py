@@ -61,7 +61,7 @@ def test_instance_types_per_api(instance_type: str, api: str, message: str | Non
 def test_job_lists_are_narrower_than_endpoints() -> None:
     endpoint = set(sagemaker_instance_types("endpoint"))
     for api in ("transform", "processing"):
-        jobs = set(sagemaker_instance_types(api))  # type: ignore[arg-type]
+        jobs = set(sagemaker_instance_types(api))
         assert "ml.c5d.xlarge" not in jobs
         assert not {t for t in jobs if t.startswith("ml.m5d.")}
     assert {"ml.c5d.xlarge", "ml.m5d.large"} <= endpoint
