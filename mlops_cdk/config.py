@@ -16,13 +16,21 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from mlops_cdk._internal.errors import ConfigurationError
@@ -37,25 +45,21 @@ from mlops_cdk._internal.patterns import (
     DEFAULT_APPROVAL,
     DEFAULT_INSTANCE_TYPE,
     DEFAULT_TRAINING_INSTANCE_TYPE,
-    ECR_IMAGE_URI,
-    ECR_IMAGE_URI_MEANING,
-    INSTANCE_TYPE,
-    INSTANCE_TYPE_MEANING,
     LOG_RETENTION_PERIODS,
-    MAX_IMAGE_URI,
     METRIC_NAME,
     METRIC_NAME_MEANING,
     MODEL_PACKAGE_GROUP_NAME,
     MODEL_PACKAGE_GROUP_NAME_MEANING,
     MODEL_PACKAGE_VERSION_ARN,
     MODEL_PACKAGE_VERSION_ARN_MEANING,
-    REGION,
-    S3_KEY_PREFIX,
-    S3_KEY_PREFIX_MEANING,
     ApprovalStatus,
     OverlapPolicy,
 )
-from mlops_cdk._internal.schedules import schedule_problem
+from mlops_cdk._internal.validators.images import image_uri_problem
+from mlops_cdk._internal.validators.instance_types import instance_type_problem
+from mlops_cdk._internal.validators.regions import region_problem
+from mlops_cdk._internal.validators.s3 import normalise_prefix, prefix_problem
+from mlops_cdk._internal.validators.schedules import schedule_problem
 from mlops_cdk.cost.prices import priced_regions
 
 CONFIG_DIR = Path("config")
@@ -74,6 +78,36 @@ def _pattern(regex: str, meaning: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+def _valid(validator: Callable[..., str | None], **options: Any) -> AfterValidator:
+    """A shared validator (``mlops_cdk._internal.validators``) as a field validator."""
+
+    def check(value: str) -> str:
+        problem = validator(value, **options)
+        if problem is not None:
+            raise ValueError(f"must be {problem}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _quoted_account(value: object) -> object:
+    # YAML reads an unquoted 12-digit ID as a number, and one with a leading 0 as an octal one.
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = str(value) if len(str(value)) == 12 else "0" + format(value, "o").zfill(11)
+        raise ValueError(
+            f"must be a 12-digit AWS account ID in quotes: YAML read the unquoted value as the "
+            f"number {value} (a leading 0 makes it octal); quote it: '{digits}'"
+        )
+    return value
+
+
+def _key_prefix(prefix: str) -> str:
+    problem = prefix_problem(prefix)
+    if problem is not None:
+        raise ValueError(f"must be {problem}")
+    return normalise_prefix(prefix)
 
 
 def _retention(days: int) -> int:
@@ -96,8 +130,13 @@ def _cidr(value: str) -> str:
 Name = Annotated[
     str, _pattern(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", "2-16 lowercase letters, digits or hyphens")
 ]
-AccountId = Annotated[str, _pattern(ACCOUNT_ID, "a 12-digit AWS account ID in quotes")]
-Region = Annotated[str, _pattern(REGION, "an AWS region code such as eu-west-1")]
+AccountId = Annotated[
+    str,
+    BeforeValidator(_quoted_account),
+    _pattern(ACCOUNT_ID, "a 12-digit AWS account ID in quotes"),
+]
+Region = Annotated[str, _valid(region_problem)]
+KeyPrefix = Annotated[str, AfterValidator(_key_prefix)]
 RetentionDays = Annotated[int, AfterValidator(_retention)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Email = Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address")]
@@ -194,7 +233,11 @@ class TagSettings(_Section):
     extra: dict[str, TagValue] = Field(default_factory=dict)
 
 
-InstanceType = Annotated[str, _pattern(INSTANCE_TYPE, INSTANCE_TYPE_MEANING)]
+# Each setting is checked against the enumeration of the API it feeds (botocore's model).
+EndpointInstanceType = Annotated[str, _valid(instance_type_problem, api="endpoint")]
+TransformInstanceType = Annotated[str, _valid(instance_type_problem, api="transform")]
+TrainingInstanceType = Annotated[str, _valid(instance_type_problem, api="training")]
+ProcessingInstanceType = Annotated[str, _valid(instance_type_problem, api="processing")]
 
 
 class EndpointAutoScalingSettings(_Section):
@@ -216,11 +259,8 @@ class DeploymentSettings(_Section):
 ModelPackageGroupName = Annotated[
     str, _pattern(MODEL_PACKAGE_GROUP_NAME, MODEL_PACKAGE_GROUP_NAME_MEANING)
 ]
-EcrImageUri = Annotated[
-    str,
-    Field(max_length=MAX_IMAGE_URI),
-    _pattern(ECR_IMAGE_URI, ECR_IMAGE_URI_MEANING),
-]
+# The region of the URI is checked against the environment's (EnvironmentConfig).
+EcrImageUri = Annotated[str, _valid(image_uri_problem)]
 ModelPackageArn = Annotated[
     str, _pattern(MODEL_PACKAGE_VERSION_ARN, MODEL_PACKAGE_VERSION_ARN_MEANING)
 ]
@@ -248,9 +288,7 @@ class ModelPackageSettings(_Section):
     # Where the packages' artifacts and image are, so the endpoint role can read and pull them
     # (the role can describe the package; SageMaker then reads both as the role).
     image: EcrImageUri
-    artifact_prefix: Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)] = (
-        "training/runs/"
-    )
+    artifact_prefix: KeyPrefix = "training/runs/"
 
     @model_validator(mode="after")
     def _packages_of_the_group(self) -> ModelPackageSettings:
@@ -277,10 +315,8 @@ class AsyncInferenceSettings(_Section):
     max_capacity: int = Field(default=2, ge=1)
     scale_to_zero: bool = True
     target_backlog_per_instance: float = Field(default=5.0, gt=0)
-    output_prefix: Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)] = "async/output/"
-    failure_prefix: Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)] = (
-        "async/failure/"
-    )
+    output_prefix: KeyPrefix = "async/output/"
+    failure_prefix: KeyPrefix = "async/failure/"
 
     @model_validator(mode="after")
     def _separate_prefixes(self) -> AsyncInferenceSettings:
@@ -298,7 +334,7 @@ class RealtimeEndpointSettings(_Section):
 
     enabled: bool = False
     mode: Literal["serverless", "instance", "async"] = "serverless"
-    instance_type: InstanceType = DEFAULT_INSTANCE_TYPE
+    instance_type: EndpointInstanceType = DEFAULT_INSTANCE_TYPE
     initial_instance_count: int = Field(default=1, ge=1)
     memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
     max_concurrency: int = Field(default=5, ge=1, le=200)
@@ -499,7 +535,6 @@ def _schedule(expression: str) -> str:
 
 
 ScheduleExpression = Annotated[str, AfterValidator(_schedule)]
-KeyPrefix = Annotated[str, _pattern(S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)]
 
 
 class BatchTransformSettings(_Section):
@@ -508,7 +543,7 @@ class BatchTransformSettings(_Section):
     (aws stepfunctions start-execution)."""
 
     enabled: bool = False
-    instance_type: InstanceType = DEFAULT_INSTANCE_TYPE
+    instance_type: TransformInstanceType = DEFAULT_INSTANCE_TYPE
     instance_count: int = Field(default=1, ge=1)
     schedule: ScheduleExpression | None = None
     run_on_new_data: bool = False
@@ -549,7 +584,7 @@ class ModelMonitorSettings(_Section):
     enabled: bool = False
     backend: Literal["drift_job", "model_monitor"] = "drift_job"
     schedule: MonitorScheduleExpression = "hourly"
-    instance_type: InstanceType = DEFAULT_INSTANCE_TYPE
+    instance_type: ProcessingInstanceType = DEFAULT_INSTANCE_TYPE
     volume_size_gb: int = Field(default=20, ge=1, le=16384)
     max_runtime_minutes: int = Field(default=50, ge=1, le=1440)
     drift_threshold: float = Field(default=0.1, gt=0)
@@ -591,8 +626,8 @@ class MLPipelineSettings(_Section):
     group_name: ModelPackageGroupName | None = None
     cross_account_readers: list[AccountId] = Field(default_factory=list)
     training_image: EcrImageUri | None = None
-    training_instance_type: InstanceType = DEFAULT_TRAINING_INSTANCE_TYPE
-    processing_instance_type: InstanceType = DEFAULT_INSTANCE_TYPE
+    training_instance_type: TrainingInstanceType = DEFAULT_TRAINING_INSTANCE_TYPE
+    processing_instance_type: ProcessingInstanceType = DEFAULT_INSTANCE_TYPE
     use_spot: bool = True
     max_runtime_hours: int = Field(default=2, ge=1, le=672)
     metric_name: Annotated[str, _pattern(METRIC_NAME, METRIC_NAME_MEANING)] = "accuracy"
@@ -773,6 +808,21 @@ class EnvironmentConfig(_Section):
                     f"must be a zone of region {self.region}, such as {self.region}a",
                     zone,
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _images_in_region(self) -> EnvironmentConfig:
+        if self.region is None:
+            return self
+        package = self.realtime_endpoint.model_package
+        images = {
+            "realtime_endpoint.model_package.image": package.image if package else None,
+            "ml_pipeline.training_image": self.ml_pipeline.training_image,
+        }
+        for key, uri in images.items():
+            problem = image_uri_problem(uri, region=self.region) if uri else None
+            if problem is not None:
+                raise _FieldError(key, f"must be {problem}", uri)
         return self
 
     @property

@@ -4,6 +4,9 @@ drift job on EventBridge Scheduler. Free of CDK imports so configuration can che
 Model Monitor accepts (API ``ScheduleConfig``, "The cron expression for monitoring schedule"):
 ``cron(0 * ? * * *)`` hourly, ``cron(0 [00-23] ? * * *)`` daily, ``cron(0 [00-23]/[01-24] ? *
 * *)`` every N hours from hour H (and ``NOW``, one run, which a recurring monitor does not use).
+Field values and ranges are checked by the one schedule validator
+(:func:`mlops_cdk._internal.validators.schedules.schedule_problem`); this module only narrows
+valid expressions to the forms Model Monitor takes.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mlops_cdk._internal.validators.schedules import schedule_problem
+
 HOUR = 3600
 DAY = 24 * HOUR
-_CRON = re.compile(r"cron\(0 (?P<hour>\*|\d{1,2})(?:/(?P<step>\d{1,2}))? \? \* \* \*\)")
+_CRON = re.compile(r"cron\(0 (?P<hour>\*|\d+)(?:/(?P<step>\d+))? \? \* \* \*\)")
 
 SCHEDULE_MEANING = (
     "'hourly', 'daily', 'cron(0 * ? * * *)', 'cron(0 H ? * * *)' or 'cron(0 H/N ? * * *)' "
@@ -47,17 +52,14 @@ def parse_schedule(schedule: str) -> MonitorSchedule | None:
     if schedule == "daily":
         return MonitorSchedule("cron(0 0 ? * * *)", DAY, "previous-day")
     match = _CRON.fullmatch(schedule)
-    if match is None:
+    if match is None or schedule_problem(schedule) is not None:
         return None
     if match["hour"] == "*":
         return None if match["step"] else MonitorSchedule(schedule, HOUR, "previous-hour")
-    hour = int(match["hour"])
-    if hour > 23:
-        return None
     if match["step"] is None:
         return MonitorSchedule(schedule, DAY, "previous-day")
     step = int(match["step"])
-    if not 1 <= step <= 24:
+    if step > 24:  # Model Monitor's own limit; the cron syntax allows any increment
         return None
     # Model Monitor documents cron(0 17/12 ? * * *) as "every 12 hours, starting at 5 PM UTC":
     # every N hours from H, not the plain-cron reading (17 h only).

@@ -23,6 +23,7 @@ from mlops_cdk._internal.iam import (
 )
 from mlops_cdk._internal.patterns import INSTANCE_TYPE, INSTANCE_TYPE_MEANING
 from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validators.instance_types import SageMakerApi, instance_type_problem
 
 # Accelerated families: NVIDIA GPUs (g*, p*) and AWS Inferentia/Trainium chips.
 _ACCELERATED = re.compile(r"(g|p)\d+[a-z]*|inf\d+|trn\d+[a-z]*")
@@ -57,9 +58,16 @@ def has_local_storage(instance_type: str) -> bool:
     return instance_family(instance_type) in local_storage_families()
 
 
-def check_instance_type(check: Checker, keyword: str, instance_type: str) -> None:
-    """Raise unless ``instance_type`` looks like ``ml.<family>.<size>``."""
-    check.matches(keyword, instance_type, INSTANCE_TYPE, INSTANCE_TYPE_MEANING)
+def check_instance_type(
+    check: Checker, keyword: str, instance_type: str, api: SageMakerApi | None = None
+) -> None:
+    """Raise unless ``instance_type`` is one ``api`` accepts (its enumeration in AWS's service
+    model); without ``api``, unless it looks like ``ml.<family>.<size>`` (callers that do not
+    pass ``api`` yet; every construct should)."""
+    if api is None:
+        check.matches(keyword, instance_type, INSTANCE_TYPE, INSTANCE_TYPE_MEANING)
+    else:
+        check.valid(keyword, instance_type, instance_type_problem, api=api)
 
 
 def execution_role(

@@ -8,7 +8,7 @@ unresolved CDK tokens are skipped: they are only known at deploy time.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from aws_cdk import Token
@@ -104,6 +104,18 @@ class Checker:
             return
         if len(value) > limit:
             self.fail(keyword, f"at most {limit} characters long", Said(f"{len(value)} characters"))
+
+    def valid(
+        self, keyword: str, value: Any, validator: Callable[..., str | None], **options: Any
+    ) -> None:
+        """Raise the problem a shared validator (``mlops_cdk._internal.validators``) finds in
+        ``value``; ``None`` and unresolved tokens pass. ``options`` go to the validator, e.g.
+        ``check.valid("instance_type", t, instance_type_problem, api="transform")``."""
+        if value is None or is_unresolved(value):
+            return
+        problem = validator(value, **options)
+        if problem is not None:
+            self.fail(keyword, problem, value)
 
     def exactly_one(self, keywords: dict[str, object]) -> None:
         """Exactly one of ``keywords`` (name -> value) is set (not ``None``)."""

@@ -79,6 +79,11 @@ def test_wheel_ships_code_runtime_assets_and_data_but_no_tests(wheel: Path) -> N
         "mlops_cdk/runtime/demo_model/model.tar.gz",
         "mlops_cdk/_internal/data/local_storage_instance_families.json",
         "mlops_cdk/cost/data/prices.json",
+        # The shared validators' data (mlops_cdk/_internal/validators/).
+        "mlops_cdk/_internal/data/sagemaker-instance-types.json",
+        "mlops_cdk/_internal/data/aws-regions.json",
+        "mlops_cdk/_internal/data/sagemaker-image-registries.json",
+        "mlops_cdk/_internal/data/ec2-accelerated-capacities.json",
     ):
         assert required in names, required
     assert not [n for n in names if n.startswith(("tests/", "bench/", "scripts/", "examples/"))]

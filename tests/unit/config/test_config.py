@@ -105,13 +105,16 @@ INVALID_CASES = [
     pytest.param(
         with_changes(account=123456789012),
         "qa",
-        r"qa\.yaml: account: Input should be a valid string \(got 123456789012\)$",
+        r"qa\.yaml: account: must be a 12-digit AWS account ID in quotes: YAML read the "
+        r"unquoted value as the number 123456789012 .*quote it: '123456789012' "
+        r"\(got 123456789012\)$",
         id="account-not-quoted",
     ),
     pytest.param(
         with_changes(region="Europe"),
         "qa",
-        r"qa\.yaml: region: must be an AWS region code such as eu-west-1 \(got 'Europe'\)$",
+        r"qa\.yaml: region: must be an AWS region code <area>-<direction>-<number> such as "
+        r"eu-west-1, one botocore [\d.]+ knows \(got 'Europe'\)$",
         id="malformed-region",
     ),
     pytest.param(
@@ -203,8 +206,9 @@ INVALID_CASES = [
     pytest.param(
         with_changes(realtime_endpoint={"mode": "instance", "instance_type": "m5.large"}),
         "qa",
-        r"qa\.yaml: realtime_endpoint\.instance_type: must be an ML instance type "
-        r"ml\.<family>\.<size>, such as ml\.m5\.large \(got 'm5\.large'\)$",
+        r"qa\.yaml: realtime_endpoint\.instance_type: must be an instance type "
+        r"CreateEndpointConfig accepts \(ml\.<family>\.<size>, families c4, .*\) "
+        r"\(did you mean 'ml\.m5\.large'\?\) \(got 'm5\.large'\)$",
         id="instance-type-without-ml-prefix",
     ),
     pytest.param(

@@ -163,11 +163,14 @@ INVALID = [
     ),
     pytest.param(
         with_changes(
-            realtime_endpoint={"mode": "async", "async_inference": {"failure_prefix": "errors"}}
+            realtime_endpoint={
+                "mode": "async",
+                "async_inference": {"failure_prefix": "s3://bucket/errors/"},
+            }
         ),
         "qa",
-        r"qa\.yaml: realtime_endpoint\.async_inference\.failure_prefix: must be .* "
-        r"\(got 'errors'\)$",
+        r"qa\.yaml: realtime_endpoint\.async_inference\.failure_prefix: must be a key prefix, "
+        r"not an s3:// URI .*\(got 's3://bucket/errors/'\)$",
         id="async-failure-prefix",
     ),
     pytest.param(

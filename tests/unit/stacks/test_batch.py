@@ -171,12 +171,13 @@ def test_the_section_is_off_by_default_with_safe_defaults(tmp_path: Path) -> Non
             r"qa\.yaml: batch_transform\.schedule: must be a rate with a singular unit for 1",
         ),
         (
-            {"enabled": True, "manual": True, "input_prefix": "input"},
-            r"qa\.yaml: batch_transform\.input_prefix: must be a key prefix ending in /",
+            {"enabled": True, "manual": True, "input_prefix": "/input"},
+            r"qa\.yaml: batch_transform\.input_prefix: must be a key prefix without a leading /",
         ),
         (
             {"enabled": True, "manual": True, "instance_type": "m5.large"},
-            r"qa\.yaml: batch_transform\.instance_type: must be an ML instance type",
+            r"qa\.yaml: batch_transform\.instance_type: must be an instance type "
+            r"CreateTransformJob accepts",
         ),
         (
             {"enabled": True, "manual": True, "max_runtime_hours": 0},

@@ -78,7 +78,7 @@ def test_a_malformed_context_value_fails_precisely(dev: EnvironmentConfig) -> No
         ({"pinned_arn": "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn"},
          r"must be a versioned model package ARN"),
         ({"image": "python:3.12"}, r"must be an ECR image URI"),
-        ({"artifact_prefix": "/runs"}, r"must be a key prefix ending in /"),
+        ({"artifact_prefix": "/runs"}, r"must be a key prefix without a leading /"),
     ],
     ids=["other-group", "unversioned", "image", "prefix"],
 )  # fmt: skip
