@@ -53,7 +53,8 @@ def check_depth(data: str | bytes, max_depth: int) -> None:
     """Raise if a JSON text nests arrays/objects deeper than ``max_depth``.
 
     Free for ordinary payloads (fewer brackets than the limit); otherwise one C-speed pass keeps
-    only brackets and quotes, drops strings, and peels innermost ``[]`` pairs once per level.
+    only brackets and quotes, drops strings, and peels innermost ``[]`` pairs once per level
+    (stopping early at a run of more openers than the limit).
     Malformed bracket structure is left to the JSON parser unless it alone is over the limit.
     """
     if isinstance(data, str):
@@ -67,7 +68,10 @@ def check_depth(data: str | bytes, max_depth: int) -> None:
     shape = data.translate(_BRACKETS, _NOT_STRUCTURE)
     if b'"' in shape:
         shape = _STRING.sub(b"", shape)
+    too_deep = b"[" * (max_depth + 1)  # that many openers in a row: no need to peel
     for _ in range(max_depth):
+        if too_deep in shape:
+            raise _too_deep(max_depth)
         peeled = shape.replace(b"[]", b"")
         if len(peeled) == len(shape):
             break  # unbalanced: what is left cannot nest deeper than its opening brackets
