@@ -110,7 +110,7 @@ def mistakes() -> dict[str, bytes]:
     }
 
 
-HEADER, BODY, IDLE = "MLOPS_HEADER_TIMEOUT", "MLOPS_BODY_TIMEOUT", "MLOPS_KEEPALIVE_TIMEOUT"
+HEADER, BODY = "MLOPS_HEADER_TIMEOUT", "MLOPS_BODY_TIMEOUT"
 TLS_CLIENT_HELLO = bytes.fromhex("16030100f8010000f40303") + b"\x00" * 32
 #: (kind, payload, the server timeout that must close it); "drip" sends a head byte by byte.
 STALLS: list[tuple[str, bytes, str]] = [
@@ -118,7 +118,7 @@ STALLS: list[tuple[str, bytes, str]] = [
     ("partial-body", _head(b"POST /invocations HTTP/1.1", b"Content-Length: 100") + b"[1,", BODY),
     ("tls-client-hello", TLS_CLIENT_HELLO, HEADER),
     ("bare-lf", b"GET /ping HTTP/1.1\nHost: s\n\n", HEADER),
-    ("silent", b"", IDLE),
+    ("silent", b"", HEADER),
     ("drip", b"", HEADER),
 ]
 DRIP = b"POST /invocations HTTP/1.1\r\nHost: s\r\nX-Slow: " + b"a" * 1000

@@ -66,15 +66,16 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.head: RequestHead | None = None
-        self.phase = IDLE
+        self.phase = HEAD
         self.deadline = 0.0  # loop time by which the current phase must end
+        self.requests = 0
         self.closed = False
         self.discarding = False
 
     @property
     def idle(self) -> bool:
-        """No request is partly received (safe to close on shutdown or keep-alive timeout)."""
-        return self.phase == IDLE
+        """No request is partly received (safe to close on shutdown or on a timeout)."""
+        return self.head is None and not self.buf and self.phase in (IDLE, HEAD)
 
     def _enter(self, phase: str, timeout: float) -> None:
         self.phase = phase
@@ -84,7 +85,8 @@ class Connection(asyncio.Protocol):
         """Register with the worker."""
         assert isinstance(transport, asyncio.Transport)  # noqa: S101 - asyncio guarantees it
         self.transport = transport
-        self._enter(IDLE, self.worker.idle_timeout())
+        # Like nginx: the first request must start arriving within the header timeout.
+        self._enter(HEAD, self.worker.idle_timeout(self.worker.settings.header_timeout))
         self.worker.connections.add(self)
         self.worker.publish_load()
 
@@ -110,13 +112,13 @@ class Connection(asyncio.Protocol):
 
     def timed_out(self) -> None:
         """The current phase passed its deadline: 408 for a partial request, else close."""
-        if self.phase in (HEAD, BODY) and not self.discarding:
-            self._fail(RequestTimeoutError(f"request {self.phase} not received in time"))
-        elif self.phase == WRITE and self.transport is not None:
+        if self.phase == WRITE and self.transport is not None:
             self.closed = True
             self.transport.abort()  # the client stopped reading: nothing more can be sent
+        elif self.phase in (HEAD, BODY) and not self.idle:
+            self._fail(RequestTimeoutError(f"request {self.phase} not received in time"))
         else:
-            self.close()
+            self.close()  # nothing was sent (or all was answered): close without a reply
 
     def _settle(self) -> None:
         """Enter the phase the buffer is in after handling data (deadlines start here)."""
@@ -125,11 +127,11 @@ class Connection(asyncio.Protocol):
         if self.head is not None:
             if self.phase != BODY:
                 self._enter(BODY, self.worker.settings.body_timeout)
-        elif self.buf:
+        elif self.buf or not self.requests:
             if self.phase != HEAD:
                 self._enter(HEAD, self.worker.settings.header_timeout)
         else:
-            self._enter(IDLE, self.worker.idle_timeout())
+            self._enter(IDLE, self.worker.idle_timeout(self.worker.settings.keepalive_timeout))
 
     def close(self) -> None:
         """Close after flushing anything already written."""
@@ -182,6 +184,7 @@ class Connection(asyncio.Protocol):
             body = bytes(buf[:length])
             del buf[:length]
             self.head = None
+            self.requests += 1
             self._dispatch(head, body)
 
     def _write(self, data: bytes) -> None:
@@ -362,9 +365,9 @@ class Worker:
         self._counter += 1
         return f"{self._id_prefix}-{self._counter:x}"
 
-    def idle_timeout(self) -> float:
-        """How long an idle connection is kept: the keep-alive timeout, short once draining."""
-        return DRAIN_IDLE_GRACE if self.closing else self.settings.keepalive_timeout
+    def idle_timeout(self, timeout: float) -> float:
+        """``timeout`` for a connection with nothing to answer; shorter once draining."""
+        return min(timeout, DRAIN_IDLE_GRACE) if self.closing else timeout
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT and drain; returns the process exit code."""

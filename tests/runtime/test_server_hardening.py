@@ -99,18 +99,26 @@ def test_stalled_reads_time_out(server_factory: ServerFactory) -> None:  # item 
         "partial-body": post(body)[:-5],
         "tls-client-hello": bytes.fromhex("16030100f8010000f40303") + os.urandom(32),
         "bare-lf": b"GET /ping HTTP/1.1\nHost: x\n\n",
+        "silent": b"",  # connected, never sends: the first request gets the header timeout
     }
     socks = {}
     for name, payload in stalls.items():
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
         sock.sendall(payload)
         socks[name] = sock
+    keep_alive = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    keep_alive.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert keep_alive.recv(65536).startswith(b"HTTP/1.1 200 ")
     try:
         for name, sock in socks.items():
             data, _ = read_until_closed(sock, 4.0)
-            if name != "tls-client-hello":
+            if name not in ("tls-client-hello", "silent"):
                 assert data.startswith((b"HTTP/1.1 408 ", b"HTTP/1.1 400 ")), (name, data[:100])
+        # an idle keep-alive connection is not a stalled one: it gets the keep-alive timeout
+        keep_alive.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert keep_alive.recv(65536).startswith(b"HTTP/1.1 200 ")
     finally:
+        keep_alive.close()
         for sock in socks.values():
             sock.close()
     assert b'"request_timeout"' in raw_exchange(server.port, stalls["partial-head"], timeout=4)
