@@ -185,6 +185,7 @@ class Connection(asyncio.Protocol):
             del buf[:length]
             self.head = None
             self.requests += 1
+            self.phase = IDLE  # a pipelined next request gets its own head deadline
             self._dispatch(head, body)
 
     def _write(self, data: bytes) -> None:
