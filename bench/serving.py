@@ -230,6 +230,7 @@ class Leg:
     seconds: float
     latencies: list[float]
     reconnects: int
+    cpu_seconds: float = 0.0  # used by the server's processes during the leg
 
     @property
     def rps(self) -> float:
@@ -237,8 +238,27 @@ class Leg:
         return self.requests / self.seconds
 
 
-def drive(port: int, duration: float, rate: float | None, args: argparse.Namespace) -> Leg:
-    """One leg from ``args.clients`` load-generator processes."""
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` and its children (the workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if entry.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def drive(
+    port: int, duration: float, rate: float | None, args: argparse.Namespace, pid: int = 0
+) -> Leg:
+    """One leg from ``args.clients`` load-generator processes (``pid``: server to meter)."""
+    cpu_before = server_cpu(pid) if pid else 0.0
     ctx = mp.get_context("fork")
     go = ctx.Event()
     conns = max(1, args.connections // args.clients)
@@ -256,10 +276,11 @@ def drive(port: int, duration: float, rate: float | None, args: argparse.Namespa
     results = [p.recv() for p in pipes]
     for proc in procs:
         proc.join(timeout=30)
+    cpu = server_cpu(pid) - cpu_before if pid else 0.0
     latencies = [x for r in results for x in r[2]]
     begin = min(r[0] for r in results)
     end = max(r[1] for r in results)
-    return Leg(len(latencies), end - begin, latencies, sum(r[3] for r in results))
+    return Leg(len(latencies), end - begin, latencies, sum(r[3] for r in results), cpu)
 
 
 @dataclass
@@ -300,6 +321,12 @@ class Result:
         """Reconnections the server forced (closing keep-alive connections)."""
         return sum(leg.reconnects for leg in self.legs)
 
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU time per request over all legs, in microseconds (steady under load)."""
+        requests = sum(leg.requests for leg in self.legs)
+        return sum(leg.cpu_seconds for leg in self.legs) / max(1, requests) * 1e6
+
 
 # --- servers ----------------------------------------------------------------------------------
 
@@ -312,6 +339,7 @@ class Target:
     cmd: list[str]
     env: dict[str, str]
     port: int
+    pid: int = 0  # set once started
 
 
 def _free_port() -> int:
@@ -366,6 +394,7 @@ def serve(target: Target) -> Iterator[None]:
     proc = subprocess.Popen(
         target.cmd, env=target.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    target.pid = proc.pid
     try:
         _wait_ready(target.port, proc)
         yield
@@ -420,10 +449,13 @@ def measure(targets: list[Target], args: argparse.Namespace) -> tuple[list[Resul
         order = list(range(len(targets)))
         shift = round_ % len(order)
         for index in order[shift:] + order[:shift]:
-            closed[index].legs.append(drive(targets[index].port, args.duration, None, args))
+            target = targets[index]
+            closed[index].legs.append(drive(target.port, args.duration, None, args, target.pid))
     if args.rate:
         for index, target in enumerate(targets):
-            paced[index].legs.append(drive(target.port, args.paced_duration, args.rate, args))
+            paced[index].legs.append(
+                drive(target.port, args.paced_duration, args.rate, args, target.pid)
+            )
     return closed, (paced if args.rate else [])
 
 
@@ -452,12 +484,12 @@ def _table(title: str, results: list[Result]) -> None:
     print(f"\n{title}")
     print(
         f"{'server':<42} {'workers':>7} {'req/s':>8} {'legs min-max':>13} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'reconn':>7}"
+        f"{'p99 ms':>8} {'reconn':>7} {'CPU us/req':>11}"
     )
     for r in results:
         print(
             f"{r.name:<42} {r.workers:>7} {r.rps:>8.0f} {r.spread:>13} {r.p50_ms:>8.2f} "
-            f"{r.p99_ms:>8.2f} {r.reconnects:>7}"
+            f"{r.p99_ms:>8.2f} {r.reconnects:>7} {r.cpu_us:>11.1f}"
         )
 
 
@@ -484,11 +516,15 @@ def _report(closed: list[Result], paced: list[Result], args: argparse.Namespace)
         )
     before = _by_name(closed, "mlops_runtime @")
     if before is not None:
-        change = (ours.rps / before.rps - 1) * 100
+        paired = statistics.median(
+            a.rps / b.rps for a, b in zip(ours.legs, before.legs, strict=True)
+        )
         print(
-            f"this tree vs {before.name.split('@', 1)[1].strip()}: {ours.rps:.0f} vs "
-            f"{before.rps:.0f} req/s ({change:+.1f} %); p99 {ours.p99_ms:.2f} vs "
-            f"{before.p99_ms:.2f} ms"
+            f"this tree vs {before.name.split('@', 1)[1].strip()}: median {ours.rps:.0f} vs "
+            f"{before.rps:.0f} req/s; median of per-round ratios {paired:.3f} "
+            f"({(paired - 1) * 100:+.1f} %); server CPU per request {ours.cpu_us:.1f} vs "
+            f"{before.cpu_us:.1f} us ({(ours.cpu_us / before.cpu_us - 1) * 100:+.1f} %); "
+            f"p99 {ours.p99_ms:.2f} vs {before.p99_ms:.2f} ms"
         )
     ceiling = _by_name(closed, "mlops_runtime, no-op")
     if ceiling is not None:
