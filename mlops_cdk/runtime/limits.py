@@ -10,6 +10,7 @@ puts one documented, lower bound in front of each, and every violation is a
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -94,6 +95,12 @@ def _bounded_int(max_digits: int) -> Callable[[str], float]:
     return parse_int
 
 
+@functools.lru_cache(maxsize=16)
+def _decoder(max_int_digits: int, parse_constant: Callable[[str], Any] | None) -> json.JSONDecoder:
+    """One decoder per configuration (``json.loads`` with hooks would build one per call)."""
+    return json.JSONDecoder(parse_int=_bounded_int(max_int_digits), parse_constant=parse_constant)
+
+
 def loads(
     text: str | bytes,
     limits: ParseLimits = DEFAULT_LIMITS,
@@ -105,9 +112,9 @@ def loads(
     Raises ``json.JSONDecodeError`` for malformed JSON and :class:`LimitExceededError`.
     """
     check_depth(text, limits.max_depth)
-    return json.loads(
-        text, parse_int=_bounded_int(limits.max_int_digits), parse_constant=parse_constant
-    )
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig")
+    return _decoder(limits.max_int_digits, parse_constant).decode(text)
 
 
 def csv_rows(lines: Iterable[str], limits: ParseLimits = DEFAULT_LIMITS) -> list[list[str]]:
