@@ -222,7 +222,7 @@ async def valid_load(port: int, rate: float, conns: int, seconds: float, stop: A
 
 
 async def mistake_load(
-    port: int, seconds: float, stop: Any, active: Any, concurrency: int = 2
+    port: int, seconds: float, stop: Any, active: Any, concurrency: int = 1
 ) -> Tally:
     """Client mistakes in a loop while ``active``, one per connection; only 4xx is right."""
     tally = Tally()
@@ -256,7 +256,7 @@ async def mistake_load(
                 tally.problem(f"{kind}: {reply[0]} {reply[2][:80]!r}")
             else:
                 tally.counts[f"{kind} {reply[0]}"] += 1
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.02)  # about 40 mistakes/s next to 400 valid requests/s
 
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     return tally
@@ -361,32 +361,40 @@ def collect(stop: Any, jobs: list[Any]) -> list[Tally]:
     return tallies
 
 
-def soak(port: int, args: argparse.Namespace) -> tuple[list[Tally], list[tuple[float, float]]]:
-    """Alternate clean and mixed windows; returns tallies and the mixed windows' spans."""
+Window = tuple[bool, float, float]  # (mixed, start, end) in time.perf_counter() seconds
+
+
+def soak(port: int, args: argparse.Namespace) -> tuple[list[Tally], list[Window]]:
+    """Alternate clean and mixed windows; returns the tallies and the windows."""
     total = (args.duration / args.mixed_window) * (args.mixed_window + args.clean_window)
     stop, active, jobs = start_load(port, args, total + 30)
-    mixed_spans = []
+    windows: list[Window] = []
     mixed = 0.0
     while mixed < args.duration:
-        time.sleep(args.clean_window)
-        began = time.perf_counter()
-        active.set()
-        time.sleep(args.mixed_window)
-        active.clear()
-        mixed_spans.append((began, time.perf_counter()))
+        for is_mixed, seconds in ((False, args.clean_window), (True, args.mixed_window)):
+            began = time.perf_counter()
+            if is_mixed:
+                active.set()
+            time.sleep(seconds)
+            active.clear()
+            windows.append((is_mixed, began, time.perf_counter()))
         mixed += args.mixed_window
-    time.sleep(1.0)
-    return collect(stop, jobs), mixed_spans
+    return collect(stop, jobs), windows
 
 
-def split(tally: Tally, spans: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
-    """Valid latencies of requests due in clean windows and in mixed windows."""
-    clean: list[float] = []
-    mixed: list[float] = []
+def split(tally: Tally, windows: list[Window]) -> dict[bool, list[list[float]]]:
+    """Valid latencies by window kind (mixed True/False), one list per window, by due time."""
+    out: dict[bool, list[list[float]]] = {False: [], True: []}
+    lists = []
+    for is_mixed, _, _ in windows:
+        out[is_mixed].append([])
+        lists.append(out[is_mixed][-1])
     for due, latency in tally.samples:
-        inside = any(start <= due < end for start, end in spans)
-        (mixed if inside else clean).append(latency)
-    return clean, mixed
+        for (_, start, end), target in zip(windows, lists, strict=True):
+            if start <= due < end:
+                target.append(latency)
+                break
+    return out
 
 
 def summary(name: str, tallies: list[Tally]) -> None:
@@ -425,7 +433,7 @@ def main() -> int:
     """Start the server, run the two legs, print figures and the verdict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of mixed load")
-    parser.add_argument("--mixed-window", type=float, default=10.0)
+    parser.add_argument("--mixed-window", type=float, default=5.0)
     parser.add_argument("--clean-window", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=400.0, help="valid requests per second")
     parser.add_argument("--connections", type=int, default=8)
@@ -457,14 +465,19 @@ def main() -> int:
                 f"connections throughout; {args.duration:g} s of mixed load in "
                 f"{args.mixed_window:g} s windows between {args.clean_window:g} s clean ones"
             )
-            soaked, spans = soak(port, args)
+            soaked, windows = soak(port, args)
             summary("soak", soaked)
-            clean, mixed = split(soaked[0], spans)
+            by_kind = split(soaked[0], windows)
+            clean = [x for window in by_kind[False] for x in window]
+            mixed = [x for window in by_kind[True] for x in window]
             ratio = p99(mixed) / p99(clean)
             print(
                 f"  valid p99: clean windows {p99(clean):.2f} ms ({len(clean)} requests), mixed "
                 f"windows {p99(mixed):.2f} ms ({len(mixed)} requests): {ratio:.2f}x"
             )
+            for name, is_mixed in (("clean", False), ("mixed", True)):
+                values = " ".join(f"{p99(w):.0f}" for w in by_kind[is_mixed])
+                print(f"    p99 per {name} window (ms): {values}")
 
             stop, active, jobs = start_load(port, args, args.sigterm_after + 60)
             active.set()
