@@ -40,10 +40,10 @@ def slow_server(factory: ServerFactory, delay: str) -> Server:
 
 def test_sigterm_serves_queued_and_accepted_connections(server_factory: ServerFactory) -> None:
     """Item 9: one busy worker; 11 more clients wait in the backlog when SIGTERM arrives."""
-    server = slow_server(server_factory, "0.25")
+    server = slow_server(server_factory, "0.15")
     socks = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(12)]
     try:
-        socks[0].sendall(REQUEST)  # the worker is now inside a 0.25 s prediction
+        socks[0].sendall(REQUEST)  # the worker is now inside a 0.15 s prediction
         time.sleep(0.05)
         for sock in socks[1:]:
             sock.sendall(REQUEST)

@@ -149,11 +149,11 @@ def test_running_out_of_descriptors_does_not_spin(server_factory: ServerFactory)
         time.sleep(0.3)
         lines_before = server.logs().count("accept failed")
         cpu_before = cpu_seconds(pid)
-        time.sleep(1.5)
+        time.sleep(1.0)
         spent = cpu_seconds(pid) - cpu_before
         failures = server.logs().count("accept failed") - lines_before
-        assert failures <= 3, f"{failures} 'accept failed' lines in 1.5 s"
-        assert spent < 0.3, f"worker used {spent:.2f} s of CPU in 1.5 s while out of descriptors"
+        assert failures <= 3, f"{failures} 'accept failed' lines in 1 s"
+        assert spent < 0.25, f"worker used {spent:.2f} s of CPU in 1 s while out of descriptors"
     finally:
         for sock in held:
             sock.close()
