@@ -15,6 +15,10 @@ Two load shapes per server: closed loop (each connection sends its next request 
 one is answered: maximum throughput) and paced (a fixed request rate below every server's
 capacity: latency at equal load, counted from each request's scheduled time).
 
+When the tree has the shipped training code (``mlops_runtime.training``), the same run also
+trains a model on the demo data (as the offline rehearsal does) and serves it with our server,
+beside the demo model (``--skip-trained`` to leave it out).
+
 ``--compare REF`` adds the runtime as committed at a git ref (e.g. ``main``) as another server,
 so a change is measured against its baseline in the same run; ``--ceiling`` adds our runtime
 with a predictor that does no inference (the serving stack's own ceiling).
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import importlib.util
 import io
 import json
 import multiprocessing as mp
@@ -407,7 +412,9 @@ def serve(target: Target) -> Iterator[None]:
             proc.wait()
 
 
-def runtime_target(name: str, pythonpath: str, workers: int, **extra: str) -> Target:
+def runtime_target(
+    name: str, pythonpath: str, workers: int, model_dir: Path = MODEL_DIR, **extra: str
+) -> Target:
     """``python -m mlops_runtime`` with ``pythonpath`` (and the repo, for bench plug-ins)."""
     port = _free_port()
     env = {
@@ -416,11 +423,50 @@ def runtime_target(name: str, pythonpath: str, workers: int, **extra: str) -> Ta
         "PORT": str(port),
         "MLOPS_BIND_HOST": "127.0.0.1",
         "MLOPS_WORKERS": str(workers),
-        "MLOPS_MODEL_DIR": str(MODEL_DIR),
+        "MLOPS_MODEL_DIR": str(model_dir),
         "MLOPS_LOG_LEVEL": "WARNING",
         **extra,
     }
     return Target(name, [sys.executable, "-m", "mlops_runtime"], env, port)
+
+
+def model_cost(model_dir: Path, calls: int = 20000) -> float:
+    """Median µs of one 1-row ``predict`` with the runtime's predictor, in this process: the
+    model's own cost, without HTTP (and far less sensitive to machine load than req/s)."""
+    import numpy as np
+
+    from mlops_cdk.runtime.predictor import OnnxPredictor
+
+    predictor = OnnxPredictor()
+    predictor.load(model_dir)
+    row = np.array([ROW], dtype=np.float32)
+    timings = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        predictor.predict(row)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1e6
+
+
+def train_model(pythonpath: str, workdir: Path) -> Path | None:
+    """Train on the demo data with the shipped training code; the unpacked model.tar.gz (None
+    when this tree has no training code)."""
+    if importlib.util.find_spec("mlops_cdk.runtime.training") is None:
+        return None
+    from mlops_cdk.runtime.training.local import (  # type: ignore[import-not-found, unused-ignore]
+        LocalPipeline,
+    )
+
+    pipeline = LocalPipeline(
+        workdir / "run", package="mlops_runtime", env={**os.environ, "PYTHONPATH": pythonpath}
+    )
+    pipeline.demo_data(4000)
+    pipeline.preprocess()
+    pipeline.train()
+    served = workdir / "model"
+    with tarfile.open(pipeline.package_model(), "r:gz") as tar:
+        tar.extractall(served, filter="data")
+    return served
 
 
 def gunicorn_target(worker_class: str, workers: int) -> Target:
@@ -558,11 +604,19 @@ def main() -> None:
     parser.add_argument("--ceiling", action="store_true", help="also serve a no-op model")
     parser.add_argument("--skip-gunicorn", action="store_true")
     parser.add_argument("--skip-gthread", action="store_true")
+    parser.add_argument("--skip-trained", action="store_true", help="no trained-model server")
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
         pythonpath = stack.enter_context(runtime_pythonpath())
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        # Trained first: no training during a measurement.
+        trained = None if args.skip_trained else train_model(pythonpath, workdir)
         targets = [runtime_target("mlops_runtime (pre-fork asyncio)", pythonpath, args.workers)]
+        if trained is not None:
+            targets.append(
+                runtime_target("mlops_runtime + trained model", pythonpath, args.workers, trained)
+            )
         if args.compare:
             ref_path, commit = stack.enter_context(runtime_at(args.compare))
             name = f"mlops_runtime @ {args.compare} ({commit})"
@@ -584,7 +638,16 @@ def main() -> None:
         for target in targets:
             stack.enter_context(serve(target))
         closed, paced = measure(targets, args)
-    _report(closed, paced, args)
+        _report(closed, paced, args)
+        model = _by_name(closed, "mlops_runtime + trained")
+        if trained is not None and model is not None:
+            ours = closed[0]
+            print(
+                f"trained model (scikit-learn -> ONNX, mlops_runtime.training) vs demo model: "
+                f"{model.rps:.0f} vs {ours.rps:.0f} req/s ({model.rps / ours.rps:.2f}x), "
+                f"p99 {model.p99_ms:.2f} vs {ours.p99_ms:.2f} ms; one 1-row predict in-process "
+                f"(median): {model_cost(trained):.1f} vs {model_cost(MODEL_DIR):.1f} µs"
+            )
     if args.cold_start_runs > 0:
         with runtime_pythonpath() as pythonpath:
             inside, whole = cold_start(pythonpath, args.cold_start_runs)
