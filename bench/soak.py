@@ -9,7 +9,8 @@ server process, two legs:
    partial head or body, TLS ClientHello, bare-LF request, silent connection, a head dripped
    byte by byte; ``--mixed-window`` s) until ``--duration`` s of mixed load have run. The
    machine is shared, so clean and mixed windows alternate to see the same outside load; the
-   valid p99 of the mixed windows is compared with that of the clean windows.
+   valid p99 is taken per window and the median over mixed windows is compared with the median
+   over clean ones (a few windows hit by outside load move pooled p99s by 10x; both printed).
 2. shutdown: the mixed load again; SIGTERM goes to the server after ``--sigterm-after`` s and
    the clients keep going until the server has exited.
 
@@ -470,13 +471,19 @@ def main() -> int:
             by_kind = split(soaked[0], windows)
             clean = [x for window in by_kind[False] for x in window]
             mixed = [x for window in by_kind[True] for x in window]
-            ratio = p99(mixed) / p99(clean)
+            pooled = p99(mixed) / p99(clean)
             print(
-                f"  valid p99: clean windows {p99(clean):.2f} ms ({len(clean)} requests), mixed "
-                f"windows {p99(mixed):.2f} ms ({len(mixed)} requests): {ratio:.2f}x"
+                f"  valid p99 pooled: clean windows {p99(clean):.2f} ms ({len(clean)} requests), "
+                f"mixed windows {p99(mixed):.2f} ms ({len(mixed)} requests): {pooled:.2f}x"
+            )
+            typical = {k: float(np.median([p99(w) for w in v])) for k, v in by_kind.items()}
+            ratio = typical[True] / typical[False]
+            print(
+                f"  valid p99, median over windows: clean {typical[False]:.2f} ms, mixed "
+                f"{typical[True]:.2f} ms: {ratio:.2f}x"
             )
             for name, is_mixed in (("clean", False), ("mixed", True)):
-                values = " ".join(f"{p99(w):.0f}" for w in by_kind[is_mixed])
+                values = " ".join(f"{p99(w):.1f}" for w in by_kind[is_mixed])
                 print(f"    p99 per {name} window (ms): {values}")
 
             stop, active, jobs = start_load(port, args, args.sigterm_after + 60)
@@ -508,7 +515,7 @@ def main() -> int:
             t[1].counts["problems"] == 0 for t in (soaked, shutdown)
         ),
         "no wrong prediction": all(t[0].counts["wrong"] == 0 for t in (soaked, shutdown)),
-        f"valid p99 mixed/clean = {ratio:.2f} (<= 2)": ratio <= 2.0,
+        f"valid p99 mixed/clean, median over windows = {ratio:.2f} (<= 2)": ratio <= 2.0,
         "no worker restarts": restarts == 0 and loaded == 2,
         "every stalled connection closed in time": soaked[2].counts["problems"] == 0,
         "no valid request lost (soak, SIGTERM)": all(
