@@ -1,20 +1,29 @@
 """Model-server benchmark: our runtime vs. a gunicorn + Flask baseline, plus Lambda cold start.
 
-Bounded and loopback-only: a fixed number of requests over keep-alive client connections, from
-client processes separate from the servers. The baseline is served the way AWS's classic
-scikit bring-your-own-container example serves (``gunicorn -k sync -w N`` running a Flask app
-with ``/ping`` and ``/invocations``; nginx omitted), and scores the same ONNX model with the same
-onnxruntime session options and the same JSON/numpy parsing, so the difference measured is the
-serving stack. A ``gthread`` (keep-alive) gunicorn row is printed too for reference.
+Bounded and loopback-only: fixed-duration legs over keep-alive client connections, from client
+processes separate from the servers. Every server runs for the whole benchmark and the
+closed-loop legs are interleaved (round r runs each server once, in rotated order), so slow
+drift in the machine's load hits every server alike; throughput is the median over rounds.
+
+The baseline is served the way AWS's classic scikit bring-your-own-container example serves
+(``gunicorn -k sync -w N`` running a Flask app with ``/ping`` and ``/invocations``; nginx
+omitted), and scores the same ONNX model with the same onnxruntime session options and the same
+JSON/numpy parsing, so the difference measured is the serving stack. A ``gthread``
+(keep-alive) gunicorn row is printed too for reference.
 
 Two load shapes per server: closed loop (each connection sends its next request when the last
 one is answered: maximum throughput) and paced (a fixed request rate below every server's
 capacity: latency at equal load, counted from each request's scheduled time).
 
-The same run also trains a model with the shipped training code (``mlops_runtime.training``,
-demo data, as the offline rehearsal does) and serves it with our server, beside the demo model.
+When the tree has the shipped training code (``mlops_runtime.training``), the same run also
+trains a model on the demo data (as the offline rehearsal does) and serves it with our server,
+beside the demo model (``--skip-trained`` to leave it out).
 
-Usage: ``python -m bench.serving [--requests 20000] [--rate 1000] [--connections 8] [--workers N]``
+``--compare REF`` adds the runtime as committed at a git ref (e.g. ``main``) as another server,
+so a change is measured against its baseline in the same run; ``--ceiling`` adds our runtime
+with a predictor that does no inference (the serving stack's own ceiling).
+
+Usage: ``python -m bench.serving [--duration 5] [--rounds 3] [--compare main] [--ceiling]``
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import importlib.util
+import io
 import json
 import multiprocessing as mp
 import os
@@ -34,7 +45,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -120,20 +131,29 @@ def _parse_response(buf: bytearray) -> tuple[int, bool] | None:
 
 
 def _client(
-    port: int, n: int, conns: int, rows: int, rate: float | None, go: Any, out: Connection
+    port: int,
+    conns: int,
+    rows: int,
+    duration: float,
+    rate: float | None,
+    go: Any,
+    out: Connection,
 ) -> None:
-    """Send n requests over `conns` keep-alive connections.
+    """Load one server for ``duration`` seconds over ``conns`` keep-alive connections.
 
-    Closed loop (rate None): a connection sends its next request as soon as it has the answer.
-    Paced (rate req/s): request k is due at start + k / rate; if every connection is busy then,
-    its latency counts from the due time (no coordinated omission). A server that closes the
-    connection costs a reconnect, counted in the next request's latency.
+    Closed loop (rate None): a connection sends its next request as soon as it has the answer,
+    until the duration is up; requests in flight then are waited for and counted.
+    Paced (rate req/s): request k is due at start + k / rate, for rate x duration requests; if
+    every connection is busy then, its latency counts from the due time (no coordinated
+    omission). A server that closes the connection costs a reconnect, counted in the next
+    request's latency.
     """
     request = _request_bytes(port, rows)
     sel = selectors.DefaultSelector()
     latencies: list[float] = []
     reconnects = 0
     started_requests = 0
+    paced_total = int(rate * duration) if rate else 0
 
     def send(conn: _Conn, due: float) -> None:
         nonlocal reconnects
@@ -148,15 +168,23 @@ def _client(
 
     go.wait()
     begin = time.perf_counter()
-    idle = [_Conn(None, bytearray()) for _ in range(min(conns, n))]
+    stop_at = begin + duration
+    idle = [_Conn(None, bytearray()) for _ in range(conns)]
     reconnects -= len(idle)  # the first connect of each is not a reconnect
     blocked = False  # the next due request found every connection busy
-    while len(latencies) < n:
+    while True:
         now = time.perf_counter()
-        while started_requests < n:
-            due = begin + started_requests / rate if rate else now
-            if due > now:
+        while True:
+            if rate:
+                if started_requests >= paced_total:
+                    break
+                due = begin + started_requests / rate
+                if due > now:
+                    break
+            elif now >= stop_at:
                 break
+            else:
+                due = now
             if not idle:
                 blocked = True
                 break
@@ -165,9 +193,15 @@ def _client(
             send(idle.pop(), due if blocked else now)
             blocked = False
             started_requests += 1
-        timeout = None
-        if rate and idle and started_requests < n:
+        if len(latencies) == started_requests and (
+            (rate and started_requests >= paced_total) or (not rate and now >= stop_at)
+        ):
+            break
+        timeout: float | None = None
+        if rate and idle and started_requests < paced_total:
             timeout = max(0.0, begin + started_requests / rate - time.perf_counter())
+        elif not rate:
+            timeout = max(0.0, stop_at - time.perf_counter())
         for key, _ in sel.select(timeout):
             conn = key.data
             assert conn.sock is not None
@@ -194,34 +228,52 @@ def _client(
 
 
 @dataclass
-class Result:
-    """Figures for one target and one load shape."""
+class Leg:
+    """One fixed-duration run against one server."""
 
-    name: str
-    workers: int
     requests: int
     seconds: float
-    p50_ms: float
-    p99_ms: float
+    latencies: list[float]
     reconnects: int
+    cpu_seconds: float = 0.0  # used by the server's processes during the leg
 
     @property
     def rps(self) -> float:
-        """Requests per second over the whole run."""
+        """Requests per second over the leg."""
         return self.requests / self.seconds
 
 
-def _drive(port: int, total: int, rate: float | None, args: argparse.Namespace) -> list[Any]:
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` and its children (the workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if entry.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def drive(
+    port: int, duration: float, rate: float | None, args: argparse.Namespace, pid: int = 0
+) -> Leg:
+    """One leg from ``args.clients`` load-generator processes (``pid``: server to meter)."""
+    cpu_before = server_cpu(pid) if pid else 0.0
     ctx = mp.get_context("fork")
     go = ctx.Event()
-    per_client = [total // args.clients] * args.clients
-    per_client[0] += total - sum(per_client)
     conns = max(1, args.connections // args.clients)
     client_rate = rate / args.clients if rate else None
     pipes, procs = [], []
-    for n in per_client:
+    for _ in range(args.clients):
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_client, args=(port, n, conns, args.rows, client_rate, go, child))
+        proc = ctx.Process(
+            target=_client, args=(port, conns, args.rows, duration, client_rate, go, child)
+        )
         proc.start()
         pipes.append(parent)
         procs.append(proc)
@@ -229,31 +281,70 @@ def _drive(port: int, total: int, rate: float | None, args: argparse.Namespace) 
     results = [p.recv() for p in pipes]
     for proc in procs:
         proc.join(timeout=30)
-    return results
-
-
-def run_load(
-    name: str, workers: int, port: int, args: argparse.Namespace, rate: float | None = None
-) -> Result:
-    """Warm up, then drive a bounded load (closed loop, or paced at `rate` req/s)."""
-    _drive(port, args.warmup, None, args)
-    total = args.paced_requests if rate else args.requests
-    results = _drive(port, total, rate, args)
+    cpu = server_cpu(pid) - cpu_before if pid else 0.0
+    latencies = [x for r in results for x in r[2]]
     begin = min(r[0] for r in results)
     end = max(r[1] for r in results)
-    latencies = sorted(x for r in results for x in r[2])
-    return Result(
-        name=name,
-        workers=workers,
-        requests=len(latencies),
-        seconds=end - begin,
-        p50_ms=statistics.median(latencies) * 1000,
-        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        reconnects=sum(r[3] for r in results),
-    )
+    return Leg(len(latencies), end - begin, latencies, sum(r[3] for r in results), cpu)
+
+
+@dataclass
+class Result:
+    """Figures for one server and one load shape (all its legs)."""
+
+    name: str
+    workers: int
+    legs: list[Leg] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        """Median throughput over the legs."""
+        return statistics.median(leg.rps for leg in self.legs)
+
+    @property
+    def spread(self) -> str:
+        """Lowest and highest leg throughput."""
+        values = [leg.rps for leg in self.legs]
+        return f"{min(values):.0f}-{max(values):.0f}"
+
+    def _percentile(self, q: float) -> float:
+        latencies = sorted(x for leg in self.legs for x in leg.latencies)
+        return latencies[max(0, int(len(latencies) * q) - 1)] * 1000
+
+    @property
+    def p50_ms(self) -> float:
+        """Median latency over all legs."""
+        return self._percentile(0.5)
+
+    @property
+    def p99_ms(self) -> float:
+        """99th percentile latency over all legs."""
+        return self._percentile(0.99)
+
+    @property
+    def reconnects(self) -> int:
+        """Reconnections the server forced (closing keep-alive connections)."""
+        return sum(leg.reconnects for leg in self.legs)
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU time per request over all legs, in microseconds (steady under load)."""
+        requests = sum(leg.requests for leg in self.legs)
+        return sum(leg.cpu_seconds for leg in self.legs) / max(1, requests) * 1e6
 
 
 # --- servers ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """A server to start and load."""
+
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    port: int
+    pid: int = 0  # set once started
 
 
 def _free_port() -> int:
@@ -279,21 +370,38 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0)
 
 
 @contextlib.contextmanager
-def runtime_pythonpath() -> Iterator[str]:
-    """A PYTHONPATH where the runtime folder is the package ``mlops_runtime``, as in the images."""
+def runtime_pythonpath(runtime_dir: Path = RUNTIME_DIR) -> Iterator[str]:
+    """A PYTHONPATH where ``runtime_dir`` is the package ``mlops_runtime``, as in the images."""
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "mlops_runtime").symlink_to(RUNTIME_DIR)
+        (Path(tmp) / "mlops_runtime").symlink_to(runtime_dir)
         yield tmp
 
 
 @contextlib.contextmanager
-def serve(cmd: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+def runtime_at(ref: str) -> Iterator[tuple[str, str]]:
+    """(PYTHONPATH, short commit) for ``mlops_cdk/runtime`` as committed at git ``ref``."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", ref], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "archive", ref, "mlops_cdk/runtime"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        with runtime_pythonpath(Path(tmp) / "mlops_cdk" / "runtime") as pythonpath:
+            yield pythonpath, commit
+
+
+@contextlib.contextmanager
+def serve(target: Target) -> Iterator[None]:
     """Run a server subprocess until the block ends (SIGTERM, then SIGKILL after 10 s)."""
     proc = subprocess.Popen(
-        cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        target.cmd, env=target.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    target.pid = proc.pid
     try:
-        _wait_ready(port, proc)
+        _wait_ready(target.port, proc)
         yield
     finally:
         proc.terminate()
@@ -304,32 +412,22 @@ def serve(cmd: list[str], env: dict[str, str], port: int) -> Iterator[None]:
             proc.wait()
 
 
-def _measure(name: str, port: int, args: argparse.Namespace) -> tuple[Result, Result | None]:
-    """Closed-loop (max throughput) run, then the paced run if asked for."""
-    closed = run_load(name, args.workers, port, args)
-    paced = run_load(name, args.workers, port, args, rate=args.rate) if args.rate else None
-    return closed, paced
-
-
-def bench_ours(
-    args: argparse.Namespace,
-    pythonpath: str,
-    model_dir: Path = MODEL_DIR,
-    name: str = "mlops_runtime (pre-fork asyncio)",
-) -> tuple[Result, Result | None]:
-    """Our server: python -m mlops_runtime."""
+def runtime_target(
+    name: str, pythonpath: str, workers: int, model_dir: Path = MODEL_DIR, **extra: str
+) -> Target:
+    """``python -m mlops_runtime`` with ``pythonpath`` (and the repo, for bench plug-ins)."""
     port = _free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": pythonpath,
+        "PYTHONPATH": os.pathsep.join([pythonpath, str(REPO)]),
         "PORT": str(port),
         "MLOPS_BIND_HOST": "127.0.0.1",
-        "MLOPS_WORKERS": str(args.workers),
+        "MLOPS_WORKERS": str(workers),
         "MLOPS_MODEL_DIR": str(model_dir),
         "MLOPS_LOG_LEVEL": "WARNING",
+        **extra,
     }
-    with serve([sys.executable, "-m", "mlops_runtime"], env, port):
-        return _measure(name, port, args)
+    return Target(name, [sys.executable, "-m", "mlops_runtime"], env, port)
 
 
 def model_cost(model_dir: Path, calls: int = 20000) -> float:
@@ -350,9 +448,14 @@ def model_cost(model_dir: Path, calls: int = 20000) -> float:
     return statistics.median(timings) * 1e6
 
 
-def train_model(pythonpath: str, workdir: Path) -> Path:
-    """Train on the demo data with the shipped training code; the unpacked model.tar.gz."""
-    from mlops_cdk.runtime.training.local import LocalPipeline
+def train_model(pythonpath: str, workdir: Path) -> Path | None:
+    """Train on the demo data with the shipped training code; the unpacked model.tar.gz (None
+    when this tree has no training code)."""
+    if importlib.util.find_spec("mlops_cdk.runtime.training") is None:
+        return None
+    from mlops_cdk.runtime.training.local import (  # type: ignore[import-not-found, unused-ignore]
+        LocalPipeline,
+    )
 
     pipeline = LocalPipeline(
         workdir / "run", package="mlops_runtime", env={**os.environ, "PYTHONPATH": pythonpath}
@@ -366,11 +469,11 @@ def train_model(pythonpath: str, workdir: Path) -> Path:
     return served
 
 
-def bench_gunicorn(args: argparse.Namespace, worker_class: str) -> tuple[Result, Result | None]:
+def gunicorn_target(worker_class: str, workers: int) -> Target:
     """The baseline: gunicorn running the Flask app."""
     port = _free_port()
     cmd = [
-        sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(args.workers),
+        sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(workers),
         "-b", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning",
     ]  # fmt: skip
     if worker_class == "gthread":
@@ -379,8 +482,27 @@ def bench_gunicorn(args: argparse.Namespace, worker_class: str) -> tuple[Result,
     name = f"gunicorn -k {worker_class} + Flask" + (
         " (AWS example)" if worker_class == "sync" else ""
     )
-    with serve(cmd, dict(os.environ), port):
-        return _measure(name, port, args)
+    return Target(name, cmd, dict(os.environ), port)
+
+
+def measure(targets: list[Target], args: argparse.Namespace) -> tuple[list[Result], list[Result]]:
+    """Warm every server up, run interleaved closed-loop rounds, then one paced leg each."""
+    closed = [Result(t.name, args.workers) for t in targets]
+    paced = [Result(t.name, args.workers) for t in targets]
+    for target in targets:
+        drive(target.port, args.warmup, None, args)
+    for round_ in range(args.rounds):
+        order = list(range(len(targets)))
+        shift = round_ % len(order)
+        for index in order[shift:] + order[:shift]:
+            target = targets[index]
+            closed[index].legs.append(drive(target.port, args.duration, None, args, target.pid))
+    if args.rate:
+        for index, target in enumerate(targets):
+            paced[index].legs.append(
+                drive(target.port, args.paced_duration, args.rate, args, target.pid)
+            )
+    return closed, (paced if args.rate else [])
 
 
 def cold_start(pythonpath: str, runs: int) -> tuple[float, float]:
@@ -406,78 +528,134 @@ def cold_start(pythonpath: str, runs: int) -> tuple[float, float]:
 
 def _table(title: str, results: list[Result]) -> None:
     print(f"\n{title}")
-    print(f"{'server':<38} {'workers':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'reconn':>8}")
+    print(
+        f"{'server':<42} {'workers':>7} {'req/s':>8} {'legs min-max':>13} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'reconn':>7} {'CPU us/req':>11}"
+    )
     for r in results:
         print(
-            f"{r.name:<38} {r.workers:>8} {r.rps:>8.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
-            f"{r.reconnects:>8}"
+            f"{r.name:<42} {r.workers:>7} {r.rps:>8.0f} {r.spread:>13} {r.p50_ms:>8.2f} "
+            f"{r.p99_ms:>8.2f} {r.reconnects:>7} {r.cpu_us:>11.1f}"
         )
 
 
+def _by_name(results: list[Result], prefix: str) -> Result | None:
+    return next((r for r in results if r.name.startswith(prefix)), None)
+
+
+def _report(closed: list[Result], paced: list[Result], args: argparse.Namespace) -> None:
+    print(
+        f"\n{args.rows} row(s) per JSON request; {args.connections} keep-alive client "
+        f"connections from {args.clients} load-generator processes; {os.cpu_count()} CPUs "
+        "shared by clients and servers; loopback"
+    )
+    _table(
+        f"Max throughput (closed loop; {args.rounds} interleaved rounds of {args.duration:g} s; "
+        "req/s = median of the rounds)",
+        closed,
+    )
+    ours, base = closed[0], _by_name(closed, "gunicorn -k sync")
+    if base is not None:
+        print(
+            f"throughput ratio vs AWS-example baseline: {ours.rps / base.rps:.2f}x (goal >= 2x); "
+            f"p99 {ours.p99_ms:.2f} ms vs {base.p99_ms:.2f} ms"
+        )
+    before = _by_name(closed, "mlops_runtime @")
+    if before is not None:
+        paired = statistics.median(
+            a.rps / b.rps for a, b in zip(ours.legs, before.legs, strict=True)
+        )
+        print(
+            f"this tree vs {before.name.split('@', 1)[1].strip()}: median {ours.rps:.0f} vs "
+            f"{before.rps:.0f} req/s; median of per-round ratios {paired:.3f} "
+            f"({(paired - 1) * 100:+.1f} %); server CPU per request {ours.cpu_us:.1f} vs "
+            f"{before.cpu_us:.1f} us ({(ours.cpu_us / before.cpu_us - 1) * 100:+.1f} %); "
+            f"p99 {ours.p99_ms:.2f} vs {before.p99_ms:.2f} ms"
+        )
+    ceiling = _by_name(closed, "mlops_runtime, no-op")
+    if ceiling is not None:
+        print(f"model share of our time: {1 - ours.rps / ceiling.rps:.0%} (no-op ceiling)")
+    if paced:
+        _table(
+            f"Latency at equal load ({args.rate:.0f} req/s for {args.paced_duration:g} s)", paced
+        )
+        base_paced = _by_name(paced, "gunicorn -k sync")
+        if base_paced is not None:
+            print(
+                f"p99 at equal load: {paced[0].p99_ms:.2f} ms vs {base_paced.p99_ms:.2f} ms "
+                "(goal: lower)"
+            )
+
+
 def main() -> None:
-    """Run everything and print the tables."""
+    """Start every server, run the legs, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=20000, help="closed-loop requests")
-    parser.add_argument("--warmup", type=int, default=1000)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per closed leg")
+    parser.add_argument("--rounds", type=int, default=3, help="closed-loop legs per server")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds per server")
     parser.add_argument("--rate", type=float, default=1000.0, help="paced run req/s (0: skip)")
-    parser.add_argument("--paced-requests", type=int, default=3000)
+    parser.add_argument("--paced-duration", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
     parser.add_argument("--rows", type=int, default=1, help="rows per request")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--cold-start-runs", type=int, default=5)
+    parser.add_argument("--compare", metavar="REF", help="also serve the runtime at git REF")
+    parser.add_argument("--ceiling", action="store_true", help="also serve a no-op model")
+    parser.add_argument("--skip-gunicorn", action="store_true")
     parser.add_argument("--skip-gthread", action="store_true")
-    parser.add_argument("--skip-trained", action="store_true", help="no trained-model leg")
+    parser.add_argument("--skip-trained", action="store_true", help="no trained-model server")
     args = parser.parse_args()
 
-    with runtime_pythonpath() as pythonpath, tempfile.TemporaryDirectory() as workdir:
-        # Trained first (no training during a measurement); its leg runs right after the demo
-        # model's, so both see the same machine load.
-        trained = None if args.skip_trained else train_model(pythonpath, Path(workdir))
-        runs = [bench_ours(args, pythonpath)]
+    with contextlib.ExitStack() as stack:
+        pythonpath = stack.enter_context(runtime_pythonpath())
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        # Trained first: no training during a measurement.
+        trained = None if args.skip_trained else train_model(pythonpath, workdir)
+        targets = [runtime_target("mlops_runtime (pre-fork asyncio)", pythonpath, args.workers)]
         if trained is not None:
-            runs.append(bench_ours(args, pythonpath, trained, "mlops_runtime + trained model"))
-        runs.append(bench_gunicorn(args, "sync"))
-        if not args.skip_gthread:
-            runs.append(bench_gunicorn(args, "gthread"))
-        base_index = 1 if trained is None else 2
-        print(
-            f"\n{args.rows} row(s) per JSON request; {args.connections} keep-alive client "
-            f"connections from {args.clients} load-generator processes; {os.cpu_count()} CPUs "
-            "shared by clients and servers; loopback"
-        )
-        closed = [run[0] for run in runs]
-        _table(f"Max throughput (closed loop, {args.requests} requests)", closed)
-        ours, base = closed[0], closed[base_index]
-        print(
-            f"throughput ratio vs AWS-example baseline: {ours.rps / base.rps:.2f}x (goal >= 2x); "
-            f"p99 {ours.p99_ms:.2f} ms vs {base.p99_ms:.2f} ms"
-        )
-        paced = [run[1] for run in runs if run[1] is not None]
-        if paced:
-            _table(
-                f"Latency at equal load ({args.rate:.0f} req/s, {args.paced_requests} requests)",
-                paced,
+            targets.append(
+                runtime_target("mlops_runtime + trained model", pythonpath, args.workers, trained)
             )
-            print(
-                f"p99 at equal load: {paced[0].p99_ms:.2f} ms vs {paced[base_index].p99_ms:.2f} ms "
-                "(goal: lower)"
+        if args.compare:
+            ref_path, commit = stack.enter_context(runtime_at(args.compare))
+            name = f"mlops_runtime @ {args.compare} ({commit})"
+            targets.append(runtime_target(name, ref_path, args.workers))
+        if args.ceiling:
+            noop = "bench.noop_predictor:NoopPredictor"
+            targets.append(
+                runtime_target(
+                    "mlops_runtime, no-op model (ceiling)",
+                    pythonpath,
+                    args.workers,
+                    MLOPS_PREDICTOR=noop,
+                )
             )
-        if trained is not None:
-            model = closed[1]
+        if not args.skip_gunicorn:
+            targets.append(gunicorn_target("sync", args.workers))
+            if not args.skip_gthread:
+                targets.append(gunicorn_target("gthread", args.workers))
+        for target in targets:
+            stack.enter_context(serve(target))
+        closed, paced = measure(targets, args)
+        _report(closed, paced, args)
+        model = _by_name(closed, "mlops_runtime + trained")
+        if trained is not None and model is not None:
+            ours = closed[0]
             print(
                 f"trained model (scikit-learn -> ONNX, mlops_runtime.training) vs demo model: "
                 f"{model.rps:.0f} vs {ours.rps:.0f} req/s ({model.rps / ours.rps:.2f}x), "
                 f"p99 {model.p99_ms:.2f} vs {ours.p99_ms:.2f} ms; one 1-row predict in-process "
                 f"(median): {model_cost(trained):.1f} vs {model_cost(MODEL_DIR):.1f} µs"
             )
-        if args.cold_start_runs > 0:
+    if args.cold_start_runs > 0:
+        with runtime_pythonpath() as pythonpath:
             inside, whole = cold_start(pythonpath, args.cold_start_runs)
-            print(
-                f"\nLambda handler cold start (median of {args.cold_start_runs}): import + model "
-                f"load + first invoke {inside * 1000:.0f} ms (goal < 500 ms); whole process "
-                f"incl. interpreter {whole * 1000:.0f} ms"
-            )
+        print(
+            f"\nLambda handler cold start (median of {args.cold_start_runs}): import + model "
+            f"load + first invoke {inside * 1000:.0f} ms (goal < 500 ms); whole process "
+            f"incl. interpreter {whole * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
 import numpy as np
 
 from .errors import BadRequestError, NotAcceptableError, UnsupportedMediaTypeError
+from .limits import DEFAULT_LIMITS, LimitExceededError, ParseLimits, csv_rows, loads
 
 JSON = "application/json"
 JSONLINES = "application/jsonlines"
 CSV = "text/csv"
 _JSONLINES_ALIASES = frozenset({JSONLINES, "application/x-jsonlines", "application/jsonl"})
-_SNIFF = frozenset({"", "application/octet-stream"})
+#: No type, or a generic binary one (S3 stores objects uploaded without a type as binary/...).
+_SNIFF = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 #: Response media types in order of preference for wildcards.
 SUPPORTED_OUTPUTS = (JSON, CSV, JSONLINES)
 
@@ -100,18 +101,30 @@ def _rows_from_document(doc: Any) -> list[Any]:
     return [_row_of(item) for item in doc]
 
 
-def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
+def _loads(text: str, limits: ParseLimits) -> Any:
+    try:
+        return loads(text, limits, parse_constant=_reject_constant)
+    except LimitExceededError as exc:
+        raise BadRequestError(str(exc), code=exc.code) from None
 
 
-def decode_json_lines(text: str) -> np.ndarray:
+def _numeric_rows(rows: list[Any], text: str) -> np.ndarray:
+    """``_to_array`` that also refuses JSON booleans (numpy would read ``true`` as 1)."""
+    if ("true" in text or "false" in text) and any(
+        isinstance(value, bool) for row in rows if isinstance(row, list) for value in row
+    ):
+        raise BadRequestError(_find_non_numeric(rows), code="non_numeric_value")
+    return _to_array(rows)
+
+
+def decode_json_lines(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> np.ndarray:
     """One row per non-blank line (batch transform ``SplitType=Line``)."""
     rows: list[Any] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            item = _loads(line)
+            item = _loads(line, limits)
         except json.JSONDecodeError as exc:
             raise BadRequestError(
                 f"malformed JSON on line {number}: {exc.msg} (column {exc.colno})",
@@ -121,27 +134,32 @@ def decode_json_lines(text: str) -> np.ndarray:
             rows.extend(_rows_from_document(item))
         else:
             rows.append(_row_of(item))
-    return _to_array(rows)
+    return _numeric_rows(rows, text)
 
 
-def decode_json(text: str) -> np.ndarray:
+def decode_json(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> np.ndarray:
     """``{"instances": rows}``, a list of rows, one row, or JSON lines."""
     try:
-        doc = _loads(text)
+        doc = _loads(text, limits)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
-            return decode_json_lines(text)
+            return decode_json_lines(text, limits)
         raise BadRequestError(
             f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
             code="malformed_json",
         ) from None
-    return _to_array(_rows_from_document(doc))
+    return _numeric_rows(_rows_from_document(doc), text)
 
 
-def decode_csv(text: str) -> np.ndarray:
+def decode_csv(text: str, limits: ParseLimits = DEFAULT_LIMITS) -> np.ndarray:
     """Headerless CSV, one row per line (batch transform ``SplitType=Line`` payloads too)."""
     if '"' in text:
-        rows = [row for row in csv.reader(text.splitlines()) if row]
+        try:
+            rows = csv_rows(text.splitlines(), limits)
+        except LimitExceededError as exc:
+            raise BadRequestError(str(exc), code=exc.code) from None
+        except ValueError as exc:
+            raise BadRequestError(str(exc), code="malformed_csv") from None
     else:
         rows = [line.split(",") for line in text.splitlines() if line.strip()]
     if not rows:
@@ -168,11 +186,17 @@ def decode_csv(text: str) -> np.ndarray:
         raise  # pragma: no cover - numpy and float() disagree
 
 
-def decode(body: bytes, content_type: str | None, n_features: int | None) -> np.ndarray:
+def decode(
+    body: bytes,
+    content_type: str | None,
+    n_features: int | None,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> np.ndarray:
     """Parse a request body into a finite float32 ``[rows, features]`` array.
 
-    ``content_type`` missing or ``application/octet-stream`` → sniffed (JSON if it starts with
-    ``[`` or ``{``, else CSV). Raises a 4xx ``InferenceError`` naming the problem.
+    ``content_type`` missing, ``application/octet-stream`` or ``binary/octet-stream`` (S3's
+    default) → sniffed (JSON if it starts with ``[`` or ``{``, else CSV). Raises a 4xx
+    ``InferenceError`` naming the problem.
     """
     kind = media_type(content_type)
     if not body.strip():
@@ -186,11 +210,11 @@ def decode(body: bytes, content_type: str | None, n_features: int | None) -> np.
     if kind in _SNIFF:
         kind = JSON if text.lstrip()[:1] in ("[", "{") else CSV
     if kind == JSON:
-        arr = decode_json(text)
+        arr = decode_json(text, limits)
     elif kind == CSV:
-        arr = decode_csv(text)
+        arr = decode_csv(text, limits)
     elif kind in _JSONLINES_ALIASES:
-        arr = decode_json_lines(text)
+        arr = decode_json_lines(text, limits)
     else:
         raise UnsupportedMediaTypeError(
             f"content type {kind!r} is not supported; use {JSON}, {CSV} or {JSONLINES}"
@@ -211,6 +235,7 @@ def decode(body: bytes, content_type: str | None, n_features: int | None) -> np.
 
 
 def _accept_ranges(accept: str) -> list[tuple[float, str]]:
+    """``(quality, media range)`` pairs; an unreadable ``q`` counts as 0."""
     ranges: list[tuple[float, str]] = []
     for part in accept.split(","):
         kind, *params = (p.strip() for p in part.split(";"))
@@ -227,29 +252,36 @@ def _accept_ranges(accept: str) -> list[tuple[float, str]]:
     return ranges
 
 
+def _specificity(media_range: str, output: str) -> int:
+    """How specifically ``media_range`` names ``output``: 3 exact, 2 ``type/*``, 1 ``*/*``."""
+    if media_range == output or (output == JSONLINES and media_range in _JSONLINES_ALIASES):
+        return 3
+    if media_range == output.split("/", 1)[0] + "/*":
+        return 2
+    return 1 if media_range == "*/*" else 0
+
+
 def negotiate(accept: str | None) -> str:
-    """Pick the response media type from ``Accept`` (``*/*`` or none → JSON); 406 if none fit."""
+    """Pick the response media type from ``Accept`` (``*/*`` or none → JSON); 406 if none fit.
+
+    RFC 9110: each output gets the quality of the most specific range naming it; ``q=0`` means
+    not acceptable. The highest quality wins, ties go to JSON, then CSV, then JSON lines.
+    """
     if not accept:
         return JSON
     key = accept.strip().lower()
     if key in ("*/*", JSON, CSV, JSONLINES):
         return JSON if key == "*/*" else key
+    ranges = _accept_ranges(key)
     best: tuple[float, str] | None = None
-    for quality, kind in _accept_ranges(key):
-        if quality <= 0:
-            continue
-        if kind in _JSONLINES_ALIASES:
-            match: str | None = JSONLINES
-        elif kind in SUPPORTED_OUTPUTS:
-            match = kind
-        elif kind == "*/*" or kind == "application/*":
-            match = JSON
-        elif kind == "text/*":
-            match = CSV
-        else:
-            match = None
-        if match is not None and (best is None or quality > best[0]):
-            best = (quality, match)
+    for output in SUPPORTED_OUTPUTS:
+        specificity, quality = 0, 0.0
+        for range_quality, media_range in ranges:
+            found = _specificity(media_range, output)
+            if found > specificity:
+                specificity, quality = found, range_quality
+        if quality > 0 and (best is None or quality > best[0]):
+            best = (quality, output)
     if best is None:
         raise NotAcceptableError(
             f"cannot produce any of {accept!r}; supported: {', '.join(SUPPORTED_OUTPUTS)}"

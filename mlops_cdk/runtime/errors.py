@@ -58,6 +58,13 @@ class LengthRequiredError(InferenceError):
     code = "length_required"
 
 
+class RequestTimeoutError(InferenceError):
+    """The request head or body did not arrive within its timeout (408)."""
+
+    status = 408
+    code = "request_timeout"
+
+
 class PayloadTooLargeError(InferenceError):
     """Body larger than the configured limit (413)."""
 

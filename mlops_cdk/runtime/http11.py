@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
-from .errors import BadRequestError, LengthRequiredError
+from .errors import BadRequestError, LengthRequiredError, PayloadTooLargeError
 
 REASONS = {
     100: "Continue",
@@ -15,6 +15,7 @@ REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     406: "Not Acceptable",
+    408: "Request Timeout",
     411: "Length Required",
     413: "Content Too Large",
     415: "Unsupported Media Type",
@@ -24,6 +25,9 @@ REASONS = {
 }
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _CLOSE = "Connection: close\r\n"
+_KEEP_ALIVE = "Connection: keep-alive\r\n"  # HTTP/1.0 clients close unless told otherwise
+#: Longer Content-Length values are over any body limit; int() of thousands of digits raises.
+MAX_LENGTH_DIGITS = 18
 _WANTED = frozenset(
     {"content-length", "transfer-encoding", "connection", "content-type", "accept", "expect"}
 )
@@ -38,6 +42,7 @@ class RequestHead:
     keep_alive: bool
     content_length: int
     headers: dict[str, str] = field(default_factory=dict)
+    http10: bool = False
 
     @property
     def expects_continue(self) -> bool:
@@ -48,8 +53,9 @@ class RequestHead:
 def parse_head(raw: bytes) -> RequestHead:
     """Parse bytes up to (excluding) the blank line ending the head.
 
-    Raises ``BadRequestError`` for malformed heads and ``LengthRequiredError`` for chunked or
-    length-less POST bodies. After either error the connection must be closed.
+    Raises ``BadRequestError`` for malformed heads, ``LengthRequiredError`` for chunked or
+    length-less POST bodies and ``PayloadTooLargeError`` for a ``Content-Length`` too long to be
+    a number. After any of them the connection must be closed.
     """
     lines = raw.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ")
@@ -77,13 +83,18 @@ def parse_head(raw: bytes) -> RequestHead:
             raise LengthRequiredError(f"{method} needs a Content-Length header")
         length = 0
     elif raw_length.isdigit() and raw_length.isascii():
-        length = int(raw_length)
+        digits = raw_length.lstrip("0")
+        if len(digits) > MAX_LENGTH_DIGITS:
+            raise PayloadTooLargeError(
+                f"Content-Length has {len(digits)} digits; no body limit is that large"
+            )
+        length = int(digits or "0")
     else:
         raise BadRequestError(f"invalid Content-Length {raw_length[:40]!r}", code="bad_header")
     connection = headers.get("connection", "").lower()
     keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
     path = target.split("?", 1)[0]
-    return RequestHead(method, path, keep_alive, length, headers)
+    return RequestHead(method, path, keep_alive, length, headers, version == "HTTP/1.0")
 
 
 class DateCache:
@@ -113,11 +124,17 @@ def build_response(
     date: str,
     request_id: str,
     extra: str = "",
+    http10: bool = False,
 ) -> bytes:
-    """Serialize a complete response (``extra`` is pre-formatted ``Name: value\\r\\n`` lines)."""
+    """Serialize a complete response (``extra`` is pre-formatted ``Name: value\\r\\n`` lines).
+
+    ``Connection: close`` when not keeping the connection; ``Connection: keep-alive`` when
+    keeping an HTTP/1.0 client's.
+    """
+    connection = (_KEEP_ALIVE if http10 else "") if keep_alive else _CLOSE
     return (
         f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\n"
         f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
         f"Date: {date}\r\nX-Request-Id: {request_id}\r\n"
-        f"{'' if keep_alive else _CLOSE}{extra}\r\n"
+        f"{connection}{extra}\r\n"
     ).encode("latin-1") + body

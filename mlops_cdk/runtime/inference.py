@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .codecs import decode, encode, negotiate
+from .limits import DEFAULT_LIMITS, ParseLimits
 from .predictor import Predictor
 
 
@@ -13,14 +14,18 @@ class PredictorContractError(RuntimeError):
 
 
 def invoke(
-    predictor: Predictor, body: bytes, content_type: str | None, accept: str | None
+    predictor: Predictor,
+    body: bytes,
+    content_type: str | None,
+    accept: str | None,
+    limits: ParseLimits = DEFAULT_LIMITS,
 ) -> tuple[bytes, str]:
     """Decode ``body``, predict, encode per ``Accept``; returns ``(payload, media_type)``.
 
     Content negotiation runs first so a 406 costs no inference.
     """
     out_type = negotiate(accept)
-    batch = decode(body, content_type, predictor.n_features)
+    batch = decode(body, content_type, predictor.n_features, limits)
     predictions = np.asarray(predictor.predict(batch))
     if predictions.ndim == 0 or predictions.shape[0] != batch.shape[0]:
         raise PredictorContractError(

@@ -45,6 +45,20 @@ class S3LoopError(RuntimeError):
     """Writing the result could overwrite the input or re-trigger the function."""
 
 
+class MalformedEventError(ValueError):
+    """An event of a known kind lacks a field it must have (names the field)."""
+
+
+def _field(node: Any, path: str, kind: str, prefix: str = "") -> Any:
+    """``node[a][b]...`` for ``path`` ``"a.b"``; a missing or non-object level names the path."""
+    for depth, key in enumerate(path.split(".")):
+        if not isinstance(node, dict) or key not in node:
+            where = ".".join(path.split(".")[: depth + 1])
+            raise MalformedEventError(f"{kind} has no {prefix}{where}")
+        node = node[key]
+    return node
+
+
 def _lower_keys(headers: Mapping[str, Any] | None) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in (headers or {}).items()}
 
@@ -114,8 +128,8 @@ class LambdaApp:
         if "httpMethod" in event:
             method, path = str(event["httpMethod"]), str(event.get("path") or "/")
         else:
-            http = event.get("requestContext", {}).get("http", {})
-            method, path = str(http.get("method", "")), str(event.get("rawPath") or "/")
+            method = str(_field(event, "requestContext.http.method", "HTTP API event"))
+            path = str(event.get("rawPath") or "/")
         headers = _lower_keys(event.get("headers"))
         try:
             if path.rstrip("/").endswith("/ping") and method in ("GET", "HEAD"):
@@ -128,7 +142,11 @@ class LambdaApp:
                 )
             body = self._http_body(event)
             payload, content_type = invoke(
-                self.predictor, body, headers.get("content-type"), headers.get("accept")
+                self.predictor,
+                body,
+                headers.get("content-type"),
+                headers.get("accept"),
+                self.settings.limits,
             )
             return _http_response(200, payload, content_type, request_id)
         except InferenceError as exc:
@@ -161,7 +179,7 @@ class LambdaApp:
     def direct(self, event: Any) -> dict[str, Any]:
         """``{"instances": rows}`` (or rows) → ``{"predictions": [...]}``; bad input raises."""
         body = json.dumps(event).encode()
-        payload, _ = invoke(self.predictor, body, JSON, JSON)
+        payload, _ = invoke(self.predictor, body, JSON, JSON, self.settings.limits)
         result: dict[str, Any] = json.loads(payload)
         return result
 
@@ -194,16 +212,19 @@ class LambdaApp:
 
     def s3_event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         """Score each created object; results land at ``<output prefix><relative key>.out``."""
-        results = []
-        for record in records:
+        located = []
+        for index, record in enumerate(records):
+            kind, prefix = "S3 notification", f"Records[{index}]."
+            if not isinstance(record, dict):
+                raise MalformedEventError(f"{kind} Records[{index}] is not an object")
             if not str(record.get("eventName", "")).startswith("ObjectCreated"):
                 log.info("ignoring S3 event", extra={"event_name": record.get("eventName")})
                 continue
-            bucket = record["s3"]["bucket"]["name"]
+            bucket = str(_field(record, "s3.bucket.name", kind, prefix))
             # Notification keys are URL-encoded ("red flower.csv" arrives as "red+flower.csv").
-            key = unquote_plus(record["s3"]["object"]["key"])
-            results.append(self.score_object(bucket, key))
-        return {"results": results}
+            key = unquote_plus(str(_field(record, "s3.object.key", kind, prefix)))
+            located.append((bucket, key))
+        return {"results": [self.score_object(bucket, key) for bucket, key in located]}
 
     def eventbridge_s3_event(self, event: dict[str, Any]) -> dict[str, Any]:
         """An EventBridge ``Object Created`` event from a bucket with EventBridge notifications on
@@ -212,8 +233,10 @@ class LambdaApp:
         if event.get("detail-type") != "Object Created":
             log.info("ignoring S3 event", extra={"event_name": event.get("detail-type")})
             return {"results": []}
-        detail = event["detail"]
-        return {"results": [self.score_object(detail["bucket"]["name"], detail["object"]["key"])]}
+        kind = "EventBridge Object Created event"
+        bucket = str(_field(event, "detail.bucket.name", kind))
+        key = str(_field(event, "detail.object.key", kind))
+        return {"results": [self.score_object(bucket, key)]}
 
     def score_object(self, bucket: str, key: str) -> dict[str, Any]:
         """Score ``s3://bucket/key`` into ``<output prefix><relative key>.out``."""
@@ -231,7 +254,7 @@ class LambdaApp:
         suffix = os.path.splitext(key)[1].lower()  # noqa: PTH122 - an S3 key, not a path
         in_type = _SUFFIX_TYPES.get(suffix) or media_type(response.get("ContentType"))
         predictor = self.predictor
-        batch = decode(body, in_type, predictor.n_features)
+        batch = decode(body, in_type, predictor.n_features, self.settings.limits)
         out_type = CSV if in_type == CSV else JSONLINES
         payload = encode(predictor.predict(batch), out_type)
         self.s3.put_object(Bucket=out_bucket, Key=out_key, Body=payload, ContentType=out_type)

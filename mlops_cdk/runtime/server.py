@@ -141,7 +141,14 @@ class Supervisor:
         return exited
 
     def _shutdown(self, code: int) -> int:
-        """SIGTERM every worker, wait for them to drain, SIGKILL stragglers."""
+        """SIGTERM every worker, wait for them to drain, SIGKILL stragglers.
+
+        Our copy of the listening socket closes first: the socket (and the connections queued
+        on it) lives on in the workers, and the last worker to close it accepts and serves
+        whatever is queued before it does, so no queued connection is reset by our close.
+        """
+        if self.listener is not None:
+            self.listener.close()
         for pid in self.workers:
             _kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + self.settings.graceful_timeout + 5.0
@@ -152,8 +159,6 @@ class Supervisor:
             log.warning("worker did not stop in time; killing it", extra={"worker_pid": pid})
             _kill(pid, signal.SIGKILL)
         self._reap()
-        if self.listener is not None:
-            self.listener.close()
         log.info("stopped", extra={"exit_code": code})
         return code
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .limits import DEFAULT_LIMITS, ParseLimits
+
 DEFAULT_PORT = 8080
 DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - a container must listen on every interface
@@ -47,6 +49,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def parse_limits(env: Mapping[str, str]) -> ParseLimits:
+    """The parser bounds (``MLOPS_MAX_JSON_DEPTH``, ``..._INT_DIGITS``, ``..._CSV_FIELD``)."""
+    default = ParseLimits()
+    return ParseLimits(
+        max_depth=_int(env, "MLOPS_MAX_JSON_DEPTH", default.max_depth, 2),
+        max_int_digits=_int(env, "MLOPS_MAX_INT_DIGITS", default.max_int_digits, 1),
+        max_csv_field=_int(env, "MLOPS_MAX_CSV_FIELD", default.max_csv_field, 1),
+    )
+
+
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -68,8 +80,11 @@ class Settings:
     ort_threads: int = 1
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_object_bytes: int = 64 * 1024 * 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
     keepalive_timeout: float = 75.0
     graceful_timeout: float = 30.0
+    limits: ParseLimits = DEFAULT_LIMITS
     log_level: str = "INFO"
     input_prefix: str | None = None
     output_prefix: str | None = None
@@ -114,10 +129,13 @@ class Settings:
             ort_threads=_int(env, "MLOPS_ORT_THREADS", 1, 0),
             max_body_bytes=_int(env, "MLOPS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),
             max_object_bytes=_int(env, "MLOPS_MAX_OBJECT_BYTES", cls.max_object_bytes, 1),
+            header_timeout=_float(env, "MLOPS_HEADER_TIMEOUT", cls.header_timeout),
+            body_timeout=_float(env, "MLOPS_BODY_TIMEOUT", cls.body_timeout),
             keepalive_timeout=_float(env, "MLOPS_KEEPALIVE_TIMEOUT", 75.0),
             graceful_timeout=_float(env, "MLOPS_GRACEFUL_TIMEOUT", 30.0),
             log_level=level,
             input_prefix=_opt(env, "MLOPS_INPUT_PREFIX"),
             output_prefix=_opt(env, "MLOPS_OUTPUT_PREFIX"),
             output_bucket=_opt(env, "MLOPS_OUTPUT_BUCKET"),
+            limits=parse_limits(env),
         )

@@ -115,7 +115,7 @@ def test_no_drift_means_no_violations(analyze: Analyze, window_rows: Rows) -> No
     assert result.profile.item_count == WINDOW_ROWS
     assert all(drift_of(result, name) < 0.05 for name in FEATURES)
     assert len(client.calls) == 1
-    assert len(client.calls[0]["MetricData"]) == 2 * len(FEATURES) + 2
+    assert len(client.calls[0]["MetricData"]) == 2 * len(FEATURES) + 3
 
 
 def test_shifted_numeric_feature_drifts_by_the_exact_ks_distance(
@@ -237,7 +237,11 @@ def test_empty_window(analyze: Analyze, tmp_path: Path) -> None:
     assert result.violations == []
     assert result.profile.item_count == 0
     names = [d["MetricName"] for d in client.calls[0]["MetricData"]]
-    assert names == ["drift_job_records_analyzed", "drift_job_violations"]
+    assert names == [
+        "drift_job_records_analyzed",
+        "drift_job_violations",
+        "drift_job_events_skipped",
+    ]
     assert client.calls[0]["MetricData"][0]["Value"] == 0.0
 
 
@@ -316,7 +320,7 @@ def test_report_files_have_the_documented_shape(analyze: Analyze, window_rows: R
     assert report["window_start"] == "2026-11-21T05:00:00Z"
     assert report["records_analyzed"] == WINDOW_ROWS
     metrics = json.loads((out / "cloudwatch_metrics.json").read_text())
-    assert len(metrics["MetricData"]) == 2 * len(FEATURES) + 2
+    assert len(metrics["MetricData"]) == 2 * len(FEATURES) + 3
 
 
 def env_for(tmp_path: Path, baseline: tuple[Path, Path]) -> dict[str, str]:
@@ -396,3 +400,78 @@ def test_cli_errors(
     log = StringIO()
     assert main(["analyze"], env=env, logger=JsonLogger(log), client_factory=FakeCloudWatch) == code
     assert json.loads(log.getvalue().splitlines()[-1])["event"] == event
+
+
+# -- issue #15 item 15: malformed capture lines are skipped and counted, never fatal ----------
+
+
+def malformed_lines() -> list[str]:
+    """One capture line per kind of malformed event that used to abort the run."""
+    good = json.loads(capture_line("30,50.0,red", HOUR))
+    return [
+        "[1, 2, 3]",  # valid JSON, not an object
+        json.dumps({**good, "captureData": {"endpointInput": "30,50.0,red"}}),
+        json.dumps({**good, "eventMetadata": "2026-11-21T05:00:00Z"}),
+        capture_line(
+            "[" * 100_000 + "]" * 100_000, HOUR, encoding="JSON", content_type="application/json"
+        ),
+        capture_line('"' + "x" * 200_000 + '",50.0,red', HOUR),  # over-long CSV field
+        '{"captureData": ' + "[" * 100_000 + "]" * 100_000 + "}",  # the line itself is deep
+    ]
+
+
+def write_malformed(tmp_path: Path) -> None:
+    folder = hour_dir(tmp_path / "capture", HOUR)
+    (folder / "malformed.jsonl").write_text("\n".join(malformed_lines()) + "\n")
+
+
+def test_malformed_capture_lines_are_skipped_counted_and_reported(
+    tmp_path: Path, baseline: tuple[Path, Path], window_rows: Rows
+) -> None:
+    write_capture(tmp_path / "capture", window_rows)
+    write_malformed(tmp_path)
+    client = FakeCloudWatch()
+    log = StringIO()
+    code = main(
+        ["analyze"],
+        env=env_for(tmp_path, baseline),
+        logger=JsonLogger(log),
+        client_factory=lambda: client,
+    )
+    assert code == 0, log.getvalue()[-2000:]
+    report = json.loads((tmp_path / "out" / "drift_report.json").read_text())
+    assert report["records_analyzed"] == WINDOW_ROWS
+    assert report["events_skipped"] == len(malformed_lines())
+    assert len(report["skipped_examples"]) == len(malformed_lines())
+    assert all("malformed.jsonl:" in example for example in report["skipped_examples"])
+    sent = {d["MetricName"]: d["Value"] for call in client.calls for d in call["MetricData"]}
+    assert sent["drift_job_events_skipped"] == len(malformed_lines())
+    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert [e["event"] for e in events] == [
+        "analysis_start",
+        "malformed_capture_events",
+        "analysis_complete",
+    ]
+
+
+def test_too_many_malformed_events_fail_the_run_after_reporting(
+    tmp_path: Path, baseline: tuple[Path, Path]
+) -> None:
+    write_capture(tmp_path / "capture", training_rows(10, seed=3))
+    write_malformed(tmp_path)  # 6 of 16 events: 37.5 % skipped
+    env = {**env_for(tmp_path, baseline), "DRIFT_MAX_SKIPPED_SHARE": "0.25"}
+    client = FakeCloudWatch()
+    log = StringIO()
+    code = main(["analyze"], env=env, logger=JsonLogger(log), client_factory=lambda: client)
+    assert code == 1
+    last = json.loads(log.getvalue().splitlines()[-1])
+    assert last["event"] == "too_many_malformed_events"
+    assert last["skipped_share"] == pytest.approx(6 / 16)
+    report = json.loads((tmp_path / "out" / "drift_report.json").read_text())
+    assert report["events_skipped"] == 6  # the evidence is written before failing
+    assert client.calls  # and the metrics went out
+    env["DRIFT_MAX_SKIPPED_SHARE"] = "0.5"
+    assert (
+        main(["analyze"], env=env, logger=JsonLogger(StringIO()), client_factory=FakeCloudWatch)
+        == 0
+    )

@@ -203,3 +203,31 @@ def test_named_windows_and_time_parsing() -> None:
     assert parse_time("2026-11-21T05: 00: 00Z") == HOUR  # as printed in AWS's BYOC example
     assert parse_time("2026-11-21T06:00:00+01:00") == HOUR
     assert parse_time("2026-11-21T05:00:00") == HOUR
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[1, 2, 3]",
+        json.dumps({"captureData": {"endpointInput": "1,2"}, "eventMetadata": {}}),
+        json.dumps({"captureData": {"endpointInput": {"data": "1,2"}}, "eventMetadata": "x"}),
+        capture_line("[" * 100_000 + "]" * 100_000, HOUR, encoding="JSON"),
+        capture_line('"' + "x" * 200_000 + '",2', HOUR),
+        capture_line("[" + "1" * 5000 + "]", HOUR, encoding="JSON"),
+    ],
+    ids=[
+        "not-an-object",
+        "input-is-a-string",
+        "metadata-is-a-string",
+        "deep",
+        "long-field",
+        "long-int",
+    ],
+)
+def test_each_malformed_event_is_skipped_alone(tmp_path: Path, line: str) -> None:  # item 15
+    good = capture_line("1,2", HOUR)
+    write_lines(tmp_path, HOUR, [good, line, good])
+    stats = ReadStats()
+    assert list(iter_records(LocalFileSource(tmp_path), ALL, stats)) == [["1", "2"]] * 2
+    assert stats.events_skipped == 1
+    assert stats.errors[0].split(": ", 1)[0].endswith("f.jsonl:2")

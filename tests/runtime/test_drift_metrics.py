@@ -51,6 +51,7 @@ def test_exact_put_metric_data_call() -> None:
         timestamp=WHEN,
         records=42,
         violations=3,
+        skipped=2,
     )
     client = FakeCloudWatch()
     assert publish(client, data) == 1
@@ -64,6 +65,7 @@ def test_exact_put_metric_data_call() -> None:
                 datum("feature_non_null_age", 0.5),
                 datum("drift_job_records_analyzed", 42.0, "Count"),
                 datum("drift_job_violations", 3.0, "Count"),
+                datum("drift_job_events_skipped", 2.0, "Count"),
             ],
         }
     ]
@@ -74,10 +76,10 @@ def test_publish_batches_at_most_1000_metric_data_per_call() -> None:
     data = build_metric_data(
         results, endpoint="e", schedule="s", timestamp=WHEN, records=1, violations=0
     )
-    assert len(data) == 2502
+    assert len(data) == 2503
     client = FakeCloudWatch()
     assert publish(client, data, namespace="custom") == 3
-    assert [len(call["MetricData"]) for call in client.calls] == [1000, 1000, 502]
+    assert [len(call["MetricData"]) for call in client.calls] == [1000, 1000, 503]
     assert {call["Namespace"] for call in client.calls} == {"custom"}
     sent = [d for call in client.calls for d in call["MetricData"]]
     assert sent == data

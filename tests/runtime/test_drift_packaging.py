@@ -15,10 +15,13 @@ from .drift_fixtures import write_csv
 
 
 def image_layout(tmp_path: Path) -> dict[str, str]:
-    """Copy only the drift folder into ``<tmp>/site/mlops_runtime/drift``."""
-    package = tmp_path / "site" / "mlops_runtime"
-    shutil.copytree(Path(drift.__file__).parent, package / "drift")
-    (package / "__init__.py").write_text("")
+    """Copy the runtime folder to ``<tmp>/site/mlops_runtime``, as the image installs it."""
+    runtime = Path(drift.__file__).parent.parent
+    shutil.copytree(
+        runtime,
+        tmp_path / "site" / "mlops_runtime",
+        ignore=shutil.ignore_patterns("__pycache__", "demo_model"),
+    )
     return {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
 
 

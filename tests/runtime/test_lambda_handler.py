@@ -326,3 +326,75 @@ def test_module_handler_cold_start_in_a_fresh_process(tmp_path: Path) -> None:
     prediction, seconds = map(float, out.stdout.decode().split()[-2:])
     assert prediction == pytest.approx(scores([SAMPLE_ROW])[0])
     assert seconds < 2.0  # the benchmark measures it properly; goal < 0.5 s
+
+
+# -- issue #15: bounded parsing, S3's default content type, malformed events ----------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (DEEP, "nesting_too_deep"),  # item 1
+        ("[" + "1" * 5000 + ", 1, 1, 1, 1, 1, 1, 1]", "number_too_long"),  # item 2
+        ("[1, 2, 3, 4, 5, 6, 7, true]", "non_numeric_value"),  # item 4
+    ],
+    ids=["deep", "long-integer", "boolean"],
+)
+def test_hostile_http_bodies_are_named_400s(body: str, code: str) -> None:
+    event = http_v2_event("POST", "/", body, {"Content-Type": "application/json"})
+    response = make_app()(event, CONTEXT)
+    assert response["statusCode"] == 400, response["body"][:300]
+    assert json.loads(response["body"])["error"]["code"] == code
+
+
+def test_direct_invocation_refuses_booleans() -> None:  # item 4
+    with pytest.raises(BadRequestError, match="expected a number, got true"):
+        make_app()({"instances": [[1, 2, 3, 4, 5, 6, 7, True]]}, CONTEXT)
+
+
+def test_s3_default_content_type_is_sniffed() -> None:  # item 13
+    rows = [SAMPLE_ROW, [2.0] * 8]
+    csv = "".join(",".join(map(str, r)) + "\n" for r in rows).encode()
+    fake = FakeS3({("b", "in/batch-0001"): csv})  # no suffix; stored as binary/octet-stream
+    assert fake.objects[("b", "in/batch-0001")][1] == "binary/octet-stream"
+    app = make_app(fake, input_prefix="in/", output_prefix="out/")
+    assert app(s3_event("b", "in/batch-0001"), CONTEXT)["results"][0]["rows"] == 2
+    body, _ = fake.objects[("b", "out/batch-0001.out")]
+    assert [float(v) for v in body.decode().splitlines()] == pytest.approx(scores(rows))
+
+
+def s3_record(**s3: object) -> dict[str, object]:
+    """An S3 notification whose one record has the ``s3`` member given."""
+    record = {**s3_event("b", "in/x.csv")["Records"][0], "s3": s3}
+    if not s3:
+        del record["s3"]
+    return {"Records": [record]}
+
+
+@pytest.mark.parametrize(
+    ("event", "match"),
+    [
+        (s3_record(), r"Records\[0\]\.s3"),
+        (s3_record(bucket={"name": "b"}), r"Records\[0\]\.s3\.object"),
+        (
+            {**eventbridge_event("b", "in/x.csv"), "detail": {"bucket": {"name": "b"}}},
+            r"detail\.object",
+        ),
+        ({**http_v2_event("POST", "/", "[1]", {}), "requestContext": None}, "requestContext"),
+    ],
+    ids=[
+        "s3-record-without-s3",
+        "s3-record-without-object",
+        "eventbridge-without-object",
+        "null-request-context",
+    ],
+)
+def test_malformed_events_raise_a_clear_error(event: dict[str, object], match: str) -> None:  # item 14
+    fake = FakeS3()
+    app = make_app(fake, input_prefix="in/", output_prefix="out/")
+    with pytest.raises(ValueError, match=match) as raised:
+        app(event, CONTEXT)
+    assert type(raised.value).__name__ == "MalformedEventError"
+    assert fake.calls == []

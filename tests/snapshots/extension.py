@@ -1,7 +1,9 @@
 """A syrupy JSON extension for CloudFormation templates.
 
 Drops what changes without meaning (the bootstrap-version parameter and rule) and masks content
-hashes of assets (64 hex characters), so a snapshot changes only when the infrastructure does.
+hashes of assets (64 hex characters) and the code-hash suffix CDK appends to a Lambda function's
+``CurrentVersion`` logical ID (it changes with every edit of the runtime), so a snapshot changes
+only when the infrastructure does.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from syrupy.extensions.json import JSONSnapshotExtension
 
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+VERSION_HASH = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")
 
 
 def normalise(template: dict[str, Any]) -> dict[str, Any]:
@@ -27,13 +30,17 @@ def normalise(template: dict[str, Any]) -> dict[str, Any]:
     return masked
 
 
+def _mask_text(text: str) -> str:
+    return VERSION_HASH.sub(r"\1<code-hash>", ASSET_HASH.sub("<asset-hash>", text))
+
+
 def _mask(value: Any) -> Any:
     if isinstance(value, dict):
-        return {ASSET_HASH.sub("<asset-hash>", k): _mask(v) for k, v in value.items()}
+        return {_mask_text(k): _mask(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(item) for item in value]
     if isinstance(value, str):
-        return ASSET_HASH.sub("<asset-hash>", value)
+        return _mask_text(value)
     return value
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..limits import DEFAULT_LIMITS, ParseLimits  # noqa: TID252 - the image installs runtime/ as mlops_runtime
 from .capture import FileSource, ReadStats, iter_records
 from .checks import FeatureResult, Violation, evaluate, window_accumulators
 from .constraints import Constraints
@@ -17,6 +18,9 @@ from .profile import DatasetProfile, Profiler, statistics_document
 from .reference import read_reference
 from .report import drift_document, write_reports
 from .window import Window
+
+DEFAULT_MAX_SKIPPED_SHARE = 0.1
+_NOT_LOGGED = frozenset({"monitoring_config", "skipped_examples"})  # long; logged elsewhere
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +38,9 @@ class AnalyzeOptions:
     publish_metrics: bool = True
     namespace: str = DATA_METRICS_NAMESPACE
     capture_index: str = "endpointInput"
+    limits: ParseLimits = DEFAULT_LIMITS
+    #: The run fails (after writing its reports and metrics) above this share of skipped events.
+    max_skipped_share: float = DEFAULT_MAX_SKIPPED_SHARE
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,12 @@ class AnalyzeResult:
     metric_data: list[MetricDatum]
     metric_calls: int
     outputs: list[Path]
+    max_skipped_share: float = DEFAULT_MAX_SKIPPED_SHARE
+
+    @property
+    def too_many_skipped(self) -> bool:
+        """More malformed events than ``AnalyzeOptions.max_skipped_share`` allows."""
+        return self.read_stats.skipped_share > self.max_skipped_share
 
 
 def _load(path: Path) -> Any:
@@ -68,11 +81,16 @@ def run_analysis(
     config = constraints.config.with_overrides(**options.overrides)
     reference = read_reference(_load(options.statistics_path))
     read_stats = ReadStats()
-    records = iter_records(options.source, options.window, read_stats, options.capture_index)
+    records = iter_records(
+        options.source, options.window, read_stats, options.capture_index, options.limits
+    )
     profile = Profiler(window_accumulators(constraints)).add_all(records)
     if read_stats.events_skipped:
         logger.warning(
-            "malformed_capture_events", count=read_stats.events_skipped, examples=read_stats.errors
+            "malformed_capture_events",
+            count=read_stats.events_skipped,
+            share=round(read_stats.skipped_share, 6),
+            examples=read_stats.errors,
         )
     if profile.item_count == 0:
         logger.warning(
@@ -90,6 +108,7 @@ def run_analysis(
         timestamp=timestamp,
         records=profile.item_count,
         violations=len(violations),
+        skipped=read_stats.events_skipped,
     )
     summary: dict[str, object] = {
         "endpoint": options.endpoint,
@@ -99,6 +118,9 @@ def run_analysis(
         "records_analyzed": profile.item_count,
         "files_read": read_stats.files_read,
         "events_skipped": read_stats.events_skipped,
+        "skipped_share": round(read_stats.skipped_share, 6),
+        "max_skipped_share": options.max_skipped_share,
+        "skipped_examples": read_stats.errors,
         "violations": len(violations),
         "monitoring_config": config.to_json(),
     }
@@ -115,7 +137,16 @@ def run_analysis(
         calls = publish(client, metric_data, options.namespace)
     logger.info(
         "analysis_complete",
-        **{k: v for k, v in summary.items() if k != "monitoring_config"},
+        **{k: v for k, v in summary.items() if k not in _NOT_LOGGED},
         metric_calls=calls,
     )
-    return AnalyzeResult(violations, results, profile, read_stats, metric_data, calls, outputs)
+    return AnalyzeResult(
+        violations,
+        results,
+        profile,
+        read_stats,
+        metric_data,
+        calls,
+        outputs,
+        options.max_skipped_share,
+    )

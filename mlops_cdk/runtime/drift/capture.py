@@ -7,14 +7,14 @@ event is filtered on ``eventMetadata.inferenceTime``.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from ..limits import DEFAULT_LIMITS, ParseLimits, loads  # noqa: TID252 - the image installs runtime/ as mlops_runtime
 from .payload import PayloadError, Record, decode_payload
 from .window import Window, parse_time
 
@@ -77,6 +77,12 @@ class ReadStats:
     records: int = 0
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def skipped_share(self) -> float:
+        """Skipped events over the events that counted (in the window, or malformed)."""
+        considered = self.events_in_window + self.events_skipped
+        return self.events_skipped / considered if considered else 0.0
+
     def error(self, message: str, limit: int = 20) -> None:
         """Remember the first few malformed-input messages."""
         self.events_skipped += 1
@@ -100,8 +106,13 @@ def iter_records(
     window: Window,
     stats: ReadStats | None = None,
     capture_index: str = "endpointInput",
+    limits: ParseLimits = DEFAULT_LIMITS,
 ) -> Iterator[Record]:
-    """Yield each feature record captured inside ``window``, one file at a time."""
+    """Yield each feature record captured inside ``window``, one file at a time.
+
+    A malformed event (bad JSON, wrong shape, over ``limits``) is skipped and counted in
+    ``stats``; it never ends the read.
+    """
     stats = stats if stats is not None else ReadStats()
     for path in select_files(source, window, stats):
         stats.files_read += 1
@@ -111,7 +122,7 @@ def iter_records(
                     continue
                 stats.events_read += 1
                 try:
-                    records = _event_records(line, window, capture_index)
+                    records = _event_records(line, window, capture_index, limits)
                     if records is None:
                         continue
                     stats.events_in_window += 1
@@ -122,11 +133,26 @@ def iter_records(
                     stats.error(f"{path}:{number}: {exc}")
 
 
-def _event_records(line: str, window: Window, capture_index: str) -> list[Record] | None:
-    event = json.loads(line)
-    metadata = event.get("eventMetadata") or {}
-    moment = metadata.get("inferenceTime")
+def _member(node: Mapping[str, object], key: str, where: str) -> Mapping[str, object]:
+    """``node[key]`` as an object (missing or ``null`` → empty); anything else is malformed."""
+    value = node.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PayloadError(f"{where}{key} is {type(value).__name__}, expected an object")
+    return value
+
+
+def _event_records(
+    line: str, window: Window, capture_index: str, limits: ParseLimits
+) -> list[Record] | None:
+    event = loads(line, limits)
+    if not isinstance(event, Mapping):
+        raise PayloadError(f"event is a JSON {type(event).__name__}, expected an object")
+    moment = _member(event, "eventMetadata", "").get("inferenceTime")
     if moment is not None and not window.contains(parse_time(str(moment))):
         return None
-    entry = event["captureData"][capture_index]
-    return list(decode_payload(entry))
+    capture = _member(event, "captureData", "")
+    if capture_index not in capture:
+        raise PayloadError(f"captureData has no {capture_index}")
+    return list(decode_payload(_member(capture, capture_index, "captureData."), limits))

@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .analyze import AnalyzeOptions, run_analysis
+from ..limits import ParseLimits  # noqa: TID252 - the image installs runtime/ as mlops_runtime
+from ..settings import parse_limits  # noqa: TID252 - the image installs runtime/ as mlops_runtime
+from .analyze import DEFAULT_MAX_SKIPPED_SHARE, AnalyzeOptions, run_analysis
 from .baseline import build_baseline, write_baseline
 from .capture import FileSource, LocalFileSource
 from .constraints import CATEGORICAL_DRIFT_METHODS, COMPARISON_METHODS, MonitoringConfig
@@ -103,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--namespace", default=DATA_METRICS_NAMESPACE)
     run.add_argument("--capture-index", default="endpointInput")
+    run.add_argument(
+        "--max-skipped-share",
+        type=float,
+        default=None,
+        help="fail above this share of malformed events; env DRIFT_MAX_SKIPPED_SHARE; "
+        f"default {DEFAULT_MAX_SKIPPED_SHARE}",
+    )
     _add_config_flags(run)
     return parser
 
@@ -170,6 +179,24 @@ def _baseline_file(path: Path, name: str) -> Path:
     return candidates[0]
 
 
+def _limits(env: Mapping[str, str]) -> ParseLimits:
+    try:
+        return parse_limits(env)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _share(args: argparse.Namespace, env: Mapping[str, str]) -> float:
+    raw = _pick(args.max_skipped_share, env, "DRIFT_MAX_SKIPPED_SHARE", DEFAULT_MAX_SKIPPED_SHARE)
+    try:
+        share = float(raw)
+    except ValueError:
+        raise UsageError(f"DRIFT_MAX_SKIPPED_SHARE must be a number (got {raw!r})") from None
+    if not 0 <= share <= 1:
+        raise UsageError(f"the maximum skipped share must be within [0, 1] (got {share})")
+    return share
+
+
 def _analyze(
     args: argparse.Namespace,
     env: Mapping[str, str],
@@ -202,6 +229,8 @@ def _analyze(
         publish_metrics=publish,
         namespace=args.namespace,
         capture_index=args.capture_index,
+        limits=_limits(env),
+        max_skipped_share=_share(args, env),
     )
     logger.info(
         "analysis_start",
@@ -211,7 +240,16 @@ def _analyze(
         window_end=options.window.end,
         publish_metrics=publish,
     )
-    run_analysis(options, client_factory() if publish else None, logger, now)
+    result = run_analysis(options, client_factory() if publish else None, logger, now)
+    if result.too_many_skipped:
+        stats = result.read_stats
+        logger.error(
+            "too_many_malformed_events",
+            events_skipped=stats.events_skipped,
+            skipped_share=stats.skipped_share,
+            max_skipped_share=options.max_skipped_share,
+        )
+        return EXIT_ERROR
     return EXIT_OK
 
 

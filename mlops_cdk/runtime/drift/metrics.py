@@ -17,6 +17,7 @@ DRIFT_METRIC_PREFIX = "feature_baseline_drift_"
 NON_NULL_METRIC_PREFIX = "feature_non_null_"
 RECORDS_METRIC = "drift_job_records_analyzed"
 VIOLATIONS_METRIC = "drift_job_violations"
+SKIPPED_METRIC = "drift_job_events_skipped"
 
 #: PutMetricData limits (CloudWatch API reference): at most 1000 metrics and 1 MB per request.
 MAX_METRICS_PER_CALL = 1000
@@ -70,6 +71,7 @@ def build_metric_data(
     timestamp: datetime,
     records: int,
     violations: int,
+    skipped: int = 0,
 ) -> list[MetricDatum]:
     """Per-feature drift and completeness, then job-level metrics; drops non-finite values."""
     dimensions = [
@@ -96,6 +98,7 @@ def build_metric_data(
             )
     data.append(_datum(RECORDS_METRIC, records, "Count", dimensions, timestamp))
     data.append(_datum(VIOLATIONS_METRIC, violations, "Count", dimensions, timestamp))
+    data.append(_datum(SKIPPED_METRIC, skipped, "Count", dimensions, timestamp))
     return data
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import json
 from collections.abc import Iterator, Mapping
+
+from ..limits import DEFAULT_LIMITS, ParseLimits, csv_rows, loads  # noqa: TID252 - the image installs runtime/ as mlops_runtime
 
 Cell = str | float | None
 Record = list[Cell] | dict[str, Cell]
@@ -26,10 +27,10 @@ def _cell(value: object) -> Cell:
     return json.dumps(value)
 
 
-def _csv_records(text: str) -> Iterator[Record]:
+def _csv_records(text: str, limits: ParseLimits) -> Iterator[Record]:
     lines = [line for line in text.splitlines() if line.strip()]
     if '"' in text:
-        yield from (list[Cell](row) for row in csv.reader(lines))
+        yield from (list[Cell](row) for row in csv_rows(lines, limits))
         return
     for line in lines:
         yield list[Cell](line.split(","))
@@ -63,15 +64,15 @@ def _json_records(document: object) -> Iterator[Record]:
     yield [_cell(document)]
 
 
-def _json_text_records(text: str) -> Iterator[Record]:
+def _json_text_records(text: str, limits: ParseLimits) -> Iterator[Record]:
     try:
-        yield from _json_records(json.loads(text))
+        yield from _json_records(loads(text, limits))
     except json.JSONDecodeError:
         # JSON Lines: one document per line.
         for line in text.splitlines():
             if line.strip():
                 try:
-                    yield from _json_records(json.loads(line))
+                    yield from _json_records(loads(line, limits))
                 except json.JSONDecodeError as exc:
                     raise PayloadError(f"invalid JSON payload: {exc}") from exc
 
@@ -80,8 +81,13 @@ def _is_json_type(content_type: str) -> bool:
     return "json" in content_type.lower()
 
 
-def decode_payload(entry: Mapping[str, object]) -> Iterator[Record]:
-    """Yield the records held in one ``endpointInput``/``endpointOutput`` entry."""
+def decode_payload(
+    entry: Mapping[str, object], limits: ParseLimits = DEFAULT_LIMITS
+) -> Iterator[Record]:
+    """Yield the records held in one ``endpointInput``/``endpointOutput`` entry.
+
+    Raises ``PayloadError``, or ``limits.LimitExceededError`` (also a ``ValueError``).
+    """
     data = entry.get("data")
     if not isinstance(data, str):
         raise PayloadError("capture entry has no 'data' string")
@@ -94,8 +100,8 @@ def decode_payload(entry: Mapping[str, object]) -> Iterator[Record]:
             raise PayloadError(f"invalid BASE64 payload: {exc}") from exc
         encoding = "JSON" if _is_json_type(content_type) else "CSV"
     if encoding == "JSON":
-        yield from _json_text_records(data)
+        yield from _json_text_records(data, limits)
     elif encoding == "CSV":
-        yield from _csv_records(data)
+        yield from _csv_records(data, limits)
     else:
         raise PayloadError(f"unsupported capture encoding {encoding!r}")
