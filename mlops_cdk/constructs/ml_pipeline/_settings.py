@@ -26,6 +26,9 @@ class TrainingSettings:
     processing_image: ContainerImage
     inference_image: ContainerImage
     baseline_image: ContainerImage
+    #: True when the jobs run the project's training image, whose train step accepts only
+    #: the hyperparameters in ``_checks.SHIPPED_HYPERPARAMETERS``.
+    shipped_training_code: bool
     training_instance_type: str
     processing_instance_type: str
     use_spot: bool

@@ -150,7 +150,9 @@ class MLPipeline(Construct):
     :param metric_threshold: the gate's threshold (the MetricThreshold default).
     :param metric_comparison: how the metric must compare. Default: ``GreaterThanOrEqualTo``.
     :param approval: status of registered packages. Default: ``PendingManualApproval``.
-    :param hyperparameters: training hyperparameters. Default: none.
+    :param hyperparameters: training hyperparameters (strings). The project's training image
+        accepts ``C``, ``max_iter``, ``class_weight`` (``none`` | ``balanced``) and ``label``.
+        Default: none (its defaults).
     :param drift_baselines: compute drift baselines and register them. Default: True.
     :param output_prefix: where runs write (``<prefix><execution id>/...``). Default:
         ``ml-pipeline/runs/``.
@@ -217,6 +219,7 @@ class MLPipeline(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        shipped = training_image is None
         training_image = training_image or ContainerImage.training()
         server = ContainerImage.model_server()
         settings = TrainingSettings(
@@ -227,6 +230,7 @@ class MLPipeline(Construct):
             processing_image=processing_image or training_image,
             inference_image=inference_image or server,
             baseline_image=server,
+            shipped_training_code=shipped,
             training_instance_type=training_instance_type,
             processing_instance_type=processing_instance_type,
             use_spot=use_spot,
