@@ -114,6 +114,14 @@ class ContainerImage(ABC):
         return ContainerImage.from_asset(runtime_dir(), file="Dockerfile")
 
     @staticmethod
+    def training() -> ContainerImage:
+        """The mlops-cdk training image (``Dockerfile.training``): the shipped preprocess, train
+        and evaluate steps baked in (``python -m mlops_runtime.training.<step>``; ``train`` for
+        SageMaker training), so jobs need no uploaded code and no internet access. Built from
+        the installed package when the app is deployed."""
+        return ContainerImage.from_asset(runtime_dir(), file="Dockerfile.training")
+
+    @staticmethod
     def lambda_model_server() -> ContainerImage:
         """The Lambda image that runs the same predictor as :meth:`model_server`."""
         return ContainerImage.from_asset(runtime_dir(), file="Dockerfile.lambda")

@@ -254,13 +254,16 @@ def model_package(
     scope: Construct, package: cfg.ModelPackageSettings, data: DataStack
 ) -> ModelPackage:
     """A registry package with what it names: its artifact (under the training runs prefix of
-    the artifacts bucket, encrypted with the Data stack's key) and its image."""
+    the artifacts bucket, encrypted with the Data stack's key) and its image (the project's
+    model server unless the config names one)."""
     return ModelPackage.from_arn(
         package.arn,
         artifact_bucket=data.shared_bucket(scope, "artifacts"),
         artifact_prefix=package.artifact_prefix,
         artifact_key=data.encryption_key,
-        image=ContainerImage.from_uri(package.image),
+        image=ContainerImage.from_uri(package.image)
+        if package.image
+        else ContainerImage.model_server(),
     )
 
 

@@ -56,7 +56,6 @@ def ml_pipeline(
     """The training pipeline shaped by the environment's ``ml_pipeline`` settings;
     ``drift_alarm`` (the Monitoring stack's) retrains when ``retrain_on_drift`` is set."""
     settings = config.ml_pipeline
-    assert settings.training_image is not None  # noqa: S101 - required by config when enabled
     registry = ModelRegistry.from_group_name(
         scope,
         "ModelRegistry",
@@ -77,7 +76,10 @@ def ml_pipeline(
         input_prefix=settings.input_prefix,
         output_prefix=settings.output_prefix,
         code_prefix=settings.code_prefix,
-        training_image=ContainerImage.from_uri(settings.training_image),
+        # None: the project's training image, built from the installed package at deploy.
+        training_image=ContainerImage.from_uri(settings.training_image)
+        if settings.training_image
+        else None,
         training_instance_type=settings.training_instance_type,
         processing_instance_type=settings.processing_instance_type,
         use_spot=settings.use_spot,

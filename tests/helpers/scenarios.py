@@ -20,8 +20,8 @@ SERVER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1"
 
 
 def pipeline(stack: cdk.Stack, **kwargs: Any) -> MLPipeline:
-    """An MLPipeline with a registry, data bucket, input prefix, image and metric gate unless
-    ``kwargs`` give them."""
+    """An MLPipeline with a registry, data bucket, input prefix and metric gate unless
+    ``kwargs`` give them (images: the construct's defaults)."""
     kwargs.setdefault(
         "registry",
         ModelRegistry(
@@ -30,7 +30,6 @@ def pipeline(stack: cdk.Stack, **kwargs: Any) -> MLPipeline:
     )
     kwargs.setdefault("data_bucket", s3.Bucket.from_bucket_name(stack, "Data", "data-bucket"))
     kwargs.setdefault("input_prefix", "churn/input/")
-    kwargs.setdefault("training_image", ContainerImage.from_uri(SKLEARN))
     kwargs.setdefault("metric_name", "accuracy")
     kwargs.setdefault("metric_threshold", 0.8)
     return MLPipeline(stack, "Pipeline", **kwargs)

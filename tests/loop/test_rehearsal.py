@@ -4,9 +4,14 @@ Every step is the shipped code, run the way its job runs it: preprocess, train a
 ``python -m mlops_runtime.training.<step>`` subprocesses (the image's package layout, SageMaker's
 paths mapped to a temporary folder), the model packed as SageMaker packs ``/opt/ml/model``,
 served by the real model server on 127.0.0.1, and the drift job's own CLI building the baseline
-from the training split and analyzing the traffic the server answered, written in SageMaker's
-data-capture format (the server does not capture; the records are the actual requests and
-responses). A test per joint: each fails when that joint breaks.
+from the training split's features and analyzing the traffic the server answered, written in
+SageMaker's data-capture format (the server does not capture; the records are the actual
+requests and responses). A test per joint: each fails when that joint breaks.
+
+The deployed half of each joint is MLPipeline's definition as the app synthesizes it for dev
+(config/dev.yaml): the ``test_definition_*`` tests check that its step arguments run the code
+the rehearsal ran, on the outputs the rehearsal wrote, with the images that hold that code, and
+that its gate and registration read what evaluate wrote and what the server answered.
 """
 
 from __future__ import annotations
@@ -27,18 +32,26 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from mlops_cdk.constructs import ContainerImage
 from mlops_cdk.constructs.ml_pipeline.steps import metric_path
+from mlops_cdk.runtime.training import common
 from mlops_cdk.runtime.training.demo_data import FEATURE_NAMES, SEED, make_data
+from mlops_cdk.runtime.training.evaluate import REPORT_FILE
 from mlops_cdk.runtime.training.local import LocalPipeline, StepFailedError
+from tests.helpers.apps import SynthesizedApp
+from tests.helpers.images import asset_hash, image_tag
 from tests.runtime.conftest import DEMO_MODEL_DIR, RUNTIME_DIR, Server, request, start_server
 
 ENDPOINT, VARIANT, SCHEDULE = "churn", "AllTraffic", "rehearsal"
 ROWS = 4000  # demo customers in the pipeline's input (3,200 train / 800 test)
 TRAFFIC = 500  # rows per traffic sample, sent 50 per request
 SHIFT = {"tenure_months": -1.0, "support_calls": 1.0}  # standard deviations
-#: What the gate of config/*.yaml compares (metric_name: accuracy); the demo data's
-#: Bayes-optimal accuracy is about 0.80, see the training docs.
+#: A floor for the test split's accuracy (the demo data's Bayes-optimal accuracy is about 0.80,
+#: see the training docs); the pipeline's own gate is checked against its definition below.
 GATE_METRIC, GATE_FLOOR = "accuracy", 0.75
+#: The media types of every request the rehearsal sends (Content-Type) and asks back (Accept).
+CSV, JSON = "text/csv", "application/json"
+SENT_TYPES = ACCEPTED_TYPES = (CSV, JSON)
 
 
 def json_get(document: Any, path: str) -> Any:
@@ -52,6 +65,59 @@ def json_get(document: Any, path: str) -> Any:
 
 
 @dataclass
+class Definition:
+    """MLPipeline's definition for dev, tokens resolved: its steps by name, and the defaults of
+    its parameters."""
+
+    steps: dict[str, dict[str, Any]]
+    parameters: dict[str, Any]
+
+    def arguments(self, step: str) -> dict[str, Any]:
+        arguments: dict[str, Any] = self.steps[step]["Arguments"]
+        return arguments
+
+    def inputs(self, step: str) -> dict[str, tuple[Any, str]]:
+        """Processing inputs: name -> (S3 URI, local path)."""
+        return {
+            i["InputName"]: (i["S3Input"]["S3Uri"], i["S3Input"]["LocalPath"])
+            for i in self.arguments(step)["ProcessingInputs"]
+        }
+
+    def outputs(self, step: str) -> dict[str, str]:
+        """Processing outputs: name -> local path."""
+        return {
+            o["OutputName"]: o["S3Output"]["LocalPath"]
+            for o in self.arguments(step)["ProcessingOutputConfig"]["Outputs"]
+        }
+
+
+def output_of(step: str, name: str) -> dict[str, str]:
+    """The run-time S3 URI of a processing step's output, as a later step reads it."""
+    return {"Get": f"Steps.{step}.ProcessingOutputConfig.Outputs['{name}'].S3Output.S3Uri"}
+
+
+ARTIFACTS = {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+
+
+@pytest.fixture(scope="module")
+def definition(synthesized_app: SynthesizedApp) -> Definition:
+    """The dev environment's MLPipeline definition, as the app synthesizes it."""
+    stage = synthesized_app.stages["dev"]
+    pipeline = stage.training.pipeline
+    assert pipeline is not None
+    resolved = stage.training.resolve(pipeline.definition)
+    steps: dict[str, dict[str, Any]] = {}
+    pending = list(resolved["Steps"])
+    while pending:
+        step = pending.pop(0)
+        steps[step["Name"]] = step
+        if step["Type"] == "Condition":
+            pending += step["Arguments"]["IfSteps"] + step["Arguments"]["ElseSteps"]
+    parameters = {p["Name"]: p["DefaultValue"] for p in resolved["Parameters"]}
+    return Definition(steps, parameters)
+
+
+@dataclass
 class Rehearsal:
     """The artifacts of one run of the loop."""
 
@@ -62,7 +128,7 @@ class Rehearsal:
 
 
 @pytest.fixture(scope="module")
-def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Rehearsal:
+def rehearsal(tmp_path_factory: pytest.TempPathFactory, definition: Definition) -> Rehearsal:
     """Run preprocess, train, package, evaluate and the drift baseline once for the module."""
     root = tmp_path_factory.mktemp("loop")
     site = root / "site"
@@ -81,13 +147,8 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Rehearsal:
 
     step("demo_data", pipeline.demo_data, ROWS)
     step("preprocess", pipeline.preprocess)
-    # As the standard graph passes them: strings, the SDK's script-mode entries JSON-encoded.
-    hyperparameters = {
-        "C": "1.0",
-        "sagemaker_program": json.dumps("train.py"),
-        "sagemaker_submit_directory": json.dumps("s3://bucket/code/sourcedir.tar.gz"),
-    }
-    step("train", pipeline.train, hyperparameters)
+    # Exactly what the Train step passes (none for dev: train's defaults).
+    step("train", pipeline.train, definition.arguments("Train").get("HyperParameters", {}))
     step("package", pipeline.package_model)
     evaluation = step("evaluate", pipeline.evaluate)
     step("drift_baseline", pipeline.drift_baseline)
@@ -152,11 +213,11 @@ def test_endpoint_serves_the_models_sample_requests(rehearsal: Rehearsal, endpoi
     model = rehearsal.served_model
     as_json = request(
         endpoint.port, "POST", "/invocations", (model / "sample_request.json").read_bytes(),
-        {"Content-Type": "application/json", "Accept": "application/json"},
+        {"Content-Type": JSON, "Accept": JSON},
     )  # fmt: skip
     as_csv = request(
         endpoint.port, "POST", "/invocations", (model / "sample_request.csv").read_bytes(),
-        {"Content-Type": "text/csv", "Accept": "text/csv"},
+        {"Content-Type": CSV, "Accept": CSV},
     )  # fmt: skip
     assert as_json.status == as_csv.status == 200, (as_json.body, as_csv.body)
     assert isinstance(as_json.json, dict)
@@ -191,13 +252,13 @@ def send_and_capture(port: int, rows: np.ndarray, capture: Path, per_request: in
         chunk = [[round(float(v), 2) for v in row] for row in rows[start : start + per_request]]
         if number % 2:
             body = json.dumps({"instances": chunk}).encode()
-            content_type = "application/json"
+            content_type = JSON
         else:
             body = "".join(",".join(map(str, row)) + "\n" for row in chunk).encode()
-            content_type = "text/csv"
+            content_type = CSV
         moment = datetime.now(UTC)
         reply = request(
-            port, "POST", "/invocations", body, {"Content-Type": content_type, "Accept": "text/csv"}
+            port, "POST", "/invocations", body, {"Content-Type": content_type, "Accept": CSV}
         )
         assert reply.status == 200, reply.body
         assert len(reply.body.decode().split()) == len(chunk)
@@ -297,3 +358,138 @@ def test_train_reports_bad_hyperparameters_as_a_failure(rehearsal: Rehearsal) ->
     failure = (pipeline.training_output / "failure").read_text()
     assert "unknown hyperparameter 'c'" in failure
     assert not (pipeline.model_dir / "model.onnx").exists()
+
+
+# --- the pipeline definition runs what the rehearsal ran -------------------------------------
+
+
+def test_definition_preprocess_runs_the_module_on_the_paths_it_writes(
+    definition: Definition, rehearsal: Rehearsal
+) -> None:
+    app = definition.arguments("Preprocess")["AppSpecification"]
+    module = f"{rehearsal.pipeline.package}.training.preprocess"  # what the rehearsal ran
+    assert app["ContainerEntrypoint"] == ["python3", "-m", module]
+    assert image_tag(app["ImageUri"]) == asset_hash(ContainerImage.training())
+    # No flags: the module's defaults are SageMaker's paths, which must be the step's.
+    assert definition.inputs("Preprocess") == {
+        "input": ({"Get": "Parameters.InputDataUrl"}, str(common.PROCESSING_DATA))
+    }
+    assert definition.outputs("Preprocess") == {
+        "train": str(common.PROCESSING_TRAIN),
+        "test": str(common.PROCESSING_TEST),
+        "features": str(common.PROCESSING_FEATURES),
+    }
+    # ... and the rehearsal's preprocess wrote each of them.
+    local = rehearsal.pipeline
+    for folder in (local.train_split, local.test_split, local.features):
+        assert len(list(folder.glob("*.csv"))) == 1, folder
+
+
+def test_definition_trains_the_train_split_in_the_training_image(
+    definition: Definition,
+) -> None:
+    train = definition.arguments("Train")
+    assert image_tag(train["AlgorithmSpecification"]["TrainingImage"]) == asset_hash(
+        ContainerImage.training()
+    )
+    (channel,) = train["InputDataConfig"]
+    # SageMaker mounts a channel at /opt/ml/input/data/<name>: train's default input.
+    assert f"/opt/ml/input/data/{channel['ChannelName']}" == str(common.TRAINING_CHANNEL)
+    assert channel["DataSource"]["S3DataSource"]["S3Uri"] == output_of("Preprocess", "train")
+    assert train["EnableNetworkIsolation"] is True  # everything train needs is in the image
+
+
+def test_definition_evaluates_the_model_artifact_on_the_test_split(
+    definition: Definition, rehearsal: Rehearsal
+) -> None:
+    app = definition.arguments("Evaluate")["AppSpecification"]
+    assert app["ContainerEntrypoint"] == [
+        "python3", "-m", f"{rehearsal.pipeline.package}.training.evaluate"
+    ]  # fmt: skip
+    assert image_tag(app["ImageUri"]) == asset_hash(ContainerImage.training())
+    assert definition.inputs("Evaluate") == {
+        "model": (ARTIFACTS, str(common.PROCESSING_MODEL)),
+        "test": (output_of("Preprocess", "test"), str(common.PROCESSING_TEST)),
+    }
+    assert definition.outputs("Evaluate") == {"evaluation": str(common.PROCESSING_EVALUATION)}
+    (report,) = definition.steps["Evaluate"]["PropertyFiles"]
+    assert report == {
+        "PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": REPORT_FILE
+    }  # fmt: skip
+    assert (rehearsal.pipeline.evaluation / report["FilePath"]).is_file()
+
+
+def test_definition_gate_reads_what_evaluate_wrote_and_the_model_passes(
+    definition: Definition, rehearsal: Rehearsal
+) -> None:
+    (condition,) = definition.arguments("CheckMetric")["Conditions"]
+    read = condition["LeftValue"]["Std:JsonGet"]
+    assert read["PropertyFile"] == {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"}
+    assert condition["RightValue"] == {"Get": "Parameters.MetricThreshold"}
+    assert condition["Type"] == "GreaterThanOrEqualTo"
+    value = json_get(rehearsal.evaluation, read["Path"])
+    # The shipped gate passes the trained model on the demo data.
+    assert value >= definition.parameters["MetricThreshold"], (read["Path"], value)
+
+
+def test_definition_baselines_the_features_the_rehearsal_baselined(
+    definition: Definition, rehearsal: Rehearsal
+) -> None:
+    command = definition.arguments("DriftBaseline")["AppSpecification"]["ContainerEntrypoint"]
+    assert command[:4] == ["python", "-m", f"{rehearsal.pipeline.package}.drift", "baseline"]
+    options = dict(zip(command[4::2], command[5::2], strict=True))
+    (uri, local) = definition.inputs("DriftBaseline")["features"]
+    assert uri == output_of("Preprocess", "features")
+    # The same file of the features output the rehearsal built its baseline from.
+    assert options["--train"] == f"{local}/train.csv"
+    assert (rehearsal.pipeline.features / "train.csv").is_file()
+    assert definition.outputs("DriftBaseline") == {"baseline": options["--out"]}
+    registered = definition.arguments("Register")["DriftCheckBaselines"]["ModelDataQuality"]
+    for name, entry in registered.items():
+        file = f"{name.lower()}.json"
+        assert entry["S3Uri"] == {
+            "Std:Join": {"On": "/", "Values": [output_of("DriftBaseline", "baseline"), file]}
+        }
+        assert (rehearsal.pipeline.baseline / file).is_file()
+
+
+def _body(rows: list[list[float]], content_type: str) -> bytes:
+    if content_type == CSV:
+        return "".join(",".join(map(str, row)) + "\n" for row in rows).encode()
+    if content_type == "application/jsonlines":
+        return "".join(json.dumps(row) + "\n" for row in rows).encode()
+    return json.dumps({"instances": rows}).encode()
+
+
+def test_definition_registers_the_artifact_with_the_server_and_the_types_it_answers(
+    definition: Definition, rehearsal: Rehearsal, endpoint: Server
+) -> None:
+    register = definition.arguments("Register")
+    specification = register["InferenceSpecification"]
+    (container,) = specification["Containers"]
+    assert image_tag(container["Image"]) == asset_hash(ContainerImage.model_server())
+    assert container["ModelDataUrl"] == ARTIFACTS
+    statistics = register["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    assert statistics == {
+        "Std:Join": {"On": "/", "Values": [output_of("Evaluate", "evaluation"), REPORT_FILE]}
+    }
+    requests, responses = (
+        specification["SupportedContentTypes"],
+        specification["SupportedResponseMIMETypes"],
+    )
+    assert set(SENT_TYPES) <= set(requests)
+    assert set(ACCEPTED_TYPES) <= set(responses)
+    # Every type the package declares, the server reads and answers.
+    rows = json.loads((rehearsal.served_model / "sample_request.json").read_text())["instances"]
+    for sent in requests:
+        reply = request(
+            endpoint.port, "POST", "/invocations", _body(rows, sent), {"Content-Type": sent}
+        )
+        assert reply.status == 200, (sent, reply.body)
+    for accepted in responses:
+        reply = request(
+            endpoint.port, "POST", "/invocations", _body(rows, CSV),
+            {"Content-Type": CSV, "Accept": accepted},
+        )  # fmt: skip
+        assert reply.status == 200, (accepted, reply.body)
+        assert reply.headers["content-type"].split(";")[0] == accepted

@@ -1,9 +1,12 @@
 """The rules an MLPipeline checks before it creates anything: S3 prefixes, instance types,
-training runtimes, the gate metric and comparison, approval, retraining triggers, the overlap
-policy and the pipeline name. Each raises a ConfigurationError naming the construct path,
-keyword and reason."""
+training runtimes, the gate metric and comparison, approval, hyperparameters of the shipped
+training code, retraining triggers, the overlap policy and the pipeline name. Each raises a
+ConfigurationError naming the construct path, keyword and reason."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping
 
 from mlops_cdk._internal.patterns import (
     APPROVAL_STATUSES,
@@ -15,7 +18,7 @@ from mlops_cdk._internal.patterns import (
 )
 from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.schedules import schedule_problem
-from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validation import Checker, Said, is_unresolved
 from mlops_cdk.constructs.ml_pipeline._settings import RetrainTriggers, TrainingSettings
 from mlops_cdk.constructs.ml_pipeline.steps import CONDITION_TYPES
 
@@ -23,6 +26,10 @@ from mlops_cdk.constructs.ml_pipeline.steps import CONDITION_TYPES
 MAX_TRAINING_SECONDS = 28 * 24 * 3600
 PIPELINE_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"
 MAX_PIPELINE_NAME = 80
+#: What the project's training image's train step accepts (runtime/training/train.py:
+#: Hyperparameters); it fails the job on any other name (``sagemaker_*`` ones are ignored).
+SHIPPED_HYPERPARAMETERS = ("C", "max_iter", "class_weight", "label")
+CLASS_WEIGHTS = ("none", "balanced")
 
 
 def check(check: Checker, settings: TrainingSettings, triggers: RetrainTriggers) -> None:
@@ -61,6 +68,8 @@ def check(check: Checker, settings: TrainingSettings, triggers: RetrainTriggers)
     check.matches("metric_name", settings.metric_name, METRIC_NAME, METRIC_NAME_MEANING)
     check.one_of("metric_comparison", settings.metric_comparison, CONDITION_TYPES)
     check.one_of("approval", settings.approval, APPROVAL_STATUSES)
+    if settings.shipped_training_code:
+        _check_hyperparameters(check, settings.hyperparameters)
     check.one_of("on_overlap", triggers.on_overlap, OVERLAP_POLICIES)
     if triggers.schedule is not None:
         problem = schedule_problem(triggers.schedule)
@@ -84,3 +93,39 @@ def check(check: Checker, settings: TrainingSettings, triggers: RetrainTriggers)
             PIPELINE_NAME,
             "letters, digits and hyphens, starting and ending with a letter or digit",
         )
+
+
+def _decoded(text: str) -> object:
+    """A hyperparameter as train reads it: JSON-encoded values decoded, others as they are."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def _check_hyperparameters(check: Checker, hyperparameters: Mapping[str, str]) -> None:
+    """Names and values the shipped train step accepts (it would fail the job at run time)."""
+    for name, text in hyperparameters.items():
+        if is_unresolved(name) or is_unresolved(text) or name.startswith("sagemaker_"):
+            continue
+        check.require(
+            name in SHIPPED_HYPERPARAMETERS,
+            "hyperparameters",
+            "names the project's training image accepts: "
+            + ", ".join(repr(n) for n in SHIPPED_HYPERPARAMETERS),
+            name,
+        )
+        value = _decoded(text)
+        keyword = f"hyperparameters[{name!r}]"
+        if name == "class_weight":
+            check.one_of(keyword, value, CLASS_WEIGHTS)
+        elif name in ("C", "max_iter"):
+            check.require(
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and (name == "C" or isinstance(value, int))
+                and value > 0,
+                keyword,
+                "a number above 0" if name == "C" else "a whole number of at least 1",
+                text,
+            )

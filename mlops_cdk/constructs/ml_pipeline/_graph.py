@@ -1,11 +1,15 @@
 """The standard step graph of an MLPipeline: preprocess, train (optionally managed spot),
 evaluate, an optional drift-baseline step, then a metric gate that registers the model package
 or fails the execution. It builds the SageMaker pipeline definition's steps and parameters only;
-the construct creates the pipeline, its role and its triggers."""
+the construct creates the pipeline, its role and its triggers.
+
+The steps run the shipped training code (``mlops_cdk/runtime/training``, the package
+``mlops_runtime.training`` in the training image) with its defaults, so the local paths here
+are that code's SageMaker paths; ``tests/loop`` checks each joint against a real run.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_cdk import aws_iam as iam
@@ -38,6 +42,12 @@ PREPROCESS, TRAIN, EVALUATE, BASELINE, CHECK, REGISTER, FAIL = (
 )
 EVALUATION_REPORT = "EvaluationReport"
 PROCESSING = "/opt/ml/processing"
+#: The training image's step modules (``python3 -m <module>``).
+PREPROCESS_MODULE = "mlops_runtime.training.preprocess"
+EVALUATE_MODULE = "mlops_runtime.training.evaluate"
+#: What the model server reads and answers (mlops_cdk/runtime/codecs.py: JSON, CSV, JSON
+#: lines), registered as the package's SupportedContentTypes and SupportedResponseMIMETypes.
+SERVED_CONTENT_TYPES = ("application/json", "text/csv", "application/jsonlines")
 
 
 def standard_graph(
@@ -55,10 +65,17 @@ def standard_graph(
     bound in child scopes of ``scope`` and every job runs as ``role``."""
     key_arn = encryption_key.key_arn
     bucket = data_bucket.bucket_name
-    code = f"s3://{bucket}/{settings.code_prefix}"
-    train_uri = _image(scope, role, "TrainingImage", settings.training_image)
-    processing_uri = _image(scope, role, "ProcessingImage", settings.processing_image)
-    inference_uri = _image(scope, role, "InferenceImage", settings.inference_image)
+    bound: dict[int, str] = {}
+
+    def image(construct_id: str, given: ContainerImage) -> str:
+        """Bind each image once (the training image also runs processing by default)."""
+        if id(given) not in bound:
+            bound[id(given)] = given.bind(Construct(scope, construct_id), role).image_uri
+        return bound[id(given)]
+
+    train_uri = image("TrainingImage", settings.training_image)
+    processing_uri = image("ProcessingImage", settings.processing_image)
+    inference_uri = image("InferenceImage", settings.inference_image)
 
     steps = PipelineSteps()
     input_url = steps.parameter("InputDataUrl", "String", f"s3://{bucket}/{settings.input_prefix}")
@@ -133,26 +150,18 @@ def standard_graph(
 
     steps.processing(
         PREPROCESS,
-        description="Split the input into train and test sets (preprocess.py)",
+        description="Split the input into train, test and features-only sets "
+        f"({PREPROCESS_MODULE})",
         arguments=processing(
-            entrypoint=["python3", f"{PROCESSING}/input/code/preprocess.py"],
+            entrypoint=["python3", "-m", PREPROCESS_MODULE],
             image=processing_uri,
-            inputs=[
-                ("input", input_url.ref, f"{PROCESSING}/input/data"),
-                ("code", f"{code}preprocess.py", f"{PROCESSING}/input/code"),
-            ],
-            outputs=[("train", "train"), ("test", "test")],
+            inputs=[("input", input_url.ref, f"{PROCESSING}/input/data")],
+            outputs=[("train", "train"), ("test", "test"), ("features", "features")],
         ),
     )
     artifacts = get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts")
     training: dict[str, Any] = {
         "AlgorithmSpecification": {"TrainingImage": train_uri, "TrainingInputMode": "File"},
-        "HyperParameters": {
-            **settings.hyperparameters,
-            # JSON-encoded, as the SageMaker SDK writes them for framework containers.
-            "sagemaker_program": json.dumps("train.py"),
-            "sagemaker_submit_directory": json.dumps(f"{code}sourcedir.tar.gz"),
-        },
         "InputDataConfig": [
             {
                 "ChannelName": "train",
@@ -178,8 +187,13 @@ def standard_graph(
         },
         "RoleArn": role.role_arn,
         "StoppingCondition": {"MaxRuntimeInSeconds": int(settings.max_runtime.to_seconds())},
+        # The image holds the code and its dependencies: the container needs no network
+        # (SageMaker itself still fetches the channel and uploads the model and checkpoints).
+        "EnableNetworkIsolation": True,
         "EnableInterContainerTrafficEncryption": True,
     }
+    if settings.hyperparameters:
+        training["HyperParameters"] = dict(settings.hyperparameters)
     if settings.use_spot:
         training["EnableManagedSpotTraining"] = True
         training["StoppingCondition"]["MaxWaitTimeInSeconds"] = int(settings.max_wait.to_seconds())
@@ -189,17 +203,18 @@ def standard_graph(
         }
     if vpc_config is not None:
         training["VpcConfig"] = vpc_config
-    steps.training(TRAIN, arguments=training, description="Train the model (train.py, script mode)")
+    steps.training(
+        TRAIN, arguments=training, description="Train the model (the training image's train)"
+    )
     steps.processing(
         EVALUATE,
-        description="Score the test set (evaluate.py) and write evaluation.json",
+        description=f"Score the test set ({EVALUATE_MODULE}) and write evaluation.json",
         arguments=processing(
-            entrypoint=["python3", f"{PROCESSING}/input/code/evaluate.py"],
+            entrypoint=["python3", "-m", EVALUATE_MODULE],
             image=processing_uri,
             inputs=[
                 ("model", artifacts, f"{PROCESSING}/model"),
                 ("test", output(PREPROCESS, "test"), f"{PROCESSING}/test"),
-                ("code", f"{code}evaluate.py", f"{PROCESSING}/input/code"),
             ],
             outputs=[("evaluation", "evaluation")],
         ),
@@ -220,8 +235,8 @@ def standard_graph(
         "ModelApprovalStatus": status.ref,
         "InferenceSpecification": {
             "Containers": [{"Image": inference_uri, "ModelDataUrl": artifacts}],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
+            "SupportedContentTypes": list(SERVED_CONTENT_TYPES),
+            "SupportedResponseMIMETypes": list(SERVED_CONTENT_TYPES),
         },
         "ModelMetrics": {
             "ModelQuality": {
@@ -236,7 +251,7 @@ def standard_graph(
         steps.processing(
             BASELINE,
             description="Drift baselines (statistics.json, constraints.json) of the "
-            "training split, for ModelMonitorSchedule and the drift job",
+            "training split's features, for ModelMonitorSchedule and the drift job",
             arguments=processing(
                 entrypoint=[
                     "python",
@@ -244,12 +259,15 @@ def standard_graph(
                     "mlops_runtime.drift",
                     "baseline",
                     "--train",
-                    f"{PROCESSING}/input/train/train.csv",
+                    f"{PROCESSING}/input/features/train.csv",
                     "--out",
                     f"{PROCESSING}/baseline",
                 ],
-                image=_image(scope, role, "BaselineImage", ContainerImage.model_server()),
-                inputs=[("train", output(PREPROCESS, "train"), f"{PROCESSING}/input/train")],
+                image=image("BaselineImage", settings.baseline_image),
+                # The request columns only: with the label, every window would miss it.
+                inputs=[
+                    ("features", output(PREPROCESS, "features"), f"{PROCESSING}/input/features")
+                ],
                 outputs=[("baseline", "baseline")],
             ),
         )
@@ -294,10 +312,6 @@ def _uri(bucket: s3.IBucket, prefix: str, *parts: Any) -> dict[str, Any]:
     """``s3://<bucket>/<prefix><execution id>/<parts>`` at run time."""
     base = f"s3://{bucket.bucket_name}/{prefix.rstrip('/')}"
     return join("/", [base, EXECUTION_ID, *parts])
-
-
-def _image(scope: Construct, role: iam.IRole, construct_id: str, image: ContainerImage) -> str:
-    return image.bind(Construct(scope, construct_id), role).image_uri
 
 
 def _volume_key(instance_type: str, key_arn: str) -> dict[str, str]:

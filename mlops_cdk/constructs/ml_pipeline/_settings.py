@@ -16,7 +16,8 @@ from mlops_cdk.constructs.ml_pipeline.steps import ConditionType
 @dataclass(frozen=True, kw_only=True)
 class TrainingSettings:
     """Where the pipeline reads and writes, what it runs and how it gates (defaults resolved:
-    the processing and inference images, the spot wait)."""
+    the images, the spot wait). ``baseline_image`` runs the drift baseline
+    (``mlops_runtime.drift``): the model server image."""
 
     input_prefix: str
     output_prefix: str
@@ -24,6 +25,10 @@ class TrainingSettings:
     training_image: ContainerImage
     processing_image: ContainerImage
     inference_image: ContainerImage
+    baseline_image: ContainerImage
+    #: True when the jobs run the project's training image, whose train step accepts only
+    #: the hyperparameters in ``_checks.SHIPPED_HYPERPARAMETERS``.
+    shipped_training_code: bool
     training_instance_type: str
     processing_instance_type: str
     use_spot: bool

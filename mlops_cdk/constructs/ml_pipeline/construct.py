@@ -102,14 +102,18 @@ class _PipelineRef(Resource):
 class MLPipeline(Construct):
     """A SageMaker training pipeline that closes the MLOps loop.
 
-    The standard graph (``steps=None``): **Preprocess** (processing: ``preprocess.py`` splits
-    the input into ``train/train.csv`` and ``test/``) → **Train** (training, managed spot with
-    checkpointing when ``use_spot``) → **Evaluate** (processing: ``evaluate.py`` writes
+    The standard graph (``steps=None``) runs the shipped training code
+    (``mlops_runtime.training``) baked into the training image: **Preprocess** (processing:
+    ``python3 -m mlops_runtime.training.preprocess`` splits the input into ``train/train.csv``,
+    ``test/test.csv`` and the features-only ``features/train.csv``) → **Train** (training:
+    the image's ``train``, network-isolated, managed spot with checkpointing when ``use_spot``)
+    → **Evaluate** (processing: ``python3 -m mlops_runtime.training.evaluate`` writes
     ``evaluation.json`` with ``{"metrics": {"<name>": {"value": x}}}``) and **DriftBaseline**
-    (the runtime image's ``mlops_runtime.drift baseline`` over the training split) →
+    (the model server image's ``mlops_runtime.drift baseline`` over ``features/``) →
     **CheckMetric** (``metric_name`` vs the ``MetricThreshold`` parameter) → **Register** (a
-    model package in ``registry`` with the evaluation report as model quality metrics and the
-    drift baselines) or **MetricBelowThreshold** (Fail, with the reason).
+    model package in ``registry`` served by the model server image, with the evaluation
+    report as model quality metrics and the drift baselines) or **MetricBelowThreshold**
+    (Fail, with the reason).
 
     Executions can override the parameters ``InputDataUrl``, ``ProcessingInstanceType``,
     ``TrainingInstanceType``, ``MetricThreshold``, ``ModelApprovalStatus`` and ``Trigger``.
@@ -120,23 +124,23 @@ class MLPipeline(Construct):
     directly. Execution failures (and successes) and registered packages go to
     ``alarm_topic``.
 
-    Scripts live under ``code_prefix`` in ``data_bucket``: ``preprocess.py``,
-    ``evaluate.py`` and ``sourcedir.tar.gz`` (holding ``train.py``, SageMaker framework
-    containers' script mode).
+    The standard graph reads no code from S3: the images carry it. A ``training_image`` of
+    your own must keep the training image's contract (``train`` on ``PATH``,
+    ``python3 -m mlops_runtime.training.preprocess|evaluate``, no network at training time).
 
     Example::
 
         MLPipeline(self, "Churn", registry=registry, data_bucket=data, input_prefix="churn/",
-            training_image=ContainerImage.from_uri(SKLEARN_IMAGE),
-            metric_name="accuracy", metric_threshold=0.8)
+            metric_name="auc", metric_threshold=0.85)
 
     :param registry: the model package group to register in.
-    :param data_bucket: holds the input, the scripts and every output.
+    :param data_bucket: holds the input and every output.
     :param input_prefix: training data, e.g. ``churn/input/`` (the InputDataUrl default).
     :param steps: your own graph (a :class:`PipelineSteps`). Default: the standard graph.
-    :param training_image: the training image (e.g. an AWS scikit-learn framework image).
+    :param training_image: the training image. Default: :meth:`ContainerImage.training`.
     :param processing_image: image for Preprocess and Evaluate. Default: ``training_image``.
-    :param inference_image: image registered with the model. Default: ``training_image``.
+    :param inference_image: image registered with the model. Default:
+        :meth:`ContainerImage.model_server` (serves the trained ``model.tar.gz`` as-is).
     :param training_instance_type: Default: ``ml.m5.xlarge``.
     :param processing_instance_type: Default: ``ml.m5.large``.
     :param use_spot: managed spot training with checkpoints. Default: True.
@@ -146,11 +150,14 @@ class MLPipeline(Construct):
     :param metric_threshold: the gate's threshold (the MetricThreshold default).
     :param metric_comparison: how the metric must compare. Default: ``GreaterThanOrEqualTo``.
     :param approval: status of registered packages. Default: ``PendingManualApproval``.
-    :param hyperparameters: training hyperparameters. Default: none.
+    :param hyperparameters: training hyperparameters (strings). The project's training image
+        accepts ``C``, ``max_iter``, ``class_weight`` (``none`` | ``balanced``) and ``label``.
+        Default: none (its defaults).
     :param drift_baselines: compute drift baselines and register them. Default: True.
     :param output_prefix: where runs write (``<prefix><execution id>/...``). Default:
         ``ml-pipeline/runs/``.
-    :param code_prefix: where the scripts are. Default: ``ml-pipeline/code/``.
+    :param code_prefix: scripts a custom graph (``steps``) reads; the role may read it only
+        then. Default: ``ml-pipeline/code/``.
     :param retrain_schedule: EventBridge Scheduler expression. Default: none.
     :param schedule_time_zone: Default: UTC.
     :param retrain_on_new_data: retrain when objects are created under ``input_prefix`` (the
@@ -180,7 +187,7 @@ class MLPipeline(Construct):
         data_bucket: s3.IBucket,
         input_prefix: str,
         steps: PipelineSteps | None = None,
-        training_image: ContainerImage,
+        training_image: ContainerImage | None = None,
         processing_image: ContainerImage | None = None,
         inference_image: ContainerImage | None = None,
         training_instance_type: str = DEFAULT_TRAINING_INSTANCE_TYPE,
@@ -212,13 +219,18 @@ class MLPipeline(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        shipped = training_image is None
+        training_image = training_image or ContainerImage.training()
+        server = ContainerImage.model_server()
         settings = TrainingSettings(
             input_prefix=input_prefix,
             output_prefix=output_prefix,
             code_prefix=code_prefix,
             training_image=training_image,
             processing_image=processing_image or training_image,
-            inference_image=inference_image or training_image,
+            inference_image=inference_image or server,
+            baseline_image=server,
+            shipped_training_code=shipped,
             training_instance_type=training_instance_type,
             processing_instance_type=processing_instance_type,
             use_spot=use_spot,
@@ -263,7 +275,7 @@ class MLPipeline(Construct):
             encryption_key=self.encryption_key,
             role=role,
         )
-        self._grant_pipeline_permissions()
+        self._grant_pipeline_permissions(custom_graph=steps is not None)
         self._add_pipeline(steps, settings, vpc, subnets)
         self._notifications(notify_success=notify_success)
         self._add_triggers(triggers, log_retention, removal_policy)
@@ -353,13 +365,15 @@ class MLPipeline(Construct):
 
     # --- permissions ------------------------------------------------------------------
 
-    def _grant_pipeline_permissions(self) -> None:
+    def _grant_pipeline_permissions(self, *, custom_graph: bool) -> None:
         role, bucket, stack = self.role, self.data_bucket, Stack.of(self)
-        for prefix, what in (
+        readable = [
             (self.input_prefix, "training data"),
-            (self.code_prefix, "scripts"),
             (self.output_prefix, "run outputs (later steps read earlier ones)"),
-        ):
+        ]
+        if custom_graph:  # the standard graph's code is in its images
+            readable.insert(1, (self.code_prefix, "scripts"))
+        for prefix, what in readable:
             grant_read_location(
                 role, bucket_arn=bucket.bucket_arn, key=prefix, encryption_key=bucket.encryption_key
             )

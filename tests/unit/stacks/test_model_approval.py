@@ -1,9 +1,10 @@
 """Approval -> deploy: the Serving stack serves the newest approved registry package passed by the
 delivery pipeline as context, falls back to the configured pin offline, and can read the
-package's artifact and image."""
+package's artifact and image (the project's model server, or the one the config names)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,7 @@ APPROVED = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/7"
 
 def serving_package(config: EnvironmentConfig, **package: Any) -> EnvironmentConfig:
     data = config.model_dump(mode="json")
-    data["realtime_endpoint"]["model_package"] = {
-        "group": "churn",
-        "pinned_arn": PINNED,
-        "image": SKLEARN,
-        **package,
-    }
+    data["realtime_endpoint"]["model_package"] = {"group": "churn", "pinned_arn": PINNED, **package}
     return EnvironmentConfig.model_validate(data)
 
 
@@ -42,6 +38,7 @@ def test_without_context_the_pin_is_served(dev: EnvironmentConfig) -> None:
     assert with_approved_package(config, None) is config
     assert config.realtime_endpoint.model_package is not None
     assert config.realtime_endpoint.model_package.arn == PINNED
+    assert config.realtime_endpoint.model_package.image is None  # the project's model server
 
 
 def test_the_approved_package_of_the_group_replaces_the_pin(dev: EnvironmentConfig) -> None:
@@ -89,12 +86,27 @@ def test_invalid_package_settings_are_rejected(
         serving_package(dev, **package)
 
 
-@pytest.fixture(scope="module")
-def serving(dev: EnvironmentConfig) -> tuple[EnvironmentStage, Template]:
+def serving_stage(config: EnvironmentConfig) -> tuple[EnvironmentStage, Template]:
     stage = EnvironmentStage(
-        unit_app(), "mlops-dev", config=with_approved_package(serving_package(dev), APPROVED)
+        unit_app(), "mlops-dev", config=with_approved_package(config, APPROVED)
     )
     return stage, Template.from_stack(stage.serving)
+
+
+@pytest.fixture(scope="module")
+def serving(dev: EnvironmentConfig) -> tuple[EnvironmentStage, Template]:
+    """Packages registered by MLPipeline: served by the project's model server image."""
+    return serving_stage(serving_package(dev))
+
+
+def pulls(template: Template) -> list[str]:
+    """The resources the Serving stack's roles may pull images from, as JSON text."""
+    return [
+        json.dumps(s["Resource"])
+        for policy in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "ecr:BatchGetImage" in s["Action"]
+    ]
 
 
 def test_the_endpoint_serves_the_approved_package(
@@ -121,7 +133,13 @@ def test_the_endpoint_role_can_read_the_package_artifact_and_image(
     assert resources[APPROVED] == "sagemaker:DescribeModelPackage"
     artifacts = "arn:aws:s3:::mlops-dev-artifacts-111111111111-eu-west-1/training/runs/*"
     assert resources[artifacts] == "s3:GetObject"
-    assert any("repository/sagemaker-scikit-learn" in r for r in resources)
+    # The model server image MLPipeline registers: the app's container asset repository.
+    assert any("container-assets" in r for r in pulls(template)), pulls(template)
+
+
+def test_a_configured_image_is_pulled_instead(dev: EnvironmentConfig) -> None:
+    _, template = serving_stage(serving_package(dev, image=SKLEARN))
+    assert any("repository/sagemaker-scikit-learn" in r for r in pulls(template))
 
 
 @pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)

@@ -12,8 +12,10 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import EnvironmentConfig, MLPipelineSettings, RemovalPolicy, load_environment
+from mlops_cdk.constructs import ContainerImage
 from tests.helpers.apps import SynthesizedApp
 from tests.helpers.config import VALID
+from tests.helpers.images import asset_hash, image_tag
 from tests.helpers.wiring import bucket_name, joined_json, only, private_subnets, produced_by
 
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -82,8 +84,32 @@ def test_dev_trains_by_hand_outside_the_vpc(
         "MaxRuntimeInSeconds": runtime,
         "MaxWaitTimeInSeconds": 2 * runtime,
     }
-    assert train["AlgorithmSpecification"]["TrainingImage"] == settings.training_image
     assert "VpcConfig" not in train
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_project_images_train_and_serve_and_the_gate_is_the_configs(
+    synthesized_app: SynthesizedApp, configs: dict[str, EnvironmentConfig], env: str
+) -> None:
+    settings = configs[env].ml_pipeline
+    assert settings.training_image is None  # no framework image: the code is in ours
+    pipeline = synthesized_app.stages[env].training.pipeline
+    assert pipeline is not None
+    steps = {s.name: s.arguments for s in pipeline.steps.steps}
+    resolve = synthesized_app.stages[env].training.resolve
+    training, server = (
+        asset_hash(ContainerImage.training()),
+        asset_hash(ContainerImage.model_server()),
+    )
+    assert image_tag(resolve(steps["Train"]["AlgorithmSpecification"]["TrainingImage"])) == training
+    for name in ("Preprocess", "Evaluate"):
+        assert image_tag(resolve(steps[name]["AppSpecification"]["ImageUri"])) == training
+    (container,) = steps["Register"]["InferenceSpecification"]["Containers"]
+    assert image_tag(resolve(container["Image"])) == server
+    assert (settings.metric_name, settings.metric_threshold) == ("auc", 0.85)
+    (gate,) = pipeline.steps.step("CheckMetric").conditions
+    assert gate.left["Std:JsonGet"]["Path"] == "metrics.auc.value"
+    assert [p.default for p in pipeline.steps.parameters if p.name == "MetricThreshold"] == [0.85]
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
@@ -188,13 +214,15 @@ def test_the_section_is_off_by_default_with_safe_defaults(tmp_path: Path) -> Non
     assert settings.on_overlap == "skip"
     assert settings.registry_group("mlops") == "mlops-models"
     assert settings.input_prefix == "training/input/"
+    # Enabled without an image: the project's training image; the gate the demo data passes.
+    enabled = load(tmp_path, {"enabled": True})
+    assert enabled.training_image is None
+    assert (enabled.metric_name, enabled.metric_threshold) == ("auc", 0.85)
 
 
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"enabled": True},
-         r"qa\.yaml: ml_pipeline\.training_image: is required when enabled"),
         ({"training_image": "docker.io/library/python:3.12"},
          r"qa\.yaml: ml_pipeline\.training_image: must be an ECR image URI"),
         ({"approval": "approved"}, r"qa\.yaml: ml_pipeline\.approval: "),
@@ -213,7 +241,7 @@ def test_the_section_is_off_by_default_with_safe_defaults(tmp_path: Path) -> Non
         ({"retrain_on_drift": True},
          r"qa\.yaml: ml_pipeline\.retrain_on_drift: needs model_monitor\.enabled"),
     ],
-    ids=["image-required", "image-not-ecr", "approval-case", "schedule", "group-name",
+    ids=["image-not-ecr", "approval-case", "schedule", "group-name",
          "reader-account", "output-under-input", "code-under-input", "runtime", "metric-name",
          "overlap", "drift-without-monitor"],
 )  # fmt: skip

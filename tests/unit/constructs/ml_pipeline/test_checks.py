@@ -103,6 +103,16 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      r"pipeline_name must be letters, digits and hyphens"),
     ("pipeline-name-length", {"pipeline_name": "p" * 81},
      r"pipeline_name must be at most 80 characters long \(got 81 characters\)"),
+    # training_image=None: the project's training image, whose train step fails on these.
+    ("hyperparameter-unknown", {"training_image": None, "hyperparameters": {"c": "1.0"}},
+     r"hyperparameters must be names the project's training image accepts: 'C', 'max_iter', "
+     r"'class_weight', 'label' \(got 'c'\)"),
+    ("hyperparameter-class-weight", {"training_image": None, "hyperparameters": {"class_weight": "Balanced"}},
+     r"hyperparameters\['class_weight'\] must be one of 'none', 'balanced' \(got 'Balanced'\)"),
+    ("hyperparameter-c", {"training_image": None, "hyperparameters": {"C": "0"}},
+     r"hyperparameters\['C'\] must be a number above 0 \(got '0'\)"),
+    ("hyperparameter-max-iter", {"training_image": None, "hyperparameters": {"max_iter": "1e3"}},
+     r"hyperparameters\['max_iter'\] must be a whole number of at least 1 \(got '1e3'\)"),
     ("steps-cycle", {"steps": cyclic()}, r"steps must be an acyclic graph \(got a cycle"),
     ("steps-unknown-metric", {"steps": unknown_metric()},
      r"steps\['Gate'\]\.conditions must be Std:JsonGet of a property file a step declares"),
@@ -127,9 +137,14 @@ def test_invalid_pipeline_is_rejected(kwargs: dict[str, Any], message: str) -> N
         {"approval": "Approved"},
         {"metric_comparison": "LessThanOrEqualTo", "metric_name": "rmse"},
         {"retrain_schedule": "at(2027-01-01T03:00:00)"},
+        {"training_image": None, "hyperparameters": {
+            "C": "0.5", "max_iter": "200", "class_weight": '"balanced"', "label": "churn",
+            "sagemaker_program": '"train.py"'}},
+        {"hyperparameters": {"n_estimators": "100"}},
     ],
     ids=["wait-equals-runtime", "no-spot-ignores-wait", "separate-prefixes",
-         "overlap-without-new-data", "approved", "loss-metric", "one-time-schedule"],
+         "overlap-without-new-data", "approved", "loss-metric", "one-time-schedule",
+         "shipped-hyperparameters", "own-image-own-hyperparameters"],
 )  # fmt: skip
 def test_valid_edge_cases_pass(kwargs: dict[str, Any]) -> None:
     build(**kwargs)

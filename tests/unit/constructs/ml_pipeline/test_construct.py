@@ -14,17 +14,21 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Match, Template
 
+from mlops_cdk.constructs import ContainerImage
 from mlops_cdk.constructs.ml_pipeline.construct import MLPipeline
 from mlops_cdk.constructs.ml_pipeline.steps import PipelineSteps
+from mlops_cdk.runtime import codecs
 from mlops_cdk.stacks.app import NAG_PACKS
 from tests.helpers.apps import unit_stack
 from tests.helpers.compliance import cfn_lint
+from tests.helpers.images import asset_hash, image_tag
 from tests.helpers.scenarios import SKLEARN, pipeline
 from tests.helpers.templates import as_list
 from tests.helpers.templates import managed_policy_actions as actions
 from tests.helpers.templates import managed_policy_statements as statements
 
 DRIFT_ALARM = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:churn-drift"
+USER_SERVER = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-server:7"
 
 
 def definition(created: MLPipeline) -> dict[str, Any]:
@@ -83,6 +87,9 @@ def direct() -> tuple[MLPipeline, Template]:
         training_instance_type="ml.m5d.xlarge",
         approval="Approved",
         pipeline_name="churn-training",
+        training_image=ContainerImage.from_uri(SKLEARN),
+        inference_image=ContainerImage.from_uri(USER_SERVER),
+        hyperparameters={"C": "0.5", "class_weight": "balanced"},
     )
     return created, Template.from_stack(stack)
 
@@ -214,10 +221,45 @@ def test_spot_training_checkpoints_and_waits_longer_than_it_runs(
             ],
         }
     }
-    assert train["HyperParameters"]["sagemaker_submit_directory"] == (
-        '"s3://data-bucket/ml-pipeline/code/sourcedir.tar.gz"'
-    )
-    assert train["HyperParameters"]["sagemaker_program"] == '"train.py"'
+
+
+def test_jobs_run_the_code_baked_into_the_training_image(
+    manual: tuple[MLPipeline, Template],
+) -> None:
+    created, template = manual
+    steps = steps_by_name(definition(created))
+    training = asset_hash(ContainerImage.training())
+    train = steps["Train"]["Arguments"]
+    assert image_tag(train["AlgorithmSpecification"]["TrainingImage"]) == training
+    # No script mode: no hyperparameters at all by default, and the container needs no network.
+    assert "HyperParameters" not in train
+    assert train["EnableNetworkIsolation"] is True
+    for name, module in (("Preprocess", "preprocess"), ("Evaluate", "evaluate")):
+        app = steps[name]["Arguments"]["AppSpecification"]
+        assert image_tag(app["ImageUri"]) == training
+        assert app["ContainerEntrypoint"] == ["python3", "-m", f"mlops_runtime.training.{module}"]
+        inputs = [i["InputName"] for i in steps[name]["Arguments"]["ProcessingInputs"]]
+        assert "code" not in inputs
+    outputs = {
+        o["OutputName"]: o["S3Output"]["LocalPath"]
+        for o in steps["Preprocess"]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+    }
+    assert outputs == {
+        "train": "/opt/ml/processing/train",
+        "test": "/opt/ml/processing/test",
+        "features": "/opt/ml/processing/features",
+    }
+    # Nothing reads the code prefix, so the role may not either.
+    readable = {
+        resource
+        for s in statements(template, "PipelineExecutionRole")
+        if "s3:GetObject" in as_list(s["Action"])
+        for resource in as_list(s["Resource"])
+    }
+    assert readable == {
+        "arn:aws:s3:::data-bucket/churn/input/*",
+        "arn:aws:s3:::data-bucket/ml-pipeline/runs/*",
+    }
 
 
 def test_jobs_run_as_the_execution_role_and_encrypt_with_the_key(
@@ -251,11 +293,13 @@ def test_registration_carries_metrics_and_drift_baselines(
 ) -> None:
     register = steps_by_name(definition(manual[0]))["Register"]["Arguments"]
     assert register["ModelPackageGroupName"] == "churn"
-    container = register["InferenceSpecification"]["Containers"][0]
-    assert container == {
-        "Image": SKLEARN,
-        "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
-    }
+    specification = register["InferenceSpecification"]
+    (container,) = specification["Containers"]
+    assert image_tag(container["Image"]) == asset_hash(ContainerImage.model_server())
+    assert container["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+    # What the model server reads and answers.
+    assert specification["SupportedContentTypes"] == [codecs.JSON, codecs.CSV, codecs.JSONLINES]
+    assert specification["SupportedResponseMIMETypes"] == list(codecs.SUPPORTED_OUTPUTS)
     statistics = register["ModelMetrics"]["ModelQuality"]["Statistics"]
     assert statistics["S3Uri"] == {
         "Std:Join": {
@@ -270,12 +314,17 @@ def test_registration_carries_metrics_and_drift_baselines(
     assert baselines["Constraints"]["S3Uri"]["Std:Join"]["Values"][-1] == "constraints.json"
     assert baselines["Statistics"]["S3Uri"]["Std:Join"]["Values"][-1] == "statistics.json"
     baseline = steps_by_name(definition(manual[0]))["DriftBaseline"]["Arguments"]
-    assert baseline["AppSpecification"]["ContainerEntrypoint"][:4] == [
-        "python",
-        "-m",
-        "mlops_runtime.drift",
-        "baseline",
-    ]
+    assert baseline["AppSpecification"]["ContainerEntrypoint"] == [
+        "python", "-m", "mlops_runtime.drift", "baseline",
+        "--train", "/opt/ml/processing/input/features/train.csv",
+        "--out", "/opt/ml/processing/baseline",
+    ]  # fmt: skip
+    # The request columns only (preprocess's features output), never the labelled split.
+    (features,) = baseline["ProcessingInputs"]
+    assert features["S3Input"]["S3Uri"] == {
+        "Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['features'].S3Output.S3Uri"
+    }
+    assert features["S3Input"]["LocalPath"] == "/opt/ml/processing/input/features"
 
 
 def test_template_body_is_the_definition(manual: tuple[MLPipeline, Template]) -> None:
@@ -524,6 +573,12 @@ def test_direct_options_shape_the_definition(direct: tuple[MLPipeline, Template]
     # ml.m5d has NVMe instance storage: SageMaker rejects a volume key there.
     assert "VolumeKmsKeyId" not in train["ResourceConfig"]
     assert definition(direct[0])["Parameters"][4]["DefaultValue"] == "Approved"
+    # A user's images and hyperparameters are used as given.
+    assert train["AlgorithmSpecification"]["TrainingImage"] == SKLEARN
+    assert train["HyperParameters"] == {"C": "0.5", "class_weight": "balanced"}
+    assert steps["Evaluate"]["Arguments"]["AppSpecification"]["ImageUri"] == SKLEARN
+    register = steps["Register"]["Arguments"]["InferenceSpecification"]["Containers"][0]
+    assert register["Image"] == USER_SERVER
 
 
 def test_vpc_jobs_use_private_subnets_and_https_egress(in_vpc: tuple[MLPipeline, Template]) -> None:
@@ -549,6 +604,12 @@ def test_custom_graph_replaces_the_standard_one() -> None:
     assert [s["Name"] for s in created.definition["Steps"]] == ["Only"]
     assert created.definition["Parameters"] == []
     template = Template.from_stack(stack)
+    # A custom graph may read scripts under code_prefix.
+    assert any(
+        "arn:aws:s3:::data-bucket/ml-pipeline/code/*" in as_list(s["Resource"])
+        for s in statements(template, "PipelineExecutionRole")
+        if "s3:GetObject" in as_list(s["Action"])
+    )
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
