@@ -337,6 +337,15 @@ CASES: list[tuple[str, Build, str]] = [
         f"{PATH}: min_records_per_run cannot be combined with MonitorBackend.MODEL_MONITOR",
     ),
     (
+        "drift job image from another region",
+        monitor(
+            image=ContainerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/drift:1")
+        ),
+        f"{PATH}: image must be an ECR image in the stack's region eu-west-1 (SageMaker, ECS and "
+        "Lambda pull from ECR in their own region; this one is in us-east-1) "
+        "(got '123456789012.dkr.ecr.us-east-1.amazonaws.com/drift:1')",
+    ),
+    (
         "record minimum 0",
         monitor(min_records_per_run=0),
         f"{PATH}: min_records_per_run must be at least 1 (got 0)",
