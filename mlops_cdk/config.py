@@ -55,6 +55,7 @@ from mlops_cdk._internal.patterns import (
     ApprovalStatus,
     OverlapPolicy,
 )
+from mlops_cdk._internal.validators.arns import arn_problem
 from mlops_cdk._internal.validators.images import image_uri_problem
 from mlops_cdk._internal.validators.instance_types import instance_type_problem
 from mlops_cdk._internal.validators.regions import region_problem
@@ -140,13 +141,7 @@ KeyPrefix = Annotated[str, AfterValidator(_key_prefix)]
 RetentionDays = Annotated[int, AfterValidator(_retention)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Email = Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address")]
-TopicArn = Annotated[
-    str,
-    _pattern(
-        r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}",
-        "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
-    ),
-]
+TopicArn = Annotated[str, _valid(arn_problem, service="sns", resource_type="topic")]
 TagValue = Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -464,13 +459,8 @@ class LambdaInferenceSettings(_Section):
         return self
 
 
-CertificateArn = Annotated[
-    str,
-    _pattern(
-        r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]{1,128}",
-        "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
-    ),
-]
+# Its region is checked against the environment's (EnvironmentConfig._certificate_in_region).
+CertificateArn = Annotated[str, _valid(arn_problem, service="acm", resource_type="certificate")]
 
 
 class EcsAutoScalingSettings(_Section):
@@ -821,6 +811,17 @@ class EnvironmentConfig(_Section):
                 raise _FieldError(key, f"must be {problem}", uri)
         return self
 
+    @model_validator(mode="after")
+    def _certificate_in_region(self) -> EnvironmentConfig:
+        # An ALB listener uses an ACM certificate of its own region only.
+        arn = self.ecs_model_service.certificate_arn
+        if self.region is None or arn is None:
+            return self
+        problem = arn_problem(arn, service="acm", resource_type="certificate", region=self.region)
+        if problem is not None:
+            raise _FieldError("ecs_model_service.certificate_arn", f"must be {problem}", arn)
+        return self
+
     @property
     def stage_name(self) -> str:
         """The CDK stage (and CLI selection prefix) of the environment: ``<project>-<env>``."""
@@ -843,13 +844,13 @@ class DeliverySettings(_Section):
     project: Name = "mlops"
     account: AccountId
     region: Region
+    # codestar-connections: connections created before the 2024 rename.
     connection_arn: Annotated[
         str,
-        _pattern(
-            r"arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
-            r"connection/[0-9a-f-]{36}",
-            "a CodeConnections connection ARN "
-            "(arn:aws:codeconnections:<region>:<account>:connection/<uuid>)",
+        _valid(
+            arn_problem,
+            service=("codeconnections", "codestar-connections"),
+            resource_type="connection",
         ),
     ]
     repository: Annotated[str, _pattern(r"[\w.-]+/[\w.-]+", "owner/repository")]

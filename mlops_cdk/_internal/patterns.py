@@ -7,12 +7,6 @@ Kept free of CDK imports so that configuration can be checked without starting j
 from typing import Literal, get_args
 
 ACCOUNT_ID = r"\d{12}"
-MODEL_PACKAGE_ARN = (
-    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}(/\d+)?"
-)
-MODEL_PACKAGE_ARN_MEANING = (
-    "a model package ARN arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
-)
 MODEL_PACKAGE_VERSION_ARN = (
     r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[a-zA-Z0-9-]{1,63}/\d+"
 )
@@ -29,19 +23,6 @@ SAGEMAKER_NAME_MEANING = (
 )
 MODEL_PACKAGE_GROUP_NAME = SAGEMAKER_NAME
 MODEL_PACKAGE_GROUP_NAME_MEANING = "a model package group name: " + SAGEMAKER_NAME_MEANING
-# <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag | @sha256:digest]
-ECR_IMAGE_URI = (
-    r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?"
-    r"/(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))?"
-)
-ECR_IMAGE_URI_MEANING = (
-    "an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]"
-)
-MAX_IMAGE_URI = 255
-# SageMaker ML instance types: ml.<family>.<size>.
-INSTANCE_TYPE = r"ml\.[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[1-9][0-9]*xlarge)"
-INSTANCE_TYPE_MEANING = "an ML instance type ml.<family>.<size>, such as ml.m5.large"
 # General purpose, no GPU: what endpoints, transform, monitoring and processing jobs run on
 # unless told otherwise; training gets the next size.
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"

@@ -21,7 +21,6 @@ from mlops_cdk._internal.iam import (
     grant_network_interfaces,
     role_for,
 )
-from mlops_cdk._internal.patterns import INSTANCE_TYPE, INSTANCE_TYPE_MEANING
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk._internal.validators.instance_types import SageMakerApi, instance_type_problem
 
@@ -59,15 +58,11 @@ def has_local_storage(instance_type: str) -> bool:
 
 
 def check_instance_type(
-    check: Checker, keyword: str, instance_type: str, api: SageMakerApi | None = None
+    check: Checker, keyword: str, instance_type: str | None, *, api: SageMakerApi
 ) -> None:
     """Raise unless ``instance_type`` is one ``api`` accepts (its enumeration in AWS's service
-    model); without ``api``, unless it looks like ``ml.<family>.<size>`` (callers that do not
-    pass ``api`` yet; every construct should)."""
-    if api is None:
-        check.matches(keyword, instance_type, INSTANCE_TYPE, INSTANCE_TYPE_MEANING)
-    else:
-        check.valid(keyword, instance_type, instance_type_problem, api=api)
+    model: job APIs accept fewer types than endpoints); ``None`` and tokens pass."""
+    check.valid(keyword, instance_type, instance_type_problem, api=api)
 
 
 def execution_role(

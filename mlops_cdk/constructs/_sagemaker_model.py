@@ -13,7 +13,7 @@ from constructs import Construct
 from mlops_cdk._internal.network import select_subnets
 from mlops_cdk._internal.sagemaker import grant_vpc_access
 from mlops_cdk._internal.validation import Checker
-from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.container_image import ContainerImage, check_image_region
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 
@@ -67,6 +67,12 @@ class SageMakerModel(Construct):
         security_groups: Sequence[ec2.ISecurityGroup] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        # SageMaker pulls images from ECR in the model's own region only: named in the owning
+        # construct's terms (its path, its keyword).
+        if source.image is not None:
+            check_image_region(scope, source.image, "image")
+        if source.model_package is not None and source.model_package.image is not None:
+            check_image_region(scope, source.model_package.image, "model_package.image")
         model = sagemaker.CfnModel
         image_uri = source.image.bind(self, role).image_uri if source.image else None
         data = source.model_data.bind(self, role) if source.model_data else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,11 +14,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from mlops_cdk._internal.patterns import ECR_IMAGE_URI, ECR_IMAGE_URI_MEANING, MAX_IMAGE_URI
 from mlops_cdk._internal.runtime_assets import runtime_dir
 from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validators.images import image_uri_problem, parse_image_uri
 
-_ECR_URI = re.compile(ECR_IMAGE_URI)
 _PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
     "ecr:GetDownloadUrlForLayer",
@@ -93,18 +91,19 @@ class ContainerImage(ABC):
         Pull rights are granted on exactly the repository in the URI, in whatever account owns
         it. Non-ECR registries are rejected: SageMaker pulls from ECR only.
         """
-        fits = isinstance(uri, str) and len(uri) <= MAX_IMAGE_URI
-        match = _ECR_URI.fullmatch(uri) if fits else None
-        if match is None:
-            Checker("ContainerImage.from_uri").fail(
-                "uri", f"{ECR_IMAGE_URI_MEANING} of at most {MAX_IMAGE_URI} characters", uri
-            )
+        check = Checker("ContainerImage.from_uri")
+        problem = image_uri_problem(uri)
+        parsed = parse_image_uri(uri)
+        if problem is not None or parsed is None:
+            check.fail("uri", problem or "an ECR image URI", uri)
         return _UriImage(
             uri=uri,
-            account=match["account"],
-            region=match["region"],
-            repository=match["repository"],
-            china=match["cn"] is not None,
+            account=parsed.account,
+            region=parsed.region,
+            repository=parsed.repository,
+            china=parsed.china,
+            tag=parsed.tag,
+            digest=parsed.digest,
         )
 
     @staticmethod
@@ -156,16 +155,7 @@ class ContainerImage(ABC):
         if not isinstance(self, _UriImage):
             msg = f"{type(self).__name__} has no Lambda form"
             raise TypeError(msg)
-        stack = Stack.of(scope)
-        if not Token.is_unresolved(stack.region) and stack.region != self.region:
-            Checker.of(scope).fail(
-                "image",
-                f"an ECR image in the function's region {stack.region} (Lambda pulls from "
-                "ECR in its own region only)",
-                self.uri,
-            )
-        match = _ECR_URI.fullmatch(self.uri)
-        assert match is not None  # noqa: S101 - checked by from_uri
+        self.check_region(scope, "image")
         repository = ecr.Repository.from_repository_attributes(
             scope,
             "ImageRepository",
@@ -173,8 +163,17 @@ class ContainerImage(ABC):
             repository_name=self.repository,
         )
         return lambda_.DockerImageCode.from_ecr(
-            repository, tag_or_digest=match["tag"] or match["digest"] or "latest"
+            repository, tag_or_digest=self.tag or self.digest or "latest"
         )
+
+
+def check_image_region(scope: Construct, image: ContainerImage, keyword: str = "image") -> None:
+    """Raise (naming ``scope``'s path and ``keyword``) when ``image`` is an ECR URI in another
+    region than ``scope``'s stack, or an AWS-owned registry that does not serve that region:
+    SageMaker, ECS and Lambda pull from ECR in their own region only. Assets and repositories
+    CDK manages are in the stack's region already; an unresolved stack region skips the check."""
+    if isinstance(image, _UriImage):
+        image.check_region(scope, keyword)
 
 
 class _AssetImage(ContainerImage):
@@ -223,7 +222,15 @@ class _RepositoryImage(ContainerImage):
 
 class _UriImage(ContainerImage):
     def __init__(
-        self, *, uri: str, account: str, region: str, repository: str, china: bool
+        self,
+        *,
+        uri: str,
+        account: str,
+        region: str,
+        repository: str,
+        china: bool,
+        tag: str | None,
+        digest: str | None,
     ) -> None:
         self.uri, self.account, self.region, self.repository, self.china = (
             uri,
@@ -232,6 +239,14 @@ class _UriImage(ContainerImage):
             repository,
             china,
         )
+        self.tag, self.digest = tag, digest
+
+    def check_region(self, scope: Construct, keyword: str) -> None:
+        """Raise unless the image is one ``scope``'s stack can pull: SageMaker, ECS and Lambda
+        pull from ECR in their own region only (skipped while the stack's region is a token)."""
+        region = Stack.of(scope).region
+        if not Token.is_unresolved(region):
+            Checker.of(scope).valid(keyword, self.uri, image_uri_problem, region=region)
 
     def repository_arn(self, scope: Construct) -> str:
         """The ARN of the repository the URI points into (possibly an AWS-owned account)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,8 @@ from constructs import Construct
 from mlops_cdk._internal.iam import grant_read_location
 from mlops_cdk._internal.runtime_assets import demo_model_dir
 from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validators.s3 import s3_uri_problem
 
-_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)")
 MAX_URI_LENGTH = 1024
 
 
@@ -89,10 +88,12 @@ class ModelData(ABC):
         """
         check = Checker("ModelData.from_s3_uri")
         check.max_length("uri", uri, MAX_URI_LENGTH)
-        match = _S3_URI.fullmatch(uri) if isinstance(uri, str) else None
-        if match is None:
-            check.fail("uri", "an s3://<bucket>/<key> URI", uri)
-        key = match["key"]
+        # Called directly, not through check.valid: a deploy-time token is rejected too, since
+        # the bucket and key name the read grant.
+        problem = s3_uri_problem(uri)
+        if problem is not None:
+            check.fail("uri", problem, uri)
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
         if compressed:
             check.require(
                 key.endswith(".tar.gz"), "uri", "a key ending in .tar.gz when compressed=True", uri
@@ -101,7 +102,7 @@ class ModelData(ABC):
             check.fail(
                 "compressed", "True for a .tar.gz key (SageMaker must unpack it)", compressed
             )
-        return _UriModelData(match["bucket"], key)
+        return _UriModelData(bucket, key)
 
     @staticmethod
     def demo_model(*, archive: bool = True) -> ModelData:

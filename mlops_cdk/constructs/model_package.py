@@ -11,8 +11,8 @@ from constructs import Construct
 
 from mlops_cdk._internal import nag
 from mlops_cdk._internal.iam import grant_read_location
-from mlops_cdk._internal.patterns import MODEL_PACKAGE_ARN, MODEL_PACKAGE_ARN_MEANING
-from mlops_cdk._internal.validation import Checker, is_unresolved
+from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validators.arns import arn_problem
 from mlops_cdk.constructs.container_image import ContainerImage
 
 
@@ -73,8 +73,7 @@ class ModelPackage:
             Default: none (an AWS-owned image the role can already pull).
         """
         check = Checker("ModelPackage.from_arn")
-        if not is_unresolved(arn):
-            check.matches("arn", arn, MODEL_PACKAGE_ARN, MODEL_PACKAGE_ARN_MEANING)
+        check.valid("arn", arn, arn_problem, service="sagemaker", resource_type="model-package")
         if artifact_prefix:
             check.require(
                 not artifact_prefix.startswith("/"),

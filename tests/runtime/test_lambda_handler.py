@@ -391,7 +391,9 @@ def s3_record(**s3: object) -> dict[str, object]:
         "null-request-context",
     ],
 )
-def test_malformed_events_raise_a_clear_error(event: dict[str, object], match: str) -> None:  # item 14
+def test_malformed_events_raise_a_clear_error(
+    event: dict[str, object], match: str
+) -> None:  # item 14
     fake = FakeS3()
     app = make_app(fake, input_prefix="in/", output_prefix="out/")
     with pytest.raises(ValueError, match=match) as raised:

@@ -12,8 +12,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk._internal.sagemaker import check_instance_type
-from mlops_cdk._internal.schedules import schedule_problem
 from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validators.schedules import schedule_problem
+from mlops_cdk._internal.validators.time_zones import time_zone_problem
 from mlops_cdk.constructs._sagemaker_model import ModelSource
 from mlops_cdk.constructs.batch_transform._settings import JobSettings, Triggers
 from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
@@ -78,7 +79,7 @@ def _check_job(check: Checker, job: JobSettings) -> None:
     input, output = job.input, job.output
     check.require(isinstance(input, TransformInput), "input", "a TransformInput", input)
     check.require(isinstance(output, TransformOutput), "output", "a TransformOutput", output)
-    check_instance_type(check, "instance_type", job.instance_type)
+    check_instance_type(check, "instance_type", job.instance_type, api="transform")
     check.at_least("instance_count", job.instance_count, 1)
     concurrent, payload = job.max_concurrent_transforms, job.max_payload_mb
     check.at_least("max_concurrent_transforms", concurrent, 0)
@@ -154,10 +155,9 @@ def _check_triggers(check: Checker, triggers: Triggers) -> None:
             "StartExecution-only jobs)",
             Said("none"),
         )
-    if schedule is not None:
-        problem = schedule_problem(schedule)
-        if problem is not None:
-            check.fail("schedule", problem, schedule)
+    # Runs are started by an EventBridge Scheduler schedule (at() one-time runs included).
+    check.valid("schedule", schedule, schedule_problem, api="scheduler")
+    check.valid("schedule_time_zone", triggers.time_zone, time_zone_problem)
 
 
 def _check_batching(check: Checker, triggers: Triggers) -> None:

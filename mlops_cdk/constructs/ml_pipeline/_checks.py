@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from constructs import Construct
+
 from mlops_cdk._internal.patterns import (
     APPROVAL_STATUSES,
     METRIC_NAME,
@@ -17,8 +19,10 @@ from mlops_cdk._internal.patterns import (
     S3_KEY_PREFIX_MEANING,
 )
 from mlops_cdk._internal.sagemaker import check_instance_type
-from mlops_cdk._internal.schedules import schedule_problem
 from mlops_cdk._internal.validation import Checker, Said, is_unresolved
+from mlops_cdk._internal.validators.schedules import schedule_problem
+from mlops_cdk._internal.validators.time_zones import time_zone_problem
+from mlops_cdk.constructs.container_image import check_image_region
 from mlops_cdk.constructs.ml_pipeline._settings import RetrainTriggers, TrainingSettings
 from mlops_cdk.constructs.ml_pipeline.steps import CONDITION_TYPES
 
@@ -32,7 +36,9 @@ SHIPPED_HYPERPARAMETERS = ("C", "max_iter", "class_weight", "label")
 CLASS_WEIGHTS = ("none", "balanced")
 
 
-def check(check: Checker, settings: TrainingSettings, triggers: RetrainTriggers) -> None:
+def check(
+    check: Checker, scope: Construct, settings: TrainingSettings, triggers: RetrainTriggers
+) -> None:
     """Every rule of an MLPipeline, in the order a reader meets its keywords."""
     input_prefix, output_prefix, code_prefix = (
         settings.input_prefix,
@@ -45,8 +51,19 @@ def check(check: Checker, settings: TrainingSettings, triggers: RetrainTriggers)
         ("code_prefix", code_prefix),
     ):
         check.matches(keyword, prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
-    check_instance_type(check, "training_instance_type", settings.training_instance_type)
-    check_instance_type(check, "processing_instance_type", settings.processing_instance_type)
+    # SageMaker jobs pull their images from ECR in the pipeline's own region.
+    for keyword, image in (
+        ("training_image", settings.training_image),
+        ("processing_image", settings.processing_image),
+        ("inference_image", settings.inference_image),
+    ):
+        check_image_region(scope, image, keyword)
+    check_instance_type(
+        check, "training_instance_type", settings.training_instance_type, api="training"
+    )
+    check_instance_type(
+        check, "processing_instance_type", settings.processing_instance_type, api="processing"
+    )
     use_spot, max_wait = settings.use_spot, settings.max_wait
     runtime = settings.max_runtime.to_seconds()
     for keyword, seconds in (("max_runtime", runtime), ("max_wait", max_wait.to_seconds())):
@@ -71,10 +88,9 @@ def check(check: Checker, settings: TrainingSettings, triggers: RetrainTriggers)
     if settings.shipped_training_code:
         _check_hyperparameters(check, settings.hyperparameters)
     check.one_of("on_overlap", triggers.on_overlap, OVERLAP_POLICIES)
-    if triggers.schedule is not None:
-        problem = schedule_problem(triggers.schedule)
-        if problem is not None:
-            check.fail("retrain_schedule", problem, triggers.schedule)
+    # Retraining is started by an EventBridge Scheduler schedule.
+    check.valid("retrain_schedule", triggers.schedule, schedule_problem, api="scheduler")
+    check.valid("schedule_time_zone", triggers.time_zone, time_zone_problem)
     if triggers.on_new_data:
         for keyword, prefix in (("output_prefix", output_prefix), ("code_prefix", code_prefix)):
             if prefix.startswith(input_prefix) or input_prefix.startswith(prefix):

@@ -251,7 +251,7 @@ class MLPipeline(Construct):
             on_alarms=retrain_on_alarms,
             on_overlap=on_overlap,
         )
-        check(Checker.of(self), settings, triggers)
+        check(Checker.of(self), self, settings, triggers)
         self.registry, self.data_bucket, self.metric_name = registry, data_bucket, metric_name
         self.input_prefix, self.output_prefix = input_prefix, output_prefix
         self.code_prefix, self.on_overlap = code_prefix, on_overlap

@@ -129,7 +129,7 @@ def _check_settings(check: Checker, settings: MonitorSettings) -> MonitorSchedul
         check.fail("schedule", SCHEDULE_MEANING, schedule)
     if drift_job and parsed.window is None:
         check.fail("schedule", DRIFT_JOB_SCHEDULE_MEANING, schedule)
-    check_instance_type(check, "instance_type", settings.instance_type)
+    check_instance_type(check, "instance_type", settings.instance_type, api="processing")
     check.in_range("instance_count", instance_count, 1, MAX_INSTANCE_COUNT)
     if drift_job:
         check.require(

@@ -48,7 +48,7 @@ from mlops_cdk._internal.triggers import (
     schedule,
 )
 from mlops_cdk._internal.validation import Checker, Said
-from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.container_image import ContainerImage, check_image_region
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_monitor._checks import check
@@ -227,6 +227,8 @@ class ModelMonitorSchedule(Construct):
             min_records_per_run=min_records_per_run,
         )
         self._cadence = check(Checker.of(self), endpoint, settings)
+        if image is not None:  # the drift job's processing job pulls it in the stack's region
+            check_image_region(self, image, "image")
         capture = Capture.of(endpoint)
         self.endpoint_name, self.monitoring_type, self.backend = (
             capture.endpoint_name,

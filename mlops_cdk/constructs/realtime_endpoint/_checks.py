@@ -52,7 +52,7 @@ def check(
     # The mode rules: no variants stands for the one default variant.
     variants = variants or []
     if instance_type is not None:
-        check_instance_type(check, "instance_type", instance_type)
+        check_instance_type(check, "instance_type", instance_type, api="endpoint")
     check.at_least("initial_instance_count", initial_instance_count, 1)
     default_type = instance_type or DEFAULT_INSTANCE_TYPE
     types = [v.instance_type or default_type for v in variants] or [default_type]

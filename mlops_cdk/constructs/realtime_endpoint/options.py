@@ -68,7 +68,7 @@ class ProductionVariant:
         check.matches("name", self.name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
         self.source.check(check)
         if self.instance_type is not None:
-            check_instance_type(check, "instance_type", self.instance_type)
+            check_instance_type(check, "instance_type", self.instance_type, api="endpoint")
         check.at_least("initial_instance_count", self.initial_instance_count, 1)
         check.at_least("weight", self.weight, 0)
 

@@ -152,6 +152,20 @@ INVALID_CASES = [
         id="bad-email",
     ),
     pytest.param(
+        with_changes(alarms={"existing_topic_arn": "alarms"}),
+        "qa",
+        r"qa\.yaml: alarms\.existing_topic_arn: must be a sns topic ARN "
+        r"arn:aws:sns:<region>:<account>:<topic-name>, not a name or ID \(got 'alarms'\)$",
+        id="topic-name-not-arn",
+    ),
+    pytest.param(
+        with_changes(alarms={"existing_topic_arn": "arn:aws:sns:eu-west-1:444444444444:alarms/x"}),
+        "qa",
+        r"qa\.yaml: alarms\.existing_topic_arn: must be a sns topic ARN .*\(the resource part "
+        r"'alarms/x' is not one\)",
+        id="topic-name-with-slash",
+    ),
+    pytest.param(
         with_changes(
             alarms={
                 "email": "a@example.com",
@@ -284,7 +298,17 @@ def test_delivery_file_is_not_an_environment(tmp_path: Path) -> None:
     [
         (
             {"connection_arn": "arn:aws:codestar:eu-west-1:1:connection/x"},
-            r"delivery\.yaml: connection_arn: must be a CodeConnections connection ARN",
+            r"delivery\.yaml: connection_arn: must be a codeconnections or codestar-connections "
+            r"connection ARN arn:aws:codeconnections:<region>:<account>:connection/<uuid> "
+            r"\(got 'arn:aws:codestar:eu-west-1:1:connection/x'\)$",
+        ),
+        (
+            {
+                "connection_arn": "arn:aws:codeconnections:eu-west-1:444444444444:connection/"
+                + "-" * 36
+            },
+            r"delivery\.yaml: connection_arn: must be a codeconnections or codestar-connections "
+            r"connection ARN .*\(the resource part 'connection/-{36}' is not one\)",
         ),
         (
             {"repository": "mlops-cdk"},
@@ -302,7 +326,13 @@ def test_delivery_file_is_not_an_environment(tmp_path: Path) -> None:
             r"delivery\.yaml: model_package_group: must be a model package group name",
         ),
     ],
-    ids=["codestar-connection-arn", "repository-without-owner", "unknown-key", "bad-group-name"],
+    ids=[
+        "codestar-connection-arn",
+        "connection-id-not-a-uuid",
+        "repository-without-owner",
+        "unknown-key",
+        "bad-group-name",
+    ],
 )
 def test_invalid_delivery_file_fails_precisely(
     tmp_path: Path, changes: dict[str, object], message: str

@@ -12,6 +12,8 @@ import yaml
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import EcsModelServiceSettings, EnvironmentConfig, load_environment
 
+CERTIFICATE = "arn:aws:acm:eu-west-1:444444444444:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+
 BASE: dict[str, Any] = {
     "name": "qa",
     "account": "444444444444",
@@ -65,7 +67,7 @@ def test_a_full_section_loads(tmp_path: Path) -> None:
             "autoscaling": {"min_capacity": 2, "max_capacity": 6, "requests_per_target": 500},
             "health_check_grace_seconds": 300,
             "deletion_protection": False,
-            "certificate_arn": "arn:aws:acm:eu-west-1:444444444444:certificate/abc-123",
+            "certificate_arn": CERTIFICATE,
         },
     )
     service = config.ecs_model_service
@@ -107,7 +109,22 @@ INVALID: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
         "certificate-not-an-arn",
         {"certificate_arn": "my-cert"},
         {},
-        r"ecs_model_service.certificate_arn: must be an ACM certificate ARN",
+        r"ecs_model_service\.certificate_arn: must be a acm certificate ARN "
+        r"arn:aws:acm:<region>:<account>:certificate/<id>, not a name or ID \(got 'my-cert'\)$",
+    ),
+    (
+        "certificate-other-region",
+        {"certificate_arn": CERTIFICATE.replace("eu-west-1", "us-east-1")},
+        {},
+        r"ecs_model_service\.certificate_arn: must be a acm certificate ARN .* in region "
+        r"eu-west-1 \(this one is in us-east-1\) \(got 'arn:aws:acm:us-east-1:",
+    ),
+    (
+        "certificate-resource-not-an-id",
+        {"certificate_arn": "arn:aws:acm:eu-west-1:444444444444:certificate/abc-123"},
+        {},
+        r"ecs_model_service\.certificate_arn: must be a acm certificate ARN .*\(the resource "
+        r"part 'certificate/abc-123' is not one\)",
     ),
     (
         "unknown-key",

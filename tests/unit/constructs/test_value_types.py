@@ -72,6 +72,7 @@ def test_china_registry_uses_the_china_partition() -> None:
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/Model:1",
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model: 1",
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/" + "m" * 250,
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com.cn/model:1",
     ],
     ids=[
         "docker-hub-short",
@@ -80,11 +81,24 @@ def test_china_registry_uses_the_china_partition() -> None:
         "upper-case-repository",
         "space-in-tag",
         "repository-too-long",
+        "china-domain-outside-china",
     ],
 )
 def test_non_ecr_or_malformed_uris_are_rejected(uri: str) -> None:
     with pytest.raises(
         ConfigurationError, match=r"^ContainerImage\.from_uri: uri must be an ECR image URI"
+    ):
+        ContainerImage.from_uri(uri)
+
+
+def test_an_aws_registry_outside_the_regions_it_serves_is_rejected() -> None:
+    # 763104351884 hosts the deep-learning containers in most regions, but not af-south-1.
+    uri = "763104351884.dkr.ecr.af-south-1.amazonaws.com/pytorch-inference:2.3.0-cpu"
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^ContainerImage\.from_uri: uri must be an image of an AWS registry that serves "
+        r"af-south-1: account 763104351884 hosts SageMaker images in other regions only "
+        r"\(accounts there: .*626614931356.*\) \(got '763104351884\.",
     ):
         ContainerImage.from_uri(uri)
 
@@ -172,6 +186,18 @@ def test_s3_prefix_grant_lists_only_under_the_prefix() -> None:
         ("s3://models/", {}, r"uri must be an s3://<bucket>/<key> URI"),
         ("s3://models/" + "k" * 1020, {}, r"uri must be at most 1024 characters long"),
         (
+            "s3://models//m.tar.gz",
+            {},
+            r"uri must be an s3:// URI whose key is a key without a leading / "
+            r"\(such as 'm\.tar\.gz'\) \(got 's3://models//m\.tar\.gz'\)$",
+        ),
+        (
+            "s3://my..models/m.tar.gz",
+            {},
+            r"uri must be an s3://<bucket>/<key> URI whose bucket is 3-63 lowercase letters, "
+            r"digits, \. and - \('my\.\.models' is not a bucket name\)",
+        ),
+        (
             "s3://models/model.zip",
             {"compressed": True},
             r"uri must be a key ending in \.tar\.gz when compressed=True",
@@ -187,6 +213,8 @@ def test_s3_prefix_grant_lists_only_under_the_prefix() -> None:
         "ftp-url",
         "no-key",
         "key-too-long",
+        "key-leading-slash",
+        "bucket-double-dot",
         "compressed-zip",
         "uncompressed-tar-gz",
     ],
@@ -250,12 +278,19 @@ PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3"
 
 @pytest.mark.parametrize(
     "arn",
-    ["churn/3", "arn:aws:sagemaker:eu-west-1:1:model/x", "arn:aws:s3:::models/churn"],
-    ids=["no-arn", "model-not-package", "other-service"],
+    [
+        "churn/3",
+        "arn:aws:sagemaker:eu-west-1:1:model/x",
+        "arn:aws:s3:::models/churn",
+        "arn:aws:sagemaker:eu-west-1:123456789012:model-package/-churn/3",
+    ],
+    ids=["no-arn", "model-not-package", "other-service", "group-starting-with-hyphen"],
 )
 def test_model_package_arn_is_validated(arn: str) -> None:
     with pytest.raises(
-        ConfigurationError, match=r"ModelPackage.from_arn: arn must be a model package ARN"
+        ConfigurationError,
+        match=r"^ModelPackage\.from_arn: arn must be a sagemaker model-package ARN "
+        r"arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
     ):
         ModelPackage.from_arn(arn)
 

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk._internal.schedules import schedule_problem
+from mlops_cdk._internal.validators.schedules import schedule_problem
 from mlops_cdk.constructs import (
     BatchTransformJob,
     ContainerImage,
@@ -80,12 +80,30 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "instance-type-without-ml",
         {"instance_type": "m5.large"},
-        JOB + r"instance_type must be an ML instance type ml\.<family>\.<size>.*got 'm5\.large'",
+        JOB + r"instance_type must be an instance type CreateTransformJob accepts "
+        r"\(ml\.<family>\.<size>, families .*\(did you mean 'ml\.m5\.large'\?\) \(got 'm5\.large'\)$",
     ),
     (
         "instance-type-unknown-size",
         {"instance_type": "ml.m5.huge"},
-        JOB + "instance_type must be an ML instance type",
+        JOB + "instance_type must be an instance type CreateTransformJob accepts",
+    ),
+    (
+        "instance-type-endpoint-only",
+        {"instance_type": "ml.c5d.xlarge"},
+        JOB + r"instance_type must be an instance type CreateTransformJob accepts \(ml\.<family>\."
+        r"<size>, families .*; ml\.c5d\.xlarge is for CreateEndpointConfig only "
+        r"\(got 'ml\.c5d\.xlarge'\)$",
+    ),
+    (
+        "image-from-another-region",
+        {
+            "model_data": None,
+            "image": ContainerImage.from_uri(IMAGE.replace("eu-west-1", "us-east-1")),
+        },
+        JOB + r"image must be an ECR image in the stack's region eu-west-1 \(SageMaker, ECS and "
+        r"Lambda pull from ECR in their own region; this one is in us-east-1\) "
+        r"\(got '763104351884\.dkr\.ecr\.us-east-1\.",
     ),
     (
         "instance-count-0",
@@ -193,6 +211,24 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "at-without-seconds",
         {"schedule": "at(2026-12-01T02:00)"},
         JOB + "schedule must be an EventBridge Scheduler expression",
+    ),
+    (
+        "cron-hour-25",
+        {"schedule": "cron(0 25 * * ? *)"},
+        JOB + r"schedule must be a cron expression whose hours field is 0-23 with , - \* / "
+        r"\(25 is out of range\) \(got 'cron\(0 25 \* \* \? \*\)'\)$",
+    ),
+    (
+        "at-february-30",
+        {"schedule": "at(2026-02-30T00:00:00)"},
+        JOB + r"schedule must be a one-time schedule at\(yyyy-mm-ddThh:mm:ss\) naming a real date "
+        r"and time \(2026-02-30T00:00:00 is not one\)",
+    ),
+    (
+        "time-zone-misspelled",
+        {"schedule": "cron(0 2 * * ? *)", "schedule_time_zone": "Europe/Londn"},
+        JOB + r"schedule_time_zone must be an IANA time zone name such as 'UTC', 'Europe/Dublin' "
+        r"or 'America/New_York' \(did you mean 'Europe/London'\?\) \(got 'Europe/Londn'\)$",
     ),
     (
         "batch-window-without-new-data",

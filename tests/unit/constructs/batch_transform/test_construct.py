@@ -116,7 +116,7 @@ def customised() -> tuple[BatchTransformJob, Template, cdk.Stack]:
         output=TransformOutput(
             bucket=data, prefix="scoring/out/", accept="application/jsonlines", assemble_with="Line"
         ),
-        instance_type="ml.c5d.xlarge",
+        instance_type="ml.g4dn.xlarge",
         instance_count=3,
         max_concurrent_transforms=4,
         max_payload_mb=20,

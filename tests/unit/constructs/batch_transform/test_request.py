@@ -336,7 +336,7 @@ def customised() -> dict[str, Any]:
             compression="Gzip",
         ),
         output=TransformOutput(bucket=data, prefix="scored/", accept="application/jsonlines"),
-        instance_type="ml.c5d.xlarge",  # NVMe instance storage: no volume key allowed
+        instance_type="ml.g4dn.xlarge",  # NVMe instance storage: no volume key allowed
         instance_count=2,
         max_concurrent_transforms=4,
         max_payload_mb=25,
@@ -478,7 +478,7 @@ def test_the_customised_request_has_data_processing_and_no_volume_key(
         "OutputFilter": "$['id','SageMakerOutput']",
         "JoinSource": "Input",
     }
-    assert request["TransformResources"] == {"InstanceCount": 2, "InstanceType": "ml.c5d.xlarge"}
+    assert request["TransformResources"] == {"InstanceCount": 2, "InstanceType": "ml.g4dn.xlarge"}
     assert request["TransformOutput"]["KmsKeyId"] == KEY
     assert request["TransformInput"]["CompressionType"] == "Gzip"
     assert request["MaxConcurrentTransforms"] == 4

@@ -150,7 +150,8 @@ CONSTRUCT_CASES = [
         inference(
             image=ContainerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
         ),
-        r"image must be an ECR image in the function's region eu-west-1",
+        r"image must be an ECR image in the stack's region eu-west-1 \(SageMaker, ECS and Lambda "
+        r"pull from ECR in their own region; this one is in us-east-1\)",
     ),
 ]
 

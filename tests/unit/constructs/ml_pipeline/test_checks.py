@@ -90,9 +90,34 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
                                    "code_prefix": "data/code/"},
      r"code_prefix must be outside the watched input prefix 'data/'"),
     ("training-instance-type", {"training_instance_type": "m5.xlarge"},
-     r"training_instance_type must be an ML instance type ml.<family>.<size>.*\(got 'm5.xlarge'\)"),
+     r"training_instance_type must be an instance type CreateTrainingJob accepts "
+     r"\(ml\.<family>\.<size>, .*\(got 'm5.xlarge'\)"),
     ("processing-instance-type", {"processing_instance_type": "ml.m5"},
-     r"processing_instance_type must be an ML instance type"),
+     r"processing_instance_type must be an instance type CreateProcessingJob accepts"),
+    ("training-instance-type-endpoint-only", {"training_instance_type": "ml.m5d.xlarge"},
+     r"training_instance_type must be an instance type CreateTrainingJob accepts .*; "
+     r"ml\.m5d\.xlarge is for CreateEndpointConfig only \(got 'ml\.m5d\.xlarge'\)$"),
+    ("processing-instance-type-endpoint-only", {"processing_instance_type": "ml.m5d.large"},
+     r"processing_instance_type must be an instance type CreateProcessingJob accepts "
+     r"\(ml\.<family>\.<size>, families .*\(got 'ml\.m5d\.large'\)$"),
+    ("retrain-schedule-hour-25", {"retrain_schedule": "cron(0 25 * * ? *)"},
+     r"retrain_schedule must be a cron expression whose hours field is 0-23 .*"
+     r"\(25 is out of range\) \(got 'cron\(0 25 \* \* \? \*\)'\)$"),
+    ("retrain-schedule-february-30", {"retrain_schedule": "at(2026-02-30T00:00:00)"},
+     r"retrain_schedule must be a one-time schedule at\(yyyy-mm-ddThh:mm:ss\) naming a real "
+     r"date and time \(2026-02-30T00:00:00 is not one\)"),
+    ("schedule-time-zone-misspelled",
+     {"retrain_schedule": "rate(7 days)", "schedule_time_zone": "Europe/Londn"},
+     r"schedule_time_zone must be an IANA time zone name .*\(did you mean 'Europe/London'\?\) "
+     r"\(got 'Europe/Londn'\)$"),
+    ("training-image-from-another-region",
+     {"training_image": ContainerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1")},
+     r"training_image must be an ECR image in the stack's region eu-west-1 \(SageMaker, ECS and Lambda "
+     r"pull from ECR in their own region; this one is in us-east-1\) "
+     r"\(got '123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com/train:1'\)$"),
+    ("inference-image-from-another-region",
+     {"inference_image": ContainerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:1")},
+     r"inference_image must be an ECR image in the stack's region eu-west-1 "),
     ("metric-name", {"metric_name": "accuracy score"},
      r"metric_name must be 1-64 letters, digits, hyphens or underscores \(got 'accuracy score'\)"),
     ("metric-comparison", {"metric_comparison": "AtLeast"}, r"metric_comparison must be one of 'GreaterThan'"),

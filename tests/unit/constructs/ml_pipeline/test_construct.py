@@ -84,7 +84,7 @@ def direct() -> tuple[MLPipeline, Template]:
         retrain_on_new_data=True,
         on_overlap="allow",
         use_spot=False,
-        training_instance_type="ml.m5d.xlarge",
+        training_instance_type="ml.r5d.xlarge",
         approval="Approved",
         pipeline_name="churn-training",
         training_image=ContainerImage.from_uri(SKLEARN),
@@ -570,7 +570,7 @@ def test_direct_options_shape_the_definition(direct: tuple[MLPipeline, Template]
     assert "EnableManagedSpotTraining" not in train
     assert "CheckpointConfig" not in train
     assert train["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200}
-    # ml.m5d has NVMe instance storage: SageMaker rejects a volume key there.
+    # ml.r5d has NVMe instance storage: SageMaker rejects a volume key there.
     assert "VolumeKmsKeyId" not in train["ResourceConfig"]
     assert definition(direct[0])["Parameters"][4]["DefaultValue"] == "Approved"
     # A user's images and hyperparameters are used as given.

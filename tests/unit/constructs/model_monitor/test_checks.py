@@ -36,10 +36,13 @@ class Resources:
     def __init__(self, env: cdk.Environment | None = TEST_ENV) -> None:
         self.stack = cdk.Stack(unit_app(), "Test", env=env)
         self.bucket = s3.Bucket.from_bucket_name(self.stack, "Bucket", "capture-bucket")
+        region = env.region if env is not None and env.region else "eu-west-1"
+        # SageMaker pulls the model's image from ECR in the endpoint's region.
+        image = ContainerImage.from_uri(f"123456789012.dkr.ecr.{region}.amazonaws.com/churn:1")
         self.endpoint = RealtimeEndpoint(
             self.stack,
             "Churn",
-            image=IMAGE,
+            image=image,
             endpoint_name="churn",
             data_capture=DataCapture(bucket=self.bucket),
         )
@@ -299,9 +302,16 @@ CASES: list[tuple[str, Build, str]] = [
         f"{PATH}: volume_size_gb must be between 1 and 16384 GB (got 16385)",
     ),
     (
+        "instance type endpoint-only",
+        monitor(instance_type="ml.m5d.large"),
+        f"{PATH}: instance_type must be an instance type CreateProcessingJob accepts "
+        "(ml.<family>.<size>, families",
+    ),
+    (
         "instance type without ml.",
         monitor(instance_type="m5.large"),
-        f"{PATH}: instance_type must be an ML instance type ml.<family>.<size>",
+        f"{PATH}: instance_type must be an instance type CreateProcessingJob accepts "
+        "(ml.<family>.<size>, families",
     ),
     # Everything else.
     (
@@ -325,6 +335,15 @@ CASES: list[tuple[str, Build, str]] = [
         "record minimum with Model Monitor",
         monitor(backend=NATIVE, min_records_per_run=10),
         f"{PATH}: min_records_per_run cannot be combined with MonitorBackend.MODEL_MONITOR",
+    ),
+    (
+        "drift job image from another region",
+        monitor(
+            image=ContainerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/drift:1")
+        ),
+        f"{PATH}: image must be an ECR image in the stack's region eu-west-1 (SageMaker, ECS and "
+        "Lambda pull from ECR in their own region; this one is in us-east-1) "
+        "(got '123456789012.dkr.ecr.us-east-1.amazonaws.com/drift:1')",
     ),
     (
         "record minimum 0",

@@ -83,8 +83,48 @@ SERVERLESS = ServerlessConfig()
 CONSTRUCT_CASES = [
     # model source
     (
+        endpoint(instance_type="ml.c5n.xlarge"),
+        r"instance_type must be an instance type CreateEndpointConfig accepts \(ml\.<family>\."
+        r"<size>, families .*; ml\.c5n\.xlarge is for CreateTrainingJob only "
+        r"\(got 'ml\.c5n\.xlarge'\)$",
+    ),
+    (
+        endpoint(
+            image=ContainerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
+        ),
+        r"image must be an ECR image in the stack's region eu-west-1 \(SageMaker, ECS and Lambda "
+        r"pull from ECR in their own region; this one is in us-east-1\) "
+        r"\(got '123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com/churn:1'\)$",
+    ),
+    (
+        endpoint(
+            variants=[
+                variant("a"),
+                ProductionVariant(
+                    name="b",
+                    image=ContainerImage.from_uri(
+                        "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:2"
+                    ),
+                ),
+            ]
+        ),
+        r"image must be an ECR image in the stack's region eu-west-1 .*\(got "
+        r"'123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com/churn:2'\)$",
+    ),
+    (
+        endpoint(
+            model_package=ModelPackage.from_arn(
+                "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3",
+                image=ContainerImage.from_uri(
+                    "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:3"
+                ),
+            )
+        ),
+        r"model_package\.image must be an ECR image in the stack's region eu-west-1",
+    ),
+    (
         endpoint(instance_type="m5.large"),
-        r"instance_type must be an ML instance type ml\.<family>\.<size>, such as ml\.m5\.large \(got 'm5\.large'\)",
+        r"instance_type must be an instance type CreateEndpointConfig accepts \(ml\.<family>\.<size>, families .*\(did you mean 'ml\.m5\.large'\?\) \(got 'm5\.large'\)",
     ),
     (
         endpoint(model_package=PACKAGE, image=IMAGE),
@@ -219,8 +259,13 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"initial_instance_count must be at least 1 \(got 0\)",
     ),
     (
+        lambda: ProductionVariant(name="a", image=IMAGE, instance_type="ml.c5n.xlarge"),
+        r"^ProductionVariant\('a'\): instance_type must be an instance type CreateEndpointConfig "
+        r"accepts .*; ml\.c5n\.xlarge is for CreateTrainingJob only \(got 'ml\.c5n\.xlarge'\)$",
+    ),
+    (
         lambda: ProductionVariant(name="a", image=IMAGE, instance_type="ml.m5"),
-        r"instance_type must be an ML instance type",
+        r"instance_type must be an instance type CreateEndpointConfig accepts",
     ),
     (
         lambda: ProductionVariant(name="a"),

@@ -86,7 +86,8 @@ def test_construct_helper_checks_against_the_api_and_skips_tokens() -> None:
     ):
         check_instance_type(check, "instance_type", "ml.c5d.xlarge", api="transform")
     check_instance_type(check, "instance_type", "${Token[TOKEN.12]}", api="transform")
-    check_instance_type(check, "instance_type", "ml.c5d.xlarge")  # shape only, without api
+    check_instance_type(check, "instance_type", "ml.c5d.xlarge", api="endpoint")
+    check_instance_type(check, "instance_type", None, api="transform")  # not set
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import re
 import pytest
 
 from mlops_cdk._internal.monitor_schedules import parse_schedule
-from mlops_cdk._internal.schedules import schedule_problem as alias
 from mlops_cdk._internal.validators.schedules import schedule_problem
 
 VALID = [
@@ -128,10 +127,6 @@ def test_rules_have_no_one_time_schedules() -> None:
     assert problem is not None
     assert "rules have no one-time at() schedules" in problem
     assert schedule_problem("at(2026-03-01T10:00:00)", api="scheduler") is None
-
-
-def test_the_old_module_is_an_alias_of_the_one_validator() -> None:
-    assert alias is schedule_problem
 
 
 @pytest.mark.parametrize(
