@@ -80,7 +80,7 @@ def arn_problem(
         msg = f"no ARN rule for {services[0]}:{resource_type} (known: {RESOURCE_TYPES})"
         raise KeyError(msg)
     what = " or ".join(services)
-    wanted = f"a {what} {resource_type} ARN {_shape(services, rule)}"
+    wanted = f"{_article(what)} {what} {resource_type} ARN {_shape(services, rule)}"
     if not isinstance(value, str):
         return wanted
     if not value.startswith("arn:"):
@@ -89,7 +89,7 @@ def arn_problem(
     if match is None:
         return wanted
     if match["service"] not in services:
-        return f"{wanted} (this is a {match['service']} ARN)"
+        return f"{wanted} (this is {_article(match['service'])} {match['service']} ARN)"
     if re.fullmatch(rule.resource, match["resource"]) is None:
         return f"{wanted} (the resource part {match['resource']!r} is not one)"
     if rule.regional and not match["region"]:
@@ -107,3 +107,12 @@ def arn_service(value: str) -> str | None:
     """The service of an ARN (``codeconnections``), or ``None`` when ``value`` is not an ARN."""
     match = _ARN.fullmatch(value) if isinstance(value, str) else None
     return match["service"] if match else None
+
+
+# Service prefixes read letter by letter whose first letter sounds like a vowel ("an SNS topic").
+_READ_AS_LETTERS = frozenset({"sns", "sqs", "s3", "ssm", "sts", "rds", "mq"})
+
+
+def _article(service: str) -> str:
+    """``an`` before a vowel sound (``an acm``, ``an iam``, ``an sns``), ``a`` otherwise."""
+    return "an" if service[0] in "aeiou" or service in _READ_AS_LETTERS else "a"

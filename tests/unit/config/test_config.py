@@ -154,14 +154,14 @@ INVALID_CASES = [
     pytest.param(
         with_changes(alarms={"existing_topic_arn": "alarms"}),
         "qa",
-        r"qa\.yaml: alarms\.existing_topic_arn: must be a sns topic ARN "
+        r"qa\.yaml: alarms\.existing_topic_arn: must be an sns topic ARN "
         r"arn:aws:sns:<region>:<account>:<topic-name>, not a name or ID \(got 'alarms'\)$",
         id="topic-name-not-arn",
     ),
     pytest.param(
         with_changes(alarms={"existing_topic_arn": "arn:aws:sns:eu-west-1:444444444444:alarms/x"}),
         "qa",
-        r"qa\.yaml: alarms\.existing_topic_arn: must be a sns topic ARN .*\(the resource part "
+        r"qa\.yaml: alarms\.existing_topic_arn: must be an sns topic ARN .*\(the resource part "
         r"'alarms/x' is not one\)",
         id="topic-name-with-slash",
     ),

@@ -109,21 +109,21 @@ INVALID: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
         "certificate-not-an-arn",
         {"certificate_arn": "my-cert"},
         {},
-        r"ecs_model_service\.certificate_arn: must be a acm certificate ARN "
+        r"ecs_model_service\.certificate_arn: must be an acm certificate ARN "
         r"arn:aws:acm:<region>:<account>:certificate/<id>, not a name or ID \(got 'my-cert'\)$",
     ),
     (
         "certificate-other-region",
         {"certificate_arn": CERTIFICATE.replace("eu-west-1", "us-east-1")},
         {},
-        r"ecs_model_service\.certificate_arn: must be a acm certificate ARN .* in region "
+        r"ecs_model_service\.certificate_arn: must be an acm certificate ARN .* in region "
         r"eu-west-1 \(this one is in us-east-1\) \(got 'arn:aws:acm:us-east-1:",
     ),
     (
         "certificate-resource-not-an-id",
         {"certificate_arn": "arn:aws:acm:eu-west-1:444444444444:certificate/abc-123"},
         {},
-        r"ecs_model_service\.certificate_arn: must be a acm certificate ARN .*\(the resource "
+        r"ecs_model_service\.certificate_arn: must be an acm certificate ARN .*\(the resource "
         r"part 'certificate/abc-123' is not one\)",
     ),
     (

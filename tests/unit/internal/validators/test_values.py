@@ -264,7 +264,7 @@ ACL = f"arn:aws:wafv2:eu-west-1:444444444444:regional/webacl/api-acl/{UUID}"
             "arn:aws:sns:eu-west-1::alarms",
             "sns",
             "topic",
-            r"^a sns topic ARN",
+            r"^an sns topic ARN",
             id="sns-no-account",
         ),
     ],
