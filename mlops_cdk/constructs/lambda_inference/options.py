@@ -13,7 +13,6 @@ from typing import Literal, cast
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 
-from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
 from mlops_cdk._internal.validation import Checker, Said, is_unresolved
 
 AUTH_MODES = ("iam", "api_key")
@@ -146,8 +145,7 @@ class S3Trigger:
 
     def __post_init__(self) -> None:
         check = Checker("S3Trigger")
-        check.matches("input_prefix", self.input_prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
-        check.matches("output_prefix", self.output_prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+        check.key_prefixes(self, "input_prefix", "output_prefix")
         if self.output_bucket is None or self.output_bucket is self.bucket:
             check.require(
                 not self.output_prefix.startswith(self.input_prefix),

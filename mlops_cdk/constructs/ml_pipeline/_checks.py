@@ -10,8 +10,6 @@ from mlops_cdk._internal.patterns import (
     METRIC_NAME,
     METRIC_NAME_MEANING,
     OVERLAP_POLICIES,
-    S3_KEY_PREFIX,
-    S3_KEY_PREFIX_MEANING,
 )
 from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.schedules import schedule_problem
@@ -27,17 +25,12 @@ MAX_PIPELINE_NAME = 80
 
 def check(check: Checker, settings: TrainingSettings, triggers: RetrainTriggers) -> None:
     """Every rule of an MLPipeline, in the order a reader meets its keywords."""
+    check.key_prefixes(settings, "input_prefix", "output_prefix", "code_prefix")
     input_prefix, output_prefix, code_prefix = (
         settings.input_prefix,
         settings.output_prefix,
         settings.code_prefix,
     )
-    for keyword, prefix in (
-        ("input_prefix", input_prefix),
-        ("output_prefix", output_prefix),
-        ("code_prefix", code_prefix),
-    ):
-        check.matches(keyword, prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
     check_instance_type(check, "training_instance_type", settings.training_instance_type)
     check_instance_type(check, "processing_instance_type", settings.processing_instance_type)
     use_spot, max_wait = settings.use_spot, settings.max_wait

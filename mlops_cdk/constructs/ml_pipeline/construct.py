@@ -241,8 +241,9 @@ class MLPipeline(Construct):
         )
         check(Checker.of(self), settings, triggers)
         self.registry, self.data_bucket, self.metric_name = registry, data_bucket, metric_name
-        self.input_prefix, self.output_prefix = input_prefix, output_prefix
-        self.code_prefix, self.on_overlap = code_prefix, on_overlap
+        # The prefixes as checked: "churn/input" and "churn/input/" alike end in "/".
+        self.input_prefix, self.output_prefix = settings.input_prefix, settings.output_prefix
+        self.code_prefix, self.on_overlap = settings.code_prefix, on_overlap
         self.pipeline_name = pipeline_name or Names.unique_resource_name(
             self, max_length=MAX_PIPELINE_NAME, separator="-"
         ).lower().strip("-")

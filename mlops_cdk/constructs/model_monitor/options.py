@@ -16,8 +16,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal.patterns import (
-    S3_KEY_PREFIX,
-    S3_KEY_PREFIX_MEANING,
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MEANING,
 )
@@ -86,9 +84,7 @@ class Baseline:
         bucket: s3.IBucket, prefix: str, *, features: Sequence[str] | None = None
     ) -> Baseline:
         """``<prefix>constraints.json`` and ``<prefix>statistics.json`` in ``bucket``."""
-        Checker("Baseline.from_bucket").matches(
-            "prefix", prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
-        )
+        prefix = Checker("Baseline.from_bucket").key_prefix("prefix", prefix)
         return Baseline(
             constraints=ModelData.from_bucket(bucket, f"{prefix}constraints.json"),
             statistics=ModelData.from_bucket(bucket, f"{prefix}statistics.json"),
@@ -138,7 +134,7 @@ class GroundTruth:
     prefix: str
 
     def __post_init__(self) -> None:
-        Checker("GroundTruth").matches("prefix", self.prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+        Checker("GroundTruth").key_prefixes(self, "prefix")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,7 +157,7 @@ class MonitoredEndpoint:
     def __post_init__(self) -> None:
         check = Checker("MonitoredEndpoint")
         check.matches("endpoint_name", self.endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
-        check.matches("prefix", self.prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+        check.key_prefixes(self, "prefix")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +172,4 @@ class ReportLocation:
     prefix: str = "monitoring/"
 
     def __post_init__(self) -> None:
-        Checker("ReportLocation").matches(
-            "prefix", self.prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
-        )
+        Checker("ReportLocation").key_prefixes(self, "prefix")

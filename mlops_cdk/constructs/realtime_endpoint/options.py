@@ -173,11 +173,7 @@ class AsyncInference:
 
     def __post_init__(self) -> None:
         check = Checker("AsyncInference")
-        for keyword in ("output_prefix", "failure_prefix"):
-            prefix = getattr(self, keyword)
-            check.matches(
-                keyword, prefix, r"[^/\s][^\s]*/", "a key prefix ending in / (no leading /)"
-            )
+        check.key_prefixes(self, "output_prefix", "failure_prefix")
         check.require(
             self.output_prefix != self.failure_prefix,
             "failure_prefix",
@@ -219,9 +215,7 @@ class DataCapture:
         check = Checker("DataCapture")
         check.in_range("sampling_percentage", self.sampling_percentage, 0, 100, "%")
         check.require(self.bucket is not None, "bucket", "the S3 bucket to capture into", None)
-        check.matches(
-            "prefix", self.prefix, r"[^/\s][^\s]*/", "a key prefix ending in / (no leading /)"
-        )
+        check.key_prefixes(self, "prefix")
         check.require(
             self.capture_input or self.capture_output,
             "capture_input or capture_output",

@@ -222,7 +222,7 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"\(got 'data/'\)",
     ),
     (
-        lambda: S3Trigger(bucket=bucket(), input_prefix="incoming", output_prefix="out/"),
+        lambda: S3Trigger(bucket=bucket(), input_prefix="/incoming", output_prefix="out/"),
         r"S3Trigger: input_prefix must be a key prefix ending in /",
     ),
     (

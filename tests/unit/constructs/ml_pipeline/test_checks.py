@@ -97,7 +97,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      r"metric_name must be 1-64 letters, digits, hyphens or underscores \(got 'accuracy score'\)"),
     ("metric-comparison", {"metric_comparison": "AtLeast"}, r"metric_comparison must be one of 'GreaterThan'"),
     ("input-prefix", {"input_prefix": "/churn"}, r"input_prefix must be a key prefix ending in /"),
-    ("output-prefix", {"output_prefix": "runs"}, r"output_prefix must be a key prefix ending in /"),
+    ("output-prefix", {"output_prefix": "runs{id}"}, r"output_prefix must be a key prefix ending in /"),
     ("on-overlap", {"on_overlap": "queue"}, r"on_overlap must be one of 'skip', 'allow' \(got 'queue'\)"),
     ("pipeline-name-characters", {"pipeline_name": "churn_training"},
      r"pipeline_name must be letters, digits and hyphens"),

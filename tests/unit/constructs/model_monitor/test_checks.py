@@ -403,7 +403,7 @@ def test_drift_job_needs_no_region() -> None:
             "GroundTruth: prefix must be a key prefix ending in /",
         ),
         (
-            lambda b: ReportLocation(bucket=b, prefix="reports"),
+            lambda b: ReportLocation(bucket=b, prefix="reports*"),
             "ReportLocation: prefix must be a key prefix ending in /",
         ),
         (
@@ -411,11 +411,11 @@ def test_drift_job_needs_no_region() -> None:
             "MonitoredEndpoint: endpoint_name must be 1-63 letters",
         ),
         (
-            lambda b: MonitoredEndpoint(endpoint_name="ok", bucket=b, prefix="capture"),
+            lambda b: MonitoredEndpoint(endpoint_name="ok", bucket=b, prefix="capture data"),
             "MonitoredEndpoint: prefix must be a key prefix ending in /",
         ),
         (
-            lambda b: Baseline.from_bucket(b, "baseline"),
+            lambda b: Baseline.from_bucket(b, "/baseline"),
             "Baseline.from_bucket: prefix must be a key prefix ending in /",
         ),
         (
