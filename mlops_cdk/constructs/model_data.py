@@ -76,6 +76,12 @@ class ModelData(ABC):
         """
         check = Checker("ModelData.from_bucket")
         check.require(
+            not key.startswith("s3://"),
+            "key",
+            "a key inside the bucket, not an s3:// URI (use ModelData.from_s3_uri for a URI)",
+            key,
+        )
+        check.require(
             bool(key) and not key.startswith("/"), "key", "a key without a leading /", key
         )
         return _BucketModelData(bucket, key)
