@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -22,7 +24,7 @@ from mlops_cdk._internal.iam import (
     role_for,
 )
 from mlops_cdk._internal.patterns import INSTANCE_TYPE, INSTANCE_TYPE_MEANING
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import Checker, Said
 
 # Accelerated families: NVIDIA GPUs (g*, p*) and AWS Inferentia/Trainium chips.
 _ACCELERATED = re.compile(r"(g|p)\d+[a-z]*|inf\d+|trn\d+[a-z]*")
@@ -55,6 +57,44 @@ def local_storage_families() -> frozenset[str]:
 def has_local_storage(instance_type: str) -> bool:
     """True when ``instance_type`` encrypts its local NVMe storage in hardware (no KMS key)."""
     return instance_family(instance_type) in local_storage_families()
+
+
+@dataclass(frozen=True)
+class EnvironmentLimits:
+    """How many variables a SageMaker API takes in a container's ``Environment``, and how long
+    a value may be (botocore's sagemaker model)."""
+
+    entries: int
+    value_length: int
+
+
+# CreateModel ContainerDefinition.Environment (EnvironmentMap) and CreateTransformJob
+# Environment (TransformEnvironmentMap): the same name rule, different sizes.
+MODEL_ENVIRONMENT = EnvironmentLimits(entries=100, value_length=1024)
+TRANSFORM_ENVIRONMENT = EnvironmentLimits(entries=16, value_length=10240)
+ENVIRONMENT_NAME = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
+ENVIRONMENT_NAME_MEANING = "keyed by names of letters, digits and _ not starting with a digit"
+
+
+def check_container_environment(
+    check: Checker,
+    keyword: str,
+    environment: Mapping[str, str] | None,
+    limits: EnvironmentLimits,
+) -> None:
+    """A SageMaker container environment: variable names SageMaker accepts, at most
+    ``limits.entries`` of them, values at most ``limits.value_length`` characters."""
+    if not environment:
+        return
+    check.require(
+        len(environment) <= limits.entries,
+        keyword,
+        f"at most {limits.entries} variables",
+        Said(f"{len(environment)} variables"),
+    )
+    for name, value in environment.items():
+        check.matches(keyword, name, ENVIRONMENT_NAME, ENVIRONMENT_NAME_MEANING)
+        check.max_length(f"{keyword}[{name!r}]", value, limits.value_length)
 
 
 def check_instance_type(check: Checker, keyword: str, instance_type: str) -> None:

@@ -153,6 +153,7 @@ class RealtimeEndpoint(Construct):
             vpc=vpc,
             network_isolation=network_isolation,
             endpoint_name=endpoint_name,
+            environment=environment,
         )
         self.variants = list(variants) if variants is not None else [_default_variant(source)]
         self.production_variants = [v for v in self.variants if not v.shadow]

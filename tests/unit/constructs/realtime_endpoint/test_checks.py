@@ -127,6 +127,20 @@ CONSTRUCT_CASES = [
         r"variants must be at least one production variant",
     ),
     (endpoint(initial_instance_count=0), r"initial_instance_count must be at least 1 \(got 0\)"),
+    # container environment (CreateModel: names [a-zA-Z_][a-zA-Z0-9_]*, at most 100)
+    (
+        endpoint(environment={"MODEL-NAME": "churn"}),
+        r"environment must be keyed by names of letters, digits and _ not starting with a digit "
+        r"\(got 'MODEL-NAME'\)",
+    ),
+    (
+        endpoint(variants=[variant("a", environment={"1ST": "x"})]),
+        r"variants\['a'\]\.environment must be keyed by names .* \(got '1ST'\)",
+    ),
+    (
+        endpoint(environment={f"V{i}": "x" for i in range(101)}),
+        r"environment must be at most 100 variables \(got 101 variables\)",
+    ),
     (
         endpoint(endpoint_name="churn_endpoint"),
         r"endpoint_name must be 1-63 letters, digits and hyphens",
