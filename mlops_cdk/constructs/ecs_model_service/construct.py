@@ -204,6 +204,7 @@ class EcsModelService(Construct):
             environment=environment or {},
             ephemeral_storage_gib=ephemeral_storage_gib,
             container_user=container_user,
+            web_acl_arn=web_acl_arn,
         )
         self.container_user, self.container_port = container_user, container_port
         self.gpu, self.desired_count, self.autoscaling = gpu_count > 0, desired_count, autoscaling

@@ -13,6 +13,7 @@ from typing import Literal, cast
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 
+from mlops_cdk._internal.patterns import WEB_ACL_ARN, WEB_ACL_ARN_MEANING
 from mlops_cdk._internal.validation import Checker, Said, is_unresolved
 
 AUTH_MODES = ("iam", "api_key")
@@ -20,7 +21,6 @@ AUTH_MODES = ("iam", "api_key")
 MAX_INTEGRATION_TIMEOUT = Duration.seconds(29)
 MIN_INTEGRATION_TIMEOUT_MS = 50
 STAGE_NAME = r"[A-Za-z0-9_-]{1,128}"
-WEB_ACL_ARN = r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+"
 # Asynchronous invocation limits (AWS::Lambda::EventInvokeConfig).
 MAX_ASYNC_RETRIES = 2
 MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21600
@@ -111,7 +111,7 @@ class InferenceApi:
             "web_acl_arn",
             self.web_acl_arn,
             WEB_ACL_ARN,
-            "a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/...)",
+            WEB_ACL_ARN_MEANING,
         )
 
 
