@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Unpack
 
-from aws_cdk import Duration, Fn, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, Fn, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -74,6 +74,8 @@ VIOLATIONS_METRIC = "drift_job_violations"
 MAX_JOB_NAME_PREFIX = 63 - 36 - 1
 # CloudWatch alarms on metric math take at most 10 metrics.
 MAX_METRICS_PER_ALARM = 10
+# The constraints' default comparison_threshold: the per-feature drift alarm's default.
+DEFAULT_DRIFT_THRESHOLD = 0.1
 # Processing-job paths of the drift job (the same defaults as its CLI, baseline as folders).
 PROCESSING_BASELINE = "/opt/ml/processing/baseline"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
@@ -142,7 +144,9 @@ class ModelMonitorSchedule(Construct):
     :param probability_threshold: classification threshold on the probability. Default: none.
     :param features_attribute: bias/explainability: the features field. Default: none.
     :param drift_threshold: the drift alarm fires when any monitored feature's
-        ``feature_baseline_drift_<feature>`` exceeds it. Default: 0.1 (the constraints'
+        ``feature_baseline_drift_<feature>`` exceeds it. Only data-quality monitors with
+        feature names (``features`` or ``baseline.features``) have such an alarm; elsewhere a
+        given threshold has no effect and synth warns. Default: 0.1 (the constraints'
         default ``comparison_threshold``).
     :param features: features the drift alarm watches. Default: ``baseline.features``.
     :param reports: where each run writes its reports. Default: the capture bucket under
@@ -188,7 +192,7 @@ class ModelMonitorSchedule(Construct):
         probability_attribute: str | None = None,
         probability_threshold: float | None = None,
         features_attribute: str | None = None,
-        drift_threshold: float = 0.1,
+        drift_threshold: float | None = None,
         features: Sequence[str] | None = None,
         reports: ReportLocation | None = None,
         vpc: ec2.IVpc | None = None,
@@ -265,7 +269,25 @@ class ModelMonitorSchedule(Construct):
         self.on_drift_rule = self._wire_on_drift(on_drift) if on_drift is not None else None
 
     def _add_alarms(self, settings: MonitorSettings) -> None:
-        self.drift_alarm = self._drift_alarm(settings.drift_threshold)
+        per_feature = self.monitoring_type is MonitoringType.DATA_QUALITY and bool(self.features)
+        if settings.drift_threshold is not None and not per_feature:
+            Annotations.of(self).add_warning_v2(
+                "mlops-cdk:drift-threshold-ignored",
+                f"drift_threshold={settings.drift_threshold:g} has no effect: the drift alarm "
+                "compares per-feature drift only for data-quality monitors that know the "
+                "feature names, and this one "
+                + (
+                    "has none (give features=[...] or a Baseline with features, e.g. "
+                    "Baseline.from_directory)"
+                    if self.monitoring_type is MonitoringType.DATA_QUALITY
+                    else f"is a {self.monitoring_type.value} monitor"
+                )
+                + "; it alarms on constraint violations instead.",
+            )
+        threshold = settings.drift_threshold
+        self.drift_alarm = self._drift_alarm(
+            DEFAULT_DRIFT_THRESHOLD if threshold is None else threshold
+        )
         self.job_failed_alarm = self._job_failed_alarm()
         least = settings.min_records_per_run
         if least is not None:
