@@ -570,6 +570,7 @@ class BatchTransformJob(Construct):
             bucket=self.input.bucket,
             prefix=self.input.prefix,
             description=f"New objects under {self.input.prefix} start {self.node.path}",
+            trigger="run_on_new_data",
         )
         message = events.RuleTargetInput.from_object(
             {"key": events.EventField.from_path("$.detail.object.key")}

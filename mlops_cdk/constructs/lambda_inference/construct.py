@@ -420,6 +420,7 @@ class LambdaInference(Construct):
             bucket=trigger.bucket,
             prefix=trigger.input_prefix,
             description=f"Objects created under {trigger.input_prefix} invoke {self.node.path}",
+            trigger="S3Trigger",
         )
         rule.add_target(
             events_targets.LambdaFunction(
