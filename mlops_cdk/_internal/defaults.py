@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Token
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -164,9 +164,8 @@ def secure_bucket(
         encryption=s3.BucketEncryption.KMS,
         encryption_key=encryption_key,
         bucket_key_enabled=True,
-        server_access_logs_bucket=access_logs,
-        server_access_logs_prefix=access_logs_prefix,
     )
+    log_access(bucket, into=access_logs, prefix=access_logs_prefix)
     if event_bridge:
         send_events_to_event_bridge(bucket)
     nag.acknowledge_rules(
@@ -176,6 +175,32 @@ def secure_bucket(
         "replication is a disaster-recovery choice made per organisation, not a library default.",
     )
     return bucket
+
+
+def log_access(bucket: s3.Bucket, *, into: s3.IBucket, prefix: str) -> None:
+    """Server access logs of ``bucket`` delivered under ``prefix`` of ``into``, by a bucket
+    policy for the S3 logging service, whatever the consumer app's feature flags: CDK's
+    ``server_access_logs_bucket`` grants by ACL unless the app has
+    ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy``, and ACLs are disabled on our buckets
+    (BucketOwnerEnforced), so that path fails synth. This renders what the flag renders."""
+    cfn_bucket = cast(s3.CfnBucket, bucket.node.default_child)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=into.bucket_name, log_file_prefix=prefix
+    )
+    conditions = None
+    if Stack.of(into).node.path == Stack.of(bucket).node.path:
+        conditions = {
+            "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+            "StringEquals": {"aws:SourceAccount": bucket.env.account},
+        }
+    into.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[into.arn_for_objects(f"{prefix}*")],
+            conditions=conditions,
+        )
+    )
 
 
 def _private_bucket(
