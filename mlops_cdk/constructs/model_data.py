@@ -16,7 +16,7 @@ from constructs import Construct
 
 from mlops_cdk._internal.iam import grant_read_location
 from mlops_cdk._internal.runtime_assets import demo_model_dir
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import BUCKET, Checker
 
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)")
 MAX_URI_LENGTH = 1024
@@ -75,6 +75,7 @@ class ModelData(ABC):
         Read access includes the bucket's KMS key when CDK knows it.
         """
         check = Checker("ModelData.from_bucket")
+        check.instance_of("bucket", bucket, BUCKET)
         check.require(
             not key.startswith("s3://"),
             "key",

@@ -42,7 +42,7 @@ from mlops_cdk._internal.triggers import (
     new_objects_rule,
     schedule,
 )
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import DURATION, KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.batch_transform._checks import MAX_JOB_NAME_PREFIX, check
 from mlops_cdk.constructs.batch_transform._request import transform_task
@@ -174,6 +174,17 @@ class BatchTransformJob(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("vpc", vpc, VPC),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+                ("invocation_timeout", invocation_timeout, DURATION),
+                ("max_runtime", max_runtime, DURATION),
+                ("new_data_batch_window", new_data_batch_window, DURATION),
+            )
+        )
         job = JobSettings(
             input=input,
             output=output,

@@ -13,7 +13,7 @@ from typing import Literal
 
 from aws_cdk import aws_s3 as s3
 
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import BUCKET, Checker
 
 SplitType = Literal["None", "Line", "RecordIO", "TFRecord"]
 CompressionType = Literal["None", "Gzip"]
@@ -35,6 +35,7 @@ def _or_none(value: str | None) -> str:
 
 
 def _check_prefix(check: Checker, options: TransformInput | TransformOutput) -> None:
+    check.instance_of("bucket", options.bucket, BUCKET)
     check.key_prefixes(options, "prefix")
     check.max_length("prefix", options.prefix, MAX_PREFIX)
 

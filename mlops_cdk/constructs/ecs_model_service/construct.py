@@ -25,7 +25,16 @@ from constructs import Construct
 from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import role_for, service_role
 from mlops_cdk._internal.network import default_subnets, select_subnets
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import (
+    BUCKET,
+    CERTIFICATE,
+    DURATION,
+    KEY,
+    ROLE,
+    TOPIC,
+    VPC,
+    Checker,
+)
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.ecs_model_service._alarms import service_alarms
 from mlops_cdk.constructs.ecs_model_service._checks import check
@@ -186,6 +195,17 @@ class EcsModelService(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("vpc", vpc, VPC),
+                ("certificate", certificate, CERTIFICATE),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+                ("access_logs", access_logs, BUCKET),
+                ("health_check_grace_period", health_check_grace_period, DURATION),
+            )
+        )
         self.health_check = health_check or ServiceHealthCheck()
         check(
             Checker.of(self),

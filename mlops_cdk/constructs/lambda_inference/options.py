@@ -14,7 +14,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal.patterns import WEB_ACL_ARN, WEB_ACL_ARN_MEANING
-from mlops_cdk._internal.validation import Checker, Said, is_unresolved
+from mlops_cdk._internal.validation import BUCKET, DURATION, Checker, Said, is_unresolved
 
 AUTH_MODES = ("iam", "api_key")
 # API Gateway's default maximum integration timeout for REST APIs (50 ms to 29 s).
@@ -145,6 +145,13 @@ class S3Trigger:
 
     def __post_init__(self) -> None:
         check = Checker("S3Trigger")
+        check.types(
+            (
+                ("bucket", self.bucket, BUCKET),
+                ("output_bucket", self.output_bucket, BUCKET),
+                ("max_event_age", self.max_event_age, DURATION),
+            )
+        )
         check.key_prefixes(self, "input_prefix", "output_prefix")
         if self.output_bucket is None or self.output_bucket is self.bucket:
             check.require(

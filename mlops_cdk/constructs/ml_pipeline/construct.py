@@ -52,7 +52,7 @@ from mlops_cdk._internal.triggers import (
     new_objects_rule,
     schedule,
 )
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import BUCKET, DURATION, KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.ml_pipeline._checks import MAX_PIPELINE_NAME, check
 from mlops_cdk.constructs.ml_pipeline._graph import standard_graph
@@ -212,6 +212,17 @@ class MLPipeline(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("data_bucket", data_bucket, BUCKET),
+                ("vpc", vpc, VPC),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+                ("max_runtime", max_runtime, DURATION),
+                ("max_wait", max_wait, DURATION),
+            )
+        )
         settings = TrainingSettings(
             input_prefix=input_prefix,
             output_prefix=output_prefix,

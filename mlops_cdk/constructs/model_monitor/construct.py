@@ -47,7 +47,7 @@ from mlops_cdk._internal.triggers import (
     events_role,
     schedule,
 )
-from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validation import DURATION, KEY, ROLE, TOPIC, VPC, Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
@@ -207,6 +207,15 @@ class ModelMonitorSchedule(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("vpc", vpc, VPC),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+                ("max_runtime", max_runtime, DURATION),
+            )
+        )
         settings = MonitorSettings(
             backend=backend,
             monitoring_type=monitoring_type,
