@@ -32,6 +32,7 @@ from mlops_cdk._internal.iam import (
     grant_read_location,
     grant_write_prefix,
 )
+from mlops_cdk._internal.names import UUID_LENGTH, job_name_budget
 from mlops_cdk._internal.network import select_subnets
 from mlops_cdk._internal.notifications import topic_target
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
@@ -69,9 +70,10 @@ from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 RECORDS_METRIC = "drift_job_records_analyzed"
 VIOLATIONS_METRIC = "drift_job_violations"
-# Job names "<prefix>-<execution id>": EventBridge Scheduler's execution IDs are short
-# alphanumeric strings (d32c5kddcf5bb8c3 in its docs); 36 characters are left for them.
-MAX_JOB_NAME_PREFIX = 63 - 36 - 1
+# Job names "<prefix>-<execution id>": EventBridge Scheduler documents no length for its
+# execution IDs (d32c5kddcf5bb8c3, 16 characters, in its docs); 36 are allowed for them, and
+# the prefix leaves names NAME_MARGIN characters under the limit on top of that.
+MAX_JOB_NAME_PREFIX = job_name_budget(UUID_LENGTH)
 # CloudWatch alarms on metric math take at most 10 metrics.
 MAX_METRICS_PER_ALARM = 10
 # The constraints' default comparison_threshold: the per-feature drift alarm's default.

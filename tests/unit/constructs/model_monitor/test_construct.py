@@ -108,7 +108,7 @@ def test_each_run_gets_a_unique_valid_job_name_and_the_scheduled_time(
 ) -> None:
     prefix = drift.monitor.job_name_prefix
     assert prefix is not None
-    assert len(prefix) <= 26
+    assert len(prefix) <= 63 - 8 - 1 - 36  # margin by construction (see below)
     assert drift.request["ProcessingJobName"] == f"{prefix}-<aws.scheduler.execution-id>"
     env = drift.request["Environment"]
     assert env["DRIFT_NOW"] == "<aws.scheduler.scheduled-time>"
@@ -124,6 +124,18 @@ def test_each_run_gets_a_unique_valid_job_name_and_the_scheduled_time(
     assert drift.request["AppSpecification"]["ContainerEntrypoint"] == [
         "python", "-m", "mlops_runtime.drift", "analyze",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("stack_name", ["mlops-prod-monitoring", "m" * 128], ids=["prod", "long"])
+def test_drift_job_names_keep_a_margin_for_any_stack_name(stack_name: str) -> None:
+    """Scheduler documents no length for execution IDs (its example has 16 characters); the
+    name is sized for a 36-character ID and still keeps 8 characters of margin."""
+    stack = cdk.Stack(cdk.Stage(unit_app(), "Unit"), stack_name, env=TEST_ENV)
+    monitor = ModelMonitorSchedule(
+        stack, "Drift", endpoint=endpoint(stack), baseline=Baseline.from_directory(DEMO_BASELINE)
+    )
+    assert monitor.job_name_prefix is not None
+    assert len(f"{monitor.job_name_prefix}-{'x' * 36}") <= 63 - 8
 
 
 def test_drift_job_encrypts_output_and_volume_and_encrypts_traffic(drift: DriftScenario) -> None:
