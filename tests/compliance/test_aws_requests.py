@@ -117,7 +117,7 @@ PLANTED = [
     (
         "over-long-generated-job-name",
         "mlops-prod-batch",
-        "States.Format('mlops-prod-batch-Transform-{}'",
+        "States.Format('mlops-prod-712ba4-{}'",
         "States.Format('mlops-prod-batch-TransformNightlyScoring-{}'",
         "TransformJobName: 'mlops-prod-batch-TransformNightlyScoring-",
     ),
@@ -131,7 +131,7 @@ PLANTED = [
     (
         "scheduler-job-name-with-execution-id-too-long",
         "mlops-prod-monitoring",
-        '"{\\"ProcessingJobName\\":\\"mlopsprodng-drift-',
+        '"{\\"ProcessingJobName\\":\\"mlopsrift-',
         '"{\\"ProcessingJobName\\":\\"mlopsprodng-drifts-',
         "has 64 characters, more than the maximum 63",
     ),
