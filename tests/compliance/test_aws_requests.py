@@ -129,10 +129,10 @@ PLANTED = [
         "ProcessingResources.ClusterConfig.InstanceType: 'ml.m5d.large' is not one of",
     ),
     (
-        "scheduler-job-name-with-execution-id-too-long",
+        "drift-job-name-with-uuid-too-long",
         "mlops-prod-monitoring",
-        '"{\\"ProcessingJobName\\":\\"mlopsrift-',
-        '"{\\"ProcessingJobName\\":\\"mlopsprodng-drifts-',
+        "States.Format('mlopsrift-",
+        "States.Format('mlopsprodng-drifts-",
         "has 64 characters, more than the maximum 63",
     ),
     (

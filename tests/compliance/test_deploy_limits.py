@@ -87,11 +87,11 @@ def test_an_over_long_generated_job_name_is_caught(deployed_templates: dict[str,
     )
 
 
-def test_an_over_long_scheduler_job_name_is_caught(deployed_templates: dict[str, Template]) -> None:
+def test_an_over_long_drift_job_name_is_caught(deployed_templates: dict[str, Template]) -> None:
     template = planted(
         deployed_templates["mlops-prod-monitoring"],
-        '"{\\"ProcessingJobName\\":\\"mlopsrift-',
-        '"{\\"ProcessingJobName\\":\\"mlopsprodng-drifts-',
+        "States.Format('mlopsrift-",
+        "States.Format('mlopsprodng-drifts-",
     )
     problems = over(limits.job_names(template, deployed_templates), 1.0)
     assert any("ProcessingJobName" in p and "64 > " in p for p in problems), problems
