@@ -43,7 +43,7 @@ from mlops_cdk._internal.sagemaker import (
     execution_role,
     grant_vpc_access,
 )
-from mlops_cdk._internal.state_machines import logged_state_machine
+from mlops_cdk._internal.state_machines import logged_state_machine, retry_sagemaker_calls
 from mlops_cdk._internal.triggers import (
     MAX_EVENT_AGE,
     RETRY_ATTEMPTS,
@@ -560,13 +560,7 @@ class MLPipeline(Construct):
             comment="Start the pipeline with the trigger's parameters",
         )
         for task in (running, start):
-            task.add_retry(
-                errors=["SageMaker.SageMakerException", "SageMaker.ThrottlingException"],
-                interval=Duration.seconds(10),
-                backoff_rate=2,
-                max_attempts=4,
-                jitter_strategy=sfn.JitterType.FULL,
-            )
+            retry_sagemaker_calls(task)
         skipped = sfn.Succeed(
             self, "AlreadyRunning", comment="An execution is running: skip this trigger"
         )

@@ -42,7 +42,7 @@ from mlops_cdk._internal.sagemaker import (
     grant_vpc_access,
     has_local_storage,
 )
-from mlops_cdk._internal.state_machines import logged_state_machine
+from mlops_cdk._internal.state_machines import logged_state_machine, retry_sagemaker_calls
 from mlops_cdk._internal.triggers import (
     MAX_EVENT_AGE,
     RETRY_ATTEMPTS,
@@ -543,13 +543,7 @@ class ModelMonitorSchedule(Construct):
             result_path="$.job",
             comment="Start the drift job over the window before the scheduled time",
         )
-        create.add_retry(
-            errors=["SageMaker.SageMakerException", "SageMaker.ThrottlingException"],
-            interval=Duration.seconds(10),
-            backoff_rate=2,
-            max_attempts=4,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        retry_sagemaker_calls(create)
         machine, _ = logged_state_machine(
             self,
             "DriftStateMachine",
