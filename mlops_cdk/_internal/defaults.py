@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -164,15 +164,10 @@ def secure_bucket(
         encryption=s3.BucketEncryption.KMS,
         encryption_key=encryption_key,
         bucket_key_enabled=True,
-        server_access_logs_bucket=access_logs,
-        server_access_logs_prefix=access_logs_prefix,
     )
+    log_access(bucket, into=access_logs, prefix=access_logs_prefix)
     if event_bridge:
-        # Set natively on the bucket: the L2 flag would add a custom-resource Lambda.
-        cfn_bucket = cast(s3.CfnBucket, bucket.node.default_child)
-        cfn_bucket.add_property_override(
-            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
-        )
+        send_events_to_event_bridge(bucket)
     nag.acknowledge_rules(
         bucket,
         nag.S3_REPLICATION,
@@ -180,6 +175,32 @@ def secure_bucket(
         "replication is a disaster-recovery choice made per organisation, not a library default.",
     )
     return bucket
+
+
+def log_access(bucket: s3.Bucket, *, into: s3.IBucket, prefix: str) -> None:
+    """Server access logs of ``bucket`` delivered under ``prefix`` of ``into``, by a bucket
+    policy for the S3 logging service, whatever the consumer app's feature flags: CDK's
+    ``server_access_logs_bucket`` grants by ACL unless the app has
+    ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy``, and ACLs are disabled on our buckets
+    (BucketOwnerEnforced), so that path fails synth. This renders what the flag renders."""
+    cfn_bucket = cast(s3.CfnBucket, bucket.node.default_child)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=into.bucket_name, log_file_prefix=prefix
+    )
+    conditions = None
+    if Stack.of(into).node.path == Stack.of(bucket).node.path:
+        conditions = {
+            "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+            "StringEquals": {"aws:SourceAccount": bucket.env.account},
+        }
+    into.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[into.arn_for_objects(f"{prefix}*")],
+            conditions=conditions,
+        )
+    )
 
 
 def _private_bucket(
@@ -313,3 +334,48 @@ def key_and_topic(
         scope, "AlarmTopic", encryption_key=used_key, display_name=topic_name
     )
     return used_key, used_topic
+
+
+# Context key on an imported bucket: its owner has turned its EventBridge notifications on.
+SENDS_EVENTS = "mlops-cdk:bucket-sends-events-to-eventbridge"
+
+
+def send_events_to_event_bridge(bucket: s3.Bucket) -> None:
+    """Send ``bucket``'s object events to EventBridge, natively on the bucket (the L2
+    ``event_bridge_enabled`` flag would add a custom-resource Lambda). A bucket whose L2
+    notifications already exist keeps them as the one owner of the setting."""
+    if bucket.node.try_find_child("Notifications") is not None:
+        bucket.enable_event_bridge_notification()
+        return
+    cfn_bucket = cast(s3.CfnBucket, bucket.node.default_child)
+    cfn_bucket.add_property_override(
+        "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+    )
+
+
+def declare_sends_events(bucket: s3.IBucket) -> None:
+    """Record that imported ``bucket`` already sends its events to EventBridge (its own stack
+    turned them on), so new-data triggers on it need no warning."""
+    bucket.node.set_context(SENDS_EVENTS, True)
+
+
+def ensure_sends_events(scope: Construct, bucket: s3.IBucket, trigger: str) -> None:
+    """Make ``bucket`` send object events to EventBridge for ``trigger``: turned on for a
+    bucket of this app; a loud synth warning for an imported one, which cannot be changed."""
+    if isinstance(bucket, s3.Bucket):
+        send_events_to_event_bridge(bucket)
+        return
+    if bucket.node.try_get_context(SENDS_EVENTS):
+        return
+    name = bucket.bucket_name
+    shown = name if not Token.is_unresolved(name) else "(name resolved at deploy time)"
+    Annotations.of(scope).add_warning_v2(
+        "mlops-cdk:bucket-events-not-enabled",
+        f"{trigger} watches imported bucket {shown}, whose EventBridge notifications this app "
+        "cannot turn on: unless they are on, no run ever starts. Turn them on where the bucket "
+        "is defined (s3.Bucket(event_bridge_enabled=True) or NotificationConfiguration."
+        "EventBridgeConfiguration.EventBridgeEnabled: true), or with "
+        f"aws s3api put-bucket-notification-configuration --bucket {shown} "
+        "--notification-configuration '{\"EventBridgeConfiguration\": {}}' (this replaces "
+        "the bucket's other notifications: merge them in).",
+    )

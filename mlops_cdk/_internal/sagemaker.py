@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -21,7 +23,8 @@ from mlops_cdk._internal.iam import (
     grant_network_interfaces,
     role_for,
 )
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validators.environment import environment_name_problem
 from mlops_cdk._internal.validators.instance_types import SageMakerApi, instance_type_problem
 
 # Accelerated families: NVIDIA GPUs (g*, p*) and AWS Inferentia/Trainium chips.
@@ -55,6 +58,43 @@ def local_storage_families() -> frozenset[str]:
 def has_local_storage(instance_type: str) -> bool:
     """True when ``instance_type`` encrypts its local NVMe storage in hardware (no KMS key)."""
     return instance_family(instance_type) in local_storage_families()
+
+
+@dataclass(frozen=True)
+class EnvironmentLimits:
+    """How many variables a SageMaker API takes in a container's ``Environment``, and how long
+    a value may be (botocore's sagemaker model)."""
+
+    entries: int
+    value_length: int
+
+
+# CreateModel ContainerDefinition.Environment (EnvironmentMap) and CreateTransformJob
+# Environment (TransformEnvironmentMap): the same name rule, different sizes.
+MODEL_ENVIRONMENT = EnvironmentLimits(entries=100, value_length=1024)
+TRANSFORM_ENVIRONMENT = EnvironmentLimits(entries=16, value_length=10240)
+
+
+def check_container_environment(
+    check: Checker,
+    keyword: str,
+    environment: Mapping[str, str] | None,
+    limits: EnvironmentLimits,
+) -> None:
+    """A SageMaker container environment: variable names SageMaker accepts (the shared name
+    rule), at most
+    ``limits.entries`` of them, values at most ``limits.value_length`` characters."""
+    if not environment:
+        return
+    check.require(
+        len(environment) <= limits.entries,
+        keyword,
+        f"at most {limits.entries} variables",
+        Said(f"{len(environment)} variables"),
+    )
+    for name, value in environment.items():
+        check.valid(keyword, name, environment_name_problem, api="sagemaker")
+        check.max_length(f"{keyword}[{name!r}]", value, limits.value_length)
 
 
 def check_instance_type(

@@ -55,3 +55,15 @@ def logged_state_machine(
         comment=comment,
     )
     return machine, log_group
+
+
+def retry_sagemaker_calls(task: sfn.TaskStateBase) -> None:
+    """Retry an AWS SDK call to SageMaker on its service errors and throttling: four attempts,
+    10 s apart and doubling, with full jitter."""
+    task.add_retry(
+        errors=["SageMaker.SageMakerException", "SageMaker.ThrottlingException"],
+        interval=Duration.seconds(10),
+        backoff_rate=2,
+        max_attempts=4,
+        jitter_strategy=sfn.JitterType.FULL,
+    )

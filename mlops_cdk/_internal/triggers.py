@@ -21,6 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk._internal import nag
+from mlops_cdk._internal.defaults import ensure_sends_events
 from mlops_cdk._internal.iam import ManagedPolicyRole, grant_key_use
 
 # How often and how long a schedule or rule target retries before giving up to its queue.
@@ -123,11 +124,19 @@ def events_role(
 
 
 def new_objects_rule(
-    scope: Construct, construct_id: str, *, bucket: s3.IBucket, prefix: str, description: str
+    scope: Construct,
+    construct_id: str,
+    *,
+    bucket: s3.IBucket,
+    prefix: str,
+    description: str,
+    trigger: str = "A new-data trigger",
 ) -> events.Rule:
-    """A rule matching objects created under ``prefix`` of ``bucket`` (which must send its
-    events to EventBridge). Empty objects (folder markers) are left out: there is nothing in
-    them to process."""
+    """A rule matching objects created under ``prefix`` of ``bucket``, whose events are sent
+    to EventBridge (turned on for a bucket of the app; a synth warning naming ``trigger`` for
+    an imported one). Empty objects (folder markers) are left out: there is nothing in them to
+    process."""
+    ensure_sends_events(scope, bucket, f"{trigger} of {scope.node.path}")
     detail: dict[str, Any] = {
         "bucket": {"name": [bucket.bucket_name]},
         "object": {"key": [{"prefix": prefix}], "size": [{"numeric": [">", 0]}]},

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from aws_cdk import Token
+from aws_cdk import Duration, Token
 from constructs import IConstruct
 
 from mlops_cdk._internal.errors import ConfigurationError
+from mlops_cdk._internal.validators.s3 import prefix_problem
 
 
 def is_unresolved(value: object) -> bool:
@@ -35,6 +37,60 @@ def describe(value: object) -> str:
     if isinstance(value, str) and not isinstance(value, Said):
         return repr(value)
     return str(value)
+
+
+def with_trailing_slash(prefix: str) -> str:
+    """``prefix`` in the form every prefix option is kept in: ending in ``/``. ``"capture"``
+    and ``"capture/"`` mean the same folder; empty strings and tokens are left as they are."""
+    if (
+        isinstance(prefix, str)
+        and prefix
+        and not prefix.endswith("/")
+        and not is_unresolved(prefix)
+    ):
+        return prefix + "/"
+    return prefix
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An expected type at the public boundary: a Python class (``Duration``), or a CDK
+    interface recognised by members its implementations have (jsii interfaces are protocols
+    that ``isinstance`` cannot check; imported resources are proxy classes)."""
+
+    description: str
+    types: tuple[type, ...] = ()
+    members: tuple[str, ...] = ()
+
+    def admits(self, value: object) -> bool:
+        """True when ``value`` is of this kind. Looks at classes only: no jsii call."""
+        if self.types and isinstance(value, self.types):
+            return True
+        if not self.members:
+            return False
+        classes = [type(value)]
+        # Imported resources may come back as a proxy over several interface proxies.
+        delegates = getattr(value, "__dict__", {}).get("_delegates")
+        if isinstance(delegates, list):
+            classes.extend(type(d) for d in delegates)
+        return any(all(hasattr(c, m) for m in self.members) for c in classes)
+
+
+BUCKET = Kind("an s3.IBucket", members=("bucket_name", "bucket_arn", "grant_read"))
+KEY = Kind("a kms.IKey", members=("key_arn", "key_id", "grant_encrypt_decrypt"))
+ROLE = Kind("an iam.IRole", members=("role_arn", "role_name", "grant_pass_role"))
+TOPIC = Kind("an sns.ITopic", members=("topic_arn", "topic_name", "grant_publish"))
+VPC = Kind("an ec2.IVpc", members=("vpc_id", "private_subnets", "select_subnets"))
+CERTIFICATE = Kind("an acm.ICertificate", members=("certificate_arn",))
+DURATION = Kind("a Duration (such as Duration.minutes(5))", types=(Duration,))
+
+
+def describe_given(value: object) -> Said:
+    """What was given, with its Python type: ``str 'arn:aws:kms:...'``."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return Said(f"{type(value).__name__} {text}")
 
 
 class Checker:
@@ -116,6 +172,31 @@ class Checker:
         problem = validator(value, **options)
         if problem is not None:
             self.fail(keyword, problem, value)
+
+    def instance_of(self, keyword: str, value: object, kind: Kind) -> None:
+        """``value`` is ``None`` or of ``kind``; otherwise the message names the expected type
+        and what was given (a bare ``AttributeError`` deep in CDK would name neither)."""
+        if value is None or kind.admits(value):
+            return
+        self.fail(keyword, kind.description, describe_given(value))
+
+    def types(self, expected: Iterable[tuple[str, object, Kind]]) -> None:
+        """:meth:`instance_of` for each ``(keyword, value, kind)``."""
+        for keyword, value, kind in expected:
+            self.instance_of(keyword, value, kind)
+
+    def key_prefix(self, keyword: str, value: str) -> str:
+        """``value`` as a key prefix ending in ``/`` (``"capture"`` becomes ``"capture/"``),
+        checked against the one prefix rule every construct shares."""
+        self.valid(keyword, value, prefix_problem)
+        return with_trailing_slash(value)
+
+    def key_prefixes(self, options: object, *keywords: str) -> None:
+        """Normalise and check the prefix fields ``keywords`` of a (frozen) option group."""
+        for keyword in keywords:
+            object.__setattr__(
+                options, keyword, self.key_prefix(keyword, getattr(options, keyword))
+            )
 
     def exactly_one(self, keywords: dict[str, object]) -> None:
         """Exactly one of ``keywords`` (name -> value) is set (not ``None``)."""

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from mlops_cdk._internal.iam import grant_read_location
 from mlops_cdk._internal.runtime_assets import demo_model_dir
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import BUCKET, Checker
 from mlops_cdk._internal.validators.s3 import s3_uri_problem
 
 MAX_URI_LENGTH = 1024
@@ -74,6 +74,13 @@ class ModelData(ABC):
         Read access includes the bucket's KMS key when CDK knows it.
         """
         check = Checker("ModelData.from_bucket")
+        check.instance_of("bucket", bucket, BUCKET)
+        check.require(
+            not key.startswith("s3://"),
+            "key",
+            "a key inside the bucket, not an s3:// URI (use ModelData.from_s3_uri for a URI)",
+            key,
+        )
         check.require(
             bool(key) and not key.startswith("/"), "key", "a key without a leading /", key
         )

@@ -45,7 +45,11 @@ class DataStack(Stack):
             bucket_name=config.bucket_name("access-logs"),
         )
 
+        self._event_purposes: set[str] = set()
+
         def bucket(construct_id: str, purpose: str, *, event_bridge: bool = False) -> s3.IBucket:
+            if event_bridge:
+                self._event_purposes.add(purpose)
             return defaults.secure_bucket(
                 self,
                 construct_id,
@@ -137,12 +141,15 @@ class DataStack(Stack):
         CloudFormation export (stacks stay independently deployable), and IAM findings about
         prefix wildcards read the same at construction and after synthesis.
         """
-        return s3.Bucket.from_bucket_attributes(
+        imported = s3.Bucket.from_bucket_attributes(
             scope,
             f"{purpose.title().replace('-', '')}Bucket",
             bucket_name=self.config.bucket_name(purpose),
             encryption_key=None if purpose == "access-logs" else self.encryption_key,
         )
+        if purpose in self._event_purposes:
+            defaults.declare_sends_events(imported)
+        return imported
 
 
 def removal_policy(config: cfg.EnvironmentConfig) -> RemovalPolicy:

@@ -117,7 +117,7 @@ PLANTED = [
     (
         "over-long-generated-job-name",
         "mlops-prod-batch",
-        "States.Format('mlops-prod-batch-Transform-{}'",
+        "States.Format('mlops-prod-712ba4-{}'",
         "States.Format('mlops-prod-batch-TransformNightlyScoring-{}'",
         "TransformJobName: 'mlops-prod-batch-TransformNightlyScoring-",
     ),
@@ -129,10 +129,10 @@ PLANTED = [
         "ProcessingResources.ClusterConfig.InstanceType: 'ml.m5d.large' is not one of",
     ),
     (
-        "scheduler-job-name-with-execution-id-too-long",
+        "drift-job-name-with-uuid-too-long",
         "mlops-prod-monitoring",
-        '"{\\"ProcessingJobName\\":\\"mlopsprodng-drift-',
-        '"{\\"ProcessingJobName\\":\\"mlopsprodng-drifts-',
+        "States.Format('mlopsrift-",
+        "States.Format('mlopsprodng-drifts-",
         "has 64 characters, more than the maximum 63",
     ),
     (

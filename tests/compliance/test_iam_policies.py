@@ -24,20 +24,7 @@ STACK_GROUPS = ("mlops-dev-", "mlops-staging-", "mlops-prod-", "mlops-delivery")
 
 # Findings in code other teams are restructuring (mlops_cdk/constructs/): each is asserted to
 # still be present, so fixing it fails this test until the entry is removed.
-KNOWN_DEFECTS: dict[str, tuple[str, ...]] = {
-    # mlops_cdk/constructs/lambda_api.py (_EXECUTION_LOG_ACTIONS, the statement at
-    # api_gateway_account): logs:DescribeLogGroups supports only Resource "*"; granted on
-    # log-group ARNs it is never allowed. Fix: move it to its own statement on "*" (and
-    # acknowledge AwsSolutions-IAM5[Resource::*] there with that reason).
-    "mlops-staging-": (
-        "ApiGatewayAccountCloudWatchRolePermissions01EB77BC.PolicyDocument statement 0: "
-        "logs:DescribeLogGroups: the action takes no resource type, only Resource '*'",
-    ),
-    "mlops-prod-": (
-        "ApiGatewayAccountCloudWatchRolePermissions01EB77BC.PolicyDocument statement 0: "
-        "logs:DescribeLogGroups: the action takes no resource type, only Resource '*'",
-    ),
-}
+KNOWN_DEFECTS: dict[str, tuple[str, ...]] = {}
 
 
 def group(templates: Mapping[str, Template], prefix: str) -> dict[str, Template]:

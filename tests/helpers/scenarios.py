@@ -5,14 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from mlops_cdk._internal import defaults
 from mlops_cdk.constructs import (
+    AutoScaling,
+    Baseline,
+    BatchTransformJob,
     ContainerImage,
     DataCapture,
+    DeploymentPolicy,
+    EcsModelService,
+    InferenceApi,
+    LambdaInference,
     MLPipeline,
+    ModelData,
+    ModelMonitorSchedule,
     ModelRegistry,
     RealtimeEndpoint,
+    S3Trigger,
+    TransformInput,
+    TransformOutput,
 )
 
 SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
@@ -45,3 +60,74 @@ def captured_endpoint(stack: cdk.Stack) -> RealtimeEndpoint:
         endpoint_name="churn-prod",
         data_capture=DataCapture(bucket=capture, prefix="capture/"),
     )
+
+
+def every_construct(stack: cdk.Stack) -> None:
+    """One representative, fully featured instance of each construct in ``stack``: a captured,
+    autoscaled endpoint with guarded deploys, its drift monitor, a batch job started by
+    schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service, a
+    training pipeline that retrains on new data, and a registry. Buckets are created in the
+    stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
+    Network stack."""
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+        # Explicit, as in the Network stack (the default follows a feature flag).
+        restrict_default_security_group=True,
+    )
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    logs = defaults.access_log_bucket(stack, "AccessLogs", removal_policy=cdk.RemovalPolicy.DESTROY)
+    data = defaults.secure_bucket(
+        stack,
+        "DataBucket",
+        encryption_key=key,
+        access_logs=logs,
+        access_logs_prefix="data/",
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    image = ContainerImage.from_uri(SERVER_IMAGE)
+    endpoint = RealtimeEndpoint(
+        stack,
+        "Endpoint",
+        image=image,
+        model_data=ModelData.from_bucket(data, "models/churn/model.tar.gz"),
+        data_capture=DataCapture(bucket=data, prefix="capture"),
+        autoscaling=AutoScaling(),
+        deployment=DeploymentPolicy.canary(),
+        vpc=vpc,
+    )
+    ModelMonitorSchedule(stack, "Monitor", endpoint=endpoint, baseline=Baseline.demo_model())
+    BatchTransformJob(
+        stack,
+        "Batch",
+        image=image,
+        input=TransformInput(bucket=data, prefix="batch/input/"),
+        output=TransformOutput(bucket=data, prefix="batch/output/"),
+        schedule="cron(0 3 * * ? *)",
+        run_on_new_data=True,
+    )
+    LambdaInference(
+        stack,
+        "Lambda",
+        model_data=ModelData.demo_model(archive=False),
+        api=InferenceApi(),
+        s3_trigger=S3Trigger(bucket=data, input_prefix="score/in/", output_prefix="score/out/"),
+        outside_vpc_reason="The representative function calls nothing inside a VPC.",
+    )
+    EcsModelService(
+        stack,
+        "Gpu",
+        vpc=vpc,
+        model_data=ModelData.demo_model(archive=False),
+        gpu_count=1,
+        gpu_instance_type="g5.xlarge",
+        cpu=4096,
+        memory_mib=15360,
+        deletion_protection=False,
+    )
+    pipeline(stack, data_bucket=data, retrain_on_new_data=True)

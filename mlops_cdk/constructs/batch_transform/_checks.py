@@ -5,13 +5,15 @@ ConfigurationError naming the construct path, keyword and reason."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk._internal.sagemaker import check_instance_type
+from mlops_cdk._internal.sagemaker import (
+    TRANSFORM_ENVIRONMENT,
+    check_container_environment,
+    check_instance_type,
+)
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk._internal.validators.schedules import schedule_problem
 from mlops_cdk._internal.validators.time_zones import time_zone_problem
@@ -26,9 +28,6 @@ MAX_PAYLOAD_MB = 100  # also caps MaxConcurrentTransforms x MaxPayloadInMB
 MAX_INVOCATION_RETRIES = 3  # ModelClientConfig.InvocationsMaxRetries 0-3
 MAX_INVOCATION_TIMEOUT_SECONDS = 3600  # ModelClientConfig.InvocationsTimeoutInSeconds 1-3600
 MAX_FILTER_LENGTH = 63  # DataProcessing.InputFilter / OutputFilter
-MAX_ENVIRONMENT_ENTRIES = 16
-ENVIRONMENT_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
-MAX_ENVIRONMENT_VALUE = 10240
 # Standard workflows run for at most one year.
 MAX_RUNTIME_LIMIT = Duration.days(365)
 # EventBridge Pipes batch an SQS source for at most 5 minutes. A batch reaches Step Functions as
@@ -124,26 +123,7 @@ def _check_job(check: Checker, job: JobSettings) -> None:
         "at most 365 days (the longest a Standard workflow runs)",
         Said(f"{runtime / 86400:g} days"),
     )
-    _check_environment(check, job.environment)
-
-
-def _check_environment(check: Checker, environment: Mapping[str, str] | None) -> None:
-    if not environment:
-        return
-    check.require(
-        len(environment) <= MAX_ENVIRONMENT_ENTRIES,
-        "environment",
-        f"at most {MAX_ENVIRONMENT_ENTRIES} variables",
-        Said(f"{len(environment)} variables"),
-    )
-    for key, value in environment.items():
-        check.matches(
-            "environment",
-            key,
-            ENVIRONMENT_KEY,
-            "keyed by names of letters, digits and _ not starting with a digit",
-        )
-        check.max_length(f"environment[{key!r}]", value, MAX_ENVIRONMENT_VALUE)
+    check_container_environment(check, "environment", job.environment, TRANSFORM_ENVIRONMENT)
 
 
 def _check_triggers(check: Checker, triggers: Triggers) -> None:

@@ -3,7 +3,6 @@ in S3, or on demand."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Literal, Unpack
 
@@ -32,6 +31,7 @@ from mlops_cdk._internal.iam import (
     grant_read_location,
     grant_write_prefix,
 )
+from mlops_cdk._internal.names import UUID_LENGTH, generated_prefix
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import execution_role
 from mlops_cdk._internal.state_machines import logged_state_machine
@@ -42,9 +42,9 @@ from mlops_cdk._internal.triggers import (
     new_objects_rule,
     schedule,
 )
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import DURATION, KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
-from mlops_cdk.constructs.batch_transform._checks import MAX_JOB_NAME_PREFIX, check
+from mlops_cdk.constructs.batch_transform._checks import check
 from mlops_cdk.constructs.batch_transform._request import transform_task
 from mlops_cdk.constructs.batch_transform._settings import JobSettings, Triggers
 from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
@@ -124,8 +124,9 @@ class BatchTransformJob(Construct):
         key with rotation.
     :param alarm_topic: where alarms and run notifications go. Default: a new encrypted topic.
     :param environment: container environment variables for the job. Default: none.
-    :param job_name_prefix: first part of each job name (at most 26 characters). Default:
-        derived from the construct path.
+    :param job_name_prefix: first part of each job name (at most 26 characters: with the
+        36-character run UUID, 63). Default: ``<stack name>-<construct id>``, cut and hashed to
+        at most 18 characters so generated names keep 8 characters of margin.
     :param notify_success: also notify the topic when a run succeeds. Default: True.
     :param log_retention: state machine log retention. Default: one year.
     :param removal_policy: for the key and log group this creates. Default: RETAIN.
@@ -174,6 +175,17 @@ class BatchTransformJob(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("vpc", vpc, VPC),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+                ("invocation_timeout", invocation_timeout, DURATION),
+                ("max_runtime", max_runtime, DURATION),
+                ("new_data_batch_window", new_data_batch_window, DURATION),
+            )
+        )
         job = JobSettings(
             input=input,
             output=output,
@@ -570,6 +582,7 @@ class BatchTransformJob(Construct):
             bucket=self.input.bucket,
             prefix=self.input.prefix,
             description=f"New objects under {self.input.prefix} start {self.node.path}",
+            trigger="run_on_new_data",
         )
         message = events.RuleTargetInput.from_object(
             {"key": events.EventField.from_path("$.detail.object.key")}
@@ -717,16 +730,13 @@ class BatchTransformJob(Construct):
 
 
 def _default_job_name_prefix(scope: Construct) -> str:
-    """``<stack name>-<construct id>`` (or the first of them that fits) in job-name characters,
-    at most 26 long, so jobs are recognisable in the SageMaker console. Uniqueness comes from the
-    UUID each run appends."""
-    stack_name, construct_id = Stack.of(scope).stack_name, scope.node.id
-    candidates = [f"{stack_name}-{construct_id}", stack_name, construct_id]
-    cleaned = [re.sub(r"[^a-zA-Z0-9]+", "-", c).strip("-") for c in candidates]
-    fitting = [c for c in cleaned if 0 < len(c) <= MAX_JOB_NAME_PREFIX]
-    if fitting:
-        return fitting[0]
-    return cleaned[0][:MAX_JOB_NAME_PREFIX].strip("-") or "batch-transform"
+    """``<stack name>-<construct id>`` in job-name characters, so jobs are recognisable in the
+    SageMaker console; cut and hashed when long, so that with the UUID each run appends the name
+    stays NAME_MARGIN characters under the limit for any stack or construct name."""
+    stack_name = Stack.of(scope).stack_name
+    return generated_prefix(
+        f"{stack_name}-{scope.node.id}", UUID_LENGTH, fallback="batch-transform"
+    )
 
 
 def _ascii(text: str) -> str:

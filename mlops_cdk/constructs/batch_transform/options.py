@@ -13,8 +13,7 @@ from typing import Literal
 
 from aws_cdk import aws_s3 as s3
 
-from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import BUCKET, Checker
 
 SplitType = Literal["None", "Line", "RecordIO", "TFRecord"]
 CompressionType = Literal["None", "Gzip"]
@@ -35,9 +34,10 @@ def _or_none(value: str | None) -> str:
     return "None" if value is None else value
 
 
-def _check_prefix(check: Checker, prefix: str) -> None:
-    check.max_length("prefix", prefix, MAX_PREFIX)
-    check.matches("prefix", prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+def _check_prefix(check: Checker, options: TransformInput | TransformOutput) -> None:
+    check.instance_of("bucket", options.bucket, BUCKET)
+    check.key_prefixes(options, "prefix")
+    check.max_length("prefix", options.prefix, MAX_PREFIX)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +63,7 @@ class TransformInput:
 
     def __post_init__(self) -> None:
         check = Checker("TransformInput")
-        _check_prefix(check, self.prefix)
+        _check_prefix(check, self)
         check.max_length("content_type", self.content_type, MAX_MIME_TYPE)
         check.one_of("split_type", _or_none(self.split_type), SPLIT_TYPES)
         check.one_of("compression", _or_none(self.compression), COMPRESSION_TYPES)
@@ -94,6 +94,6 @@ class TransformOutput:
 
     def __post_init__(self) -> None:
         check = Checker("TransformOutput")
-        _check_prefix(check, self.prefix)
+        _check_prefix(check, self)
         check.max_length("accept", self.accept, MAX_MIME_TYPE)
         check.one_of("assemble_with", _or_none(self.assemble_with), ASSEMBLE_WITH)

@@ -18,15 +18,16 @@ from mlops_cdk._internal.fargate import (
     describe_fargate_memory,
     fargate_memory_choices,
 )
+from mlops_cdk._internal.gpu_instances import gpu_instance, gpu_instances, sizes_of
+from mlops_cdk._internal.patterns import WEB_ACL_ARN, WEB_ACL_ARN_MEANING
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.ecs_model_service.options import ServiceAutoScaling, ServiceHealthCheck
 
 MAX_GRACE_PERIOD = 2_147_483_647
 # EC2 families with NVIDIA GPUs on x86_64, which the ECS GPU-optimised AMI supports (AMD g4ad and
-# Graviton g5g are excluded: the AMI ships NVIDIA drivers for x86_64 only).
-GPU_FAMILIES = (
-    "g4dn", "g5", "g6", "g6e", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
-)  # fmt: skip
+# Graviton g5g are excluded: the AMI ships NVIDIA drivers for x86_64 only): those of the capacity
+# table in _internal/data/ecs_gpu_instances.json.
+GPU_FAMILIES = tuple(dict.fromkeys(name.split(".")[0] for name in gpu_instances()))
 _EC2_INSTANCE_TYPE = r"(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)"
 # Names that suggest a secret: those belong in ECS secrets (Secrets Manager / SSM), not in
 # plain-text environment variables that anyone who can read the task definition sees.
@@ -55,6 +56,7 @@ def check(
     environment: Mapping[str, str],
     ephemeral_storage_gib: int | None,
     container_user: str,
+    web_acl_arn: str | None,
 ) -> None:
     """Every rule of an EcsModelService, in the order a reader meets its keywords."""
     check.in_range("container_port", container_port, 1, 65535)
@@ -98,6 +100,7 @@ def check(
             "lives there)",
             Said("no public subnets"),
         )
+    check.matches("web_acl_arn", web_acl_arn, WEB_ACL_ARN, WEB_ACL_ARN_MEANING)
     _check_compute(
         check,
         cpu=cpu,
@@ -172,3 +175,37 @@ def _check_compute(
     )
     check.at_least("cpu", cpu, 128)
     check.at_least("memory_mib", memory_mib, 512, "MiB")
+    _check_fits_instance(check, gpu_instance_type, gpu_count, cpu, memory_mib)
+
+
+def _check_fits_instance(
+    check: Checker, instance_type: str, gpu_count: int, cpu: int, memory_mib: int
+) -> None:
+    """A GPU task larger than one instance of its type is never placed: ECS waits forever."""
+    instance = gpu_instance(instance_type)
+    if instance is None:
+        family = instance_type.split(".")[0]
+        check.fail(
+            "gpu_instance_type",
+            f"a size of {family} ECS can run: " + ", ".join(sizes_of(family)),
+            instance_type,
+        )
+    check.require(
+        gpu_count <= instance.gpus,
+        "gpu_count",
+        f"at most {instance.gpus} (the GPUs of one {instance_type})",
+        gpu_count,
+    )
+    check.require(
+        cpu <= instance.cpu_units,
+        "cpu",
+        f"at most {instance.cpu_units} (the {instance.vcpus} vCPUs of one {instance_type})",
+        cpu,
+    )
+    check.require(
+        memory_mib <= instance.memory_mib,
+        "memory_mib",
+        f"at most {instance.memory_mib} MiB (the memory of one {instance_type}; ECS registers "
+        "less)",
+        memory_mib,
+    )

@@ -25,7 +25,16 @@ from constructs import Construct
 from mlops_cdk._internal import defaults, nag
 from mlops_cdk._internal.iam import role_for, service_role
 from mlops_cdk._internal.network import default_subnets, select_subnets
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import (
+    BUCKET,
+    CERTIFICATE,
+    DURATION,
+    KEY,
+    ROLE,
+    TOPIC,
+    VPC,
+    Checker,
+)
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.ecs_model_service._alarms import service_alarms
 from mlops_cdk.constructs.ecs_model_service._checks import check
@@ -186,6 +195,17 @@ class EcsModelService(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("vpc", vpc, VPC),
+                ("certificate", certificate, CERTIFICATE),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+                ("access_logs", access_logs, BUCKET),
+                ("health_check_grace_period", health_check_grace_period, DURATION),
+            )
+        )
         self.health_check = health_check or ServiceHealthCheck()
         check(
             Checker.of(self),
@@ -204,6 +224,7 @@ class EcsModelService(Construct):
             environment=environment or {},
             ephemeral_storage_gib=ephemeral_storage_gib,
             container_user=container_user,
+            web_acl_arn=web_acl_arn,
         )
         self.container_user, self.container_port = container_user, container_port
         self.gpu, self.desired_count, self.autoscaling = gpu_count > 0, desired_count, autoscaling
@@ -371,30 +392,47 @@ class EcsModelService(Construct):
             description=f"ECS container instances of {self.node.path}",
         )
         most_tasks = self.autoscaling.max_capacity if self.autoscaling else self.desired_count
+        # An explicit launch template: without the consumer app's
+        # @aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig flag the group
+        # would get a launch configuration, which accounts opened since late 2024 cannot create.
+        security_group = ec2.SecurityGroup(
+            self,
+            "GpuInstancesSecurityGroup",
+            vpc=vpc,
+            description=f"ECS GPU container instances of {self.node.path}",
+            allow_all_outbound=True,
+        )
+        launch_template = ec2.LaunchTemplate(
+            self,
+            "GpuLaunchTemplate",
+            instance_type=ec2.InstanceType(instance_type),
+            machine_image=ecs.EcsOptimizedImage.amazon_linux2(ecs.AmiHardwareType.GPU),
+            role=instance_role,
+            user_data=ec2.UserData.for_linux(),
+            security_group=security_group,
+            require_imdsv2=True,
+            associate_public_ip_address=False,
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name="/dev/xvda",
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        100,
+                        encrypted=True,
+                        volume_type=ec2.EbsDeviceVolumeType.GP3,
+                        delete_on_termination=True,
+                    ),
+                )
+            ],
+        )
         group = autoscaling.AutoScalingGroup(
             self,
             "GpuInstances",
             vpc=vpc,
             vpc_subnets=subnets,
-            instance_type=ec2.InstanceType(instance_type),
-            machine_image=ecs.EcsOptimizedImage.amazon_linux2(ecs.AmiHardwareType.GPU),
-            role=instance_role,
+            launch_template=launch_template,
             min_capacity=0,
             # Room for a full rolling deployment (200 % of the tasks), one task per instance.
             max_capacity=2 * most_tasks,
-            require_imdsv2=True,
-            associate_public_ip_address=False,
-            block_devices=[
-                autoscaling.BlockDevice(
-                    device_name="/dev/xvda",
-                    volume=autoscaling.BlockDeviceVolume.ebs(
-                        100,
-                        encrypted=True,
-                        volume_type=autoscaling.EbsDeviceVolumeType.GP3,
-                        delete_on_termination=True,
-                    ),
-                )
-            ],
         )
         provider = ecs.AsgCapacityProvider(
             self,

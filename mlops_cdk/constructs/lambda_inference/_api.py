@@ -38,11 +38,12 @@ _API_WAF = (
 # The actions of AmazonAPIGatewayPushToCloudWatchLogs. API Gateway checks the account's role for
 # them when the setting is made (a role limited to fewer actions or to its own log-group names
 # is reported to be refused: repost.aws "least privilege cloudwatch logs policy for api
-# gateway"), so they are kept, on this account's and region's log groups instead of "*".
+# gateway"), so they are kept, on this account's and region's log groups instead of "*" -
+# except logs:DescribeLogGroups, which takes no resource type: only Resource "*" allows it.
+_DESCRIBE_LOG_GROUPS = "logs:DescribeLogGroups"
 _EXECUTION_LOG_ACTIONS = (
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
     "logs:DescribeLogStreams",
     "logs:PutLogEvents",
     "logs:GetLogEvents",
@@ -232,6 +233,16 @@ def _api_gateway_account(scope: Construct) -> apigateway.CfnAccount:
         iam.PolicyStatement(
             actions=list(_EXECUTION_LOG_ACTIONS), resources=[groups, f"{groups}:log-stream:*"]
         )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=[_DESCRIBE_LOG_GROUPS], resources=["*"])
+    )
+    nag.acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        f"{_DESCRIBE_LOG_GROUPS} supports no resource type (Service Authorization Reference): "
+        "it is allowed only on Resource '*', in a statement of its own; it lists log group "
+        "names and settings, no log data.",
     )
     # Other APIs of the account rely on this setting: keep the role if the stack goes.
     role.apply_removal_policy(RemovalPolicy.RETAIN)

@@ -34,7 +34,7 @@ from mlops_cdk._internal.iam import (
 )
 from mlops_cdk._internal.network import default_subnets
 from mlops_cdk._internal.triggers import MAX_EVENT_AGE, new_objects_rule
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import DURATION, KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.lambda_inference._api import inference_rest_api
 from mlops_cdk.constructs.lambda_inference._checks import check
@@ -156,6 +156,15 @@ class LambdaInference(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("timeout", timeout, DURATION),
+                ("vpc", vpc, VPC),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+            )
+        )
         check(
             Checker.of(self),
             timeout=timeout,
@@ -420,6 +429,7 @@ class LambdaInference(Construct):
             bucket=trigger.bucket,
             prefix=trigger.input_prefix,
             description=f"Objects created under {trigger.input_prefix} invoke {self.node.path}",
+            trigger="S3Trigger",
         )
         rule.add_target(
             events_targets.LambdaFunction(

@@ -13,15 +13,14 @@ from typing import Literal, cast
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 
-from mlops_cdk._internal.patterns import S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
-from mlops_cdk._internal.validation import Checker, Said, is_unresolved
+from mlops_cdk._internal.patterns import WEB_ACL_ARN, WEB_ACL_ARN_MEANING
+from mlops_cdk._internal.validation import BUCKET, DURATION, Checker, Said, is_unresolved
 
 AUTH_MODES = ("iam", "api_key")
 # API Gateway's default maximum integration timeout for REST APIs (50 ms to 29 s).
 MAX_INTEGRATION_TIMEOUT = Duration.seconds(29)
 MIN_INTEGRATION_TIMEOUT_MS = 50
 STAGE_NAME = r"[A-Za-z0-9_-]{1,128}"
-WEB_ACL_ARN = r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+"
 # Asynchronous invocation limits (AWS::Lambda::EventInvokeConfig).
 MAX_ASYNC_RETRIES = 2
 MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21600
@@ -112,7 +111,7 @@ class InferenceApi:
             "web_acl_arn",
             self.web_acl_arn,
             WEB_ACL_ARN,
-            "a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/...)",
+            WEB_ACL_ARN_MEANING,
         )
 
 
@@ -146,8 +145,14 @@ class S3Trigger:
 
     def __post_init__(self) -> None:
         check = Checker("S3Trigger")
-        check.matches("input_prefix", self.input_prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
-        check.matches("output_prefix", self.output_prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+        check.types(
+            (
+                ("bucket", self.bucket, BUCKET),
+                ("output_bucket", self.output_bucket, BUCKET),
+                ("max_event_age", self.max_event_age, DURATION),
+            )
+        )
+        check.key_prefixes(self, "input_prefix", "output_prefix")
         if self.output_bucket is None or self.output_bucket is self.bucket:
             check.require(
                 not self.output_prefix.startswith(self.input_prefix),

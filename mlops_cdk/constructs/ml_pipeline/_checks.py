@@ -15,8 +15,6 @@ from mlops_cdk._internal.patterns import (
     METRIC_NAME,
     METRIC_NAME_MEANING,
     OVERLAP_POLICIES,
-    S3_KEY_PREFIX,
-    S3_KEY_PREFIX_MEANING,
 )
 from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.validation import Checker, Said, is_unresolved
@@ -40,17 +38,12 @@ def check(
     check: Checker, scope: Construct, settings: TrainingSettings, triggers: RetrainTriggers
 ) -> None:
     """Every rule of an MLPipeline, in the order a reader meets its keywords."""
+    check.key_prefixes(settings, "input_prefix", "output_prefix", "code_prefix")
     input_prefix, output_prefix, code_prefix = (
         settings.input_prefix,
         settings.output_prefix,
         settings.code_prefix,
     )
-    for keyword, prefix in (
-        ("input_prefix", input_prefix),
-        ("output_prefix", output_prefix),
-        ("code_prefix", code_prefix),
-    ):
-        check.matches(keyword, prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
     # SageMaker jobs pull their images from ECR in the pipeline's own region.
     for keyword, image in (
         ("training_image", settings.training_image),

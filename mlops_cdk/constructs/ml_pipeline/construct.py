@@ -43,7 +43,7 @@ from mlops_cdk._internal.sagemaker import (
     execution_role,
     grant_vpc_access,
 )
-from mlops_cdk._internal.state_machines import logged_state_machine
+from mlops_cdk._internal.state_machines import logged_state_machine, retry_sagemaker_calls
 from mlops_cdk._internal.triggers import (
     MAX_EVENT_AGE,
     RETRY_ATTEMPTS,
@@ -52,7 +52,7 @@ from mlops_cdk._internal.triggers import (
     new_objects_rule,
     schedule,
 )
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import BUCKET, DURATION, KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.ml_pipeline._checks import MAX_PIPELINE_NAME, check
 from mlops_cdk.constructs.ml_pipeline._graph import standard_graph
@@ -219,6 +219,17 @@ class MLPipeline(Construct):
         role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("data_bucket", data_bucket, BUCKET),
+                ("vpc", vpc, VPC),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+                ("max_runtime", max_runtime, DURATION),
+                ("max_wait", max_wait, DURATION),
+            )
+        )
         shipped = training_image is None
         training_image = training_image or ContainerImage.training()
         server = ContainerImage.model_server()
@@ -253,8 +264,9 @@ class MLPipeline(Construct):
         )
         check(Checker.of(self), self, settings, triggers)
         self.registry, self.data_bucket, self.metric_name = registry, data_bucket, metric_name
-        self.input_prefix, self.output_prefix = input_prefix, output_prefix
-        self.code_prefix, self.on_overlap = code_prefix, on_overlap
+        # The prefixes as checked: "churn/input" and "churn/input/" alike end in "/".
+        self.input_prefix, self.output_prefix = settings.input_prefix, settings.output_prefix
+        self.code_prefix, self.on_overlap = settings.code_prefix, on_overlap
         self.pipeline_name = pipeline_name or Names.unique_resource_name(
             self, max_length=MAX_PIPELINE_NAME, separator="-"
         ).lower().strip("-")
@@ -562,13 +574,7 @@ class MLPipeline(Construct):
             comment="Start the pipeline with the trigger's parameters",
         )
         for task in (running, start):
-            task.add_retry(
-                errors=["SageMaker.SageMakerException", "SageMaker.ThrottlingException"],
-                interval=Duration.seconds(10),
-                backoff_rate=2,
-                max_attempts=4,
-                jitter_strategy=sfn.JitterType.FULL,
-            )
+            retry_sagemaker_calls(task)
         skipped = sfn.Succeed(
             self, "AlreadyRunning", comment="An execution is running: skip this trigger"
         )

@@ -42,7 +42,7 @@ class MonitorSettings:
     probability_attribute: str | None
     probability_threshold: float | None
     features_attribute: str | None
-    drift_threshold: float
+    drift_threshold: float | None
     features: Sequence[str] | None
     reports: ReportLocation | None
     schedule_name: str | None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Unpack
 
-from aws_cdk import Duration, Fn, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, Fn, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -21,6 +21,7 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
@@ -32,6 +33,7 @@ from mlops_cdk._internal.iam import (
     grant_read_location,
     grant_write_prefix,
 )
+from mlops_cdk._internal.names import UUID_LENGTH, job_name_budget
 from mlops_cdk._internal.network import select_subnets
 from mlops_cdk._internal.notifications import topic_target
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
@@ -40,6 +42,7 @@ from mlops_cdk._internal.sagemaker import (
     grant_vpc_access,
     has_local_storage,
 )
+from mlops_cdk._internal.state_machines import logged_state_machine, retry_sagemaker_calls
 from mlops_cdk._internal.triggers import (
     MAX_EVENT_AGE,
     RETRY_ATTEMPTS,
@@ -47,7 +50,7 @@ from mlops_cdk._internal.triggers import (
     events_role,
     schedule,
 )
-from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validation import DURATION, KEY, ROLE, TOPIC, VPC, Checker, Said
 from mlops_cdk.constructs.container_image import ContainerImage, check_image_region
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
@@ -69,11 +72,15 @@ from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 RECORDS_METRIC = "drift_job_records_analyzed"
 VIOLATIONS_METRIC = "drift_job_violations"
-# Job names "<prefix>-<execution id>": EventBridge Scheduler's execution IDs are short
-# alphanumeric strings (d32c5kddcf5bb8c3 in its docs); 36 characters are left for them.
-MAX_JOB_NAME_PREFIX = 63 - 36 - 1
+# Job names "<prefix>-<UUID>", made by the drift state machine with States.UUID() (36
+# characters): the prefix leaves names NAME_MARGIN characters under the limit.
+MAX_JOB_NAME_PREFIX = job_name_budget(UUID_LENGTH)
+# The drift state machine only creates the job (request-response), so runs are short.
+DRIFT_START_TIMEOUT = Duration.minutes(5)
 # CloudWatch alarms on metric math take at most 10 metrics.
 MAX_METRICS_PER_ALARM = 10
+# The constraints' default comparison_threshold: the per-feature drift alarm's default.
+DEFAULT_DRIFT_THRESHOLD = 0.1
 # Processing-job paths of the drift job (the same defaults as its CLI, baseline as folders).
 PROCESSING_BASELINE = "/opt/ml/processing/baseline"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
@@ -142,7 +149,9 @@ class ModelMonitorSchedule(Construct):
     :param probability_threshold: classification threshold on the probability. Default: none.
     :param features_attribute: bias/explainability: the features field. Default: none.
     :param drift_threshold: the drift alarm fires when any monitored feature's
-        ``feature_baseline_drift_<feature>`` exceeds it. Default: 0.1 (the constraints'
+        ``feature_baseline_drift_<feature>`` exceeds it. Only data-quality monitors with
+        feature names (``features`` or ``baseline.features``) have such an alarm; elsewhere a
+        given threshold has no effect and synth warns. Default: 0.1 (the constraints'
         default ``comparison_threshold``).
     :param features: features the drift alarm watches. Default: ``baseline.features``.
     :param reports: where each run writes its reports. Default: the capture bucket under
@@ -164,7 +173,8 @@ class ModelMonitorSchedule(Construct):
         receives exactly the grants a created role would, in a customer-managed policy this
         construct attaches to it. Default: a new least-privilege role.
     :param removal_policy: for the KMS key this creates (when neither ``encryption_key`` nor a
-        :class:`RealtimeEndpoint`'s key is there to use). Default: RETAIN.
+        :class:`RealtimeEndpoint`'s key is there to use) and the drift job's state machine log
+        group. Default: RETAIN.
     """
 
     def __init__(
@@ -188,7 +198,7 @@ class ModelMonitorSchedule(Construct):
         probability_attribute: str | None = None,
         probability_threshold: float | None = None,
         features_attribute: str | None = None,
-        drift_threshold: float = 0.1,
+        drift_threshold: float | None = None,
         features: Sequence[str] | None = None,
         reports: ReportLocation | None = None,
         vpc: ec2.IVpc | None = None,
@@ -203,6 +213,15 @@ class ModelMonitorSchedule(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("vpc", vpc, VPC),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+                ("max_runtime", max_runtime, DURATION),
+            )
+        )
         settings = MonitorSettings(
             backend=backend,
             monitoring_type=monitoring_type,
@@ -259,6 +278,7 @@ class ModelMonitorSchedule(Construct):
             topic_name="Monitor alarms",
             removal_policy=removal_policy,
         )
+        self._removal_policy = removal_policy
         self._add_role(capture, vpc, subnets, role)
         self.alarms: list[cloudwatch.IAlarm] = []
         self._alarm_set = AlarmSet(self, self.alarm_topic, into=self.alarms)
@@ -267,7 +287,25 @@ class ModelMonitorSchedule(Construct):
         self.on_drift_rule = self._wire_on_drift(on_drift) if on_drift is not None else None
 
     def _add_alarms(self, settings: MonitorSettings) -> None:
-        self.drift_alarm = self._drift_alarm(settings.drift_threshold)
+        per_feature = self.monitoring_type is MonitoringType.DATA_QUALITY and bool(self.features)
+        if settings.drift_threshold is not None and not per_feature:
+            Annotations.of(self).add_warning_v2(
+                "mlops-cdk:drift-threshold-ignored",
+                f"drift_threshold={settings.drift_threshold:g} has no effect: the drift alarm "
+                "compares per-feature drift only for data-quality monitors that know the "
+                "feature names, and this one "
+                + (
+                    "has none (give features=[...] or a Baseline with features, e.g. "
+                    "Baseline.from_directory)"
+                    if self.monitoring_type is MonitoringType.DATA_QUALITY
+                    else f"is a {self.monitoring_type.value} monitor"
+                )
+                + "; it alarms on constraint violations instead.",
+            )
+        threshold = settings.drift_threshold
+        self.drift_alarm = self._drift_alarm(
+            DEFAULT_DRIFT_THRESHOLD if threshold is None else threshold
+        )
         self.job_failed_alarm = self._job_failed_alarm()
         least = settings.min_records_per_run
         if least is not None:
@@ -400,8 +438,11 @@ class ModelMonitorSchedule(Construct):
                 "SecurityGroupIds": [self.security_group.security_group_id],
                 "Subnets": self.subnet_ids,
             }
+        # Each run's ID: States.UUID() in the state machine. EventBridge Scheduler documents its
+        # context attributes as whole field values only (the scheduled time is passed so).
+        run_id = sfn.JsonPath.string_at("$.run.id")
         request = {
-            "ProcessingJobName": f"{prefix}-{scheduler.ContextAttribute.execution_id}",
+            "ProcessingJobName": sfn.JsonPath.format(f"{prefix}-{{}}", run_id),
             "RoleArn": self.role.role_arn,
             "AppSpecification": {
                 "ImageUri": image_uri,
@@ -417,7 +458,7 @@ class ModelMonitorSchedule(Construct):
                 "publish_cloudwatch_metrics": "Enabled",
                 "DRIFT_WINDOW": window,
                 # The window follows the scheduled time, not the time the job got capacity.
-                "DRIFT_NOW": scheduler.ContextAttribute.scheduled_time,
+                "DRIFT_NOW": sfn.JsonPath.string_at("$.scheduledTime"),
             },
             "ProcessingInputs": [
                 _processing_input("statistics", statistics),
@@ -428,7 +469,7 @@ class ModelMonitorSchedule(Construct):
                     {
                         "OutputName": "report",
                         "S3Output": {
-                            "S3Uri": f"{self.report_uri}{scheduler.ContextAttribute.execution_id}/",
+                            "S3Uri": sfn.JsonPath.format(f"{self.report_uri}{{}}/", run_id),
                             "LocalPath": PROCESSING_OUTPUT,
                             "S3UploadMode": "EndOfJob",
                         },
@@ -443,36 +484,22 @@ class ModelMonitorSchedule(Construct):
         jobs = stack.format_arn(
             service="sagemaker", resource="processing-job", resource_name=f"{prefix}-*"
         )
-        statements = [
-            iam.PolicyStatement(actions=["sagemaker:CreateProcessingJob"], resources=[jobs]),
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
-        ]
+        self.drift_state_machine = self._drift_state_machine(request, jobs)
+        machine = self.drift_state_machine
         self.schedule = schedule(
             self,
             expression=self._cadence.expression,
-            target=lambda **delivery: scheduler_targets.Universal(
-                service="sagemaker",
-                action="createProcessingJob",
-                input=scheduler.ScheduleTargetInput.from_object(request),
-                policy_statements=statements,
+            target=lambda **delivery: scheduler_targets.StepFunctionsStartExecution(
+                machine,
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {"scheduledTime": scheduler.ContextAttribute.scheduled_time}
+                ),
                 **delivery,
             ),
             encryption_key=self.encryption_key,
             dead_letter_queue=self._dead_letter_queue(),
-            purpose="starts drift jobs",
+            purpose="starts drift runs",
             description=f"Runs the drift job of {self.node.path} ({self.endpoint_name})",
-            statements=statements,
-            wildcards=[
-                (
-                    jobs,
-                    "Each run creates a processing job named <prefix>-<scheduler execution ID>; "
-                    "the grant covers exactly that prefix.",
-                )
-            ],
             retry_attempts=3,
             max_event_age=Duration.minutes(15),
         )
@@ -484,6 +511,75 @@ class ModelMonitorSchedule(Construct):
                 "ProcessingJobStatus": ["Failed", "Stopped"],
             },
         )
+
+    def _drift_state_machine(self, request: dict[str, Any], jobs: str) -> sfn.StateMachine:
+        """Name the run (States.UUID()) and create its processing job."""
+        role = ManagedPolicyRole(
+            self,
+            "DriftStateMachineRole",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"Step Functions role of {self.node.path}: starts drift jobs",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        name = sfn.Pass(
+            self,
+            "NameRun",
+            comment="A unique ID per run: the job is <prefix>-<ID>, its reports under <ID>/",
+            parameters={"id": sfn.JsonPath.uuid()},
+            result_path="$.run",
+        )
+        create = tasks.CallAwsService(
+            self,
+            "CreateProcessingJob",
+            service="sagemaker",
+            action="createProcessingJob",
+            parameters=request,
+            iam_resources=[jobs],
+            iam_action="sagemaker:CreateProcessingJob",
+            result_path="$.job",
+            comment="Start the drift job over the window before the scheduled time",
+        )
+        retry_sagemaker_calls(create)
+        machine, _ = logged_state_machine(
+            self,
+            "DriftStateMachine",
+            log_group_id="DriftStateMachineLogs",
+            definition=name.next(create),
+            role=role,
+            timeout=DRIFT_START_TIMEOUT,
+            comment=f"Starts the drift job of {self.node.path}. "
+            'Input: {"scheduledTime": "<ISO 8601 time the window ends>"}',
+            encryption_key=self.encryption_key,
+            removal_policy=self._removal_policy,
+            retention=defaults.DEFAULT_LOG_RETENTION,
+        )
+        nag.acknowledge_wildcard_resource(
+            role,
+            jobs,
+            "Each run creates a processing job named <prefix>-<UUID>; the grant covers exactly "
+            "that prefix.",
+        )
+        nag.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:*LogDelivery, DescribeLogGroups and resource "
+            "policies) and X-Ray trace writes support no resource-level permissions.",
+        )
+        self._alarm_set.add(
+            "DriftStartFailedAlarm",
+            machine.metric_failed(),
+            1,
+            "a drift run could not create its processing job",
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+        return machine
 
     def _dead_letter_queue(self) -> sqs.Queue:
         if self.dead_letter_queue is not None:

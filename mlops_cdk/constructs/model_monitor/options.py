@@ -16,13 +16,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal.patterns import (
-    S3_KEY_PREFIX,
-    S3_KEY_PREFIX_MEANING,
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MEANING,
 )
 from mlops_cdk._internal.runtime_assets import demo_model_dir
-from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validation import BUCKET, KEY, Checker, Said
 from mlops_cdk.constructs.model_data import ModelData
 
 PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
@@ -86,9 +84,9 @@ class Baseline:
         bucket: s3.IBucket, prefix: str, *, features: Sequence[str] | None = None
     ) -> Baseline:
         """``<prefix>constraints.json`` and ``<prefix>statistics.json`` in ``bucket``."""
-        Checker("Baseline.from_bucket").matches(
-            "prefix", prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
-        )
+        check = Checker("Baseline.from_bucket")
+        check.instance_of("bucket", bucket, BUCKET)
+        prefix = check.key_prefix("prefix", prefix)
         return Baseline(
             constraints=ModelData.from_bucket(bucket, f"{prefix}constraints.json"),
             statistics=ModelData.from_bucket(bucket, f"{prefix}statistics.json"),
@@ -138,7 +136,9 @@ class GroundTruth:
     prefix: str
 
     def __post_init__(self) -> None:
-        Checker("GroundTruth").matches("prefix", self.prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+        check = Checker("GroundTruth")
+        check.instance_of("bucket", self.bucket, BUCKET)
+        check.key_prefixes(self, "prefix")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,8 +160,9 @@ class MonitoredEndpoint:
 
     def __post_init__(self) -> None:
         check = Checker("MonitoredEndpoint")
+        check.types((("bucket", self.bucket, BUCKET), ("encryption_key", self.encryption_key, KEY)))
         check.matches("endpoint_name", self.endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
-        check.matches("prefix", self.prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING)
+        check.key_prefixes(self, "prefix")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +177,6 @@ class ReportLocation:
     prefix: str = "monitoring/"
 
     def __post_init__(self) -> None:
-        Checker("ReportLocation").matches(
-            "prefix", self.prefix, S3_KEY_PREFIX, S3_KEY_PREFIX_MEANING
-        )
+        check = Checker("ReportLocation")
+        check.instance_of("bucket", self.bucket, BUCKET)
+        check.key_prefixes(self, "prefix")

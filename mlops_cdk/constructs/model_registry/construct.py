@@ -17,7 +17,7 @@ from mlops_cdk._internal.patterns import (
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MEANING,
 )
-from mlops_cdk._internal.validation import Checker, is_unresolved
+from mlops_cdk._internal.validation import KEY, Checker, is_unresolved
 
 MAX_DESCRIPTION = 1024
 # What another account may do with the packages: read them and deploy them, nothing more
@@ -194,6 +194,7 @@ class ModelRegistry(IModelRegistry):
     ) -> None:
         super().__init__(scope, construct_id)
         check = Checker.of(self)
+        check.instance_of("encryption_key", encryption_key, KEY)
         check.max_length("group_name", group_name, 63)
         check.matches("group_name", group_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
         check.max_length("description", description, MAX_DESCRIPTION)

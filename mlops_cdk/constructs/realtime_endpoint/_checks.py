@@ -3,7 +3,7 @@ combined. Each raises a ConfigurationError naming the construct path, keyword an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_ec2 as ec2
 
@@ -12,7 +12,12 @@ from mlops_cdk._internal.patterns import (
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MEANING,
 )
-from mlops_cdk._internal.sagemaker import check_instance_type, is_burstable
+from mlops_cdk._internal.sagemaker import (
+    MODEL_ENVIRONMENT,
+    check_container_environment,
+    check_instance_type,
+    is_burstable,
+)
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs._sagemaker_model import ModelSource
 from mlops_cdk.constructs.realtime_endpoint.options import (
@@ -42,13 +47,21 @@ def check(
     vpc: ec2.IVpc | None,
     network_isolation: bool | None,
     endpoint_name: str | None,
+    environment: Mapping[str, str] | None,
 ) -> None:
     """Every rule of a RealtimeEndpoint: the model source (``single``, unless ``variants``
-    are given), then which modes and options may be combined."""
+    are given), the container environment, then which modes and options may be combined."""
     if variants is None:
         single.check(check)
     else:
         _check_variants(check, variants, single)
+    check_container_environment(check, "environment", environment, MODEL_ENVIRONMENT)
+    for v in variants or []:
+        keyword = f"variants[{v.name!r}].environment"
+        check_container_environment(check, keyword, v.environment, MODEL_ENVIRONMENT)
+        # Each variant's model gets the endpoint's variables and its own.
+        merged = {**(environment or {}), **(v.environment or {})}
+        check_container_environment(check, keyword, merged, MODEL_ENVIRONMENT)
     # The mode rules: no variants stands for the one default variant.
     variants = variants or []
     if instance_type is not None:

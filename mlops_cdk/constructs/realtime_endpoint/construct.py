@@ -28,7 +28,7 @@ from mlops_cdk._internal.sagemaker import (
     has_local_storage,
     vcpus,
 )
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
@@ -138,6 +138,14 @@ class RealtimeEndpoint(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
+        Checker.of(self).types(
+            (
+                ("vpc", vpc, VPC),
+                ("encryption_key", encryption_key, KEY),
+                ("role", role, ROLE),
+                ("alarm_topic", alarm_topic, TOPIC),
+            )
+        )
         source = ModelSource(image, model_data, model_package)
         check(
             Checker.of(self),
@@ -153,6 +161,7 @@ class RealtimeEndpoint(Construct):
             vpc=vpc,
             network_isolation=network_isolation,
             endpoint_name=endpoint_name,
+            environment=environment,
         )
         self.variants = list(variants) if variants is not None else [_default_variant(source)]
         self.production_variants = [v for v in self.variants if not v.shadow]

@@ -18,7 +18,7 @@ from aws_cdk import aws_sns as sns
 
 from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
 from mlops_cdk._internal.sagemaker import check_instance_type
-from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validation import BUCKET, TOPIC, Checker, Said
 from mlops_cdk.constructs._sagemaker_model import ModelSource
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.model_data import ModelData
@@ -173,11 +173,14 @@ class AsyncInference:
 
     def __post_init__(self) -> None:
         check = Checker("AsyncInference")
-        for keyword in ("output_prefix", "failure_prefix"):
-            prefix = getattr(self, keyword)
-            check.matches(
-                keyword, prefix, r"[^/\s][^\s]*/", "a key prefix ending in / (no leading /)"
+        check.types(
+            (
+                ("output_bucket", self.output_bucket, BUCKET),
+                ("success_topic", self.success_topic, TOPIC),
+                ("error_topic", self.error_topic, TOPIC),
             )
+        )
+        check.key_prefixes(self, "output_prefix", "failure_prefix")
         check.require(
             self.output_prefix != self.failure_prefix,
             "failure_prefix",
@@ -217,11 +220,10 @@ class DataCapture:
 
     def __post_init__(self) -> None:
         check = Checker("DataCapture")
+        check.instance_of("bucket", self.bucket, BUCKET)
         check.in_range("sampling_percentage", self.sampling_percentage, 0, 100, "%")
         check.require(self.bucket is not None, "bucket", "the S3 bucket to capture into", None)
-        check.matches(
-            "prefix", self.prefix, r"[^/\s][^\s]*/", "a key prefix ending in / (no leading /)"
-        )
+        check.key_prefixes(self, "prefix")
         check.require(
             self.capture_input or self.capture_output,
             "capture_input or capture_output",

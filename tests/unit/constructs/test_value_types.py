@@ -328,3 +328,14 @@ def test_model_package_grants_its_artifacts_key_and_image_exactly() -> None:
     }
     listing = next(s for s in found if actions(s) == ["s3:ListBucket"])
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["training-runs/*"]}}
+
+
+def test_from_bucket_rejects_an_s3_uri_given_as_key() -> None:
+    stack = unit_stack()
+    bucket = s3.Bucket.from_bucket_name(stack, "Models", "models-bucket")
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^ModelData.from_bucket: key must be a key inside the bucket, not an s3:// URI "
+        r"\(use ModelData.from_s3_uri for a URI\) \(got 's3://models-bucket/churn/model.tar.gz'\)",
+    ):
+        ModelData.from_bucket(bucket, "s3://models-bucket/churn/model.tar.gz")

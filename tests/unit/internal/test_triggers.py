@@ -12,9 +12,10 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 from constructs import Construct
 
+from mlops_cdk._internal.defaults import declare_sends_events
 from mlops_cdk._internal.triggers import alarm_rule, events_role, new_objects_rule, schedule
 from tests.helpers.apps import unit_stack
 from tests.helpers.templates import managed_policy_actions
@@ -110,3 +111,50 @@ def test_alarm_rule_matches_the_alarms_entering_alarm() -> None:
         "resources": [arn],
         "detail": {"state": {"value": ["ALARM"]}},
     }
+
+
+# --- new-object rules need the bucket's events in EventBridge ---------------------------
+
+
+def event_bridge_enabled(template: Template) -> list[object]:
+    return [
+        b.get("Properties", {}).get("NotificationConfiguration", {}).get("EventBridgeConfiguration")
+        for b in template.find_resources("AWS::S3::Bucket").values()
+    ]
+
+
+def test_a_bucket_of_the_app_is_made_to_send_events_natively() -> None:
+    stack = unit_stack()
+    bucket = s3.Bucket(stack, "Data")
+    new_objects_rule(stack, "Rule", bucket=bucket, prefix="in/", description="New data")
+    template = Template.from_stack(stack)
+    assert event_bridge_enabled(template) == [{"EventBridgeEnabled": True}]
+    # Natively on the bucket, not through the L2 flag's custom-resource Lambda.
+    assert template.find_resources("Custom::S3BucketNotifications") == {}
+
+
+def test_a_bucket_whose_l2_already_sends_events_is_left_to_it() -> None:
+    stack = unit_stack()
+    bucket = s3.Bucket(stack, "Data", event_bridge_enabled=True)
+    new_objects_rule(stack, "Rule", bucket=bucket, prefix="in/", description="New data")
+    template = Template.from_stack(stack)
+    assert event_bridge_enabled(template) == [None]  # the custom resource owns the setting
+    assert len(template.find_resources("Custom::S3BucketNotifications")) == 1
+
+
+def test_an_imported_bucket_gets_a_warning_naming_the_fix() -> None:
+    stack = unit_stack()
+    bucket = s3.Bucket.from_bucket_name(stack, "Data", "scoring-input")
+    new_objects_rule(stack, "Rule", bucket=bucket, prefix="in/", description="New data")
+    (warning,) = Annotations.from_stack(stack).find_warning("*", Match.any_value())
+    text = str(warning.entry.data)
+    assert "imported bucket scoring-input" in text
+    assert "EventBridgeConfiguration" in text
+
+
+def test_an_imported_bucket_declared_to_send_events_gets_no_warning() -> None:
+    stack = unit_stack()
+    bucket = s3.Bucket.from_bucket_name(stack, "Data", "scoring-input")
+    declare_sends_events(bucket)
+    new_objects_rule(stack, "Rule", bucket=bucket, prefix="in/", description="New data")
+    assert Annotations.from_stack(stack).find_warning("*", Match.any_value()) == []

@@ -90,3 +90,29 @@ def test_none_means_not_set() -> None:
     check.in_range("x", None, 1, 2)
     check.positive("x", None)
     check.matches("x", None, "a", "a")
+
+
+# --- prefixes: both spellings, one normalised form --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("capture", "capture/"),
+        ("capture/", "capture/"),
+        ("a/b", "a/b/"),
+        ("date=2026-01-01", "date=2026-01-01/"),
+    ],
+    ids=["no-slash", "slash", "nested", "hive-partition"],
+)
+def test_key_prefix_accepts_both_spellings_and_keeps_the_trailing_slash(
+    given: str, kept: str
+) -> None:
+    assert check.key_prefix("prefix", given) == kept
+
+
+def test_key_prefix_still_rejects_what_is_not_a_prefix() -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"prefix must be a key prefix .*\(got '/capture'\)"
+    ):
+        check.key_prefix("prefix", "/capture")

@@ -67,8 +67,9 @@ def test_monitoring_stack_resources(synthesized_app: SynthesizedApp, name: str) 
     assert all({"Name": "Endpoint", "Value": endpoint_name} in d for d in dimensions)
     # ... reads what it captures into the Data stack's capture bucket ...
     capture = bucket_name(templates[f"mlops-{name}-data"], "DataCapture")
-    schedule = resources(template, "AWS::Scheduler::Schedule")
-    (request,) = [joined_json(s["Properties"]["Target"]["Input"]) for s in schedule.values()]
+    machines = resources(template, "AWS::StepFunctions::StateMachine")
+    (definition,) = [joined_json(m["Properties"]["DefinitionString"]) for m in machines.values()]
+    request = definition["States"]["CreateProcessingJob"]["Parameters"]
     assert request["Environment"]["sagemaker_endpoint_name"] == endpoint_name
     assert (
         request["Environment"]["dataset_source"] == f"s3://{capture}/data-capture/{endpoint_name}/"

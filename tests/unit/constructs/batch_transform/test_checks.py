@@ -294,7 +294,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "environment-key",
         {"environment": {"1ST": "x"}},
-        JOB + "environment must be keyed by names of letters, digits and _",
+        JOB + "environment must be a name of letters, digits and _",
     ),
     (
         "job-name-prefix-too-long",
@@ -319,9 +319,9 @@ def test_bad_input_is_rejected_with_a_precise_message(
 
 OPTION_CASES: list[tuple[str, Callable[[s3.IBucket], object], str]] = [
     (
-        "prefix-without-slash",
-        lambda b: TransformInput(bucket=b, prefix="in"),
-        r"TransformInput: prefix must be a key prefix ending in / .*\(got 'in'\)",
+        "prefix-with-a-space",
+        lambda b: TransformInput(bucket=b, prefix="in put"),
+        r"TransformInput: prefix must be a key prefix .*\(got 'in put'\)",
     ),
     (
         "prefix-leading-slash",

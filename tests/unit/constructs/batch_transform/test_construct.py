@@ -3,6 +3,7 @@ customised job, least privilege and compliance."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -23,7 +24,7 @@ from mlops_cdk.constructs import (
     TransformOutput,
 )
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.helpers.apps import unit_stack
+from tests.helpers.apps import TEST_ENV, unit_app, unit_stack
 from tests.helpers.templates import ASSET_IMAGE, as_list, assert_matches
 from tests.helpers.templates import managed_policy_actions as actions
 from tests.helpers.templates import managed_policy_statements as statements
@@ -265,9 +266,28 @@ def test_attributes(manual: tuple[BatchTransformJob, Template]) -> None:
     assert created.model.node.id == "Model"
     assert created.role.node.id == "ExecutionRole"
     assert created.state_machine_role.node.id == "StateMachineRole"
-    # <stack>-<id>, short enough for "<prefix>-<UUID>" to stay within 63 characters
+    # <stack>-<id>, short enough for "<prefix>-<UUID>" to stay 8 characters under 63
     assert created.job_name_prefix == "Test-Job"
-    assert len(created.job_name_prefix) + 1 + 36 <= 63
+
+
+@pytest.mark.parametrize(
+    "stack_name",
+    ["mlops-prod-batch", "a" * 128, "mlops-" + "x" * 60 + "-batch", "M-" + "-" * 40 + "x"],
+    ids=["prod", "longest-stack-name", "long-with-hyphens", "hyphen-runs"],
+)
+def test_generated_job_names_keep_a_margin_for_any_stack_name(stack_name: str) -> None:
+    stack = cdk.Stack(unit_app(), stack_name, env=TEST_ENV)
+    created = job(stack, manual=True)
+    prefix = created.job_name_prefix
+    name = f"{prefix}-{'0' * 36}"  # States.UUID() is 36 characters
+    assert len(name) <= 63 - 8, name
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", name)
+
+
+def test_long_prefixes_that_share_a_start_stay_distinct() -> None:
+    first = job(cdk.Stack(unit_app(), "mlops-" + "x" * 40 + "-one", env=TEST_ENV), manual=True)
+    second = job(cdk.Stack(unit_app(), "mlops-" + "x" * 40 + "-two", env=TEST_ENV), manual=True)
+    assert first.job_name_prefix != second.job_name_prefix
 
 
 def test_grant_start_execution_allows_exactly_this_state_machine() -> None:

@@ -674,6 +674,33 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         {"environment": {"AWS_REGION": "us-east-1"}},
         r"environment\['AWS_REGION'\] must be left to the construct",
     ),
+    # GPU tasks that no instance of the type could ever place
+    (
+        "gpus-beyond-instance",
+        {**GPU, "gpu_count": 2},
+        r"gpu_count must be at most 1 \(the GPUs of one g5\.xlarge\) \(got 2\)",
+    ),
+    (
+        "memory-beyond-instance",
+        {**GPU, "memory_mib": 32768},
+        r"memory_mib must be at most 16384 MiB \(the memory of one g5\.xlarge; ECS registers "
+        r"less\) \(got 32768\)",
+    ),
+    (
+        "cpu-beyond-instance",
+        {**GPU, "cpu": 8192},
+        r"cpu must be at most 4096 \(the 4 vCPUs of one g5\.xlarge\) \(got 8192\)",
+    ),
+    (
+        "gpu-size-unknown",
+        {**GPU, "gpu_instance_type": "g5.huge"},
+        r"gpu_instance_type must be a size of g5 ECS can run: g5\.xlarge, .* \(got 'g5\.huge'\)",
+    ),
+    (
+        "web-acl-name-not-arn",
+        {"web_acl_arn": "churn-acl"},
+        r"web_acl_arn must be a regional WAFv2 web ACL ARN .*\(got 'churn-acl'\)",
+    ),
 ]
 
 

@@ -223,12 +223,12 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"\(got 'data/'\)",
     ),
     (
-        lambda: S3Trigger(bucket=bucket(), input_prefix="incoming", output_prefix="out/"),
-        r"S3Trigger: input_prefix must be a key prefix ending in /",
+        lambda: S3Trigger(bucket=bucket(), input_prefix="/incoming", output_prefix="out/"),
+        r"S3Trigger: input_prefix must be a key prefix",
     ),
     (
         lambda: S3Trigger(bucket=bucket(), input_prefix="in/", output_prefix="/out/"),
-        r"S3Trigger: output_prefix must be a key prefix ending in /",
+        r"S3Trigger: output_prefix must be a key prefix",
     ),
     (
         lambda: S3Trigger(

@@ -361,11 +361,10 @@ def test_api_gateway_account_role_is_customer_managed_and_scoped(scenario: dict[
     role = one(template, "AWS::IAM::Role", "ApiGatewayAccountCloudWatchRole")
     assert "ManagedPolicyArns" not in role["Properties"]  # not AmazonAPIGatewayPushToCloudWatchLogs
     assert role["DeletionPolicy"] == "Retain"
-    (write,) = statements(template, "ApiGatewayAccount")
+    write, describe = statements(template, "ApiGatewayAccount")
     assert sorted(write["Action"]) == [
         "logs:CreateLogGroup",
         "logs:CreateLogStream",
-        "logs:DescribeLogGroups",
         "logs:DescribeLogStreams",
         "logs:FilterLogEvents",
         "logs:GetLogEvents",
@@ -376,6 +375,8 @@ def test_api_gateway_account_role_is_customer_managed_and_scoped(scenario: dict[
         ":log-group:*",
         ":log-group:*:log-stream:*",
     ]
+    # DescribeLogGroups takes no resource type: only Resource "*" ever allows it.
+    assert describe == {"Action": "logs:DescribeLogGroups", "Effect": "Allow", "Resource": "*"}
 
 
 def test_api_key_mode_has_a_usage_plan_and_no_iam(scenario: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs import (
@@ -419,23 +420,23 @@ def test_drift_job_needs_no_region() -> None:
     [
         (
             lambda b: GroundTruth(bucket=b, prefix="/labels"),
-            "GroundTruth: prefix must be a key prefix ending in /",
+            "GroundTruth: prefix must be a key prefix",
         ),
         (
-            lambda b: ReportLocation(bucket=b, prefix="reports"),
-            "ReportLocation: prefix must be a key prefix ending in /",
+            lambda b: ReportLocation(bucket=b, prefix="reports*"),
+            "ReportLocation: prefix must be a key prefix",
         ),
         (
             lambda b: MonitoredEndpoint(endpoint_name="bad_name", bucket=b),
             "MonitoredEndpoint: endpoint_name must be 1-63 letters",
         ),
         (
-            lambda b: MonitoredEndpoint(endpoint_name="ok", bucket=b, prefix="capture"),
-            "MonitoredEndpoint: prefix must be a key prefix ending in /",
+            lambda b: MonitoredEndpoint(endpoint_name="ok", bucket=b, prefix="capture data"),
+            "MonitoredEndpoint: prefix must be a key prefix",
         ),
         (
-            lambda b: Baseline.from_bucket(b, "baseline"),
-            "Baseline.from_bucket: prefix must be a key prefix ending in /",
+            lambda b: Baseline.from_bucket(b, "/baseline"),
+            "Baseline.from_bucket: prefix must be a key prefix",
         ),
         (
             lambda b: Baseline(constraints="s3://b/constraints.json"),  # type: ignore[arg-type]
@@ -466,3 +467,35 @@ def test_option_types_check_themselves(factory: Callable[[Any], Any], message: s
     bucket = s3.Bucket.from_bucket_name(stack, "B", "bucket")
     with pytest.raises(ConfigurationError, match=re.escape(message)):
         factory(bucket)
+
+
+# --- a threshold nothing would compare against is said out loud -------------------------
+
+
+def drift_warnings(stack: cdk.Stack) -> list[str]:
+    found = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("drift_threshold")
+    )
+    return [str(w.entry.data) for w in found]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "warned"),
+    [
+        (
+            {"drift_threshold": 0.3, "baseline": lambda r: Baseline.from_bucket(r.bucket, "b/")},
+            True,
+        ),
+        ({"baseline": lambda r: Baseline.from_bucket(r.bucket, "b/")}, False),
+        ({"drift_threshold": 0.3}, False),
+    ],
+    ids=["threshold-without-features", "default-without-features", "threshold-with-features"],
+)
+def test_drift_threshold_without_feature_names_warns(kwargs: dict[str, Any], warned: bool) -> None:
+    resources = Resources()
+    monitor(**kwargs)(resources)
+    warnings = drift_warnings(resources.stack)
+    assert bool(warnings) is warned
+    if warned:
+        assert "drift_threshold=0.3 has no effect" in warnings[0]
+        assert "give features=[...]" in warnings[0]

@@ -76,7 +76,9 @@ class DriftScenario:
         schedule = only(self.template, "AWS::Scheduler::Schedule")
         self.target = schedule["Properties"]["Target"]
         self.schedule = schedule["Properties"]
-        self.request = json.loads(resolve_join(self.target["Input"]))
+        machine = only(self.template, "AWS::StepFunctions::StateMachine")
+        self.definition = json.loads(resolve_join(machine["Properties"]["DefinitionString"]))
+        self.request = self.definition["States"]["CreateProcessingJob"]["Parameters"]
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +86,17 @@ def drift() -> DriftScenario:
     return DriftScenario()
 
 
-def test_drift_job_runs_hourly_through_the_scheduler_universal_target(
+def test_drift_job_runs_hourly_through_a_state_machine_that_names_each_run(
     drift: DriftScenario,
 ) -> None:
     assert drift.schedule["ScheduleExpression"] == "cron(0 * ? * * *)"
-    assert resolve_join(drift.target["Arn"]).endswith(
-        ":scheduler:::aws-sdk:sagemaker:createProcessingJob"
-    )
+    assert drift.target["Arn"] == ref(drift.template, "AWS::StepFunctions::StateMachine", "Drift")
+    # The scheduled time is passed as a whole field value, the one form AWS documents.
+    assert json.loads(drift.target["Input"]) == {"scheduledTime": "<aws.scheduler.scheduled-time>"}
+    assert drift.definition["StartAt"] == "NameRun"
+    assert drift.definition["States"]["NameRun"]["Parameters"] == {"id.$": "States.UUID()"}
+    task = drift.definition["States"]["CreateProcessingJob"]
+    assert task["Resource"].endswith(":states:::aws-sdk:sagemaker:createProcessingJob")
     assert drift.schedule["KmsKeyArn"] == {"Fn::GetAtt": ["ChurnKey4F4E816B", "Arn"]}
     assert drift.target["RetryPolicy"] == {
         "MaximumEventAgeInSeconds": 900,
@@ -108,10 +114,10 @@ def test_each_run_gets_a_unique_valid_job_name_and_the_scheduled_time(
 ) -> None:
     prefix = drift.monitor.job_name_prefix
     assert prefix is not None
-    assert len(prefix) <= 26
-    assert drift.request["ProcessingJobName"] == f"{prefix}-<aws.scheduler.execution-id>"
+    assert len(prefix) <= 63 - 8 - 1 - 36  # margin by construction (see below)
+    assert drift.request["ProcessingJobName.$"] == f"States.Format('{prefix}-{{}}', $.run.id)"
     env = drift.request["Environment"]
-    assert env["DRIFT_NOW"] == "<aws.scheduler.scheduled-time>"
+    assert env["DRIFT_NOW.$"] == "$.scheduledTime"
     assert env["DRIFT_WINDOW"] == "previous-hour"
     assert env["sagemaker_endpoint_name"] == "churn-prod"
     assert env["sagemaker_monitoring_schedule_name"] == drift.monitor.schedule_name
@@ -124,6 +130,17 @@ def test_each_run_gets_a_unique_valid_job_name_and_the_scheduled_time(
     assert drift.request["AppSpecification"]["ContainerEntrypoint"] == [
         "python", "-m", "mlops_runtime.drift", "analyze",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("stack_name", ["mlops-prod-monitoring", "m" * 128], ids=["prod", "long"])
+def test_drift_job_names_keep_a_margin_for_any_stack_name(stack_name: str) -> None:
+    """<prefix>-<States.UUID()> keeps 8 characters of margin for any stack name."""
+    stack = cdk.Stack(cdk.Stage(unit_app(), "Unit"), stack_name, env=TEST_ENV)
+    monitor = ModelMonitorSchedule(
+        stack, "Drift", endpoint=endpoint(stack), baseline=Baseline.from_directory(DEMO_BASELINE)
+    )
+    assert monitor.job_name_prefix is not None
+    assert len(f"{monitor.job_name_prefix}-{'x' * 36}") <= 63 - 8
 
 
 def test_drift_job_encrypts_output_and_volume_and_encrypts_traffic(drift: DriftScenario) -> None:
@@ -142,16 +159,19 @@ def test_drift_job_encrypts_output_and_volume_and_encrypts_traffic(drift: DriftS
         "EnableNetworkIsolation": False,
     }
     output = drift.request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
-    assert output["S3Uri"] == (
-        f"s3://capture-bucket/monitoring/{drift.monitor.schedule_name}/"
-        "<aws.scheduler.execution-id>/"
+    assert output["S3Uri.$"] == (
+        f"States.Format('s3://capture-bucket/monitoring/{drift.monitor.schedule_name}/{{}}/', "
+        "$.run.id)"
     )
 
 
-def test_scheduler_role_creates_only_our_jobs_and_passes_only_the_job_role(
+def test_state_machine_role_creates_only_our_jobs_and_passes_only_the_job_role(
     drift: DriftScenario,
 ) -> None:
-    statements = policy_statements(drift.template, "DriftSchedulerRole")
+    # The schedule only starts the state machine; the state machine creates the jobs.
+    starts = policy_statements(drift.template, "DriftSchedulerRole")
+    assert "sagemaker:CreateProcessingJob" not in [s["Action"] for s in starts]
+    statements = policy_statements(drift.template, "DriftDriftStateMachineRole")
     create = next(s for s in statements if s["Action"] == "sagemaker:CreateProcessingJob")
     prefix = drift.monitor.job_name_prefix
     assert prefix is not None
@@ -238,7 +258,8 @@ def test_job_not_running_alarm_treats_missing_results_as_breaching(drift: DriftS
         },
     )
     assert drift.monitor.job_failed_alarm in drift.monitor.alarms
-    assert len(drift.monitor.alarms) == 3  # drift, dead letters, job not running
+    # drift, dead letters, job not running, run could not start
+    assert len(drift.monitor.alarms) == 4
 
 
 def test_failed_jobs_notify_the_topic_through_a_role(drift: DriftScenario) -> None:
@@ -550,9 +571,9 @@ def test_endpoint_deployed_elsewhere_gets_its_own_key_topic_and_composite_alarm(
             "TreatMissingData": "notBreaching",
         },
     )
-    request = json.loads(
-        resolve_join(only(template, "AWS::Scheduler::Schedule")["Properties"]["Target"]["Input"])
-    )
+    machine = only(template, "AWS::StepFunctions::StateMachine")["Properties"]
+    definition = json.loads(resolve_join(machine["DefinitionString"]))
+    request = definition["States"]["CreateProcessingJob"]["Parameters"]
     assert request["Environment"]["DRIFT_WINDOW"] == "previous-day"
     assert (
         request["Environment"]["dataset_source"]
@@ -580,7 +601,7 @@ def test_given_key_and_topic_are_used() -> None:
     alarm = {
         k: v for k, v in template.find_resources("AWS::CloudWatch::Alarm").items() if "Drift" in k
     }
-    assert len(alarm) == 3
+    assert len(alarm) == 4
     assert all(
         a["Properties"]["AlarmActions"] == [{"Ref": "MyTopic86869434"}] for a in alarm.values()
     )

@@ -167,6 +167,20 @@ CONSTRUCT_CASES = [
         r"variants must be at least one production variant",
     ),
     (endpoint(initial_instance_count=0), r"initial_instance_count must be at least 1 \(got 0\)"),
+    # container environment (CreateModel: names [a-zA-Z_][a-zA-Z0-9_]*, at most 100)
+    (
+        endpoint(environment={"MODEL-NAME": "churn"}),
+        r"environment must be a name of letters, digits and _ not starting with a digit, .*"
+        r"\(got 'MODEL-NAME'\)",
+    ),
+    (
+        endpoint(variants=[variant("a", environment={"1ST": "x"})]),
+        r"variants\['a'\]\.environment must be a name .* \(got '1ST'\)",
+    ),
+    (
+        endpoint(environment={f"V{i}": "x" for i in range(101)}),
+        r"environment must be at most 100 variables \(got 101 variables\)",
+    ),
     (
         endpoint(endpoint_name="churn_endpoint"),
         r"endpoint_name must be 1-63 letters, digits and hyphens",
@@ -341,7 +355,7 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
     ),
     (
         lambda: DataCapture(bucket=s3.Bucket(unit_stack(), "B"), prefix="/capture"),
-        r"prefix must be a key prefix ending in /",
+        r"prefix must be a key prefix",
     ),
     (
         lambda: AsyncInference(
