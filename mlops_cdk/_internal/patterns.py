@@ -51,7 +51,3 @@ S3_KEY_PREFIX_MEANING = (
     "such as 'scoring/input/'"
 )
 # Regional AWS WAF web ACLs (API Gateway stages, load balancers): an ARN, not a name.
-WEB_ACL_ARN = r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+"
-WEB_ACL_ARN_MEANING = (
-    "a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/...)"
-)

@@ -19,8 +19,8 @@ from mlops_cdk._internal.fargate import (
     fargate_memory_choices,
 )
 from mlops_cdk._internal.gpu_instances import gpu_instance, gpu_instances, sizes_of
-from mlops_cdk._internal.patterns import WEB_ACL_ARN, WEB_ACL_ARN_MEANING
 from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validators.arns import arn_problem
 from mlops_cdk.constructs.ecs_model_service.options import ServiceAutoScaling, ServiceHealthCheck
 
 MAX_GRACE_PERIOD = 2_147_483_647
@@ -100,7 +100,9 @@ def check(
             "lives there)",
             Said("no public subnets"),
         )
-    check.matches("web_acl_arn", web_acl_arn, WEB_ACL_ARN, WEB_ACL_ARN_MEANING)
+    check.valid(
+        "web_acl_arn", web_acl_arn, arn_problem, service="wafv2", resource_type="regional/webacl"
+    )
     _check_compute(
         check,
         cpu=cpu,

@@ -13,8 +13,8 @@ from typing import Literal, cast
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 
-from mlops_cdk._internal.patterns import WEB_ACL_ARN, WEB_ACL_ARN_MEANING
 from mlops_cdk._internal.validation import BUCKET, DURATION, Checker, Said, is_unresolved
+from mlops_cdk._internal.validators.arns import arn_problem
 
 AUTH_MODES = ("iam", "api_key")
 # API Gateway's default maximum integration timeout for REST APIs (50 ms to 29 s).
@@ -107,11 +107,12 @@ class InferenceApi:
             "ms",
         )
         check.matches("stage_name", self.stage_name, STAGE_NAME, "1-128 letters, digits, - or _")
-        check.matches(
+        check.valid(
             "web_acl_arn",
             self.web_acl_arn,
-            WEB_ACL_ARN,
-            WEB_ACL_ARN_MEANING,
+            arn_problem,
+            service="wafv2",
+            resource_type="regional/webacl",
         )
 
 

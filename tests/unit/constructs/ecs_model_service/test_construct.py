@@ -32,7 +32,10 @@ from tests.helpers.templates import assert_matches, widget_metrics
 CERTIFICATE_ARN = (
     "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"
 )
-WEB_ACL_ARN = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/models/0123abcd"
+WEB_ACL_ARN = (
+    "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/models/"
+    "a1b2c3d4-5678-90ab-cdef-0123456789ab"
+)
 
 
 def isolated_vpc(stack: cdk.Stack) -> ec2.Vpc:
@@ -699,7 +702,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     (
         "web-acl-name-not-arn",
         {"web_acl_arn": "churn-acl"},
-        r"web_acl_arn must be a regional WAFv2 web ACL ARN .*\(got 'churn-acl'\)",
+        r"web_acl_arn must be a wafv2 regional/webacl ARN .*not a name or ID \(got 'churn-acl'\)",
     ),
 ]
 

@@ -205,7 +205,7 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
     ),
     (
         lambda: InferenceApi(web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:global/webacl/a/b"),
-        r"web_acl_arn must be a regional WAFv2 web ACL ARN",
+        r"web_acl_arn must be a wafv2 regional/webacl ARN",
     ),
     (
         lambda: S3Trigger(bucket=bucket(), input_prefix="data/", output_prefix="data/"),
