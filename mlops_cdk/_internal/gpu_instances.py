@@ -1,8 +1,9 @@
 """What one EC2 GPU instance offers an ECS task: GPUs, vCPUs and memory per instance type.
 
-The numbers live in ``data/ecs_gpu_instances.json`` (its ``_source`` names where they come from
-and when they were read); this module only reads them, so the file can be replaced by generated
-data of the same shape without touching a caller. CDK-free, like ``fargate.py``.
+The numbers are the shared accelerated-instance data (``data/ec2-accelerated-capacities.json``,
+its ``_source`` names where they come from and when they were read, also read by
+``validators.instance_types``), limited to the NVIDIA types an ECS GPU task can use. CDK-free,
+like ``fargate.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-DATA_FILE = "ecs_gpu_instances.json"
+DATA_FILE = "ec2-accelerated-capacities.json"
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,14 @@ class GpuInstance:
 def gpu_instances() -> dict[str, GpuInstance]:
     """Instance type -> capacity, for every GPU type in the data file."""
     text = resources.files("mlops_cdk._internal.data").joinpath(DATA_FILE)
-    table = json.loads(text.read_text(encoding="utf-8"))["types"]
+    table = json.loads(text.read_text(encoding="utf-8"))["instance_types"]
     return {
-        name: GpuInstance(name, int(gpus), int(vcpus), float(memory))
-        for name, (gpus, vcpus, memory) in table.items()
+        name: GpuInstance(name, int(row["gpus"]), int(row["vcpus"]), row["memory_mib"] / 1024)
+        # smallest first within a family, as the EC2 pages list them
+        for name, row in sorted(
+            table.items(), key=lambda item: (item[0].split(".")[0], item[1]["vcpus"])
+        )
+        if row["accelerator"] == "nvidia"
     }
 
 

@@ -26,7 +26,7 @@ from mlops_cdk.constructs.ecs_model_service.options import ServiceAutoScaling, S
 MAX_GRACE_PERIOD = 2_147_483_647
 # EC2 families with NVIDIA GPUs on x86_64, which the ECS GPU-optimised AMI supports (AMD g4ad and
 # Graviton g5g are excluded: the AMI ships NVIDIA drivers for x86_64 only): those of the capacity
-# table in _internal/data/ecs_gpu_instances.json.
+# table in _internal/data/ec2-accelerated-capacities.json (NVIDIA types).
 GPU_FAMILIES = tuple(dict.fromkeys(name.split(".")[0] for name in gpu_instances()))
 _EC2_INSTANCE_TYPE = r"(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)"
 # Names that suggest a secret: those belong in ECS secrets (Secrets Manager / SSM), not in
