@@ -12,6 +12,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 
 from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validators.environment import environment_name_problem
 from mlops_cdk.constructs.lambda_inference.options import InferenceApi, ProvisionedConcurrency
 
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
@@ -25,30 +26,6 @@ OWN_VARIABLES = (
     "MLOPS_OUTPUT_PREFIX",
     "MLOPS_OUTPUT_BUCKET",
 )
-# Lambda rejects these (reserved runtime variables).
-RESERVED_VARIABLES = (
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_LAMBDA_RUNTIME_API",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-)
-ENVIRONMENT_NAME = r"[a-zA-Z][a-zA-Z0-9_]*"
 SHA256 = r"[0-9a-f]{64}"
 
 
@@ -93,16 +70,10 @@ def check(
         )
     check.matches("model_sha256", model_sha256, SHA256, "64 lowercase hex characters")
     for name in environment:
-        check.matches(
-            "environment",
-            name,
-            ENVIRONMENT_NAME,
-            "variable names of letters, digits and _, starting with a letter",
-        )
         if name in OWN_VARIABLES:
             check.fail("environment", "free of the variables the construct sets itself", name)
-        if name in RESERVED_VARIABLES:
-            check.fail("environment", "free of Lambda's reserved variables", name)
+        # Lambda's name rule and reserved runtime variables: the shared validator.
+        check.valid("environment", name, environment_name_problem, api="lambda")
     size = len(json.dumps(dict(environment)).encode())
     check.require(
         size <= MAX_ENVIRONMENT_BYTES,

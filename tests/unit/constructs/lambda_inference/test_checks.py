@@ -130,8 +130,8 @@ CONSTRUCT_CASES = [
     ),
     (
         inference(environment={"1BAD": "x"}),
-        r"environment must be variable names of letters, digits and _, starting with a letter "
-        r"\(got '1BAD'\)",
+        r"environment must be a name of at least 2 letters, digits and _ starting with a letter "
+        r".*\(got '1BAD'\)",
     ),
     (
         inference(environment={"MLOPS_MODEL_S3_URI": "s3://other/model.onnx"}),
@@ -140,7 +140,8 @@ CONSTRUCT_CASES = [
     ),
     (
         inference(environment={"AWS_REGION": "us-east-1"}),
-        r"environment must be free of Lambda's reserved variables \(got 'AWS_REGION'\)",
+        r"environment must be a name other than Lambda's reserved runtime variables .*"
+        r"\(got 'AWS_REGION'\)",
     ),
     (
         inference(environment={"BIG": "x" * 4100}),
