@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from mlops_cdk import config as cfg
-from mlops_cdk._internal import checkov, defaults
+from mlops_cdk._internal import defaults
 from mlops_cdk.constructs import (
     AsyncInference,
     AutoScaling,
@@ -77,55 +77,6 @@ class ServingStack(Stack):
                 description="POST /invocations here, signed with SigV4 (IAM auth)",
             )
         self.dashboard = self._dashboard(config)
-        self._explain_checkov_findings(config)
-
-    def _explain_checkov_findings(self, config: cfg.EnvironmentConfig) -> None:
-        """Suppress, on the resource and with the reason, the checkov checks that this
-        environment's settings fail on purpose (the matching cdk-nag acknowledgements sit in the
-        constructs with the same reasons)."""
-        if self.endpoint is not None and not self.endpoint.network_isolation:
-            checkov.skip(
-                self.endpoint,
-                "CKV_AWS_370",
-                "A serverless endpoint variant does not support network isolation (SageMaker "
-                "serverless feature exclusions); the model has no VPC and reads only its S3 data.",
-                resource_type="AWS::SageMaker::Model",
-            )
-        service = self.model_service
-        if service is not None and not service.https:
-            checkov.skip_checks(
-                service.pattern.listener,
-                ("CKV_AWS_2", "CKV_AWS_103"),
-                "No ecs_model_service.certificate_arn in this environment: an internal load "
-                "balancer in private subnets without an internet route, reached only by callers "
-                "its security group admits; give a certificate for HTTPS (TLS 1.2+).",
-            )
-        function = self.lambda_inference
-        if function is None:
-            return
-        checkov.skip(
-            function.function,
-            "CKV_AWS_116",
-            "Failed asynchronous invocations of the live alias go to the construct's on-failure "
-            "destination (a KMS-encrypted SQS queue); a dead-letter queue would get them twice.",
-        )
-        settings = config.lambda_inference
-        if settings.reserved_concurrency is None:
-            checkov.skip(
-                function.function,
-                "CKV_AWS_115",
-                "No reserved concurrency in this environment: reserving fails to deploy on "
-                "accounts whose concurrency quota is below the reservation + 100 (prod sets it).",
-            )
-        if settings.outside_vpc_reason is not None:
-            checkov.skip(function.function, "CKV_AWS_117", settings.outside_vpc_reason)
-        if function.api is not None:
-            checkov.skip(
-                function.api.deployment_stage,
-                "CKV_AWS_120",
-                "Caching is off on purpose: cached responses would serve stale predictions after "
-                "a model rollout, and API Gateway keys its cache on parameters, not POST bodies.",
-            )
 
     def _dashboard(self, config: cfg.EnvironmentConfig) -> cloudwatch.Dashboard | None:
         """One dashboard with the graphs of every serving target of the environment."""

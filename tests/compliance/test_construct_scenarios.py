@@ -54,38 +54,18 @@ def test_sizes_and_names_are_within_deploy_limits(scenario: dict[str, Any]) -> N
     assert [m for m, share in measures if m[1] > share * m[2]] == []
 
 
-# What checkov reports for the constructs used directly, outside this repository's stacks: the
-# environments carry these suppressions (with reasons) from mlops_cdk/stacks and
-# _internal/defaults, so a consumer's app sees them unexplained. They belong on the resources
-# inside the constructs; until they move, this list is exact (the test fails when one is fixed
-# or a new one appears). The first is CDK's provider for the scenario's own VPC.
-KNOWN_UNEXPLAINED = {
-    ("CustomVpcRestrictDefaultSGCustomResourceProviderHandler", "CKV_AWS_115"),
-    ("CustomVpcRestrictDefaultSGCustomResourceProviderHandler", "CKV_AWS_116"),
-    ("CustomVpcRestrictDefaultSGCustomResourceProviderHandler", "CKV_AWS_117"),
-    ("LambdaFunction", "CKV_AWS_115"),
-    ("LambdaFunction", "CKV_AWS_116"),
-    ("LambdaFunction", "CKV_AWS_117"),
-    ("LambdaApiDeploymentStage", "CKV_AWS_120"),
-    ("GpuInstanceRolePermissions", "CKV_AWS_111"),
-    ("GpuLoadBalancerPublicListener", "CKV_AWS_2"),
-    ("GpuLoadBalancerPublicListener", "CKV_AWS_103"),
-}
+# CDK's provider that closes the default security group of the scenario's own VPC: test
+# scaffolding, not a construct under test (the Network stack explains it for the environments).
+SCAFFOLDING = "CustomVpcRestrictDefaultSGCustomResourceProvider"
 
 
-def test_checkov_findings_are_the_known_ones(scenario: dict[str, Any], tmp_path: Path) -> None:
+def test_checkov_finds_nothing_unexplained(scenario: dict[str, Any], tmp_path: Path) -> None:
+    """The constructs explain their own findings on their resources (a consumer's app gets the
+    same suppressions as this repository's environments)."""
     path = tmp_path / "constructs.template.json"
     path.write_text(json.dumps(scenario), encoding="utf-8")
     report = scan([path])
     assert report.passed > 50
-    found = {
-        (
-            next(
-                (k for k, _ in KNOWN_UNEXPLAINED if r.resource.split(".")[-1].startswith(k)),
-                r.resource,
-            ),
-            r.check_id,
-        )
-        for r in report.failed
-    }
-    assert found == KNOWN_UNEXPLAINED, report.version
+    unexplained = [str(r) for r in report.failed if SCAFFOLDING not in r.resource]
+    assert unexplained == [], report.version
+    assert [str(r) for r in report.skipped if len((r.comment or "").strip()) < 20] == []

@@ -22,7 +22,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk._internal.iam import role_for, service_role
 from mlops_cdk._internal.network import default_subnets, select_subnets
 from mlops_cdk._internal.validation import (
@@ -465,6 +465,14 @@ class EcsModelService(Construct):
             "writes support no resource-level permissions; ecs:Poll is limited to this cluster "
             "by condition.",
         )
+        if instance_role.policy is not None:
+            checkov.skip(
+                instance_role.policy,
+                "CKV_AWS_111",
+                "CDK's ECS container-instance grants: ecs:DiscoverPollEndpoint and "
+                "ecr:GetAuthorizationToken take no resource, and the agent writes its own logs to "
+                "streams it names at run time; the cluster actions are limited to this cluster.",
+            )
         nag.acknowledge(
             instance_role,
             "AwsSolutions-IAM5[Action::ecs:Submit*]",
@@ -767,12 +775,13 @@ class EcsModelService(Construct):
             "the model's S3 URI); names that look like secrets are rejected at synth.",
         )
         if not public and not self.https:
-            nag.acknowledge_rules(
-                self.load_balancer,
-                _ALB_HTTP_INTERNAL,
+            internal_http = (
                 "Internal load balancer in private subnets without an internet route; only "
-                "callers its security group admits reach it. Pass certificate= for HTTPS.",
+                "callers its security group admits reach it. Pass certificate= for HTTPS "
+                "(TLS 1.2+)."
             )
+            nag.acknowledge_rules(self.load_balancer, _ALB_HTTP_INTERNAL, internal_http)
+            checkov.skip_checks(self.pattern.listener, ("CKV_AWS_2", "CKV_AWS_103"), internal_http)
         if not public and web_acl is None:
             nag.acknowledge_rules(
                 self.load_balancer,

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk._internal.iam import service_role
 from mlops_cdk.constructs.lambda_inference.options import InferenceApi
 
@@ -181,13 +181,13 @@ def inference_rest_api(
 
 def _protect_stage(scope: Construct, api: apigateway.RestApi, options: InferenceApi) -> None:
     stage = api.deployment_stage
-    nag.acknowledge_rules(
-        stage,
-        _API_CACHE,
+    no_cache = (
         "Caching is off on purpose: cached responses would serve stale predictions after a "
         "model rollout, and API Gateway keys its cache on parameters, not on POST bodies, "
-        "so one caller's features could return another's prediction.",
+        "so one caller's features could return another's prediction."
     )
+    nag.acknowledge_rules(stage, _API_CACHE, no_cache)
+    checkov.skip(stage, "CKV_AWS_120", no_cache)
     nag.acknowledge_rules(
         stage,
         _API_CLIENT_CERT,

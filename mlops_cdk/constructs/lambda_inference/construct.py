@@ -21,7 +21,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import (
     grant_key_use,
@@ -369,23 +369,25 @@ class LambdaInference(Construct):
         self, reserved_concurrency: int | None, outside_vpc_reason: str | None
     ) -> None:
         function = self.function
+        # Each decision is explained once, to cdk-nag and to checkov alike.
         if reserved_concurrency is None:
-            nag.acknowledge_rules(
-                function,
-                _LAMBDA_CONCURRENCY,
+            no_reservation = (
                 "No reserved_concurrency was given: reserving fails to deploy on accounts whose "
                 "concurrency quota is below the reservation + 100 (new accounts start at 10), so "
-                "the library does not reserve by default; set reserved_concurrency to cap it.",
+                "the library does not reserve by default; set reserved_concurrency to cap it."
             )
-        nag.acknowledge_rules(
-            function,
-            _LAMBDA_DLQ,
+            nag.acknowledge_rules(function, _LAMBDA_CONCURRENCY, no_reservation)
+            checkov.skip(function, "CKV_AWS_115", no_reservation)
+        failures = (
             "Failed asynchronous invocations of the live alias go to an on-failure destination "
             "(the construct's KMS-encrypted FailureQueue, with the error and request context); "
-            "a function-level dead-letter queue would receive the same events a second time.",
+            "a function-level dead-letter queue would receive the same events a second time."
         )
+        nag.acknowledge_rules(function, _LAMBDA_DLQ, failures)
+        checkov.skip(function, "CKV_AWS_116", failures)
         if outside_vpc_reason is not None:
             nag.acknowledge_rules(function, _LAMBDA_IN_VPC, outside_vpc_reason)
+            checkov.skip(function, "CKV_AWS_117", outside_vpc_reason)
 
     def _failure_queue(self) -> sqs.Queue:
         queue = defaults.dead_letter_queue(

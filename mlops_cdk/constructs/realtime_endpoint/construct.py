@@ -19,7 +19,7 @@ from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
-from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
@@ -229,6 +229,15 @@ class RealtimeEndpoint(Construct):
             )
             for variant in self.variants
         }
+        if not self.network_isolation:
+            for model in self.models.values():
+                checkov.skip(
+                    model.resource,
+                    "CKV_AWS_370",
+                    "Network isolation is off: a serverless variant does not support it "
+                    "(SageMaker serverless feature exclusions), or network_isolation=False was "
+                    "given; the model has no VPC and reads only its S3 data.",
+                )
 
     # --- resources ------------------------------------------------------------------------
 
