@@ -42,12 +42,3 @@ LOG_RETENTION_PERIODS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 )  # fmt: skip
-# Key prefixes our constructs accept: letters, digits and . _ = - / (hive-style partitions such as
-# date=2026-01-01/ included), ending in "/". S3's safe key characters minus those that need
-# escaping in Step Functions intrinsic strings ('{}\) or act as wildcards in its Choice rules (*).
-S3_KEY_PREFIX = r"[A-Za-z0-9._=-][A-Za-z0-9._=/-]*/"
-S3_KEY_PREFIX_MEANING = (
-    "a key prefix ending in / made of letters, digits and . _ = - / (no leading /), "
-    "such as 'scoring/input/'"
-)
-# Regional AWS WAF web ACLs (API Gateway stages, load balancers): an ARN, not a name.

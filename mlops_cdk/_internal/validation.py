@@ -16,7 +16,7 @@ from aws_cdk import Duration, Token
 from constructs import IConstruct
 
 from mlops_cdk._internal.errors import ConfigurationError
-from mlops_cdk._internal.validators.s3 import prefix_problem
+from mlops_cdk._internal.validators.s3 import normalise_prefix, prefix_problem
 
 
 def is_unresolved(value: object) -> bool:
@@ -42,13 +42,8 @@ def describe(value: object) -> str:
 def with_trailing_slash(prefix: str) -> str:
     """``prefix`` in the form every prefix option is kept in: ending in ``/``. ``"capture"``
     and ``"capture/"`` mean the same folder; empty strings and tokens are left as they are."""
-    if (
-        isinstance(prefix, str)
-        and prefix
-        and not prefix.endswith("/")
-        and not is_unresolved(prefix)
-    ):
-        return prefix + "/"
+    if isinstance(prefix, str) and prefix and not is_unresolved(prefix):
+        return normalise_prefix(prefix)
     return prefix
 
 

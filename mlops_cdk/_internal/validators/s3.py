@@ -16,6 +16,9 @@ import re
 from typing import Literal
 
 MAX_KEY_BYTES = 1024
+# Key prefixes our constructs accept: letters, digits and . _ = - / (hive-style partitions such as
+# date=2026-01-01/ included). S3's safe key characters minus those that need escaping in Step
+# Functions intrinsic strings ('{}\) or act as wildcards in its Choice rules (*).
 _PREFIX = re.compile(r"[A-Za-z0-9._=-][A-Za-z0-9._=/-]*")
 _URI = re.compile(r"s3://(?P<bucket>[^/]*)(?:/(?P<key>.*))?", re.DOTALL)
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
