@@ -34,6 +34,10 @@ DEFAULT_APPROVAL: ApprovalStatus = "PendingManualApproval"
 # What a retraining trigger does while a pipeline execution runs.
 OverlapPolicy = Literal["skip", "allow"]
 OVERLAP_POLICIES: tuple[str, ...] = get_args(OverlapPolicy)
+# Percentiles a latency alarm may watch (CloudWatch percentile statistics); teams set e.g.
+# "p95 above 200 ms". The same list for the endpoint, the Lambda function and the ECS service.
+LatencyPercentile = Literal["p50", "p90", "p95", "p99"]
+LATENCY_PERCENTILES: tuple[str, ...] = get_args(LatencyPercentile)
 # Evaluation metric names a pipeline's gate reads.
 METRIC_NAME = r"[A-Za-z0-9_-]{1,64}"
 METRIC_NAME_MEANING = "1-64 letters, digits, hyphens or underscores"
