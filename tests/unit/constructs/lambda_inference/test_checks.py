@@ -332,8 +332,8 @@ REASON_YAML = "dev is disposable; the function only reads its model from S3."
 CONFIG_CASES = [
     (
         {"enabled": True},
-        "lambda_inference: needs api or function_url: true when enabled (callers need a way in) "
-        "(got 'neither')",
+        "lambda_inference: needs api, function_url: true or s3_trigger when enabled (callers "
+        "need a way in) (got 'none')",
     ),
     (
         {"function_url": True, "in_vpc": False},
