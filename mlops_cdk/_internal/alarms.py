@@ -11,8 +11,42 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from mlops_cdk._internal.patterns import LATENCY_PERCENTILES
+from mlops_cdk._internal.validation import Checker, Said
+
 DEFAULT_PERIOD = Duration.minutes(5)
 GREATER_OR_EQUAL = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
+
+def check_latency(
+    check: Checker,
+    *,
+    latency: Duration | None,
+    latency_p99: Duration | None,
+    percentile: str,
+) -> Duration | None:
+    """The threshold of a latency alarm option group (``latency``, or the older ``latency_p99``
+    keyword, which names a p99 threshold), after checking the pair and ``percentile``.
+    ``None`` when neither is given (the group's default applies)."""
+    check.one_of("latency_percentile", percentile, LATENCY_PERCENTILES)
+    if latency is not None and latency_p99 is not None:
+        check.not_together("latency", "latency_p99", "latency_p99 is the older name of latency")
+    if latency_p99 is not None and percentile != "p99":
+        check.fail(
+            "latency_p99",
+            "left out when latency_percentile is not p99 (give the threshold as latency)",
+            Said(f"latency_p99 with latency_percentile={percentile!r}"),
+        )
+    threshold = latency if latency is not None else latency_p99
+    if threshold is not None:
+        check.positive("latency", threshold.to_milliseconds())
+    return threshold
+
+
+def latency_alarm_id(prefix: str, percentile: str) -> str:
+    """``LatencyP99``, ``DurationP95``...: the construct ID of a latency alarm. IDs keep the
+    percentile, so changing it replaces the alarm (and its name, for rollback lists) cleanly."""
+    return f"{prefix}{percentile.upper()}"
 
 
 class _Collector(Protocol):

@@ -34,6 +34,17 @@ DEFAULT_APPROVAL: ApprovalStatus = "PendingManualApproval"
 # What a retraining trigger does while a pipeline execution runs.
 OverlapPolicy = Literal["skip", "allow"]
 OVERLAP_POLICIES: tuple[str, ...] = get_args(OverlapPolicy)
+# Percentiles a latency alarm may watch (CloudWatch percentile statistics); teams set e.g.
+# "p95 above 200 ms". The same list for the endpoint, the Lambda function and the ECS service.
+LatencyPercentile = Literal["p50", "p90", "p95", "p99"]
+LATENCY_PERCENTILES: tuple[str, ...] = get_args(LatencyPercentile)
+# CreateTransformJob (botocore's sagemaker model): how inputs split into records, how records
+# batch into requests, how results are joined, and the payload limit (MaxPayloadInMB <= 100, and
+# MaxConcurrentTransforms x MaxPayloadInMB <= 100 when both are set).
+TransformSplitType = Literal["None", "Line", "RecordIO", "TFRecord"]
+TransformBatchStrategy = Literal["MultiRecord", "SingleRecord"]
+TransformAssembleWith = Literal["None", "Line"]
+TRANSFORM_MAX_PAYLOAD_MB = 100
 # Evaluation metric names a pipeline's gate reads.
 METRIC_NAME = r"[A-Za-z0-9_-]{1,64}"
 METRIC_NAME_MEANING = "1-64 letters, digits, hyphens or underscores"

@@ -56,14 +56,19 @@ from mlops_cdk.config.platform import NetworkSettings as NetworkSettings
 from mlops_cdk.config.platform import TagSettings as TagSettings
 from mlops_cdk.config.serving import AsyncInferenceSettings as AsyncInferenceSettings
 from mlops_cdk.config.serving import DeploymentSettings as DeploymentSettings
+from mlops_cdk.config.serving import EcsAlarmSettings as EcsAlarmSettings
 from mlops_cdk.config.serving import EcsAutoScalingSettings as EcsAutoScalingSettings
 from mlops_cdk.config.serving import EcsModelServiceSettings as EcsModelServiceSettings
+from mlops_cdk.config.serving import EndpointAlarmSettings as EndpointAlarmSettings
 from mlops_cdk.config.serving import EndpointAutoScalingSettings as EndpointAutoScalingSettings
+from mlops_cdk.config.serving import EndpointVariantSettings as EndpointVariantSettings
+from mlops_cdk.config.serving import LambdaAlarmSettings as LambdaAlarmSettings
 from mlops_cdk.config.serving import LambdaApiSettings as LambdaApiSettings
 from mlops_cdk.config.serving import LambdaDeploymentSettings as LambdaDeploymentSettings
 from mlops_cdk.config.serving import LambdaInferenceSettings as LambdaInferenceSettings
 from mlops_cdk.config.serving import (
     LambdaProvisionedConcurrencySettings as LambdaProvisionedConcurrencySettings,
 )
+from mlops_cdk.config.serving import LambdaS3TriggerSettings as LambdaS3TriggerSettings
 from mlops_cdk.config.serving import ModelPackageSettings as ModelPackageSettings
 from mlops_cdk.config.serving import RealtimeEndpointSettings as RealtimeEndpointSettings

@@ -196,6 +196,45 @@ class EnvironmentConfig(Section):
             raise FieldError("ecs_model_service.certificate_arn", f"must be {problem}", arn)
         return self
 
+    @model_validator(mode="after")
+    def _async_topics_in_region(self) -> EnvironmentConfig:
+        # SageMaker publishes async notifications to topics of the endpoint's region.
+        queued = self.realtime_endpoint.async_inference
+        if self.region is None or queued is None:
+            return self
+        for key in ("success_topic_arn", "error_topic_arn"):
+            arn = getattr(queued, key)
+            problem = (
+                arn_problem(arn, service="sns", resource_type="topic", region=self.region)
+                if arn
+                else None
+            )
+            if problem is not None:
+                raise FieldError(
+                    f"realtime_endpoint.async_inference.{key}", f"must be {problem}", arn
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _one_trigger_per_new_object(self) -> EnvironmentConfig:
+        # Both watch the batch-input bucket: an object under both prefixes would be scored twice.
+        trigger = self.lambda_inference.s3_trigger
+        batch = self.batch_transform
+        if not (self.lambda_inference.enabled and trigger and batch.enabled):
+            return self
+        if batch.run_on_new_data and (
+            trigger.input_prefix.startswith(batch.input_prefix)
+            or batch.input_prefix.startswith(trigger.input_prefix)
+        ):
+            raise FieldError(
+                "lambda_inference.s3_trigger.input_prefix",
+                f"must not overlap batch_transform.input_prefix {batch.input_prefix!r} while "
+                "batch_transform.run_on_new_data is true (both watch the batch-input bucket: "
+                "each new object would be scored twice)",
+                trigger.input_prefix,
+            )
+        return self
+
     @property
     def stage_name(self) -> str:
         """The CDK stage (and CLI selection prefix) of the environment: ``<project>-<env>``."""

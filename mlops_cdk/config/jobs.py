@@ -19,8 +19,12 @@ from mlops_cdk._internal.patterns import (
     DEFAULT_TRAINING_INSTANCE_TYPE,
     METRIC_NAME,
     METRIC_NAME_MEANING,
+    TRANSFORM_MAX_PAYLOAD_MB,
     ApprovalStatus,
     OverlapPolicy,
+    TransformAssembleWith,
+    TransformBatchStrategy,
+    TransformSplitType,
 )
 from mlops_cdk.config._fields import (
     AccountId,
@@ -54,6 +58,32 @@ class BatchTransformSettings(Section):
     output_prefix: KeyPrefix = "transform/output/"
     max_runtime_hours: int = Field(default=24, ge=1, le=8760)
     in_vpc: bool = True
+    # Tuning (CreateTransformJob): parallel requests per instance (0 or none: SageMaker asks
+    # the container, else 1), the largest request, and how records split, batch and join.
+    max_concurrent_transforms: int | None = Field(default=None, ge=0)
+    max_payload_mb: int = Field(default=6, ge=0, le=TRANSFORM_MAX_PAYLOAD_MB)
+    split_type: TransformSplitType = "Line"
+    batch_strategy: TransformBatchStrategy = "MultiRecord"
+    assemble_with: TransformAssembleWith = "Line"
+
+    @model_validator(mode="after")
+    def _tuning_fits(self) -> BatchTransformSettings:
+        concurrent, payload = self.max_concurrent_transforms, self.max_payload_mb
+        if concurrent and concurrent * payload > TRANSFORM_MAX_PAYLOAD_MB:
+            raise FieldError(
+                "batch_transform.max_concurrent_transforms",
+                f"must keep max_concurrent_transforms x max_payload_mb at most "
+                f"{TRANSFORM_MAX_PAYLOAD_MB} MB (x {payload} MB = {concurrent * payload} MB)",
+                concurrent,
+            )
+        if self.batch_strategy == "MultiRecord" and self.split_type == "None":
+            raise FieldError(
+                "batch_transform.batch_strategy",
+                "must be SingleRecord when split_type is None (records are only batched when "
+                "objects are split into them)",
+                self.batch_strategy,
+            )
+        return self
 
     @model_validator(mode="after")
     def _can_start(self) -> BatchTransformSettings:

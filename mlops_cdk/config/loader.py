@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import (
@@ -169,17 +169,27 @@ def _dotted(location: Sequence[int | str]) -> str:
     return text or "(top level)"
 
 
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: itself, or inside ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _section_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
 def _allowed_keys(location: Sequence[int | str], root: type[BaseModel]) -> list[str]:
-    model: Any = root
+    model: type[BaseModel] | None = root
     for part in location[:-1]:
-        if isinstance(part, int):
+        if isinstance(part, int) or model is None:
             continue
         field = model.model_fields.get(part)
-        annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        model = _section_model(field.annotation) if field else None
+        if model is None:
             return []
-        model = annotation
-    return list(model.model_fields)
+    return list(model.model_fields) if model else []
 
 
 def _format(path: Path, detail: ErrorDetails, root: type[BaseModel] | None = None) -> str:

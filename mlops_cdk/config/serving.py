@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -12,7 +12,11 @@ from pydantic import (
 from mlops_cdk._internal.fargate import describe_fargate_memory, fargate_memory_choices
 from mlops_cdk._internal.patterns import (
     DEFAULT_INSTANCE_TYPE,
+    SAGEMAKER_NAME,
+    SAGEMAKER_NAME_MEANING,
+    LatencyPercentile,
 )
+from mlops_cdk._internal.validators.instance_types import gpu_task_problems
 from mlops_cdk.config._fields import (
     CertificateArn,
     EcrImageUri,
@@ -22,8 +26,65 @@ from mlops_cdk.config._fields import (
     ModelPackageArn,
     ModelPackageGroupName,
     Section,
+    TopicArn,
+    matches,
     package_group,
 )
+
+# SageMaker endpoints: at most 10 production variants, and one shadow beside exactly one
+# production variant (CreateEndpointConfig).
+MAX_PRODUCTION_VARIANTS = 10
+# The REST API's integration timeout and the function's default timeout without an API (s).
+API_INTEGRATION_TIMEOUT_S = 29
+DEFAULT_LAMBDA_TIMEOUT_S = 30
+# GPUs one ECS task may ask for (the largest GPU instances have 16).
+ECS_GPU_COUNT_MAX = 16
+
+
+class EndpointAlarmSettings(Section):
+    """Thresholds of the endpoint's alarms: ``ModelLatency`` at ``latency_percentile`` above
+    ``latency_ms`` ("p95 > 200 ms"), error rates, utilisation, the async queue's age."""
+
+    latency_percentile: LatencyPercentile = "p99"
+    latency_ms: float = Field(default=1000, gt=0)
+    error_5xx_rate_percent: float = Field(default=1.0, ge=0.01, le=100)
+    error_4xx_rate_percent: float = Field(default=10.0, ge=0.01, le=100)
+    cpu_percent: float = Field(default=90.0, ge=1, le=100)
+    memory_percent: float = Field(default=90.0, ge=0.01, le=100)
+    async_oldest_request_minutes: int = Field(default=15, ge=1, le=1440)
+
+
+class LambdaAlarmSettings(Section):
+    """Thresholds of the function's alarms: ``Duration`` at ``latency_percentile`` above
+    ``latency_ms`` (without it: 80 % of the timeout), and the error rate."""
+
+    latency_percentile: LatencyPercentile = "p99"
+    latency_ms: float | None = Field(default=None, gt=0)
+    error_rate_percent: float = Field(default=1.0, ge=0.01, le=100)
+
+
+class EcsAlarmSettings(Section):
+    """Thresholds of the service's alarms: ``TargetResponseTime`` at ``latency_percentile``
+    above ``latency_ms``, the 5XX rate, utilisation."""
+
+    latency_percentile: LatencyPercentile = "p99"
+    latency_ms: float = Field(default=1000, gt=0)
+    error_5xx_rate_percent: float = Field(default=1.0, ge=0.01, le=100)
+    cpu_percent: float = Field(default=90.0, ge=1, le=100)
+    memory_percent: float = Field(default=90.0, ge=1, le=100)
+
+
+class EndpointVariantSettings(Section):
+    """One variant of an A/B test (traffic split by weight), or the shadow that receives a
+    copy of the traffic and answers nobody. Without ``model_package_arn`` it serves the
+    endpoint's model (the demo model, or ``model_package``)."""
+
+    name: Annotated[str, matches(SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)]
+    weight: float = Field(default=1.0, ge=0)
+    instance_type: EndpointInstanceType | None = None
+    initial_instance_count: int | None = Field(default=None, ge=1)
+    shadow: bool = False
+    model_package_arn: ModelPackageArn | None = None
 
 
 class EndpointAutoScalingSettings(Section):
@@ -90,6 +151,11 @@ class AsyncInferenceSettings(Section):
     target_backlog_per_instance: float = Field(default=5.0, gt=0)
     output_prefix: KeyPrefix = "async/output/"
     failure_prefix: KeyPrefix = "async/failure/"
+    # CreateEndpointConfig AsyncInferenceClientConfig: 1-1000 (botocore).
+    max_concurrent_invocations_per_instance: int = Field(default=4, ge=1, le=1000)
+    # Existing topics (in the environment's region) told of each result or failure.
+    success_topic_arn: TopicArn | None = None
+    error_topic_arn: TopicArn | None = None
 
     @model_validator(mode="after")
     def _separate_prefixes(self) -> AsyncInferenceSettings:
@@ -117,6 +183,85 @@ class RealtimeEndpointSettings(Section):
     in_vpc: bool = True
     model_package: ModelPackageSettings | None = None
     async_inference: AsyncInferenceSettings | None = None
+    provisioned_concurrency: int | None = Field(default=None, ge=1, le=200)
+    variants: list[EndpointVariantSettings] | None = Field(default=None, min_length=1)
+    alarms: EndpointAlarmSettings | None = None
+
+    @model_validator(mode="after")
+    def _provisioned_concurrency_fits(self) -> RealtimeEndpointSettings:
+        pc = self.provisioned_concurrency
+        if pc is not None and self.mode != "serverless":
+            raise FieldError(
+                "realtime_endpoint.provisioned_concurrency",
+                "must be left out unless mode is serverless (instances are always warm)",
+                pc,
+            )
+        if pc is not None and pc > self.max_concurrency:
+            raise FieldError(
+                "realtime_endpoint.provisioned_concurrency",
+                f"must be at most max_concurrency ({self.max_concurrency})",
+                pc,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _variants_fit(self) -> RealtimeEndpointSettings:
+        variants = self.variants
+        if variants is None:
+            return self
+        key = "realtime_endpoint.variants"
+        if self.mode != "instance":
+            raise FieldError(
+                key,
+                "must be left out unless mode is instance (serverless and async endpoints "
+                "serve one variant)",
+                self.mode,
+            )
+        names = [v.name for v in variants]
+        for index, variant in enumerate(variants):
+            if names.index(variant.name) != index:
+                raise FieldError(f"{key}[{index}].name", "must be unique", variant.name)
+            arn = variant.model_package_arn
+            if arn is not None and self.model_package is None:
+                raise FieldError(
+                    f"{key}[{index}].model_package_arn",
+                    "needs realtime_endpoint.model_package (its group, artifacts and image)",
+                    arn,
+                )
+            if arn is not None and self.model_package is not None:
+                group = self.model_package.group
+                if package_group(arn).lower() != group.lower():
+                    raise FieldError(
+                        f"{key}[{index}].model_package_arn",
+                        f"must be a package of group {group!r}",
+                        arn,
+                    )
+        production = [v for v in variants if not v.shadow]
+        shadows = [v for v in variants if v.shadow]
+        if not production or len(production) > MAX_PRODUCTION_VARIANTS:
+            raise FieldError(
+                key,
+                f"must hold 1-{MAX_PRODUCTION_VARIANTS} production variants (shadow: false)",
+                f"{len(production)} production",
+            )
+        if shadows and (len(shadows) > 1 or len(production) > 1):
+            raise FieldError(
+                key,
+                "must hold exactly one production variant and one shadow when a shadow is used "
+                "(SageMaker: one shadow per endpoint, beside one production variant)",
+                f"{len(production)} production, {len(shadows)} shadow",
+            )
+        if sum(v.weight for v in production) <= 0:
+            raise FieldError(
+                key, "must give at least one production variant a weight above 0", "all 0"
+            )
+        if len(variants) > 1 and self.deployment and self.deployment.strategy == "rolling":
+            raise FieldError(
+                "realtime_endpoint.deployment.strategy",
+                "must not be rolling with more than one variant (rolling updates support one)",
+                "rolling",
+            )
+        return self
 
     @model_validator(mode="after")
     def _async_settings_fit_mode(self) -> RealtimeEndpointSettings:
@@ -166,6 +311,17 @@ class LambdaProvisionedConcurrencySettings(Section):
         return self
 
 
+class LambdaS3TriggerSettings(Section):
+    """Score every object created under ``input_prefix`` of the Data stack's ``batch-input``
+    bucket (which sends its events to EventBridge) into ``output_prefix`` of ``batch-output``.
+    Failed events land in the function's encrypted failure queue after ``retry_attempts``."""
+
+    input_prefix: KeyPrefix = "lambda/input/"
+    output_prefix: KeyPrefix = "lambda/output/"
+    retry_attempts: int = Field(default=2, ge=0, le=2)
+    max_event_age_minutes: int = Field(default=60, ge=1, le=360)
+
+
 class LambdaApiSettings(Section):
     """The REST API in front of the function."""
 
@@ -197,14 +353,37 @@ class LambdaInferenceSettings(Section):
     deployment: LambdaDeploymentSettings | None = None
     in_vpc: bool = True
     outside_vpc_reason: str | None = Field(default=None, min_length=20)
+    s3_trigger: LambdaS3TriggerSettings | None = None
+    alarms: LambdaAlarmSettings | None = None
+
+    @property
+    def effective_timeout_seconds(self) -> int:
+        """The function's timeout: ``timeout_seconds``, else the construct's default (the API's
+        integration timeout with an API, 30 s without)."""
+        if self.timeout_seconds is not None:
+            return self.timeout_seconds
+        return API_INTEGRATION_TIMEOUT_S if self.api is not None else DEFAULT_LAMBDA_TIMEOUT_S
+
+    @model_validator(mode="after")
+    def _alarm_below_timeout(self) -> LambdaInferenceSettings:
+        latency = self.alarms.latency_ms if self.alarms else None
+        timeout = self.effective_timeout_seconds
+        if latency is not None and latency >= timeout * 1000:
+            raise FieldError(
+                "lambda_inference.alarms.latency_ms",
+                f"must be less than the function's timeout ({timeout * 1000} ms): no invocation "
+                "lasts longer, so the alarm could never fire",
+                latency,
+            )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> LambdaInferenceSettings:
-        if self.enabled and self.api is None and not self.function_url:
+        if self.enabled and self.api is None and not self.function_url and not self.s3_trigger:
             raise FieldError(
                 "lambda_inference",
-                "needs api or function_url: true when enabled (callers need a way in)",
-                "neither",
+                "needs api, function_url: true or s3_trigger when enabled (callers need a way in)",
+                "none",
             )
         if not self.in_vpc and self.outside_vpc_reason is None:
             raise FieldError(
@@ -267,9 +446,42 @@ class EcsModelServiceSettings(Section):
     health_check_grace_seconds: int = Field(default=120, ge=0, le=2_147_483_647)
     deletion_protection: bool = True
     certificate_arn: CertificateArn | None = None
+    # GPU tasks run on an EC2 capacity provider of gpu_instance_type (NVIDIA GPU instances).
+    gpu_count: int = Field(default=0, ge=0, le=ECS_GPU_COUNT_MAX)
+    gpu_instance_type: str | None = None
+    alarms: EcsAlarmSettings | None = None
+
+    @model_validator(mode="after")
+    def _gpu_capacity(self) -> EcsModelServiceSettings:
+        instance_type = self.gpu_instance_type
+        if self.gpu_count == 0:
+            if instance_type is not None:
+                raise FieldError(
+                    "ecs_model_service.gpu_instance_type",
+                    "must be left out when gpu_count is 0 (tasks run on Fargate)",
+                    instance_type,
+                )
+            return self
+        if instance_type is None:
+            raise FieldError(
+                "ecs_model_service.gpu_instance_type",
+                f"is required when gpu_count is {self.gpu_count} (Fargate has no GPUs): an EC2 "
+                "GPU instance type such as g5.xlarge",
+                None,
+            )
+        problems = gpu_task_problems(
+            instance_type, gpu_count=self.gpu_count, memory_mib=self.memory_mib, cpu=self.cpu
+        )
+        for keyword, problem in problems.items():
+            raise FieldError(
+                f"ecs_model_service.{keyword}", f"must be {problem}", getattr(self, keyword)
+            )
+        return self
 
     @model_validator(mode="after")
     def _fargate_size(self) -> EcsModelServiceSettings:
+        if self.gpu_count > 0:
+            return self  # EC2 capacity: sized against the instance (_gpu_capacity)
         if self.memory_mib not in fargate_memory_choices(self.cpu):
             raise FieldError(
                 "ecs_model_service.memory_mib",

@@ -11,6 +11,7 @@ from .ecs_model_service import ServiceAlarms as ServiceAlarms
 from .ecs_model_service import ServiceAutoScaling as ServiceAutoScaling
 from .ecs_model_service import ServiceHealthCheck as ServiceHealthCheck
 from .lambda_inference import InferenceApi as InferenceApi
+from .lambda_inference import LambdaAlarms as LambdaAlarms
 from .lambda_inference import LambdaDeployment as LambdaDeployment
 from .lambda_inference import LambdaInference as LambdaInference
 from .lambda_inference import ProvisionedConcurrency as ProvisionedConcurrency

@@ -61,13 +61,20 @@ def batch_transform_job(
         image=ContainerImage.model_server(),
         model_data=ModelData.demo_model(),
         input=TransformInput(
-            bucket=data.shared_bucket(scope, "batch-input"), prefix=settings.input_prefix
+            bucket=data.shared_bucket(scope, "batch-input"),
+            prefix=settings.input_prefix,
+            split_type=settings.split_type,
         ),
         output=TransformOutput(
-            bucket=data.shared_bucket(scope, "batch-output"), prefix=settings.output_prefix
+            bucket=data.shared_bucket(scope, "batch-output"),
+            prefix=settings.output_prefix,
+            assemble_with=settings.assemble_with,
         ),
         instance_type=settings.instance_type,
         instance_count=settings.instance_count,
+        max_concurrent_transforms=settings.max_concurrent_transforms,
+        max_payload_mb=settings.max_payload_mb,
+        batch_strategy=settings.batch_strategy,
         schedule=settings.schedule,
         run_on_new_data=settings.run_on_new_data,
         manual=settings.manual,

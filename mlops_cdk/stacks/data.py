@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_events as events
@@ -141,9 +141,13 @@ class DataStack(Stack):
         CloudFormation export (stacks stay independently deployable), and IAM findings about
         prefix wildcards read the same at construction and after synthesis.
         """
+        construct_id = f"{purpose.title().replace('-', '')}Bucket"
+        existing = scope.node.try_find_child(construct_id)
+        if existing is not None:  # imported once per scope, shared by its users
+            return cast(s3.IBucket, existing)
         imported = s3.Bucket.from_bucket_attributes(
             scope,
-            f"{purpose.title().replace('-', '')}Bucket",
+            construct_id,
             bucket_name=self.config.bucket_name(purpose),
             encryption_key=None if purpose == "access-logs" else self.encryption_key,
         )

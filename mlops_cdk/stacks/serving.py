@@ -9,6 +9,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mlops_cdk import config as cfg
@@ -20,14 +21,19 @@ from mlops_cdk.constructs import (
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
+    EndpointAlarms,
     InferenceApi,
+    LambdaAlarms,
     LambdaDeployment,
     LambdaInference,
     ModelData,
     ModelPackage,
+    ProductionVariant,
     ProvisionedConcurrency,
     RealtimeEndpoint,
+    S3Trigger,
     ServerlessConfig,
+    ServiceAlarms,
     ServiceAutoScaling,
 )
 from mlops_cdk.stacks.data import DataStack, removal_policy
@@ -125,14 +131,42 @@ def lambda_inference(
         else None,
         function_url=settings.function_url,
         deployment=_lambda_deployment(deploy) if deploy else None,
+        s3_trigger=_s3_trigger(scope, settings.s3_trigger, data) if settings.s3_trigger else None,
         vpc=network.vpc if settings.in_vpc else None,
         subnets=network.private_subnets if settings.in_vpc else None,
         outside_vpc_reason=settings.outside_vpc_reason,
         encryption_key=data.encryption_key,
         alarm_topic=data.alarm_topic,
+        alarm_thresholds=_lambda_alarms(settings.alarms) if settings.alarms else None,
         log_retention=defaults.retention(config.log_retention_days),
         removal_policy=removal_policy(config),
     )
+
+
+def _s3_trigger(
+    scope: Construct, settings: cfg.LambdaS3TriggerSettings, data: DataStack
+) -> S3Trigger:
+    """New objects in the Data stack's batch-input bucket, scored into batch-output."""
+    return S3Trigger(
+        bucket=data.shared_bucket(scope, "batch-input"),
+        input_prefix=settings.input_prefix,
+        output_prefix=settings.output_prefix,
+        output_bucket=data.shared_bucket(scope, "batch-output"),
+        retry_attempts=settings.retry_attempts,
+        max_event_age=Duration.minutes(settings.max_event_age_minutes),
+    )
+
+
+def _lambda_alarms(settings: cfg.LambdaAlarmSettings) -> LambdaAlarms:
+    return LambdaAlarms(
+        error_rate_percent=settings.error_rate_percent,
+        latency_percentile=settings.latency_percentile,
+        latency=_millis(settings.latency_ms) if settings.latency_ms is not None else None,
+    )
+
+
+def _millis(value: float) -> Duration:
+    return Duration.millis(value)
 
 
 def _lambda_deployment(settings: cfg.LambdaDeploymentSettings) -> LambdaDeployment:
@@ -152,29 +186,25 @@ def realtime_endpoint(
     """The demo model, or the registry package of ``settings.model_package``, on a
     RealtimeEndpoint shaped by the environment's settings."""
     serverless = settings.mode == "serverless"
-    queued = settings.async_inference or cfg.AsyncInferenceSettings()
     package = settings.model_package
     scaling = settings.autoscaling
     deployment = settings.deployment
+    variants = _variants(scope, settings, data) if settings.variants else None
     endpoint = RealtimeEndpoint(
         scope,
         "Endpoint",
-        image=None if package else ContainerImage.model_server(),
-        model_data=None if package else ModelData.demo_model(),
-        model_package=model_package(scope, package, data) if package else None,
+        image=None if package or variants else ContainerImage.model_server(),
+        model_data=None if package or variants else ModelData.demo_model(),
+        model_package=model_package(scope, package, data) if package and not variants else None,
+        variants=variants,
         serverless=ServerlessConfig(
-            memory_size_mb=settings.memory_size_mb, max_concurrency=settings.max_concurrency
+            memory_size_mb=settings.memory_size_mb,
+            max_concurrency=settings.max_concurrency,
+            provisioned_concurrency=settings.provisioned_concurrency,
         )
         if serverless
         else None,
-        async_inference=AsyncInference(
-            output_bucket=data.shared_bucket(scope, "batch-output"),
-            output_prefix=queued.output_prefix,
-            failure_prefix=queued.failure_prefix,
-            max_capacity=queued.max_capacity,
-            target_backlog_per_instance=queued.target_backlog_per_instance,
-            scale_to_zero=queued.scale_to_zero,
-        )
+        async_inference=_async_inference(scope, settings.async_inference, data)
         if settings.mode == "async"
         else None,
         instance_type=None if serverless else settings.instance_type,
@@ -197,18 +227,80 @@ def realtime_endpoint(
         subnets=network.private_subnets,
         encryption_key=data.encryption_key,
         alarm_topic=data.alarm_topic,
+        alarm_thresholds=_endpoint_alarms(settings.alarms) if settings.alarms else None,
     )
     return endpoint
 
 
+def _variants(
+    scope: Construct, settings: cfg.RealtimeEndpointSettings, data: DataStack
+) -> list[ProductionVariant]:
+    """The A/B (and shadow) variants: each serves its own package of the endpoint's group, or
+    the endpoint's model (the registry package, else the demo model)."""
+    package = settings.model_package
+    image, model = ContainerImage.model_server(), ModelData.demo_model()
+    variants = []
+    for variant in settings.variants or []:
+        arn = variant.model_package_arn or (package.arn if package else None)
+        source = model_package(scope, package, data, arn=arn) if package and arn else None
+        variants.append(
+            ProductionVariant(
+                name=variant.name,
+                image=None if source else image,
+                model_data=None if source else model,
+                model_package=source,
+                instance_type=variant.instance_type,
+                initial_instance_count=variant.initial_instance_count,
+                weight=variant.weight,
+                shadow=variant.shadow,
+            )
+        )
+    return variants
+
+
+def _async_inference(
+    scope: Construct, settings: cfg.AsyncInferenceSettings | None, data: DataStack
+) -> AsyncInference:
+    """Results and failures in the batch-output bucket; notifications to existing topics."""
+    queued = settings or cfg.AsyncInferenceSettings()
+
+    def topic(construct_id: str, arn: str | None) -> sns.ITopic | None:
+        return sns.Topic.from_topic_arn(scope, construct_id, arn) if arn else None
+
+    return AsyncInference(
+        output_bucket=data.shared_bucket(scope, "batch-output"),
+        output_prefix=queued.output_prefix,
+        failure_prefix=queued.failure_prefix,
+        max_concurrent_invocations_per_instance=queued.max_concurrent_invocations_per_instance,
+        success_topic=topic("AsyncSuccessTopic", queued.success_topic_arn),
+        error_topic=topic("AsyncErrorTopic", queued.error_topic_arn),
+        max_capacity=queued.max_capacity,
+        target_backlog_per_instance=queued.target_backlog_per_instance,
+        scale_to_zero=queued.scale_to_zero,
+    )
+
+
+def _endpoint_alarms(settings: cfg.EndpointAlarmSettings) -> EndpointAlarms:
+    return EndpointAlarms(
+        error_5xx_rate_percent=settings.error_5xx_rate_percent,
+        error_4xx_rate_percent=settings.error_4xx_rate_percent,
+        latency_percentile=settings.latency_percentile,
+        latency=_millis(settings.latency_ms),
+        cpu_percent_of_capacity=settings.cpu_percent,
+        memory_percent=settings.memory_percent,
+        async_oldest_request_age=Duration.minutes(settings.async_oldest_request_minutes),
+    )
+
+
 def model_package(
-    scope: Construct, package: cfg.ModelPackageSettings, data: DataStack
+    scope: Construct, package: cfg.ModelPackageSettings, data: DataStack, arn: str | None = None
 ) -> ModelPackage:
     """A registry package with what it names: its artifact (under the training runs prefix of
     the artifacts bucket, encrypted with the Data stack's key) and its image (the project's
-    model server unless the config names one)."""
+    model server unless the config names one). ``arn``: another package of the same group
+    (an A/B or shadow variant's); default: the package the endpoint serves."""
     return ModelPackage.from_arn(
-        package.arn,
+        arn or package.arn,
         artifact_bucket=data.shared_bucket(scope, "artifacts"),
         artifact_prefix=package.artifact_prefix,
         artifact_key=data.encryption_key,
@@ -258,6 +350,9 @@ def ecs_model_service(
         if scaling
         else None,
         health_check_grace_period=Duration.seconds(settings.health_check_grace_seconds),
+        gpu_count=settings.gpu_count,
+        gpu_instance_type=settings.gpu_instance_type,
+        alarm_thresholds=_service_alarms(settings.alarms) if settings.alarms else None,
         certificate=certificate,
         encryption_key=data.encryption_key,
         alarm_topic=data.alarm_topic,
@@ -269,6 +364,16 @@ def ecs_model_service(
     )
     service.allow_from(ec2.Peer.ipv4(config.network.cidr), "callers inside the environment VPC")
     return service
+
+
+def _service_alarms(settings: cfg.EcsAlarmSettings) -> ServiceAlarms:
+    return ServiceAlarms(
+        error_5xx_rate_percent=settings.error_5xx_rate_percent,
+        latency_percentile=settings.latency_percentile,
+        latency=_millis(settings.latency_ms),
+        cpu_percent=settings.cpu_percent,
+        memory_percent=settings.memory_percent,
+    )
 
 
 def _deployment(settings: cfg.DeploymentSettings) -> DeploymentPolicy:

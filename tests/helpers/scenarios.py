@@ -18,12 +18,14 @@ from mlops_cdk.constructs import (
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
+    EndpointAlarms,
     InferenceApi,
     LambdaInference,
     MLPipeline,
     ModelData,
     ModelMonitorSchedule,
     ModelRegistry,
+    ProductionVariant,
     RealtimeEndpoint,
     S3Trigger,
     TransformInput,
@@ -64,7 +66,7 @@ def captured_endpoint(stack: cdk.Stack) -> RealtimeEndpoint:
 
 def every_construct(stack: cdk.Stack) -> None:
     """One representative, fully featured instance of each construct in ``stack``: a captured,
-    autoscaled endpoint with guarded deploys, its drift monitor, a batch job started by
+    autoscaled endpoint with guarded deploys, its drift monitor, an endpoint with a shadow, a batch job started by
     schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service, a
     training pipeline that retrains on new data, and a registry. Buckets are created in the
     stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
@@ -102,6 +104,19 @@ def every_construct(stack: cdk.Stack) -> None:
         vpc=vpc,
     )
     ModelMonitorSchedule(stack, "Monitor", endpoint=endpoint, baseline=Baseline.demo_model())
+    # A shadow beside production: its alarms and autoscaling are checked too.
+    shadow_model = ModelData.from_bucket(data, "models/churn/next.tar.gz")
+    RealtimeEndpoint(
+        stack,
+        "Shadowed",
+        variants=[
+            ProductionVariant(name="live", image=image, model_data=shadow_model),
+            ProductionVariant(name="candidate", image=image, model_data=shadow_model, shadow=True),
+        ],
+        autoscaling=AutoScaling(max_capacity=2),
+        alarm_thresholds=EndpointAlarms(latency_percentile="p95", latency=cdk.Duration.millis(200)),
+        vpc=vpc,
+    )
     BatchTransformJob(
         stack,
         "Batch",

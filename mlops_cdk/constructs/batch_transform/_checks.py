@@ -5,10 +5,13 @@ ConfigurationError naming the construct path, keyword and reason."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from mlops_cdk._internal.patterns import TRANSFORM_MAX_PAYLOAD_MB, TransformBatchStrategy
 from mlops_cdk._internal.sagemaker import (
     TRANSFORM_ENVIRONMENT,
     check_container_environment,
@@ -21,10 +24,10 @@ from mlops_cdk.constructs._sagemaker_model import ModelSource
 from mlops_cdk.constructs.batch_transform._settings import JobSettings, Triggers
 from mlops_cdk.constructs.batch_transform.options import TransformInput, TransformOutput
 
-BATCH_STRATEGIES = ("MultiRecord", "SingleRecord")
+BATCH_STRATEGIES: tuple[str, ...] = get_args(TransformBatchStrategy)
 JOIN_SOURCES = ("Input", "None")
 # CreateTransformJob limits (SageMaker API reference).
-MAX_PAYLOAD_MB = 100  # also caps MaxConcurrentTransforms x MaxPayloadInMB
+MAX_PAYLOAD_MB = TRANSFORM_MAX_PAYLOAD_MB  # also caps MaxConcurrentTransforms x MaxPayloadInMB
 MAX_INVOCATION_RETRIES = 3  # ModelClientConfig.InvocationsMaxRetries 0-3
 MAX_INVOCATION_TIMEOUT_SECONDS = 3600  # ModelClientConfig.InvocationsTimeoutInSeconds 1-3600
 MAX_FILTER_LENGTH = 63  # DataProcessing.InputFilter / OutputFilter

@@ -32,7 +32,7 @@ from mlops_cdk._internal.iam import (
     grant_write_prefix,
 )
 from mlops_cdk._internal.names import UUID_LENGTH, generated_prefix
-from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
+from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE, TransformBatchStrategy
 from mlops_cdk._internal.sagemaker import execution_role
 from mlops_cdk._internal.state_machines import logged_state_machine
 from mlops_cdk._internal.triggers import (
@@ -53,7 +53,7 @@ from mlops_cdk.constructs.metric_options import MetricOptions, check_options
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 
-BatchStrategy = Literal["MultiRecord", "SingleRecord"]
+BatchStrategy = TransformBatchStrategy
 JoinSource = Literal["Input", "None"]
 
 # Time after the job for naming, notifications and the end of the execution.

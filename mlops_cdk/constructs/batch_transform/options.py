@@ -9,19 +9,20 @@ in the message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from aws_cdk import aws_s3 as s3
 
+from mlops_cdk._internal.patterns import TransformAssembleWith, TransformSplitType
 from mlops_cdk._internal.validation import BUCKET, Checker
 
-SplitType = Literal["None", "Line", "RecordIO", "TFRecord"]
+SplitType = TransformSplitType
 CompressionType = Literal["None", "Gzip"]
-AssembleWith = Literal["None", "Line"]
+AssembleWith = TransformAssembleWith
 
-SPLIT_TYPES: tuple[str, ...] = ("None", "Line", "RecordIO", "TFRecord")
+SPLIT_TYPES: tuple[str, ...] = get_args(TransformSplitType)
 COMPRESSION_TYPES: tuple[str, ...] = ("None", "Gzip")
-ASSEMBLE_WITH: tuple[str, ...] = ("None", "Line")
+ASSEMBLE_WITH: tuple[str, ...] = get_args(TransformAssembleWith)
 # ContentType and Accept (API_TransformInput, API_TransformOutput): at most 256 characters.
 MAX_MIME_TYPE = 256
 # S3 URIs in a transform request are at most 1024 characters (S3DataSource.S3Uri, S3OutputPath);

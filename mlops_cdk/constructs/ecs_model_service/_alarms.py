@@ -1,6 +1,6 @@
-"""The alarms of an EcsModelService: unhealthy tasks, the share of 5XX responses, p99 latency,
-fewer running tasks than the service should have, and CPU and memory utilisation, each
-notifying the alarm topic after three of five periods in breach."""
+"""The alarms of an EcsModelService: unhealthy tasks, the share of 5XX responses, latency at a
+percentile, fewer running tasks than the service should have, and CPU and memory utilisation,
+each notifying the alarm topic after three of five periods in breach."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from mlops_cdk._internal.alarms import AlarmSet
+from mlops_cdk._internal.alarms import AlarmSet, latency_alarm_id
 from mlops_cdk.constructs.ecs_model_service.options import ServiceAlarms
 
 
@@ -25,8 +25,8 @@ def service_alarms(
     topic: sns.ITopic,
 ) -> list[cloudwatch.Alarm]:
     """The alarms of ``scope``, created under it in this order: ``UnhealthyHosts``,
-    ``Target5xx``, ``LatencyP99``, ``RunningTasks`` (below ``min_running_tasks``), ``Cpu`` and
-    ``Memory``."""
+    ``Target5xx``, ``LatencyP99`` (``LatencyP95``... at another percentile), ``RunningTasks``
+    (below ``min_running_tasks``), ``Cpu`` and ``Memory``."""
     period = thresholds.period
     metrics = target_group.metrics
     alarms: list[cloudwatch.Alarm] = []
@@ -53,11 +53,12 @@ def service_alarms(
         thresholds.error_5xx_rate_percent,
         f"model 5XX responses above {thresholds.error_5xx_rate_percent:g} % of requests",
     )
+    percentile, limit = thresholds.latency_percentile, thresholds.latency_threshold
     add(
-        "LatencyP99",
-        metrics.target_response_time(statistic="p99", period=period),
-        thresholds.latency_p99.to_milliseconds() / 1000,
-        f"p99 response time above {thresholds.latency_p99.to_milliseconds():g} ms",
+        latency_alarm_id("Latency", percentile),
+        metrics.target_response_time(statistic=percentile, period=period),
+        limit.to_milliseconds() / 1000,  # TargetResponseTime is in seconds
+        f"{percentile} response time above {limit.to_milliseconds():g} ms",
     )
     add(
         "RunningTasks",

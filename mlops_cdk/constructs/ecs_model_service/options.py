@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration
 
+from mlops_cdk._internal.alarms import check_latency
+from mlops_cdk._internal.patterns import LatencyPercentile
 from mlops_cdk._internal.validation import Checker
 
 # ECS container health checks (RegisterTaskDefinition HealthCheck): start period 0-300 s.
@@ -124,15 +126,23 @@ class ServiceHealthCheck:
 class ServiceAlarms:
     """Alarm thresholds. Every alarm notifies the service's alarm topic.
 
+    Example (p95 response time above 200 ms): ``ServiceAlarms(latency_percentile="p95",
+    latency=Duration.millis(200))``.
+
     :param error_5xx_rate_percent: target 5XX responses per request. Default: 1 %.
-    :param latency_p99: p99 ``TargetResponseTime``. Default: 1 second.
+    :param latency: ``TargetResponseTime`` at ``latency_percentile`` that fires the latency
+        alarm. Default: 1 second.
+    :param latency_percentile: ``p50``, ``p90``, ``p95`` or ``p99``. Default: ``p99``.
+    :param latency_p99: the older name of ``latency`` (p99 only). Default: none.
     :param cpu_percent: service average CPU. Default: 90 %.
     :param memory_percent: service average memory. Default: 90 %.
     :param period: evaluation period. Default: 1 minute (3 of 5 periods fire an alarm).
     """
 
     error_5xx_rate_percent: float = 1.0
-    latency_p99: Duration = ONE_SECOND
+    latency: Duration | None = None
+    latency_percentile: LatencyPercentile = "p99"
+    latency_p99: Duration | None = None
     cpu_percent: float = 90.0
     memory_percent: float = 90.0
     period: Duration = ONE_MINUTE
@@ -140,7 +150,17 @@ class ServiceAlarms:
     def __post_init__(self) -> None:
         check = Checker("ServiceAlarms")
         check.in_range("error_5xx_rate_percent", self.error_5xx_rate_percent, 0.01, 100, "%")
-        check.positive("latency_p99", self.latency_p99.to_milliseconds())
+        check_latency(
+            check,
+            latency=self.latency,
+            latency_p99=self.latency_p99,
+            percentile=self.latency_percentile,
+        )
         for keyword in ("cpu_percent", "memory_percent"):
             check.in_range(keyword, getattr(self, keyword), 1, 100, "%")
         check.one_of("period", int(self.period.to_seconds()), [60, 300, 900, 3600])
+
+    @property
+    def latency_threshold(self) -> Duration:
+        """The latency alarm's threshold: ``latency`` (or ``latency_p99``), else 1 second."""
+        return self.latency or self.latency_p99 or ONE_SECOND

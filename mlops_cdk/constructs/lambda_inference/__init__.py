@@ -3,6 +3,7 @@
 from mlops_cdk.constructs.lambda_inference.construct import LambdaInference
 from mlops_cdk.constructs.lambda_inference.options import (
     InferenceApi,
+    LambdaAlarms,
     LambdaDeployment,
     ProvisionedConcurrency,
     S3Trigger,
@@ -10,6 +11,7 @@ from mlops_cdk.constructs.lambda_inference.options import (
 
 __all__ = [
     "InferenceApi",
+    "LambdaAlarms",
     "LambdaDeployment",
     "LambdaInference",
     "ProvisionedConcurrency",

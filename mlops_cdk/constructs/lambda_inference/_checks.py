@@ -13,7 +13,11 @@ from aws_cdk import aws_ec2 as ec2
 
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk._internal.validators.environment import environment_name_problem
-from mlops_cdk.constructs.lambda_inference.options import InferenceApi, ProvisionedConcurrency
+from mlops_cdk.constructs.lambda_inference.options import (
+    InferenceApi,
+    LambdaAlarms,
+    ProvisionedConcurrency,
+)
 
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
 MAX_TIMEOUT_S = 900
@@ -42,10 +46,22 @@ def check(
     outside_vpc_reason: str | None,
     environment: Mapping[str, str],
     model_sha256: str | None,
+    alarm_thresholds: LambdaAlarms | None = None,
+    effective_timeout: Duration | None = None,
 ) -> None:
     """Every rule of a LambdaInference, timeout first."""
     if timeout is not None:
         _check_timeout(check, timeout, api)
+    latency = alarm_thresholds.latency if alarm_thresholds else None
+    if latency is not None and effective_timeout is not None:
+        limit_ms = effective_timeout.to_milliseconds()
+        check.require(
+            latency.to_milliseconds() < limit_ms,
+            "alarm_thresholds.latency",
+            f"less than the function's timeout ({limit_ms / 1000:g} s): no invocation lasts "
+            "longer, so the alarm could never fire",
+            Said(f"{latency.to_milliseconds():g} ms"),
+        )
     check.in_range("memory_size_mb", memory_size_mb, MIN_MEMORY_MB, MAX_MEMORY_MB, "MB")
     check.at_least("reserved_concurrency", reserved_concurrency, 1)
     if provisioned_concurrency is not None and reserved_concurrency is not None:

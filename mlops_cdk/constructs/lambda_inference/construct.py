@@ -22,7 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk._internal import checkov, defaults, nag
-from mlops_cdk._internal.alarms import AlarmSet
+from mlops_cdk._internal.alarms import AlarmSet, latency_alarm_id
 from mlops_cdk._internal.iam import (
     grant_key_use,
     grant_network_interfaces,
@@ -40,6 +40,7 @@ from mlops_cdk.constructs.lambda_inference._api import inference_rest_api
 from mlops_cdk.constructs.lambda_inference._checks import check
 from mlops_cdk.constructs.lambda_inference.options import (
     InferenceApi,
+    LambdaAlarms,
     LambdaDeployment,
     ProvisionedConcurrency,
     S3Trigger,
@@ -126,6 +127,8 @@ class LambdaInference(Construct):
     :param role: the function's execution role (Lambda must be able to assume it); it receives
         exactly the grants a created role would, in a customer-managed policy this construct
         attaches to it. Default: a new least-privilege role.
+    :param alarm_thresholds: Default: :class:`LambdaAlarms` defaults (errors above 1 %, p99
+        duration above 80 % of the timeout).
     """
 
     def __init__(
@@ -154,6 +157,7 @@ class LambdaInference(Construct):
         log_retention: logs.RetentionDays = defaults.DEFAULT_LOG_RETENTION,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         role: iam.IRole | None = None,
+        alarm_thresholds: LambdaAlarms | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         Checker.of(self).types(
@@ -177,6 +181,8 @@ class LambdaInference(Construct):
             outside_vpc_reason=outside_vpc_reason,
             environment=environment or {},
             model_sha256=model_sha256,
+            alarm_thresholds=alarm_thresholds,
+            effective_timeout=timeout or _default_timeout(api),
         )
         self.timeout = timeout or _default_timeout(api)
         self.architecture = architecture or lambda_.Architecture.X86_64
@@ -223,7 +229,7 @@ class LambdaInference(Construct):
         self._add_entry_points(api, function_url, log_retention, removal_policy)
         self.alarms: list[cloudwatch.Alarm] = []
         self.rollback_alarms: list[cloudwatch.Alarm] = []
-        self._add_alarms()
+        self._add_alarms(alarm_thresholds or LambdaAlarms())
         self.deployment_group: codedeploy.LambdaDeploymentGroup | None = None
         if deployment is not None:
             self.deployment_group = self._deployment_group(deployment)
@@ -445,7 +451,7 @@ class LambdaInference(Construct):
 
     # --- alarms and deployments -------------------------------------------------------------
 
-    def _add_alarms(self) -> None:
+    def _add_alarms(self, thresholds: LambdaAlarms) -> None:
         timeout_ms = self.timeout.to_milliseconds()
         alarms = AlarmSet(
             self, self.alarm_topic, into=self.alarms, evaluation_periods=5, datapoints_to_alarm=3
@@ -461,15 +467,18 @@ class LambdaInference(Construct):
                 label="Errors %",
                 period=ONE_MINUTE,
             ),
-            1,
-            "function errors (unhandled exceptions, timeouts, out of memory) above 1 % of "
-            "invocations",
+            thresholds.error_rate_percent,
+            "function errors (unhandled exceptions, timeouts, out of memory) above "
+            f"{thresholds.error_rate_percent:g} % of invocations",
         )
+        percentile, latency = thresholds.latency_percentile, thresholds.latency
         duration = alarms.add(
-            "DurationP99",
-            self.metric("Duration", statistic="p99"),
-            round(timeout_ms * 0.8),
-            f"p99 duration above 80 % of the {timeout_ms / 1000:g} s timeout",
+            latency_alarm_id("Duration", percentile),
+            self.metric("Duration", statistic=percentile),
+            latency.to_milliseconds() if latency else round(timeout_ms * 0.8),
+            f"{percentile} duration above {latency.to_milliseconds():g} ms"
+            if latency
+            else f"{percentile} duration above 80 % of the {timeout_ms / 1000:g} s timeout",
         )
         self.rollback_alarms += [errors, duration]
         alarms.add(

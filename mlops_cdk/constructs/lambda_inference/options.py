@@ -1,5 +1,6 @@
 """Option groups of :class:`~mlops_cdk.constructs.LambdaInference`: provisioned concurrency, the
-REST API in front of the function, S3-triggered inference and guarded deployments.
+REST API in front of the function, S3-triggered inference, alarm thresholds and guarded
+deployments.
 
 Each option checks its own invariants when it is created; the construct checks the rules that
 need more than one option (timeouts, concurrency limits).
@@ -13,6 +14,8 @@ from typing import Literal, cast
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 
+from mlops_cdk._internal.alarms import check_latency
+from mlops_cdk._internal.patterns import LatencyPercentile
 from mlops_cdk._internal.validation import BUCKET, DURATION, Checker, Said, is_unresolved
 from mlops_cdk._internal.validators.arns import arn_problem
 
@@ -179,6 +182,33 @@ class S3Trigger:
     def results_bucket(self) -> s3.IBucket:
         """Where results are written."""
         return self.output_bucket or self.bucket
+
+
+@dataclass(frozen=True, kw_only=True)
+class LambdaAlarms:
+    """Alarm thresholds. Every alarm notifies the construct's alarm topic; the error and
+    duration alarms also roll a CodeDeploy deployment back.
+
+    Example (p95 duration above 200 ms): ``LambdaAlarms(latency_percentile="p95",
+    latency=Duration.millis(200))``.
+
+    :param error_rate_percent: function errors per invocation. Default: 1 %.
+    :param latency: ``Duration`` at ``latency_percentile`` that fires the duration alarm; less
+        than the function's timeout (an invocation never lasts longer). Default: 80 % of the
+        timeout.
+    :param latency_percentile: ``p50``, ``p90``, ``p95`` or ``p99``. Default: ``p99``.
+    """
+
+    error_rate_percent: float = 1.0
+    latency: Duration | None = None
+    latency_percentile: LatencyPercentile = "p99"
+
+    def __post_init__(self) -> None:
+        check = Checker("LambdaAlarms")
+        check.in_range("error_rate_percent", self.error_rate_percent, 0.01, 100, "%")
+        check_latency(
+            check, latency=self.latency, latency_p99=None, percentile=self.latency_percentile
+        )
 
 
 LambdaDeploymentKind = Literal["CANARY", "LINEAR", "ALL_AT_ONCE"]

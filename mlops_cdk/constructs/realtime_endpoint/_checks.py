@@ -119,6 +119,12 @@ def check(
         check.not_together(
             "async_inference", "multiple variants", "backlog scaling is per endpoint"
         )
+    if async_inference is not None and any(v.shadow for v in variants):
+        check.not_together(
+            "async_inference",
+            "a shadow variant",
+            "SageMaker shadow testing excludes asynchronous inference",
+        )
     if deployment is not None:
         _check_deployment(check, deployment, variants, types, serverless)
     check.matches("endpoint_name", endpoint_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import checkov, defaults, nag
-from mlops_cdk._internal.alarms import AlarmSet
+from mlops_cdk._internal.alarms import AlarmSet, latency_alarm_id
 from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import (
@@ -84,13 +84,17 @@ class RealtimeEndpoint(Construct):
         ``variants``.
     :param model_data: model artifact for ``image``. Default: none (in the image).
     :param model_package: a model registry package (how MLPipeline-approved models deploy).
-    :param variants: production variants for A/B tests, optionally one with ``shadow=True``.
-        Default: one variant ``AllTraffic`` from the model source above.
+    :param variants: production variants for A/B tests, optionally one with ``shadow=True``
+        (beside exactly one production variant). The shadow gets the same alarms (named
+        ``...-<shadow name>``; they notify but never roll a deployment back) and the same
+        autoscaling as production. Default: one variant ``AllTraffic`` from the model source
+        above.
     :param instance_type: Default: ``ml.m5.large`` (not for serverless).
     :param initial_instance_count: Default: 1 (not for serverless).
     :param serverless: serverless mode instead of instances. Default: instances.
     :param async_inference: asynchronous mode (S3 in and out, scale to zero). Default: off.
-    :param autoscaling: target tracking per variant (instance mode). Default: fixed capacity.
+    :param autoscaling: target tracking per variant, shadow included (instance mode). Default:
+        fixed capacity.
     :param data_capture: capture requests/responses to S3. Default: off.
     :param deployment: guarded deployment policy. Default: SageMaker's all-at-once
         blue/green without baking or rollback alarms.
@@ -369,7 +373,8 @@ class RealtimeEndpoint(Construct):
         return target
 
     def _add_autoscaling(self, scaling: AutoScaling) -> None:
-        for variant in self.production_variants:
+        # The shadow too: it receives a copy of the production traffic and must keep up with it.
+        for variant in self.variants:
             target = self._scalable_target(variant, scaling.min_capacity, scaling.max_capacity)
             target.scale_to_track_metric(
                 "InvocationsPerInstance",
@@ -418,29 +423,37 @@ class RealtimeEndpoint(Construct):
         self._alarm_set = AlarmSet(
             self, self.alarm_topic, into=self.alarms, evaluation_periods=5, datapoints_to_alarm=3
         )
-        for variant in self.production_variants:
-            suffix = "" if len(self.production_variants) == 1 else f"-{variant.name}"
+        for variant in self.variants:
+            # A shadow's alarms always carry its name; production ones only beside other
+            # production variants (so adding a shadow leaves the production alarms as they are).
+            alone = len(self.production_variants) == 1 and not variant.shadow
+            suffix = "" if alone else f"-{variant.name}"
+            kind = "shadow " if variant.shadow else ""
             errors = self._alarm_set.add(
                 f"Errors5xx{suffix}",
                 self._error_rate("Invocation5XXErrors", variant.name, thresholds.period),
                 thresholds.error_5xx_rate_percent,
-                f"{variant.name}: model 5XX responses above {thresholds.error_5xx_rate_percent} % "
-                "of invocations",
+                f"{kind}{variant.name}: model 5XX responses above "
+                f"{thresholds.error_5xx_rate_percent} % of invocations",
             )
+            percentile, limit = thresholds.latency_percentile, thresholds.latency_threshold
             latency = self._alarm_set.add(
-                f"LatencyP99{suffix}",
-                self.metric_model_latency(variant.name, statistic="p99", period=thresholds.period),
-                thresholds.latency_p99.to_milliseconds() * 1000,  # ModelLatency is microseconds
-                f"{variant.name}: p99 model latency above "
-                f"{thresholds.latency_p99.to_milliseconds():g} ms",
+                latency_alarm_id("Latency", percentile) + suffix,
+                self.metric_model_latency(
+                    variant.name, statistic=percentile, period=thresholds.period
+                ),
+                limit.to_milliseconds() * 1000,  # ModelLatency is microseconds
+                f"{kind}{variant.name}: {percentile} model latency above "
+                f"{limit.to_milliseconds():g} ms",
             )
-            self.rollback_alarms += [errors, latency]
+            if not variant.shadow:  # a shadow answers nobody: it does not roll production back
+                self.rollback_alarms += [errors, latency]
             self._alarm_set.add(
                 f"Errors4xx{suffix}",
                 self._error_rate("Invocation4XXErrors", variant.name, thresholds.period),
                 thresholds.error_4xx_rate_percent,
-                f"{variant.name}: client errors above {thresholds.error_4xx_rate_percent} % of "
-                "invocations (callers sending bad input, or a changed input contract)",
+                f"{kind}{variant.name}: client errors above {thresholds.error_4xx_rate_percent} "
+                "% of invocations (callers sending bad input, or a changed input contract)",
             )
             if self.serverless is None:
                 self._instance_alarms(variant, suffix, thresholds)
@@ -680,7 +693,7 @@ class RealtimeEndpoint(Construct):
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
         """Graphs for a CloudWatch dashboard: traffic and errors, latency, utilisation."""
         widgets: list[cloudwatch.IWidget] = []
-        for variant in self.production_variants:
+        for variant in self.variants:
             name = variant.name
             widgets.append(
                 cloudwatch.GraphWidget(

@@ -16,7 +16,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 
-from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING
+from mlops_cdk._internal.alarms import check_latency
+from mlops_cdk._internal.patterns import SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING, LatencyPercentile
 from mlops_cdk._internal.sagemaker import check_instance_type
 from mlops_cdk._internal.validation import BUCKET, TOPIC, Checker, Said
 from mlops_cdk.constructs._sagemaker_model import ModelSource
@@ -368,10 +369,16 @@ def _termination(value: Duration | None) -> Duration:
 class EndpointAlarms:
     """Alarm thresholds. Every alarm notifies the endpoint's alarm topic.
 
+    Example (p95 model latency above 200 ms): ``EndpointAlarms(latency_percentile="p95",
+    latency=Duration.millis(200))``.
+
     :param error_5xx_rate_percent: model 5XX responses per invocation. Default: 1 %.
     :param error_4xx_rate_percent: client errors per invocation (often bad callers or a
         changed input contract). Default: 10 %.
-    :param latency_p99: p99 model latency. Default: 1 second.
+    :param latency: model latency at ``latency_percentile`` that fires the latency alarm.
+        Default: 1 second.
+    :param latency_percentile: ``p50``, ``p90``, ``p95`` or ``p99``. Default: ``p99``.
+    :param latency_p99: the older name of ``latency`` (p99 only). Default: none.
     :param cpu_percent_of_capacity: CPU across all vCPUs of an instance. Default: 90 %.
     :param memory_percent: Default: 90 %.
     :param async_oldest_request_age: age of the oldest queued async request. Default: 15 min.
@@ -380,7 +387,9 @@ class EndpointAlarms:
 
     error_5xx_rate_percent: float = 1.0
     error_4xx_rate_percent: float = 10.0
-    latency_p99: Duration = ONE_SECOND
+    latency: Duration | None = None
+    latency_percentile: LatencyPercentile = "p99"
+    latency_p99: Duration | None = None
     cpu_percent_of_capacity: float = 90.0
     memory_percent: float = 90.0
     async_oldest_request_age: Duration = FIFTEEN_MINUTES
@@ -391,5 +400,15 @@ class EndpointAlarms:
         for keyword in ("error_5xx_rate_percent", "error_4xx_rate_percent", "memory_percent"):
             check.in_range(keyword, getattr(self, keyword), 0.01, 100, "%")
         check.in_range("cpu_percent_of_capacity", self.cpu_percent_of_capacity, 1, 100, "%")
-        check.positive("latency_p99", self.latency_p99.to_milliseconds())
+        check_latency(
+            check,
+            latency=self.latency,
+            latency_p99=self.latency_p99,
+            percentile=self.latency_percentile,
+        )
         check.one_of("period", int(self.period.to_seconds()), [10, 30, 60, 300, 900, 3600])
+
+    @property
+    def latency_threshold(self) -> Duration:
+        """The latency alarm's threshold: ``latency`` (or ``latency_p99``), else 1 second."""
+        return self.latency or self.latency_p99 or ONE_SECOND

@@ -45,6 +45,9 @@ def test_async_mode_with_its_settings(tmp_path: Path) -> None:
             "target_backlog_per_instance": 2.5,
             "output_prefix": "results/",
             "failure_prefix": "errors/",
+            "max_concurrent_invocations_per_instance": 8,
+            "success_topic_arn": "arn:aws:sns:eu-west-1:444444444444:scored",
+            "error_topic_arn": "arn:aws:sns:eu-west-1:444444444444:failed",
         },
         **CAPTURE,
     }

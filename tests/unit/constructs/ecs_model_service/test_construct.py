@@ -157,7 +157,10 @@ def customised() -> Scenario:
             access_logs_prefix="models/churn",
             container_user="20000:20000",
             alarm_thresholds=ServiceAlarms(
-                error_5xx_rate_percent=5, latency_p99=cdk.Duration.millis(250), cpu_percent=75
+                error_5xx_rate_percent=5,
+                latency_percentile="p90",
+                latency=cdk.Duration.millis(250),
+                cpu_percent=75,
             ),
         )
 
@@ -504,7 +507,8 @@ def test_customised_service(customised: Scenario) -> None:
     assert attributes["access_logs.s3.prefix"] == "models/churn"
     customised.template.resource_count_is("AWS::KMS::Key", 1)
     customised.template.has_resource_properties(
-        "AWS::CloudWatch::Alarm", {"MetricName": "TargetResponseTime", "Threshold": 0.25}
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "TargetResponseTime", "ExtendedStatistic": "p90", "Threshold": 0.25},
     )
     customised.template.has_resource_properties(
         "AWS::CloudWatch::Alarm", {"MetricName": "CPUUtilization", "Threshold": 75}
@@ -783,11 +787,36 @@ OPTION_ERRORS: list[tuple[str, Callable[[], object], str]] = [
         r"container_retries must be between 1 and 10 \(got 0\)",
     ),
     (
+        "alarm-percentile",
+        lambda: ServiceAlarms(latency_percentile="p100"),  # type: ignore[arg-type]
+        r"ServiceAlarms: latency_percentile must be one of 'p50', 'p90', 'p95', 'p99' "
+        r"\(got 'p100'\)",
+    ),
+    (
+        "alarm-latency-and-older-name",
+        lambda: ServiceAlarms(
+            latency=cdk.Duration.millis(200), latency_p99=cdk.Duration.millis(300)
+        ),
+        r"ServiceAlarms: latency cannot be combined with latency_p99",
+    ),
+    (
+        "alarm-older-name-other-percentile",
+        lambda: ServiceAlarms(latency_percentile="p95", latency_p99=cdk.Duration.millis(300)),
+        r"ServiceAlarms: latency_p99 must be left out when latency_percentile is not p99",
+    ),
+    (
         "alarm-period",
         lambda: ServiceAlarms(period=cdk.Duration.seconds(45)),
         r"ServiceAlarms: period must be one of 60, 300, 900, 3600 \(got 45\)",
     ),
 ]
+
+
+def test_latency_p99_is_the_older_name_of_a_p99_latency_threshold() -> None:
+    older = ServiceAlarms(latency_p99=cdk.Duration.millis(300))
+    assert older.latency_threshold.to_milliseconds() == 300
+    assert older.latency_percentile == "p99"
+    assert ServiceAlarms().latency_threshold.to_milliseconds() == 1000
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from mlops_cdk.config import EnvironmentConfig, load_environment
 from mlops_cdk.constructs import (
     ContainerImage,
     InferenceApi,
+    LambdaAlarms,
     LambdaDeployment,
     LambdaInference,
     ModelData,
@@ -154,6 +155,18 @@ CONSTRUCT_CASES = [
         r"image must be an ECR image in the stack's region eu-west-1 \(SageMaker, ECS and Lambda "
         r"pull from ECR in their own region; this one is in us-east-1\)",
     ),
+    (
+        inference(alarm_thresholds=LambdaAlarms(latency=cdk.Duration.seconds(30))),
+        r"alarm_thresholds\.latency must be less than the function's timeout \(30 s\)"
+        r": no invocation lasts longer, so the alarm could never fire \(got 30000 ms\)",
+    ),
+    (
+        inference(
+            api=InferenceApi(),
+            alarm_thresholds=LambdaAlarms(latency=cdk.Duration.seconds(29)),
+        ),
+        r"alarm_thresholds\.latency must be less than the function's timeout \(29 s\)",
+    ),
 ]
 
 
@@ -247,6 +260,19 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"max_event_age must be between 60 and 21600 s \(got 30\)",
     ),
     (
+        lambda: LambdaAlarms(latency_percentile="p75"),  # type: ignore[arg-type]
+        r"LambdaAlarms: latency_percentile must be one of 'p50', 'p90', 'p95', 'p99' "
+        r"\(got 'p75'\)",
+    ),
+    (
+        lambda: LambdaAlarms(latency=cdk.Duration.millis(0)),
+        r"LambdaAlarms: latency must be greater than 0 \(got 0\)",
+    ),
+    (
+        lambda: LambdaAlarms(error_rate_percent=0),
+        r"LambdaAlarms: error_rate_percent must be between 0\.01 and 100 % \(got 0\)",
+    ),
+    (
         lambda: LambdaDeployment.canary(0),
         r"LambdaDeployment\.canary: percent must be between 1 and 99 % \(got 0\)",
     ),
@@ -306,8 +332,8 @@ REASON_YAML = "dev is disposable; the function only reads its model from S3."
 CONFIG_CASES = [
     (
         {"enabled": True},
-        "lambda_inference: needs api or function_url: true when enabled (callers need a way in) "
-        "(got 'neither')",
+        "lambda_inference: needs api, function_url: true or s3_trigger when enabled (callers "
+        "need a way in) (got 'none')",
     ),
     (
         {"function_url": True, "in_vpc": False},

@@ -21,6 +21,7 @@ from aws_cdk.assertions import Match, Template
 from mlops_cdk.constructs import (
     ContainerImage,
     InferenceApi,
+    LambdaAlarms,
     LambdaDeployment,
     LambdaInference,
     ModelData,
@@ -155,6 +156,11 @@ def scenario() -> dict[str, Any]:
                 bucket=batch, input_prefix="in/", output_prefix="out/", output_bucket=results
             ),
             deployment=LambdaDeployment.canary(25, cdk.Duration.minutes(7)),
+            alarm_thresholds=LambdaAlarms(
+                error_rate_percent=2.5,
+                latency_percentile="p95",
+                latency=cdk.Duration.millis(200),
+            ),
             vpc=vpc,
             environment={"MLOPS_LOG_LEVEL": "DEBUG"},
             log_retention=cdk.aws_logs.RetentionDays.ONE_MONTH,
@@ -259,6 +265,18 @@ def test_default_alarms_have_actions(scenario: dict[str, Any]) -> None:
     duration = next(a for a in alarms.values() if a["Properties"].get("MetricName") == "Duration")
     assert duration["Properties"]["Threshold"] == 24_000  # 80 % of 30 s
     assert duration["Properties"]["ExtendedStatistic"] == "p99"
+
+
+def test_custom_alarm_thresholds_and_latency_percentile(scenario: dict[str, Any]) -> None:
+    built = scenario["built"]["Full"]
+    assert sorted(a.node.id for a in built.rollback_alarms) == ["Api5xx", "DurationP95", "Errors"]
+    alarms = resources_of(scenario["template"], "AWS::CloudWatch::Alarm", "Full")
+    duration = next(a for a in alarms.values() if a["Properties"].get("MetricName") == "Duration")
+    assert duration["Properties"]["ExtendedStatistic"] == "p95"
+    assert duration["Properties"]["Threshold"] == 200  # Lambda Duration is in milliseconds
+    assert "p95 duration above 200 ms" in duration["Properties"]["AlarmDescription"]
+    (errors,) = [a for k, a in alarms.items() if k.startswith("FullErrors")]
+    assert errors["Properties"]["Threshold"] == 2.5
 
 
 def test_without_vpc_or_reason_only_the_vpc_rules_report_the_function(
@@ -520,7 +538,7 @@ def test_custom_canary_rolls_back_on_the_rollback_alarms(scenario: dict[str, Any
     }
     group = one(template, "AWS::CodeDeploy::DeploymentGroup", "Full")
     alarms = [a["Name"]["Ref"] for a in group["Properties"]["AlarmConfiguration"]["Alarms"]]
-    assert [a[len("Full") : -8] for a in alarms] == ["Errors", "DurationP99", "Api5xx"]
+    assert [a[len("Full") : -8] for a in alarms] == ["Errors", "DurationP95", "Api5xx"]
     assert sorted(group["Properties"]["AutoRollbackConfiguration"]["Events"]) == [
         "DEPLOYMENT_FAILURE",
         "DEPLOYMENT_STOP_ON_ALARM",

@@ -236,6 +236,11 @@ CONSTRUCT_CASES = [
         endpoint(async_inference=async_config, variants=[variant("a"), variant("b")]),
         r"async_inference cannot be combined with multiple variants",
     ),
+    (
+        endpoint(async_inference=async_config, variants=[variant("a"), variant("b", shadow=True)]),
+        r"async_inference cannot be combined with a shadow variant: SageMaker shadow testing "
+        r"excludes asynchronous inference",
+    ),
     # deployments
     (
         endpoint(serverless=SERVERLESS, deployment=DeploymentPolicy.rolling()),
@@ -368,6 +373,15 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
             output_bucket=s3.Bucket(unit_stack(), "B"), max_concurrent_invocations_per_instance=0
         ),
         r"max_concurrent_invocations_per_instance must be between 1 and 1000",
+    ),
+    (
+        lambda: EndpointAlarms(latency_percentile="P95"),  # type: ignore[arg-type]
+        r"EndpointAlarms: latency_percentile must be one of 'p50', 'p90', 'p95', 'p99' "
+        r"\(got 'P95'\)",
+    ),
+    (
+        lambda: EndpointAlarms(latency=cdk.Duration.millis(0)),
+        r"EndpointAlarms: latency must be greater than 0 \(got 0\)",
     ),
     (
         lambda: EndpointAlarms(period=cdk.Duration.seconds(45)),

@@ -139,6 +139,10 @@ def scenario() -> dict[str, Any]:
                 ProductionVariant(name="candidate", image=image(), model_data=model(), shadow=True),
             ],
             deployment=DeploymentPolicy.all_at_once(),
+            autoscaling=AutoScaling(max_capacity=3),
+            alarm_thresholds=EndpointAlarms(
+                latency_percentile="p95", latency=cdk.Duration.millis(200)
+            ),
             alarm_topic=topic,
             encryption_key=key,
         ),
@@ -496,8 +500,36 @@ def test_shadow_variant_is_rendered_separately(scenario: dict[str, Any]) -> None
     assert [v["VariantName"] for v in config["Properties"]["ShadowProductionVariants"]] == [
         "candidate"
     ]
-    names = sorted(a.node.id for a in scenario["endpoints"]["Shadow"].alarms)
-    assert names == ["Cpu", "Errors4xx", "Errors5xx", "LatencyP99", "Memory"]
+
+
+def test_shadow_variant_has_its_own_alarms_and_autoscaling(scenario: dict[str, Any]) -> None:
+    endpoint = scenario["endpoints"]["Shadow"]
+    production = ["Cpu", "Errors4xx", "Errors5xx", "LatencyP95", "Memory"]
+    assert sorted(a.node.id for a in endpoint.alarms) == sorted(
+        production + [f"{name}-candidate" for name in production]
+    )
+    # The shadow's alarms notify; only production's roll a deployment back.
+    assert sorted(a.node.id for a in endpoint.rollback_alarms) == ["Errors5xx", "LatencyP95"]
+    alarms = resources_of(scenario["template"], "AWS::CloudWatch::Alarm", "Shadow")
+    latency = {
+        next(d["Value"] for d in a["Properties"]["Dimensions"] if d["Name"] == "VariantName"): a
+        for a in alarms
+        if a["Properties"].get("MetricName") == "ModelLatency"
+    }
+    assert sorted(latency) == ["candidate", "live"]
+    for alarm in latency.values():
+        assert alarm["Properties"]["ExtendedStatistic"] == "p95"
+        assert alarm["Properties"]["Threshold"] == 200_000  # ModelLatency is microseconds
+    assert (
+        "shadow candidate: p95 model latency above 200 ms"
+        in (latency["candidate"]["Properties"]["AlarmDescription"])
+    )
+    targets = resources_of(
+        scenario["template"], "AWS::ApplicationAutoScaling::ScalableTarget", "ShadowScaling"
+    )
+    resource_ids = sorted(resolve_join(t["Properties"]["ResourceId"]) for t in targets)
+    assert [r.rsplit("/", 1)[-1] for r in resource_ids] == ["candidate", "live"]
+    assert {t["Properties"]["MaxCapacity"] for t in targets} == {3}
 
 
 def test_local_nvme_instances_get_no_kms_key_and_an_acknowledgement(
