@@ -10,7 +10,8 @@ from .ecs_model_service import EcsModelService as EcsModelService
 from .ecs_model_service import ServiceAlarms as ServiceAlarms
 from .ecs_model_service import ServiceAutoScaling as ServiceAutoScaling
 from .ecs_model_service import ServiceHealthCheck as ServiceHealthCheck
-from .lambda_inference import InferenceApi as InferenceApi
+from .endpoint_api import EndpointApi as EndpointApi
+from .inference_api import InferenceApi as InferenceApi
 from .lambda_inference import LambdaDeployment as LambdaDeployment
 from .lambda_inference import LambdaInference as LambdaInference
 from .lambda_inference import ProvisionedConcurrency as ProvisionedConcurrency
