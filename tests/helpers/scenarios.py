@@ -18,6 +18,7 @@ from mlops_cdk.constructs import (
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
+    EndpointApi,
     InferenceApi,
     LambdaInference,
     MLPipeline,
@@ -64,7 +65,8 @@ def captured_endpoint(stack: cdk.Stack) -> RealtimeEndpoint:
 
 def every_construct(stack: cdk.Stack) -> None:
     """One representative, fully featured instance of each construct in ``stack``: a captured,
-    autoscaled endpoint with guarded deploys, its drift monitor, a batch job started by
+    autoscaled endpoint with guarded deploys, its drift monitor and direct API, an existing
+    endpoint by name with its API (api-key auth) and monitor, a batch job started by
     schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service, a
     training pipeline that retrains on new data, and a registry. Buckets are created in the
     stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
@@ -102,6 +104,25 @@ def every_construct(stack: cdk.Stack) -> None:
         vpc=vpc,
     )
     ModelMonitorSchedule(stack, "Monitor", endpoint=endpoint, baseline=Baseline.demo_model())
+    EndpointApi(stack, "EndpointApi", endpoint=endpoint)
+    existing = RealtimeEndpoint.from_endpoint_name(
+        stack,
+        "Existing",
+        "team-b-churn",
+        instance_type="ml.m5.large",
+        data_capture=DataCapture(bucket=data, prefix="team-b/capture/"),
+        alarm_topic=endpoint.alarm_topic,
+    )
+    EndpointApi(
+        stack,
+        "ExistingApi",
+        endpoint=existing,
+        api=InferenceApi(auth="api_key"),
+        validate_instances=False,
+    )
+    ModelMonitorSchedule(
+        stack, "ExistingMonitor", endpoint=existing, baseline=Baseline.demo_model()
+    )
     BatchTransformJob(
         stack,
         "Batch",
