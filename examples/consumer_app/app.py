@@ -13,6 +13,8 @@ from mlops_cdk.constructs import (
     ContainerImage,
     DataCapture,
     DeploymentPolicy,
+    EndpointApi,
+    InferenceApi,
     ModelData,
     RealtimeEndpoint,
     ServerlessConfig,
@@ -46,5 +48,17 @@ RealtimeEndpoint(
     image=image,
     model_data=model,
     serverless=ServerlessConfig(memory_size_mb=2048, max_concurrency=2),
+)
+# Another team's endpoint, deployed with the SageMaker SDK: watched and fronted like ours.
+legacy = RealtimeEndpoint.from_endpoint_name(
+    stack, "Legacy", "churn-legacy", instance_type="ml.m5.large"
+)
+EndpointApi(stack, "LegacyApi", endpoint=legacy, api=InferenceApi(auth="api_key"))
+# AWS's scikit-learn image, in this stack's region.
+RealtimeEndpoint(
+    stack,
+    "Sklearn",
+    image=ContainerImage.aws_image("sklearn", "1.2-1"),
+    model_data=ModelData.from_s3_uri("s3://churn-team-models/churn/sklearn/model.tar.gz"),
 )
 app.synth()

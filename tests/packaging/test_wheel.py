@@ -83,6 +83,7 @@ def test_wheel_ships_code_runtime_assets_and_data_but_no_tests(wheel: Path) -> N
         "mlops_cdk/_internal/data/sagemaker-instance-types.json",
         "mlops_cdk/_internal/data/aws-regions.json",
         "mlops_cdk/_internal/data/sagemaker-image-registries.json",
+        "mlops_cdk/_internal/data/sagemaker-framework-images.json",
         "mlops_cdk/_internal/data/ec2-accelerated-capacities.json",
     ):
         assert required in names, required
@@ -114,5 +115,16 @@ def test_consumer_app_synthesizes_from_the_installed_wheel(venv: Path, tmp_path:
     )  # fmt: skip
     template = json.loads((out / "ChurnTeam.template.json").read_text(encoding="utf-8"))
     kinds = [r["Type"] for r in template["Resources"].values()]
-    assert kinds.count("AWS::SageMaker::Endpoint") == 2
-    assert kinds.count("AWS::SageMaker::Model") == 2
+    assert kinds.count("AWS::SageMaker::Endpoint") == 3
+    assert kinds.count("AWS::SageMaker::Model") == 3
+    # The existing endpoint's API (package data for AWS images ships in the wheel too).
+    assert kinds.count("AWS::ApiGateway::RestApi") == 1
+    images = [
+        r["Properties"]["PrimaryContainer"]["Image"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::SageMaker::Model"
+    ]
+    assert (
+        "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+        in images
+    )
