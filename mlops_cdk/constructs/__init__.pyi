@@ -34,6 +34,7 @@ from .model_monitor import MonitoringType as MonitoringType
 from .model_monitor import ReportLocation as ReportLocation
 from .model_package import BoundModelPackage as BoundModelPackage
 from .model_package import ModelPackage as ModelPackage
+from .model_package import RegistryUnavailable as RegistryUnavailable
 from .model_registry import IModelRegistry as IModelRegistry
 from .model_registry import ModelRegistry as ModelRegistry
 from .realtime_endpoint import AsyncInference as AsyncInference

@@ -19,6 +19,7 @@ from mlops_cdk._internal.patterns import (
     MODEL_PACKAGE_VERSION_ARN_MEANING,
 )
 from mlops_cdk._internal.registry import ApprovedLookup, resolve_approved
+from mlops_cdk._internal.registry import RegistryUnavailable as RegistryUnavailable
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk._internal.validators.arns import arn_problem
 from mlops_cdk._internal.validators.regions import region_problem
@@ -131,7 +132,7 @@ class ModelPackage:
         :param account: the registry's account, when it is another account (the group is then
             addressed by ARN, through its resource policy). Default: the caller's account.
         :param lookup: ``(group name or ARN, region) -> newest approved ARN or None``, raising
-            ``RegistryUnavailable`` when offline. Default: botocore's SageMaker client.
+            :class:`RegistryUnavailable` when offline. Default: botocore's SageMaker client.
         """
         check = Checker("ModelPackage.latest_approved")
         check.matches(

@@ -15,8 +15,8 @@ from botocore.stub import Stubber
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk._internal import registry
-from mlops_cdk._internal.registry import RegistryUnavailable, botocore_lookup, newest_approved
-from mlops_cdk.constructs import ModelPackage
+from mlops_cdk._internal.registry import botocore_lookup, newest_approved
+from mlops_cdk.constructs import ModelPackage, RegistryUnavailable
 
 PINNED = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/3"
 NEWEST = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/9"
