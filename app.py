@@ -14,10 +14,12 @@ from aws_cdk import App
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import (
     CONFIG_DIR,
+    LATEST_APPROVED,
     EnvironmentConfig,
     load_delivery,
     load_environments,
     with_approved_package,
+    with_latest_approved_packages,
 )
 from mlops_cdk.cost import ceiling_problem, estimate_assembly
 from mlops_cdk.stacks.app import (
@@ -35,10 +37,15 @@ def main() -> int:
         configs = load_environments(selected)
         delivery = load_delivery()
         pipeline_configs = load_environments(delivery.environments) if delivery else []
-        # The delivery pipeline's synth step passes the newest approved registry package.
+        # A registry package to serve: "latest" (the delivery pipeline's synth step) asks the
+        # registry for the newest approved one (the pin when it cannot); an ARN is served as is.
         approved = app.node.try_get_context("approved_model_package")
-        configs = [with_approved_package(c, approved) for c in configs]
-        pipeline_configs = [with_approved_package(c, approved) for c in pipeline_configs]
+        if approved == LATEST_APPROVED:
+            configs = with_latest_approved_packages(configs)
+            pipeline_configs = with_latest_approved_packages(pipeline_configs)
+        else:
+            configs = [with_approved_package(c, approved) for c in configs]
+            pipeline_configs = [with_approved_package(c, approved) for c in pipeline_configs]
     except ConfigurationError as error:
         print(f"configuration error:\n{error}", file=sys.stderr)
         return 1

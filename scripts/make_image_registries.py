@@ -1,6 +1,9 @@
 """Regenerate ``mlops_cdk/_internal/data/sagemaker-image-registries.json``: which AWS accounts
 host SageMaker's own images (built-in algorithms, framework and deep-learning containers, Model
-Monitor, Clarify) in which region.
+Monitor, Clarify) in which region; and ``sagemaker-framework-images.json``: for the inference
+images the docs use (``FRAMEWORKS``), each version's repository, processors, Python versions,
+tag parts and per-region registry accounts, which ``ContainerImage.aws_image`` turns into URIs
+the way the SDK's ``image_uris.retrieve`` does.
 
 Source: the ``image_uri_config/*.json`` files the SageMaker Python SDK publishes (in the
 ``sagemaker-core`` package, ``sagemaker/core/image_uri_config/``; before v3 in
@@ -23,6 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+# Inference images ContainerImage.aws_image offers: those whose tag the SDK builds with the
+# common rule (tag prefix or version, processor, Python version, container version).
+FRAMEWORKS = ("sklearn", "xgboost", "pytorch", "tensorflow", "huggingface-llm", "djl-lmi")
+_VERSION_KEYS = ("repository", "processors", "py_versions", "tag_prefix", "container_version")
 OUT = (
     Path(__file__).resolve().parent.parent
     / "mlops_cdk"
@@ -55,6 +62,32 @@ def collect(config_dir: Path) -> dict[str, list[str]]:
     return {region: sorted(found[region]) for region in sorted(found)}
 
 
+def frameworks(config_dir: Path) -> dict[str, Any]:
+    """The inference scope of each of ``FRAMEWORKS``: aliases, scope-level processors and per
+    version the tag parts and a reference into a table of distinct registries maps."""
+    tables: list[dict[str, str]] = []
+    out: dict[str, Any] = {}
+    for name in FRAMEWORKS:
+        document = json.loads((config_dir / f"{name}.json").read_text(encoding="utf-8"))
+        scope = document.get("inference", document)
+        versions: dict[str, Any] = {}
+        for version, config in scope["versions"].items():
+            entry = {k: config[k] for k in _VERSION_KEYS if k in config}
+            if config.get("processor_in_tag") is False:
+                entry["processor_in_tag"] = False
+            registries = dict(sorted(config["registries"].items()))
+            if registries not in tables:
+                tables.append(registries)
+            entry["registries"] = tables.index(registries)
+            versions[version] = entry
+        out[name] = {
+            "aliases": {k: v for k, v in scope.get("version_aliases", {}).items() if k != "latest"},
+            "processors": scope.get("processors"),
+            "versions": versions,
+        }
+    return {"frameworks": out, "registries": tables}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config_dir", type=Path, help="an image_uri_config directory")
@@ -72,6 +105,15 @@ def main(argv: list[str] | None = None) -> None:
     }
     args.out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}: {len(accounts)} regions")
+    images = {
+        "_source": f"{args.source}: image_uri_config/<framework>.json, inference scope",
+        "_generated": document["_generated"],
+        "_regenerate": document["_regenerate"],
+        **frameworks(args.config_dir),
+    }
+    framework_out = args.out.with_name("sagemaker-framework-images.json")
+    framework_out.write_text(json.dumps(images, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {framework_out}: {', '.join(FRAMEWORKS)}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from mlops_cdk.constructs import (
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
+    EndpointApi,
     InferenceApi,
     LambdaInference,
     MLPipeline,
@@ -159,7 +160,8 @@ class TeamFoundation(cdk.Stack):
 
 
 class ChurnMl(cdk.Stack):
-    """Every mlops-cdk construct, on the team's own resources."""
+    """Every mlops-cdk construct, on the team's own resources, plus an endpoint another team
+    deployed (alarms and an API in front of it) and one served by AWS's scikit-learn image."""
 
     def __init__(
         self, scope: cdk.App, construct_id: str, team: TeamFoundation, **kwargs: object
@@ -229,6 +231,20 @@ class ChurnMl(cdk.Stack):
             vpc=team.vpc,
             model_data=ModelData.demo_model(archive=False),
             desired_count=2,
+            **shared,
+        )
+        # Another team's endpoint, deployed with the SageMaker SDK: watched and fronted like ours.
+        legacy = RealtimeEndpoint.from_endpoint_name(
+            self, "Legacy", "churn-legacy", instance_type="ml.m5.large", alarm_topic=team.topic
+        )
+        EndpointApi(self, "LegacyApi", endpoint=legacy, api=InferenceApi(auth="api_key"))
+        # AWS's scikit-learn image, in this stack's region.
+        RealtimeEndpoint(
+            self,
+            "Sklearn",
+            image=ContainerImage.aws_image("sklearn", "1.2-1"),
+            model_data=ModelData.from_bucket(team.data, "models/churn/sklearn/model.tar.gz"),
+            vpc=team.vpc,
             **shared,
         )
 

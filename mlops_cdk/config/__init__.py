@@ -46,11 +46,15 @@ from mlops_cdk.config.environment import EnvironmentConfig as EnvironmentConfig
 from mlops_cdk.config.jobs import BatchTransformSettings as BatchTransformSettings
 from mlops_cdk.config.jobs import MLPipelineSettings as MLPipelineSettings
 from mlops_cdk.config.jobs import ModelMonitorSettings as ModelMonitorSettings
+from mlops_cdk.config.loader import LATEST_APPROVED as LATEST_APPROVED
 from mlops_cdk.config.loader import available_environments as available_environments
 from mlops_cdk.config.loader import load_delivery as load_delivery
 from mlops_cdk.config.loader import load_environment as load_environment
 from mlops_cdk.config.loader import load_environments as load_environments
 from mlops_cdk.config.loader import with_approved_package as with_approved_package
+from mlops_cdk.config.loader import (
+    with_latest_approved_packages as with_latest_approved_packages,
+)
 from mlops_cdk.config.platform import AlarmSettings as AlarmSettings
 from mlops_cdk.config.platform import NetworkSettings as NetworkSettings
 from mlops_cdk.config.platform import TagSettings as TagSettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
@@ -19,6 +19,12 @@ from mlops_cdk._internal.errors import ConfigurationError
 from mlops_cdk._internal.patterns import (
     MODEL_PACKAGE_VERSION_ARN,
     MODEL_PACKAGE_VERSION_ARN_MEANING,
+)
+from mlops_cdk._internal.registry import (
+    ApprovedLookup,
+    RegistryUnavailable,
+    botocore_lookup,
+    resolve_approved,
 )
 from mlops_cdk.config._fields import CONFIG_DIR, DELIVERY, PROMOTION_ORDER, package_group
 from mlops_cdk.config.delivery import DeliverySettings
@@ -45,6 +51,53 @@ def with_approved_package(config: EnvironmentConfig, approved_arn: str | None) -
     except ValidationError as error:
         problems = [_format(Path("-c approved_model_package"), d) for d in error.errors()]
         raise ConfigurationError("\n".join(problems)) from None
+    return updated
+
+
+# ``-c approved_model_package=latest``: ask the registry for the newest approved package.
+LATEST_APPROVED = "latest"
+
+
+def with_latest_approved_packages(
+    configs: list[EnvironmentConfig],
+    *,
+    lookup: ApprovedLookup | None = None,
+    note: Callable[[str], None] | None = None,
+) -> list[EnvironmentConfig]:
+    """``configs``, each endpoint that serves a registry package serving the newest approved
+    package of its group (asked once per group of the registry its ``pinned_arn`` names), or
+    its pin when the registry cannot be asked (see ``ModelPackage.latest_approved``, the same
+    lookup)."""
+    answers: dict[tuple[str, str], str | RegistryUnavailable | None] = {}
+
+    def once(group: str, region: str) -> str | None:
+        if (group, region) not in answers:
+            try:
+                answers[group, region] = (lookup or botocore_lookup)(group, region)
+            except RegistryUnavailable as offline:
+                answers[group, region] = offline
+        answer = answers[group, region]
+        if isinstance(answer, RegistryUnavailable):
+            raise answer
+        return answer
+
+    updated = []
+    for config in configs:
+        package = config.realtime_endpoint.model_package
+        if package is None:
+            updated.append(config)
+            continue
+        region, account = package.pinned_arn.split(":")[3:5]
+        arn = resolve_approved(
+            f"{CONFIG_DIR / config.name}.yaml: realtime_endpoint.model_package",
+            package.group,
+            region=region,
+            account=account,
+            pinned=package.pinned_arn,
+            lookup=once,
+            note=note,
+        )
+        updated.append(with_approved_package(config, arn))
     return updated
 
 

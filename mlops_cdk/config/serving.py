@@ -109,10 +109,11 @@ class ModelPackageSettings(Section):
     Packages registered by this app's Training stack are served by the project's model server
     image (``image`` left out; an ECR URI names another image) and their artifacts are under
     ``ml_pipeline.output_prefix`` in the artifacts bucket. The
-    delivery pipeline's synth step resolves the newest approved package of ``group`` and
-    passes it as ``-c approved_model_package=<arn>`` (``app.py`` applies it with
-    :func:`with_approved_package`); without that context (an offline ``cdk synth``) the
-    endpoint serves ``pinned_arn``.
+    delivery pipeline's synth step passes ``-c approved_model_package=latest`` and ``app.py``
+    asks the registry for the newest approved package of ``group``
+    (:func:`with_latest_approved_packages`; ``-c approved_model_package=<arn>`` serves one
+    package, :func:`with_approved_package`); without that context, offline, or while the
+    group has no approved package, the endpoint serves ``pinned_arn``.
     """
 
     group: ModelPackageGroupName

@@ -10,7 +10,8 @@ from .ecs_model_service import EcsModelService as EcsModelService
 from .ecs_model_service import ServiceAlarms as ServiceAlarms
 from .ecs_model_service import ServiceAutoScaling as ServiceAutoScaling
 from .ecs_model_service import ServiceHealthCheck as ServiceHealthCheck
-from .lambda_inference import InferenceApi as InferenceApi
+from .endpoint_api import EndpointApi as EndpointApi
+from .inference_api import InferenceApi as InferenceApi
 from .lambda_inference import LambdaAlarms as LambdaAlarms
 from .lambda_inference import LambdaDeployment as LambdaDeployment
 from .lambda_inference import LambdaInference as LambdaInference
@@ -34,6 +35,7 @@ from .model_monitor import MonitoringType as MonitoringType
 from .model_monitor import ReportLocation as ReportLocation
 from .model_package import BoundModelPackage as BoundModelPackage
 from .model_package import ModelPackage as ModelPackage
+from .model_package import RegistryUnavailable as RegistryUnavailable
 from .model_registry import IModelRegistry as IModelRegistry
 from .model_registry import ModelRegistry as ModelRegistry
 from .realtime_endpoint import AsyncInference as AsyncInference
@@ -41,6 +43,7 @@ from .realtime_endpoint import AutoScaling as AutoScaling
 from .realtime_endpoint import DataCapture as DataCapture
 from .realtime_endpoint import DeploymentPolicy as DeploymentPolicy
 from .realtime_endpoint import EndpointAlarms as EndpointAlarms
+from .realtime_endpoint import ExistingEndpoint as ExistingEndpoint
 from .realtime_endpoint import ProductionVariant as ProductionVariant
 from .realtime_endpoint import RealtimeEndpoint as RealtimeEndpoint
 from .realtime_endpoint import ServerlessConfig as ServerlessConfig

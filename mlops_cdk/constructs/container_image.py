@@ -6,14 +6,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from aws_cdk import Stack, Token
+from aws_cdk import Aws, CfnMapping, Names, Stack, Token
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from mlops_cdk._internal.framework_images import FrameworkImage, framework_image
 from mlops_cdk._internal.runtime_assets import runtime_dir
 from mlops_cdk._internal.validation import Checker
 from mlops_cdk._internal.validators.images import image_uri_problem, parse_image_uri
@@ -107,6 +109,40 @@ class ContainerImage(ABC):
         )
 
     @staticmethod
+    def aws_image(
+        framework: str,
+        version: str,
+        *,
+        region: str | None = None,
+        processor: str | None = None,
+        py_version: str | None = None,
+    ) -> ContainerImage:
+        """One of AWS's own inference images, in the region it is used in: ``sklearn``,
+        ``xgboost``, ``pytorch``, ``tensorflow`` (deep learning containers), ``huggingface-llm``
+        (TGI), ``djl-lmi`` (large model inference). The registry account differs per region;
+        it comes from the SageMaker SDK's published image data (package data), the URI is the
+        one ``sagemaker.image_uris.retrieve`` returns::
+
+            ContainerImage.aws_image("sklearn", "1.2-1")
+            ContainerImage.aws_image("pytorch", "2.6", processor="gpu")
+
+        :param framework: the framework. Default: none (required).
+        :param version: a version or version alias (``"2.6"`` for ``2.6.0``).
+        :param region: the region the image is pulled in. Default: the stack's, resolved where
+            the image is used; while it is a token the URI is looked up in a template mapping
+            (``Fn::FindInMap``), as CDK does for region facts.
+        :param processor: ``cpu`` or ``gpu`` where the version has both. Default: its only one.
+        :param py_version: where the version has several. Default: its only one.
+        """
+        check = Checker("ContainerImage.aws_image")
+        image = framework_image(
+            check, framework, version, processor=processor, py_version=py_version
+        )
+        if region is not None and not Token.is_unresolved(region):
+            check.valid("region", region, image.region_problem)
+        return _AwsImage(image, region)
+
+    @staticmethod
     def model_server() -> ContainerImage:
         """The mlops-cdk model server (SageMaker container contract; also runs on ECS), built
         from the installed package when the app is deployed."""
@@ -172,7 +208,7 @@ def check_image_region(scope: Construct, image: ContainerImage, keyword: str = "
     region than ``scope``'s stack, or an AWS-owned registry that does not serve that region:
     SageMaker, ECS and Lambda pull from ECR in their own region only. Assets and repositories
     CDK manages are in the stack's region already; an unresolved stack region skips the check."""
-    if isinstance(image, _UriImage):
+    if isinstance(image, _UriImage | _AwsImage):
         image.check_region(scope, keyword)
 
 
@@ -259,3 +295,59 @@ class _UriImage(ContainerImage):
         )
         ecr.AuthorizationToken.grant_read(grantee)
         return BoundImage(image_uri=self.uri)
+
+
+class _AwsImage(ContainerImage):
+    """An AWS image whose registry account depends on the region it is used in."""
+
+    def __init__(self, image: FrameworkImage, region: str | None) -> None:
+        self.image, self.region = image, region
+
+    def _region(self, scope: Construct) -> str:
+        return self.region or Stack.of(scope).region
+
+    def _in(self, region: str) -> _UriImage:
+        return cast(_UriImage, ContainerImage.from_uri(self.image.uri(region)))
+
+    def check_region(self, scope: Construct, keyword: str) -> None:
+        """Raise unless the image is published in the region it is used in and that region
+        is the stack's (skipped while either is a token)."""
+        region = self._region(scope)
+        if Token.is_unresolved(region):
+            return
+        Checker.of(scope).valid(keyword, region, self.image.region_problem)
+        self._in(region).check_region(scope, keyword)
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundImage:
+        region = self._region(scope)
+        if not Token.is_unresolved(region):
+            self.check_region(scope, "image")
+            return self._in(region).bind(scope, grantee)
+        account = self._mapping(scope).find_in_map(region, "account")
+        repository = self.image.repository
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(_PULL_ACTIONS),
+            resource_arns=[f"arn:{Aws.PARTITION}:ecr:{region}:{account}:repository/{repository}"],
+        )
+        ecr.AuthorizationToken.grant_read(grantee)
+        uri = f"{account}.dkr.ecr.{region}.{Aws.URL_SUFFIX}/{repository}:{self.image.tag}"
+        return BoundImage(image_uri=uri)
+
+    def _mapping(self, scope: Construct) -> CfnMapping:
+        """The stack's region -> registry account mapping of this image (one per image)."""
+        stack = Stack.of(scope)
+        name = "AwsImage" + "".join(
+            c for c in f"{self.image.repository}{self.image.tag}".title() if c.isalnum()
+        )
+        name = name if len(name) <= 200 else name[:190] + Names.unique_id(scope)[-8:]
+        existing = stack.node.try_find_child(name)
+        if existing is not None:
+            return cast(CfnMapping, existing)
+        return CfnMapping(
+            stack,
+            name,
+            mapping={
+                region: {"account": account} for region, account in self.image.registries.items()
+            },
+        )

@@ -11,8 +11,18 @@ from constructs import Construct
 
 from mlops_cdk._internal import nag
 from mlops_cdk._internal.iam import grant_read_location
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.patterns import (
+    ACCOUNT_ID,
+    MODEL_PACKAGE_GROUP_NAME,
+    MODEL_PACKAGE_GROUP_NAME_MEANING,
+    MODEL_PACKAGE_VERSION_ARN,
+    MODEL_PACKAGE_VERSION_ARN_MEANING,
+)
+from mlops_cdk._internal.registry import ApprovedLookup, resolve_approved
+from mlops_cdk._internal.registry import RegistryUnavailable as RegistryUnavailable
+from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk._internal.validators.arns import arn_problem
+from mlops_cdk._internal.validators.regions import region_problem
 from mlops_cdk.constructs.container_image import ContainerImage
 
 
@@ -82,6 +92,73 @@ class ModelPackage:
                 artifact_prefix,
             )
         return ModelPackage(
+            arn,
+            artifact_bucket=artifact_bucket,
+            artifact_prefix=artifact_prefix,
+            artifact_key=artifact_key,
+            image=image,
+        )
+
+    @staticmethod
+    def latest_approved(
+        group_name: str,
+        *,
+        region: str,
+        pinned: str,
+        account: str | None = None,
+        lookup: ApprovedLookup | None = None,
+        artifact_bucket: s3.IBucket | None = None,
+        artifact_prefix: str = "",
+        artifact_key: kms.IKey | None = None,
+        image: ContainerImage | None = None,
+    ) -> ModelPackage:
+        """The newest approved package of ``group_name``, asked of the registry now (at
+        synth), or ``pinned`` when it cannot be asked (no credentials, no network) or has no
+        approved package yet; a line on stderr says which. Call it in the app, not in a
+        construct: it reads AWS credentials the way the AWS CLI does::
+
+            package = ModelPackage.latest_approved("churn", region="eu-west-1",
+                pinned="arn:aws:sagemaker:eu-west-1:111122223333:model-package/churn/7",
+                artifact_bucket=artifacts, artifact_prefix="training-runs/")
+
+        The query: ``ListModelPackages`` with ``ModelApprovalStatus=Approved``,
+        ``SortBy=CreationTime``, ``SortOrder=Descending``, ``MaxResults=1`` (the caller needs
+        ``sagemaker:ListModelPackages`` on ``model-package/<group>/*``). The other keywords are
+        those of :meth:`from_arn`.
+
+        :param group_name: the model package group.
+        :param region: the registry's region.
+        :param pinned: the package to serve offline: a versioned package ARN of the group.
+        :param account: the registry's account, when it is another account (the group is then
+            addressed by ARN, through its resource policy). Default: the caller's account.
+        :param lookup: ``(group name or ARN, region) -> newest approved ARN or None``, raising
+            :class:`RegistryUnavailable` when offline. Default: botocore's SageMaker client.
+        """
+        check = Checker("ModelPackage.latest_approved")
+        check.matches(
+            "group_name", group_name, MODEL_PACKAGE_GROUP_NAME, MODEL_PACKAGE_GROUP_NAME_MEANING
+        )
+        check.valid("region", region, region_problem)
+        check.matches("account", account, ACCOUNT_ID, "a 12-digit AWS account ID")
+        check.matches(
+            "pinned", pinned, MODEL_PACKAGE_VERSION_ARN, MODEL_PACKAGE_VERSION_ARN_MEANING
+        )
+        pinned_group = pinned.rsplit("/", 2)[-2]
+        check.require(
+            pinned_group.lower() == group_name.lower(),
+            "pinned",
+            f"a package of group {group_name!r}",
+            Said(f"{pinned!r}, of group {pinned_group!r}"),
+        )
+        arn = resolve_approved(
+            "ModelPackage.latest_approved",
+            group_name,
+            region=region,
+            account=account,
+            pinned=pinned,
+            lookup=lookup,
+        )
+        return ModelPackage.from_arn(
             arn,
             artifact_bucket=artifact_bucket,
             artifact_prefix=artifact_prefix,

@@ -30,11 +30,9 @@ from mlops_cdk.stacks.stage import EnvironmentStage
 SAMPLE_REQUEST = "mlops_cdk/runtime/demo_model/sample_request.json"
 # The commands a workstation runs, so the pipeline can never test or build differently.
 SYNTH_COMMANDS = ("make test", "make synth")
-APPROVED_PACKAGE_QUERY = (
-    "aws sagemaker list-model-packages --model-package-group-name {group} "
-    "--model-approval-status Approved --sort-by CreationTime --sort-order Descending "
-    "--max-results 1 --query 'ModelPackageSummaryList[0].ModelPackageArn' --output text"
-)
+# app.py asks the registry for the newest approved package of each endpoint's group
+# (ModelPackage.latest_approved's lookup); the pin is served when there is none yet.
+APPROVED_PACKAGE_CONTEXT = ' CDK_CONTEXT_ARGS="-c approved_model_package=latest"'
 
 
 def cli_version(package_json: Path) -> str:
@@ -153,20 +151,9 @@ class DeliveryStack(Stack):
             group = settings.model_package_group
             stack = Stack.of(self)
             registry = settings.registry_account
-            group_arn = stack.format_arn(
-                service="sagemaker",
-                account=registry,
-                resource="model-package-group",
-                resource_name=group,
-            )
-            # A group in another account is addressed by its ARN; its resource policy lets this
-            # account list it.
-            identifier = group if registry == settings.account else group_arn
-            query = APPROVED_PACKAGE_QUERY.format(group=identifier)
-            commands.append(f'APPROVED_PACKAGE="$({query})"')
-            # The CLI prints "None" when the group has no approved package yet: keep the pin.
-            commands.append('if [ "$APPROVED_PACKAGE" = "None" ]; then APPROVED_PACKAGE=""; fi')
-            context = ' CDK_CONTEXT_ARGS="-c approved_model_package=$APPROVED_PACKAGE"'
+            # app.py lists the group's packages (by ARN when in another account: its resource
+            # policy lets this account list it).
+            context = APPROVED_PACKAGE_CONTEXT
             # ListModelPackages is authorized on the packages (its only resource type in the
             # Service Authorization Reference), not on the group.
             statements.append(

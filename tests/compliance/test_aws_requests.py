@@ -45,8 +45,10 @@ EXPECTED_OPERATIONS = {
         "sagemaker:listPipelineExecutions",
         "events:PutTargets",
     },
+    # ListModelPackages is app.py's (ModelPackage.latest_approved's lookup), no longer a CLI
+    # command in the buildspec: tests/unit/constructs/test_latest_approved.py checks that
+    # request against botocore's model with its Stubber.
     "mlops-delivery": {
-        "sagemaker:ListModelPackages",
         "sagemaker-runtime:InvokeEndpoint",
         "events:PutTargets",
     },
@@ -164,18 +166,18 @@ PLANTED = [
         "RetryPolicy.MaximumRetryAttempts: 500 is more than the maximum 185",
     ),
     (
-        "cli-enum-value-in-buildspec",
+        "cli-missing-required-option-in-buildspec",
         "mlops-delivery",
-        "--model-approval-status Approved",
-        "--model-approval-status approved",
-        "ModelApprovalStatus: 'approved' is not one of",
+        "invoke-endpoint --endpoint-name ",
+        "invoke-endpoint --target-variant ",
+        "EndpointName: required member missing",
     ),
     (
         "cli-misspelled-option-in-buildspec",
         "mlops-delivery",
-        "--sort-order Descending",
-        "--sort-orders Descending",
-        "--sort-orders: unknown member",
+        "--content-type application/json",
+        "--content-types application/json",
+        "--content-types: unknown member",
     ),
 ]
 

@@ -69,3 +69,20 @@ def test_checkov_finds_nothing_unexplained(scenario: dict[str, Any], tmp_path: P
     unexplained = [str(r) for r in report.failed if SCAFFOLDING not in r.resource]
     assert unexplained == [], report.version
     assert [str(r) for r in report.skipped if len((r.comment or "").strip()) < 20] == []
+
+
+def test_the_nag_packs_find_nothing_unacknowledged() -> None:
+    """The five packs over every construct (the environments' check covers only what the
+    config enables; ExistingEndpoint and EndpointApi, for example, are here only)."""
+    from mlops_cdk.stacks.app import NAG_PACKS
+
+    app = unit_app()
+    every_construct(cdk.Stack(app, "Constructs", env=TEST_ENV))
+    found = sorted(
+        f"{violation.rule_name} [{resource.construct_path}]"
+        for pack in NAG_PACKS
+        for violation in pack().validate_scope(app).violations
+        for resource in violation.violating_resources
+        if not (resource.construct_path or "").startswith("Constructs/Vpc/")  # scaffolding
+    )
+    assert found == []

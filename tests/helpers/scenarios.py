@@ -19,6 +19,7 @@ from mlops_cdk.constructs import (
     DeploymentPolicy,
     EcsModelService,
     EndpointAlarms,
+    EndpointApi,
     InferenceApi,
     LambdaInference,
     MLPipeline,
@@ -66,7 +67,9 @@ def captured_endpoint(stack: cdk.Stack) -> RealtimeEndpoint:
 
 def every_construct(stack: cdk.Stack) -> None:
     """One representative, fully featured instance of each construct in ``stack``: a captured,
-    autoscaled endpoint with guarded deploys, its drift monitor, an endpoint with a shadow, a batch job started by
+    autoscaled endpoint with guarded deploys, its drift monitor and direct API, an endpoint with
+    a shadow, an existing endpoint by name with its API (api-key auth) and monitor, a batch job
+    started by
     schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service, a
     training pipeline that retrains on new data, and a registry. Buckets are created in the
     stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
@@ -116,6 +119,25 @@ def every_construct(stack: cdk.Stack) -> None:
         autoscaling=AutoScaling(max_capacity=2),
         alarm_thresholds=EndpointAlarms(latency_percentile="p95", latency=cdk.Duration.millis(200)),
         vpc=vpc,
+    )
+    EndpointApi(stack, "EndpointApi", endpoint=endpoint)
+    existing = RealtimeEndpoint.from_endpoint_name(
+        stack,
+        "Existing",
+        "team-b-churn",
+        instance_type="ml.m5.large",
+        data_capture=DataCapture(bucket=data, prefix="team-b/capture/"),
+        alarm_topic=endpoint.alarm_topic,
+    )
+    EndpointApi(
+        stack,
+        "ExistingApi",
+        endpoint=existing,
+        api=InferenceApi(auth="api_key"),
+        validate_instances=False,
+    )
+    ModelMonitorSchedule(
+        stack, "ExistingMonitor", endpoint=existing, baseline=Baseline.demo_model()
     )
     BatchTransformJob(
         stack,

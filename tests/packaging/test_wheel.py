@@ -84,6 +84,7 @@ def test_wheel_ships_code_runtime_assets_and_data_but_no_tests(wheel: Path) -> N
         "mlops_cdk/_internal/data/sagemaker-instance-types.json",
         "mlops_cdk/_internal/data/aws-regions.json",
         "mlops_cdk/_internal/data/sagemaker-image-registries.json",
+        "mlops_cdk/_internal/data/sagemaker-framework-images.json",
         "mlops_cdk/_internal/data/ec2-accelerated-capacities.json",
     ):
         assert required in names, required
@@ -137,6 +138,17 @@ def test_consumer_app_synthesizes_from_the_installed_wheel(venv: Path, tmp_path:
     ):
         assert kinds[kind] >= 1, kind
     assert kinds["AWS::StepFunctions::StateMachine"] >= 2  # batch job, drift job (+ guard)
+    assert kinds["AWS::ApiGateway::RestApi"] == 2  # the Lambda's API, the existing endpoint's
+    # AWS's image in this region (package data for AWS images ships in the wheel too).
+    images = [
+        r["Properties"]["PrimaryContainer"]["Image"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::SageMaker::Model"
+    ]
+    assert (
+        "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+        in images
+    )
     # The team's key and topic are used; no construct made its own.
     assert kinds["AWS::KMS::Key"] == 0
     assert kinds["AWS::SNS::Topic"] == 0

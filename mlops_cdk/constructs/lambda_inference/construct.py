@@ -33,10 +33,10 @@ from mlops_cdk._internal.iam import (
     service_role,
 )
 from mlops_cdk._internal.network import default_subnets
+from mlops_cdk._internal.rest_api import Route, grant_execute, inference_rest_api
 from mlops_cdk._internal.triggers import MAX_EVENT_AGE, new_objects_rule
 from mlops_cdk._internal.validation import DURATION, KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.lambda_inference._api import inference_rest_api
 from mlops_cdk.constructs.lambda_inference._checks import check
 from mlops_cdk.constructs.lambda_inference.options import (
     InferenceApi,
@@ -72,6 +72,10 @@ _VPC_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 )
+
+
+# The API methods callers are granted (IAM auth).
+API_ROUTES = (("POST", "invocations"), ("GET", "ping"))
 
 
 class LambdaInference(Construct):
@@ -294,10 +298,17 @@ class LambdaInference(Construct):
         self.api: apigateway.RestApi | None = None
         self.api_key: apigateway.IApiKey | None = None
         if api is not None:
+            integration = apigateway.LambdaIntegration(
+                self.alias, proxy=True, timeout=api.integration_timeout, allow_test_invoke=False
+            )
             self.api, self.api_key = inference_rest_api(
                 self,
                 options=api,
-                alias=self.alias,
+                routes=[
+                    Route("POST", "invocations", integration, validate_body=True),
+                    Route("GET", "ping", integration),
+                ],
+                backend="Lambda, invoked through the Lambda API with SigV4",
                 encryption_key=self.encryption_key,
                 retention=log_retention,
                 removal=removal_policy,
@@ -622,15 +633,7 @@ class LambdaInference(Construct):
             self.alias.grant_invoke_url(grantee)
         options = self.api_options
         if self.api is not None and options is not None and options.auth == "iam":
-            stage = self.api.deployment_stage.stage_name
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["execute-api:Invoke"],
-                resource_arns=[
-                    self.api.arn_for_execute_api("POST", "/invocations", stage),
-                    self.api.arn_for_execute_api("GET", "/ping", stage),
-                ],
-            )
+            grant_execute(grantee, self.api, API_ROUTES)
         return grant
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:

@@ -17,13 +17,14 @@ from aws_cdk import aws_s3 as s3
 from mlops_cdk._internal.alarms import check_latency
 from mlops_cdk._internal.patterns import LatencyPercentile
 from mlops_cdk._internal.validation import BUCKET, DURATION, Checker, Said, is_unresolved
-from mlops_cdk._internal.validators.arns import arn_problem
+from mlops_cdk.constructs.inference_api import (  # the API option group both APIs share
+    AUTH_MODES as AUTH_MODES,
+)
+from mlops_cdk.constructs.inference_api import (
+    MAX_INTEGRATION_TIMEOUT as MAX_INTEGRATION_TIMEOUT,
+)
+from mlops_cdk.constructs.inference_api import InferenceApi as InferenceApi
 
-AUTH_MODES = ("iam", "api_key")
-# API Gateway's default maximum integration timeout for REST APIs (50 ms to 29 s).
-MAX_INTEGRATION_TIMEOUT = Duration.seconds(29)
-MIN_INTEGRATION_TIMEOUT_MS = 50
-STAGE_NAME = r"[A-Za-z0-9_-]{1,128}"
 # Asynchronous invocation limits (AWS::Lambda::EventInvokeConfig).
 MAX_ASYNC_RETRIES = 2
 MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21600
@@ -65,58 +66,6 @@ class ProvisionedConcurrency:
     def scales(self) -> bool:
         """True when Application Auto Scaling manages the amount."""
         return self.max_capacity > self.min_capacity
-
-
-@dataclass(frozen=True, kw_only=True)
-class InferenceApi:
-    """A regional REST API in front of the ``live`` alias: ``POST /invocations`` (JSON bodies
-    validated against ``{"instances": [[numbers]]}``; CSV passes to the handler, which checks
-    it) and ``GET /ping``.
-
-    :param auth: ``"iam"`` (SigV4-signed requests from principals granted
-        ``execute-api:Invoke``) or ``"api_key"`` (a usage plan with one generated key; keys
-        identify and throttle callers, they are not strong authentication). Default: ``"iam"``.
-    :param throttle_rate: steady-state requests per second for the stage (and the usage plan).
-        Default: 50.
-    :param throttle_burst: burst capacity in requests. Default: 100.
-    :param integration_timeout: how long API Gateway waits for the function (50 ms to 29 s).
-        Default: 29 s, the REST API maximum without a quota increase.
-    :param stage_name: Default: ``"v1"``.
-    :param web_acl_arn: a regional AWS WAF web ACL to associate with the stage. Default: none
-        (IAM auth and throttling are the controls; see docs/lambda-inference.md).
-    :param configure_account_logging: create the region's API Gateway CloudWatch Logs role
-        (``AWS::ApiGateway::Account``, one per account and region) that execution logging needs.
-        Turn off when a platform stack already manages it. Default: True.
-    """
-
-    auth: Literal["iam", "api_key"] = "iam"
-    throttle_rate: float = 50
-    throttle_burst: int = 100
-    integration_timeout: Duration = field(default_factory=lambda: MAX_INTEGRATION_TIMEOUT)
-    stage_name: str = "v1"
-    web_acl_arn: str | None = None
-    configure_account_logging: bool = True
-
-    def __post_init__(self) -> None:
-        check = Checker("InferenceApi")
-        check.one_of("auth", self.auth, AUTH_MODES)
-        check.positive("throttle_rate", self.throttle_rate)
-        check.positive("throttle_burst", self.throttle_burst)
-        check.in_range(
-            "integration_timeout",
-            self.integration_timeout.to_milliseconds(),
-            MIN_INTEGRATION_TIMEOUT_MS,
-            MAX_INTEGRATION_TIMEOUT.to_milliseconds(),
-            "ms",
-        )
-        check.matches("stage_name", self.stage_name, STAGE_NAME, "1-128 letters, digits, - or _")
-        check.valid(
-            "web_acl_arn",
-            self.web_acl_arn,
-            arn_problem,
-            service="wafv2",
-            resource_type="regional/webacl",
-        )
 
 
 @dataclass(frozen=True, kw_only=True)

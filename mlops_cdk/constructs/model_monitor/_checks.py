@@ -26,6 +26,7 @@ from mlops_cdk.constructs.model_monitor.options import (
     MonitoringType,
 )
 from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
+from mlops_cdk.constructs.realtime_endpoint.existing import ExistingEndpoint
 
 MAX_INSTANCE_COUNT = 100  # MonitoringResources.ClusterConfig.InstanceCount 1-100
 MAX_VOLUME_GB = 16384  # ClusterConfig.VolumeSizeInGB 1-16384
@@ -33,7 +34,9 @@ MAX_MONITOR_RUNTIME = Duration.hours(24)  # StoppingCondition for monitoring job
 
 
 def check(
-    check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoint, settings: MonitorSettings
+    check: Checker,
+    endpoint: RealtimeEndpoint | ExistingEndpoint | MonitoredEndpoint,
+    settings: MonitorSettings,
 ) -> MonitorSchedule:
     """Every rule of a ModelMonitorSchedule, endpoint first; returns the parsed schedule."""
     _check_endpoint(check, endpoint)
@@ -53,14 +56,18 @@ def check(
     return parsed
 
 
-def _check_endpoint(check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoint) -> None:
+def _check_endpoint(
+    check: Checker, endpoint: RealtimeEndpoint | ExistingEndpoint | MonitoredEndpoint
+) -> None:
     if isinstance(endpoint, MonitoredEndpoint):
         return
-    if not isinstance(endpoint, RealtimeEndpoint):
+    if not isinstance(endpoint, RealtimeEndpoint | ExistingEndpoint):
         check.fail(
-            "endpoint", "a RealtimeEndpoint or a MonitoredEndpoint", Said(type(endpoint).__name__)
+            "endpoint",
+            "a RealtimeEndpoint, an ExistingEndpoint or a MonitoredEndpoint",
+            Said(type(endpoint).__name__),
         )
-    if endpoint.serverless is not None:
+    if endpoint.serverless:
         check.not_together(
             "endpoint",
             "a serverless endpoint",
@@ -70,7 +77,9 @@ def _check_endpoint(check: Checker, endpoint: RealtimeEndpoint | MonitoredEndpoi
     if capture is None or capture.bucket is None:
         check.fail(
             "endpoint",
-            "an endpoint with data capture (RealtimeEndpoint(data_capture=DataCapture(...)))",
+            "an endpoint with data capture (RealtimeEndpoint(data_capture=DataCapture(...)); "
+            "for an ExistingEndpoint, data_capture=DataCapture(...) naming where its capture, "
+            "already on, writes)",
             Said(f"{endpoint.node.path} without data capture"),
         )
     if not capture.capture_input:

@@ -21,6 +21,7 @@ from mlops_cdk.constructs.model_monitor.options import (
     ReportLocation,
 )
 from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
+from mlops_cdk.constructs.realtime_endpoint.existing import ExistingEndpoint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,13 +66,14 @@ class Capture:
     key: kms.IKey | None
 
     @classmethod
-    def of(cls, endpoint: RealtimeEndpoint | MonitoredEndpoint) -> Capture:
-        """The capture of a checked endpoint (a RealtimeEndpoint with data capture, or a
-        MonitoredEndpoint)."""
+    def of(cls, endpoint: RealtimeEndpoint | ExistingEndpoint | MonitoredEndpoint) -> Capture:
+        """The capture of a checked endpoint (a RealtimeEndpoint or ExistingEndpoint with data
+        capture, or a MonitoredEndpoint)."""
         if isinstance(endpoint, MonitoredEndpoint):
             key = endpoint.encryption_key or endpoint.bucket.encryption_key
             return cls(endpoint.endpoint_name, endpoint.bucket, endpoint.prefix, key)
         capture = endpoint.data_capture
         assert capture is not None  # noqa: S101 - checked: the endpoint captures
         assert capture.bucket is not None  # noqa: S101 - checked: the endpoint captures
-        return cls(endpoint.endpoint_name, capture.bucket, capture.prefix, endpoint.encryption_key)
+        key = endpoint.encryption_key or capture.bucket.encryption_key
+        return cls(endpoint.endpoint_name, capture.bucket, capture.prefix, key)

@@ -66,6 +66,7 @@ from mlops_cdk.constructs.model_monitor.options import (
     ReportLocation,
 )
 from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
+from mlops_cdk.constructs.realtime_endpoint.existing import ExistingEndpoint
 
 # The namespace both backends publish per-feature metrics to (dimensions Endpoint and
 # MonitoringSchedule); the drift job's metrics.DATA_METRICS_NAMESPACE is the same string.
@@ -130,8 +131,10 @@ class ModelMonitorSchedule(Construct):
             baseline=Baseline.from_bucket(artifacts, "churn/baseline/"),
             on_drift=retraining_state_machine)
 
-    :param endpoint: a :class:`RealtimeEndpoint` with data capture, or a
-        :class:`MonitoredEndpoint` (name and capture location of an endpoint deployed elsewhere).
+    :param endpoint: a :class:`RealtimeEndpoint` with data capture, an
+        :class:`ExistingEndpoint` (``RealtimeEndpoint.from_endpoint_name(...,
+        data_capture=...)``: an endpoint deployed elsewhere whose capture is on), or a
+        :class:`MonitoredEndpoint` (name and capture location only).
     :param baseline: constraints (and statistics) to compare with.
     :param monitoring_type: Default: ``DATA_QUALITY`` (the only type the drift job runs).
     :param backend: Default: ``DRIFT_JOB``.
@@ -182,7 +185,7 @@ class ModelMonitorSchedule(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint: RealtimeEndpoint | MonitoredEndpoint,
+        endpoint: RealtimeEndpoint | ExistingEndpoint | MonitoredEndpoint,
         baseline: Baseline,
         monitoring_type: MonitoringType = MonitoringType.DATA_QUALITY,
         backend: MonitorBackend = MonitorBackend.DRIFT_JOB,
@@ -269,11 +272,13 @@ class ModelMonitorSchedule(Construct):
             f"s3://{self.reports.bucket.bucket_name}/{self.reports.prefix}{self.schedule_name}/"
         )
         # By default the endpoint's key and topic, when it is ours.
+        # An ExistingEndpoint lends its topic; its capture key may be another team's.
         own = endpoint if isinstance(endpoint, RealtimeEndpoint) else None
+        watched = endpoint if isinstance(endpoint, RealtimeEndpoint | ExistingEndpoint) else None
         self.encryption_key, self.alarm_topic = defaults.key_and_topic(
             self,
             key=encryption_key or (own.encryption_key if own else None),
-            topic=alarm_topic or (own.alarm_topic if own else None),
+            topic=alarm_topic or (watched.alarm_topic if watched else None),
             key_purpose="monitoring reports, volumes, schedule",
             topic_name="Monitor alarms",
             removal_policy=removal_policy,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, Unpack, cast
+from typing import cast
 
 import jsii
 from aws_cdk import Duration, Names, RemovalPolicy, Stack
@@ -14,29 +14,29 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
-from aws_cdk.interfaces import ResourceEnvironment
-from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
-from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal import checkov, defaults, nag
-from mlops_cdk._internal.alarms import AlarmSet, latency_alarm_id
+from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import (
     execution_role,
     has_local_storage,
-    vcpus,
 )
 from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
-from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
+from mlops_cdk.constructs.realtime_endpoint._base import (
+    DATAPOINTS_TO_ALARM,
+    EVALUATION_PERIODS,
+    EndpointBase,
+)
 from mlops_cdk.constructs.realtime_endpoint._checks import check
+from mlops_cdk.constructs.realtime_endpoint.existing import DEFAULT_VARIANTS, ExistingEndpoint
 from mlops_cdk.constructs.realtime_endpoint.options import (
-    ONE_MINUTE,
     AsyncInference,
     AutoScaling,
     DataCapture,
@@ -47,10 +47,6 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
 )
 
 DEFAULT_VARIANT = "AllTraffic"
-NAMESPACE = "AWS/SageMaker"
-InvocationResponseCode = Literal["Invocation4XXErrors", "Invocation5XXErrors"]
-RESPONSE_CODES: tuple[str, ...] = ("Invocation4XXErrors", "Invocation5XXErrors")
-INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 _KMS_ON_ENDPOINT_CONFIG = (
     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
     "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
@@ -59,7 +55,7 @@ _KMS_ON_ENDPOINT_CONFIG = (
 
 
 @jsii.implements(sagemaker.IEndpoint)
-class RealtimeEndpoint(Construct):
+class RealtimeEndpoint(EndpointBase):
     """A SageMaker real-time endpoint: instance-based, serverless or asynchronous, one model or
     several (A/B variants and a shadow), with autoscaling, data capture, blue/green or rolling
     deployments that roll back on the endpoint's own alarms, KMS everywhere SageMaker allows it,
@@ -193,8 +189,12 @@ class RealtimeEndpoint(Construct):
             role=role,
         )
         self._add_models(environment, vpc, subnets)
-        self._endpoint_name = endpoint_name or Names.unique_resource_name(
-            self, max_length=63, separator="-"
+        self._init_endpoint(
+            endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-"),
+            "",  # the endpoint's Ref, set once it exists (its config reads the name first)
+            [v.name for v in self.production_variants],
+            instance_based=serverless is None,
+            shadow_variant_names=[v.name for v in self.shadow_variants],
         )
         self.endpoint_config = self._endpoint_config(serverless, async_inference, data_capture)
         self.alarms: list[cloudwatch.Alarm] = []
@@ -421,42 +421,16 @@ class RealtimeEndpoint(Construct):
         self, thresholds: EndpointAlarms, async_inference: AsyncInference | None
     ) -> None:
         self._alarm_set = AlarmSet(
-            self, self.alarm_topic, into=self.alarms, evaluation_periods=5, datapoints_to_alarm=3
+            self,
+            self.alarm_topic,
+            into=self.alarms,
+            evaluation_periods=EVALUATION_PERIODS,
+            datapoints_to_alarm=DATAPOINTS_TO_ALARM,
         )
-        for variant in self.variants:
-            # A shadow's alarms always carry its name; production ones only beside other
-            # production variants (so adding a shadow leaves the production alarms as they are).
-            alone = len(self.production_variants) == 1 and not variant.shadow
-            suffix = "" if alone else f"-{variant.name}"
-            kind = "shadow " if variant.shadow else ""
-            errors = self._alarm_set.add(
-                f"Errors5xx{suffix}",
-                self._error_rate("Invocation5XXErrors", variant.name, thresholds.period),
-                thresholds.error_5xx_rate_percent,
-                f"{kind}{variant.name}: model 5XX responses above "
-                f"{thresholds.error_5xx_rate_percent} % of invocations",
-            )
-            percentile, limit = thresholds.latency_percentile, thresholds.latency_threshold
-            latency = self._alarm_set.add(
-                latency_alarm_id("Latency", percentile) + suffix,
-                self.metric_model_latency(
-                    variant.name, statistic=percentile, period=thresholds.period
-                ),
-                limit.to_milliseconds() * 1000,  # ModelLatency is microseconds
-                f"{kind}{variant.name}: {percentile} model latency above "
-                f"{limit.to_milliseconds():g} ms",
-            )
-            if not variant.shadow:  # a shadow answers nobody: it does not roll production back
-                self.rollback_alarms += [errors, latency]
-            self._alarm_set.add(
-                f"Errors4xx{suffix}",
-                self._error_rate("Invocation4XXErrors", variant.name, thresholds.period),
-                thresholds.error_4xx_rate_percent,
-                f"{kind}{variant.name}: client errors above {thresholds.error_4xx_rate_percent} "
-                "% of invocations (callers sending bad input, or a changed input contract)",
-            )
-            if self.serverless is None:
-                self._instance_alarms(variant, suffix, thresholds)
+        variants = {v.name: v for v in self.variants}
+        self.rollback_alarms += self._variant_alarms(
+            self._alarm_set, thresholds, lambda name: self._instance_type(variants[name])
+        )
         if async_inference is not None:
             self._alarm_set.add(
                 "AsyncOldestRequestAge",
@@ -472,74 +446,7 @@ class RealtimeEndpoint(Construct):
                 "Async invocations failed (see the failure prefix and error topic)",
             )
 
-    def _instance_alarms(
-        self, variant: ProductionVariant, suffix: str, thresholds: EndpointAlarms
-    ) -> None:
-        cores = vcpus(self._instance_type(variant))
-        if cores is not None:
-            self._alarm_set.add(
-                f"Cpu{suffix}",
-                self.metric_cpu_utilization(variant.name),
-                thresholds.cpu_percent_of_capacity * cores,  # CPUUtilization sums all vCPUs
-                f"{variant.name}: CPU above {thresholds.cpu_percent_of_capacity} % of "
-                f"{cores} vCPUs",
-            )
-        self._alarm_set.add(
-            f"Memory{suffix}",
-            self.metric_memory_utilization(variant.name),
-            thresholds.memory_percent,
-            f"{variant.name}: memory above {thresholds.memory_percent} %",
-        )
-
-    def _error_rate(self, errors: str, variant: str, period: Duration) -> cloudwatch.MathExpression:
-        return cloudwatch.MathExpression(
-            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
-            using_metrics={
-                "errors": self.metric(errors, variant, period=period),
-                "invocations": self.metric("Invocations", variant, period=period),
-            },
-            label=f"{errors} %",
-            period=period,
-        )
-
-    def _endpoint_metric(
-        self, name: str, *, statistic: str, period: Duration = ONE_MINUTE
-    ) -> cloudwatch.Metric:
-        return alarm_helpers.metric(
-            NAMESPACE,
-            name,
-            {"EndpointName": self.endpoint_name},
-            statistic=statistic,
-            period=period,
-        )
-
     # --- public API -----------------------------------------------------------------------
-
-    @property
-    def endpoint_name(self) -> str:
-        """The endpoint's name."""
-        return self._endpoint_name
-
-    @property
-    def endpoint_arn(self) -> str:
-        """The endpoint's ARN (``Ref`` of the ``AWS::SageMaker::Endpoint``)."""
-        return self._endpoint_arn
-
-    @property
-    def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
-        """A reference to the endpoint (``aws_sagemaker.IEndpointRef``)."""
-        return sagemaker_refs.EndpointReference(endpoint_arn=self.endpoint_arn)
-
-    @property
-    def stack(self) -> Stack:
-        """The stack the endpoint is in."""
-        return Stack.of(self)
-
-    @property
-    def env(self) -> ResourceEnvironment:
-        """Account and region of the endpoint (those of its stack)."""
-        stack = Stack.of(self)
-        return ResourceEnvironment(account=stack.account, region=stack.region)
 
     def apply_removal_policy(self, policy: RemovalPolicy) -> None:
         """Apply ``policy`` to the endpoint, its configuration and its models (stateless: they
@@ -549,183 +456,37 @@ class RealtimeEndpoint(Construct):
         for model in self.models.values():
             model.resource.apply_removal_policy(policy)
 
-    def metric(
-        self,
-        metric_name: str,
-        production_variant_name: str | None = None,
+    @staticmethod
+    def from_endpoint_name(
+        scope: Construct,
+        construct_id: str,
+        endpoint_name: str,
         *,
-        namespace: str = NAMESPACE,
-        **options: Unpack[MetricOptions],
-    ) -> cloudwatch.Metric:
-        """A metric of one production variant (``EndpointName`` and ``VariantName``
-        dimensions), Sum over 1 minute unless ``options`` say otherwise.
-
-        :param metric_name: e.g. ``Invocations``.
-        :param production_variant_name: Default: the first production variant.
-        :param namespace: Default: ``AWS/SageMaker`` (instance metrics are in
-            ``/aws/sagemaker/Endpoints``).
-        """
-        return self._variant_metric(
-            metric_name, production_variant_name, options, namespace=namespace
+        variant_names: Sequence[str] = DEFAULT_VARIANTS,
+        instance_type: str | None = None,
+        serverless: bool = False,
+        data_capture: DataCapture | None = None,
+        encryption_key: kms.IKey | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        alarm_thresholds: EndpointAlarms | None = None,
+    ) -> ExistingEndpoint:
+        """An endpoint deployed elsewhere, in this stack's account and region, with this
+        construct's metrics, alarms (notifying ``alarm_topic``, default a new topic),
+        ``grant_invoke`` and dashboard widgets; it can be monitored (give ``data_capture``:
+        where its capture, already on, writes) and put behind an :class:`EndpointApi`. See
+        :class:`ExistingEndpoint` for the keywords."""
+        return ExistingEndpoint(
+            scope,
+            construct_id,
+            endpoint_name=endpoint_name,
+            variant_names=variant_names,
+            instance_type=instance_type,
+            serverless=serverless,
+            data_capture=data_capture,
+            encryption_key=encryption_key,
+            alarm_topic=alarm_topic,
+            alarm_thresholds=alarm_thresholds,
         )
-
-    def metric_invocations(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """Invocations (Sum)."""
-        return self._variant_metric("Invocations", production_variant_name, options)
-
-    def metric_invocations_per_instance(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """Invocations per instance (Sum), the metric autoscaling tracks."""
-        return self._variant_metric("InvocationsPerInstance", production_variant_name, options)
-
-    def metric_model_latency(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """Model latency in microseconds (default statistic p99)."""
-        return self._variant_metric(
-            "ModelLatency", production_variant_name, options, statistic="p99"
-        )
-
-    def metric_overhead_latency(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """SageMaker's own latency in microseconds (default statistic p99)."""
-        return self._variant_metric(
-            "OverheadLatency", production_variant_name, options, statistic="p99"
-        )
-
-    def metric_invocation_response_code(
-        self,
-        response_code: InvocationResponseCode,
-        production_variant_name: str | None = None,
-        **options: Unpack[MetricOptions],
-    ) -> cloudwatch.Metric:
-        """Invocations answered with ``Invocation4XXErrors`` or ``Invocation5XXErrors`` (Sum)."""
-        Checker.of(self).one_of("response_code", response_code, RESPONSE_CODES)
-        return self._variant_metric(response_code, production_variant_name, options)
-
-    def metric_errors_5xx(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """Model 5XX responses (Sum)."""
-        return self._variant_metric("Invocation5XXErrors", production_variant_name, options)
-
-    def metric_errors_4xx(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """Client 4XX responses (Sum)."""
-        return self._variant_metric("Invocation4XXErrors", production_variant_name, options)
-
-    def metric_cpu_utilization(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """CPU utilisation summed over vCPUs (Average; 0 to 100 x vCPUs)."""
-        return self._instance_metric("CPUUtilization", production_variant_name, options)
-
-    def metric_memory_utilization(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """Memory utilisation percent (Average)."""
-        return self._instance_metric("MemoryUtilization", production_variant_name, options)
-
-    def metric_disk_utilization(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """Disk utilisation percent (Average)."""
-        return self._instance_metric("DiskUtilization", production_variant_name, options)
-
-    def metric_gpu_utilization(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """GPU utilisation summed over GPUs (Average; 0 to 100 x GPUs)."""
-        return self._instance_metric("GPUUtilization", production_variant_name, options)
-
-    def metric_gpu_memory_utilization(
-        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
-    ) -> cloudwatch.Metric:
-        """GPU memory utilisation summed over GPUs (Average)."""
-        return self._instance_metric("GPUMemoryUtilization", production_variant_name, options)
-
-    def _variant_metric(
-        self,
-        metric_name: str,
-        variant: str | None,
-        options: MetricOptions,
-        *,
-        statistic: str = "Sum",
-        namespace: str = NAMESPACE,
-    ) -> cloudwatch.Metric:
-        return build_metric(
-            namespace,
-            metric_name,
-            {
-                "EndpointName": self.endpoint_name,
-                "VariantName": variant or self.production_variants[0].name,
-            },
-            options,
-            statistic=statistic,
-            period=ONE_MINUTE,
-        )
-
-    def _instance_metric(
-        self, metric_name: str, variant: str | None, options: MetricOptions
-    ) -> cloudwatch.Metric:
-        return self._variant_metric(
-            metric_name, variant, options, statistic="Average", namespace=INSTANCE_NAMESPACE
-        )
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` invoke exactly this endpoint (synchronously, asynchronously and with
-        response streaming)."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=[
-                "sagemaker:InvokeEndpoint",
-                "sagemaker:InvokeEndpointAsync",
-                "sagemaker:InvokeEndpointWithResponseStream",
-            ],
-            resource_arns=[self.endpoint_arn],
-        )
-
-    def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
-        """Graphs for a CloudWatch dashboard: traffic and errors, latency, utilisation."""
-        widgets: list[cloudwatch.IWidget] = []
-        for variant in self.variants:
-            name = variant.name
-            widgets.append(
-                cloudwatch.GraphWidget(
-                    title=f"{self.node.id}/{name}: invocations and errors",
-                    left=[self.metric_invocations(name)],
-                    right=[self.metric_errors_4xx(name), self.metric_errors_5xx(name)],
-                    width=8,
-                )
-            )
-            widgets.append(
-                cloudwatch.GraphWidget(
-                    title=f"{self.node.id}/{name}: latency (µs)",
-                    left=[
-                        self.metric_model_latency(name, statistic="p50"),
-                        self.metric_model_latency(name, statistic="p99"),
-                        self.metric_overhead_latency(name),
-                    ],
-                    width=8,
-                )
-            )
-            if self.serverless is None:
-                widgets.append(
-                    cloudwatch.GraphWidget(
-                        title=f"{self.node.id}/{name}: utilisation",
-                        left=[
-                            self.metric_cpu_utilization(name),
-                            self.metric_memory_utilization(name),
-                        ],
-                        width=8,
-                    )
-                )
-        return widgets
 
 
 def _default_variant(source: ModelSource) -> ProductionVariant:

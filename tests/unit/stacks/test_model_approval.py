@@ -12,7 +12,12 @@ import pytest
 from aws_cdk.assertions import Template
 
 from mlops_cdk import ConfigurationError
-from mlops_cdk.config import EnvironmentConfig, with_approved_package
+from mlops_cdk._internal.registry import RegistryUnavailable
+from mlops_cdk.config import (
+    EnvironmentConfig,
+    with_approved_package,
+    with_latest_approved_packages,
+)
 from mlops_cdk.stacks.app import NAG_PACKS
 from mlops_cdk.stacks.stage import EnvironmentStage
 from tests.helpers.apps import unit_app
@@ -161,4 +166,40 @@ def test_app_reads_the_context_key_the_delivery_pipeline_sets() -> None:
     app = (root / "app.py").read_text(encoding="utf-8")
     delivery = (root / "mlops_cdk" / "stacks" / "delivery.py").read_text(encoding="utf-8")
     assert 'try_get_context("approved_model_package")' in app
-    assert "-c approved_model_package=" in delivery
+    assert "-c approved_model_package=latest" in delivery
+    assert "LATEST_APPROVED" in app
+
+
+def test_latest_asks_the_registry_of_the_pin_once_per_group(dev: EnvironmentConfig) -> None:
+    asked: list[tuple[str, str]] = []
+    notes: list[str] = []
+
+    def lookup(group: str, region: str) -> str | None:
+        asked.append((group, region))
+        return APPROVED
+
+    configs = [serving_package(dev), serving_package(dev), dev]
+    updated = with_latest_approved_packages(configs, lookup=lookup, note=notes.append)
+    assert asked == [
+        ("arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn", "eu-west-1")
+    ]
+    served = [c.realtime_endpoint.model_package for c in updated]
+    assert [p.arn if p else None for p in served] == [APPROVED, APPROVED, None]
+    assert notes[0].startswith("config/dev.yaml: realtime_endpoint.model_package: serving")
+
+
+def test_latest_offline_serves_the_pin_and_says_so(dev: EnvironmentConfig) -> None:
+    calls: list[str] = []
+    notes: list[str] = []
+
+    def offline(group: str, region: str) -> str | None:
+        calls.append(group)
+        raise RegistryUnavailable("no AWS credentials")
+
+    configs = [serving_package(dev), serving_package(dev)]
+    updated = with_latest_approved_packages(configs, lookup=offline, note=notes.append)
+    assert [
+        c.realtime_endpoint.model_package.arn for c in updated if c.realtime_endpoint.model_package
+    ] == [PINNED, PINNED]
+    assert len(calls) == 1  # an unreachable registry is not asked again per environment
+    assert "registry not reachable (no AWS credentials); serving the pinned package" in notes[0]

@@ -16,6 +16,7 @@ from mlops_cdk.constructs import (
     Baseline,
     ContainerImage,
     DataCapture,
+    ExistingEndpoint,
     GroundTruth,
     ModelData,
     ModelMonitorSchedule,
@@ -90,6 +91,10 @@ def output_only(resources: Resources) -> RealtimeEndpoint:
     )
 
 
+def existing_without_capture(resources: Resources) -> ExistingEndpoint:
+    return RealtimeEndpoint.from_endpoint_name(resources.stack, "Existing", "churn-team-b")
+
+
 def truth(resources: Resources) -> GroundTruth:
     return resources.truth
 
@@ -114,7 +119,14 @@ CASES: list[tuple[str, Build, str]] = [
         "no data capture",
         monitor(endpoint=no_capture),
         f"{PATH}: endpoint must be an endpoint with data capture "
-        "(RealtimeEndpoint(data_capture=DataCapture(...))) (got Test/Plain without data capture)",
+        "(RealtimeEndpoint(data_capture=DataCapture(...)); for an ExistingEndpoint, "
+        "data_capture=DataCapture(...) naming where its capture, already on, writes) "
+        "(got Test/Plain without data capture)",
+    ),
+    (
+        "existing endpoint without data capture",
+        monitor(endpoint=existing_without_capture),
+        "already on, writes) (got Test/Existing without data capture)",
     ),
     (
         "serverless endpoint",
@@ -130,7 +142,8 @@ CASES: list[tuple[str, Build, str]] = [
     (
         "not an endpoint",
         monitor(endpoint="churn"),
-        f"{PATH}: endpoint must be a RealtimeEndpoint or a MonitoredEndpoint (got str)",
+        f"{PATH}: endpoint must be a RealtimeEndpoint, an ExistingEndpoint or a "
+        "MonitoredEndpoint (got str)",
     ),
     # Schedules.
     (

@@ -409,3 +409,61 @@ def test_a_valid_minimal_endpoint_builds() -> None:
     built = RealtimeEndpoint(resources.stack, "Churn", image=IMAGE)
     assert built.network_isolation is True
     assert [v.name for v in built.variants] == ["AllTraffic"]
+
+
+def existing(endpoint_name: str = "churn-team-b", **kwargs: Any) -> Callable[[Resources], object]:
+    """RealtimeEndpoint.from_endpoint_name(stack, "Churn", endpoint_name, **kwargs); callables
+    receive the Resources."""
+
+    def build(resources: Resources) -> object:
+        resolved = {k: v(resources) if callable(v) else v for k, v in kwargs.items()}
+        return RealtimeEndpoint.from_endpoint_name(
+            resources.stack, "Churn", endpoint_name, **resolved
+        )
+
+    return build
+
+
+EXISTING_CASES = [
+    (
+        existing("churn_team_b"),
+        r"endpoint_name must be 1-63 letters, digits and hyphens, starting and ending with a "
+        r"letter or digit \(pattern .*\) \(got 'churn_team_b'\)$",
+    ),
+    (existing("-churn"), r"endpoint_name must be 1-63 letters.* \(got '-churn'\)$"),
+    (existing("c" * 64), r"endpoint_name must be 1-63 letters.* \(got 'c{64}'\)$"),
+    (existing(""), r"endpoint_name must be the name of a SageMaker endpoint \(got ''\)$"),
+    (
+        existing(variant_names="AllTraffic"),
+        r"variant_names must be a list of variant names \(not one string\) \(got 'AllTraffic'\)$",
+    ),
+    (
+        existing(variant_names=[]),
+        r"variant_names must be 1-10 production variant names \(got 0 names\)$",
+    ),
+    (existing(variant_names=["a", "a"]), r"variant_names must be unique \(got a\)$"),
+    (existing(variant_names=["blue_1"]), r"variant_names must be 1-63 letters.* \(got 'blue_1'\)$"),
+    (
+        existing(instance_type="m5.large"),
+        r"instance_type must be an instance type CreateEndpointConfig accepts .*\(got 'm5\.large'\)$",
+    ),
+    (
+        existing(serverless=True, instance_type="ml.m5.large"),
+        r"serverless cannot be combined with instance_type: serverless endpoints have no instances$",
+    ),
+    (
+        existing(serverless=True, data_capture=capture),
+        r"serverless cannot be combined with data_capture: serverless endpoints do not support "
+        r"data capture$",
+    ),
+    (
+        existing(alarm_topic="arn:aws:sns:eu-west-1:123456789012:t"),
+        r"alarm_topic must be an sns\.ITopic",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "message"), EXISTING_CASES, ids=case_ids(EXISTING_CASES))
+def test_existing_endpoint_rule(build: Callable[[Resources], object], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^" + PATH + r": " + message):
+        build(Resources())

@@ -1,24 +1,62 @@
-"""The REST API of a LambdaInference: the API with its request model, validator, methods, usage
-plan and caller key, the stage's WAF association and nag acknowledgements, and the stack's one
-``AWS::ApiGateway::Account`` whose role writes execution logs. Every resource is created in the
-scope it is given, so construct IDs are those of the construct that calls it."""
+"""The REST API in front of a model (LambdaInference's function, an EndpointApi's SageMaker
+endpoint): the API with its request model, validator, methods, usage plan and caller key, JSON
+access logs, X-Ray, throttling, the stage's WAF association and nag acknowledgements, and the
+stack's one ``AWS::ApiGateway::Account`` whose role writes execution logs. One implementation:
+the constructs pass only their integration. Every resource is created in the scope it is given,
+so construct IDs are those of the construct that calls it."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, cast
 
 from aws_cdk import Aws, Names, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk._internal.iam import service_role
-from mlops_cdk.constructs.lambda_inference.options import InferenceApi
+
+
+class ApiSettings(Protocol):
+    """What the shared API reads from the public ``InferenceApi`` option group."""
+
+    @property
+    def auth(self) -> Literal["iam", "api_key"]: ...
+    @property
+    def throttle_rate(self) -> float: ...
+    @property
+    def throttle_burst(self) -> int: ...
+    @property
+    def stage_name(self) -> str: ...
+    @property
+    def web_acl_arn(self) -> str | None: ...
+    @property
+    def configure_account_logging(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method of the API: ``POST /invocations`` and the like.
+
+    :param validate_body: validate JSON bodies against the ``{"instances": [[numbers]]}``
+        request model.
+    :param request_parameters: method request parameters (``True``: required), validated.
+    :param method_responses: the method's responses. Default: API Gateway's.
+    """
+
+    method: str
+    path: str
+    integration: apigateway.Integration
+    validate_body: bool = False
+    request_parameters: Mapping[str, bool] = field(default_factory=dict)
+    method_responses: Sequence[apigateway.MethodResponse] | None = None
+
 
 _API_CACHE = (
     "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
@@ -54,15 +92,20 @@ _EXECUTION_LOG_ACTIONS = (
 def inference_rest_api(
     scope: Construct,
     *,
-    options: InferenceApi,
-    alias: lambda_.IFunction,
+    options: ApiSettings,
+    routes: Sequence[Route],
+    backend: str,
     encryption_key: kms.IKey,
     retention: logs.RetentionDays,
     removal: RemovalPolicy,
 ) -> tuple[apigateway.RestApi, apigateway.IApiKey | None]:
-    """The REST API in front of ``alias``: ``POST /invocations`` (body validated against the
-    request model) and ``GET /ping``, IAM or usage-plan-key auth, access logs, throttling and
-    the stage's protections; returns the API and its caller key (``None`` with IAM auth)."""
+    """The REST API with ``routes`` (bodies of those that say so validated against the request
+    model), IAM or usage-plan-key auth, access logs, throttling and the stage's protections;
+    returns the API and its caller key (``None`` with IAM auth).
+
+    :param backend: how API Gateway reaches the model, for the client-certificate
+        acknowledgement (``"Lambda, invoked through the Lambda API with SigV4"``).
+    """
     access_logs = defaults.log_group(
         scope,
         "ApiAccessLogs",
@@ -74,7 +117,7 @@ def inference_rest_api(
         scope,
         "Api",
         rest_api_name=Names.unique_resource_name(scope, max_length=128, separator="-"),
-        description=f"{scope.node.path}: POST /invocations, GET /ping",
+        description=f"{scope.node.path}: " + ", ".join(f"{r.method} /{r.path}" for r in routes),
         endpoint_types=[apigateway.EndpointType.REGIONAL],
         cloud_watch_role=False,
         fail_on_warnings=True,
@@ -102,33 +145,9 @@ def inference_rest_api(
     )
     if options.configure_account_logging:
         api.deployment_stage.node.add_dependency(_api_gateway_account(scope))
-    model = api.add_model(
-        "InferenceRequest",
-        content_type="application/json",
-        description='{"instances": [[numbers], ...]}',
-        schema=apigateway.JsonSchema(
-            schema=apigateway.JsonSchemaVersion.DRAFT4,
-            title="InferenceRequest",
-            type=apigateway.JsonSchemaType.OBJECT,
-            required=["instances"],
-            properties={
-                "instances": apigateway.JsonSchema(
-                    type=apigateway.JsonSchemaType.ARRAY,
-                    min_items=1,
-                    items=apigateway.JsonSchema(
-                        type=apigateway.JsonSchemaType.ARRAY,
-                        min_items=1,
-                        items=apigateway.JsonSchema(type=apigateway.JsonSchemaType.NUMBER),
-                    ),
-                )
-            },
-        ),
-    )
+    model = _request_model(api) if any(r.validate_body for r in routes) else None
     validator = api.add_request_validator(
         "RequestValidator", validate_request_body=True, validate_request_parameters=True
-    )
-    integration = apigateway.LambdaIntegration(
-        alias, proxy=True, timeout=options.integration_timeout, allow_test_invoke=False
     )
     iam_auth = options.auth == "iam"
     api_key: apigateway.IApiKey | None = None
@@ -140,13 +159,15 @@ def inference_rest_api(
         "request_validator": validator,
     }
     methods = [
-        api.root.add_resource("invocations").add_method(
-            "POST",
-            integration,
-            request_models={"application/json": model},
+        api.root.add_resource(route.path).add_method(
+            route.method,
+            route.integration,
+            request_models={"application/json": model} if route.validate_body and model else None,
+            request_parameters=dict(route.request_parameters) or None,
+            method_responses=list(route.method_responses) if route.method_responses else None,
             **method_options,
-        ),
-        api.root.add_resource("ping").add_method("GET", integration, **method_options),
+        )
+        for route in routes
     ]
     for method in methods:
         if iam_auth:
@@ -175,11 +196,51 @@ def inference_rest_api(
             api_stages=[apigateway.UsagePlanPerApiStage(api=api, stage=api.deployment_stage)],
         )
         plan.add_api_key(api_key)
-    _protect_stage(scope, api, options)
+    _protect_stage(scope, api, options, backend)
     return api, api_key
 
 
-def _protect_stage(scope: Construct, api: apigateway.RestApi, options: InferenceApi) -> None:
+def grant_execute(
+    grantee: iam.IGrantable, api: apigateway.RestApi, routes: Sequence[tuple[str, str]]
+) -> iam.Grant:
+    """Let ``grantee`` call exactly ``routes`` (method, path) of ``api``'s stage (IAM auth)."""
+    stage = api.deployment_stage.stage_name
+    return iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["execute-api:Invoke"],
+        resource_arns=[api.arn_for_execute_api(m, f"/{p}", stage) for m, p in routes],
+    )
+
+
+def _request_model(api: apigateway.RestApi) -> apigateway.Model:
+    """The ``{"instances": [[numbers], ...]}`` body of the model server contract."""
+    return api.add_model(
+        "InferenceRequest",
+        content_type="application/json",
+        description='{"instances": [[numbers], ...]}',
+        schema=apigateway.JsonSchema(
+            schema=apigateway.JsonSchemaVersion.DRAFT4,
+            title="InferenceRequest",
+            type=apigateway.JsonSchemaType.OBJECT,
+            required=["instances"],
+            properties={
+                "instances": apigateway.JsonSchema(
+                    type=apigateway.JsonSchemaType.ARRAY,
+                    min_items=1,
+                    items=apigateway.JsonSchema(
+                        type=apigateway.JsonSchemaType.ARRAY,
+                        min_items=1,
+                        items=apigateway.JsonSchema(type=apigateway.JsonSchemaType.NUMBER),
+                    ),
+                )
+            },
+        ),
+    )
+
+
+def _protect_stage(
+    scope: Construct, api: apigateway.RestApi, options: ApiSettings, backend: str
+) -> None:
     stage = api.deployment_stage
     no_cache = (
         "Caching is off on purpose: cached responses would serve stale predictions after a "
@@ -192,8 +253,7 @@ def _protect_stage(scope: Construct, api: apigateway.RestApi, options: Inference
         stage,
         _API_CLIENT_CERT,
         "A stage client certificate authenticates API Gateway to HTTP backends; the only "
-        "integration here is Lambda, invoked through the Lambda API with SigV4. Clients "
-        "reach the stage over TLS only.",
+        f"integration here is {backend}. Clients reach the stage over TLS only.",
     )
     if options.web_acl_arn is not None:
         wafv2.CfnWebACLAssociation(
