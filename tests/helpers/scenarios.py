@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal import defaults
+from mlops_cdk._internal.iam import service_role
 from mlops_cdk.constructs import (
     AutoScaling,
     Baseline,
@@ -24,6 +25,7 @@ from mlops_cdk.constructs import (
     ModelData,
     ModelMonitorSchedule,
     ModelRegistry,
+    MultiModel,
     RealtimeEndpoint,
     S3Trigger,
     TransformInput,
@@ -64,9 +66,10 @@ def captured_endpoint(stack: cdk.Stack) -> RealtimeEndpoint:
 
 def every_construct(stack: cdk.Stack) -> None:
     """One representative, fully featured instance of each construct in ``stack``: a captured,
-    autoscaled endpoint with guarded deploys, its drift monitor, a batch job started by
-    schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service, a
-    training pipeline that retrains on new data, and a registry. Buckets are created in the
+    autoscaled endpoint with guarded deploys, its drift monitor, a multi-model endpoint with a
+    target-model-limited invoke grant, a batch job started by schedule and new data, a Lambda
+    behind an API and an S3 trigger, a GPU ECS service, a training pipeline that retrains on
+    new data, and a registry. Buckets are created in the
     stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
     Network stack."""
     vpc = ec2.Vpc(
@@ -102,6 +105,17 @@ def every_construct(stack: cdk.Stack) -> None:
         vpc=vpc,
     )
     ModelMonitorSchedule(stack, "Monitor", endpoint=endpoint, baseline=Baseline.demo_model())
+    tenants = RealtimeEndpoint(
+        stack,
+        "Tenants",
+        image=image,
+        multi_model=MultiModel(bucket=data, prefix="models/tenants/"),
+        vpc=vpc,
+    )
+    caller = service_role(
+        stack, "TenantsCaller", service="lambda.amazonaws.com", description="Team A's scorer"
+    )
+    tenants.grant_invoke_models(caller, ["team-a/*"])
     BatchTransformJob(
         stack,
         "Batch",

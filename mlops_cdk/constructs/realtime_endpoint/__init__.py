@@ -1,6 +1,7 @@
 """A SageMaker real-time endpoint: :class:`RealtimeEndpoint` and its options."""
 
 from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
+from mlops_cdk.constructs.realtime_endpoint.multi_model import MultiModel
 from mlops_cdk.constructs.realtime_endpoint.options import (
     AsyncInference,
     AutoScaling,
@@ -17,6 +18,7 @@ __all__ = [
     "DataCapture",
     "DeploymentPolicy",
     "EndpointAlarms",
+    "MultiModel",
     "ProductionVariant",
     "RealtimeEndpoint",
     "ServerlessConfig",

@@ -28,13 +28,19 @@ from mlops_cdk._internal.sagemaker import (
     has_local_storage,
     vcpus,
 )
-from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker
+from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker, Said
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 from mlops_cdk.constructs.realtime_endpoint._checks import check
+from mlops_cdk.constructs.realtime_endpoint._multi_model import (
+    check_multi_model,
+    check_target_models,
+    grant_invoke_models,
+)
+from mlops_cdk.constructs.realtime_endpoint.multi_model import MULTI_MODEL_ENVIRONMENT, MultiModel
 from mlops_cdk.constructs.realtime_endpoint.options import (
     ONE_MINUTE,
     AsyncInference,
@@ -108,6 +114,8 @@ class RealtimeEndpoint(Construct):
     :param endpoint_name: Default: generated from the construct path.
     :param alarm_thresholds: Default: :class:`EndpointAlarms` defaults.
     :param removal_policy: for the KMS key this creates. Default: RETAIN.
+    :param multi_model: serve every ``.tar.gz`` under an S3 prefix from ``image`` (a multi-model
+        endpoint; callers choose with ``TargetModel``). Default: one model.
     """
 
     def __init__(
@@ -136,6 +144,7 @@ class RealtimeEndpoint(Construct):
         endpoint_name: str | None = None,
         alarm_thresholds: EndpointAlarms | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        multi_model: MultiModel | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         Checker.of(self).types(
@@ -163,6 +172,18 @@ class RealtimeEndpoint(Construct):
             endpoint_name=endpoint_name,
             environment=environment,
         )
+        check_multi_model(
+            Checker.of(self),
+            multi_model,
+            source=source,
+            variants=variants,
+            instance_type=instance_type,
+            serverless=serverless,
+            async_inference=async_inference,
+        )
+        self.multi_model = multi_model
+        if multi_model is not None:
+            environment = {**MULTI_MODEL_ENVIRONMENT, **(environment or {})}
         self.variants = list(variants) if variants is not None else [_default_variant(source)]
         self.production_variants = [v for v in self.variants if not v.shadow]
         self.shadow_variants = [v for v in self.variants if v.shadow]
@@ -226,6 +247,7 @@ class RealtimeEndpoint(Construct):
                 vpc=vpc,
                 subnets=subnets,
                 security_groups=[self.security_group] if self.security_group else [],
+                multi_model=self.multi_model.bind(self.role) if self.multi_model else None,
             )
             for variant in self.variants
         }
@@ -666,7 +688,10 @@ class RealtimeEndpoint(Construct):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke exactly this endpoint (synchronously, asynchronously and with
-        response streaming)."""
+        response streaming; a multi-model endpoint synchronously only, the one call that takes
+        a ``TargetModel``), any model on it."""
+        if self.multi_model is not None:
+            return grant_invoke_models(grantee, self.endpoint_arn, ["*"])
         return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=[
@@ -676,6 +701,18 @@ class RealtimeEndpoint(Construct):
             ],
             resource_arns=[self.endpoint_arn],
         )
+
+    def grant_invoke_models(
+        self, grantee: iam.IGrantable, target_models: Sequence[str]
+    ) -> iam.Grant:
+        """Let ``grantee`` invoke this multi-model endpoint for the matching models only:
+        ``sagemaker:InvokeEndpoint`` with ``StringLike`` on ``sagemaker:TargetModel``, e.g.
+        ``["team-a/*"]`` (keys relative to the prefix; ``*`` and ``?`` are wildcards)."""
+        check = Checker.of(self)
+        if self.multi_model is None:
+            check.fail("grant_invoke_models", "used on a multi-model endpoint", Said("one model"))
+        check_target_models(check, target_models)
+        return grant_invoke_models(grantee, self.endpoint_arn, target_models)
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
         """Graphs for a CloudWatch dashboard: traffic and errors, latency, utilisation."""
