@@ -101,7 +101,7 @@ def test_two_models_score_independently(server_factory: ServerFactory, root: Pat
     for name, factor in (("a", 1.0), ("b", 2.0)):
         directory = root / name / "model"
         directory.mkdir(parents=True)
-        (directory / "model.onnx").write_bytes(_scaled_model(factor))
+        (directory / "model.onnx").write_bytes(scaled_model(factor))
         assert load(server.port, name, str(directory)) == 200
     a = request(server.port, "POST", "/models/a/invoke", ROW, JSON_HEADERS).json
     b = request(server.port, "POST", "/models/b/invoke", ROW, JSON_HEADERS).json
@@ -111,7 +111,7 @@ def test_two_models_score_independently(server_factory: ServerFactory, root: Pat
     np.testing.assert_allclose(np.ravel(b["predictions"]), [2 * sum(SAMPLE_ROW)], rtol=1e-5)
 
 
-def _scaled_model(factor: float) -> bytes:
+def scaled_model(factor: float) -> bytes:
     """A one-node ONNX model: features [N, 8] -> sum(features) * factor."""
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
