@@ -13,6 +13,11 @@ Loopback only, bounded. Ten small ONNX models (different weights, 256 KiB each) 
   single-model server on model 0 (``/invocations``, the baseline), the multi-model server on
   one model, and the same multi-model server rotating over all ten.
 
+It ends with the idle cost a month of 10 small models at low traffic as 10 single-model
+endpoints vs one multi-model endpoint, both synthesized with RealtimeEndpoint (ml.m5.large, one
+instance, the default alarms, one shared KMS key and alarm topic) and priced by
+``mlops_cdk.cost`` from the packaged AWS list prices.
+
 Usage: ``python -m bench.multi_model [--duration 4] [--rounds 3] [--workers 2]``
 """
 
@@ -119,6 +124,42 @@ def invoke_request(port: int, path: str) -> bytes:
         f"Content-Type: application/json\r\nAccept: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
+
+
+def idle_cost(models: int = MODELS) -> dict[str, dict[str, float]]:
+    """Idle USD a month by kind: ``models`` single-model endpoints vs one multi-model one."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_sns as sns
+
+    from mlops_cdk.constructs import ContainerImage, ModelData, MultiModel, RealtimeEndpoint
+    from mlops_cdk.cost.estimate import estimate
+    from mlops_cdk.cost.prices import load_prices
+
+    image = ContainerImage.from_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/models:1")
+    region = "eu-west-1"
+    out: dict[str, dict[str, float]] = {}
+    for shape in (f"{models} single-model endpoints", "1 multi-model endpoint"):
+        app = cdk.App(builtin_cloud_formation_validation=False)
+        stack = cdk.Stack(app, "Cost", env=cdk.Environment(account="123456789012", region=region))
+        key = kms.Key(stack, "Key", enable_key_rotation=True)
+        topic = sns.Topic(stack, "Alarms", master_key=key)
+        bucket = s3.Bucket(stack, "Models")
+        shared = {"image": image, "encryption_key": key, "alarm_topic": topic}
+        if shape.startswith("1 "):
+            multi = MultiModel(bucket=bucket, prefix="models/")
+            RealtimeEndpoint(stack, "Tenants", multi_model=multi, **shared)  # type: ignore[arg-type]
+        else:
+            for index in range(models):
+                data = ModelData.from_bucket(bucket, f"models/m{index}.tar.gz")
+                RealtimeEndpoint(stack, f"M{index}", model_data=data, **shared)  # type: ignore[arg-type]
+        template = app.synth().get_stack_by_name("Cost").template
+        result = estimate([("Cost", template)], region=region, prices=load_prices(region))
+        if not result.complete:
+            raise RuntimeError(f"{shape}: the price list lacks a rate")
+        out[shape] = {**result.by_kind(), "total": result.total_usd}
+    return out
 
 
 def _ms(values: list[float]) -> str:
@@ -239,6 +280,10 @@ def main() -> None:
                 f"{name:<48} {result.rps:>8.0f} {result.rps / base:>8.2f} "
                 f"{result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
             )
+    print(f"\nidle cost a month, {MODELS} small models at low traffic (eu-west-1 list prices)")
+    for shape, kinds in idle_cost().items():
+        parts = ", ".join(f"{kind} {usd:.2f}" for kind, usd in kinds.items() if kind != "total")
+        print(f"  {shape:<30} ${kinds['total']:>8.2f}  ({parts})")
 
 
 if __name__ == "__main__":
