@@ -25,7 +25,9 @@ Two levels, so that pre-forked workers stay consistent:
   worker commits it to a JSON file (atomic replace, under an ``flock``) and bumps a generation
   counter in shared memory. Every worker compares the counter on each model request (one
   memory read) and re-reads the registry when it moved, so a model loaded through worker A is
-  invocable through worker B, and one unloaded through A is gone (404) in B as well.
+  invocable through worker B, and one unloaded through A is gone (404) in B as well. Each
+  registration has a serial: a model unloaded and loaded again under the same name and
+  directory replaces every worker's old copy, even one that never saw the gap.
 * Each worker's :class:`ModelCache` holds the live predictors, least recently used first,
   bounded by ``MLOPS_MODEL_CACHE_MAX_BYTES`` divided by the number of workers (each worker holds
   its own copy of every model it serves). A worker loads a registered model the first time it
@@ -81,6 +83,7 @@ MAX_NAME_LENGTH = 1024
 MODEL_OVERHEAD_BYTES = 256 * 1024
 TARGET_MODEL_HEADER = "x-amzn-sagemaker-target-model"
 Reply = tuple[int, bytes, str, str]  # status, body, content type, extra header lines
+Table = dict[str, tuple[str, int]]  # model name -> (directory, serial of that registration)
 
 
 def check_model_name(raw: str) -> str:
@@ -169,13 +172,13 @@ class ModelRegistry:
         """Bumped after every change (readers re-read the table when it moved)."""
         return int(self._counter[0])
 
-    def read(self) -> dict[str, str]:
+    def read(self) -> Table:
         """The current table."""
-        table: dict[str, str] = json.loads(self.path.read_text())
-        return table
+        raw: dict[str, list[str | int]] = json.loads(self.path.read_text())
+        return {name: (str(url), int(serial)) for name, (url, serial) in raw.items()}
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[dict[str, str]]:
+    def _locked(self) -> Iterator[Table]:
         with self._lock_path.open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -183,20 +186,25 @@ class ModelRegistry:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _write(self, table: dict[str, str]) -> None:
+    def _write(self, table: Table) -> None:
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(table, sort_keys=True))
         tmp.replace(self.path)  # the file first, then the counter: see ModelCache.sync
 
-    def add(self, name: str, url: str) -> bool:
-        """Register ``name``; False if it already is."""
+    def add(self, name: str, url: str) -> int | None:
+        """Register ``name``; its serial (unique to this registration), None if registered.
+
+        The serial tells a worker that a model unloaded and loaded again under the same name
+        and directory (with new contents, perhaps) is not the copy it holds.
+        """
         with self._locked() as table:
             if name in table:
-                return False
-            table[name] = url
+                return None
+            serial = self.generation + 1
+            table[name] = (url, serial)
             self._write(table)
-            self._counter[0] += 1
-        return True
+            self._counter[0] = serial
+        return serial
 
     def remove(self, name: str) -> bool:
         """Unregister ``name``; False if it was not registered."""
@@ -215,6 +223,7 @@ class CachedModel:
     predictor: Predictor
     url: str
     footprint: int
+    serial: int
 
 
 class ModelCache:
@@ -235,7 +244,7 @@ class ModelCache:
             self.entries.move_to_end(name)
         return entry
 
-    def load(self, name: str, url: str) -> CachedModel:
+    def load(self, name: str, url: str, serial: int) -> CachedModel:
         """Load ``name`` from ``url``, evicting least recently used models to make room."""
         directory = Path(url)
         footprint = estimate_footprint(directory, self.factor)
@@ -252,7 +261,7 @@ class ModelCache:
             log.info("model evicted", extra={"model_name": evicted, "bytes": entry.footprint})
         started = time.perf_counter()
         predictor = self.loader(directory)
-        entry = CachedModel(predictor, url, footprint)
+        entry = CachedModel(predictor, url, footprint, serial)
         self.entries[name] = entry
         self.used += footprint
         log.info(
@@ -271,9 +280,9 @@ class ModelCache:
         if entry is not None:
             self.used -= entry.footprint
 
-    def retain(self, table: dict[str, str]) -> None:
-        """Drop every model no longer registered (or registered at another directory)."""
-        for name in [n for n, e in self.entries.items() if table.get(n) != e.url]:
+    def retain(self, table: Table) -> None:
+        """Drop every model no longer registered, or registered again since it was loaded."""
+        for name in [n for n, e in self.entries.items() if table.get(n, ("", 0))[1] != e.serial]:
             self.drop(name)
 
 
@@ -325,9 +334,9 @@ class MultiModelHandler:
             budget, loader or predictor_loader(settings), settings.model_memory_factor
         )
         self._seen = -1
-        self._table: dict[str, str] = {}
+        self._table: Table = {}
 
-    def table(self) -> dict[str, str]:
+    def table(self) -> Table:
         """The registry as of now (re-read only when its generation moved)."""
         generation = self.registry.generation
         if generation != self._seen:
@@ -375,7 +384,7 @@ class MultiModelHandler:
         page = names[:size]
         table = self._table
         payload: dict[str, object] = {
-            "models": [{"modelName": n, "modelUrl": table[n]} for n in page]
+            "models": [{"modelName": n, "modelUrl": table[n][0]} for n in page]
         }
         if len(names) > size:
             payload["nextPageToken"] = _page_token(page[-1])
@@ -383,10 +392,10 @@ class MultiModelHandler:
 
     def describe(self, name: str) -> Reply:
         """One registered model."""
-        url = self.table().get(name)
-        if url is None:
+        registered = self.table().get(name)
+        if registered is None:
             raise NotFoundError(f"model {name!r} is not loaded", code="model_not_loaded")
-        return _json(200, {"modelName": name, "modelUrl": url})
+        return _json(200, {"modelName": name, "modelUrl": registered[0]})
 
     def load(self, body: bytes) -> Reply:
         """Load into this worker, then register for all (409 if registered first)."""
@@ -405,12 +414,14 @@ class MultiModelHandler:
         if name in self.table():
             raise ConflictError(f"model {name!r} is already loaded", code="model_already_loaded")
         try:
-            self.cache.load(name, str(directory))
+            entry = self.cache.load(name, str(directory), serial=0)  # 0: not registered yet
         except ModelLoadError as exc:
             raise BadRequestError(f"cannot load {name!r}: {exc}", code="model_load_failed") from exc
-        if not self.registry.add(name, str(directory)):  # another worker registered it meanwhile
-            self.table()
+        serial = self.registry.add(name, str(directory))
+        if serial is None:  # another worker registered it meanwhile: drop this copy
+            self.cache.drop(name)
             raise ConflictError(f"model {name!r} is already loaded", code="model_already_loaded")
+        entry.serial = serial
         self.table()
         return _json(200, {"modelName": name, "modelUrl": str(directory)})
 
@@ -424,14 +435,14 @@ class MultiModelHandler:
 
     def invoke(self, name: str, headers: dict[str, str], body: bytes) -> Reply:
         """Score with ``name``, loading it into this worker first if needed."""
-        url = self.table().get(name)
-        if url is None:
+        registered = self.table().get(name)
+        if registered is None:
             raise NotFoundError(f"model {name!r} is not loaded", code="model_not_loaded")
         entry = self.cache.get(name)
         cache = "hit"
         if entry is None:
             cache = "miss"
-            entry = self.cache.load(name, url)  # it loaded once: a failure now is a 500
+            entry = self.cache.load(name, *registered)  # it loaded once: a failure is a 500
         payload, content_type = invoke(
             entry.predictor,
             body,

@@ -7,6 +7,7 @@ model's artifact (and so its memory estimate) as large as a test needs.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import shutil
@@ -341,3 +342,63 @@ def test_bad_paths(shared: tuple[Server, Path], method: str, path: str, status: 
 
 def test_single_model_mode_has_no_models_routes(server: Server) -> None:
     assert request(server.port, "GET", "/models").status == 404
+
+
+def test_reload_under_the_same_name_serves_the_new_model(
+    server_factory: ServerFactory, root: Path
+) -> None:
+    """Unload, new contents at the same url, load again (both on one connection, so one worker
+    sees them and the other sees only the result): no worker keeps the old session."""
+    server = mme(server_factory, root, MLOPS_WORKERS="2")
+    directory = root / "x" / "model"
+    directory.mkdir(parents=True)
+    admin = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    body = json.dumps({"model_name": "x", "url": str(directory)}).encode()
+    for factor in (1.0, 2.0, 3.0):
+        (directory / "model.onnx").write_bytes(scaled_model(factor))
+        admin.request("DELETE", "/models/x")
+        admin.getresponse().read()
+        admin.request("POST", "/models", body, JSON_HEADERS)
+        loaded = admin.getresponse()
+        loaded.read()
+        assert loaded.status == 200
+        for _ in range(12):  # new connections: both workers serve (and cache) it
+            reply = request(server.port, "POST", "/models/x/invoke", ROW, JSON_HEADERS)
+            assert isinstance(reply.json, dict)
+            assert np.ravel(reply.json["predictions"])[0] == pytest.approx(
+                factor * sum(SAMPLE_ROW), rel=1e-5
+            )
+    admin.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MLOPS_MULTI_MODEL": "maybe"}, "MLOPS_MULTI_MODEL must be true or false"),
+        ({"MLOPS_MODEL_CACHE_MAX_BYTES": "0"}, "MLOPS_MODEL_CACHE_MAX_BYTES must be >= 1"),
+        ({"MLOPS_MODEL_CACHE_MAX_BYTES": "1GB"}, "MLOPS_MODEL_CACHE_MAX_BYTES must be an integer"),
+        ({"MLOPS_MODEL_MEMORY_FACTOR": "-1"}, "MLOPS_MODEL_MEMORY_FACTOR must be > 0"),
+        ({"MLOPS_MODELS_PAGE_SIZE": "0"}, "MLOPS_MODELS_PAGE_SIZE must be >= 1"),
+    ],
+)
+def test_bad_settings(env: dict[str, str], message: str) -> None:
+    from mlops_runtime.settings import Settings
+
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(env)
+
+
+def test_settings() -> None:
+    from mlops_runtime.settings import Settings
+
+    settings = Settings.from_env(
+        {
+            "SAGEMAKER_MULTI_MODEL": "true",
+            "MLOPS_MODEL_CACHE_MAX_BYTES": "1048576",
+            "MLOPS_MULTI_MODEL_ROOT": "/models",
+        }
+    )
+    assert settings.multi_model
+    assert settings.model_cache_max_bytes == 1048576
+    assert settings.models_root == Path("/models")
+    assert not Settings.from_env({}).multi_model
