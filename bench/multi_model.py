@@ -274,11 +274,14 @@ def main() -> None:
             f"\nsteady state, closed loop, {args.connections} connections, "
             f"{args.rounds} x {args.duration:g} s legs interleaved"
         )
-        print(f"{'server':<48} {'req/s':>8} {'vs base':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        print(
+            f"{'server':<48} {'req/s':>8} {'vs base':>8} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'CPU us/req':>11}"
+        )
         for name, result in results.items():
             print(
                 f"{name:<48} {result.rps:>8.0f} {result.rps / base:>8.2f} "
-                f"{result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
+                f"{result.p50_ms:>8.2f} {result.p99_ms:>8.2f} {result.cpu_us:>11.1f}"
             )
     print(f"\nidle cost a month, {MODELS} small models at low traffic (eu-west-1 list prices)")
     for shape, kinds in idle_cost().items():
