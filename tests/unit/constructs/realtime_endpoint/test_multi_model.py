@@ -174,7 +174,7 @@ def test_rule(build: Callable[[Resources], object], message: str) -> None:
 
 
 def test_data_capture_is_allowed() -> None:
-    """Data capture works on a multi-model endpoint (Model Monitor does not; see the docs)."""
+    """Data capture is not refused on a multi-model endpoint (no documented exclusion found)."""
     _endpoint(data_capture=capture)(Resources())
 
 
