@@ -606,6 +606,22 @@ class RealtimeEndpoint(Construct):
             "OverheadLatency", production_variant_name, options, statistic="p99"
         )
 
+    def metric_model_loading_wait_time(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Multi-model endpoints: how long requests waited for their model to be downloaded or
+        loaded, in microseconds (default statistic p99)."""
+        return self._variant_metric(
+            "ModelLoadingWaitTime", production_variant_name, options, statistic="p99"
+        )
+
+    def metric_model_cache_hit(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Multi-model endpoints: requests whose model was already loaded (Sum; divide by
+        ``metric_invocations`` for the hit rate)."""
+        return self._variant_metric("ModelCacheHit", production_variant_name, options)
+
     def metric_invocation_response_code(
         self,
         response_code: InvocationResponseCode,
@@ -746,6 +762,15 @@ class RealtimeEndpoint(Construct):
                             self.metric_cpu_utilization(name),
                             self.metric_memory_utilization(name),
                         ],
+                        width=8,
+                    )
+                )
+            if self.multi_model is not None:
+                widgets.append(
+                    cloudwatch.GraphWidget(
+                        title=f"{self.node.id}/{name}: model loading",
+                        left=[self.metric_model_loading_wait_time(name)],
+                        right=[self.metric_model_cache_hit(name), self.metric_invocations(name)],
                         width=8,
                     )
                 )

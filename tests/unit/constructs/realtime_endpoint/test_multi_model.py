@@ -218,3 +218,20 @@ def test_single_model_endpoints_are_unchanged() -> None:
     container = model["Properties"]["PrimaryContainer"]
     assert "Mode" not in container
     assert "MultiModelConfig" not in container
+
+
+def test_loading_metrics_and_dashboard(built: tuple[Template, RealtimeEndpoint]) -> None:
+    """SageMaker's multi-model loading metrics (AWS/SageMaker, per endpoint and variant)."""
+    _, endpoint = built
+    wait = endpoint.metric_model_loading_wait_time()
+    hits = endpoint.metric_model_cache_hit()
+    assert (wait.metric_name, wait.statistic, wait.namespace) == (
+        "ModelLoadingWaitTime",
+        "p99",
+        "AWS/SageMaker",
+    )
+    assert (hits.metric_name, hits.statistic) == ("ModelCacheHit", "Sum")
+    widgets = endpoint.dashboard_widgets()
+    assert len(widgets) == 4  # traffic, latency, utilisation, model loading
+    titles = [w.to_json()[0]["properties"]["title"] for w in widgets]
+    assert titles[-1] == "Tenants/AllTraffic: model loading"
