@@ -115,6 +115,7 @@ diagram: synth graphviz
 bench: setup
 	$(BIN)/python bench/synth.py
 	$(BIN)/python -m bench.serving
+	$(BIN)/python -m bench.multi_model
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.drift
 	$(BIN)/python -m bench.suite

@@ -138,6 +138,7 @@ def _client(
     rate: float | None,
     go: Any,
     out: Connection,
+    payloads: list[bytes] | None = None,
 ) -> None:
     """Load one server for ``duration`` seconds over ``conns`` keep-alive connections.
 
@@ -146,9 +147,10 @@ def _client(
     Paced (rate req/s): request k is due at start + k / rate, for rate x duration requests; if
     every connection is busy then, its latency counts from the due time (no coordinated
     omission). A server that closes the connection costs a reconnect, counted in the next
-    request's latency.
+    request's latency. ``payloads`` (complete requests) are sent in turn instead of the
+    ``/invocations`` request.
     """
-    request = _request_bytes(port, rows)
+    requests = payloads or [_request_bytes(port, rows)]
     sel = selectors.DefaultSelector()
     latencies: list[float] = []
     reconnects = 0
@@ -164,7 +166,7 @@ def _client(
             conn.sock = sock
             reconnects += 1
         conn.started = due
-        conn.sock.sendall(request)
+        conn.sock.sendall(requests[started_requests % len(requests)])
 
     go.wait()
     begin = time.perf_counter()
@@ -260,7 +262,12 @@ def server_cpu(pid: int) -> float:
 
 
 def drive(
-    port: int, duration: float, rate: float | None, args: argparse.Namespace, pid: int = 0
+    port: int,
+    duration: float,
+    rate: float | None,
+    args: argparse.Namespace,
+    pid: int = 0,
+    payloads: list[bytes] | None = None,
 ) -> Leg:
     """One leg from ``args.clients`` load-generator processes (``pid``: server to meter)."""
     cpu_before = server_cpu(pid) if pid else 0.0
@@ -272,7 +279,8 @@ def drive(
     for _ in range(args.clients):
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(
-            target=_client, args=(port, conns, args.rows, duration, client_rate, go, child)
+            target=_client,
+            args=(port, conns, args.rows, duration, client_rate, go, child, payloads),
         )
         proc.start()
         pipes.append(parent)

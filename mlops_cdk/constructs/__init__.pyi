@@ -44,6 +44,7 @@ from .realtime_endpoint import DataCapture as DataCapture
 from .realtime_endpoint import DeploymentPolicy as DeploymentPolicy
 from .realtime_endpoint import EndpointAlarms as EndpointAlarms
 from .realtime_endpoint import ExistingEndpoint as ExistingEndpoint
+from .realtime_endpoint import MultiModel as MultiModel
 from .realtime_endpoint import ProductionVariant as ProductionVariant
 from .realtime_endpoint import RealtimeEndpoint as RealtimeEndpoint
 from .realtime_endpoint import ServerlessConfig as ServerlessConfig

@@ -46,6 +46,16 @@ class ModelSource:
             )
 
 
+@dataclass(frozen=True)
+class MultiModelContainer:
+    """A container in ``Mode: MultiModel``: ``ModelDataUrl`` is the S3 prefix of the models
+    (``ModelDataSource`` cannot be used with multi-model endpoints: ContainerDefinition in
+    SageMaker's API reference)."""
+
+    model_data_url: str
+    model_cache: bool = True
+
+
 class SageMakerModel(Construct):
     """An ``AWS::SageMaker::Model`` for one :class:`ModelSource`, with its grants.
 
@@ -65,6 +75,7 @@ class SageMakerModel(Construct):
         vpc: ec2.IVpc | None = None,
         subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] = (),
+        multi_model: MultiModelContainer | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # SageMaker pulls images from ECR in the model's own region only: named in the owning
@@ -89,6 +100,13 @@ class SageMakerModel(Construct):
                 )
             )
             if data
+            else None,
+            mode="MultiModel" if multi_model else None,
+            model_data_url=multi_model.model_data_url if multi_model else None,
+            multi_model_config=model.MultiModelConfigProperty(
+                model_cache_setting="Enabled" if multi_model.model_cache else "Disabled"
+            )
+            if multi_model
             else None,
         )
         vpc_config = None

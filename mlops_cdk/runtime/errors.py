@@ -51,6 +51,13 @@ class NotAcceptableError(InferenceError):
     code = "not_acceptable"
 
 
+class ConflictError(InferenceError):
+    """The resource already exists, e.g. a model that is already loaded (409)."""
+
+    status = 409
+    code = "conflict"
+
+
 class LengthRequiredError(InferenceError):
     """Body without ``Content-Length`` (chunked bodies are not supported) (411)."""
 
@@ -84,6 +91,13 @@ class HeadersTooLargeError(InferenceError):
 
     status = 431
     code = "headers_too_large"
+
+
+class InsufficientStorageError(InferenceError):
+    """Not enough memory to load a model (507, as the multi-model contract asks)."""
+
+    status = 507
+    code = "insufficient_memory"
 
 
 class ModelNotReadyError(InferenceError):

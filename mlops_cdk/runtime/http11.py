@@ -16,12 +16,14 @@ REASONS = {
     405: "Method Not Allowed",
     406: "Not Acceptable",
     408: "Request Timeout",
+    409: "Conflict",
     411: "Length Required",
     413: "Content Too Large",
     415: "Unsupported Media Type",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",
+    507: "Insufficient Storage",
 }
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _CLOSE = "Connection: close\r\n"
@@ -29,7 +31,15 @@ _KEEP_ALIVE = "Connection: keep-alive\r\n"  # HTTP/1.0 clients close unless told
 #: Longer Content-Length values are over any body limit; int() of thousands of digits raises.
 MAX_LENGTH_DIGITS = 18
 _WANTED = frozenset(
-    {"content-length", "transfer-encoding", "connection", "content-type", "accept", "expect"}
+    {
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "content-type",
+        "accept",
+        "expect",
+        "x-amzn-sagemaker-target-model",
+    }
 )
 
 
@@ -43,6 +53,7 @@ class RequestHead:
     content_length: int
     headers: dict[str, str] = field(default_factory=dict)
     http10: bool = False
+    query: str = ""
 
     @property
     def expects_continue(self) -> bool:
@@ -93,8 +104,8 @@ def parse_head(raw: bytes) -> RequestHead:
         raise BadRequestError(f"invalid Content-Length {raw_length[:40]!r}", code="bad_header")
     connection = headers.get("connection", "").lower()
     keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-    path = target.split("?", 1)[0]
-    return RequestHead(method, path, keep_alive, length, headers, version == "HTTP/1.0")
+    path, _, query = target.partition("?")
+    return RequestHead(method, path, keep_alive, length, headers, version == "HTTP/1.0", query)
 
 
 class DateCache:

@@ -3,7 +3,9 @@
 ``serve`` (SageMaker's container entrypoint) runs :func:`main`. The supervisor binds the
 listening socket, forks ``MLOPS_WORKERS`` workers that share it, downloads/verifies the model
 while the workers already answer ``/ping`` with 503, then lets them load it. SIGTERM/SIGINT →
-workers drain in-flight requests and the process exits 0.
+workers drain in-flight requests and the process exits 0. In multi-model mode there is no model
+to fetch: the supervisor creates the shared model registry before forking (see
+:mod:`.multi_model`) and the workers serve at once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -21,6 +24,7 @@ from .balance import LoadBoard, reset_slot, shared_counts
 from .errors import ModelLoadError
 from .jsonlog import configure_logging
 from .model_source import prepare_model
+from .multi_model import ModelRegistry, MultiModelHandler, default_cache_bytes
 from .s3 import S3ClientFactory, boto3_client
 from .settings import Settings
 from .worker import EXIT_MODEL_LOAD_FAILED, Worker
@@ -45,6 +49,8 @@ class Supervisor:
         self.ready_w: int | None = None
         self._old_mask: set[int | signal.Signals] = set()
         self._respawns: list[float] = []
+        # Multi-model mode: the loaded-model table every worker shares (created before forking).
+        self.registry = ModelRegistry() if settings.multi_model else None
 
     def run(self) -> int:
         """Serve until told to stop; returns the process exit code."""
@@ -70,6 +76,11 @@ class Supervisor:
         self._old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         for slot in range(settings.workers):
             self._spawn(slot)
+        if settings.multi_model:
+            log.info("multi-model mode", extra={"models_root": str(settings.models_root)})
+            os.close(self.ready_w)
+            self.ready_w = None
+            return self._supervise()
         try:
             location = prepare_model(settings, self.s3_client_factory)
         except ModelLoadError as exc:
@@ -97,7 +108,14 @@ class Supervisor:
             if self.ready_w is not None:
                 os.close(self.ready_w)
             board = LoadBoard(self.counts, slot)
-            code = Worker(self.settings, self.listener, self.ready_r, board=board).run()
+            models = None
+            if self.registry is not None:
+                cache_bytes = self.settings.model_cache_max_bytes or default_cache_bytes()
+                budget = cache_bytes // self.settings.workers
+                models = MultiModelHandler(self.settings, self.registry, budget)
+            code = Worker(
+                self.settings, self.listener, self.ready_r, board=board, models=models
+            ).run()
         except BaseException:
             log.exception("worker crashed")
         finally:
@@ -159,6 +177,8 @@ class Supervisor:
             log.warning("worker did not stop in time; killing it", extra={"worker_pid": pid})
             _kill(pid, signal.SIGKILL)
         self._reap()
+        if self.registry is not None:
+            shutil.rmtree(self.registry.directory, ignore_errors=True)
         log.info("stopped", extra={"exit_code": code})
         return code
 

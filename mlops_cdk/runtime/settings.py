@@ -43,7 +43,7 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a number of seconds (got {raw!r})") from None
+        raise ValueError(f"{name} must be a number (got {raw!r})") from None
     if not value > 0:
         raise ValueError(f"{name} must be > 0 (got {raw})")
     return value
@@ -89,6 +89,11 @@ class Settings:
     input_prefix: str | None = None
     output_prefix: str | None = None
     output_bucket: str | None = None
+    multi_model: bool = False
+    models_root: Path = Path("/opt/ml/models")
+    model_cache_max_bytes: int | None = None
+    model_memory_factor: float = 3.0
+    models_page_size: int = 100
 
     @property
     def model_location(self) -> Path:
@@ -114,6 +119,10 @@ class Settings:
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError(f"MLOPS_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {level})")
         download_dir = _opt(env, "MLOPS_DOWNLOAD_DIR")
+        multi = env.get("MLOPS_MULTI_MODEL") or env.get("SAGEMAKER_MULTI_MODEL") or "false"
+        if multi.strip().lower() not in {"true", "false", "1", "0"}:
+            raise ValueError(f"MLOPS_MULTI_MODEL must be true or false (got {multi!r})")
+        cache_bytes = _int(env, "MLOPS_MODEL_CACHE_MAX_BYTES", 0, 1)
         return cls(
             host=_opt(env, "MLOPS_BIND_HOST") or ALL_INTERFACES,
             port=port,
@@ -138,4 +147,9 @@ class Settings:
             output_prefix=_opt(env, "MLOPS_OUTPUT_PREFIX"),
             output_bucket=_opt(env, "MLOPS_OUTPUT_BUCKET"),
             limits=parse_limits(env),
+            multi_model=multi.strip().lower() in {"true", "1"},
+            models_root=Path(_opt(env, "MLOPS_MULTI_MODEL_ROOT") or "/opt/ml/models"),
+            model_cache_max_bytes=cache_bytes or None,
+            model_memory_factor=_float(env, "MLOPS_MODEL_MEMORY_FACTOR", 3.0),
+            models_page_size=_int(env, "MLOPS_MODELS_PAGE_SIZE", 100, 1),
         )

@@ -3,6 +3,8 @@
 The model loads in a background thread (``/ping`` answers 503 until it is ready); requests are
 handled inline on the event loop with no I/O besides the socket: no per-request logging or
 timers (one 1 s tick per worker), a cached ``Date`` header and request ids from a counter.
+In multi-model mode (``MLOPS_MULTI_MODEL``) there is no single model: ``/ping`` answers 200 at
+once and the ``/models`` routes of :mod:`.multi_model` serve the models SageMaker loads.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .errors import (
 )
 from .http11 import CONTINUE, DateCache, RequestHead, build_response, parse_head
 from .inference import invoke
+from .multi_model import MultiModelHandler
 from .predictor import Predictor, load_predictor
 from .settings import Settings
 
@@ -253,7 +256,35 @@ class Connection(asyncio.Protocol):
         keep_alive = head.keep_alive
         path, method, http10 = head.path, head.method, head.http10
         try:
-            if path == "/invocations":
+            models = worker.models
+            if models is not None and (path == "/models" or path.startswith("/models/")):
+                status, payload, content_type, extra = models.handle(
+                    method, path, head.query, head.headers, body
+                )
+                self._send(
+                    status,
+                    payload,
+                    content_type,
+                    keep_alive=keep_alive,
+                    request_id=rid,
+                    method=method,
+                    extra=extra,
+                    http10=http10,
+                )
+            elif path == "/invocations" and models is not None:
+                if method != "POST":
+                    raise MethodNotAllowedError("use POST /invocations", allow="POST")
+                status, payload, content_type, extra = models.invoke_target(head.headers, body)
+                self._send(
+                    status,
+                    payload,
+                    content_type,
+                    keep_alive=keep_alive,
+                    request_id=rid,
+                    extra=extra,
+                    http10=http10,
+                )
+            elif path == "/invocations":
                 if method != "POST":
                     raise MethodNotAllowedError("use POST /invocations", allow="POST")
                 predictor = worker.predictor
@@ -273,7 +304,7 @@ class Connection(asyncio.Protocol):
             elif path == "/ping":
                 if method not in ("GET", "HEAD"):
                     raise MethodNotAllowedError("use GET /ping", allow="GET, HEAD")
-                if worker.predictor is None:
+                if worker.predictor is None and worker.models is None:
                     raise ModelNotReadyError("the model is still loading")
                 self._send(
                     200,
@@ -331,9 +362,11 @@ class Worker:
         ready_fd: int,
         loader: Callable[[Settings], Predictor] = load_predictor,
         board: LoadBoard | None = None,
+        models: MultiModelHandler | None = None,
     ) -> None:
         self.settings = settings
         self.board = board
+        self.models = models  # multi-model mode: the /models routes, no single model
         self.listener = listener
         self.ready_fd = ready_fd
         self.loader = loader
@@ -377,7 +410,8 @@ class Worker:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
         loop.add_reader(self.listener.fileno(), self._accept_one)
-        threading.Thread(target=self._load, name="model-loader", daemon=True).start()
+        if self.models is None:
+            threading.Thread(target=self._load, name="model-loader", daemon=True).start()
         loop.call_later(1.0, self._tick)
         try:
             loop.run_until_complete(self.done)

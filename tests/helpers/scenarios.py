@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal import defaults
+from mlops_cdk._internal.iam import service_role
 from mlops_cdk.constructs import (
     AutoScaling,
     Baseline,
@@ -26,6 +27,7 @@ from mlops_cdk.constructs import (
     ModelData,
     ModelMonitorSchedule,
     ModelRegistry,
+    MultiModel,
     ProductionVariant,
     RealtimeEndpoint,
     S3Trigger,
@@ -68,8 +70,8 @@ def captured_endpoint(stack: cdk.Stack) -> RealtimeEndpoint:
 def every_construct(stack: cdk.Stack) -> None:
     """One representative, fully featured instance of each construct in ``stack``: a captured,
     autoscaled endpoint with guarded deploys, its drift monitor and direct API, an endpoint with
-    a shadow, an existing endpoint by name with its API (api-key auth) and monitor, a batch job
-    started by
+    a shadow, an existing endpoint by name with its API (api-key auth) and monitor, a multi-model
+    endpoint with a target-model-limited invoke grant, a batch job started by
     schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service, a
     training pipeline that retrains on new data, and a registry. Buckets are created in the
     stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
@@ -139,6 +141,17 @@ def every_construct(stack: cdk.Stack) -> None:
     ModelMonitorSchedule(
         stack, "ExistingMonitor", endpoint=existing, baseline=Baseline.demo_model()
     )
+    tenants = RealtimeEndpoint(
+        stack,
+        "Tenants",
+        image=image,
+        multi_model=MultiModel(bucket=data, prefix="models/tenants/"),
+        vpc=vpc,
+    )
+    caller = service_role(
+        stack, "TenantsCaller", service="lambda.amazonaws.com", description="Team A's scorer"
+    )
+    tenants.grant_invoke_models(caller, ["team-a/*"])
     BatchTransformJob(
         stack,
         "Batch",

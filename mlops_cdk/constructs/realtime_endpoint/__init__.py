@@ -2,6 +2,7 @@
 
 from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
 from mlops_cdk.constructs.realtime_endpoint.existing import ExistingEndpoint
+from mlops_cdk.constructs.realtime_endpoint.multi_model import MultiModel
 from mlops_cdk.constructs.realtime_endpoint.options import (
     AsyncInference,
     AutoScaling,
@@ -19,6 +20,7 @@ __all__ = [
     "DeploymentPolicy",
     "EndpointAlarms",
     "ExistingEndpoint",
+    "MultiModel",
     "ProductionVariant",
     "RealtimeEndpoint",
     "ServerlessConfig",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Unpack, cast
 
 import jsii
 from aws_cdk import Duration, Names, RemovalPolicy, Stack
@@ -24,9 +24,10 @@ from mlops_cdk._internal.sagemaker import (
     execution_role,
     has_local_storage,
 )
-from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker
+from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker, Said
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
+from mlops_cdk.constructs.metric_options import MetricOptions
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
 from mlops_cdk.constructs.realtime_endpoint._base import (
@@ -35,7 +36,13 @@ from mlops_cdk.constructs.realtime_endpoint._base import (
     EndpointBase,
 )
 from mlops_cdk.constructs.realtime_endpoint._checks import check
+from mlops_cdk.constructs.realtime_endpoint._multi_model import (
+    check_multi_model,
+    check_target_models,
+    grant_invoke_models,
+)
 from mlops_cdk.constructs.realtime_endpoint.existing import DEFAULT_VARIANTS, ExistingEndpoint
+from mlops_cdk.constructs.realtime_endpoint.multi_model import MULTI_MODEL_ENVIRONMENT, MultiModel
 from mlops_cdk.constructs.realtime_endpoint.options import (
     AsyncInference,
     AutoScaling,
@@ -108,6 +115,8 @@ class RealtimeEndpoint(EndpointBase):
     :param endpoint_name: Default: generated from the construct path.
     :param alarm_thresholds: Default: :class:`EndpointAlarms` defaults.
     :param removal_policy: for the KMS key this creates. Default: RETAIN.
+    :param multi_model: serve every ``.tar.gz`` under an S3 prefix from ``image`` (a multi-model
+        endpoint; callers choose with ``TargetModel``). Default: one model.
     """
 
     def __init__(
@@ -136,6 +145,7 @@ class RealtimeEndpoint(EndpointBase):
         endpoint_name: str | None = None,
         alarm_thresholds: EndpointAlarms | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        multi_model: MultiModel | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         Checker.of(self).types(
@@ -163,6 +173,18 @@ class RealtimeEndpoint(EndpointBase):
             endpoint_name=endpoint_name,
             environment=environment,
         )
+        check_multi_model(
+            Checker.of(self),
+            multi_model,
+            source=source,
+            variants=variants,
+            instance_type=instance_type,
+            serverless=serverless,
+            async_inference=async_inference,
+        )
+        self.multi_model = multi_model
+        if multi_model is not None:
+            environment = {**MULTI_MODEL_ENVIRONMENT, **(environment or {})}
         self.variants = list(variants) if variants is not None else [_default_variant(source)]
         self.production_variants = [v for v in self.variants if not v.shadow]
         self.shadow_variants = [v for v in self.variants if v.shadow]
@@ -230,6 +252,7 @@ class RealtimeEndpoint(EndpointBase):
                 vpc=vpc,
                 subnets=subnets,
                 security_groups=[self.security_group] if self.security_group else [],
+                multi_model=self.multi_model.bind(self.role) if self.multi_model else None,
             )
             for variant in self.variants
         }
@@ -487,6 +510,58 @@ class RealtimeEndpoint(EndpointBase):
             alarm_topic=alarm_topic,
             alarm_thresholds=alarm_thresholds,
         )
+
+    def metric_model_loading_wait_time(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Multi-model endpoints: how long requests waited for their model to be downloaded or
+        loaded, in microseconds (default statistic p99)."""
+        return self._variant_metric(
+            "ModelLoadingWaitTime", production_variant_name, options, statistic="p99"
+        )
+
+    def metric_model_cache_hit(
+        self, production_variant_name: str | None = None, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """Multi-model endpoints: requests whose model was already loaded (Sum; divide by
+        ``metric_invocations`` for the hit rate)."""
+        return self._variant_metric("ModelCacheHit", production_variant_name, options)
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` invoke exactly this endpoint (synchronously, asynchronously and with
+        response streaming; a multi-model endpoint synchronously only, the one call that takes
+        a ``TargetModel``), any model on it."""
+        if self.multi_model is not None:
+            return grant_invoke_models(grantee, self.endpoint_arn, ["*"])
+        return super().grant_invoke(grantee)
+
+    def grant_invoke_models(
+        self, grantee: iam.IGrantable, target_models: Sequence[str]
+    ) -> iam.Grant:
+        """Let ``grantee`` invoke this multi-model endpoint for the matching models only:
+        ``sagemaker:InvokeEndpoint`` with ``StringLike`` on ``sagemaker:TargetModel``, e.g.
+        ``["team-a/*"]`` (keys relative to the prefix; ``*`` and ``?`` are wildcards)."""
+        check = Checker.of(self)
+        if self.multi_model is None:
+            check.fail("grant_invoke_models", "used on a multi-model endpoint", Said("one model"))
+        check_target_models(check, target_models)
+        return grant_invoke_models(grantee, self.endpoint_arn, target_models)
+
+    def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
+        """Graphs for a CloudWatch dashboard: traffic and errors, latency, utilisation (and,
+        on a multi-model endpoint, model loading)."""
+        widgets = super().dashboard_widgets()
+        if self.multi_model is not None:
+            for name in self.production_variant_names:
+                widgets.append(
+                    cloudwatch.GraphWidget(
+                        title=f"{self.node.id}/{name}: model loading",
+                        left=[self.metric_model_loading_wait_time(name)],
+                        right=[self.metric_model_cache_hit(name), self.metric_invocations(name)],
+                        width=8,
+                    )
+                )
+        return widgets
 
 
 def _default_variant(source: ModelSource) -> ProductionVariant:
