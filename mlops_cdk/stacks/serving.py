@@ -64,7 +64,7 @@ class ServingStack(Stack):
             CfnOutput(
                 self,
                 "ModelServiceUrl",
-                value=self.model_service.url,
+                value=self.model_service.url or "",
                 description="POST /invocations here from inside the VPC (internal load balancer)",
             )
         self.lambda_inference: LambdaInference | None = None

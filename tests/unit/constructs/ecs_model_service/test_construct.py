@@ -22,6 +22,7 @@ from mlops_cdk.constructs import (
     ModelData,
     ServiceAlarms,
     ServiceAutoScaling,
+    ServiceDeployment,
     ServiceHealthCheck,
 )
 from mlops_cdk.stacks.app import NAG_PACKS
@@ -103,6 +104,7 @@ def public() -> Scenario:
                 min_capacity=2, max_capacity=8, target_cpu_percent=50, requests_per_target=600
             ),
             web_acl_arn=WEB_ACL_ARN,
+            deployment=ServiceDeployment.canary(percent=5, interval=cdk.Duration.minutes(3)),
         )
         return service
 
@@ -159,6 +161,7 @@ def customised() -> Scenario:
             alarm_thresholds=ServiceAlarms(
                 error_5xx_rate_percent=5, latency_p99=cdk.Duration.millis(250), cpu_percent=75
             ),
+            deployment=ServiceDeployment.rolling(),
         )
 
     return build(make)
@@ -233,7 +236,18 @@ def test_every_container_logs_to_the_kms_log_group(defaults: Scenario) -> None:
 
 def test_deployments_roll_back_and_never_drop_capacity(defaults: Scenario) -> None:
     service = defaults.only("AWS::ECS::Service")
+    by_id = {alarm.node.id: alarm for alarm in defaults.service.alarms}
     assert service["DeploymentConfiguration"] == {
+        "Strategy": "BLUE_GREEN",
+        "BakeTimeInMinutes": 10,
+        "Alarms": {
+            "AlarmNames": [
+                defaults.stack.resolve(by_id["Target5xx"].alarm_name),
+                defaults.stack.resolve(by_id["LatencyP99"].alarm_name),
+            ],
+            "Enable": True,
+            "Rollback": True,
+        },
         "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
         "MaximumPercent": 200,
         "MinimumHealthyPercent": 100,
@@ -284,7 +298,10 @@ def test_nobody_is_let_in_until_allowed(defaults: Scenario) -> None:
 def test_target_group_checks_ping_and_balances_on_outstanding_requests(
     defaults: Scenario,
 ) -> None:
-    group = defaults.only("AWS::ElasticLoadBalancingV2::TargetGroup")
+    groups = defaults.template.find_resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert len(groups) == 2  # blue and green: the same settings
+    (group, other) = [g["Properties"] for g in groups.values()]
+    assert group == other
     assert group["HealthCheckPath"] == "/ping"
     assert (group["HealthCheckIntervalSeconds"], group["HealthCheckTimeoutSeconds"]) == (15, 5)
     assert (group["HealthyThresholdCount"], group["UnhealthyThresholdCount"]) == (2, 3)
@@ -337,10 +354,18 @@ def test_six_alarms_each_notify_on_alarm_and_ok(defaults: Scenario) -> None:
             "Threshold": 2,
         },
     )
-    defaults.template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {"MetricName": "TargetResponseTime", "ExtendedStatistic": "p99", "Threshold": 1},
+    # Blue/green: the load-balancer alarms watch both target groups.
+    latency = defaults.template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"Threshold": 1, "Metrics": Match.any_value()}}
     )
+    (queries,) = [a["Properties"]["Metrics"] for n, a in latency.items() if "LatencyP99" in n]
+    assert [q.get("Expression") for q in queries if "Expression" in q] == ["MAX([g0, g1])"]
+    stats = [q["MetricStat"] for q in queries if "MetricStat" in q]
+    assert [(m["Metric"]["MetricName"], m["Stat"]) for m in stats] == [
+        ("TargetResponseTime", "p99")
+    ] * 2
+    groups = {json.dumps(m["Metric"]["Dimensions"], sort_keys=True) for m in stats}
+    assert len(groups) == 2
 
 
 def test_attributes_and_allow_from(defaults: Scenario) -> None:
@@ -422,10 +447,28 @@ def test_autoscaling_tracks_cpu_and_requests_per_task(public: Scenario) -> None:
             "AWS::ApplicationAutoScaling::ScalingPolicy"
         ).values()
     ]
-    by_metric = {p["PredefinedMetricSpecification"]["PredefinedMetricType"]: p for p in policies}
-    assert by_metric["ECSServiceAverageCPUUtilization"]["TargetValue"] == 50
-    assert by_metric["ALBRequestCountPerTarget"]["TargetValue"] == 600
-    assert by_metric["ALBRequestCountPerTarget"]["ScaleInCooldown"] == 300
+    (cpu,) = [p for p in policies if "PredefinedMetricSpecification" in p]
+    assert cpu["PredefinedMetricSpecification"]["PredefinedMetricType"] == (
+        "ECSServiceAverageCPUUtilization"
+    )
+    assert cpu["TargetValue"] == 50
+    # Canary: requests per task over both target groups, wherever production is.
+    (requests,) = [p for p in policies if "CustomizedMetricSpecification" in p]
+    assert requests["TargetValue"] == 600
+    assert requests["ScaleInCooldown"] == 300
+    queries = requests["CustomizedMetricSpecification"]["Metrics"]
+    assert queries[-1] == {
+        "Id": "requests",
+        "Expression": "FILL(g0, 0) + FILL(g1, 0)",
+        "Label": "Requests per task, both target groups",
+        "ReturnData": True,
+    }
+    dimensions = [q["MetricStat"]["Metric"]["Dimensions"] for q in queries[:-1]]
+    groups = public.service.routing.target_groups
+    assert dimensions == [
+        [{"Name": "TargetGroup", "Value": public.stack.resolve(g.target_group_full_name)}]
+        for g in groups
+    ]
 
 
 def test_running_task_alarm_uses_the_autoscaling_floor(public: Scenario) -> None:
