@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -288,17 +288,14 @@ def _check_existing(
     )
     if public and isinstance(listener, elbv2.ApplicationListener):
         cfn = listener.node.default_child
-        protocol = getattr(cfn, "protocol", None)
-        certificates = getattr(cfn, "certificates", None)
+        protocol = getattr(cfn, "protocol", None) or "HTTP"
+        certificates = Stack.of(listener).resolve(getattr(cfn, "certificates", None))
         check.require(
             protocol == "HTTPS" and bool(certificates),
             "listener",
             "an HTTPS listener with a certificate when public=True (a public model endpoint "
             "serves TLS only)",
-            Said(
-                f"a {protocol or 'HTTP'} listener"
-                + ("" if certificates else " without a certificate")
-            ),
+            Said(f"an {protocol} listener" + ("" if certificates else " without a certificate")),
         )
 
 
