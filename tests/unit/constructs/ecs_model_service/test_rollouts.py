@@ -13,8 +13,9 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Template
 
-from mlops_cdk.constructs import EcsModelService, ModelData, ServiceDeployment
+from mlops_cdk.constructs import EcsModelService, ModelData, ServiceAutoScaling, ServiceDeployment
 from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.aws_requests import EmbeddedRequest, check
 
 
 def isolated_vpc(stack: cdk.Stack) -> ec2.Vpc:
@@ -301,3 +302,79 @@ def test_rollback_on_alarms_can_be_turned_off() -> None:
     assert service.rollback_alarms == []
     # The circuit breaker stays.
     assert configuration["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+
+
+def _as_request(node: Any, camel: bool) -> Any:
+    """A CloudFormation property value as the API request it becomes: keys in the API's case,
+    references replaced by a stand-in string."""
+    if isinstance(node, dict):
+        if len(node) == 1 and next(iter(node)) in ("Ref", "Fn::GetAtt", "Fn::Join"):
+            return "stand-in"
+        return {
+            (key[0].lower() + key[1:] if camel else key): _as_request(value, camel)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_as_request(item, camel) for item in node]
+    return node
+
+
+@pytest.mark.parametrize(
+    "deployment",
+    [
+        None,
+        ServiceDeployment.canary(percent=2.5),
+        ServiceDeployment.linear(),
+        ServiceDeployment.rolling(),
+    ],
+    ids=["blue-green", "canary", "linear", "rolling"],
+)
+def test_service_and_scaling_match_the_ecs_and_autoscaling_api_models(
+    deployment: ServiceDeployment | None,
+) -> None:
+    """The rendered DeploymentConfiguration and LoadBalancers validate against botocore's ECS
+    CreateService input, the request-count scaling policy against PutScalingPolicy."""
+    stack = unit_stack(unit_app())
+    EcsModelService(
+        stack,
+        "Churn",
+        vpc=isolated_vpc(stack),
+        model_data=ModelData.demo_model(archive=False),
+        deployment=deployment,
+        autoscaling=ServiceAutoScaling(min_capacity=2, max_capacity=4),
+    )
+    template = Template.from_stack(stack)
+    properties = only(template, "AWS::ECS::Service")
+    request = {
+        "serviceName": "churn",
+        "deploymentConfiguration": _as_request(properties["DeploymentConfiguration"], True),
+        "loadBalancers": _as_request(properties["LoadBalancers"], True),
+    }
+    findings = check(EmbeddedRequest("Service", "ecs", "CreateService", request))
+    (policy,) = [
+        p["Properties"]
+        for p in template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        if "Requests" in p["Properties"]["PolicyName"]
+    ]
+    scaling = {
+        "PolicyName": "requests",
+        "ServiceNamespace": "ecs",
+        "ResourceId": "service/cluster/churn",
+        "ScalableDimension": "ecs:service:DesiredCount",
+        "PolicyType": "TargetTrackingScaling",
+        "TargetTrackingScalingPolicyConfiguration": _as_request(
+            policy["TargetTrackingScalingPolicyConfiguration"], False
+        ),
+    }
+    findings += check(
+        EmbeddedRequest("Requests", "application-autoscaling", "PutScalingPolicy", scaling)
+    )
+    assert findings == []
+
+
+def test_the_model_check_catches_a_planted_defect() -> None:
+    request = {
+        "serviceName": "churn",
+        "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTime": 10},
+    }
+    assert check(EmbeddedRequest("Service", "ecs", "CreateService", request)) != []
