@@ -39,7 +39,7 @@ from mlops_cdk.constructs import (
 
 SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 SERVER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1"
-UPSTREAM_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/upstream-AbCdEf"
+UPSTREAM_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/upstream-AbCdEf"  # noqa: S105 (an ARN)
 
 
 def pipeline(stack: cdk.Stack, **kwargs: Any) -> MLPipeline:
