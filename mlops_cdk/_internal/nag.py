@@ -12,9 +12,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_iam as iam
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
@@ -106,8 +107,30 @@ def _policy_document(node: IConstruct) -> Any:
 
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:
-    """Accept the ``AwsSolutions-IAM5`` finding for exactly ``resource`` (a prefix wildcard)."""
+    """Accept the ``AwsSolutions-IAM5`` finding for exactly ``resource`` (a prefix wildcard).
+
+    The finding names ``resource`` as the synthesized template spells it. When ``resource``
+    refers to another stack (a team's bucket from its own stack), that spelling (an import or a
+    stack output) exists only once CDK has resolved the cross-stack references, after this
+    construct is built; so the finding is also acknowledged again at that point, from the
+    resolved value."""
     acknowledge(scope, f"AwsSolutions-IAM5[Resource::{finding_text(scope, resource)}]", reason)
+    scope.node.add_validation(_LateAcknowledgement(scope, resource, reason))
+
+
+@jsii.implements(IValidation)
+class _LateAcknowledgement:
+    """Acknowledges a wildcard-resource finding from its value as resolved at validation time
+    (CDK validates the construct tree after it resolved cross-stack references and before the
+    cdk-nag plugins' findings are matched against acknowledgements). Reports no error."""
+
+    def __init__(self, scope: IConstruct, resource: str, reason: str) -> None:
+        self._scope, self._resource, self._reason = scope, resource, reason
+
+    def validate(self) -> list[str]:
+        text = finding_text(self._scope, self._resource)
+        acknowledge(self._scope, f"AwsSolutions-IAM5[Resource::{text}]", self._reason)
+        return []
 
 
 def acknowledge_rules(scope: IConstruct, rule_ids: tuple[str, ...], reason: str) -> None:

