@@ -14,6 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mlops_cdk._internal.alarms import AlarmSet
+from mlops_cdk._internal.validators.ecs_deployments import ROLLBACK_ALARM_DATAPOINTS
 from mlops_cdk.constructs.ecs_model_service.options import ServiceAlarms
 
 
@@ -33,7 +34,14 @@ def service_alarms(
     it keeps watching production after ECS moved it to the other group."""
     period = thresholds.period
     alarms: list[cloudwatch.Alarm] = []
-    add = AlarmSet(scope, topic, into=alarms, evaluation_periods=5, datapoints_to_alarm=3).add
+    add = AlarmSet(
+        scope,
+        topic,
+        into=alarms,
+        evaluation_periods=5,
+        # ECS's rollback waits on these alarms: the bake check uses the same count.
+        datapoints_to_alarm=ROLLBACK_ALARM_DATAPOINTS,
+    ).add
     add(
         "UnhealthyHosts",
         _combined(

@@ -25,6 +25,7 @@ from mlops_cdk._internal.fargate import (
 from mlops_cdk._internal.gpu_instances import gpu_instance, gpu_instances, sizes_of
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk._internal.validators.arns import arn_problem
+from mlops_cdk._internal.validators.ecs_deployments import bake_problem
 from mlops_cdk._internal.validators.environment import environment_name_problem
 from mlops_cdk.constructs.ecs_model_service.options import (
     ServiceAlarms,
@@ -33,9 +34,6 @@ from mlops_cdk.constructs.ecs_model_service.options import (
     ServiceHealthCheck,
     ServiceRoute,
 )
-
-# The alarms ECS watches fire after this many breaching periods (_alarms.py: 3 of 5).
-ALARM_DATAPOINTS = 3
 
 MAX_GRACE_PERIOD = 2_147_483_647
 # EC2 families with NVIDIA GPUs on x86_64, which the ECS GPU-optimised AMI supports (AMD g4ad and
@@ -188,15 +186,9 @@ def _check_bake_time(
     if not (deployment.rollback_on_alarms and deployment.shifts_traffic):
         return
     bake = deployment.bake_time.to_seconds() if deployment.bake_time is not None else 0
-    needed = ALARM_DATAPOINTS * thresholds.period.to_seconds()
-    check.require(
-        bake >= needed,
-        "deployment.bake_time",
-        f"at least {needed / 60:g} minutes ({ALARM_DATAPOINTS} alarm periods of "
-        f"{thresholds.period.to_seconds():g} s: the rollback alarms cannot fire sooner, so a "
-        "shorter bake ends before a bad revision is caught)",
-        Said(f"{bake / 60:g} minutes"),
-    )
+    problem = bake_problem(bake, alarm_period_seconds=thresholds.period.to_seconds())
+    if problem is not None:
+        check.fail("deployment.bake_time", problem, Said(f"{bake / 60:g} minutes"))
 
 
 def _same_vpc(vpc: ec2.IVpc, other: ec2.IVpc | None) -> bool:

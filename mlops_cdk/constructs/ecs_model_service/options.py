@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 
 from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validators import ecs_deployments as deployments
 
 # ECS container health checks (RegisterTaskDefinition HealthCheck): start period 0-300 s.
 MAX_CONTAINER_START_PERIOD = 300
@@ -146,12 +147,6 @@ class ServiceAlarms:
         check.one_of("period", int(self.period.to_seconds()), [60, 300, 900, 3600])
 
 
-# ECS DeploymentConfiguration (CreateService/UpdateService, botocore ecs model): bakeTimeInMinutes,
-# linearConfiguration.stepBakeTimeInMinutes and canaryConfiguration.canaryBakeTimeInMinutes are
-# 0-1440 whole minutes; LinearConfiguration.stepPercent 3.0-100.0 and
-# CanaryConfiguration.canaryPercent 0.1-100.0, both in multiples of 0.1.
-DEPLOYMENT_STRATEGIES = ("ROLLING", "BLUE_GREEN", "LINEAR", "CANARY")
-MAX_BAKE_MINUTES = 1440
 _TRAFFIC_SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
 TEN_MINUTES = Duration.minutes(10)
 
@@ -244,32 +239,14 @@ class ServiceDeployment:
 
     def __post_init__(self) -> None:
         check = Checker("ServiceDeployment")
-        check.one_of("strategy", self.strategy, DEPLOYMENT_STRATEGIES)
-        given = {
-            "bake_time": self.bake_time,
-            "canary_percent": self.canary_percent,
-            "step_percent": self.step_percent,
-            "step_interval": self.step_interval,
-        }
-        allowed = {
-            "ROLLING": (),
-            "BLUE_GREEN": ("bake_time",),
-            "LINEAR": ("bake_time", "step_percent", "step_interval"),
-            "CANARY": ("bake_time", "canary_percent", "step_interval"),
-        }[self.strategy]
-        for keyword, value in given.items():
-            if value is not None and keyword not in allowed:
+        check.one_of("strategy", self.strategy, deployments.STRATEGIES)
+        allowed = deployments.SETTINGS[self.strategy]
+        for keyword, taken_by in deployments.TAKEN_BY.items():
+            if getattr(self, keyword) is not None and keyword not in allowed:
                 check.not_together(
                     keyword,
                     f"strategy={self.strategy!r}",
-                    f"{keyword} applies to "
-                    + {
-                        "bake_time": "BLUE_GREEN, LINEAR and CANARY",
-                        "canary_percent": "CANARY",
-                        "step_percent": "LINEAR",
-                        "step_interval": "LINEAR and CANARY",
-                    }[keyword]
-                    + " deployments",
+                    f"{keyword} applies to {taken_by} deployments",
                 )
         defaults = {
             "bake_time": TEN_MINUTES,
@@ -278,40 +255,24 @@ class ServiceDeployment:
             "step_interval": TEN_MINUTES if self.strategy == "CANARY" else FIVE_MINUTES,
         }
         for keyword in allowed:
-            if given[keyword] is None:
+            if getattr(self, keyword) is None:
                 object.__setattr__(self, keyword, defaults[keyword])
         for keyword in ("bake_time", "step_interval"):
             value = getattr(self, keyword)
             if value is not None:
-                _check_whole_minutes(check, keyword, value)
-        _check_tenths(check, "canary_percent", self.canary_percent, 0.1)
-        _check_tenths(check, "step_percent", self.step_percent, 3.0)
+                seconds = value.to_seconds()
+                problem = deployments.minutes_problem(seconds)
+                if problem is not None:
+                    check.fail(keyword, problem, Said(f"{seconds:g} seconds"))
+        for keyword in ("canary_percent", "step_percent"):
+            check.valid(
+                keyword, getattr(self, keyword), deployments.percent_problem, setting=keyword
+            )
 
     @property
     def shifts_traffic(self) -> bool:
         """True for the strategies with a second target group (all but ``ROLLING``)."""
         return self.strategy in _TRAFFIC_SHIFTING
-
-
-def _check_whole_minutes(check: Checker, keyword: str, value: Duration) -> None:
-    seconds = value.to_seconds()
-    check.require(
-        seconds % 60 == 0 and 0 <= seconds <= MAX_BAKE_MINUTES * 60,
-        keyword,
-        f"whole minutes between 0 and {MAX_BAKE_MINUTES} (ECS counts it in minutes)",
-        Said(f"{seconds:g} seconds"),
-    )
-
-
-def _check_tenths(check: Checker, keyword: str, value: float | None, low: float) -> None:
-    if value is None:
-        return
-    check.require(
-        low <= value <= 100 and abs(value * 10 - round(value * 10)) < 1e-9,
-        keyword,
-        f"between {low:g} and 100 % in steps of 0.1",
-        value,
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
