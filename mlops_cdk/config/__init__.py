@@ -57,6 +57,7 @@ from mlops_cdk.config.platform import TagSettings as TagSettings
 from mlops_cdk.config.serving import AsyncInferenceSettings as AsyncInferenceSettings
 from mlops_cdk.config.serving import DeploymentSettings as DeploymentSettings
 from mlops_cdk.config.serving import EcsAutoScalingSettings as EcsAutoScalingSettings
+from mlops_cdk.config.serving import EcsDeploymentSettings as EcsDeploymentSettings
 from mlops_cdk.config.serving import EcsModelServiceSettings as EcsModelServiceSettings
 from mlops_cdk.config.serving import EndpointAutoScalingSettings as EndpointAutoScalingSettings
 from mlops_cdk.config.serving import LambdaApiSettings as LambdaApiSettings
