@@ -62,9 +62,10 @@ def add_listeners(
     open_to_world: bool,
 ) -> tuple[elbv2.ApplicationListener, elbv2.ApplicationListener | None]:
     """The service's listener on ``load_balancer`` (HTTPS with TLS 1.2+ when ``certificate``,
-    else HTTP) answering 404 to requests no rule takes, and with a certificate an HTTP listener
-    on 80 that redirects to it. On the construct's own load balancer the listeners keep the
-    construct IDs of the ecs_patterns version (``PublicListener``), so their logical IDs stay."""
+    else HTTP) answering 404 to requests no rule takes (unless the route catches all), and
+    with a certificate an HTTP listener on 80 that redirects to it. On the construct's own
+    load balancer the listeners keep the construct IDs of the ecs_patterns version
+    (``PublicListener``), so their logical IDs stay."""
     owner: Construct = load_balancer if own_load_balancer else scope  # type: ignore[assignment]
     https = certificate is not None
     listener = elbv2.ApplicationListener(
@@ -137,6 +138,11 @@ def add_routing(
         conditions=conditions,
         action=action,
     )
+    if own_listener and route.catches_all and isinstance(listener, elbv2.ApplicationListener):
+        # No request escapes a catch-all rule, so the default action is never used; it keeps
+        # forwarding to the first group, as the ecs_patterns version did, so updating a
+        # running service to this rule never leaves the listener without a route.
+        listener.add_action("Default", action=elbv2.ListenerAction.forward([blue]))
     role = None
     if green is not None:
         role = _deployment_role(scope, blue, green, rule)

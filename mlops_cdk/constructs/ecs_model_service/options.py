@@ -313,3 +313,8 @@ class ServiceRoute:
                 )
         object.__setattr__(self, "path_patterns", tuple(self.path_patterns))
         object.__setattr__(self, "host_headers", tuple(self.host_headers))
+
+    @property
+    def catches_all(self) -> bool:
+        """True when every request matches (``/*``, no host condition)."""
+        return tuple(self.path_patterns) == ("/*",) and not self.host_headers

@@ -13,7 +13,13 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Template
 
-from mlops_cdk.constructs import EcsModelService, ModelData, ServiceAutoScaling, ServiceDeployment
+from mlops_cdk.constructs import (
+    EcsModelService,
+    ModelData,
+    ServiceAutoScaling,
+    ServiceDeployment,
+    ServiceRoute,
+)
 from tests.helpers.apps import unit_app, unit_stack
 from tests.helpers.aws_requests import EmbeddedRequest, check
 
@@ -103,7 +109,22 @@ def test_blue_green_has_two_target_groups_behind_one_weighted_rule(
             },
         }
     ]
-    # Requests no rule takes get a 404, never a target group ECS is not managing.
+    # The catch-all rule takes every request; the default action keeps forwarding to the
+    # first group (as before the rule existed), so an update never leaves no route.
+    listener = only(template, "AWS::ElasticLoadBalancingV2::Listener")
+    assert listener["DefaultActions"] == [{"Type": "forward", "TargetGroupArn": {"Ref": blue}}]
+
+
+def test_a_narrower_route_answers_404_to_the_rest() -> None:
+    stack = unit_stack(unit_app())
+    EcsModelService(
+        stack,
+        "Churn",
+        vpc=isolated_vpc(stack),
+        model_data=ModelData.demo_model(archive=False),
+        route=ServiceRoute(path_patterns=["/invocations", "/ping"]),
+    )
+    template = Template.from_stack(stack)
     listener = only(template, "AWS::ElasticLoadBalancingV2::Listener")
     assert listener["DefaultActions"] == [
         {
@@ -114,6 +135,10 @@ def test_blue_green_has_two_target_groups_behind_one_weighted_rule(
                 "MessageBody": "No route",
             },
         }
+    ]
+    rule = only(template, "AWS::ElasticLoadBalancingV2::ListenerRule")
+    assert rule["Conditions"] == [
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/invocations", "/ping"]}}
     ]
 
 
