@@ -111,9 +111,12 @@ class EcsModelService(Construct):
     Fargate runs the tasks unless ``gpu_count`` asks for GPUs, which moves them to an EC2
     capacity provider (ECS GPU-optimised AMI, Auto Scaling group in the private subnets, managed
     scaling and termination protection, IMDSv2, encrypted EBS). The load balancer is internal
-    unless ``public=True`` (HTTPS only then, HTTP redirected, TLS 1.2+). Deployments roll back on
-    failure and never drop below the running capacity; tasks run as a non-root user on a
-    read-only root filesystem with one writable scratch volume for the model download.
+    unless ``public=True`` (HTTPS only then, HTTP redirected, TLS 1.2+). New revisions deploy
+    ECS-native blue/green by default (canary, linear or rolling on request) and ECS rolls them
+    back when the service's 5XX-rate or p99 latency alarm fires, or when tasks never become
+    healthy; tasks run as a non-root user on a read-only root filesystem with one writable
+    scratch volume for the model download. It can use an existing cluster, load balancer or
+    shared listener, and inject ECS secrets.
 
     Example::
 
