@@ -38,6 +38,7 @@ from mlops_cdk._internal.validation import (
     TOPIC,
     VPC,
     Checker,
+    Kind,
 )
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.ecs_model_service._alarms import service_alarms
@@ -97,6 +98,10 @@ _ALB_WAF = ("NIST.800.53.R5-ALBWAFEnabled", "PCI.DSS.321-ALBWAFEnabled")
 # which the ECS agent never calls; kms:Decrypt is the grant on the secret's own key.
 _SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "ssm:GetParameters", "kms:Decrypt")
 _ECR_URI_WARNING = "@aws-cdk/aws-ecs:ecrImageRequiresPolicy"
+_DEPLOYMENT = Kind(
+    "a ServiceDeployment (such as ServiceDeployment.canary())", types=(ServiceDeployment,)
+)
+_ROUTE = Kind("a ServiceRoute (such as ServiceRoute(priority=10))", types=(ServiceRoute,))
 _ASG_ELB_HEALTH = (
     "HIPAA.Security-AutoScalingGroupELBHealthCheckRequired",
     "NIST.800.53.R5-AutoScalingGroupELBHealthCheckRequired",
@@ -249,6 +254,8 @@ class EcsModelService(Construct):
                 ("cluster", cluster, CLUSTER),
                 ("load_balancer", load_balancer, LOAD_BALANCER),
                 ("listener", listener, LISTENER),
+                ("deployment", deployment, _DEPLOYMENT),
+                ("route", route, _ROUTE),
                 *((f"secrets[{name!r}]", value, SECRET) for name, value in (secrets or {}).items()),
             )
         )

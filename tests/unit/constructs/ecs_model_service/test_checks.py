@@ -204,6 +204,15 @@ CONSTRUCT_CASES: list[tuple[Callable[[Resources], EcsModelService], str]] = [
         r"secrets\['API_KEY'\] must be an ecs\.Secret \(ecs\.Secret\.from_secrets_manager or "
         r"ecs\.Secret\.from_ssm_parameter\) \(got str",
     ),
+    (
+        service(deployment="canary"),
+        r"deployment must be a ServiceDeployment \(such as ServiceDeployment\.canary\(\)\) "
+        r"\(got str 'canary'\)",
+    ),
+    (
+        service(listener=lambda r: r.listener(), route=10),
+        r"route must be a ServiceRoute \(such as ServiceRoute\(priority=10\)\) \(got int 10\)",
+    ),
     # secret and environment names
     (
         service(secrets={"1KEY": lambda r: r.secret()}),
