@@ -79,9 +79,7 @@ def add_listeners(
         else None,
         ssl_policy=elbv2.SslPolicy.TLS13_12_PQ if https else None,
         open=open_to_world,
-        default_action=elbv2.ListenerAction.fixed_response(
-            404, content_type="text/plain", message_body="No route"
-        ),
+        # The default action comes with the route (add_routing): set twice, CDK warns.
     )
     redirect = None
     if https:
@@ -105,7 +103,8 @@ def add_routing(
     *,
     vpc: ec2.IVpc,
     listener: elbv2.IApplicationListener,
-    own_listener: bool,
+    created_listener: bool,
+    groups_under_listener: bool,
     route: ServiceRoute,
     health_check: ServiceHealthCheck,
     shifts_traffic: bool,
@@ -114,7 +113,7 @@ def add_routing(
     """Target group(s) and the listener rule that sends ``route``'s requests to them. With
     ``shifts_traffic`` the rule forwards to a blue (weight 100) and a green (weight 0) group,
     and a role lets ECS move the weights during a deployment."""
-    group_scope: Construct = listener if own_listener else scope  # type: ignore[assignment]
+    group_scope: Construct = listener if groups_under_listener else scope  # type: ignore[assignment]
     blue = _target_group(group_scope, target_group_id, vpc, health_check)
     green = None
     if shifts_traffic:
@@ -138,11 +137,18 @@ def add_routing(
         conditions=conditions,
         action=action,
     )
-    if own_listener and route.catches_all and isinstance(listener, elbv2.ApplicationListener):
-        # No request escapes a catch-all rule, so the default action is never used; it keeps
-        # forwarding to the first group, as the ecs_patterns version did, so updating a
-        # running service to this rule never leaves the listener without a route.
-        listener.add_action("Default", action=elbv2.ListenerAction.forward([blue]))
+    if created_listener and isinstance(listener, elbv2.ApplicationListener):
+        # A catch-all rule leaves nothing to the default action; it keeps forwarding to the
+        # first group, as the ecs_patterns version did, so updating a running service to the
+        # rule never leaves the listener without a route. A narrower route: 404 for the rest.
+        default = (
+            elbv2.ListenerAction.forward([blue])
+            if route.catches_all
+            else elbv2.ListenerAction.fixed_response(
+                404, content_type="text/plain", message_body="No route"
+            )
+        )
+        listener.add_action("Default", action=default)
     role = None
     if green is not None:
         role = _deployment_role(scope, blue, green, rule)

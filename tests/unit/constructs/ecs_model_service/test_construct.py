@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs import (
@@ -257,6 +257,14 @@ def test_deployments_roll_back_and_never_drop_capacity(defaults: Scenario) -> No
     assert service["DesiredCount"] == 2
     assert service["LaunchType"] == "FARGATE"
     assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+@pytest.mark.parametrize("scenario", ["defaults", "public", "gpu", "customised"])
+def test_synth_warns_about_nothing(scenario: str, request: pytest.FixtureRequest) -> None:
+    """No CDK warning reaches the consumer's synth output (e.g. a default action set twice on
+    the listener, or the ECR pull-policy warning for an image the construct grants)."""
+    built: Scenario = request.getfixturevalue(scenario)
+    assert Annotations.from_stack(built.stack).find_warning("*", Match.any_value()) == []
 
 
 def test_cluster_has_container_insights(defaults: Scenario) -> None:
