@@ -147,35 +147,29 @@ def check(
         gpu_instance_type=gpu_instance_type,
         ephemeral_storage_gib=ephemeral_storage_gib,
     )
-    for name, value in environment.items():
-        check.require(
-            name not in _RESERVED,
-            f"environment[{name!r}]",
-            "left to the construct (it sets " + ", ".join(_RESERVED) + ")",
-            value,
-        )
-        if _SECRET_NAME.search(name):
-            check.fail(
-                f"environment[{name!r}]",
-                "free of secrets: pass secrets as ECS secrets from Secrets Manager or SSM, which "
-                "are not visible in the task definition",
-                Said("a name that looks like a secret"),
+    for keyword, names in (("environment", list(environment)), ("secrets", list(secrets))):
+        for name in names:
+            where = f"{keyword}[{name!r}]"
+            check.require(
+                name not in _RESERVED,
+                where,
+                "left to the construct (it sets " + ", ".join(_RESERVED) + ")",
+                name,
             )
-        check.valid(f"environment[{name!r}]", name, environment_name_problem, api="ecs")
-    for name in secrets:
-        check.valid(f"secrets[{name!r}]", name, environment_name_problem, api="ecs")
-        check.require(
-            name not in _RESERVED,
-            f"secrets[{name!r}]",
-            "left to the construct (it sets " + ", ".join(_RESERVED) + ")",
-            name,
-        )
-        check.require(
-            name not in environment,
-            f"secrets[{name!r}]",
-            "a name environment does not also set (the container would get two values)",
-            name,
-        )
+            if keyword == "environment" and _SECRET_NAME.search(name):
+                check.fail(
+                    where,
+                    "free of secrets: pass secrets as ECS secrets from Secrets Manager or SSM, "
+                    "which are not visible in the task definition",
+                    Said("a name that looks like a secret"),
+                )
+            check.valid(where, name, environment_name_problem, api="ecs")
+            check.require(
+                keyword == "environment" or name not in environment,
+                where,
+                "a name environment does not also set (the container would get two values)",
+                name,
+            )
     _check_bake_time(check, deployment, alarm_thresholds)
 
 

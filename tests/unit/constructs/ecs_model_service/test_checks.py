@@ -23,7 +23,7 @@ from mlops_cdk.constructs import (
     ServiceDeployment,
     ServiceRoute,
 )
-from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.apps import isolated_vpc, unit_app, unit_stack
 from tests.helpers.cases import case_ids
 
 PATH = "Test/Churn"
@@ -39,10 +39,10 @@ class Resources:
 
     def __init__(self) -> None:
         self.stack = unit_stack(unit_app())
-        self.vpc = _vpc(self.stack, "Vpc")
+        self.vpc = isolated_vpc(self.stack)
 
     def other_vpc(self) -> ec2.Vpc:
-        return _vpc(self.stack, "OtherVpc")
+        return isolated_vpc(self.stack, "OtherVpc")
 
     def listener(self) -> elbv2.IApplicationListener:
         return elbv2.ApplicationListener.from_application_listener_attributes(
@@ -64,18 +64,6 @@ class Resources:
         return ecs.Secret.from_secrets_manager(
             secretsmanager.Secret.from_secret_name_v2(self.stack, "Secret", "churn/api")
         )
-
-
-def _vpc(stack: cdk.Stack, name: str) -> ec2.Vpc:
-    return ec2.Vpc(
-        stack,
-        name,
-        max_azs=2,
-        nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )
 
 
 def service(**kwargs: Any) -> Callable[[Resources], EcsModelService]:

@@ -26,7 +26,7 @@ from mlops_cdk.constructs import (
     ServiceHealthCheck,
 )
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.apps import isolated_vpc, unit_app, unit_stack
 from tests.helpers.compliance import cfn_lint
 from tests.helpers.templates import assert_matches, widget_metrics
 
@@ -37,19 +37,6 @@ WEB_ACL_ARN = (
     "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/models/"
     "a1b2c3d4-5678-90ab-cdef-0123456789ab"
 )
-
-
-def isolated_vpc(stack: cdk.Stack) -> ec2.Vpc:
-    """Like the environments' VPC: private isolated subnets only, no NAT."""
-    return ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )
 
 
 def public_vpc(stack: cdk.Stack) -> ec2.Vpc:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -18,25 +17,13 @@ from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs import ContainerImage, EcsModelService, ModelData, ServiceRoute
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.apps import isolated_vpc, unit_app, unit_stack
 
 LISTENER_ARN = (
     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/"
     "50dc6c495c0c9188/f2f7dc8efc522ab2"
 )
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1"
-
-
-def isolated_vpc(stack: cdk.Stack) -> ec2.Vpc:
-    return ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )
 
 
 def resources(template: Template, resource_type: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Template
@@ -20,20 +19,8 @@ from mlops_cdk.constructs import (
     ServiceDeployment,
     ServiceRoute,
 )
-from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.apps import isolated_vpc, unit_app, unit_stack
 from tests.helpers.aws_requests import EmbeddedRequest, check
-
-
-def isolated_vpc(stack: cdk.Stack) -> ec2.Vpc:
-    return ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )
 
 
 def built(deployment: ServiceDeployment | None) -> tuple[cdk.Stack, EcsModelService, Template]:
