@@ -269,3 +269,54 @@ def permissions_policy(role: iam.IRole) -> iam.ManagedPolicy | None:
     if isinstance(role, ManagedPolicyRole | ManagedPolicyGrants):
         return role.policy
     return None
+
+
+@jsii.implements(iam.IPrincipal)
+class OnlyActions:
+    """A view of ``principal`` that passes on only the ``actions`` of each statement granted to
+    it and drops the rest (statements left with no action are dropped whole).
+
+    For CDK grants that bundle more than a service needs: ``secret.grant_read`` adds
+    ``secretsmanager:DescribeSecret`` and four SSM read actions where ECS calls only
+    ``GetSecretValue`` / ``GetParameters``, while its KMS ``Decrypt`` grant on the secret's own key
+    is exactly right. Granting through this view keeps the right parts, resources and
+    conditions unchanged.
+    """
+
+    def __init__(self, principal: iam.IPrincipal, actions: Sequence[str]) -> None:
+        self.principal, self.actions = principal, tuple(actions)
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        return self
+
+    @property
+    def assume_role_action(self) -> str:
+        return self.principal.assume_role_action
+
+    @property
+    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
+        return self.principal.policy_fragment
+
+    @property
+    def principal_account(self) -> str | None:
+        return self.principal.principal_account
+
+    def add_to_principal_policy(
+        self, statement: iam.PolicyStatement
+    ) -> iam.AddToPrincipalPolicyResult:
+        """Pass on ``statement`` with only the allowed actions."""
+        kept = [action for action in statement.actions if action in self.actions]
+        if not kept:
+            return iam.AddToPrincipalPolicyResult(statement_added=True)
+        return self.principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                effect=statement.effect,
+                actions=kept,
+                resources=statement.resources,
+                conditions=statement.conditions or None,
+            )
+        )
+
+    def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
+        return self.add_to_principal_policy(statement).statement_added

@@ -77,6 +77,16 @@ ROLE = Kind("an iam.IRole", members=("role_arn", "role_name", "grant_pass_role")
 TOPIC = Kind("an sns.ITopic", members=("topic_arn", "topic_name", "grant_publish"))
 VPC = Kind("an ec2.IVpc", members=("vpc_id", "private_subnets", "select_subnets"))
 CERTIFICATE = Kind("an acm.ICertificate", members=("certificate_arn",))
+CLUSTER = Kind("an ecs.ICluster", members=("cluster_name", "cluster_arn", "vpc"))
+LOAD_BALANCER = Kind(
+    "an elbv2.IApplicationLoadBalancer",
+    members=("load_balancer_arn", "load_balancer_dns_name", "add_listener"),
+)
+LISTENER = Kind("an elbv2.IApplicationListener", members=("listener_arn", "add_target_groups"))
+SECRET = Kind(
+    "an ecs.Secret (ecs.Secret.from_secrets_manager or ecs.Secret.from_ssm_parameter)",
+    members=("arn", "grant_read", "has_field"),
+)
 DURATION = Kind("a Duration (such as Duration.minutes(5))", types=(Duration,))
 
 

@@ -62,6 +62,7 @@ from mlops_cdk.config.serving import AsyncInferenceSettings as AsyncInferenceSet
 from mlops_cdk.config.serving import DeploymentSettings as DeploymentSettings
 from mlops_cdk.config.serving import EcsAlarmSettings as EcsAlarmSettings
 from mlops_cdk.config.serving import EcsAutoScalingSettings as EcsAutoScalingSettings
+from mlops_cdk.config.serving import EcsDeploymentSettings as EcsDeploymentSettings
 from mlops_cdk.config.serving import EcsModelServiceSettings as EcsModelServiceSettings
 from mlops_cdk.config.serving import EndpointAlarmSettings as EndpointAlarmSettings
 from mlops_cdk.config.serving import EndpointAutoScalingSettings as EndpointAutoScalingSettings

@@ -16,6 +16,7 @@ from mlops_cdk._internal.patterns import (
     SAGEMAKER_NAME_MEANING,
     LatencyPercentile,
 )
+from mlops_cdk._internal.validators import ecs_deployments as deployments
 from mlops_cdk._internal.validators.instance_types import gpu_task_problems
 from mlops_cdk.config._fields import (
     CertificateArn,
@@ -434,6 +435,51 @@ class EcsAutoScalingSettings(Section):
         return self
 
 
+class EcsDeploymentSettings(Section):
+    """How a new revision of the ECS service reaches traffic: ECS native blue/green (all
+    traffic at once, the old tasks kept for ``bake_minutes``), canary, linear, or rolling; ECS
+    rolls back when the service's 5XX-rate or p99 latency alarm fires during it."""
+
+    strategy: Literal["rolling", "blue_green", "linear", "canary"] = "blue_green"
+    bake_minutes: int | None = Field(default=None, ge=0, le=deployments.MAX_MINUTES)
+    canary_percent: float | None = None
+    step_percent: float | None = None
+    step_interval_minutes: int | None = Field(default=None, ge=0, le=deployments.MAX_MINUTES)
+    rollback_on_alarms: bool = True
+
+    @model_validator(mode="after")
+    def _settings_of_the_strategy(self) -> EcsDeploymentSettings:
+        strategy = self.strategy.upper()
+        keys = {
+            "bake_time": "bake_minutes",
+            "canary_percent": "canary_percent",
+            "step_percent": "step_percent",
+            "step_interval": "step_interval_minutes",
+        }
+        for setting, key in keys.items():
+            value = getattr(self, key)
+            if value is None:
+                continue
+            if setting not in deployments.SETTINGS[strategy]:
+                raise FieldError(
+                    f"ecs_model_service.deployment.{key}",
+                    f"left out with strategy {self.strategy} (it applies to "
+                    f"{deployments.TAKEN_BY[setting].lower().replace('_', '/')} deployments)",
+                    value,
+                )
+            if setting in deployments.LOWEST_PERCENT:
+                problem = deployments.percent_problem(value, setting=setting)
+                if problem is not None:
+                    raise FieldError(f"ecs_model_service.deployment.{key}", f"{problem}", value)
+        bake = self.bake_minutes if self.bake_minutes is not None else 10
+        if self.rollback_on_alarms and strategy != "ROLLING":
+            # The Serving stack's service alarms evaluate one-minute periods.
+            problem = deployments.bake_problem(bake * 60, alarm_period_seconds=60)
+            if problem is not None:
+                raise FieldError("ecs_model_service.deployment.bake_minutes", problem, bake)
+        return self
+
+
 class EcsModelServiceSettings(Section):
     """The model server on ECS Fargate behind an internal load balancer. Its tasks run in the
     private subnets and reach ECR, S3 and CloudWatch Logs through VPC endpoints, so an
@@ -478,6 +524,8 @@ class EcsModelServiceSettings(Section):
                 f"ecs_model_service.{keyword}", f"must be {problem}", getattr(self, keyword)
             )
         return self
+
+    deployment: EcsDeploymentSettings = Field(default_factory=EcsDeploymentSettings)
 
     @model_validator(mode="after")
     def _fargate_size(self) -> EcsModelServiceSettings:

@@ -9,7 +9,9 @@ from .container_image import ContainerImage as ContainerImage
 from .ecs_model_service import EcsModelService as EcsModelService
 from .ecs_model_service import ServiceAlarms as ServiceAlarms
 from .ecs_model_service import ServiceAutoScaling as ServiceAutoScaling
+from .ecs_model_service import ServiceDeployment as ServiceDeployment
 from .ecs_model_service import ServiceHealthCheck as ServiceHealthCheck
+from .ecs_model_service import ServiceRoute as ServiceRoute
 from .endpoint_api import EndpointApi as EndpointApi
 from .inference_api import InferenceApi as InferenceApi
 from .lambda_inference import LambdaAlarms as LambdaAlarms

@@ -35,6 +35,7 @@ from mlops_cdk.constructs import (
     ServerlessConfig,
     ServiceAlarms,
     ServiceAutoScaling,
+    ServiceDeployment,
 )
 from mlops_cdk.stacks.data import DataStack, removal_policy
 from mlops_cdk.stacks.network import NetworkStack
@@ -70,7 +71,7 @@ class ServingStack(Stack):
             CfnOutput(
                 self,
                 "ModelServiceUrl",
-                value=self.model_service.url,
+                value=self.model_service.url or "",
                 description="POST /invocations here from inside the VPC (internal load balancer)",
             )
         self.lambda_inference: LambdaInference | None = None
@@ -359,6 +360,7 @@ def ecs_model_service(
         access_logs=data.access_logs,
         access_logs_prefix="model-service",
         deletion_protection=settings.deletion_protection,
+        deployment=_ecs_deployment(settings.deployment),
         log_retention=defaults.retention(config.log_retention_days),
         removal_policy=removal_policy(config),
     )
@@ -385,3 +387,19 @@ def _deployment(settings: cfg.DeploymentSettings) -> DeploymentPolicy:
     if settings.strategy == "rolling":
         return DeploymentPolicy.rolling(settings.percent, wait)
     return DeploymentPolicy.all_at_once(wait)
+
+
+def _ecs_deployment(settings: cfg.EcsDeploymentSettings) -> ServiceDeployment:
+    """The ``ecs_model_service.deployment`` section as the construct's option."""
+
+    def minutes(value: int | None) -> Duration | None:
+        return Duration.minutes(value) if value is not None else None
+
+    return ServiceDeployment(
+        strategy=settings.strategy.upper(),
+        bake_time=minutes(settings.bake_minutes),
+        canary_percent=settings.canary_percent,
+        step_percent=settings.step_percent,
+        step_interval=minutes(settings.step_interval_minutes),
+        rollback_on_alarms=settings.rollback_on_alarms,
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import cx_api
 
 from mlops_cdk.stacks.stage import EnvironmentStage
@@ -31,6 +32,19 @@ def unit_app() -> cdk.App:
 def unit_stack(app: cdk.App | None = None, name: str = "Test") -> cdk.Stack:
     """A stack in a fixed account and region, in a fresh app unless one is given."""
     return cdk.Stack(app or unit_app(), name, env=TEST_ENV)
+
+
+def isolated_vpc(stack: cdk.Stack, construct_id: str = "Vpc") -> ec2.Vpc:
+    """Like the environments' VPC: two zones of private isolated subnets, no NAT."""
+    return ec2.Vpc(
+        stack,
+        construct_id,
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )
 
 
 @dataclass

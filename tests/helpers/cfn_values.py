@@ -66,6 +66,10 @@ _ARNS: dict[str, str] = {
         f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/app/{{name}}/50dc6c495c0c9188/"
         "f2f7dc8efc522ab2"
     ),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": (
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener-rule/app/{{name}}/"
+        "50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+    ),
     "AWS::ApiGateway::RestApi": f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3d4e5",
     "AWS::CodeStarNotifications::NotificationRule": (
         f"arn:aws:codestar-notifications:{REGION}:{ACCOUNT}:notificationrule/{{name}}"
@@ -82,6 +86,7 @@ _REF_IS_ARN = frozenset(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
         "AWS::SageMaker::Model",
         "AWS::SageMaker::Endpoint",
         "AWS::SageMaker::EndpointConfig",

@@ -6,8 +6,12 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
 
 from mlops_cdk._internal import defaults
 from mlops_cdk._internal.iam import service_role
@@ -31,12 +35,16 @@ from mlops_cdk.constructs import (
     ProductionVariant,
     RealtimeEndpoint,
     S3Trigger,
+    ServiceAutoScaling,
+    ServiceDeployment,
+    ServiceRoute,
     TransformInput,
     TransformOutput,
 )
 
 SKLEARN = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 SERVER_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1"
+UPSTREAM_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churn/upstream-AbCdEf"  # noqa: S105 (an ARN)
 
 
 def pipeline(stack: cdk.Stack, **kwargs: Any) -> MLPipeline:
@@ -72,7 +80,8 @@ def every_construct(stack: cdk.Stack) -> None:
     autoscaled endpoint with guarded deploys, its drift monitor and direct API, an endpoint with
     a shadow, an existing endpoint by name with its API (api-key auth) and monitor, a multi-model
     endpoint with a target-model-limited invoke grant, a batch job started by
-    schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service, a
+    schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service deployed
+    blue/green and a Fargate one with a canary rollout, secrets and a shared listener, a
     training pipeline that retrains on new data, and a registry. Buckets are created in the
     stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
     Network stack."""
@@ -168,6 +177,47 @@ def every_construct(stack: cdk.Stack) -> None:
         api=InferenceApi(),
         s3_trigger=S3Trigger(bucket=data, input_prefix="score/in/", output_prefix="score/out/"),
         outside_vpc_reason="The representative function calls nothing inside a VPC.",
+    )
+    # A Fargate service with a canary rollout behind a shared (imported) listener, with secrets
+    # from Secrets Manager (customer key) and SSM; the GPU one below deploys blue/green (the
+    # default).
+    secret_key = kms.Key.from_key_arn(
+        stack,
+        "SecretKey",
+        "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab",
+    )
+    EcsModelService(
+        stack,
+        "Fargate",
+        vpc=vpc,
+        model_data=ModelData.demo_model(archive=False),
+        listener=elbv2.ApplicationListener.from_application_listener_attributes(
+            stack,
+            "SharedListener",
+            listener_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/"
+            "shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
+            security_group=ec2.SecurityGroup.from_security_group_id(
+                stack, "SharedListenerSg", "sg-0123456789abcdef0", allow_all_outbound=False
+            ),
+        ),
+        route=ServiceRoute(priority=10, host_headers=["churn.models.example.com"]),
+        deployment=ServiceDeployment.canary(percent=10),
+        autoscaling=ServiceAutoScaling(min_capacity=2, max_capacity=4),
+        secrets={
+            "UPSTREAM_API_KEY": ecs.Secret.from_secrets_manager(
+                secretsmanager.Secret.from_secret_attributes(
+                    stack,
+                    "UpstreamKey",
+                    secret_complete_arn=UPSTREAM_SECRET_ARN,
+                    encryption_key=secret_key,
+                )
+            ),
+            "UPSTREAM_TOKEN": ecs.Secret.from_ssm_parameter(
+                ssm.StringParameter.from_secure_string_parameter_attributes(
+                    stack, "UpstreamToken", parameter_name="/churn/token", encryption_key=secret_key
+                )
+            ),
+        },
     )
     EcsModelService(
         stack,

@@ -14,4 +14,5 @@ be {problem}")`` in config. Constructs skip unresolved tokens before calling (``
 - :mod:`.arns`: ARNs by service and resource type.
 - :mod:`.instance_types`: SageMaker instance types per API, EC2 capacities of GPU instances.
 - :mod:`.regions`: AWS region codes.
+- :mod:`.ecs_deployments`: ECS deployment strategies, bake and step times, traffic percentages.
 """

@@ -1,17 +1,21 @@
 """The rules an EcsModelService checks before it builds anything: port and container user,
 task count against the autoscaling bounds, the health-check grace period, what a public
 service needs, the Fargate or GPU compute size, and environment variables that must be neither
-reserved nor secrets. Each raises a ConfigurationError naming the construct path, keyword and
-reason."""
+reserved nor secrets, secrets' names, what an existing cluster, load balancer or listener
+must be, and a bake time the rollback alarms can act within. Each raises a ConfigurationError
+naming the construct path, keyword and reason."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal.fargate import (
     FARGATE_CPU,
@@ -21,7 +25,15 @@ from mlops_cdk._internal.fargate import (
 from mlops_cdk._internal.gpu_instances import gpu_instance, gpu_instances, sizes_of
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk._internal.validators.arns import arn_problem
-from mlops_cdk.constructs.ecs_model_service.options import ServiceAutoScaling, ServiceHealthCheck
+from mlops_cdk._internal.validators.ecs_deployments import bake_problem
+from mlops_cdk._internal.validators.environment import environment_name_problem
+from mlops_cdk.constructs.ecs_model_service.options import (
+    ServiceAlarms,
+    ServiceAutoScaling,
+    ServiceDeployment,
+    ServiceHealthCheck,
+    ServiceRoute,
+)
 
 MAX_GRACE_PERIOD = 2_147_483_647
 # EC2 families with NVIDIA GPUs on x86_64, which the ECS GPU-optimised AMI supports (AMD g4ad and
@@ -57,6 +69,15 @@ def check(
     ephemeral_storage_gib: int | None,
     container_user: str,
     web_acl_arn: str | None,
+    secrets: Mapping[str, ecs.Secret],
+    cluster: ecs.ICluster | None,
+    load_balancer: elbv2.IApplicationLoadBalancer | None,
+    listener: elbv2.IApplicationListener | None,
+    route: ServiceRoute | None,
+    access_logs: s3.IBucket | None,
+    access_logs_prefix: str | None,
+    deployment: ServiceDeployment,
+    alarm_thresholds: ServiceAlarms,
 ) -> None:
     """Every rule of an EcsModelService, in the order a reader meets its keywords."""
     check.in_range("container_port", container_port, 1, 65535)
@@ -86,13 +107,28 @@ def check(
         "put a started task in service)",
         Said(f"{grace:g} seconds"),
     )
-    if public:
+    _check_existing(
+        check,
+        vpc=vpc,
+        gpu=gpu_count > 0,
+        public=public,
+        certificate=certificate,
+        cluster=cluster,
+        load_balancer=load_balancer,
+        listener=listener,
+        route=route,
+        access_logs=access_logs,
+        access_logs_prefix=access_logs_prefix,
+        web_acl_arn=web_acl_arn,
+    )
+    if public and listener is None:
         check.require(
             certificate is not None,
             "certificate",
             "given when public=True (a public model endpoint serves HTTPS only)",
             None,
         )
+    if public and listener is None and load_balancer is None:
         check.require(
             bool(vpc.public_subnets),
             "vpc",
@@ -111,20 +147,142 @@ def check(
         gpu_instance_type=gpu_instance_type,
         ephemeral_storage_gib=ephemeral_storage_gib,
     )
-    for name, value in environment.items():
-        check.require(
-            name not in _RESERVED,
-            f"environment[{name!r}]",
-            "left to the construct (it sets " + ", ".join(_RESERVED) + ")",
-            value,
-        )
-        if _SECRET_NAME.search(name):
-            check.fail(
-                f"environment[{name!r}]",
-                "free of secrets: pass secrets as ECS secrets from Secrets Manager or SSM, which "
-                "are not visible in the task definition",
-                Said("a name that looks like a secret"),
+    for keyword, names in (("environment", list(environment)), ("secrets", list(secrets))):
+        for name in names:
+            where = f"{keyword}[{name!r}]"
+            check.require(
+                name not in _RESERVED,
+                where,
+                "left to the construct (it sets " + ", ".join(_RESERVED) + ")",
+                name,
             )
+            if keyword == "environment" and _SECRET_NAME.search(name):
+                check.fail(
+                    where,
+                    "free of secrets: pass secrets as ECS secrets from Secrets Manager or SSM, "
+                    "which are not visible in the task definition",
+                    Said("a name that looks like a secret"),
+                )
+            check.valid(where, name, environment_name_problem, api="ecs")
+            check.require(
+                keyword == "environment" or name not in environment,
+                where,
+                "a name environment does not also set (the container would get two values)",
+                name,
+            )
+    _check_bake_time(check, deployment, alarm_thresholds)
+
+
+def _check_bake_time(
+    check: Checker, deployment: ServiceDeployment, thresholds: ServiceAlarms
+) -> None:
+    """A bake shorter than the alarms' reaction time ends before a bad revision can fail."""
+    if not (deployment.rollback_on_alarms and deployment.shifts_traffic):
+        return
+    bake = deployment.bake_time.to_seconds() if deployment.bake_time is not None else 0
+    problem = bake_problem(bake, alarm_period_seconds=thresholds.period.to_seconds())
+    if problem is not None:
+        check.fail("deployment.bake_time", problem, Said(f"{bake / 60:g} minutes"))
+
+
+def _same_vpc(vpc: ec2.IVpc, other: ec2.IVpc | None) -> bool:
+    """False only when ``other`` is knowably another VPC: both IDs resolved and different, or
+    two different VPCs created in this app."""
+    if other is None or other is vpc:
+        return True
+    ours, theirs = vpc.vpc_id, other.vpc_id
+    if not Token.is_unresolved(ours) and not Token.is_unresolved(theirs):
+        return ours == theirs
+    return not (isinstance(vpc, ec2.Vpc) and isinstance(other, ec2.Vpc))
+
+
+def _check_existing(
+    check: Checker,
+    *,
+    vpc: ec2.IVpc,
+    gpu: bool,
+    public: bool,
+    certificate: acm.ICertificate | None,
+    cluster: ecs.ICluster | None,
+    load_balancer: elbv2.IApplicationLoadBalancer | None,
+    listener: elbv2.IApplicationListener | None,
+    route: ServiceRoute | None,
+    access_logs: s3.IBucket | None,
+    access_logs_prefix: str | None,
+    web_acl_arn: str | None,
+) -> None:
+    """An existing cluster, load balancer or listener: in ``vpc``, not two fronts at once, and
+    nothing that configures a load balancer this construct does not own."""
+    if cluster is not None:
+        check.require(
+            _same_vpc(vpc, cluster.vpc),
+            "cluster",
+            "a cluster in vpc (its tasks run in vpc's subnets)",
+            Said(f"a cluster in VPC {cluster.vpc.vpc_id}"),
+        )
+        if gpu and not isinstance(cluster, ecs.Cluster):
+            check.not_together(
+                "gpu_count",
+                "an imported cluster",
+                "GPU tasks run on the construct's own EC2 capacity provider, which it can only "
+                "add to a cluster it creates or an ecs.Cluster of this app (pass that, or leave "
+                "cluster out)",
+            )
+    if listener is not None and load_balancer is not None:
+        check.not_together(
+            "listener",
+            "load_balancer",
+            "give the load balancer (the service adds its own listener to it) or a listener "
+            "of it (the service adds a rule to it), not both",
+        )
+    front = "listener" if listener is not None else "load_balancer"
+    if listener is not None or load_balancer is not None:
+        for keyword, value in (
+            ("access_logs", access_logs),
+            ("access_logs_prefix", access_logs_prefix),
+            ("web_acl_arn", web_acl_arn),
+        ):
+            if value is not None:
+                check.not_together(
+                    keyword,
+                    front,
+                    "access logs and the web ACL belong to the given load balancer's owner",
+                )
+    if load_balancer is not None:
+        check.require(
+            _same_vpc(vpc, load_balancer.vpc),
+            "load_balancer",
+            "an Application Load Balancer in vpc (its targets are the tasks' IPs there)",
+            Said(
+                f"a load balancer in VPC {load_balancer.vpc.vpc_id if load_balancer.vpc else '?'}"
+            ),
+        )
+    if listener is None:
+        return
+    if certificate is not None:
+        check.not_together(
+            "certificate",
+            "listener",
+            "the listener's certificates are its own (listener.add_certificates)",
+        )
+    check.require(
+        route is not None,
+        "route",
+        "given with listener= (a ServiceRoute whose priority no other rule of the shared "
+        "listener has)",
+        None,
+    )
+    if public and isinstance(listener, elbv2.ApplicationListener):
+        cfn = listener.node.default_child
+        protocol = getattr(cfn, "protocol", None) or "HTTP"
+        certificates = Stack.of(listener).resolve(getattr(cfn, "certificates", None))
+        check.require(
+            protocol == "HTTPS" and bool(certificates),
+            "listener",
+            "an HTTPS listener with a certificate when public=True (a public model endpoint "
+            "serves TLS only)",
+            Said(f"an {protocol} listener" + ("" if certificates else " without a certificate")),
+        )
 
 
 def _check_compute(

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from typing import Unpack, cast
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_ecs_patterns as ecs_patterns
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -23,26 +23,35 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from mlops_cdk._internal import checkov, defaults, nag
-from mlops_cdk._internal.iam import role_for, service_role
-from mlops_cdk._internal.network import default_subnets, select_subnets
+from mlops_cdk._internal.alarms import latency_alarm_id
+from mlops_cdk._internal.iam import OnlyActions, role_for, service_role
+from mlops_cdk._internal.network import default_subnets
 from mlops_cdk._internal.validation import (
     BUCKET,
     CERTIFICATE,
+    CLUSTER,
     DURATION,
     KEY,
+    LISTENER,
+    LOAD_BALANCER,
     ROLE,
+    SECRET,
     TOPIC,
     VPC,
     Checker,
+    Kind,
 )
 from mlops_cdk.constructs.container_image import BoundImage, ContainerImage
 from mlops_cdk.constructs.ecs_model_service._alarms import service_alarms
 from mlops_cdk.constructs.ecs_model_service._checks import check
+from mlops_cdk.constructs.ecs_model_service._routing import Routing, add_listeners, add_routing
 from mlops_cdk.constructs.ecs_model_service.options import (
     MAX_CONTAINER_START_PERIOD,
     ServiceAlarms,
     ServiceAutoScaling,
+    ServiceDeployment,
     ServiceHealthCheck,
+    ServiceRoute,
 )
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
@@ -85,6 +94,15 @@ _ALB_HTTP_INTERNAL = (
     "PCI.DSS.321-ALBHttpToHttpsRedirection",
 )
 _ALB_WAF = ("NIST.800.53.R5-ALBWAFEnabled", "PCI.DSS.321-ALBWAFEnabled")
+# What the task execution role may do with the ECS secrets it injects: CDK's grant_read on a
+# secret or parameter also grants DescribeSecret / GetParameter(History) / DescribeParameters,
+# which the ECS agent never calls; kms:Decrypt is the grant on the secret's own key.
+_SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "ssm:GetParameters", "kms:Decrypt")
+_ECR_URI_WARNING = "@aws-cdk/aws-ecs:ecrImageRequiresPolicy"
+_DEPLOYMENT = Kind(
+    "a ServiceDeployment (such as ServiceDeployment.canary())", types=(ServiceDeployment,)
+)
+_ROUTE = Kind("a ServiceRoute (such as ServiceRoute(priority=10))", types=(ServiceRoute,))
 _ASG_ELB_HEALTH = (
     "HIPAA.Security-AutoScalingGroupELBHealthCheckRequired",
     "NIST.800.53.R5-AutoScalingGroupELBHealthCheckRequired",
@@ -99,9 +117,12 @@ class EcsModelService(Construct):
     Fargate runs the tasks unless ``gpu_count`` asks for GPUs, which moves them to an EC2
     capacity provider (ECS GPU-optimised AMI, Auto Scaling group in the private subnets, managed
     scaling and termination protection, IMDSv2, encrypted EBS). The load balancer is internal
-    unless ``public=True`` (HTTPS only then, HTTP redirected, TLS 1.2+). Deployments roll back on
-    failure and never drop below the running capacity; tasks run as a non-root user on a
-    read-only root filesystem with one writable scratch volume for the model download.
+    unless ``public=True`` (HTTPS only then, HTTP redirected, TLS 1.2+). New revisions deploy
+    ECS-native blue/green by default (canary, linear or rolling on request) and ECS rolls them
+    back when the service's 5XX-rate or p99 latency alarm fires, or when tasks never become
+    healthy; tasks run as a non-root user on a read-only root filesystem with one writable
+    scratch volume for the model download. It can use an existing cluster, load balancer or
+    shared listener, and inject ECS secrets.
 
     Example::
 
@@ -154,6 +175,27 @@ class EcsModelService(Construct):
     :param alarm_thresholds: Default: :class:`ServiceAlarms` defaults.
     :param container_user: numeric ``uid:gid`` the server runs as, and owner of the scratch
         volume; never root. Default: ``10001:10001``, the reference server's user.
+    :param deployment: how new revisions reach traffic and when they roll back
+        (:class:`ServiceDeployment`). Default: blue/green with a 10-minute bake, rolled back
+        by ECS when the service's 5XX-rate or p99 latency alarm fires (and by the circuit
+        breaker when tasks never become healthy).
+    :param cluster: an existing ECS cluster in ``vpc`` to run in. With ``gpu_count`` it must be
+        an ``ecs.Cluster`` of this app (the construct adds its GPU capacity provider to it).
+        Default: a new cluster with Container Insights.
+    :param load_balancer: an existing Application Load Balancer in ``vpc``; the service adds its
+        listener (``listener_port`` 80, or 443 with ``certificate``) to it. Default: a new one.
+    :param listener: an existing listener (shared with other services) that the service adds its
+        rule and target groups to; ``route`` then chooses its requests. Not with
+        ``load_balancer``, ``certificate``, ``access_logs`` or ``web_acl_arn`` (those belong to
+        the listener's owner). With ``public=True`` it must serve HTTPS with a certificate.
+        Default: a listener of the service's own.
+    :param route: the rule's priority and conditions. Default: priority 1, every path
+        (required with ``listener``).
+    :param secrets: container variables from Secrets Manager or SSM Parameter Store
+        (``ecs.Secret.from_secrets_manager(secret)``, ``ecs.Secret.from_ssm_parameter(p)``),
+        injected at task start and never in the task definition. The execution role gets
+        ``secretsmanager:GetSecretValue`` / ``ssm:GetParameters`` on each and ``kms:Decrypt``
+        on its key when it has one. Default: none.
     :param role: the task role the model server runs with (ECS tasks must be able to assume
         it); it receives exactly the grants a created role would (reading the model artifact),
         in a customer-managed policy this construct attaches to it. Default: a new
@@ -193,6 +235,12 @@ class EcsModelService(Construct):
         alarm_thresholds: ServiceAlarms | None = None,
         container_user: str = SERVER_USER,
         role: iam.IRole | None = None,
+        deployment: ServiceDeployment | None = None,
+        cluster: ecs.ICluster | None = None,
+        load_balancer: elbv2.IApplicationLoadBalancer | None = None,
+        listener: elbv2.IApplicationListener | None = None,
+        route: ServiceRoute | None = None,
+        secrets: Mapping[str, ecs.Secret] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         Checker.of(self).types(
@@ -204,8 +252,15 @@ class EcsModelService(Construct):
                 ("alarm_topic", alarm_topic, TOPIC),
                 ("access_logs", access_logs, BUCKET),
                 ("health_check_grace_period", health_check_grace_period, DURATION),
+                ("cluster", cluster, CLUSTER),
+                ("load_balancer", load_balancer, LOAD_BALANCER),
+                ("listener", listener, LISTENER),
+                ("deployment", deployment, _DEPLOYMENT),
+                ("route", route, _ROUTE),
+                *((f"secrets[{name!r}]", value, SECRET) for name, value in (secrets or {}).items()),
             )
         )
+        self.deployment = deployment or ServiceDeployment()
         self.health_check = health_check or ServiceHealthCheck()
         check(
             Checker.of(self),
@@ -225,11 +280,23 @@ class EcsModelService(Construct):
             ephemeral_storage_gib=ephemeral_storage_gib,
             container_user=container_user,
             web_acl_arn=web_acl_arn,
+            secrets=secrets or {},
+            cluster=cluster,
+            load_balancer=load_balancer,
+            listener=listener,
+            route=route,
+            access_logs=access_logs,
+            access_logs_prefix=access_logs_prefix,
+            deployment=self.deployment,
+            alarm_thresholds=alarm_thresholds or ServiceAlarms(),
         )
         self.container_user, self.container_port = container_user, container_port
         self.gpu, self.desired_count, self.autoscaling = gpu_count > 0, desired_count, autoscaling
-        self.https = certificate is not None
-        self.listener_port = 443 if self.https else 80
+        self.public = public
+        self.https = certificate is not None or (listener is not None and public)
+        self.listener_port: int | None = None
+        if listener is None:
+            self.listener_port = 443 if certificate is not None else 80
         task_subnets = subnets or default_subnets(vpc)
         self.encryption_key, self.alarm_topic = defaults.key_and_topic(
             self,
@@ -239,19 +306,21 @@ class EcsModelService(Construct):
             topic_name="Model service alarms",
         )
         self._add_logs_and_roles(log_retention, removal_policy, role)
-        self._add_cluster(vpc, task_subnets, gpu_instance_type)
+        self._add_cluster(vpc, task_subnets, gpu_instance_type, cluster)
         self._add_task(
             image or ContainerImage.model_server(), model_data, cpu, memory_mib, gpu_count,
-            ephemeral_storage_gib, health_check_grace_period, environment or {},
+            ephemeral_storage_gib, health_check_grace_period, environment or {}, secrets or {},
         )  # fmt: skip
-        self.load_balancer = self._load_balancer(
+        self._add_front(
             vpc, public, task_subnets, deletion_protection, access_logs, access_logs_prefix,
-            removal_policy, web_acl_arn,
+            removal_policy, web_acl_arn, certificate, load_balancer, listener,
         )  # fmt: skip
-        self._add_service(vpc, certificate, public, task_subnets, health_check_grace_period)
+        self._add_service(vpc, task_subnets, health_check_grace_period, route or ServiceRoute())
         if autoscaling is not None:
             self._add_autoscaling(autoscaling)
-        self.alarms: list[cloudwatch.Alarm] = self._add_alarms(alarm_thresholds or ServiceAlarms())
+        thresholds = alarm_thresholds or ServiceAlarms()
+        self.alarms: list[cloudwatch.Alarm] = self._add_alarms(thresholds)
+        self._add_rollback_alarms(thresholds)
         self._acknowledge(public, deletion_protection, web_acl_arn)
 
     # --- secure defaults ----------------------------------------------------------------
@@ -290,9 +359,13 @@ class EcsModelService(Construct):
     # --- cluster, task and service ------------------------------------------------------
 
     def _add_cluster(
-        self, vpc: ec2.IVpc, task_subnets: ec2.SubnetSelection, gpu_instance_type: str | None
+        self,
+        vpc: ec2.IVpc,
+        task_subnets: ec2.SubnetSelection,
+        gpu_instance_type: str | None,
+        cluster: ecs.ICluster | None,
     ) -> None:
-        self.cluster = ecs.Cluster(
+        self.cluster: ecs.ICluster = cluster or ecs.Cluster(
             self,
             "Cluster",
             vpc=vpc,
@@ -314,6 +387,7 @@ class EcsModelService(Construct):
         ephemeral_storage_gib: int | None,
         grace_period: Duration,
         environment: Mapping[str, str],
+        secrets: Mapping[str, ecs.Secret],
     ) -> None:
         bound_image = image.bind(self, self.execution_role)
         self.model_uri: str | None = None
@@ -328,17 +402,64 @@ class EcsModelService(Construct):
             grace_period=grace_period,
             environment=environment,
         )
+        for name, secret in secrets.items():
+            self.container.add_secret(name, _ExactSecret(secret))
+        for container in (self.volume_owner, self.container):
+            # CDK warns on every ECR URI given as a plain image name; ContainerImage.bind has
+            # granted the pull on exactly that repository to the execution role.
+            Annotations.of(container).acknowledge_warning(
+                _ECR_URI_WARNING,
+                "ContainerImage.bind granted ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on "
+                "the image's repository (and ecr:GetAuthorizationToken) to the execution role.",
+            )
+
+    def _add_front(
+        self,
+        vpc: ec2.IVpc,
+        public: bool,
+        task_subnets: ec2.SubnetSelection,
+        deletion_protection: bool,
+        access_logs: s3.IBucket | None,
+        access_logs_prefix: str | None,
+        removal_policy: RemovalPolicy,
+        web_acl_arn: str | None,
+        certificate: acm.ICertificate | None,
+        load_balancer: elbv2.IApplicationLoadBalancer | None,
+        listener: elbv2.IApplicationListener | None,
+    ) -> None:
+        """The load balancer (own or given) and the service's listener on it, or the given
+        shared listener."""
+        self.load_balancer: elbv2.IApplicationLoadBalancer | None = None
+        self.load_balancer_security_group: ec2.SecurityGroup | None = None
+        self.redirect_listener: elbv2.ApplicationListener | None = None
+        self.owns_load_balancer = load_balancer is None and listener is None
+        if listener is not None:
+            self.listener: elbv2.IApplicationListener = listener
+            return
+        if load_balancer is None:
+            load_balancer = self._load_balancer(
+                vpc, public, task_subnets, deletion_protection, access_logs,
+                access_logs_prefix, removal_policy, web_acl_arn,
+            )  # fmt: skip
+        self.load_balancer = load_balancer
+        self.listener, self.redirect_listener = add_listeners(
+            self,
+            load_balancer=load_balancer,
+            own_load_balancer=self.owns_load_balancer,
+            certificate=certificate,
+            listener_port=cast(int, self.listener_port),
+            open_to_world=public,
+        )
 
     def _add_service(
         self,
         vpc: ec2.IVpc,
-        certificate: acm.ICertificate | None,
-        public: bool,
         task_subnets: ec2.SubnetSelection,
         grace_period: Duration,
+        route: ServiceRoute,
     ) -> None:
         # Fargate tasks get a security group that only speaks HTTPS out (AWS APIs); on EC2 the
-        # pattern does not take security groups, and the service creates its own.
+        # service creates its own.
         task_security_group = None
         if not self.gpu:
             task_security_group = defaults.https_egress_security_group(
@@ -349,28 +470,67 @@ class EcsModelService(Construct):
                 rule_description="HTTPS to AWS APIs (ECR, S3, CloudWatch Logs) through VPC "
                 "endpoints or NAT",
             )
-        self.pattern = self._service(
-            task_security_group=task_security_group,
-            certificate=certificate,
-            public=public,
-            task_subnets=task_subnets,
+        self.routing: Routing = add_routing(
+            self,
+            vpc=vpc,
+            listener=self.listener,
+            created_listener=self.listener_port is not None,
+            groups_under_listener=self.owns_load_balancer,
+            route=route,
+            health_check=self.health_check,
+            shifts_traffic=self.deployment.shifts_traffic,
+            # The group's construct ID of the former ecs_patterns version, so its logical ID
+            # (and the running group) stays.
+            target_group_id="ECSGroup" if self.public else "ECSPrivateGroup",
+        )
+        self.target_group: elbv2.ApplicationTargetGroup = self.routing.target_group
+        self.alternate_target_group = self.routing.alternate_target_group
+        self.listener_rule = self.routing.rule
+        self.deployment_role = self.routing.deployment_role
+        # The former pattern's construct, kept so the service's logical ID stays.
+        holder = Construct(self, "Service")
+        self.service: ecs.BaseService = self._service(
+            holder, task_security_group=task_security_group, task_subnets=task_subnets,
             grace_period=grace_period,
-        )
-        self.service: ecs.BaseService = self.pattern.service
+        )  # fmt: skip
+        alternate = None
+        if self.alternate_target_group is not None and self.deployment_role is not None:
+            alternate = ecs.AlternateTarget(
+                "Green",
+                alternate_target_group=self.alternate_target_group,
+                production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                    self.listener_rule
+                ),
+                role=self.deployment_role,
+            )
+            if self.deployment_role.policy is not None:
+                self.service.node.add_dependency(self.deployment_role.policy)
+        self.service.load_balancer_target(
+            container_name=self.container.container_name,
+            container_port=self.container_port,
+            protocol=ecs.Protocol.TCP,
+            alternate_target=alternate,
+        ).attach_to_application_target_group(self.target_group)
+        self.service.node.add_dependency(self.listener_rule)
         self.task_connections = self.service.connections
-        self.target_group: elbv2.ApplicationTargetGroup = self.pattern.target_group
-        self._configure_target_group()
-        self._connections = ec2.Connections(
-            security_groups=self.load_balancer.connections.security_groups,
-            default_port=ec2.Port.tcp(self.listener_port),
-        )
-        protocol = "https" if self.https else "http"
-        self.url = f"{protocol}://{self.load_balancer.load_balancer_dns_name}"
+        self.url: str | None = None
+        if self.load_balancer is not None:
+            dns = self.load_balancer.load_balancer_dns_name
+            self._connections = ec2.Connections(
+                security_groups=self.load_balancer.connections.security_groups,
+                default_port=ec2.Port.tcp(cast(int, self.listener_port)),
+            )
+            self.url = f"{'https' if self.https else 'http'}://{dns}"
+            # The outputs of the former pattern (same construct paths, so the same names).
+            CfnOutput(holder, "LoadBalancerDNS", value=dns)
+            CfnOutput(holder, "ServiceURL", value=self.url)
+        else:
+            self._connections = self.listener.connections
 
     def _add_alarms(self, thresholds: ServiceAlarms) -> list[cloudwatch.Alarm]:
         return service_alarms(
             self,
-            target_group=self.target_group,
+            target_groups=self.routing.target_groups,
             service=self.service,
             running_tasks=self.metric_running_task_count(period=thresholds.period),
             min_running_tasks=(
@@ -378,6 +538,21 @@ class EcsModelService(Construct):
             ),
             thresholds=thresholds,
             topic=self.alarm_topic,
+        )
+
+    def _add_rollback_alarms(self, thresholds: ServiceAlarms) -> None:
+        """ECS fails and rolls back a deployment while the 5XX-rate or latency alarm is in
+        ALARM (during the shift and the bake). Both watch the load balancer only, so naming
+        them on the service makes no dependency cycle."""
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        if not self.deployment.rollback_on_alarms:
+            return
+        by_id = {alarm.node.id: alarm for alarm in self.alarms}
+        latency = latency_alarm_id("Latency", thresholds.latency_percentile)
+        self.rollback_alarms = [by_id["Target5xx"], by_id[latency]]
+        self.service.enable_deployment_alarms(
+            [alarm.alarm_name for alarm in self.rollback_alarms],
+            behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
         )
 
     # --- resources ----------------------------------------------------------------------
@@ -443,7 +618,7 @@ class EcsModelService(Construct):
             target_capacity_percent=100,
             machine_image_type=ecs.MachineImageType.AMAZON_LINUX_2,
         )
-        self.cluster.add_asg_capacity_provider(provider)
+        cast(ecs.Cluster, self.cluster).add_asg_capacity_provider(provider)
         self.instance_role = instance_role
         self.auto_scaling_group = group
         nag.acknowledge_rules(
@@ -657,44 +832,45 @@ class EcsModelService(Construct):
 
     def _service(
         self,
+        scope: Construct,
         *,
         task_security_group: ec2.ISecurityGroup | None,
-        certificate: acm.ICertificate | None,
-        public: bool,
         task_subnets: ec2.SubnetSelection,
         grace_period: Duration,
-    ) -> (
-        ecs_patterns.ApplicationLoadBalancedFargateService
-        | ecs_patterns.ApplicationLoadBalancedEc2Service
-    ):
-        common = {
+    ) -> ecs.BaseService:
+        deployment = self.deployment
+        shift = None
+        if deployment.strategy in ("LINEAR", "CANARY"):
+            shift = ecs.TrafficShiftConfig(
+                step_percent=deployment.step_percent
+                if deployment.strategy == "LINEAR"
+                else deployment.canary_percent,
+                step_bake_time=deployment.step_interval,
+            )
+        common: dict[str, object] = {
             "cluster": self.cluster,
             # With autoscaling, DesiredCount stays out of the template: CloudFormation would
             # otherwise reset the running count on every update of the service, scaling a busy
             # service in mid-deploy (aws/containers-roadmap#493). A new service starts with one
             # task and Application Auto Scaling lifts it to min_capacity at once.
             "desired_count": None if self.autoscaling else self.desired_count,
-            "load_balancer": self.load_balancer,
-            "public_load_balancer": public,
-            "open_listener": public,
-            "listener_port": self.listener_port,
-            "protocol": elbv2.ApplicationProtocol.HTTPS
-            if self.https
-            else elbv2.ApplicationProtocol.HTTP,
-            "certificate": certificate,
-            "redirect_http": self.https,
-            "ssl_policy": elbv2.SslPolicy.TLS13_12_PQ if self.https else None,
+            "vpc_subnets": task_subnets,
+            "assign_public_ip": False,
             "circuit_breaker": ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             "min_healthy_percent": 100,
             "max_healthy_percent": 200,
+            "deployment_strategy": ecs.DeploymentStrategy[deployment.strategy],
+            "bake_time": deployment.bake_time,
+            "linear_configuration": shift if deployment.strategy == "LINEAR" else None,
+            "canary_configuration": shift if deployment.strategy == "CANARY" else None,
             "health_check_grace_period": grace_period,
             "enable_execute_command": False,
             "enable_ecs_managed_tags": True,
             "propagate_tags": ecs.PropagatedTagSource.SERVICE,
         }
         if self.gpu and self.capacity_provider is not None:
-            pattern = ecs_patterns.ApplicationLoadBalancedEc2Service(
-                self,
+            return ecs.Ec2Service(
+                scope,
                 "Service",
                 task_definition=cast(ecs.Ec2TaskDefinition, self.task_definition),
                 capacity_provider_strategies=[
@@ -709,40 +885,14 @@ class EcsModelService(Construct):
                 ],
                 **common,  # type: ignore[arg-type]
             )
-            # The EC2 pattern takes no subnet selection: place the tasks like the instances.
-            cfn_service = cast(ecs.CfnService, pattern.service.node.default_child)
-            cfn_service.add_property_override(
-                "NetworkConfiguration.AwsvpcConfiguration.Subnets",
-                select_subnets(self.cluster.vpc, task_subnets).subnet_ids,
-            )
-            return pattern
-        return ecs_patterns.ApplicationLoadBalancedFargateService(
-            self,
+        return ecs.FargateService(
+            scope,
             "Service",
             task_definition=cast(ecs.FargateTaskDefinition, self.task_definition),
-            task_subnets=task_subnets,
             security_groups=[task_security_group] if task_security_group else None,
-            assign_public_ip=False,
             platform_version=ecs.FargatePlatformVersion.LATEST,
             **common,  # type: ignore[arg-type]
         )
-
-    def _configure_target_group(self) -> None:
-        check = self.health_check
-        self.target_group.configure_health_check(
-            path=check.path,
-            interval=check.interval,
-            timeout=check.timeout,
-            healthy_threshold_count=check.healthy_threshold_count,
-            unhealthy_threshold_count=check.unhealthy_threshold_count,
-            healthy_http_codes="200",
-        )
-        # Inference latency varies with the payload: send each request to the task with the
-        # fewest in flight, and let in-flight requests finish before a task is stopped.
-        self.target_group.set_attribute(
-            "load_balancing.algorithm.type", "least_outstanding_requests"
-        )
-        self.target_group.set_attribute("deregistration_delay.timeout_seconds", "30")
 
     def _add_autoscaling(self, scaling: ServiceAutoScaling) -> None:
         target = self.service.auto_scale_task_count(
@@ -762,6 +912,14 @@ class EcsModelService(Construct):
                 scale_in_cooldown=scaling.scale_in_cooldown,
                 scale_out_cooldown=scaling.scale_out_cooldown,
             )
+            if self.alternate_target_group is not None:
+                (policy,) = (
+                    child
+                    for child in target.node.find_all()
+                    if isinstance(child, appscaling.TargetTrackingScalingPolicy)
+                    and child.node.id == "Requests"
+                )
+                _track_both_groups(policy, self.routing.target_groups)
         self.scalable_target = target
 
     # --- compliance ---------------------------------------------------------------------
@@ -774,28 +932,51 @@ class EcsModelService(Construct):
             "The variables are non-secret start-up settings (port, scratch paths, worker count, "
             "the model's S3 URI); names that look like secrets are rejected at synth.",
         )
+        nag.acknowledge(
+            self.execution_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
+            "limited to the image's repository.",
+        )
+        own_listener = (
+            self.listener if isinstance(self.listener, elbv2.ApplicationListener) else None
+        )
+        if own_listener is not None and self.listener_port is not None:
+            self._acknowledge_front(own_listener, public, deletion_protection, web_acl)
+
+    def _acknowledge_front(
+        self,
+        listener: elbv2.ApplicationListener,
+        public: bool,
+        deletion_protection: bool,
+        web_acl: str | None,
+    ) -> None:
+        """The load balancer's and listeners' findings, on what this construct created."""
+        front: Construct = self.load_balancer if self.owns_load_balancer else listener  # type: ignore[assignment]
         if not public and not self.https:
             internal_http = (
                 "Internal load balancer in private subnets without an internet route; only "
                 "callers its security group admits reach it. Pass certificate= for HTTPS "
                 "(TLS 1.2+)."
             )
-            nag.acknowledge_rules(self.load_balancer, _ALB_HTTP_INTERNAL, internal_http)
-            checkov.skip_checks(self.pattern.listener, ("CKV_AWS_2", "CKV_AWS_103"), internal_http)
+            nag.acknowledge_rules(front, _ALB_HTTP_INTERNAL, internal_http)
+            checkov.skip_checks(listener, ("CKV_AWS_2", "CKV_AWS_103"), internal_http)
+        if not self.owns_load_balancer:
+            return
         if not public and web_acl is None:
             nag.acknowledge_rules(
-                self.load_balancer,
+                front,
                 _ALB_WAF,
                 "Internal load balancer, unreachable from the internet; callers are limited by "
                 "its security group. A public service should associate a WAF web ACL.",
             )
-        if public:
+        if public and self.load_balancer_security_group is not None:
             nag.acknowledge(
                 self.load_balancer_security_group,
                 "AwsSolutions-EC23",
                 "A public model endpoint accepts HTTPS (and HTTP, redirected) from anywhere.",
             )
-        redirect = self.pattern.redirect_listener
+        redirect = self.redirect_listener
         if redirect is not None:
             nag.acknowledge_rules(
                 redirect,
@@ -805,17 +986,11 @@ class EcsModelService(Construct):
             )
         if not deletion_protection:
             nag.acknowledge_rules(
-                self.load_balancer,
+                front,
                 _ALB_DELETION_PROTECTION,
                 "deletion_protection=False was chosen for a disposable environment: the load "
                 "balancer holds no data and is recreated with its stack.",
             )
-        nag.acknowledge(
-            self.execution_role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
-            "limited to the image's repository.",
-        )
 
     # --- public API ---------------------------------------------------------------------
 
@@ -880,7 +1055,67 @@ class EcsModelService(Construct):
         ]
 
 
+def _track_both_groups(
+    policy: appscaling.TargetTrackingScalingPolicy,
+    groups: list[elbv2.ApplicationTargetGroup],
+) -> None:
+    """Track requests per task across the blue and the green target group.
+
+    ALBRequestCountPerTarget names one group, and after a blue/green deployment production
+    traffic is on the other one: the policy would see no requests and stop scaling out. Both
+    fleets are full-sized during a shift, so the sum of their per-target counts is the per-task
+    load whichever group (or share) serves production; FILL makes an idle group count as 0.
+    """
+    cfn = cast(appscaling.CfnScalingPolicy, policy.node.default_child)
+    config = "TargetTrackingScalingPolicyConfiguration"
+    cfn.add_property_deletion_override(f"{config}.PredefinedMetricSpecification")
+    queries: list[dict[str, object]] = [
+        {
+            "Id": f"g{index}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/ApplicationELB",
+                    "MetricName": "RequestCountPerTarget",
+                    "Dimensions": [{"Name": "TargetGroup", "Value": group.target_group_full_name}],
+                },
+                "Stat": "Sum",
+            },
+            "ReturnData": False,
+        }
+        for index, group in enumerate(groups)
+    ]
+    queries.append(
+        {
+            "Id": "requests",
+            "Expression": " + ".join(f"FILL(g{index}, 0)" for index in range(len(groups))),
+            "Label": "Requests per task, both target groups",
+            "ReturnData": True,
+        }
+    )
+    cfn.add_property_override(f"{config}.CustomizedMetricSpecification", {"Metrics": queries})
+
+
 def _ecs_image(bound: BoundImage) -> ecs.ContainerImage:
     """The bound image for ECS. Pull rights were granted by ``ContainerImage.bind`` on exactly
     its repository, so ECS is given the URI only and grants nothing more."""
     return ecs.ContainerImage.from_registry(bound.image_uri)
+
+
+class _ExactSecret(ecs.Secret):
+    """An ECS secret whose read grant keeps only what the ECS agent calls (see
+    ``_SECRET_ACTIONS``), including ``kms:Decrypt`` on the secret's own key."""
+
+    def __init__(self, secret: ecs.Secret) -> None:
+        super().__init__()
+        self.secret = secret
+
+    @property
+    def arn(self) -> str:
+        return self.secret.arn
+
+    @property
+    def has_field(self) -> bool | None:
+        return self.secret.has_field
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.secret.grant_read(OnlyActions(grantee.grant_principal, _SECRET_ACTIONS))

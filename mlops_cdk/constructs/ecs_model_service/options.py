@@ -9,7 +9,8 @@ from aws_cdk import Duration
 
 from mlops_cdk._internal.alarms import check_latency
 from mlops_cdk._internal.patterns import LatencyPercentile
-from mlops_cdk._internal.validation import Checker
+from mlops_cdk._internal.validation import Checker, Said
+from mlops_cdk._internal.validators import ecs_deployments as deployments
 
 # ECS container health checks (RegisterTaskDefinition HealthCheck): start period 0-300 s.
 MAX_CONTAINER_START_PERIOD = 300
@@ -164,3 +165,177 @@ class ServiceAlarms:
     def latency_threshold(self) -> Duration:
         """The latency alarm's threshold: ``latency`` (or ``latency_p99``), else 1 second."""
         return self.latency or self.latency_p99 or ONE_SECOND
+
+
+_TRAFFIC_SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
+TEN_MINUTES = Duration.minutes(10)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceDeployment:
+    """How a new revision (image, task definition) reaches traffic, and when ECS rolls back.
+
+    ``BLUE_GREEN`` (the default) starts a full second set of tasks behind a second target
+    group, moves all production traffic to it at once by rewriting the load balancer's listener
+    rule, and keeps the old tasks for ``bake_time``: a rollback is a listener change (seconds),
+    not a relaunch (minutes of model loading). ``CANARY`` first moves ``canary_percent`` of
+    traffic for ``step_interval``, ``LINEAR`` moves ``step_percent`` every ``step_interval``;
+    both then bake. ``ROLLING`` replaces tasks in place (no second target group). With
+    ``rollback_on_alarms`` ECS fails and rolls back a deployment whose service 5XX-rate or p99
+    latency alarm fires during the deployment or the bake; the circuit breaker always rolls back
+    tasks that never become healthy.
+
+    Use the factories: ``ServiceDeployment.blue_green()``, ``.canary(percent=10)``,
+    ``.linear(step_percent=20)``, ``.rolling()``.
+
+    :param strategy: ``ROLLING``, ``BLUE_GREEN``, ``LINEAR`` or ``CANARY``. Default:
+        ``BLUE_GREEN``.
+    :param bake_time: how long the old revision stays ready after all traffic moved, in whole
+        minutes (0-1440); not for ``ROLLING``. Default: 10 minutes.
+    :param canary_percent: traffic the canary receives first, 0.1-100 % in steps of 0.1;
+        ``CANARY`` only. Default: 10 %.
+    :param step_percent: traffic moved per step, 3-100 % in steps of 0.1; ``LINEAR`` only.
+        Default: 20 %.
+    :param step_interval: the wait after the canary or after each linear step, whole minutes
+        (0-1440); ``CANARY`` and ``LINEAR`` only. Default: 10 minutes (canary), 5 (linear).
+    :param rollback_on_alarms: roll back when the service's ``Target5xx`` or latency alarm
+        (``LatencyP99``, or the percentile ``ServiceAlarms`` chose) fires during a deployment.
+        Default: on.
+    """
+
+    strategy: str = "BLUE_GREEN"
+    bake_time: Duration | None = None
+    canary_percent: float | None = None
+    step_percent: float | None = None
+    step_interval: Duration | None = None
+    rollback_on_alarms: bool = True
+
+    @staticmethod
+    def rolling(*, rollback_on_alarms: bool = True) -> ServiceDeployment:
+        """Replace tasks in place, never below the running count."""
+        return ServiceDeployment(strategy="ROLLING", rollback_on_alarms=rollback_on_alarms)
+
+    @staticmethod
+    def blue_green(
+        bake_time: Duration = TEN_MINUTES, *, rollback_on_alarms: bool = True
+    ) -> ServiceDeployment:
+        """A full second revision takes all traffic at once; the old one bakes ``bake_time``."""
+        return ServiceDeployment(
+            strategy="BLUE_GREEN", bake_time=bake_time, rollback_on_alarms=rollback_on_alarms
+        )
+
+    @staticmethod
+    def canary(
+        percent: float = 10.0,
+        interval: Duration = TEN_MINUTES,
+        *,
+        bake_time: Duration = TEN_MINUTES,
+        rollback_on_alarms: bool = True,
+    ) -> ServiceDeployment:
+        """``percent`` of traffic for ``interval``, then the rest; then bake ``bake_time``."""
+        return ServiceDeployment(
+            strategy="CANARY",
+            canary_percent=percent,
+            step_interval=interval,
+            bake_time=bake_time,
+            rollback_on_alarms=rollback_on_alarms,
+        )
+
+    @staticmethod
+    def linear(
+        step_percent: float = 20.0,
+        interval: Duration = FIVE_MINUTES,
+        *,
+        bake_time: Duration = TEN_MINUTES,
+        rollback_on_alarms: bool = True,
+    ) -> ServiceDeployment:
+        """``step_percent`` more traffic every ``interval``; then bake ``bake_time``."""
+        return ServiceDeployment(
+            strategy="LINEAR",
+            step_percent=step_percent,
+            step_interval=interval,
+            bake_time=bake_time,
+            rollback_on_alarms=rollback_on_alarms,
+        )
+
+    def __post_init__(self) -> None:
+        check = Checker("ServiceDeployment")
+        check.one_of("strategy", self.strategy, deployments.STRATEGIES)
+        allowed = deployments.SETTINGS[self.strategy]
+        for keyword, taken_by in deployments.TAKEN_BY.items():
+            if getattr(self, keyword) is not None and keyword not in allowed:
+                check.not_together(
+                    keyword,
+                    f"strategy={self.strategy!r}",
+                    f"{keyword} applies to {taken_by} deployments",
+                )
+        defaults = {
+            "bake_time": TEN_MINUTES,
+            "canary_percent": 10.0,
+            "step_percent": 20.0,
+            "step_interval": TEN_MINUTES if self.strategy == "CANARY" else FIVE_MINUTES,
+        }
+        for keyword in allowed:
+            if getattr(self, keyword) is None:
+                object.__setattr__(self, keyword, defaults[keyword])
+        for keyword in ("bake_time", "step_interval"):
+            value = getattr(self, keyword)
+            if value is not None:
+                seconds = value.to_seconds()
+                problem = deployments.minutes_problem(seconds)
+                if problem is not None:
+                    check.fail(keyword, problem, Said(f"{seconds:g} seconds"))
+        for keyword in ("canary_percent", "step_percent"):
+            check.valid(
+                keyword, getattr(self, keyword), deployments.percent_problem, setting=keyword
+            )
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """True for the strategies with a second target group (all but ``ROLLING``)."""
+        return self.strategy in _TRAFFIC_SHIFTING
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceRoute:
+    """Which requests of the listener reach the service: one listener rule.
+
+    The rule is where ECS shifts traffic between the blue and green target groups. On the
+    listener this construct creates, the defaults route everything to the service; on a shared
+    ``listener=`` pick a priority no other rule has and conditions that select this service.
+
+    :param priority: 1-50000, lower first. Default: 1.
+    :param path_patterns: up to 5 ALB path patterns. Default: ``("/*",)`` (every request).
+    :param host_headers: up to 5 host names (``churn.models.example.com``). Default: none.
+    """
+
+    priority: int = 1
+    path_patterns: Sequence[str] = ("/*",)
+    host_headers: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        check = Checker("ServiceRoute")
+        check.in_range("priority", self.priority, 1, 50000)
+        # ALB: at most 5 condition values per rule, each at most 128 characters.
+        values = [*self.path_patterns, *self.host_headers]
+        check.require(
+            1 <= len(values) <= 5,
+            "path_patterns and host_headers",
+            "1 to 5 values together (an ALB rule's limit)",
+            len(values),
+        )
+        for keyword in ("path_patterns", "host_headers"):
+            for index, value in enumerate(getattr(self, keyword)):
+                check.matches(
+                    f"{keyword}[{index}]",
+                    value,
+                    r"[A-Za-z0-9_\-.$/~\"'@:+*?&=%]{1,128}",
+                    "1-128 characters of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + * ? & = %",
+                )
+        object.__setattr__(self, "path_patterns", tuple(self.path_patterns))
+        object.__setattr__(self, "host_headers", tuple(self.host_headers))
+
+    @property
+    def catches_all(self) -> bool:
+        """True when every request matches (``/*``, no host condition)."""
+        return tuple(self.path_patterns) == ("/*",) and not self.host_headers

@@ -176,3 +176,75 @@ def test_nat_gateways_are_enough_for_ecs(tmp_path: Path) -> None:
     network = {"availability_zones": ["eu-west-1a", "eu-west-1b"], "nat_gateways": 1}
     config = load(tmp_path, {"enabled": True}, network=network)
     assert config.ecs_model_service.enabled is True
+
+
+def test_deployment_defaults_to_blue_green_with_rollback() -> None:
+    deployment = EcsModelServiceSettings().deployment
+    assert deployment.strategy == "blue_green"
+    assert deployment.rollback_on_alarms is True
+    assert deployment.bake_minutes is None  # the construct's 10 minutes
+
+
+def test_checked_in_deployments_are_guarded(environment_configs: list[EnvironmentConfig]) -> None:
+    by_name = {c.name: c.ecs_model_service.deployment for c in environment_configs}
+    assert (by_name["staging"].strategy, by_name["staging"].bake_minutes) == ("blue_green", 5)
+    prod = by_name["prod"]
+    assert (prod.strategy, prod.canary_percent, prod.step_interval_minutes) == ("canary", 10, 10)
+    assert all(d.rollback_on_alarms for d in by_name.values())
+
+
+DEPLOYMENT_INVALID: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "unknown-strategy",
+        {"strategy": "all_at_once"},
+        r"ecs_model_service.deployment.strategy: .*'rolling', 'blue_green', 'linear' or 'canary'",
+    ),
+    (
+        "bake-with-rolling",
+        {"strategy": "rolling", "bake_minutes": 5},
+        r"ecs_model_service.deployment.bake_minutes: left out with strategy rolling \(it applies "
+        r"to blue/green, linear and canary deployments\) \(got 5\)",
+    ),
+    (
+        "canary-percent-with-linear",
+        {"strategy": "linear", "canary_percent": 10},
+        r"ecs_model_service.deployment.canary_percent: left out with strategy linear",
+    ),
+    (
+        "canary-percent-off-step",
+        {"strategy": "canary", "canary_percent": 0.05},
+        r"ecs_model_service.deployment.canary_percent: between 0\.1 and 100 % in steps of 0\.1 "
+        r"\(got 0\.05\)",
+    ),
+    (
+        "step-percent-low",
+        {"strategy": "linear", "step_percent": 2},
+        r"ecs_model_service.deployment.step_percent: between 3 and 100 % in steps of 0\.1",
+    ),
+    (
+        "bake-shorter-than-alarms",
+        {"strategy": "blue_green", "bake_minutes": 2},
+        r"ecs_model_service.deployment.bake_minutes: at least 3 minutes \(3 alarm periods of 60 "
+        r"s: .*\) \(got 2\)",
+    ),
+    (
+        "bake-too-long",
+        {"bake_minutes": 1441},
+        r"ecs_model_service.deployment.bake_minutes: .*less than or equal to 1440",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "deployment", "message"), DEPLOYMENT_INVALID, ids=[c[0] for c in DEPLOYMENT_INVALID]
+)
+def test_invalid_deployment_is_refused(
+    tmp_path: Path, case: str, deployment: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        load(tmp_path, {"deployment": deployment})
+
+
+def test_no_bake_is_fine_without_alarm_rollback(tmp_path: Path) -> None:
+    config = load(tmp_path, {"deployment": {"bake_minutes": 0, "rollback_on_alarms": False}})
+    assert config.ecs_model_service.deployment.bake_minutes == 0

@@ -259,13 +259,14 @@ def test_gpu_tasks_run_on_the_configured_instances(ab_serving: Template) -> None
     (launch,) = resources(template, "AWS::EC2::LaunchTemplate").values()
     assert launch["Properties"]["LaunchTemplateData"]["InstanceType"] == "g5.xlarge"
     alarms = resources(template, "AWS::CloudWatch::Alarm")
-    (latency,) = [
-        a for a in alarms.values() if a["Properties"].get("MetricName") == "TargetResponseTime"
+    # Blue/green: the alarm takes the worse of both target groups' response times.
+    (latency,) = [a for logical, a in alarms.items() if "LatencyP50" in logical]
+    stats = [
+        query["MetricStat"] for query in latency["Properties"]["Metrics"] if "MetricStat" in query
     ]
-    assert (latency["Properties"]["ExtendedStatistic"], latency["Properties"]["Threshold"]) == (
-        "p50",
-        0.15,
-    )
+    assert {s["Metric"]["MetricName"] for s in stats} == {"TargetResponseTime"}
+    assert {s["Stat"] for s in stats} == {"p50"}
+    assert latency["Properties"]["Threshold"] == 0.15
 
 
 # --- batch_transform ---------------------------------------------------------------------------

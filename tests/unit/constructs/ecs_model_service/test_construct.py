@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.constructs import (
@@ -22,10 +22,11 @@ from mlops_cdk.constructs import (
     ModelData,
     ServiceAlarms,
     ServiceAutoScaling,
+    ServiceDeployment,
     ServiceHealthCheck,
 )
 from mlops_cdk.stacks.app import NAG_PACKS
-from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.apps import isolated_vpc, unit_app, unit_stack
 from tests.helpers.compliance import cfn_lint
 from tests.helpers.templates import assert_matches, widget_metrics
 
@@ -36,19 +37,6 @@ WEB_ACL_ARN = (
     "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/models/"
     "a1b2c3d4-5678-90ab-cdef-0123456789ab"
 )
-
-
-def isolated_vpc(stack: cdk.Stack) -> ec2.Vpc:
-    """Like the environments' VPC: private isolated subnets only, no NAT."""
-    return ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )
 
 
 def public_vpc(stack: cdk.Stack) -> ec2.Vpc:
@@ -103,6 +91,7 @@ def public() -> Scenario:
                 min_capacity=2, max_capacity=8, target_cpu_percent=50, requests_per_target=600
             ),
             web_acl_arn=WEB_ACL_ARN,
+            deployment=ServiceDeployment.canary(percent=5, interval=cdk.Duration.minutes(3)),
         )
         return service
 
@@ -162,6 +151,7 @@ def customised() -> Scenario:
                 latency=cdk.Duration.millis(250),
                 cpu_percent=75,
             ),
+            deployment=ServiceDeployment.rolling(),
         )
 
     return build(make)
@@ -236,7 +226,18 @@ def test_every_container_logs_to_the_kms_log_group(defaults: Scenario) -> None:
 
 def test_deployments_roll_back_and_never_drop_capacity(defaults: Scenario) -> None:
     service = defaults.only("AWS::ECS::Service")
+    by_id = {alarm.node.id: alarm for alarm in defaults.service.alarms}
     assert service["DeploymentConfiguration"] == {
+        "Strategy": "BLUE_GREEN",
+        "BakeTimeInMinutes": 10,
+        "Alarms": {
+            "AlarmNames": [
+                defaults.stack.resolve(by_id["Target5xx"].alarm_name),
+                defaults.stack.resolve(by_id["LatencyP99"].alarm_name),
+            ],
+            "Enable": True,
+            "Rollback": True,
+        },
         "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
         "MaximumPercent": 200,
         "MinimumHealthyPercent": 100,
@@ -246,6 +247,14 @@ def test_deployments_roll_back_and_never_drop_capacity(defaults: Scenario) -> No
     assert service["DesiredCount"] == 2
     assert service["LaunchType"] == "FARGATE"
     assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+@pytest.mark.parametrize("scenario", ["defaults", "public", "gpu", "customised"])
+def test_synth_warns_about_nothing(scenario: str, request: pytest.FixtureRequest) -> None:
+    """No CDK warning reaches the consumer's synth output (e.g. a default action set twice on
+    the listener, or the ECR pull-policy warning for an image the construct grants)."""
+    built: Scenario = request.getfixturevalue(scenario)
+    assert Annotations.from_stack(built.stack).find_warning("*", Match.any_value()) == []
 
 
 def test_cluster_has_container_insights(defaults: Scenario) -> None:
@@ -287,7 +296,10 @@ def test_nobody_is_let_in_until_allowed(defaults: Scenario) -> None:
 def test_target_group_checks_ping_and_balances_on_outstanding_requests(
     defaults: Scenario,
 ) -> None:
-    group = defaults.only("AWS::ElasticLoadBalancingV2::TargetGroup")
+    groups = defaults.template.find_resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert len(groups) == 2  # blue and green: the same settings
+    (group, other) = [g["Properties"] for g in groups.values()]
+    assert group == other
     assert group["HealthCheckPath"] == "/ping"
     assert (group["HealthCheckIntervalSeconds"], group["HealthCheckTimeoutSeconds"]) == (15, 5)
     assert (group["HealthyThresholdCount"], group["UnhealthyThresholdCount"]) == (2, 3)
@@ -340,10 +352,18 @@ def test_six_alarms_each_notify_on_alarm_and_ok(defaults: Scenario) -> None:
             "Threshold": 2,
         },
     )
-    defaults.template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {"MetricName": "TargetResponseTime", "ExtendedStatistic": "p99", "Threshold": 1},
+    # Blue/green: the load-balancer alarms watch both target groups.
+    latency = defaults.template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"Threshold": 1, "Metrics": Match.any_value()}}
     )
+    (queries,) = [a["Properties"]["Metrics"] for n, a in latency.items() if "LatencyP99" in n]
+    assert [q.get("Expression") for q in queries if "Expression" in q] == ["MAX([g0, g1])"]
+    stats = [q["MetricStat"] for q in queries if "MetricStat" in q]
+    assert [(m["Metric"]["MetricName"], m["Stat"]) for m in stats] == [
+        ("TargetResponseTime", "p99")
+    ] * 2
+    groups = {json.dumps(m["Metric"]["Dimensions"], sort_keys=True) for m in stats}
+    assert len(groups) == 2
 
 
 def test_attributes_and_allow_from(defaults: Scenario) -> None:
@@ -425,10 +445,28 @@ def test_autoscaling_tracks_cpu_and_requests_per_task(public: Scenario) -> None:
             "AWS::ApplicationAutoScaling::ScalingPolicy"
         ).values()
     ]
-    by_metric = {p["PredefinedMetricSpecification"]["PredefinedMetricType"]: p for p in policies}
-    assert by_metric["ECSServiceAverageCPUUtilization"]["TargetValue"] == 50
-    assert by_metric["ALBRequestCountPerTarget"]["TargetValue"] == 600
-    assert by_metric["ALBRequestCountPerTarget"]["ScaleInCooldown"] == 300
+    (cpu,) = [p for p in policies if "PredefinedMetricSpecification" in p]
+    assert cpu["PredefinedMetricSpecification"]["PredefinedMetricType"] == (
+        "ECSServiceAverageCPUUtilization"
+    )
+    assert cpu["TargetValue"] == 50
+    # Canary: requests per task over both target groups, wherever production is.
+    (requests,) = [p for p in policies if "CustomizedMetricSpecification" in p]
+    assert requests["TargetValue"] == 600
+    assert requests["ScaleInCooldown"] == 300
+    queries = requests["CustomizedMetricSpecification"]["Metrics"]
+    assert queries[-1] == {
+        "Id": "requests",
+        "Expression": "FILL(g0, 0) + FILL(g1, 0)",
+        "Label": "Requests per task, both target groups",
+        "ReturnData": True,
+    }
+    dimensions = [q["MetricStat"]["Metric"]["Dimensions"] for q in queries[:-1]]
+    groups = public.service.routing.target_groups
+    assert dimensions == [
+        [{"Name": "TargetGroup", "Value": public.stack.resolve(g.target_group_full_name)}]
+        for g in groups
+    ]
 
 
 def test_running_task_alarm_uses_the_autoscaling_floor(public: Scenario) -> None:
