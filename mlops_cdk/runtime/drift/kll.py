@@ -91,6 +91,24 @@ class KllSketch:
                 self.levels[h + 1] = np.concatenate((self.levels[h + 1], promoted))
                 break
 
+    def merge(self, other: KllSketch) -> None:
+        """Absorb ``other`` (same ``k`` and ``c``): level ``h`` items join level ``h``, then the
+        usual compaction runs. The result is a KLL sketch of the concatenated streams, with the
+        same rank-error guarantee as one sketch fed both streams (Karnin, Lang, Liberty 2016,
+        section 3: KLL sketches are fully mergeable); when nothing needs compacting (fewer items
+        than the capacity) the merge is exact."""
+        if (other.k, other.c) != (self.k, self.c):
+            raise ValueError(
+                f"cannot merge KLL sketches with different parameters "
+                f"(k={self.k}, c={self.c} and k={other.k}, c={other.c})"
+            )
+        while len(self.levels) < len(other.levels):
+            self.levels.append(_empty())
+        for h, items in enumerate(other.levels):
+            if items.size:
+                self.levels[h] = np.concatenate((self.levels[h], items))
+        self._compress()
+
     def weighted_items(self) -> tuple[FloatArray, FloatArray]:
         """Sorted item values and their cumulative weights."""
         values = np.concatenate(self.levels) if self.levels else _empty()
