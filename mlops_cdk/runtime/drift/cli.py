@@ -253,7 +253,6 @@ def _quality(
             probability_attribute=args.probability_attribute or env.get("probability_attribute"),
             probability_threshold=threshold,
         ),
-        "capture_index": "endpointOutput",
     }
 
 
