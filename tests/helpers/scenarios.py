@@ -18,13 +18,17 @@ from mlops_cdk.constructs import (
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
+    GroundTruth,
     InferenceApi,
     LambdaInference,
     MLPipeline,
     ModelData,
     ModelMonitorSchedule,
     ModelRegistry,
+    MonitoringType,
+    QualityAlarm,
     RealtimeEndpoint,
+    ReportLocation,
     S3Trigger,
     TransformInput,
     TransformOutput,
@@ -102,6 +106,20 @@ def every_construct(stack: cdk.Stack) -> None:
         vpc=vpc,
     )
     ModelMonitorSchedule(stack, "Monitor", endpoint=endpoint, baseline=Baseline.demo_model())
+    # Model quality on three instances: the map job, its reduce job and the quality alarm.
+    ModelMonitorSchedule(
+        stack,
+        "Quality",
+        endpoint=endpoint,
+        baseline=Baseline(constraints=ModelData.from_bucket(data, "quality/constraints.json")),
+        monitoring_type=MonitoringType.MODEL_QUALITY,
+        problem_type="BinaryClassification",
+        ground_truth=GroundTruth(bucket=data, prefix="truth/"),
+        label_delay=cdk.Duration.hours(24),
+        instance_count=3,
+        quality_alarm=QualityAlarm(metric="auc", threshold=0.75),
+        reports=ReportLocation(bucket=data, prefix="quality-reports/"),
+    )
     BatchTransformJob(
         stack,
         "Batch",

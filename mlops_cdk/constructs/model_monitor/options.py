@@ -24,6 +24,47 @@ from mlops_cdk._internal.validation import BUCKET, KEY, Checker, Said
 from mlops_cdk.constructs.model_data import ModelData
 
 PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
+#: The scalar model-quality metrics Model Monitor publishes (and the drift job's
+#: ``runtime/drift/quality.py`` publishes under the same names), per problem type; a test keeps
+#: the two lists equal.
+QUALITY_METRICS: dict[str, tuple[str, ...]] = {
+    "BinaryClassification": (
+        "accuracy",
+        "precision",
+        "recall",
+        "f0_5",
+        "f1",
+        "f2",
+        "auc",
+        "true_positive_rate",
+        "true_negative_rate",
+        "false_positive_rate",
+        "false_negative_rate",
+        "accuracy_best_constant_classifier",
+        "precision_best_constant_classifier",
+        "recall_best_constant_classifier",
+        "f0_5_best_constant_classifier",
+        "f1_best_constant_classifier",
+        "f2_best_constant_classifier",
+    ),
+    "MulticlassClassification": (
+        "accuracy",
+        "weighted_recall",
+        "weighted_precision",
+        "weighted_f0_5",
+        "weighted_f1",
+        "weighted_f2",
+        "accuracy_best_constant_classifier",
+        "weighted_recall_best_constant_classifier",
+        "weighted_precision_best_constant_classifier",
+        "weighted_f0_5_best_constant_classifier",
+        "weighted_f1_best_constant_classifier",
+        "weighted_f2_best_constant_classifier",
+    ),
+    "Regression": ("mae", "mse", "rmse", "r2"),
+}
+#: Metrics where lower is better: their alarm fires above the threshold, the others below.
+LOWER_IS_BETTER = frozenset({"false_positive_rate", "false_negative_rate", "mae", "mse", "rmse"})
 
 
 class MonitoringType(Enum):
@@ -40,7 +81,7 @@ class MonitorBackend(Enum):
 
     ``MODEL_MONITOR``: SageMaker Model Monitor (``AWS::SageMaker::MonitoringSchedule``), for
     accounts that have it (closed to new customers in 2026). ``DRIFT_JOB``: the mlops-cdk drift
-    job as a scheduled SageMaker Processing job; data quality only, same metrics.
+    job as a scheduled SageMaker Processing job; data quality and model quality, same metrics.
     """
 
     MODEL_MONITOR = "MODEL_MONITOR"
@@ -139,6 +180,36 @@ class GroundTruth:
         check = Checker("GroundTruth")
         check.instance_of("bucket", self.bucket, BUCKET)
         check.key_prefixes(self, "prefix")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityAlarm:
+    """Alarm when a model-quality metric crosses a threshold: below it for metrics where
+    higher is better (accuracy, auc, f1, r2, ...), above it for error rates and errors
+    (``false_positive_rate``, ``false_negative_rate``, ``mae``, ``mse``, ``rmse``).
+
+    :param metric: a metric name Model Monitor's model-quality monitor publishes, e.g. ``auc``.
+    :param threshold: the threshold.
+    """
+
+    metric: str
+    threshold: float
+
+    def __post_init__(self) -> None:
+        check = Checker("QualityAlarm")
+        known = sorted({name for names in QUALITY_METRICS.values() for name in names})
+        check.one_of("metric", self.metric, known)
+        check.require(
+            isinstance(self.threshold, int | float) and not isinstance(self.threshold, bool),
+            "threshold",
+            "a number",
+            Said(repr(self.threshold)),
+        )
+
+    @property
+    def lower_is_better(self) -> bool:
+        """True for error rates and errors (the alarm fires above the threshold)."""
+        return self.metric in LOWER_IS_BETTER
 
 
 @dataclass(frozen=True, kw_only=True)
