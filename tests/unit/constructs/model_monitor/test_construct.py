@@ -609,12 +609,17 @@ def test_given_key_and_topic_are_used() -> None:
 
 
 def test_both_backends_pass_cfn_lint(
-    drift: DriftScenario, native: NativeScenario, tmp_path: Path
+    drift: DriftScenario, native: NativeScenario, quality: QualityScenario, tmp_path: Path
 ) -> None:
     # The app deploys only the drift job; lint all four Model Monitor job definitions too.
 
     files = []
-    for name, scenario in (("drift", drift), ("native", native)):
+    scenarios: tuple[tuple[str, Any], ...] = (
+        ("drift", drift),
+        ("native", native),
+        ("quality", quality),
+    )
+    for name, scenario in scenarios:
         path = tmp_path / f"{name}.template.json"
         path.write_text(json.dumps(scenario.template.to_json()), encoding="utf-8")
         files.append(path)
