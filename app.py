@@ -9,7 +9,7 @@ pipeline that deploys the same stages. Every cdk-nag pack checks the app when it
 import sys
 from pathlib import Path
 
-from aws_cdk import App, Environment
+from aws_cdk import App
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import (
@@ -20,8 +20,12 @@ from mlops_cdk.config import (
     with_approved_package,
 )
 from mlops_cdk.cost import ceiling_problem, estimate_assembly
-from mlops_cdk.stacks.app import add_compliance_checks, build_app, selected_environments
-from mlops_cdk.stacks.delivery import DeliveryStack, cli_version
+from mlops_cdk.stacks.app import (
+    add_compliance_checks,
+    add_delivery,
+    build_app,
+    selected_environments,
+)
 
 
 def main() -> int:
@@ -40,16 +44,7 @@ def main() -> int:
         return 1
     build_app(app, configs)
     if delivery is not None and selected is None:
-        DeliveryStack(
-            app,
-            delivery.stack_name,
-            settings=delivery,
-            environments=pipeline_configs,
-            cdk_cli_version=cli_version(Path("package.json")),
-            env=Environment(account=delivery.account, region=delivery.region),
-            stack_name=delivery.stack_name,
-            description=f"{delivery.project}: delivery pipeline (test, synth, deploy)",
-        )
+        add_delivery(app, delivery, pipeline_configs)
     if app.node.try_get_context("nag") not in (False, "false"):
         add_compliance_checks(app)
     assembly = app.synth()

@@ -1,7 +1,10 @@
 """Synth cost of the whole app, phase by phase, and resources per stack.
 
-Each variant runs in a fresh Python process (jsii and the template validator start once per
-process, which is the cost that matters). Prints a table; this is a benchmark, not a test.
+The whole app is what ``app.py`` builds: every environment stage plus the delivery pipeline
+stack and the copies of the stages it deploys. Each variant runs in a fresh Python process (jsii
+and the template validator start once per process, which is the cost that matters), and the
+variants alternate round by round, so a change in machine load hits both alike. Prints a table;
+this is a benchmark, not a test.
 
     python bench/synth.py [--repeat 3]
 """
@@ -14,12 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from statistics import median
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The delivery stack's hierarchical ID, which prefixes its stage copies too.
+DELIVERY_PREFIX = "mlops-delivery"
 
 
 def measure(validation: bool, nag: bool) -> dict[str, Any]:
@@ -28,20 +32,30 @@ def measure(validation: bool, nag: bool) -> dict[str, Any]:
     start = time.perf_counter()
     import aws_cdk as cdk
 
-    from mlops_cdk.config import load_environments
-    from mlops_cdk.stacks.app import NAG_PACKS, build_app
+    from mlops_cdk.config import load_delivery, load_environments
+    from mlops_cdk.stacks.app import NAG_PACKS, add_delivery, build_app
 
     timings["import"] = time.perf_counter() - start
 
     mark = time.perf_counter()
     configs = load_environments(config_dir=ROOT / "config", environ={})
+    delivery = load_delivery(config_dir=ROOT / "config")
+    pipeline_configs = (
+        load_environments(delivery.environments, config_dir=ROOT / "config", environ={})
+        if delivery
+        else []
+    )
     timings["config"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
     outdir = tempfile.mkdtemp(prefix="bench-cdk.out-")
     app = cdk.App(context=context, outdir=outdir, builtin_cloud_formation_validation=validation)
-    stages = build_app(app, configs)
+    scopes: list[Any] = list(build_app(app, configs))
+    if delivery is not None:
+        scopes.append(
+            add_delivery(app, delivery, pipeline_configs, package_json=ROOT / "package.json")
+        )
     timings["construct"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -50,17 +64,17 @@ def measure(validation: bool, nag: bool) -> dict[str, Any]:
 
     if nag:
         mark = time.perf_counter()
-        for stage in stages:
+        for scope in scopes:
             for pack in NAG_PACKS:
-                pack().validate_scope(stage)
+                pack().validate_scope(scope)
         timings["nag (5 packs)"] = time.perf_counter() - mark
 
+    # Every stack of the assembly, nested ones included: the environment stages and the
+    # delivery pipeline's own copies of them (same stack names, so keyed by artifact path).
     resources: dict[str, int] = {}
-    for stage in stages:
-        for stack in assembly.get_nested_assembly(stage.artifact_id).stacks_recursively:
-            resources[stack.stack_name] = sum(
-                Counter(r["Type"] for r in stack.template.get("Resources", {}).values()).values()
-            )
+    for stack in assembly.stacks_recursively:
+        count = len(stack.template.get("Resources", {}))
+        resources[stack.hierarchical_id] = count
     return {"timings": timings, "resources": resources}
 
 
@@ -89,11 +103,15 @@ def main() -> None:
         "validation on + nag": (True, True),
         "validation off": (False, False),
     }
-    results = {
-        name: [run_child(*flags) for _ in range(args.repeat)] for name, flags in variants.items()
-    }
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    for _ in range(args.repeat):  # alternate: A B A B ..., not A A B B
+        for name, flags in variants.items():
+            results[name].append(run_child(*flags))
 
-    print(f"\nSynth of every environment, median of {args.repeat} fresh processes (seconds)")
+    print(
+        f"\nSynth of the whole app (environments + delivery), "
+        f"median of {args.repeat} fresh processes (seconds)"
+    )
     phases = ["import", "config", "construct", "synth", "nag (5 packs)"]
     print(f"{'phase':<16}" + "".join(f"{name:>22}" for name in variants))
     for phase in phases:
@@ -109,10 +127,13 @@ def main() -> None:
     print(f"{'total':<16}" + "".join(f"{totals[name]:>22.3f}" for name in variants))
 
     resources = results["validation off"][0]["resources"]
-    print(f"\n{'stack':<28}{'resources':>10}")
-    for stack, count in resources.items():
-        print(f"{stack:<28}{count:>10}")
-    print(f"{'total':<28}{sum(resources.values()):>10}")
+    width = max(len(stack) for stack in resources) + 2
+    print(f"\n{'stack (assembly path)':<{width}}{'resources':>10}")
+    for stack, count in sorted(resources.items()):
+        print(f"{stack:<{width}}{count:>10}")
+    delivered = sum(c for s, c in resources.items() if s.startswith(DELIVERY_PREFIX))
+    print(f"{'total':<{width}}{sum(resources.values()):>10}")
+    print(f"{'delivery + its stage copies':<{width}}{delivered:>10}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,14 @@
 """Architecture diagrams of each environment, drawn from the synthesized cloud assembly.
 
-Reads ``cdk.out`` (manifest, templates), groups the resources that matter by stack, and draws
-the main data paths (references between those resources, across stacks too) with Graphviz.
+Reads ``cdk.out`` (manifest, templates) and draws two pictures per environment with Graphviz:
+
+- ``<env>.svg``: the resources that matter, grouped by stack, with the references between them
+  (across stacks too);
+- ``<env>-constructs.svg``: one node per construct (what a stack's code creates at its top level:
+  a RealtimeEndpoint, a bucket, the drift monitor...), grouped by stack, with how data and events
+  flow between them: EventBridge rules drawn from the event's source to what they start, alarms
+  to the topic they notify, and "uses" for the rest (a bucket a job reads, a key, a group name).
+
 Usage: ``python scripts/diagram.py [cdk.out] [docs/diagrams]`` (``make diagram``).
 """
 
@@ -190,6 +197,245 @@ def edges(stacks: dict[str, Stack]) -> set[tuple[str, str]]:
     return {(source, target) for source, target in found if source != target}
 
 
+# What a top-level construct is, from the resources under it: the first rule that matches names
+# it (our constructs are Python classes, which the cloud assembly records only as "Construct").
+KINDS: tuple[tuple[str, str, str], ...] = (
+    # (resource type, text its properties must contain or "", kind)
+    ("AWS::SageMaker::Pipeline", "", "MLPipeline"),
+    ("AWS::SageMaker::ModelPackageGroup", "", "ModelRegistry"),
+    ("AWS::SageMaker::InferenceComponent", "", "ModelHost"),
+    ("AWS::SageMaker::MonitoringSchedule", "", "ModelMonitorSchedule"),
+    ("AWS::StepFunctions::StateMachine", "createProcessingJob", "ModelMonitorSchedule (drift job)"),
+    ("AWS::StepFunctions::StateMachine", "createTransformJob", "BatchTransformJob"),
+    ("AWS::SageMaker::Endpoint", "", "RealtimeEndpoint"),
+    ("AWS::ECS::Service", "", "EcsModelService"),
+    ("AWS::Lambda::Alias", "", "LambdaInference"),
+    ("AWS::S3::Bucket", "", "S3 bucket"),
+    ("AWS::KMS::Key", "", "KMS key"),
+    ("AWS::SNS::Topic", "", "SNS topic"),
+    ("AWS::EC2::VPC", "", "VPC"),
+    ("AWS::CloudWatch::Dashboard", "", "Dashboard"),
+    ("AWS::ApiGateway::Account", "", "API Gateway account settings"),
+)
+# CDK's own plumbing at a stack's top level, not drawn.
+PLUMBING = ("CDKMetadata", "Custom::", "BucketNotificationsHandler", "LogRetention", "AWS679f53")
+NAMED = ("BucketName", "ModelPackageGroupName")  # names other stacks use literally
+# Identity policies give data directions (reads/writes); resource policies are not flows.
+POLICIES = {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}
+NOT_FLOWS = {
+    "AWS::IAM::Role",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::KMS::Key",
+    "AWS::CloudWatch::Dashboard",
+}
+# The kinds that are this library's constructs; edges between plain resources are not drawn.
+CONSTRUCTS = {
+    "MLPipeline",
+    "ModelRegistry",
+    "ModelHost",
+    "ModelMonitorSchedule",
+    "ModelMonitorSchedule (drift job)",
+    "BatchTransformJob",
+    "RealtimeEndpoint",
+    "EcsModelService",
+    "LambdaInference",
+}
+
+
+@dataclass(eq=False)  # compared and hashed by identity: one object per construct
+class Component:
+    """A construct at the top level of a stack: its resources by logical id."""
+
+    stack: str
+    name: str
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def node(self) -> str:
+        return f"{self.stack}/{self.name}" if self.stack else self.name
+
+    @property
+    def kind(self) -> str:
+        if not self.stack:
+            return "outside this environment"
+        for resource_type, marker, kind in KINDS:
+            for resource in self.resources.values():
+                if resource["Type"] == resource_type and marker in json.dumps(resource):
+                    return kind
+        return "Construct"
+
+
+def components(stacks: dict[str, Stack]) -> dict[tuple[str, str], Component]:
+    """(stack, logical id) -> the top-level construct that created the resource."""
+    owner: dict[tuple[str, str], Component] = {}
+    found: dict[str, Component] = {}
+    for stack in stacks.values():
+        for logical_id, resource in stack.template.get("Resources", {}).items():
+            path = resource.get("Metadata", {}).get("aws:cdk:path", "")
+            parts = path.split("/")
+            top = parts[2] if len(parts) > 3 else None  # <stage>/<stack>/<construct>/...
+            if top is None or top.startswith(PLUMBING):
+                continue
+            component = found.setdefault(f"{stack.name}/{top}", Component(stack.name, top))
+            component.resources[logical_id] = resource
+            owner[(stack.name, logical_id)] = component
+    return owner
+
+
+def _event_label(pattern: dict[str, Any]) -> str:
+    detail_types = pattern.get("detail-type") or ["event"]
+    label = str(detail_types[0]).removeprefix("SageMaker ")
+    state = pattern.get("detail", {}).get("state", {}).get("value")
+    return f"{label}: {state[0]}" if state else label
+
+
+def construct_edges(stacks: dict[str, Stack]) -> dict[tuple[str, str], str]:
+    """(source node, target node) -> labels, at construct level, in the direction data and
+    events flow: an event's source -> the rule's construct -> what the rule starts or notifies;
+    an alarm -> the topic it notifies; otherwise the construct that refers -> what it uses."""
+    owner = components(stacks)
+    named: dict[str, Component] = {}
+    for (_, _), component in owner.items():
+        for resource in component.resources.values():
+            for key in NAMED:
+                value = resource.get("Properties", {}).get(key)
+                if isinstance(value, str):
+                    named[value] = component
+
+    def targets(stack: Stack, value: Any) -> set[Component]:
+        found: set[Component] = set()
+        for other_stack, target in references(value):
+            if other_stack is None:
+                component = owner.get((stack.name, target))
+            else:
+                component = _output_owner(stacks, owner, other_stack, target)
+            if component is not None:
+                found.add(component)
+        for text in _strings(value):
+            found.update(c for name, c in named.items() if name in text)
+        return found
+
+    drawn: dict[tuple[str, str], list[str]] = defaultdict(list)
+    external: dict[str, Component] = {}
+
+    def draw(source: Component, target: Component, label: str) -> None:
+        if label not in drawn[(source.node, target.node)]:
+            drawn[(source.node, target.node)].append(label)
+
+    for stack in stacks.values():
+        for logical_id, resource in stack.template.get("Resources", {}).items():
+            source = owner.get((stack.name, logical_id))
+            kind = resource["Type"]
+            properties = resource.get("Properties", {})
+            if source is None or kind in NOT_FLOWS:
+                continue
+            if kind in POLICIES:
+                # What a construct's role may do to a bucket gives the direction of the data.
+                for statement in _statements(properties):
+                    actions = " ".join(_strings(statement.get("Action", [])))
+                    for bucket in targets(stack, statement.get("Resource", [])):
+                        if bucket.kind != "S3 bucket":
+                            continue
+                        if "s3:PutObject" in actions:
+                            draw(source, bucket, "writes")
+                        if "s3:GetObject" in actions:
+                            draw(bucket, source, "reads")
+            elif kind == "AWS::Events::Rule":
+                pattern = properties.get("EventPattern", {})
+                for origin in targets(stack, pattern):
+                    draw(origin, source, _event_label(pattern))
+                for arn in (target.get("Arn") for target in properties.get("Targets", [])):
+                    for target in targets(stack, arn):
+                        draw(source, target, "starts / notifies")
+                    if isinstance(arn, str) and ":event-bus/" in arn:  # another account's bus
+                        bus = external.setdefault(arn, Component("", f"event bus {arn}"))
+                        draw(source, bus, "forwards")
+            elif kind == ALARM:
+                for target in targets(stack, properties.get("AlarmActions", [])):
+                    draw(source, target, "alarms")
+            else:
+                for target in targets(stack, properties):
+                    if target.kind == "ModelRegistry":
+                        draw(source, target, "registers / reads packages")
+                    elif target.kind not in ("S3 bucket", "KMS key"):
+                        draw(source, target, "uses")
+    ours = {c.node for c in owner.values() if c.kind in CONSTRUCTS}
+    return {
+        edge: ", ".join(label for label in labels if label != "uses" or len(labels) == 1)
+        for edge, labels in drawn.items()
+        if edge[0] != edge[1] and (edge[0] in ours or edge[1] in ours)
+    }
+
+
+def _statements(properties: dict[str, Any]) -> list[dict[str, Any]]:
+    document = properties.get("PolicyDocument", {})
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    return [s for s in statements if isinstance(s, dict) and s.get("Effect") == "Allow"]
+
+
+def _output_owner(
+    stacks: dict[str, Stack],
+    owner: dict[tuple[str, str], Component],
+    stack_name: str,
+    output: str,
+) -> Component | None:
+    stack = stacks.get(stack_name)
+    if stack is None:
+        return None
+    value = stack.template.get("Outputs", {}).get(output, {}).get("Value")
+    for _, logical_id in references(value):
+        component = owner.get((stack_name, logical_id))
+        if component is not None:
+            return component
+    return None
+
+
+def render_constructs(stage: str, stacks: dict[str, Stack], out_dir: Path) -> list[Path]:
+    """Write ``<stage>-constructs.svg`` and ``.png``: constructs, and how data and events flow."""
+    owner = components(stacks)
+    edges_drawn = construct_edges(stacks)
+    connected = {node for edge in edges_drawn for node in edge}
+    graph = graphviz.Digraph(
+        f"{stage}-constructs",
+        graph_attr={"rankdir": "LR", "label": f"{stage}: constructs", "fontsize": "20"},
+    )
+    graph.attr("node", shape="box", style="rounded,filled", fillcolor="#eef3fb", fontsize="10")
+    graph.attr("edge", fontsize="9", color="#55657d")
+    by_stack: dict[str, set[Component]] = defaultdict(set)
+    for component in owner.values():
+        if component.node in connected or component.kind != "Construct":
+            by_stack[component.stack].add(component)
+    for stack_name, members in by_stack.items():
+        with graph.subgraph(name=f"cluster_{stack_name}") as cluster:
+            cluster.attr(label=stack_name, style="rounded", color="#7a8ca5")
+            for component in sorted(members, key=lambda c: c.name):
+                cluster.node(_dot_id(component.node), f"{component.name}\n{component.kind}")
+    for node in sorted(connected - {c.node for c in owner.values()}):
+        graph.node(_dot_id(node), node.replace(" arn:", "\\narn:"), fillcolor="#fdf1dc")
+    for (source, target), label in sorted(edges_drawn.items()):
+        style = "dashed" if label == "uses" else "solid"
+        graph.edge(
+            _dot_id(source), _dot_id(target), label="" if label == "uses" else label, style=style
+        )
+    return _write(graph, f"{stage}-constructs", out_dir)
+
+
+def _dot_id(node: str) -> str:
+    """A Graphviz node ID: ``a:b`` would be read as node ``a``, port ``b``."""
+    return re.sub(r"\W", "_", node)
+
+
+def _write(graph: graphviz.Digraph, name: str, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in ("svg", "png"):
+        path = Path(graph.render(filename=name, directory=str(out_dir), format=fmt, cleanup=True))
+        written.append(path)
+    return written
+
+
 def render(stage: str, stacks: dict[str, Stack], out_dir: Path) -> list[Path]:
     """Write ``<stage>.svg`` and ``<stage>.png`` into ``out_dir``; return their paths."""
     graph = graphviz.Digraph(stage, graph_attr={"rankdir": "LR", "label": stage, "fontsize": "20"})
@@ -202,12 +448,7 @@ def render(stage: str, stacks: dict[str, Stack], out_dir: Path) -> list[Path]:
                 cluster.node(stack.node(logical_id), label)
     for source, target in sorted(edges(stacks)):
         graph.edge(source, target)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in ("svg", "png"):
-        path = Path(graph.render(filename=stage, directory=str(out_dir), format=fmt, cleanup=True))
-        written.append(path)
-    return written
+    return _write(graph, stage, out_dir)
 
 
 def main(assembly: str = "cdk.out", out_dir: str = "docs/diagrams") -> int:
@@ -217,7 +458,9 @@ def main(assembly: str = "cdk.out", out_dir: str = "docs/diagrams") -> int:
         return 1
     grouped: dict[str, list[Path]] = defaultdict(list)
     for stage, stacks in stages.items():
-        grouped[stage] = render(stage, load(stacks), Path(out_dir))
+        loaded = load(stacks)
+        grouped[stage] = render(stage, loaded, Path(out_dir))
+        grouped[stage] += render_constructs(stage, loaded, Path(out_dir))
     for stage, paths in grouped.items():
         print(f"{stage}: {', '.join(str(p) for p in paths)}")
     return 0

@@ -31,10 +31,13 @@ def synthesized_app(
 
     This is the one synth with the built-in template validation on (the cdk.json flag makes
     schema errors fail it), exactly like ``make synth``; no nag plugin is registered here, the
-    compliance tests run the packs on the construct tree directly.
+    compliance tests run the packs on the construct tree directly. Like the CLI, it writes each
+    resource's construct path into its metadata (the templates that deploy carry it; the size
+    limits count it, and the construct-level diagram reads it).
     """
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
+    context = {**cdk_json_context(), "aws:cdk:enable-path-metadata": True}
+    app = cdk.App(context=context, outdir=str(outdir))
     stages = {stage.config.name: stage for stage in build_app(app, environment_configs)}
     assembly = app.synth()
     return SynthesizedApp(app, stages, assembly, outdir)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
-from aws_cdk import App, Validations
+from aws_cdk import App, Environment, Validations
 from cdk_nag import (
     AwsSolutionsChecks,
     HIPAASecurityChecks,
@@ -14,6 +15,7 @@ from cdk_nag import (
 )
 
 from mlops_cdk import config as cfg
+from mlops_cdk.stacks.delivery import DeliveryStack, cli_version
 from mlops_cdk.stacks.stage import EnvironmentStage
 
 NAG_PACKS = (
@@ -41,6 +43,27 @@ def build_app(app: App, configs: Sequence[cfg.EnvironmentConfig]) -> list[Enviro
     path, so ``cdk deploy "mlops-dev/*"`` deploys one environment.
     """
     return [EnvironmentStage(app, config.stage_name, config=config) for config in configs]
+
+
+def add_delivery(
+    app: App,
+    settings: cfg.DeliverySettings,
+    environments: Sequence[cfg.EnvironmentConfig],
+    *,
+    package_json: Path = Path("package.json"),
+) -> DeliveryStack:
+    """Add the delivery pipeline (``config/delivery.yaml``) that deploys ``environments``, in
+    order, with the CDK CLI version pinned in ``package_json``."""
+    return DeliveryStack(
+        app,
+        settings.stack_name,
+        settings=settings,
+        environments=environments,
+        cdk_cli_version=cli_version(package_json),
+        env=Environment(account=settings.account, region=settings.region),
+        stack_name=settings.stack_name,
+        description=f"{settings.project}: delivery pipeline (test, synth, deploy)",
+    )
 
 
 def add_compliance_checks(app: App) -> None:

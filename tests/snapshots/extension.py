@@ -1,9 +1,12 @@
 """A syrupy JSON extension for CloudFormation templates.
 
-Drops what changes without meaning (the bootstrap-version parameter and rule) and masks content
-hashes of assets (64 hex characters) and the code-hash suffix CDK appends to a Lambda function's
-``CurrentVersion`` logical ID (it changes with every edit of the runtime), so a snapshot changes
-only when the infrastructure does.
+Drops what changes without meaning (the bootstrap-version parameter and rule, and each
+resource's ``aws:cdk:path`` metadata, which the CLI adds and a rename of a construct ID changes
+alongside the logical ID the snapshot already shows) and masks content
+hashes of assets (64 hex characters) and the hash suffix CDK appends to a Lambda function's
+``CurrentVersion`` logical ID (it changes with every edit of the runtime) and to an API Gateway
+``Deployment``'s (it changes with any change of the API, and with the path metadata), so a
+snapshot changes only when the infrastructure does.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any
 from syrupy.extensions.json import JSONSnapshotExtension
 
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
-VERSION_HASH = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")
+# CDK appends a content hash to a Lambda version's and an API Gateway deployment's logical ID.
+VERSION_HASH = re.compile(r"((?:CurrentVersion|Deployment)[0-9A-F]{8})[0-9a-f]{32}")
 
 
 def normalise(template: dict[str, Any]) -> dict[str, Any]:
@@ -23,6 +27,12 @@ def normalise(template: dict[str, Any]) -> dict[str, Any]:
     result = copy.deepcopy(template)
     result.get("Parameters", {}).pop("BootstrapVersion", None)
     result.get("Rules", {}).pop("CheckBootstrapVersion", None)
+    for resource in result.get("Resources", {}).values():
+        metadata = resource.get("Metadata")
+        if isinstance(metadata, dict):
+            metadata.pop("aws:cdk:path", None)
+            if not metadata:
+                del resource["Metadata"]
     for section in ("Parameters", "Rules"):
         if section in result and not result[section]:
             del result[section]

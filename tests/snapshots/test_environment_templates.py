@@ -40,8 +40,17 @@ def test_normalise_masks_hashes_and_drops_bootstrap_noise() -> None:
     template: dict[str, Any] = {
         "Parameters": {"BootstrapVersion": {"Type": "String"}},
         "Rules": {"CheckBootstrapVersion": {}},
-        "Resources": {"Fn": {"Properties": {"Code": {"S3Key": f"{digest}.zip"}}}},
+        "Resources": {
+            "Fn": {
+                "Properties": {"Code": {"S3Key": f"{digest}.zip"}},
+                "Metadata": {"aws:cdk:path": "Stage/Stack/Fn/Resource"},
+            },
+            "Bucket": {"Metadata": {"aws:cdk:path": "Stage/Stack/Bucket", "checkov": {"skip": []}}},
+        },
     }
     assert normalise(template) == {
-        "Resources": {"Fn": {"Properties": {"Code": {"S3Key": "<asset-hash>.zip"}}}}
+        "Resources": {
+            "Fn": {"Properties": {"Code": {"S3Key": "<asset-hash>.zip"}}},
+            "Bucket": {"Metadata": {"checkov": {"skip": []}}},
+        }
     }

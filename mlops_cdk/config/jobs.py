@@ -1,0 +1,156 @@
+"""Job settings: batch transform, model monitoring and the training pipeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    model_validator,
+)
+
+from mlops_cdk._internal.monitor_schedules import (
+    DRIFT_JOB_SCHEDULE_MEANING,
+    parse_schedule,
+)
+from mlops_cdk._internal.patterns import (
+    DEFAULT_APPROVAL,
+    DEFAULT_INSTANCE_TYPE,
+    DEFAULT_TRAINING_INSTANCE_TYPE,
+    METRIC_NAME,
+    METRIC_NAME_MEANING,
+    ApprovalStatus,
+    OverlapPolicy,
+)
+from mlops_cdk.config._fields import (
+    AccountId,
+    AlarmName,
+    EcrImageUri,
+    FieldError,
+    KeyPrefix,
+    ModelPackageGroupName,
+    MonitorScheduleExpression,
+    ProcessingInstanceType,
+    ScheduleExpression,
+    Section,
+    TrainingInstanceType,
+    TransformInstanceType,
+    matches,
+)
+
+
+class BatchTransformSettings(Section):
+    """The batch transform job scoring the Data stack's batch-input bucket into batch-output.
+    A job needs at least one way to start: a schedule, new data, or ``manual: true``
+    (aws stepfunctions start-execution)."""
+
+    enabled: bool = False
+    instance_type: TransformInstanceType = DEFAULT_INSTANCE_TYPE
+    instance_count: int = Field(default=1, ge=1)
+    schedule: ScheduleExpression | None = None
+    run_on_new_data: bool = False
+    manual: bool = False
+    input_prefix: KeyPrefix = "transform/input/"
+    output_prefix: KeyPrefix = "transform/output/"
+    max_runtime_hours: int = Field(default=24, ge=1, le=8760)
+    in_vpc: bool = True
+
+    @model_validator(mode="after")
+    def _can_start(self) -> BatchTransformSettings:
+        if self.enabled and self.schedule is None and not (self.run_on_new_data or self.manual):
+            raise FieldError(
+                "batch_transform",
+                "needs schedule, run_on_new_data: true or manual: true when enabled "
+                "(a job nobody can start is a mistake)",
+                "none",
+            )
+        return self
+
+
+class ModelMonitorSettings(Section):
+    """Drift detection on the environment's RealtimeEndpoint.
+
+    Needs an instance-mode endpoint with data capture. ``drift_job`` runs the mlops-cdk drift
+    job; ``model_monitor`` uses SageMaker Model Monitor (accounts that have it).
+    """
+
+    enabled: bool = False
+    backend: Literal["drift_job", "model_monitor"] = "drift_job"
+    schedule: MonitorScheduleExpression = "hourly"
+    instance_type: ProcessingInstanceType = DEFAULT_INSTANCE_TYPE
+    volume_size_gb: int = Field(default=20, ge=1, le=16384)
+    max_runtime_minutes: int = Field(default=50, ge=1, le=1440)
+    drift_threshold: float = Field(default=0.1, gt=0)
+    reports_prefix: KeyPrefix = "monitoring/"
+    in_vpc: bool = True
+
+    @model_validator(mode="after")
+    def _fits_schedule(self) -> ModelMonitorSettings:
+        parsed = parse_schedule(self.schedule)
+        assert parsed is not None  # noqa: S101 - the field validator ran
+        if self.backend == "drift_job" and parsed.window is None:
+            raise FieldError(
+                "model_monitor.schedule", f"must be {DRIFT_JOB_SCHEDULE_MEANING}", self.schedule
+            )
+        if self.max_runtime_minutes * 60 >= parsed.interval_seconds:
+            raise FieldError(
+                "model_monitor.max_runtime_minutes",
+                f"must be less than the schedule interval ({parsed.interval_seconds // 60} "
+                "minutes), so a run ends before the next one starts",
+                self.max_runtime_minutes,
+            )
+        return self
+
+
+class MLPipelineSettings(Section):
+    """The training pipeline and model registry.
+
+    The registry (a model package group named ``group_name``) lives in the Data stack, so it is
+    kept with the data; the Training stack runs the pipeline over the Data stack's artifacts
+    bucket: training data under ``input_prefix``, scripts under ``code_prefix``, run outputs
+    under ``output_prefix``. The jobs run the project's training image (its code baked in),
+    unless ``training_image`` names an ECR image with the same contract. The gate defaults to
+    ``auc >= 0.85``, which the demo data passes reliably (see docs/training.md).
+    """
+
+    enabled: bool = False
+    group_name: ModelPackageGroupName | None = None
+    cross_account_readers: list[AccountId] = Field(default_factory=list)
+    training_image: EcrImageUri | None = None
+    training_instance_type: TrainingInstanceType = DEFAULT_TRAINING_INSTANCE_TYPE
+    processing_instance_type: ProcessingInstanceType = DEFAULT_INSTANCE_TYPE
+    use_spot: bool = True
+    max_runtime_hours: int = Field(default=2, ge=1, le=672)
+    metric_name: Annotated[str, matches(METRIC_NAME, METRIC_NAME_MEANING)] = "auc"
+    metric_threshold: float = 0.85
+    approval: ApprovalStatus = DEFAULT_APPROVAL
+    input_prefix: KeyPrefix = "training/input/"
+    output_prefix: KeyPrefix = "training/runs/"
+    code_prefix: KeyPrefix = "training/code/"
+    retrain_schedule: ScheduleExpression | None = None
+    retrain_on_new_data: bool = False
+    retrain_on_alarm_names: list[AlarmName] = Field(default_factory=list)
+    retrain_on_drift: bool = False
+    # The delivery pipeline's (tooling) account: approvals in this registry are forwarded to its
+    # default event bus, where they start a release. List it in cross_account_readers too.
+    forward_approvals_to: AccountId | None = None
+    on_overlap: OverlapPolicy = "skip"
+    in_vpc: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MLPipelineSettings:
+        if self.retrain_on_new_data:
+            for key in ("output_prefix", "code_prefix"):
+                prefix = getattr(self, key)
+                if prefix.startswith(self.input_prefix) or self.input_prefix.startswith(prefix):
+                    raise FieldError(
+                        f"ml_pipeline.{key}",
+                        f"must be outside input_prefix {self.input_prefix!r} with "
+                        "retrain_on_new_data (the pipeline's own writes would retrain it)",
+                        prefix,
+                    )
+        return self
+
+    def registry_group(self, project: str) -> str:
+        """The model package group: ``group_name``, or ``<project>-models``."""
+        return self.group_name or f"{project}-models"

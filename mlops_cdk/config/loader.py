@@ -1,0 +1,202 @@
+"""Reading ``config/*.yaml`` into validated models, with one error line per problem."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails
+
+from mlops_cdk._internal.errors import ConfigurationError
+from mlops_cdk._internal.patterns import (
+    MODEL_PACKAGE_VERSION_ARN,
+    MODEL_PACKAGE_VERSION_ARN_MEANING,
+)
+from mlops_cdk.config._fields import CONFIG_DIR, DELIVERY, PROMOTION_ORDER, package_group
+from mlops_cdk.config.delivery import DeliverySettings
+from mlops_cdk.config.environment import EnvironmentConfig
+
+
+def with_approved_package(config: EnvironmentConfig, approved_arn: str | None) -> EnvironmentConfig:
+    """``config`` serving ``approved_arn`` (``-c approved_model_package``) when its endpoint
+    serves a package of that group; otherwise ``config`` unchanged (it keeps its pin)."""
+    package = config.realtime_endpoint.model_package
+    if not approved_arn or package is None:
+        return config
+    if re.fullmatch(MODEL_PACKAGE_VERSION_ARN, approved_arn) is None:
+        raise ConfigurationError(
+            f"-c approved_model_package: must be {MODEL_PACKAGE_VERSION_ARN_MEANING} "
+            f"(got {approved_arn!r})"
+        )
+    if package_group(approved_arn).lower() != package.group.lower():
+        return config
+    data = config.model_dump(mode="json")
+    data["realtime_endpoint"]["model_package"]["approved_arn"] = approved_arn
+    try:
+        updated = EnvironmentConfig.model_validate(data)
+    except ValidationError as error:
+        problems = [_format(Path("-c approved_model_package"), d) for d in error.errors()]
+        raise ConfigurationError("\n".join(problems)) from None
+    return updated
+
+
+def load_environment(
+    name: str,
+    *,
+    config_dir: Path = CONFIG_DIR,
+    environ: Mapping[str, str] | None = None,
+) -> EnvironmentConfig:
+    """Load and validate ``<config_dir>/<name>.yaml``.
+
+    ``account`` and ``region`` left out of the file fall back to ``CDK_DEFAULT_ACCOUNT`` and
+    ``CDK_DEFAULT_REGION`` from ``environ`` (the CDK CLI sets them from your credentials), so a
+    developer can deploy dev into their own account without editing the file.
+    """
+    path = config_dir / f"{name}.yaml"
+    if not path.is_file():
+        available = ", ".join(available_environments(config_dir)) or "none"
+        msg = f"{path}: no such environment file (environments in {config_dir}: {available})"
+        raise ConfigurationError(msg)
+    data = _read_yaml(path)
+    env = os.environ if environ is None else environ
+    data.setdefault("account", env.get("CDK_DEFAULT_ACCOUNT"))
+    data.setdefault("region", env.get("CDK_DEFAULT_REGION"))
+    try:
+        config = EnvironmentConfig.model_validate(data)
+    except ValidationError as error:
+        lines = [_format(path, detail) for detail in error.errors()]
+        raise ConfigurationError("\n".join(lines)) from None
+    problems = []
+    if config.name != name:
+        problems.append(f"{path}: name: must match the file name {name!r} (got {config.name!r})")
+    for key, variable in (("account", "CDK_DEFAULT_ACCOUNT"), ("region", "CDK_DEFAULT_REGION")):
+        if getattr(config, key) is None:
+            problems.append(
+                f"{path}: {key}: required; set it in the file or export {variable} "
+                "(the CDK CLI sets it from your AWS credentials)"
+            )
+    if problems:
+        raise ConfigurationError("\n".join(problems))
+    return config
+
+
+def available_environments(config_dir: Path = CONFIG_DIR) -> list[str]:
+    """Names of the environment files in ``config_dir``, in promotion order (dev, staging, prod,
+    then any others alphabetically). ``delivery.yaml`` configures the pipeline, not an
+    environment."""
+    names = [p.stem for p in config_dir.glob("*.yaml") if p.stem != DELIVERY]
+    rank = {name: index for index, name in enumerate(PROMOTION_ORDER)}
+    return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+
+def load_environments(
+    names: Sequence[str] | None = None,
+    *,
+    config_dir: Path = CONFIG_DIR,
+    environ: Mapping[str, str] | None = None,
+) -> list[EnvironmentConfig]:
+    """Load several environments (default: every file in ``config_dir``); all errors at once."""
+    selected = list(names) if names else available_environments(config_dir)
+    configs, problems = [], []
+    for name in selected:
+        try:
+            configs.append(load_environment(name, config_dir=config_dir, environ=environ))
+        except ConfigurationError as error:
+            problems.append(str(error))
+    if problems:
+        raise ConfigurationError("\n".join(problems))
+    return configs
+
+
+def load_delivery(config_dir: Path = CONFIG_DIR) -> DeliverySettings | None:
+    """The delivery pipeline settings from ``<config_dir>/delivery.yaml``, or ``None`` when the
+    file does not exist (workstation-only use)."""
+    path = config_dir / f"{DELIVERY}.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return DeliverySettings.model_validate(_read_yaml(path))
+    except ValidationError as error:
+        lines = [_format(path, detail, DeliverySettings) for detail in error.errors()]
+        raise ConfigurationError("\n".join(lines)) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects duplicate keys instead of silently keeping the last."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise ConfigurationError(f"duplicate key {key!r} on line {line}")
+        seen.add(key)
+    return dict(loader.construct_mapping(node))
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{path}: {error}") from None
+    except yaml.YAMLError as error:
+        raise ConfigurationError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path}: must be a mapping of keys to values (got {data!r})")
+    return data
+
+
+def _dotted(location: Sequence[int | str]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _allowed_keys(location: Sequence[int | str], root: type[BaseModel]) -> list[str]:
+    model: Any = root
+    for part in location[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _format(path: Path, detail: ErrorDetails, root: type[BaseModel] | None = None) -> str:
+    location = list(detail["loc"])
+    message = detail["msg"].removeprefix("Value error, ")
+    if message.startswith("@"):
+        dotted, _, rest = message[1:].partition(": ")
+        return f"{path}: {dotted}: {rest}"
+    where = _dotted(location)
+    if detail["type"] == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(location, root or EnvironmentConfig))
+        return f"{path}: {where}: unknown key (allowed keys here: {allowed})"
+    if detail["type"] == "missing":
+        return f"{path}: {where}: required key is missing"
+    if detail["type"] == "enum":
+        expected = detail.get("ctx", {}).get("expected", "")
+        return f"{path}: {where}: must be one of {expected} (got {detail['input']!r})"
+    if "(got " in message:
+        return f"{path}: {where}: {message}"
+    return f"{path}: {where}: {message} (got {detail['input']!r})"
