@@ -483,3 +483,13 @@ def test_prediction_extraction(case: PredictionCase) -> None:
     ((predicted, score),) = expected
     assert (accumulator.tp, accumulator.fn) == ((1, 0) if predicted else (0, 1))
     assert accumulator.scores == {score: [0, 1]}
+
+
+def test_demo_quality_baseline_is_what_the_script_writes() -> None:
+    from scripts.make_demo_quality_baseline import OUT, documents
+
+    for name, document in documents().items():
+        written = json.loads((OUT / name).read_text())
+        assert json.dumps(written, sort_keys=True) == json.dumps(
+            json.loads(json.dumps(document)), sort_keys=True
+        ) or written == pytest.approx(document), name

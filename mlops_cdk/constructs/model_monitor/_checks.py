@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 
+from mlops_cdk._internal.model_quality import PROBLEM_TYPES, QUALITY_METRICS
 from mlops_cdk._internal.monitor_schedules import (
     DRIFT_JOB_SCHEDULE_MEANING,
     SCHEDULE_MEANING,
@@ -19,8 +20,6 @@ from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES
 from mlops_cdk.constructs.model_monitor._settings import Capture, MonitorSettings
 from mlops_cdk.constructs.model_monitor.options import (
-    PROBLEM_TYPES,
-    QUALITY_METRICS,
     Baseline,
     MonitorBackend,
     MonitoredEndpoint,

@@ -15,6 +15,7 @@ from pathlib import Path
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from mlops_cdk._internal.model_quality import LOWER_IS_BETTER, QUALITY_METRICS
 from mlops_cdk._internal.patterns import (
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MEANING,
@@ -22,49 +23,6 @@ from mlops_cdk._internal.patterns import (
 from mlops_cdk._internal.runtime_assets import demo_model_dir
 from mlops_cdk._internal.validation import BUCKET, KEY, Checker, Said
 from mlops_cdk.constructs.model_data import ModelData
-
-PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
-#: The scalar model-quality metrics Model Monitor publishes (and the drift job's
-#: ``runtime/drift/quality.py`` publishes under the same names), per problem type; a test keeps
-#: the two lists equal.
-QUALITY_METRICS: dict[str, tuple[str, ...]] = {
-    "BinaryClassification": (
-        "accuracy",
-        "precision",
-        "recall",
-        "f0_5",
-        "f1",
-        "f2",
-        "auc",
-        "true_positive_rate",
-        "true_negative_rate",
-        "false_positive_rate",
-        "false_negative_rate",
-        "accuracy_best_constant_classifier",
-        "precision_best_constant_classifier",
-        "recall_best_constant_classifier",
-        "f0_5_best_constant_classifier",
-        "f1_best_constant_classifier",
-        "f2_best_constant_classifier",
-    ),
-    "MulticlassClassification": (
-        "accuracy",
-        "weighted_recall",
-        "weighted_precision",
-        "weighted_f0_5",
-        "weighted_f1",
-        "weighted_f2",
-        "accuracy_best_constant_classifier",
-        "weighted_recall_best_constant_classifier",
-        "weighted_precision_best_constant_classifier",
-        "weighted_f0_5_best_constant_classifier",
-        "weighted_f1_best_constant_classifier",
-        "weighted_f2_best_constant_classifier",
-    ),
-    "Regression": ("mae", "mse", "rmse", "r2"),
-}
-#: Metrics where lower is better: their alarm fires above the threshold, the others below.
-LOWER_IS_BETTER = frozenset({"false_positive_rate", "false_negative_rate", "mae", "mse", "rmse"})
 
 
 class MonitoringType(Enum):
@@ -138,6 +96,16 @@ class Baseline:
     def demo_model() -> Baseline:
         """The baseline of :meth:`ModelData.demo_model`, computed from its training data."""
         return Baseline.from_directory(demo_model_dir() / "baseline")
+
+    @staticmethod
+    def demo_model_quality() -> Baseline:
+        """The model-quality baseline of :meth:`ModelData.demo_model` (binary classification,
+        its held-out test scores; ``scripts/make_demo_quality_baseline.py``)."""
+        folder = demo_model_dir() / "quality_baseline"
+        return Baseline(
+            constraints=ModelData.from_asset(folder / "constraints.json"),
+            statistics=ModelData.from_asset(folder / "statistics.json"),
+        )
 
     @staticmethod
     def from_directory(path: str | Path) -> Baseline:

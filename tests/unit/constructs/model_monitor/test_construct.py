@@ -766,8 +766,8 @@ def test_model_quality_drift_job_passes_nag_packs(quality: QualityScenario, pack
 
 
 def test_quality_metric_names_match_the_drift_job() -> None:
+    from mlops_cdk._internal.model_quality import QUALITY_METRICS
     from mlops_cdk.constructs.model_monitor.construct import MODEL_METRICS_NAMESPACE
-    from mlops_cdk.constructs.model_monitor.options import QUALITY_METRICS
     from mlops_cdk.runtime.drift import quality as job
 
     assert MODEL_METRICS_NAMESPACE == job.MODEL_METRICS_NAMESPACE
