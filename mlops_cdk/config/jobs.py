@@ -144,7 +144,7 @@ class ModelMonitorSettings(Section):
         if self.model_quality.enabled and not drift_job:
             raise FieldError(
                 "model_monitor.model_quality.enabled",
-                "false with backend model_monitor (the drift job runs model quality here)",
+                "must be false with backend model_monitor (the drift job runs model quality here)",
                 True,
             )
         return self
