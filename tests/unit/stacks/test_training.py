@@ -4,7 +4,6 @@ model registry, and the ml_pipeline config section rejects settings that cannot 
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 from typing import Any
 
