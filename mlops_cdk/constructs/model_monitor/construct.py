@@ -1154,7 +1154,8 @@ class ModelMonitorSchedule(Construct):
         return self.metric(f"feature_non_null_{feature}", **merged)
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
-        """Drift and completeness per monitored feature, and the job's record count."""
+        """Drift and completeness per monitored feature, the watched model-quality metric
+        against its alarm threshold, and the job's record count."""
         widgets: list[cloudwatch.IWidget] = []
         if self.features:
             widgets.append(
@@ -1168,6 +1169,19 @@ class ModelMonitorSchedule(Construct):
                 cloudwatch.GraphWidget(
                     title=f"{self.node.id}: completeness",
                     left=[self.metric_feature_completeness(f) for f in self.features[:20]],
+                    width=12,
+                )
+            )
+        if self._quality_alarm is not None:
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{self.node.id}: {self._quality_alarm.metric}",
+                    left=[self.metric(self._quality_alarm.metric)],
+                    left_annotations=[
+                        cloudwatch.HorizontalAnnotation(
+                            value=self._quality_alarm.threshold, label="alarm threshold"
+                        )
+                    ],
                     width=12,
                 )
             )

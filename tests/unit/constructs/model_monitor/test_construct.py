@@ -773,3 +773,12 @@ def test_quality_metric_names_match_the_drift_job() -> None:
     assert MODEL_METRICS_NAMESPACE == job.MODEL_METRICS_NAMESPACE
     for kind, names in QUALITY_METRICS.items():
         assert set(names) == set(job.new_accumulator(kind).metrics()), kind
+
+
+def test_dashboard_shows_the_watched_quality_metric(quality: QualityScenario) -> None:
+    titles = [
+        json.dumps(quality.stack.resolve(w.to_json())) for w in quality.monitor.dashboard_widgets()
+    ]
+    (graph,) = [t for t in titles if '"Quality: auc"' in t]
+    assert "aws/sagemaker/Endpoints/model-metrics" in graph
+    assert '"value": 0.75' in graph
