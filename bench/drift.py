@@ -5,6 +5,13 @@ Each analysis runs in a fresh child process that imports the runtime the way the
 image ships it (``mlops_runtime``, no ``mlops_cdk``); its peak RSS is read from ``VmHWM`` in
 ``/proc/self/status`` (``ru_maxrss`` would carry over the parent's peak across ``execve``).
 Streaming shows as a peak that does not grow with the record count.
+
+``--hosts 1 2 4`` (the default) also runs the multi-instance path with that many local worker
+processes standing in for Processing hosts: each maps its share of the capture objects into a
+partial at the same time, then one reduce process merges them and runs the checks. Records/s
+is records over the wall time from the first map's start to the reduce's end; the single-process
+``analyze`` figure is printed beside it as the baseline. On a 2-core machine 4 workers cannot
+beat 2 (expect at most ~2x).
 """
 
 from __future__ import annotations
@@ -88,11 +95,27 @@ def make_capture(folder: Path, records: int, per_file: int, rng: np.random.Gener
     return written
 
 
-def child(capture: str, statistics: str, constraints: str, out: str, trace: bool) -> None:
-    """Run one analysis and print its figures as JSON (executed in a fresh process)."""
-    from mlops_runtime.drift.analyze import AnalyzeOptions, run_analysis
+def child(
+    capture: str,
+    statistics: str,
+    constraints: str,
+    out: str,
+    trace: bool,
+    shard: tuple[int, int, str] | None = None,
+    reduce: str | None = None,
+) -> None:
+    """Run one analysis (or one host's map, or the reduce) and print its figures as JSON
+    (executed in a fresh process)."""
+    from mlops_runtime.drift.analyze import (
+        AnalyzeOptions,
+        read_partials,
+        run_analysis,
+        run_map,
+        write_partial,
+    )
     from mlops_runtime.drift.capture import LocalFileSource
     from mlops_runtime.drift.jsonlog import JsonLogger
+    from mlops_runtime.drift.shard import Shard
     from mlops_runtime.drift.window import Window
 
     assert "mlops_cdk" not in sys.modules, "the image has no mlops_cdk package"
@@ -110,7 +133,21 @@ def child(capture: str, statistics: str, constraints: str, out: str, trace: bool
         publish_metrics=False,
     )
     start = time.perf_counter()
-    result = run_analysis(options, None, JsonLogger(StringIO()))
+    if shard is not None:
+        partial = run_map(options, Shard(shard[0], shard[1]))
+        write_partial(partial, Path(shard[2]))
+        print(
+            json.dumps(
+                {
+                    "records": partial.profile.item_count if partial.profile else 0,
+                    "seconds": time.perf_counter() - start,
+                    "peak_rss_mib": peak_rss_mib(),
+                }
+            )
+        )
+        return
+    merged = read_partials(Path(reduce)) if reduce is not None else None
+    result = run_analysis(options, None, JsonLogger(StringIO()), partial=merged)
     seconds = time.perf_counter() - start
     peak_traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     print(
@@ -145,16 +182,78 @@ def measure(folder: Path, baseline: tuple[Path, Path], trace: bool) -> dict[str,
     return figures
 
 
+def _command(folder: Path, baseline: tuple[Path, Path], *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "bench.drift", "--child", str(folder / "capture"),
+        str(baseline[0]), str(baseline[1]), str(folder / "out"), *extra,
+    ]  # fmt: skip
+
+
+def _env(folder: Path) -> dict[str, str]:
+    image = folder.parent / "image"
+    if not image.exists():
+        image.mkdir()
+        (image / "mlops_runtime").symlink_to(ROOT / "mlops_cdk" / "runtime")
+    return {**os.environ, "PYTHONPATH": f"{image}{os.pathsep}{ROOT}"}
+
+
+def measure_hosts(folder: Path, baseline: tuple[Path, Path], hosts: int) -> dict[str, float]:
+    """``hosts`` map processes at once, then the reduce; wall time and peaks."""
+    partials = folder / f"partials-{hosts}"
+    env = _env(folder)
+    started = time.perf_counter()
+    workers = [
+        subprocess.Popen(
+            _command(folder, baseline, "--shard", str(index), str(hosts), str(partials)),
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+        for index in range(hosts)
+    ]
+    maps = []
+    for worker in workers:
+        output, _ = worker.communicate()
+        if worker.returncode:
+            raise RuntimeError(f"map worker failed ({worker.returncode})")
+        maps.append(json.loads(output.strip().splitlines()[-1]))
+    mapped = time.perf_counter() - started
+    done = subprocess.run(
+        _command(folder, baseline, "--reduce", str(partials)),
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    reduced: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "records": reduced["records"],
+        "violations": reduced["violations"],
+        "wall_seconds": time.perf_counter() - started,
+        "map_seconds": mapped,
+        "reduce_seconds": reduced["seconds"],
+        "peak_rss_per_host_mib": max(m["peak_rss_mib"] for m in maps),
+        "reduce_peak_rss_mib": reduced["peak_rss_mib"],
+    }
+
+
 def main() -> None:
     """Generate data, run the analyses, print a table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--per-file", type=int, default=10_000)
     parser.add_argument("--trace", action="store_true", help="also run under tracemalloc")
+    parser.add_argument("--hosts", type=int, nargs="*", default=[1, 2, 4])
     parser.add_argument("--child", nargs=4, metavar=("CAPTURE", "STATS", "CONSTRAINTS", "OUT"))
+    parser.add_argument("--shard", nargs=3, metavar=("INDEX", "COUNT", "PARTIALS"))
+    parser.add_argument("--reduce", metavar="PARTIALS")
     args = parser.parse_args()
     if args.child:
-        child(*args.child, trace=args.trace)
+        shard = (int(args.shard[0]), int(args.shard[1]), args.shard[2]) if args.shard else None
+        capture, statistics, constraints, out = args.child
+        child(capture, statistics, constraints, out, args.trace, shard, args.reduce)
         return
     rng = np.random.default_rng(2026)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, 10 features (7 numeric)")
@@ -177,6 +276,19 @@ def main() -> None:
                 + (f", tracemalloc peak {traced['tracemalloc_peak_mib']:.1f} MiB" if traced else "")
                 + f", violations {figures['violations']}"
             )
+            single = figures["records"] / figures["seconds"]
+            for hosts in args.hosts:
+                run = measure_hosts(folder, baseline, hosts)
+                assert run["records"] == figures["records"]
+                assert run["violations"] == figures["violations"]
+                rate = run["records"] / run["wall_seconds"]
+                print(
+                    f"    {hosts} host(s): {run['wall_seconds']:.1f} s wall "
+                    f"(map {run['map_seconds']:.1f} s, reduce {run['reduce_seconds']:.2f} s), "
+                    f"{rate:,.0f} records/s = {rate / single:.2f}x the single analyze, "
+                    f"peak RSS per host {run['peak_rss_per_host_mib']:.0f} MiB, "
+                    f"reduce {run['reduce_peak_rss_mib']:.0f} MiB"
+                )
 
 
 if __name__ == "__main__":

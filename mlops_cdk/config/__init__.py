@@ -46,6 +46,7 @@ from mlops_cdk.config.environment import EnvironmentConfig as EnvironmentConfig
 from mlops_cdk.config.jobs import BatchTransformSettings as BatchTransformSettings
 from mlops_cdk.config.jobs import MLPipelineSettings as MLPipelineSettings
 from mlops_cdk.config.jobs import ModelMonitorSettings as ModelMonitorSettings
+from mlops_cdk.config.jobs import ModelQualitySettings as ModelQualitySettings
 from mlops_cdk.config.loader import LATEST_APPROVED as LATEST_APPROVED
 from mlops_cdk.config.loader import available_environments as available_environments
 from mlops_cdk.config.loader import load_delivery as load_delivery

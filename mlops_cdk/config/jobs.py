@@ -9,6 +9,7 @@ from pydantic import (
     model_validator,
 )
 
+from mlops_cdk._internal.model_quality import QUALITY_METRICS
 from mlops_cdk._internal.monitor_schedules import (
     DRIFT_JOB_SCHEDULE_MEANING,
     parse_schedule,
@@ -41,6 +42,9 @@ from mlops_cdk.config._fields import (
     TransformInstanceType,
     matches,
 )
+
+# The drift job's reduce step on several instances (ModelMonitorSchedule's REDUCE_MAX_RUNTIME).
+REDUCE_MINUTES = 5
 
 
 class BatchTransformSettings(Section):
@@ -97,37 +101,81 @@ class BatchTransformSettings(Section):
         return self
 
 
+class ModelQualitySettings(Section):
+    """Model-quality monitoring beside drift: captured predictions merged with ground-truth
+    labels uploaded to the Data stack's capture bucket under ``ground_truth_prefix``
+    (``yyyy/mm/dd/hh/`` folders, Model Monitor's format), labels arriving up to
+    ``label_delay_hours`` after the predictions; one alarm when ``metric`` crosses
+    ``threshold`` (below it, or above it for error rates and errors), which starts retraining
+    like the drift alarm when ``ml_pipeline.retrain_on_drift`` is set. The drift job only."""
+
+    enabled: bool = False
+    problem_type: Literal["BinaryClassification", "MulticlassClassification", "Regression"] = (
+        "BinaryClassification"
+    )
+    ground_truth_prefix: KeyPrefix = "ground-truth/"
+    label_delay_hours: int = Field(default=24, ge=0, le=720)
+    metric: str = "auc"
+    threshold: float = 0.8
+    probability_threshold: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _metric_of_the_problem_type(self) -> ModelQualitySettings:
+        names = QUALITY_METRICS[self.problem_type]
+        if self.metric not in names:
+            raise FieldError(
+                "model_monitor.model_quality.metric",
+                f"must be one of {', '.join(names)} for {self.problem_type}",
+                self.metric,
+            )
+        return self
+
+
 class ModelMonitorSettings(Section):
     """Drift detection on the environment's RealtimeEndpoint.
 
     Needs an instance-mode endpoint with data capture. ``drift_job`` runs the mlops-cdk drift
     job; ``model_monitor`` uses SageMaker Model Monitor (accounts that have it).
+    ``instance_count`` above 1 splits each run of the drift job over that many instances
+    (a map job, then a 5-minute reduce job).
     """
 
     enabled: bool = False
     backend: Literal["drift_job", "model_monitor"] = "drift_job"
     schedule: MonitorScheduleExpression = "hourly"
     instance_type: ProcessingInstanceType = DEFAULT_INSTANCE_TYPE
+    instance_count: int = Field(default=1, ge=1, le=100)
     volume_size_gb: int = Field(default=20, ge=1, le=16384)
     max_runtime_minutes: int = Field(default=50, ge=1, le=1440)
     drift_threshold: float = Field(default=0.1, gt=0)
     reports_prefix: KeyPrefix = "monitoring/"
     in_vpc: bool = True
+    model_quality: ModelQualitySettings = ModelQualitySettings()
 
     @model_validator(mode="after")
     def _fits_schedule(self) -> ModelMonitorSettings:
         parsed = parse_schedule(self.schedule)
         assert parsed is not None  # noqa: S101 - the field validator ran
-        if self.backend == "drift_job" and parsed.window is None:
+        drift_job = self.backend == "drift_job"
+        if drift_job and parsed.window is None:
             raise FieldError(
                 "model_monitor.schedule", f"must be {DRIFT_JOB_SCHEDULE_MEANING}", self.schedule
             )
-        if self.max_runtime_minutes * 60 >= parsed.interval_seconds:
+        reduce_minutes = REDUCE_MINUTES if drift_job and self.instance_count > 1 else 0
+        if (self.max_runtime_minutes + reduce_minutes) * 60 >= parsed.interval_seconds:
             raise FieldError(
                 "model_monitor.max_runtime_minutes",
                 f"must be less than the schedule interval ({parsed.interval_seconds // 60} "
-                "minutes), so a run ends before the next one starts",
+                "minutes"
+                + (f", less the {reduce_minutes}-minute reduce step" if reduce_minutes else "")
+                + "), so a run ends before the next one starts",
                 self.max_runtime_minutes,
+            )
+        if self.model_quality.enabled and not drift_job:
+            raise FieldError(
+                "model_monitor.model_quality.enabled",
+                "must be false with backend model_monitor (the drift job runs model quality here)",
+                True,
             )
         return self
 

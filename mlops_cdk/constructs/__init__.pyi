@@ -34,6 +34,7 @@ from .model_monitor import ModelMonitorSchedule as ModelMonitorSchedule
 from .model_monitor import MonitorBackend as MonitorBackend
 from .model_monitor import MonitoredEndpoint as MonitoredEndpoint
 from .model_monitor import MonitoringType as MonitoringType
+from .model_monitor import QualityAlarm as QualityAlarm
 from .model_monitor import ReportLocation as ReportLocation
 from .model_package import BoundModelPackage as BoundModelPackage
 from .model_package import ModelPackage as ModelPackage

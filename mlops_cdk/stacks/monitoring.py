@@ -12,8 +12,11 @@ from constructs import Construct
 from mlops_cdk import config as cfg
 from mlops_cdk.constructs import (
     Baseline,
+    GroundTruth,
     ModelMonitorSchedule,
     MonitorBackend,
+    MonitoringType,
+    QualityAlarm,
     RealtimeEndpoint,
     ReportLocation,
 )
@@ -41,30 +44,59 @@ class MonitoringStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         settings = config.model_monitor
+        common: dict[str, Any] = {
+            "endpoint": endpoint,
+            "schedule": settings.schedule,
+            "instance_type": settings.instance_type,
+            "instance_count": settings.instance_count,
+            "volume_size_gb": settings.volume_size_gb,
+            "max_runtime": Duration.minutes(settings.max_runtime_minutes),
+            "vpc": network.vpc if settings.in_vpc else None,
+            "subnets": network.private_subnets,
+            "encryption_key": data.encryption_key,
+            "alarm_topic": data.alarm_topic,
+        }
+        reports = ReportLocation(
+            bucket=data.shared_bucket(self, "reports"), prefix=settings.reports_prefix
+        )
         self.monitor = ModelMonitorSchedule(
             self,
             "Drift",
-            endpoint=endpoint,
             baseline=Baseline.demo_model(),
             backend=_BACKENDS[settings.backend],
-            schedule=settings.schedule,
-            instance_type=settings.instance_type,
-            volume_size_gb=settings.volume_size_gb,
-            max_runtime=Duration.minutes(settings.max_runtime_minutes),
             drift_threshold=settings.drift_threshold,
-            reports=ReportLocation(
-                bucket=data.shared_bucket(self, "reports"), prefix=settings.reports_prefix
-            ),
-            vpc=network.vpc if settings.in_vpc else None,
-            subnets=network.private_subnets,
-            encryption_key=data.encryption_key,
-            alarm_topic=data.alarm_topic,
+            reports=reports,
+            **common,
         )
+        quality = settings.model_quality
+        self.quality: ModelMonitorSchedule | None = None
+        if quality.enabled:
+            # Labels go to the capture bucket beside the capture, in the same path format.
+            self.quality = ModelMonitorSchedule(
+                self,
+                "Quality",
+                baseline=Baseline.demo_model_quality(),
+                monitoring_type=MonitoringType.MODEL_QUALITY,
+                problem_type=quality.problem_type,
+                ground_truth=GroundTruth(
+                    bucket=data.shared_bucket(self, "capture"), prefix=quality.ground_truth_prefix
+                ),
+                label_delay=Duration.hours(quality.label_delay_hours),
+                probability_threshold=quality.probability_threshold,
+                quality_alarm=QualityAlarm(metric=quality.metric, threshold=quality.threshold),
+                reports=reports,
+                **common,
+            )
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
             dashboard_name=f"{config.project}-{config.name}-monitoring",
-            widgets=[[widget] for widget in self.monitor.dashboard_widgets()],
+            widgets=[
+                [widget]
+                for monitor in (self.monitor, self.quality)
+                if monitor is not None
+                for widget in monitor.dashboard_widgets()
+            ],
         )
         CfnOutput(
             self,

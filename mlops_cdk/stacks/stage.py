@@ -96,6 +96,9 @@ class EnvironmentStage(Stage):
             data=self.data,
             network=self.network,
             drift_alarm=self.monitoring.monitor.drift_alarm if self.monitoring else None,
+            quality_alarm=self.monitoring.quality.drift_alarm
+            if self.monitoring and self.monitoring.quality
+            else None,
             stack_name=config.stack_name("training"),
             description=f"{config.project} {config.name}: training pipeline and retraining",
         )

@@ -31,12 +31,13 @@ class TrainingStack(Stack):
         data: DataStack,
         network: NetworkStack,
         drift_alarm: cloudwatch.IAlarm | None = None,
+        quality_alarm: cloudwatch.IAlarm | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.pipeline: MLPipeline | None = None
         if config.ml_pipeline.enabled:
-            self.pipeline = ml_pipeline(self, config, data, network, drift_alarm)
+            self.pipeline = ml_pipeline(self, config, data, network, drift_alarm, quality_alarm)
             CfnOutput(
                 self,
                 "PipelineName",
@@ -52,9 +53,11 @@ def ml_pipeline(
     data: DataStack,
     network: NetworkStack,
     drift_alarm: cloudwatch.IAlarm | None = None,
+    quality_alarm: cloudwatch.IAlarm | None = None,
 ) -> MLPipeline:
     """The training pipeline shaped by the environment's ``ml_pipeline`` settings;
-    ``drift_alarm`` (the Monitoring stack's) retrains when ``retrain_on_drift`` is set."""
+    ``drift_alarm`` and ``quality_alarm`` (the Monitoring stack's) retrain when
+    ``retrain_on_drift`` is set."""
     settings = config.ml_pipeline
     registry = ModelRegistry.from_group_name(
         scope,
@@ -66,8 +69,8 @@ def ml_pipeline(
         cloudwatch.Alarm.from_alarm_name(scope, f"RetrainAlarm{index}", name)
         for index, name in enumerate(settings.retrain_on_alarm_names)
     ]
-    if settings.retrain_on_drift and drift_alarm is not None:
-        alarms.append(drift_alarm)
+    if settings.retrain_on_drift:
+        alarms += [alarm for alarm in (drift_alarm, quality_alarm) if alarm is not None]
     return MLPipeline(
         scope,
         "Pipeline",

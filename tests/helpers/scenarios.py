@@ -25,15 +25,19 @@ from mlops_cdk.constructs import (
     EcsModelService,
     EndpointAlarms,
     EndpointApi,
+    GroundTruth,
     InferenceApi,
     LambdaInference,
     MLPipeline,
     ModelData,
     ModelMonitorSchedule,
     ModelRegistry,
+    MonitoringType,
     MultiModel,
     ProductionVariant,
+    QualityAlarm,
     RealtimeEndpoint,
+    ReportLocation,
     S3Trigger,
     ServiceAutoScaling,
     ServiceDeployment,
@@ -161,6 +165,20 @@ def every_construct(stack: cdk.Stack) -> None:
         stack, "TenantsCaller", service="lambda.amazonaws.com", description="Team A's scorer"
     )
     tenants.grant_invoke_models(caller, ["team-a/*"])
+    # Model quality on three instances: the map job, its reduce job and the quality alarm.
+    ModelMonitorSchedule(
+        stack,
+        "Quality",
+        endpoint=endpoint,
+        baseline=Baseline(constraints=ModelData.from_bucket(data, "quality/constraints.json")),
+        monitoring_type=MonitoringType.MODEL_QUALITY,
+        problem_type="BinaryClassification",
+        ground_truth=GroundTruth(bucket=data, prefix="truth/"),
+        label_delay=cdk.Duration.hours(24),
+        instance_count=3,
+        quality_alarm=QualityAlarm(metric="auc", threshold=0.75),
+        reports=ReportLocation(bucket=data, prefix="quality-reports/"),
+    )
     BatchTransformJob(
         stack,
         "Batch",

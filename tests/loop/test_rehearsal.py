@@ -200,6 +200,17 @@ def test_evaluation_has_the_metric_the_pipeline_gate_reads(rehearsal: Rehearsal)
     assert quality["auc"]["value"] > quality["accuracy_best_constant_classifier"]["value"]
     matrix = quality["confusion_matrix"]
     assert sum(matrix[a][p] for a in "01" for p in "01") == ROWS // 5
+    # The model-quality baseline in Model Monitor's format, by the drift job's code.
+    statistics = json.loads((rehearsal.pipeline.evaluation / "statistics.json").read_text())
+    monitored = statistics["binary_classification_metrics"]
+    assert monitored["auc"]["value"] == pytest.approx(quality["auc"]["value"], abs=1e-9)
+    assert monitored["confusion_matrix"] == matrix
+    constraints = json.loads((rehearsal.pipeline.evaluation / "constraints.json").read_text())
+    auc = constraints["binary_classification_constraints"]["auc"]
+    assert auc == {
+        "threshold": pytest.approx(monitored["auc"]["value"] - 0.05),
+        "comparison_operator": "LessThanThreshold",
+    }
 
 
 def test_the_drift_baseline_describes_exactly_the_request_columns(rehearsal: Rehearsal) -> None:
@@ -469,10 +480,14 @@ def test_definition_registers_the_artifact_with_the_server_and_the_types_it_answ
     (container,) = specification["Containers"]
     assert image_tag(container["Image"]) == asset_hash(ContainerImage.model_server())
     assert container["ModelDataUrl"] == ARTIFACTS
-    statistics = register["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-    assert statistics == {
-        "Std:Join": {"On": "/", "Values": [output_of("Evaluate", "evaluation"), REPORT_FILE]}
-    }
+    quality = register["ModelMetrics"]["ModelQuality"]
+    assert register["DriftCheckBaselines"]["ModelQuality"] == quality
+    for kind, name in (("Statistics", "statistics.json"), ("Constraints", "constraints.json")):
+        assert quality[kind]["S3Uri"] == {
+            "Std:Join": {"On": "/", "Values": [output_of("Evaluate", "evaluation"), name]}
+        }
+        # evaluate wrote the file the package points at.
+        assert (rehearsal.pipeline.evaluation / name).is_file()
     requests, responses = (
         specification["SupportedContentTypes"],
         specification["SupportedResponseMIMETypes"],

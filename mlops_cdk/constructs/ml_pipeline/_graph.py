@@ -227,6 +227,13 @@ def standard_graph(
             )
         ],
     )
+    quality_baseline = {
+        name: {
+            "ContentType": "application/json",
+            "S3Uri": join("/", [output(EVALUATE, "evaluation"), f"{name.lower()}.json"]),
+        }
+        for name in ("Statistics", "Constraints")
+    }
     register: dict[str, Any] = {
         "ModelPackageGroupName": registry.group_name,
         "ModelPackageDescription": join(
@@ -238,14 +245,10 @@ def standard_graph(
             "SupportedContentTypes": list(SERVED_CONTENT_TYPES),
             "SupportedResponseMIMETypes": list(SERVED_CONTENT_TYPES),
         },
-        "ModelMetrics": {
-            "ModelQuality": {
-                "Statistics": {
-                    "ContentType": "application/json",
-                    "S3Uri": join("/", [output(EVALUATE, "evaluation"), "evaluation.json"]),
-                }
-            }
-        },
+        # evaluate writes Model Monitor's model-quality statistics.json and constraints.json of
+        # the test split: the package's quality, and the drift job's model-quality baseline.
+        "ModelMetrics": {"ModelQuality": quality_baseline},
+        "DriftCheckBaselines": {"ModelQuality": quality_baseline},
     }
     if settings.drift_baselines:
         steps.processing(
@@ -272,14 +275,12 @@ def standard_graph(
             ),
         )
         baseline = output(BASELINE, "baseline")
-        register["DriftCheckBaselines"] = {
-            "ModelDataQuality": {
-                name: {
-                    "ContentType": "application/json",
-                    "S3Uri": join("/", [baseline, f"{name.lower()}.json"]),
-                }
-                for name in ("Statistics", "Constraints")
+        register["DriftCheckBaselines"]["ModelDataQuality"] = {
+            name: {
+                "ContentType": "application/json",
+                "S3Uri": join("/", [baseline, f"{name.lower()}.json"]),
             }
+            for name in ("Statistics", "Constraints")
         }
     steps.condition(
         CHECK,

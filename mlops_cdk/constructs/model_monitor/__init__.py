@@ -8,6 +8,7 @@ from mlops_cdk.constructs.model_monitor.options import (
     MonitorBackend,
     MonitoredEndpoint,
     MonitoringType,
+    QualityAlarm,
     ReportLocation,
 )
 
@@ -18,6 +19,7 @@ __all__ = [
     "MonitorBackend",
     "MonitoredEndpoint",
     "MonitoringType",
+    "QualityAlarm",
     "ReportLocation",
     "monitor_image_uri",
 ]

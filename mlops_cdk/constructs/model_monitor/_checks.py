@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 
+from mlops_cdk._internal.model_quality import PROBLEM_TYPES, QUALITY_METRICS
 from mlops_cdk._internal.monitor_schedules import (
     DRIFT_JOB_SCHEDULE_MEANING,
     SCHEDULE_MEANING,
@@ -19,11 +20,11 @@ from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES
 from mlops_cdk.constructs.model_monitor._settings import Capture, MonitorSettings
 from mlops_cdk.constructs.model_monitor.options import (
-    PROBLEM_TYPES,
     Baseline,
     MonitorBackend,
     MonitoredEndpoint,
     MonitoringType,
+    QualityAlarm,
 )
 from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
 from mlops_cdk.constructs.realtime_endpoint.existing import ExistingEndpoint
@@ -31,6 +32,12 @@ from mlops_cdk.constructs.realtime_endpoint.existing import ExistingEndpoint
 MAX_INSTANCE_COUNT = 100  # MonitoringResources.ClusterConfig.InstanceCount 1-100
 MAX_VOLUME_GB = 16384  # ClusterConfig.VolumeSizeInGB 1-16384
 MAX_MONITOR_RUNTIME = Duration.hours(24)  # StoppingCondition for monitoring jobs: 1-86400 s
+# The drift job's reduce step (merging the hosts' partials; seconds of work) may run this long.
+REDUCE_MAX_RUNTIME = Duration.minutes(5)
+# The drift job reads labels from the window's start to the run: at most 31 days of hour
+# folders (runtime/drift/s3source.py MAX_HOURS), so the delay stays under 30 days.
+MAX_LABEL_DELAY_HOURS = 24 * 30
+DRIFT_JOB_TYPES = (MonitoringType.DATA_QUALITY, MonitoringType.MODEL_QUALITY)
 
 
 def check(
@@ -114,11 +121,12 @@ def _check_settings(check: Checker, settings: MonitorSettings) -> MonitorSchedul
     )
     check.require(isinstance(baseline, Baseline), "baseline", "a Baseline", baseline)
     drift_job = backend is MonitorBackend.DRIFT_JOB
-    if drift_job and monitoring_type is not MonitoringType.DATA_QUALITY:
+    if drift_job and monitoring_type not in DRIFT_JOB_TYPES:
         check.fail(
             "monitoring_type",
-            "MonitoringType.DATA_QUALITY with MonitorBackend.DRIFT_JOB (the drift job checks "
-            "data quality; use MonitorBackend.MODEL_MONITOR for the other types)",
+            "MonitoringType.DATA_QUALITY or MODEL_QUALITY with MonitorBackend.DRIFT_JOB (the "
+            "drift job checks data and model quality; use MonitorBackend.MODEL_MONITOR for bias "
+            "and explainability)",
             Said(f"MonitoringType.{monitoring_type.name}"),
         )
     if min_records_per_run is not None:
@@ -140,21 +148,22 @@ def _check_settings(check: Checker, settings: MonitorSettings) -> MonitorSchedul
         check.fail("schedule", DRIFT_JOB_SCHEDULE_MEANING, schedule)
     check_instance_type(check, "instance_type", settings.instance_type, api="processing")
     check.in_range("instance_count", instance_count, 1, MAX_INSTANCE_COUNT)
-    if drift_job:
-        check.require(
-            instance_count == 1,
-            "instance_count",
-            "1 with MonitorBackend.DRIFT_JOB (the drift job runs on one instance)",
-            instance_count,
-        )
     check.in_range("volume_size_gb", settings.volume_size_gb, 1, MAX_VOLUME_GB, "GB")
     runtime = settings.max_runtime.to_seconds()
     check.positive("max_runtime", runtime)
+    # On several instances the drift job's reduce step runs after the map job.
+    reduce_step = REDUCE_MAX_RUNTIME.to_seconds() if drift_job and instance_count > 1 else 0
     check.require(
-        runtime < parsed.interval_seconds,
+        runtime + reduce_step < parsed.interval_seconds,
         "max_runtime",
         f"shorter than the schedule interval ({parsed.interval_seconds // 60} minutes for "
-        f"{schedule!r}) so a run ends before the next one starts",
+        f"{schedule!r}"
+        + (
+            f", less the reduce step's {reduce_step // 60:g} minutes on {instance_count} instances"
+            if reduce_step
+            else ""
+        )
+        + ") so a run ends before the next one starts",
         Said(f"{runtime / 60:g} minutes"),
     )
     check.require(
@@ -204,6 +213,7 @@ def _check_settings(check: Checker, settings: MonitorSettings) -> MonitorSchedul
             f"MonitoringType.{monitoring_type.name}",
             "only bias and explainability use a Clarify analysis config",
         )
+    _check_quality(check, settings, drift_job)
     if features is not None:
         check.require(
             len(features) > 0 and all(isinstance(f, str) and f for f in features),
@@ -212,3 +222,43 @@ def _check_settings(check: Checker, settings: MonitorSettings) -> MonitorSchedul
             Said(repr(list(features))),
         )
     return parsed
+
+
+def _check_quality(check: Checker, settings: MonitorSettings, drift_job: bool) -> None:
+    """label_delay and quality_alarm: model quality only, in whole hours / for the problem
+    type's metrics."""
+    quality = settings.monitoring_type is MonitoringType.MODEL_QUALITY
+    delay = settings.label_delay
+    if delay is not None:
+        if not (quality and drift_job):
+            check.not_together(
+                "label_delay",
+                f"MonitoringType.{settings.monitoring_type.name} with "
+                f"MonitorBackend.{settings.backend.name}",
+                "it is for model quality with the drift job (Model Monitor offsets its window "
+                "itself)",
+            )
+        hours = delay.to_seconds() / 3600
+        check.require(
+            hours == int(hours) and 0 <= hours <= MAX_LABEL_DELAY_HOURS,
+            "label_delay",
+            f"whole hours from 0 to {MAX_LABEL_DELAY_HOURS}",
+            Said(f"{hours:g} hours"),
+        )
+    alarm = settings.quality_alarm
+    if alarm is None:
+        return
+    if not quality:
+        check.not_together(
+            "quality_alarm",
+            f"MonitoringType.{settings.monitoring_type.name}",
+            "it watches a model-quality metric",
+        )
+    check.require(
+        isinstance(alarm, QualityAlarm),
+        "quality_alarm",
+        "a QualityAlarm(metric=..., threshold=...)",
+        Said(type(alarm).__name__),
+    )
+    problem = settings.problem_type or ""
+    check.one_of("quality_alarm.metric", alarm.metric, QUALITY_METRICS.get(problem, ()))

@@ -18,6 +18,7 @@ from mlops_cdk.constructs.model_monitor.options import (
     MonitorBackend,
     MonitoredEndpoint,
     MonitoringType,
+    QualityAlarm,
     ReportLocation,
 )
 from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
@@ -49,6 +50,8 @@ class MonitorSettings:
     schedule_name: str | None
     image: ContainerImage | None
     min_records_per_run: int | None
+    label_delay: Duration | None
+    quality_alarm: QualityAlarm | None
 
     def reports_in(self, capture: Capture) -> ReportLocation:
         """Where reports go: ``reports``, by default ``monitoring/`` of the capture bucket."""

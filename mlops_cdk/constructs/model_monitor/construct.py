@@ -54,7 +54,7 @@ from mlops_cdk._internal.validation import DURATION, KEY, ROLE, TOPIC, VPC, Chec
 from mlops_cdk.constructs.container_image import ContainerImage, check_image_region
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
-from mlops_cdk.constructs.model_monitor._checks import check
+from mlops_cdk.constructs.model_monitor._checks import REDUCE_MAX_RUNTIME, check
 from mlops_cdk.constructs.model_monitor._images import CLARIFY_TYPES, native_image
 from mlops_cdk.constructs.model_monitor._settings import Capture, MonitorSettings
 from mlops_cdk.constructs.model_monitor.options import (
@@ -63,6 +63,7 @@ from mlops_cdk.constructs.model_monitor.options import (
     MonitorBackend,
     MonitoredEndpoint,
     MonitoringType,
+    QualityAlarm,
     ReportLocation,
 )
 from mlops_cdk.constructs.realtime_endpoint.construct import RealtimeEndpoint
@@ -71,6 +72,8 @@ from mlops_cdk.constructs.realtime_endpoint.existing import ExistingEndpoint
 # The namespace both backends publish per-feature metrics to (dimensions Endpoint and
 # MonitoringSchedule); the drift job's metrics.DATA_METRICS_NAMESPACE is the same string.
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+# Model Monitor's model-quality namespace (the drift job's quality.MODEL_METRICS_NAMESPACE).
+MODEL_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
 RECORDS_METRIC = "drift_job_records_analyzed"
 VIOLATIONS_METRIC = "drift_job_violations"
 # Job names "<prefix>-<UUID>", made by the drift state machine with States.UUID() (36
@@ -87,6 +90,13 @@ PROCESSING_BASELINE = "/opt/ml/processing/baseline"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
 ENDPOINT_INPUT = "/opt/ml/processing/input/endpoint"
 GROUND_TRUTH_INPUT = "/opt/ml/processing/input/ground_truth"
+# Multi-instance drift job: where each map host writes its partial, where the reduce job
+# receives them all.
+PARTIALS_OUTPUT = "/opt/ml/processing/partials"
+PARTIALS_INPUT = "/opt/ml/processing/input/partials"
+# The state machine of a multi-instance run waits for the map job: its runtime plus this for
+# capacity and start-up.
+MAP_JOB_START_MARGIN = Duration.minutes(30)
 DRIFT_JOB_ENTRYPOINT = ("python", "-m", "mlops_runtime.drift", "analyze")
 # CloudFormation resource class and property prefix per monitoring type.
 _JOB_DEFINITIONS: dict[MonitoringType, tuple[Any, str]] = {
@@ -136,11 +146,14 @@ class ModelMonitorSchedule(Construct):
         data_capture=...)``: an endpoint deployed elsewhere whose capture is on), or a
         :class:`MonitoredEndpoint` (name and capture location only).
     :param baseline: constraints (and statistics) to compare with.
-    :param monitoring_type: Default: ``DATA_QUALITY`` (the only type the drift job runs).
+    :param monitoring_type: Default: ``DATA_QUALITY``. The drift job runs data and model
+        quality; bias and explainability need ``MODEL_MONITOR``.
     :param backend: Default: ``DRIFT_JOB``.
     :param schedule: ``hourly``, ``daily`` or a Model Monitor cron form. Default: ``hourly``.
     :param instance_type: Default: ``ml.m5.large``.
-    :param instance_count: 1-100 (the drift job runs on one instance). Default: 1.
+    :param instance_count: 1-100. The drift job on N > 1 instances runs a map job (each host
+        reads its share of the window's capture objects into a partial) and then a one-instance
+        reduce job that merges the partials, checks and publishes. Default: 1.
     :param volume_size_gb: 1-16384. Default: 20.
     :param max_runtime: shorter than the schedule interval. Default: 50 minutes.
     :param problem_type: model quality: ``BinaryClassification``, ``MulticlassClassification``
@@ -169,6 +182,11 @@ class ModelMonitorSchedule(Construct):
         Lambda function or any EventBridge rule target. Default: nothing.
     :param min_records_per_run: drift job: alarm when two runs in a row analyze fewer records
         (capture stopped, sampling changed, traffic gone). Default: no such alarm.
+    :param label_delay: model quality with the drift job: labels for a window arrive this much
+        later (whole hours), so the run at ``T`` evaluates the captures of
+        ``[T - delay - window, T - delay)`` with the labels uploaded until ``T``. Default: 0.
+    :param quality_alarm: model quality: the drift alarm watches this metric against this
+        threshold (one alarm). Default: the alarm fires on any constraint violation.
     :param schedule_name: the ``MonitoringSchedule`` dimension and Model Monitor schedule name.
         Default: generated from the construct path.
     :param image: drift job image. Default: the mlops-cdk runtime image.
@@ -210,6 +228,8 @@ class ModelMonitorSchedule(Construct):
         alarm_topic: sns.ITopic | None = None,
         on_drift: Startable | None = None,
         min_records_per_run: int | None = None,
+        label_delay: Duration | None = None,
+        quality_alarm: QualityAlarm | None = None,
         schedule_name: str | None = None,
         image: ContainerImage | None = None,
         role: iam.IRole | None = None,
@@ -218,6 +238,7 @@ class ModelMonitorSchedule(Construct):
         super().__init__(scope, construct_id)
         Checker.of(self).types(
             (
+                ("label_delay", label_delay, DURATION),
                 ("vpc", vpc, VPC),
                 ("encryption_key", encryption_key, KEY),
                 ("role", role, ROLE),
@@ -247,6 +268,8 @@ class ModelMonitorSchedule(Construct):
             schedule_name=schedule_name,
             image=image,
             min_records_per_run=min_records_per_run,
+            label_delay=label_delay,
+            quality_alarm=quality_alarm,
         )
         self._cadence = check(Checker.of(self), endpoint, settings)
         if image is not None:  # the drift job's processing job pulls it in the stack's region
@@ -284,6 +307,7 @@ class ModelMonitorSchedule(Construct):
             removal_policy=removal_policy,
         )
         self._removal_policy = removal_policy
+        self._quality_alarm = quality_alarm
         self._add_role(capture, vpc, subnets, role)
         self.alarms: list[cloudwatch.IAlarm] = []
         self._alarm_set = AlarmSet(self, self.alarm_topic, into=self.alarms)
@@ -413,9 +437,18 @@ class ModelMonitorSchedule(Construct):
     def _drift_job(self, settings: MonitorSettings, image: ContainerImage) -> None:
         stack = Stack.of(self)
         baseline, instance_type = settings.baseline, settings.instance_type
-        assert baseline.statistics is not None  # noqa: S101 - checked in _checks.check
-        statistics = self._bind("BaselineStatistics", baseline.statistics)
-        constraints = self._bind("BaselineConstraints", baseline.constraints)
+        inputs = [
+            _processing_input(
+                "constraints", self._bind("BaselineConstraints", baseline.constraints)
+            )
+        ]
+        if baseline.statistics is not None:  # required for data quality (checked)
+            inputs.insert(
+                0,
+                _processing_input(
+                    "statistics", self._bind("BaselineStatistics", baseline.statistics)
+                ),
+            )
         image_uri = image.bind(self, self.role).image_uri
         # Lower case: SageMaker ARNs carry job names in lower case, and the scheduler role's
         # CreateProcessingJob grant and the failure rule match this prefix exactly.
@@ -425,14 +458,18 @@ class ModelMonitorSchedule(Construct):
         self.job_name_prefix = prefix
         window = self._cadence.window
         assert window is not None  # noqa: S101 - checked in _checks.check
-        cluster: dict[str, Any] = {
-            "InstanceCount": 1,
-            "InstanceType": instance_type,
-            "VolumeSizeInGB": settings.volume_size_gb,
-        }
         volume_key = self._volume_key(instance_type)
-        if volume_key is not None:
-            cluster["VolumeKmsKeyId"] = volume_key
+
+        def cluster(count: int) -> dict[str, Any]:
+            config: dict[str, Any] = {
+                "InstanceCount": count,
+                "InstanceType": instance_type,
+                "VolumeSizeInGB": settings.volume_size_gb,
+            }
+            if volume_key is not None:
+                config["VolumeKmsKeyId"] = volume_key
+            return config
+
         network: dict[str, Any] = {
             "EnableInterContainerTrafficEncryption": True,
             # The job lists capture in S3 and publishes metrics itself: it needs the network.
@@ -446,50 +483,54 @@ class ModelMonitorSchedule(Construct):
         # Each run's ID: States.UUID() in the state machine. EventBridge Scheduler documents its
         # context attributes as whole field values only (the scheduled time is passed so).
         run_id = sfn.JsonPath.string_at("$.run.id")
-        request = {
+        environment: dict[str, Any] = {
+            "dataset_source": self.capture_uri,
+            "baseline_statistics": f"{PROCESSING_BASELINE}/statistics",
+            "baseline_constraints": f"{PROCESSING_BASELINE}/constraints",
+            "output_path": PROCESSING_OUTPUT,
+            "sagemaker_endpoint_name": self.endpoint_name,
+            "sagemaker_monitoring_schedule_name": self.schedule_name,
+            "publish_cloudwatch_metrics": "Enabled",
+            "DRIFT_WINDOW": window,
+            # The window follows the scheduled time, not the time the job got capacity.
+            "DRIFT_NOW": sfn.JsonPath.string_at("$.scheduledTime"),
+        }
+        if self.monitoring_type is MonitoringType.MODEL_QUALITY:
+            environment.update(self._quality_environment(settings))
+        report_output = {
+            "OutputName": "report",
+            "S3Output": {
+                "S3Uri": sfn.JsonPath.format(f"{self.report_uri}{{}}/", run_id),
+                "LocalPath": PROCESSING_OUTPUT,
+                "S3UploadMode": "EndOfJob",
+            },
+        }
+        request: dict[str, Any] = {
             "ProcessingJobName": sfn.JsonPath.format(f"{prefix}-{{}}", run_id),
             "RoleArn": self.role.role_arn,
             "AppSpecification": {
                 "ImageUri": image_uri,
                 "ContainerEntrypoint": list(DRIFT_JOB_ENTRYPOINT),
             },
-            "Environment": {
-                "dataset_source": self.capture_uri,
-                "baseline_statistics": f"{PROCESSING_BASELINE}/statistics",
-                "baseline_constraints": f"{PROCESSING_BASELINE}/constraints",
-                "output_path": PROCESSING_OUTPUT,
-                "sagemaker_endpoint_name": self.endpoint_name,
-                "sagemaker_monitoring_schedule_name": self.schedule_name,
-                "publish_cloudwatch_metrics": "Enabled",
-                "DRIFT_WINDOW": window,
-                # The window follows the scheduled time, not the time the job got capacity.
-                "DRIFT_NOW": sfn.JsonPath.string_at("$.scheduledTime"),
-            },
-            "ProcessingInputs": [
-                _processing_input("statistics", statistics),
-                _processing_input("constraints", constraints),
-            ],
+            "Environment": environment,
+            "ProcessingInputs": inputs,
             "ProcessingOutputConfig": {
-                "Outputs": [
-                    {
-                        "OutputName": "report",
-                        "S3Output": {
-                            "S3Uri": sfn.JsonPath.format(f"{self.report_uri}{{}}/", run_id),
-                            "LocalPath": PROCESSING_OUTPUT,
-                            "S3UploadMode": "EndOfJob",
-                        },
-                    }
-                ],
+                "Outputs": [report_output],
                 "KmsKeyId": self.encryption_key.key_arn,
             },
-            "ProcessingResources": {"ClusterConfig": cluster},
+            "ProcessingResources": {"ClusterConfig": cluster(1)},
             "StoppingCondition": {"MaxRuntimeInSeconds": int(settings.max_runtime.to_seconds())},
             "NetworkConfig": network,
         }
         jobs = stack.format_arn(
             service="sagemaker", resource="processing-job", resource_name=f"{prefix}-*"
         )
-        self.drift_state_machine = self._drift_state_machine(request, jobs)
+        reduce_request: dict[str, Any] | None = None
+        if settings.instance_count > 1:
+            request, reduce_request = self._map_reduce(request, settings.instance_count, cluster)
+        self.drift_state_machine = self._drift_state_machine(
+            request, jobs, reduce_request, settings.max_runtime
+        )
         machine = self.drift_state_machine
         self.schedule = schedule(
             self,
@@ -517,8 +558,108 @@ class ModelMonitorSchedule(Construct):
             },
         )
 
-    def _drift_state_machine(self, request: dict[str, Any], jobs: str) -> sfn.StateMachine:
-        """Name the run (States.UUID()) and create its processing job."""
+    def _quality_environment(self, settings: MonitorSettings) -> dict[str, str]:
+        """The drift job's model-quality settings; grants reading the labels."""
+        truth = settings.ground_truth
+        assert truth is not None  # noqa: S101 - checked in _checks.check
+        self._grant_ground_truth(truth)
+        delay = settings.label_delay
+        environment = {
+            "DRIFT_MONITORING_TYPE": MonitoringType.MODEL_QUALITY.value,
+            "problem_type": str(settings.problem_type),
+            "ground_truth_source": f"s3://{truth.bucket.bucket_name}/{truth.prefix}",
+            "DRIFT_LABEL_DELAY_HOURS": str(int(delay.to_hours()) if delay is not None else 0),
+        }
+        optional = {
+            "inference_attribute": settings.inference_attribute,
+            "probability_attribute": settings.probability_attribute,
+            "probability_threshold_attribute": settings.probability_threshold,
+        }
+        environment.update({k: str(v) for k, v in optional.items() if v is not None})
+        return environment
+
+    def _grant_ground_truth(self, truth: GroundTruth) -> None:
+        grant_read_location(
+            self.role,
+            bucket_arn=truth.bucket.bucket_arn,
+            key=truth.prefix,
+            encryption_key=truth.bucket.encryption_key,
+        )
+        nag.acknowledge_wildcard_resource(
+            self.role,
+            truth.bucket.arn_for_objects(f"{truth.prefix}*"),
+            f"Ground-truth labels are uploaded under {truth.prefix} with names chosen by the "
+            "labelling process.",
+        )
+
+    def _map_reduce(
+        self, request: dict[str, Any], count: int, cluster: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The map job (``count`` hosts, each writing its partial under ``<run>/partials/``) and
+        the one-host reduce job that merges them, writes the reports and publishes."""
+        run_id = sfn.JsonPath.string_at("$.run.id")
+        partials_uri = sfn.JsonPath.format(f"{self.report_uri}{{}}/partials/", run_id)
+        environment = request["Environment"]
+        map_request = {
+            **request,
+            "Environment": {**environment, "DRIFT_MODE": "map", "DRIFT_PARTIALS": PARTIALS_OUTPUT},
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": "partials",
+                        "S3Output": {
+                            "S3Uri": partials_uri,
+                            "LocalPath": PARTIALS_OUTPUT,
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                ],
+                "KmsKeyId": self.encryption_key.key_arn,
+            },
+            "ProcessingResources": {"ClusterConfig": cluster(count)},
+        }
+        reduce_request = {
+            **request,
+            "ProcessingJobName": sfn.JsonPath.format(
+                f"{self.job_name_prefix}-{{}}", sfn.JsonPath.string_at("$.run.reduceId")
+            ),
+            "Environment": {
+                **environment,
+                "DRIFT_MODE": "reduce",
+                "DRIFT_PARTIALS": PARTIALS_INPUT,
+            },
+            "ProcessingInputs": [
+                *request["ProcessingInputs"],
+                {
+                    "InputName": "partials",
+                    "S3Input": {
+                        "S3Uri": partials_uri,
+                        "LocalPath": PARTIALS_INPUT,
+                        "S3DataType": "S3Prefix",
+                        "S3InputMode": "File",
+                        "S3DataDistributionType": "FullyReplicated",
+                    },
+                },
+            ],
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(REDUCE_MAX_RUNTIME.to_seconds())},
+        }
+        # The reduce job reads the partials the map job wrote under this schedule's reports.
+        grant_read_location(
+            self.role,
+            bucket_arn=self.reports.bucket.bucket_arn,
+            key=f"{self.reports.prefix}{self.schedule_name}/",
+        )
+        return map_request, reduce_request
+
+    def _drift_state_machine(
+        self,
+        request: dict[str, Any],
+        jobs: str,
+        reduce_request: dict[str, Any] | None = None,
+        max_runtime: Duration | None = None,
+    ) -> sfn.StateMachine:
+        """Name the run (States.UUID()) and create its processing job; on several instances
+        run the map job to completion (``.sync``), then create the reduce job."""
         role = ManagedPolicyRole(
             self,
             "DriftStateMachineRole",
@@ -532,32 +673,66 @@ class ModelMonitorSchedule(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
         )
+        ids: dict[str, Any] = {"id": sfn.JsonPath.uuid()}
+        if reduce_request is not None:
+            ids["reduceId"] = sfn.JsonPath.uuid()
         name = sfn.Pass(
             self,
             "NameRun",
             comment="A unique ID per run: the job is <prefix>-<ID>, its reports under <ID>/",
-            parameters={"id": sfn.JsonPath.uuid()},
+            parameters=ids,
             result_path="$.run",
         )
         create = tasks.CallAwsService(
             self,
-            "CreateProcessingJob",
+            "CreateProcessingJob" if reduce_request is None else "CreateReduceJob",
             service="sagemaker",
             action="createProcessingJob",
-            parameters=request,
+            parameters=request if reduce_request is None else reduce_request,
             iam_resources=[jobs],
             iam_action="sagemaker:CreateProcessingJob",
             result_path="$.job",
-            comment="Start the drift job over the window before the scheduled time",
+            comment="Start the drift job over the window before the scheduled time"
+            if reduce_request is None
+            else "Start the reduce job: merge the hosts' partials, check, report, publish",
         )
         retry_sagemaker_calls(create)
+        timeout = DRIFT_START_TIMEOUT
+        if reduce_request is None:
+            definition: sfn.IChainable = name.next(create)
+        else:
+            assert max_runtime is not None  # noqa: S101 - given with reduce_request
+            run_map = sfn.CustomState(
+                self,
+                "RunMapJob",
+                state_json={
+                    "Type": "Task",
+                    "Comment": "Each host reads its share of the window into a partial; "
+                    "waits for the job to end",
+                    "Resource": f"arn:{Stack.of(self).partition}:states:::sagemaker:"
+                    "createProcessingJob.sync",
+                    "Parameters": sfn.FieldUtils.render_object(request),
+                    "ResultPath": "$.map",
+                    "ResultSelector": {"status.$": "$.ProcessingJobStatus"},
+                },
+            )
+            run_map.add_retry(
+                errors=["SageMaker.SageMakerException", "SageMaker.ThrottlingException"],
+                interval=Duration.seconds(10),
+                backoff_rate=2,
+                max_attempts=4,
+                jitter_strategy=sfn.JitterType.FULL,
+            )
+            self._grant_sync(role, jobs)
+            definition = name.next(run_map).next(create)
+            timeout = max_runtime.plus(MAP_JOB_START_MARGIN)
         machine, _ = logged_state_machine(
             self,
             "DriftStateMachine",
             log_group_id="DriftStateMachineLogs",
-            definition=name.next(create),
+            definition=definition,
             role=role,
-            timeout=DRIFT_START_TIMEOUT,
+            timeout=timeout,
             comment=f"Starts the drift job of {self.node.path}. "
             'Input: {"scheduledTime": "<ISO 8601 time the window ends>"}',
             encryption_key=self.encryption_key,
@@ -580,11 +755,36 @@ class ModelMonitorSchedule(Construct):
             "DriftStartFailedAlarm",
             machine.metric_failed(),
             1,
-            "a drift run could not create its processing job",
+            "a drift run could not create its processing job"
+            if reduce_request is None
+            else "a drift run failed: its map job failed or the reduce job could not be created",
             evaluation_periods=1,
             datapoints_to_alarm=1,
         )
         return machine
+
+    def _grant_sync(self, role: iam.IRole, jobs: str) -> None:
+        """What Step Functions' ``createProcessingJob.sync`` needs besides creating the job:
+        describe and stop it, and the managed EventBridge rule through which it learns the
+        job ended (the same grants aws-cdk-lib gives its ``.sync`` SageMaker tasks)."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"],
+                resources=[jobs],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="events",
+                        resource="rule",
+                        resource_name="StepFunctionsGetEventsForSageMakerProcessingJobsRule",
+                    )
+                ],
+            )
+        )
 
     def _dead_letter_queue(self) -> sqs.Queue:
         if self.dead_letter_queue is not None:
@@ -642,18 +842,7 @@ class ModelMonitorSchedule(Construct):
             MonitoringType.MODEL_QUALITY,
             MonitoringType.MODEL_BIAS,
         ):
-            grant_read_location(
-                self.role,
-                bucket_arn=ground_truth.bucket.bucket_arn,
-                key=ground_truth.prefix,
-                encryption_key=ground_truth.bucket.encryption_key,
-            )
-            nag.acknowledge_wildcard_resource(
-                self.role,
-                ground_truth.bucket.arn_for_objects(f"{ground_truth.prefix}*"),
-                f"Ground-truth labels are uploaded under {ground_truth.prefix} with names chosen "
-                "by the labelling process.",
-            )
+            self._grant_ground_truth(ground_truth)
             job_input["ground_truth_s3_input"] = cfn.MonitoringGroundTruthS3InputProperty(
                 s3_uri=f"s3://{ground_truth.bucket.bucket_name}/{ground_truth.prefix}"
             )
@@ -787,6 +976,22 @@ class ModelMonitorSchedule(Construct):
         return Duration.seconds(self._cadence.interval_seconds)
 
     def _drift_alarm(self, threshold: float) -> cloudwatch.IAlarm:
+        wanted = self._quality_alarm
+        if wanted is not None:
+            below = not wanted.lower_is_better
+            return self._alarm_set.add(
+                "DriftAlarm",
+                self.metric(wanted.metric, statistic="Minimum" if below else "Maximum"),
+                wanted.threshold,
+                f"model quality: {wanted.metric} "
+                + ("below " if below else "above ")
+                + f"{wanted.threshold:g}",
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+                if below
+                else cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
+            )
         if self.monitoring_type is MonitoringType.DATA_QUALITY and self.features:
             chunks = [
                 self.features[i : i + MAX_METRICS_PER_ALARM]
@@ -924,11 +1129,14 @@ class ModelMonitorSchedule(Construct):
     # --- public API -----------------------------------------------------------------------
 
     def metric(self, metric_name: str, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
-        """A metric in ``aws/sagemaker/Endpoints/data-metrics`` for this endpoint and schedule,
-        e.g. ``feature_baseline_drift_age`` or ``drift_job_records_analyzed``; Maximum over the
-        schedule's interval unless ``options`` say otherwise."""
+        """A metric in ``aws/sagemaker/Endpoints/data-metrics`` (``.../model-metrics`` for model
+        quality) for this endpoint and schedule, e.g. ``feature_baseline_drift_age``, ``auc`` or
+        ``drift_job_records_analyzed``; Maximum over the schedule's interval unless ``options``
+        say otherwise."""
         return build_metric(
-            DATA_METRICS_NAMESPACE,
+            MODEL_METRICS_NAMESPACE
+            if self.monitoring_type is MonitoringType.MODEL_QUALITY
+            else DATA_METRICS_NAMESPACE,
             metric_name,
             {"Endpoint": self.endpoint_name, "MonitoringSchedule": self.schedule_name},
             options,
@@ -951,7 +1159,8 @@ class ModelMonitorSchedule(Construct):
         return self.metric(f"feature_non_null_{feature}", **merged)
 
     def dashboard_widgets(self) -> list[cloudwatch.IWidget]:
-        """Drift and completeness per monitored feature, and the job's record count."""
+        """Drift and completeness per monitored feature, the watched model-quality metric
+        against its alarm threshold, and the job's record count."""
         widgets: list[cloudwatch.IWidget] = []
         if self.features:
             widgets.append(
@@ -965,6 +1174,19 @@ class ModelMonitorSchedule(Construct):
                 cloudwatch.GraphWidget(
                     title=f"{self.node.id}: completeness",
                     left=[self.metric_feature_completeness(f) for f in self.features[:20]],
+                    width=12,
+                )
+            )
+        if self._quality_alarm is not None:
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{self.node.id}: {self._quality_alarm.metric}",
+                    left=[self.metric(self._quality_alarm.metric)],
+                    left_annotations=[
+                        cloudwatch.HorizontalAnnotation(
+                            value=self._quality_alarm.threshold, label="alarm threshold"
+                        )
+                    ],
                     width=12,
                 )
             )

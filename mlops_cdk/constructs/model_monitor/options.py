@@ -15,6 +15,7 @@ from pathlib import Path
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from mlops_cdk._internal.model_quality import LOWER_IS_BETTER, QUALITY_METRICS
 from mlops_cdk._internal.patterns import (
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MEANING,
@@ -22,8 +23,6 @@ from mlops_cdk._internal.patterns import (
 from mlops_cdk._internal.runtime_assets import demo_model_dir
 from mlops_cdk._internal.validation import BUCKET, KEY, Checker, Said
 from mlops_cdk.constructs.model_data import ModelData
-
-PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
 
 
 class MonitoringType(Enum):
@@ -40,7 +39,7 @@ class MonitorBackend(Enum):
 
     ``MODEL_MONITOR``: SageMaker Model Monitor (``AWS::SageMaker::MonitoringSchedule``), for
     accounts that have it (closed to new customers in 2026). ``DRIFT_JOB``: the mlops-cdk drift
-    job as a scheduled SageMaker Processing job; data quality only, same metrics.
+    job as a scheduled SageMaker Processing job; data quality and model quality, same metrics.
     """
 
     MODEL_MONITOR = "MODEL_MONITOR"
@@ -99,6 +98,16 @@ class Baseline:
         return Baseline.from_directory(demo_model_dir() / "baseline")
 
     @staticmethod
+    def demo_model_quality() -> Baseline:
+        """The model-quality baseline of :meth:`ModelData.demo_model` (binary classification,
+        its held-out test scores; ``scripts/make_demo_quality_baseline.py``)."""
+        folder = demo_model_dir() / "quality_baseline"
+        return Baseline(
+            constraints=ModelData.from_asset(folder / "constraints.json"),
+            statistics=ModelData.from_asset(folder / "statistics.json"),
+        )
+
+    @staticmethod
     def from_directory(path: str | Path) -> Baseline:
         """A local folder with ``constraints.json`` and ``statistics.json``, uploaded as assets.
 
@@ -139,6 +148,36 @@ class GroundTruth:
         check = Checker("GroundTruth")
         check.instance_of("bucket", self.bucket, BUCKET)
         check.key_prefixes(self, "prefix")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityAlarm:
+    """Alarm when a model-quality metric crosses a threshold: below it for metrics where
+    higher is better (accuracy, auc, f1, r2, ...), above it for error rates and errors
+    (``false_positive_rate``, ``false_negative_rate``, ``mae``, ``mse``, ``rmse``).
+
+    :param metric: a metric name Model Monitor's model-quality monitor publishes, e.g. ``auc``.
+    :param threshold: the threshold.
+    """
+
+    metric: str
+    threshold: float
+
+    def __post_init__(self) -> None:
+        check = Checker("QualityAlarm")
+        known = sorted({name for names in QUALITY_METRICS.values() for name in names})
+        check.one_of("metric", self.metric, known)
+        check.require(
+            isinstance(self.threshold, int | float) and not isinstance(self.threshold, bool),
+            "threshold",
+            "a number",
+            Said(repr(self.threshold)),
+        )
+
+    @property
+    def lower_is_better(self) -> bool:
+        """True for error rates and errors (the alarm fires above the threshold)."""
+        return self.metric in LOWER_IS_BETTER
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,44 @@ class Moments:
         self.total += float(values.sum())
         self.minimum = min(self.minimum, float(values.min()))
         self.maximum = max(self.maximum, float(values.max()))
+
+    def merge(self, other: Moments) -> None:
+        """Absorb another partial (Chan, Golub, LeVeque 1979 pairwise update): count, min and
+        max exactly; mean and M2 as the same stable formula one instance uses between batches."""
+        if other.count == 0:
+            return
+        combined = self.count + other.count
+        delta = other.mean - self.mean
+        self.m2 += other.m2 + delta * delta * self.count * other.count / combined
+        self.mean += delta * other.count / combined
+        self.count = combined
+        self.total += other.total
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+
+    def to_json(self) -> dict[str, float | int | None]:
+        """A partial's moments (infinite min/max of an empty set as ``None``)."""
+        return {
+            "count": self.count,
+            "mean": self.mean,
+            "m2": self.m2,
+            "total": self.total,
+            "minimum": self.minimum if self.count else None,
+            "maximum": self.maximum if self.count else None,
+        }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Moments:
+        """Read :meth:`to_json`."""
+        minimum, maximum = document.get("minimum"), document.get("maximum")
+        return cls(
+            count=int(document["count"]),
+            mean=float(document["mean"]),
+            m2=float(document["m2"]),
+            total=float(document["total"]),
+            minimum=math.inf if minimum is None else float(minimum),
+            maximum=-math.inf if maximum is None else float(maximum),
+        )
 
     @property
     def std_dev(self) -> float:
@@ -162,6 +201,66 @@ class FeatureAccumulator:
                 counts[key] = 1
             else:
                 self.overflow += 1
+
+    def merge(self, other: FeatureAccumulator) -> None:
+        """Absorb another host's partial of the same feature: counts add, moments merge (Chan),
+        sketches merge (KLL), category counts add up to ``max_categories`` distinct values (new
+        values past the cap count as overflow, as they would have on one host if seen last)."""
+        if other.name != self.name:
+            raise ValueError(f"cannot merge feature {other.name!r} into {self.name!r}")
+        self.missing += other.missing
+        self.integral += other.integral
+        self.fractional += other.fractional
+        self.strings += other.strings
+        self.negatives += other.negatives
+        self.moments.merge(other.moments)
+        self.sketch.merge(other.sketch)
+        counts = self.categories
+        for key, count in other.categories.items():
+            if key in counts:
+                counts[key] += count
+            elif len(counts) < self.max_categories:
+                counts[key] = count
+            else:
+                self.overflow += count
+        self.overflow += other.overflow
+
+    def to_json(self) -> dict[str, object]:
+        """The accumulator as a JSON object (a map host's partial)."""
+        return {
+            "name": self.name,
+            "numeric": self.numeric,
+            "categorical": self.categorical,
+            "max_categories": self.max_categories,
+            "missing": self.missing,
+            "integral": self.integral,
+            "fractional": self.fractional,
+            "strings": self.strings,
+            "negatives": self.negatives,
+            "overflow": self.overflow,
+            "moments": self.moments.to_json(),
+            "sketch": self.sketch.to_json(),
+            "categories": self.categories,
+        }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> FeatureAccumulator:
+        """Read :meth:`to_json`."""
+        return cls(
+            name=str(document["name"]),
+            numeric=bool(document["numeric"]),
+            categorical=bool(document["categorical"]),
+            max_categories=int(document["max_categories"]),
+            missing=int(document["missing"]),
+            integral=int(document["integral"]),
+            fractional=int(document["fractional"]),
+            strings=int(document["strings"]),
+            negatives=int(document["negatives"]),
+            overflow=int(document["overflow"]),
+            moments=Moments.from_json(document["moments"]),
+            sketch=KllSketch.from_json(document["sketch"]),
+            categories={str(k): int(v) for k, v in document["categories"].items()},
+        )
 
     def observed_type(self) -> InferredType:
         """Type of the values seen: String if any value is not a number."""

@@ -17,25 +17,40 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ..limits import ParseLimits  # noqa: TID252 - the image installs runtime/ as mlops_runtime
 from ..settings import parse_limits  # noqa: TID252 - the image installs runtime/ as mlops_runtime
-from .analyze import DEFAULT_MAX_SKIPPED_SHARE, AnalyzeOptions, run_analysis
+from .analyze import (
+    DATA_QUALITY,
+    DEFAULT_MAX_SKIPPED_SHARE,
+    MODEL_QUALITY,
+    MONITORING_TYPES,
+    AnalyzeOptions,
+    read_partials,
+    run_analysis,
+    run_map,
+    write_partial,
+)
 from .baseline import build_baseline, write_baseline
 from .capture import FileSource, LocalFileSource
 from .constraints import CATEGORICAL_DRIFT_METHODS, COMPARISON_METHODS, MonitoringConfig
+from .groundtruth import DEFAULT_PROBABILITY_THRESHOLD, PredictionSpec
 from .jsonlog import JsonLogger
 from .metrics import DATA_METRICS_NAMESPACE, Boto3MetricsClient, MetricsClient
+from .quality import MODEL_METRICS_NAMESPACE, PROBLEM_TYPES
 from .s3source import S3ClientFactory, S3FileSource, boto3_s3_client
+from .shard import RESOURCE_CONFIG, Shard, shard_from_resource_config
 from .window import WINDOW_CHOICES, Window, named_window, parse_time
 
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
 PROCESSING_CAPTURE = "/opt/ml/processing/input/endpoint"
 PROCESSING_STATISTICS = "/opt/ml/processing/baseline/statistics.json"
 PROCESSING_CONSTRAINTS = "/opt/ml/processing/baseline/constraints.json"
+PROCESSING_GROUND_TRUTH = "/opt/ml/processing/input/ground_truth"
+MODES = ("single", "map", "reduce")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -103,7 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="env publish_cloudwatch_metrics=Enabled|Disabled; default on",
     )
-    run.add_argument("--namespace", default=DATA_METRICS_NAMESPACE)
+    run.add_argument(
+        "--namespace",
+        default=None,
+        help=f"default {DATA_METRICS_NAMESPACE} ({MODEL_METRICS_NAMESPACE} for model quality)",
+    )
     run.add_argument("--capture-index", default="endpointInput")
     run.add_argument(
         "--max-skipped-share",
@@ -111,6 +130,49 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="fail above this share of malformed events; env DRIFT_MAX_SKIPPED_SHARE; "
         f"default {DEFAULT_MAX_SKIPPED_SHARE}",
+    )
+    run.add_argument(
+        "--mode",
+        choices=MODES,
+        default=None,
+        help="single: the whole window here; map: this host's share into a partial under "
+        "--partials; reduce: merge the partials under --partials, then check and publish; "
+        "env DRIFT_MODE; default single",
+    )
+    run.add_argument("--partials", type=Path, default=None, help="env DRIFT_PARTIALS")
+    run.add_argument(
+        "--host-index", type=int, default=None, help="map: this host (default: resourceconfig)"
+    )
+    run.add_argument("--host-count", type=int, default=None, help="map: number of hosts")
+    quality = run.add_argument_group("model quality")
+    quality.add_argument(
+        "--monitoring-type",
+        choices=MONITORING_TYPES,
+        default=None,
+        help="env DRIFT_MONITORING_TYPE",
+    )
+    quality.add_argument(
+        "--problem-type", choices=PROBLEM_TYPES, default=None, help="env problem_type"
+    )
+    quality.add_argument(
+        "--ground-truth",
+        default=None,
+        help="folder or s3:// URI of labels; env ground_truth_source",
+    )
+    quality.add_argument(
+        "--label-delay-hours",
+        type=int,
+        default=None,
+        help="analyze captures of the window ending this many hours before --now; "
+        "env DRIFT_LABEL_DELAY_HOURS; default 0",
+    )
+    quality.add_argument("--inference-attribute", default=None, help="env inference_attribute")
+    quality.add_argument("--probability-attribute", default=None, help="env probability_attribute")
+    quality.add_argument(
+        "--probability-threshold",
+        type=float,
+        default=None,
+        help="env probability_threshold_attribute; default 0.5",
     )
     _add_config_flags(run)
     return parser
@@ -131,14 +193,76 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
-def _window(args: argparse.Namespace, env: Mapping[str, str], now: datetime) -> Window:
+def _reference(args: argparse.Namespace, env: Mapping[str, str], now: datetime) -> datetime:
+    given = args.now or env.get("DRIFT_NOW")
+    return parse_time(given) if given else now
+
+
+def _window(
+    args: argparse.Namespace, env: Mapping[str, str], now: datetime, delay_hours: int = 0
+) -> Window:
     start = args.start or env.get("start_time")
     end = args.end or env.get("end_time")
     if start or end:
         return Window(parse_time(start) if start else None, parse_time(end) if end else None)
-    given = args.now or env.get("DRIFT_NOW")
-    reference = parse_time(given) if given else now
+    reference = _reference(args, env, now) - timedelta(hours=delay_hours)
     return named_window(args.window or env.get("DRIFT_WINDOW") or "previous-hour", reference)
+
+
+def _int(value: Any, name: str, least: int = 0) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{name} must be a whole number (got {value!r})") from None
+    if number < least:
+        raise UsageError(f"{name} must be at least {least} (got {number})")
+    return number
+
+
+def _quality(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    now: datetime,
+    window: Window,
+    s3_factory: S3ClientFactory,
+) -> dict[str, Any]:
+    """The AnalyzeOptions fields of a model-quality run."""
+    kind = _pick(args.problem_type, env, "problem_type")
+    if kind not in PROBLEM_TYPES:
+        raise UsageError(f"problem_type must be one of {', '.join(PROBLEM_TYPES)} (got {kind!r})")
+    truth = str(_pick(args.ground_truth, env, "ground_truth_source", PROCESSING_GROUND_TRUTH))
+    threshold = _pick(
+        args.probability_threshold,
+        env,
+        "probability_threshold_attribute",
+        DEFAULT_PROBABILITY_THRESHOLD,
+    )
+    try:
+        threshold = float(threshold)
+    except ValueError:
+        raise UsageError(f"probability threshold must be a number (got {threshold!r})") from None
+    # Labels of the window's predictions arrive later: read them up to the reference time.
+    labels = Window(window.start, max(_reference(args, env, now), window.end or now))
+    return {
+        "monitoring_type": MODEL_QUALITY,
+        "ground_truth": _source(truth, labels, s3_factory),
+        "label_window": labels,
+        "prediction": PredictionSpec(
+            problem_type=kind,
+            inference_attribute=args.inference_attribute or env.get("inference_attribute"),
+            probability_attribute=args.probability_attribute or env.get("probability_attribute"),
+            probability_threshold=threshold,
+        ),
+    }
+
+
+def _shard(args: argparse.Namespace, resource_config: Path) -> Shard:
+    if args.host_index is None and args.host_count is None:
+        return shard_from_resource_config(resource_config)
+    try:
+        return Shard(args.host_index or 0, args.host_count or 1)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _baseline(args: argparse.Namespace, env: Mapping[str, str], logger: JsonLogger) -> int:
@@ -204,12 +328,31 @@ def _analyze(
     client_factory: Callable[[], MetricsClient],
     now: datetime,
     s3_factory: S3ClientFactory,
+    resource_config: Path = RESOURCE_CONFIG,
 ) -> int:
     publish_env = env.get("publish_cloudwatch_metrics", "Enabled")
     publish = (
         args.publish_metrics if args.publish_metrics is not None else publish_env != "Disabled"
     )
-    window = _window(args, env, now)
+    kind = _pick(args.monitoring_type, env, "DRIFT_MONITORING_TYPE", DATA_QUALITY)
+    if kind not in MONITORING_TYPES:
+        raise UsageError(
+            f"DRIFT_MONITORING_TYPE must be one of {', '.join(MONITORING_TYPES)} (got {kind!r})"
+        )
+    delay = 0
+    if kind == MODEL_QUALITY:
+        delay = _int(
+            _pick(args.label_delay_hours, env, "DRIFT_LABEL_DELAY_HOURS", "0"),
+            "the label delay (hours)",
+        )
+    window = _window(args, env, now, delay)
+    quality = _quality(args, env, now, window, s3_factory) if kind == MODEL_QUALITY else {}
+    namespace = args.namespace or (
+        MODEL_METRICS_NAMESPACE if kind == MODEL_QUALITY else DATA_METRICS_NAMESPACE
+    )
+    mode = _pick(args.mode, env, "DRIFT_MODE", "single")
+    if mode not in MODES:
+        raise UsageError(f"DRIFT_MODE must be one of {', '.join(MODES)} (got {mode!r})")
     capture = str(_pick(args.capture, env, "dataset_source", PROCESSING_CAPTURE))
     statistics = Path(
         _pick(args.baseline_statistics, env, "baseline_statistics", PROCESSING_STATISTICS)
@@ -227,11 +370,19 @@ def _analyze(
         window=window,
         overrides=_overrides(args),
         publish_metrics=publish,
-        namespace=args.namespace,
+        namespace=namespace,
         capture_index=args.capture_index,
         limits=_limits(env),
         max_skipped_share=_share(args, env),
+        **quality,
     )
+    if mode != "single":
+        partials = Path(_pick(args.partials, env, "DRIFT_PARTIALS"))
+    if mode == "map":
+        shard = _shard(args, resource_config)
+        path = write_partial(run_map(options, shard), partials)
+        logger.info("map_complete", host=shard.name, partial=path)
+        return EXIT_OK
     logger.info(
         "analysis_start",
         endpoint=options.endpoint,
@@ -240,7 +391,8 @@ def _analyze(
         window_end=options.window.end,
         publish_metrics=publish,
     )
-    result = run_analysis(options, client_factory() if publish else None, logger, now)
+    merged = read_partials(partials) if mode == "reduce" else None
+    result = run_analysis(options, client_factory() if publish else None, logger, now, merged)
     if result.too_many_skipped:
         stats = result.read_stats
         logger.error(
@@ -261,6 +413,7 @@ def main(
     client_factory: Callable[[], MetricsClient] = Boto3MetricsClient,
     now: datetime | None = None,
     s3_factory: S3ClientFactory = boto3_s3_client,
+    resource_config: Path = RESOURCE_CONFIG,
 ) -> int:
     """Run a subcommand; exit 0 also when violations are found (they go to files and metrics)."""
     args = build_parser().parse_args(argv)
@@ -269,7 +422,9 @@ def main(
     try:
         if args.command == "baseline":
             return _baseline(args, env, logger)
-        return _analyze(args, env, logger, client_factory, now or datetime.now(UTC), s3_factory)
+        return _analyze(
+            args, env, logger, client_factory, now or datetime.now(UTC), s3_factory, resource_config
+        )
     except UsageError as exc:
         logger.error("usage_error", message=str(exc))
         return EXIT_USAGE

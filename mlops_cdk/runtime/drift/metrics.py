@@ -134,3 +134,43 @@ def publish(
         client.put_metric_data(Namespace=namespace, MetricData=batch)
         calls += 1
     return calls
+
+
+#: Our model-quality counters, published beside Model Monitor's metric names.
+PREDICTIONS_UNMATCHED_METRIC = "model_quality_predictions_unmatched"
+LABELS_UNMATCHED_METRIC = "model_quality_labels_unmatched"
+
+
+def build_quality_metric_data(
+    values: dict[str, float],
+    *,
+    endpoint: str,
+    schedule: str,
+    timestamp: datetime,
+    matched: int,
+    violations: int,
+    skipped: int,
+    predictions_unmatched: int,
+    labels_unmatched: int,
+) -> list[MetricDatum]:
+    """Model Monitor's model-quality metric names (``accuracy``, ``auc``, ``mae``, ...) with
+    their values, then the job-level counters (``drift_job_records_analyzed`` = matched pairs);
+    non-finite values are dropped."""
+    dimensions = [
+        {"Name": "Endpoint", "Value": endpoint},
+        {"Name": "MonitoringSchedule", "Value": schedule},
+    ]
+    data = [
+        _datum(name, value, "None", dimensions, timestamp)
+        for name, value in values.items()
+        if math.isfinite(value)
+    ]
+    for name, count in (
+        (RECORDS_METRIC, matched),
+        (VIOLATIONS_METRIC, violations),
+        (SKIPPED_METRIC, skipped),
+        (PREDICTIONS_UNMATCHED_METRIC, predictions_unmatched),
+        (LABELS_UNMATCHED_METRIC, labels_unmatched),
+    ):
+        data.append(_datum(name, count, "Count", dimensions, timestamp))
+    return data

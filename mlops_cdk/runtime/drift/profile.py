@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,44 @@ class DatasetProfile:
     long_records: int = 0
     extra_names: dict[str, int] = field(default_factory=dict)
     absent: dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: DatasetProfile) -> None:
+        """Absorb another host's partial profile of the same features (in the same order)."""
+        if [f.name for f in other.features] != [f.name for f in self.features]:
+            raise ValueError("cannot merge profiles of different features")
+        for mine, theirs in zip(self.features, other.features, strict=True):
+            mine.merge(theirs)
+        self.item_count += other.item_count
+        self.short_records += other.short_records
+        self.long_records += other.long_records
+        for name, count in other.absent.items():
+            self.absent[name] = self.absent.get(name, 0) + count
+        for name, count in other.extra_names.items():
+            if name in self.extra_names or len(self.extra_names) < MAX_EXTRA_NAMES:
+                self.extra_names[name] = self.extra_names.get(name, 0) + count
+
+    def to_json(self) -> dict[str, object]:
+        """The profile as a JSON object (part of a map host's partial)."""
+        return {
+            "item_count": self.item_count,
+            "short_records": self.short_records,
+            "long_records": self.long_records,
+            "extra_names": self.extra_names,
+            "absent": self.absent,
+            "features": [feature.to_json() for feature in self.features],
+        }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> DatasetProfile:
+        """Read :meth:`to_json`."""
+        return cls(
+            features=[FeatureAccumulator.from_json(f) for f in document["features"]],
+            item_count=int(document["item_count"]),
+            short_records=int(document["short_records"]),
+            long_records=int(document["long_records"]),
+            extra_names={str(k): int(v) for k, v in document["extra_names"].items()},
+            absent={str(k): int(v) for k, v in document["absent"].items()},
+        )
 
     def feature(self, name: str) -> FeatureAccumulator:
         """Accumulator of a feature by name."""

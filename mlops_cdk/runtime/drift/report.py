@@ -9,9 +9,11 @@ from pathlib import Path
 from .checks import FeatureResult, Violation
 from .jsonlog import json_default
 from .metrics import MetricDatum
+from .quality import QualityViolation
 from .schema import METRICS_FILE, STATISTICS_FILE, VIOLATIONS_FILE
 
 DRIFT_REPORT_FILE = "drift_report.json"
+QUALITY_REPORT_FILE = "model_quality_report.json"
 
 
 def violations_document(violations: Sequence[Violation]) -> dict[str, object]:
@@ -59,5 +61,25 @@ def write_reports(
         _write(out / VIOLATIONS_FILE, violations_document(violations)),
         _write(out / STATISTICS_FILE, statistics),
         _write(out / DRIFT_REPORT_FILE, drift),
+        _write(out / METRICS_FILE, {"MetricData": list(metric_data)}),
+    ]
+
+
+def write_quality_reports(
+    out: Path,
+    *,
+    violations: Sequence[QualityViolation],
+    statistics: dict[str, object],
+    summary: dict[str, object],
+    metric_data: Sequence[MetricDatum],
+) -> list[Path]:
+    """Model-quality outputs: constraint_violations.json (``metric_name``,
+    ``constraint_check_type`` = the comparison operator, ``description``), statistics.json,
+    ``model_quality_report.json`` (ours: match counts) and the metric data."""
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        _write(out / VIOLATIONS_FILE, {"violations": [v.to_json() for v in violations]}),
+        _write(out / STATISTICS_FILE, statistics),
+        _write(out / QUALITY_REPORT_FILE, summary),
         _write(out / METRICS_FILE, {"MetricData": list(metric_data)}),
     ]

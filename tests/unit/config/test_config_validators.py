@@ -178,3 +178,41 @@ def test_valid_per_api_types_and_an_aws_image_of_the_region_load(tmp_path: Path)
     config = load_environment("qa", config_dir=tmp_path, environ={})
     assert config.realtime_endpoint.instance_type == "ml.c5d.xlarge"
     assert config.ml_pipeline.training_image == DLC
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(
+            with_changes(
+                model_monitor={"model_quality": {"problem_type": "Regression", "metric": "auc"}}
+            ),
+            r"model_monitor\.model_quality\.metric: must be one of mae, mse, rmse, r2 for "
+            r"Regression \(got 'auc'\)",
+            id="quality-metric-of-another-problem-type",
+        ),
+        pytest.param(
+            with_changes(model_monitor={"instance_count": 3, "max_runtime_minutes": 56}),
+            r"model_monitor\.max_runtime_minutes: must be less than the schedule interval "
+            r"\(60 minutes, less the 5-minute reduce step\)",
+            id="no-time-for-the-reduce-step",
+        ),
+        pytest.param(
+            with_changes(
+                model_monitor={"backend": "model_monitor", "model_quality": {"enabled": True}}
+            ),
+            r"model_monitor\.model_quality\.enabled: must be false with backend model_monitor",
+            id="quality-needs-the-drift-job",
+        ),
+        pytest.param(
+            with_changes(model_monitor={"model_quality": {"label_delay_hours": 721}}),
+            r"model_monitor\.model_quality\.label_delay_hours",
+            id="label-delay-over-30-days",
+        ),
+    ],
+)
+def test_model_quality_and_instance_count_settings(
+    tmp_path: Path, data: object, message: str
+) -> None:
+    line = load_error(tmp_path, data)
+    assert re.search(message, line), line

@@ -68,12 +68,29 @@ def test_monitoring_stack_resources(synthesized_app: SynthesizedApp, name: str) 
     # ... reads what it captures into the Data stack's capture bucket ...
     capture = bucket_name(templates[f"mlops-{name}-data"], "DataCapture")
     machines = resources(template, "AWS::StepFunctions::StateMachine")
-    (definition,) = [joined_json(m["Properties"]["DefinitionString"]) for m in machines.values()]
-    request = definition["States"]["CreateProcessingJob"]["Parameters"]
-    assert request["Environment"]["sagemaker_endpoint_name"] == endpoint_name
-    assert (
-        request["Environment"]["dataset_source"] == f"s3://{capture}/data-capture/{endpoint_name}/"
-    )
+    # Two monitors: drift (data quality) and model quality, both over the same capture.
+    definitions = [joined_json(m["Properties"]["DefinitionString"]) for m in machines.values()]
+    assert len(definitions) == 2
+    environments = [
+        d["States"]["CreateProcessingJob"]["Parameters"]["Environment"] for d in definitions
+    ]
+    for environment in environments:
+        assert environment["sagemaker_endpoint_name"] == endpoint_name
+        assert environment["dataset_source"] == f"s3://{capture}/data-capture/{endpoint_name}/"
+    (quality,) = [e for e in environments if e.get("DRIFT_MONITORING_TYPE") == "ModelQuality"]
+    # ... the model-quality monitor reads labels beside the capture, a day late ...
+    assert quality["ground_truth_source"] == f"s3://{capture}/ground-truth/"
+    assert quality["DRIFT_LABEL_DELAY_HOURS"] == "24"
+    assert quality["problem_type"] == "BinaryClassification"
+    # ... and alarms when AUC falls below the configured threshold (one alarm).
+    (auc,) = [
+        alarm
+        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "auc"
+    ]
+    assert auc["Properties"]["Namespace"] == "aws/sagemaker/Endpoints/model-metrics"
+    assert auc["Properties"]["ComparisonOperator"] == "LessThanThreshold"
+    assert auc["Properties"]["Threshold"] == 0.8
     # ... and alarms the environment topic.
     topic = (
         f"mlops-{name}-data",

@@ -3,6 +3,7 @@ model registry, and the ml_pipeline config section rejects settings that cannot 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -175,24 +176,32 @@ def test_staging_and_prod_retrain_when_the_monitoring_drift_alarm_fires(
     assert configs[env].ml_pipeline.retrain_on_drift is True
     template = training[env]
     machine = only(templates[f"mlops-{env}-training"], "AWS::StepFunctions::StateMachine")
-    alarm = Capture()
+    alarms = Capture()
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": {
                 "source": ["aws.cloudwatch"],
                 "detail-type": ["CloudWatch Alarm State Change"],
-                "resources": [alarm],
+                "resources": alarms,
                 "detail": {"state": {"value": ["ALARM"]}},
             },
             "Targets": [Match.object_like({"Arn": {"Ref": machine}})],
         },
     )
-    # The alarm is the Monitoring stack's drift alarm (the one watching the drift metrics).
+    # The alarms are the Monitoring stack's drift alarm (the one watching the drift metrics)
+    # and its model-quality alarm (AUC below the configured threshold).
     monitoring = synthesized_app.stages[env].monitoring
     assert monitoring is not None
-    drift_alarm = monitoring.resolve(monitoring.monitor.drift_alarm.alarm_arn)
-    assert produced_by(templates, alarm.as_object()) == (f"mlops-{env}-monitoring", drift_alarm)
+    assert monitoring.quality is not None
+    expected = [
+        monitoring.resolve(monitoring.monitor.drift_alarm.alarm_arn),
+        monitoring.resolve(monitoring.quality.drift_alarm.alarm_arn),
+    ]
+    produced = [produced_by(templates, alarm) for alarm in alarms.as_array()]
+    assert sorted(map(json.dumps, produced)) == sorted(
+        json.dumps((f"mlops-{env}-monitoring", alarm)) for alarm in expected
+    )
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

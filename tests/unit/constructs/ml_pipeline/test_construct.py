@@ -306,10 +306,17 @@ def test_registration_carries_metrics_and_drift_baselines(
             "On": "/",
             "Values": [
                 {"Get": "Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"},
-                "evaluation.json",
+                "statistics.json",
             ],
         }
     }  # fmt: skip
+    # evaluate's model-quality statistics and constraints: the package's quality and the
+    # drift job's model-quality baseline.
+    assert (
+        register["DriftCheckBaselines"]["ModelQuality"] == register["ModelMetrics"]["ModelQuality"]
+    )
+    quality = register["ModelMetrics"]["ModelQuality"]["Constraints"]["S3Uri"]
+    assert quality["Std:Join"]["Values"][-1] == "constraints.json"
     baselines = register["DriftCheckBaselines"]["ModelDataQuality"]
     assert baselines["Constraints"]["S3Uri"]["Std:Join"]["Values"][-1] == "constraints.json"
     assert baselines["Statistics"]["S3Uri"]["Std:Join"]["Values"][-1] == "statistics.json"
@@ -585,7 +592,8 @@ def test_vpc_jobs_use_private_subnets_and_https_egress(in_vpc: tuple[MLPipeline,
     created, template = in_vpc
     steps = steps_by_name(definition(created))
     assert "DriftBaseline" not in steps
-    assert "DriftCheckBaselines" not in steps["Register"]["Arguments"]
+    # Without the drift-baseline step only evaluate's model-quality baseline is registered.
+    assert list(steps["Register"]["Arguments"]["DriftCheckBaselines"]) == ["ModelQuality"]
     vpc_config = steps["Train"]["Arguments"]["VpcConfig"]
     assert len(vpc_config["Subnets"]) == 2
     assert steps["Preprocess"]["Arguments"]["NetworkConfig"]["VpcConfig"] == vpc_config

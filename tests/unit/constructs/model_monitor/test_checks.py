@@ -23,6 +23,7 @@ from mlops_cdk.constructs import (
     MonitorBackend,
     MonitoredEndpoint,
     MonitoringType,
+    QualityAlarm,
     RealtimeEndpoint,
     ReportLocation,
     ServerlessConfig,
@@ -196,10 +197,58 @@ CASES: list[tuple[str, Build, str]] = [
     ("runtime zero", monitor(max_runtime=cdk.Duration.seconds(0)), "max_runtime must be greater"),
     # Types and their inputs.
     (
-        "model quality with the drift job",
-        monitor(monitoring_type=MonitoringType.MODEL_QUALITY),
-        f"{PATH}: monitoring_type must be MonitoringType.DATA_QUALITY with "
+        "bias with the drift job",
+        monitor(
+            monitoring_type=MonitoringType.MODEL_BIAS,
+            analysis_config=config,
+            ground_truth=truth,
+            baseline=constraints_only,
+        ),
+        f"{PATH}: monitoring_type must be MonitoringType.DATA_QUALITY or MODEL_QUALITY with "
         "MonitorBackend.DRIFT_JOB",
+    ),
+    (
+        "label delay in minutes",
+        monitor(
+            monitoring_type=MonitoringType.MODEL_QUALITY,
+            problem_type="Regression",
+            ground_truth=truth,
+            baseline=constraints_only,
+            label_delay=cdk.Duration.minutes(90),
+        ),
+        f"{PATH}: label_delay must be whole hours from 0 to 720 (got 1.5 hours)",
+    ),
+    (
+        "label delay over 30 days",
+        monitor(
+            monitoring_type=MonitoringType.MODEL_QUALITY,
+            problem_type="Regression",
+            ground_truth=truth,
+            baseline=constraints_only,
+            label_delay=cdk.Duration.days(31),
+        ),
+        f"{PATH}: label_delay must be whole hours from 0 to 720 (got 744 hours)",
+    ),
+    (
+        "label delay for data quality",
+        monitor(label_delay=cdk.Duration.hours(2)),
+        f"{PATH}: label_delay cannot be combined with MonitoringType.DATA_QUALITY",
+    ),
+    (
+        "quality alarm for data quality",
+        monitor(quality_alarm=QualityAlarm(metric="auc", threshold=0.8)),
+        f"{PATH}: quality_alarm cannot be combined with MonitoringType.DATA_QUALITY",
+    ),
+    (
+        "quality alarm metric of another problem type",
+        monitor(
+            monitoring_type=MonitoringType.MODEL_QUALITY,
+            problem_type="Regression",
+            ground_truth=truth,
+            baseline=constraints_only,
+            quality_alarm=QualityAlarm(metric="auc", threshold=0.8),
+        ),
+        f"{PATH}: quality_alarm.metric must be one of 'mae', 'mse', 'rmse', 'r2' (got 'auc')",
     ),
     (
         "model quality without problem type",
@@ -301,9 +350,9 @@ CASES: list[tuple[str, Build, str]] = [
         f"{PATH}: instance_count must be between 1 and 100 (got 101)",
     ),
     (
-        "two instances for the drift job",
-        monitor(instance_count=2),
-        f"{PATH}: instance_count must be 1 with MonitorBackend.DRIFT_JOB",
+        "several instances leave no time for the reduce step",
+        monitor(instance_count=2, max_runtime=cdk.Duration.minutes(56)),
+        "less the reduce step's 5 minutes on 2 instances) so a run ends before the next",
     ),
     (
         "volume 0",
@@ -512,3 +561,10 @@ def test_drift_threshold_without_feature_names_warns(kwargs: dict[str, Any], war
     if warned:
         assert "drift_threshold=0.3 has no effect" in warnings[0]
         assert "give features=[...]" in warnings[0]
+
+
+def test_quality_alarm_rejects_unknown_metrics_and_non_numbers() -> None:
+    with pytest.raises(ConfigurationError, match=r"QualityAlarm: metric must be one of 'accuracy'"):
+        QualityAlarm(metric="AUC", threshold=0.8)
+    with pytest.raises(ConfigurationError, match="QualityAlarm: threshold must be a number"):
+        QualityAlarm(metric="auc", threshold="0.8")  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from mlops_cdk.constructs import (
     MonitorBackend,
     MonitoredEndpoint,
     MonitoringType,
+    QualityAlarm,
     ReportLocation,
 )
 from mlops_cdk.constructs.model_monitor.construct import DATA_METRICS_NAMESPACE
@@ -608,12 +609,17 @@ def test_given_key_and_topic_are_used() -> None:
 
 
 def test_both_backends_pass_cfn_lint(
-    drift: DriftScenario, native: NativeScenario, tmp_path: Path
+    drift: DriftScenario, native: NativeScenario, quality: QualityScenario, tmp_path: Path
 ) -> None:
     # The app deploys only the drift job; lint all four Model Monitor job definitions too.
 
     files = []
-    for name, scenario in (("drift", drift), ("native", native)):
+    scenarios: tuple[tuple[str, Any], ...] = (
+        ("drift", drift),
+        ("native", native),
+        ("quality", quality),
+    )
+    for name, scenario in scenarios:
         path = tmp_path / f"{name}.template.json"
         path.write_text(json.dumps(scenario.template.to_json()), encoding="utf-8")
         files.append(path)
@@ -636,3 +642,143 @@ def test_model_monitor_role_lists_only_the_keys_and_prefixes_it_reads(
         (bucket, '{"StringEquals": {"s3:prefix": ["clarify/analysis_config.json"]}}'),
         (bucket, '{"StringLike": {"s3:prefix": ["ground-truth/*"]}}'),
     }
+
+
+# --- drift job: model quality on several instances -----------------------------------------
+
+
+class QualityScenario:
+    def __init__(self) -> None:
+        self.stage, self.stack = new_stack()
+        self.endpoint = endpoint(self.stack)
+        truth_bucket = s3.Bucket.from_bucket_name(self.stack, "Truth", "truth-bucket")
+        self.monitor = ModelMonitorSchedule(
+            self.stack,
+            "Quality",
+            endpoint=self.endpoint,
+            baseline=Baseline(
+                constraints=ModelData.from_bucket(truth_bucket, "baseline/constraints.json")
+            ),
+            monitoring_type=MonitoringType.MODEL_QUALITY,
+            problem_type="BinaryClassification",
+            ground_truth=GroundTruth(bucket=truth_bucket, prefix="labels/"),
+            probability_threshold=0.4,
+            label_delay=cdk.Duration.hours(24),
+            instance_count=4,
+            quality_alarm=QualityAlarm(metric="auc", threshold=0.75),
+        )
+        self.template = Template.from_stack(self.stack)
+        machine = only(self.template, "AWS::StepFunctions::StateMachine")
+        self.machine = machine["Properties"]
+        self.definition = json.loads(resolve_join(machine["Properties"]["DefinitionString"]))
+        self.map = self.definition["States"]["RunMapJob"]
+        self.reduce = self.definition["States"]["CreateReduceJob"]
+
+
+@pytest.fixture(scope="module")
+def quality() -> QualityScenario:
+    return QualityScenario()
+
+
+def test_map_job_runs_to_completion_on_every_instance_then_the_reduce_job_starts(
+    quality: QualityScenario,
+) -> None:
+    states = quality.definition["States"]
+    assert quality.definition["StartAt"] == "NameRun"
+    assert states["NameRun"]["Parameters"] == {
+        "id.$": "States.UUID()",
+        "reduceId.$": "States.UUID()",
+    }
+    assert states["NameRun"]["Next"] == "RunMapJob"
+    assert quality.map["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
+    assert quality.map["Next"] == "CreateReduceJob"
+    assert quality.reduce["Resource"].endswith(":states:::aws-sdk:sagemaker:createProcessingJob")
+    # The state machine waits for the map job: its runtime plus the start-up margin.
+    assert quality.definition["TimeoutSeconds"] == 50 * 60 + 30 * 60
+    mapped, reduced = quality.map["Parameters"], quality.reduce["Parameters"]
+    assert mapped["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 4
+    assert reduced["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
+    assert mapped["Environment"]["DRIFT_MODE"] == "map"
+    assert reduced["Environment"]["DRIFT_MODE"] == "reduce"
+    (partials_out,) = mapped["ProcessingOutputConfig"]["Outputs"]
+    partials_in = reduced["ProcessingInputs"][-1]
+    assert partials_out["S3Output"]["LocalPath"] == mapped["Environment"]["DRIFT_PARTIALS"]
+    assert partials_in["S3Input"]["LocalPath"] == reduced["Environment"]["DRIFT_PARTIALS"]
+    # The reduce job reads exactly where the map job wrote.
+    assert partials_in["S3Input"]["S3Uri.$"] == partials_out["S3Output"]["S3Uri.$"]
+    assert "/partials/" in partials_out["S3Output"]["S3Uri.$"]
+    assert reduced["ProcessingOutputConfig"]["Outputs"][0]["OutputName"] == "report"
+    assert reduced["ProcessingJobName.$"].endswith("$.run.reduceId)")
+    assert reduced["StoppingCondition"] == {"MaxRuntimeInSeconds": 300}
+
+
+def test_model_quality_environment_and_inputs(quality: QualityScenario) -> None:
+    env = quality.reduce["Parameters"]["Environment"]
+    assert env["DRIFT_MONITORING_TYPE"] == "ModelQuality"
+    assert env["problem_type"] == "BinaryClassification"
+    assert env["ground_truth_source"] == "s3://truth-bucket/labels/"
+    assert env["DRIFT_LABEL_DELAY_HOURS"] == "24"
+    assert env["probability_threshold_attribute"] == "0.4"
+    assert [i["InputName"] for i in quality.map["Parameters"]["ProcessingInputs"]] == [
+        "constraints"
+    ]
+
+
+def test_quality_alarm_watches_the_model_metric_and_starts_nothing_else(
+    quality: QualityScenario,
+) -> None:
+    alarm = quality.template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "auc"}}
+    )
+    ((_, resource),) = alarm.items()
+    props = resource["Properties"]
+    assert props["Namespace"] == "aws/sagemaker/Endpoints/model-metrics"
+    assert props["ComparisonOperator"] == "LessThanThreshold"
+    assert props["Threshold"] == 0.75
+    assert {d["Name"] for d in props["Dimensions"]} == {"Endpoint", "MonitoringSchedule"}
+    assert props["AlarmActions"]
+    assert quality.monitor.drift_alarm.alarm_arn  # on_drift watches this one
+
+
+def test_sync_and_reduce_grants(quality: QualityScenario) -> None:
+    machine_role = policy_statements(quality.template, "QualityDriftStateMachineRole")
+    actions = {a for statement in machine_role for a in as_list(statement["Action"])}
+    assert {
+        "sagemaker:CreateProcessingJob",
+        "sagemaker:DescribeProcessingJob",
+        "sagemaker:StopProcessingJob",
+        "events:PutTargets",
+        "events:PutRule",
+        "events:DescribeRule",
+    } <= actions
+    rule = next(s for s in machine_role if "events:PutRule" in as_list(s["Action"]))
+    assert "rule/StepFunctionsGetEventsForSageMakerProcessingJobsRule" in json.dumps(
+        rule["Resource"]
+    )
+    job_role = json.dumps(policy_statements(quality.template, "QualityExecutionRole"))
+    assert "labels/*" in job_role  # ground truth
+    assert f"monitoring/{quality.monitor.schedule_name}/*" in job_role  # partials, reports
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_model_quality_drift_job_passes_nag_packs(quality: QualityScenario, pack: Any) -> None:
+    assert findings(pack, quality.stage) == []
+
+
+def test_quality_metric_names_match_the_drift_job() -> None:
+    from mlops_cdk._internal.model_quality import QUALITY_METRICS
+    from mlops_cdk.constructs.model_monitor.construct import MODEL_METRICS_NAMESPACE
+    from mlops_cdk.runtime.drift import quality as job
+
+    assert MODEL_METRICS_NAMESPACE == job.MODEL_METRICS_NAMESPACE
+    for kind, names in QUALITY_METRICS.items():
+        assert set(names) == set(job.new_accumulator(kind).metrics()), kind
+
+
+def test_dashboard_shows_the_watched_quality_metric(quality: QualityScenario) -> None:
+    titles = [
+        json.dumps(quality.stack.resolve(w.to_json())) for w in quality.monitor.dashboard_widgets()
+    ]
+    (graph,) = [t for t in titles if '"Quality: auc"' in t]
+    assert "aws/sagemaker/Endpoints/model-metrics" in graph
+    assert '"value": 0.75' in graph
