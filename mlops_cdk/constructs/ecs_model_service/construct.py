@@ -790,11 +790,9 @@ class EcsModelService(Construct):
                 "its security group. A public service should associate a WAF web ACL.",
             )
         if public:
-            nag.acknowledge(
-                self.load_balancer_security_group,
-                "AwsSolutions-EC23",
-                "A public model endpoint accepts HTTPS (and HTTP, redirected) from anywhere.",
-            )
+            anyone = "A public model endpoint accepts HTTPS (and HTTP, redirected) from anywhere."
+            nag.acknowledge(self.load_balancer_security_group, "AwsSolutions-EC23", anyone)
+            checkov.skip(self.load_balancer_security_group, "CKV_AWS_260", anyone)
         redirect = self.pattern.redirect_listener
         if redirect is not None:
             nag.acknowledge_rules(
