@@ -5,8 +5,9 @@ it off). It wraps ``aws_cdk.assertions.Template.from_stack``: after CDK has synt
 stack's Stage, the plugin reads the stack's template file and, when the template references
 another stack (``Fn::ImportValue``, ``Fn::GetStackOutput``), its siblings of the same assembly.
 
-- **Requests, IAM, limits** (:func:`tests.helpers.compliance.template_findings`) run once per
-  distinct template (by content hash, with its referenced siblings) and per process; the
+- **Requests, IAM, limits** (:func:`tests.helpers.compliance.template_findings`; limits at
+  AWS's own values, without the environments' margins) run once per distinct template (by
+  content hash, with its referenced siblings) and per process; the
   findings are owned by whoever built the template: the test whose body called ``from_stack``
   (its node ID), or the fixture whose setup did (``<where it is defined>::<fixture name>``).
   When the owner finishes, any finding that no :class:`Exemption` of that owner explains fails
@@ -177,7 +178,7 @@ class TemplateAudit:
         try:
             yield owner
         finally:
-            self._owners.remove(owner)
+            self._owners = [o for o in self._owners if o is not owner]
 
     @contextlib.contextmanager
     def expect_findings(self) -> Iterator[list[str]]:
@@ -316,7 +317,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("template_audit_checkov") == "on":
         if workerinput is None:
             folder = Path(tempfile.mkdtemp(prefix="template-audit-"))
-        else:
+        elif workerinput.get("template_audit_folder"):
             folder = Path(workerinput["template_audit_folder"])
     audit = TemplateAudit(module.EXEMPTIONS, module.CHECKOV_EXEMPTIONS, folder)
     config.stash[_STATE] = audit
@@ -433,6 +434,9 @@ def _report(session: pytest.Session, outputs: list[dict[str, Any]]) -> None:
         f"{sum(o['cpu_seconds'] for o in outputs):.1f} s CPU; {len(failed)} checkov failures, "
         f"{len(failed) - unexplained} exempted, {unexplained} unexplained"
     )
+    unowned = sum(o["unowned"] for o in outputs)
+    if unowned:
+        summary += f"; {unowned} built outside any test or fixture (not audited)"
     config.stash[_SUMMARY] = summary
     if not problems:
         return
