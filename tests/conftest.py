@@ -10,6 +10,9 @@ from mlops_cdk.stacks.app import build_app
 from tests.helpers.apps import SynthesizedApp, cdk_json_context
 from tests.helpers.paths import CONFIG_DIR
 
+# Every template a test builds is audited like the deployed ones (tests/helpers/template_audit.py).
+pytest_plugins = ["tests.helpers.template_audit"]
+
 
 @pytest.fixture(scope="session")
 def environment_configs() -> list[EnvironmentConfig]:

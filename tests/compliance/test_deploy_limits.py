@@ -5,40 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from mlops_cdk._internal.names import JOB_NAME_LIMIT, NAME_MARGIN
 from tests.helpers import deploy_limits as limits
+from tests.helpers.deploy_limits import CHECKS, HEADROOM, over
 
 Template = Mapping[str, Any]
 STACK_GROUPS = ("mlops-dev-", "mlops-staging-", "mlops-prod-", "mlops-delivery")
-# Sizes and counts grow with every feature: fail at 90% so there is time to split a stack or a
-# policy before a deploy fails. Names are computed exactly (worst case), so they may reach
-# their limit - except job names built at run time, which keep NAME_MARGIN characters by
-# construction (mlops_cdk/_internal/names.py).
-HEADROOM = 0.9
-JOB_NAME_SHARE = (JOB_NAME_LIMIT - NAME_MARGIN) / JOB_NAME_LIMIT
-
-Check = Callable[[Template, Mapping[str, Template]], list[limits.Measure]]
-CHECKS: dict[str, tuple[Check, float]] = {
-    "template-size": (lambda t, _: limits.template_size(t), HEADROOM),
-    "policy-sizes": (limits.policy_sizes, HEADROOM),
-    "physical-names": (limits.physical_names, 1.0),
-    "job-names-with-run-time-suffix": (limits.job_names, JOB_NAME_SHARE),
-    "metrics-per-alarm": (lambda t, _: limits.alarm_metrics(t), 1.0),
-    "targets-per-rule": (lambda t, _: limits.rule_targets(t), 1.0),
-}
-
-
-def over(measures: list[limits.Measure], share: float) -> list[str]:
-    return [
-        f"{what}: {value} > {share:.0%} of {limit}"
-        for what, value, limit in measures
-        if value > share * limit
-    ]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=str)

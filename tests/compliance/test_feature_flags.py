@@ -1,12 +1,14 @@
 """The constructs do not depend on the consumer app's feature flags (DESIGN §3.1): every
 construct-level scenario and the prod EnvironmentStage build the same resources in an app with
 no context at all as in an app with this repository's cdk.json flags; nothing creates a launch
-configuration (accounts opened since late 2024 cannot); the no-flags app passes the 5 packs."""
+configuration (accounts opened since late 2024 cannot); the no-flags app passes the 5 packs and
+the template audit."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -16,6 +18,7 @@ from mlops_cdk.stacks.app import NAG_PACKS
 from mlops_cdk.stacks.stage import EnvironmentStage
 from tests.helpers.apps import TEST_ENV, cdk_json_context
 from tests.helpers.scenarios import every_construct
+from tests.helpers.template_audit import TemplateAudit
 
 LAUNCH_CONFIGURATION = "AWS::AutoScaling::LaunchConfiguration"
 
@@ -95,3 +98,13 @@ def test_the_app_without_flags_passes_every_nag_pack(
         if "/Vpc/" not in (r.construct_path or "")  # the stand-in VPC is not under test
     )
     assert found == []
+
+
+def test_the_app_without_flags_is_deploy_checked(
+    apps: dict[str, cdk.App], template_audit: TemplateAudit
+) -> None:
+    """Its templates differ from the flagged ones in properties, not only in counts: the
+    template audit checks them like every template a test builds (requests, IAM, limits here,
+    checkov at the session's end), and fails this test on a finding."""
+    outdir = Path(apps["no-flags"].synth().directory)
+    assert template_audit.record_assembly(outdir) >= 7

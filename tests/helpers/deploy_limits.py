@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from typing import Any
 
+from mlops_cdk._internal.names import JOB_NAME_LIMIT, NAME_MARGIN
 from tests.helpers.aws_models import Choices
 from tests.helpers.aws_requests import embedded_requests
 from tests.helpers.cfn_values import Resolver
@@ -190,3 +191,43 @@ def _is_reference(value: Any) -> bool:
     return (
         isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt")
     )
+
+
+# Sizes and counts grow with every feature: fail at 90% so there is time to split a stack or a
+# policy before a deploy fails. Names are computed exactly (worst case), so they may reach
+# their limit - except job names built at run time, which keep NAME_MARGIN characters by
+# construction (mlops_cdk/_internal/names.py).
+HEADROOM = 0.9
+JOB_NAME_SHARE = (JOB_NAME_LIMIT - NAME_MARGIN) / JOB_NAME_LIMIT
+
+Check = Callable[[Template, Mapping[str, Template]], list[Measure]]
+# Every limit check with the share of its limit a template may use.
+CHECKS: dict[str, tuple[Check, float]] = {
+    "template-size": (lambda t, _: template_size(t), HEADROOM),
+    "policy-sizes": (policy_sizes, HEADROOM),
+    "physical-names": (physical_names, 1.0),
+    "job-names-with-run-time-suffix": (job_names, JOB_NAME_SHARE),
+    "metrics-per-alarm": (lambda t, _: alarm_metrics(t), 1.0),
+    "targets-per-rule": (lambda t, _: rule_targets(t), 1.0),
+}
+
+
+def over(measures: list[Measure], share: float) -> list[str]:
+    """The measurements above ``share`` of their limit, as findings."""
+    return [
+        f"{what}: {value} > {share:.0%} of {limit}"
+        for what, value, limit in measures
+        if value > share * limit
+    ]
+
+
+def limit_findings(
+    template: Template, templates: Mapping[str, Template] | None = None, *, margins: bool = True
+) -> list[str]:
+    """Every limit of :data:`CHECKS` that ``template`` comes too close to: within the margins
+    above, or (``margins=False``) past the limit itself, where a deploy would fail."""
+    return [
+        f"{check}: {problem}"
+        for check, (measure, share) in CHECKS.items()
+        for problem in over(measure(template, templates or {}), share if margins else 1.0)
+    ]

@@ -971,11 +971,9 @@ class EcsModelService(Construct):
                 "its security group. A public service should associate a WAF web ACL.",
             )
         if public and self.load_balancer_security_group is not None:
-            nag.acknowledge(
-                self.load_balancer_security_group,
-                "AwsSolutions-EC23",
-                "A public model endpoint accepts HTTPS (and HTTP, redirected) from anywhere.",
-            )
+            anyone = "A public model endpoint accepts HTTPS (and HTTP, redirected) from anywhere."
+            nag.acknowledge(self.load_balancer_security_group, "AwsSolutions-EC23", anyone)
+            checkov.skip(self.load_balancer_security_group, "CKV_AWS_260", anyone)
         redirect = self.redirect_listener
         if redirect is not None:
             nag.acknowledge_rules(

@@ -25,7 +25,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
-from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import (
     ManagedPolicyRole,
@@ -894,6 +894,13 @@ class ModelMonitorSchedule(Construct):
         # to replace the definition (with a new generated name) on any change.
         self.job_definition = cfn(self, "JobDefinition", **props)
         self.job_definition.node.add_dependency(self.role)
+        if kind is MonitoringType.DATA_QUALITY and self._volume_key(instance_type) is None:
+            checkov.skip(
+                self.job_definition,
+                "CKV_AWS_368",
+                f"{instance_type} has NVMe instance storage, which is encrypted in hardware; "
+                "SageMaker rejects a volume KMS key for such instance types.",
+            )
         # The resource returns only its ARN (arn:...:<type>-job-definition/<name>); the schedule
         # needs the name. GetAtt JobDefinitionName is not in the resource schema.
         self.job_definition_name = Fn.select(

@@ -432,6 +432,20 @@ def test_public_service_serves_https_only_with_tls12_and_redirects_http(public: 
     assert public.stack.resolve(public.service.url)["Fn::Join"][1][0] == "https://"
 
 
+def test_the_public_listeners_open_ports_are_explained_to_checkov(public: Scenario) -> None:
+    """Port 80 is open to anyone only to redirect to HTTPS; checkov's CKV_AWS_260 is suppressed
+    on the load balancer's security group with that reason (found by the template audit)."""
+    groups = public.template.find_resources("AWS::EC2::SecurityGroup")
+    (group,) = [g for key, g in groups.items() if key.startswith("PublicLoadBalancerSecurityGroup")]
+    assert {"CidrIp": "0.0.0.0/0", "FromPort": 80, "IpProtocol": "tcp", "ToPort": 80} in [
+        {k: rule[k] for k in ("CidrIp", "FromPort", "IpProtocol", "ToPort")}
+        for rule in group["Properties"]["SecurityGroupIngress"]
+    ]
+    (skip,) = group["Metadata"]["checkov"]["skip"]
+    assert skip["id"] == "CKV_AWS_260"
+    assert "HTTP, redirected" in skip["comment"]
+
+
 def test_autoscaling_tracks_cpu_and_requests_per_task(public: Scenario) -> None:
     # The count belongs to Application Auto Scaling: a deployment must not reset it.
     assert "DesiredCount" not in public.only("AWS::ECS::Service")

@@ -443,9 +443,17 @@ def test_type_specific_settings(native: NativeScenario) -> None:
         explain["ModelExplainabilityJobInput"]["EndpointInput"]["FeaturesAttribute"] == "features"
     )
     assert "GroundTruthS3Input" not in explain["ModelExplainabilityJobInput"]
-    data = only(t, "AWS::SageMaker::DataQualityJobDefinition")["Properties"]
-    # ml.r5d has NVMe instance storage: SageMaker rejects a volume key there.
+    definition = only(t, "AWS::SageMaker::DataQualityJobDefinition")
+    data = definition["Properties"]
+    # ml.r5d has NVMe instance storage: SageMaker rejects a volume key there, and checkov's
+    # volume-encryption check is told why (found by the template audit).
     assert "VolumeKmsKeyId" not in data["JobResources"]["ClusterConfig"]
+    (skip,) = definition["Metadata"]["checkov"]["skip"]
+    assert skip["id"] == "CKV_AWS_368"
+    assert skip["comment"].startswith("ml.r5d.xlarge has NVMe instance storage")
+    keyed = only(t, "AWS::SageMaker::ModelQualityJobDefinition")
+    assert "VolumeKmsKeyId" in keyed["Properties"]["JobResources"]["ClusterConfig"]
+    assert "Metadata" not in keyed or "checkov" not in keyed["Metadata"]
     assert data["DataQualityBaselineConfig"]["StatisticsResource"] == {
         "S3Uri": "s3://monitoring-bucket/baseline/statistics.json"
     }

@@ -19,6 +19,7 @@ from mlops_cdk._internal.validators.instance_types import (
     sagemaker_instance_types,
 )
 from scripts.make_instance_types import documents
+from tests.helpers.aws_models import service_model
 
 
 @pytest.mark.parametrize(
@@ -132,3 +133,12 @@ def test_capacity_data_is_consistent() -> None:
         "g4dn", "g5", "g6", "g6e", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
     }  # fmt: skip
     assert ecs_gpu_families <= families
+
+
+def test_capacity_data_names_real_ec2_instance_types() -> None:
+    """Every type in the hand-checked table is one botocore's EC2 model knows (the model has no
+    capacities; the table's `_cross_checked` records the second source its numbers agree with)."""
+    data = load("ec2-accelerated-capacities.json")
+    assert data["_cross_checked"]
+    enum = set(service_model("ec2").shape_for("InstanceType").enum)
+    assert set(data["instance_types"]) - enum == set()
