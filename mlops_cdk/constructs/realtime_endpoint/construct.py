@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, Unpack, cast
+from typing import Any, Literal, Unpack
 
 import jsii
 from aws_cdk import Duration, Names, RemovalPolicy, Stack
@@ -19,22 +19,30 @@ from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
-from mlops_cdk._internal import checkov, defaults, nag
+from mlops_cdk._internal import checkov, defaults
 from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import (
+    autoscaling_service_role,
     execution_role,
     has_local_storage,
-    vcpus,
+    is_accelerated,
+    scale_out_from_zero,
 )
 from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker
+from mlops_cdk.constructs._instance_alarms import (
+    INSTANCE_NAMESPACE,
+    acknowledge_local_storage,
+    add_instance_alarms,
+    error_rate,
+)
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_package import ModelPackage
-from mlops_cdk.constructs.realtime_endpoint._checks import check
+from mlops_cdk.constructs.realtime_endpoint._checks import check, check_variant_settings
 from mlops_cdk.constructs.realtime_endpoint.options import (
     ONE_MINUTE,
     AsyncInference,
@@ -45,17 +53,12 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
     ProductionVariant,
     ServerlessConfig,
 )
+from mlops_cdk.constructs.variant_settings import EndpointMetrics, InstanceScaling, VariantSettings
 
 DEFAULT_VARIANT = "AllTraffic"
 NAMESPACE = "AWS/SageMaker"
 InvocationResponseCode = Literal["Invocation4XXErrors", "Invocation5XXErrors"]
 RESPONSE_CODES: tuple[str, ...] = ("Invocation4XXErrors", "Invocation5XXErrors")
-INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
-_KMS_ON_ENDPOINT_CONFIG = (
-    "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
-    "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
-    "PCI.DSS.321-SageMakerEndpointConfigurationKMSKeyConfigured",
-)
 
 
 @jsii.implements(sagemaker.IEndpoint)
@@ -108,6 +111,12 @@ class RealtimeEndpoint(Construct):
     :param endpoint_name: Default: generated from the construct path.
     :param alarm_thresholds: Default: :class:`EndpointAlarms` defaults.
     :param removal_policy: for the KMS key this creates. Default: RETAIN.
+    :param variant_settings: large-model settings of every instance variant (volume size,
+        download and startup timeouts, AMI version, routing). Default: SageMaker's.
+    :param instance_scaling: SageMaker managed instance scaling of every instance variant
+        (at least 1 instance: only inference-component hosts scale to zero). Default: off.
+    :param metrics: how often the endpoint publishes metrics; 10 seconds for alarms (and
+        rollbacks) that react within seconds. Default: SageMaker's (every minute).
     """
 
     def __init__(
@@ -136,6 +145,9 @@ class RealtimeEndpoint(Construct):
         endpoint_name: str | None = None,
         alarm_thresholds: EndpointAlarms | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        variant_settings: VariantSettings | None = None,
+        instance_scaling: InstanceScaling | None = None,
+        metrics: EndpointMetrics | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         Checker.of(self).types(
@@ -163,6 +175,21 @@ class RealtimeEndpoint(Construct):
             endpoint_name=endpoint_name,
             environment=environment,
         )
+        default_type = instance_type or DEFAULT_INSTANCE_TYPE
+        check_variant_settings(
+            Checker.of(self),
+            variant_settings,
+            instance_scaling,
+            metrics,
+            instance_types=[v.instance_type or default_type for v in variants or []]
+            or [default_type],
+            serverless=serverless,
+            autoscaling=autoscaling,
+            initial_instance_count=initial_instance_count,
+            alarm_thresholds=alarm_thresholds,
+        )
+        self.variant_settings, self.instance_scaling = variant_settings, instance_scaling
+        self.metrics = metrics
         self.variants = list(variants) if variants is not None else [_default_variant(source)]
         self.production_variants = [v for v in self.variants if not v.shadow]
         self.shadow_variants = [v for v in self.variants if v.shadow]
@@ -260,14 +287,10 @@ class RealtimeEndpoint(Construct):
             kms_key_id=key_arn,
             data_capture_config=self._data_capture(data_capture),
             async_inference_config=self._async_config(async_inference),
+            metrics_config=self.metrics.render() if self.metrics else None,
         )
         if local_storage:
-            nag.acknowledge_rules(
-                config,
-                _KMS_ON_ENDPOINT_CONFIG,
-                "These instance types encrypt their local NVMe storage in hardware and SageMaker "
-                "rejects a KmsKeyId for them (CreateEndpointConfig API reference).",
-            )
+            acknowledge_local_storage(config)
         return config
 
     def _endpoint(self, deployment: DeploymentPolicy | None) -> sagemaker.CfnEndpoint:
@@ -297,7 +320,15 @@ class RealtimeEndpoint(Construct):
             initial_instance_count=None
             if serverless
             else variant.initial_instance_count or self.initial_instance_count,
+            **self._variant_settings(),
         )
+
+    def _variant_settings(self) -> dict[str, Any]:
+        """Large-model settings and managed instance scaling of an instance variant."""
+        rendered = self.variant_settings.render_into() if self.variant_settings else {}
+        if self.instance_scaling is not None:
+            rendered["managed_instance_scaling"] = self.instance_scaling.render()
+        return rendered
 
     def _data_capture(
         self, capture: DataCapture | None
@@ -363,7 +394,7 @@ class RealtimeEndpoint(Construct):
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             min_capacity=low,
             max_capacity=high,
-            role=_autoscaling_service_role(self),
+            role=autoscaling_service_role(self),
         )
         target.node.add_dependency(self.endpoint)
         return target
@@ -396,18 +427,11 @@ class RealtimeEndpoint(Construct):
         )
         if options.scale_to_zero:
             # Target tracking cannot leave zero on its own: nothing is "per instance" there.
-            target.scale_on_metric(
-                "ScaleOutFromZero",
-                metric=self._endpoint_metric(
+            scale_out_from_zero(
+                target,
+                self._endpoint_metric(
                     "HasBacklogWithoutCapacity", statistic="Average", period=Duration.minutes(1)
                 ),
-                scaling_steps=[
-                    appscaling.ScalingInterval(upper=0.5, change=0),
-                    appscaling.ScalingInterval(lower=0.5, change=1),
-                ],
-                adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-                cooldown=Duration.minutes(2),
-                evaluation_periods=1,
             )
 
     # --- alarms ---------------------------------------------------------------------------
@@ -462,32 +486,17 @@ class RealtimeEndpoint(Construct):
     def _instance_alarms(
         self, variant: ProductionVariant, suffix: str, thresholds: EndpointAlarms
     ) -> None:
-        cores = vcpus(self._instance_type(variant))
-        if cores is not None:
-            self._alarm_set.add(
-                f"Cpu{suffix}",
-                self.metric_cpu_utilization(variant.name),
-                thresholds.cpu_percent_of_capacity * cores,  # CPUUtilization sums all vCPUs
-                f"{variant.name}: CPU above {thresholds.cpu_percent_of_capacity} % of "
-                f"{cores} vCPUs",
-            )
-        self._alarm_set.add(
-            f"Memory{suffix}",
-            self.metric_memory_utilization(variant.name),
-            thresholds.memory_percent,
-            f"{variant.name}: memory above {thresholds.memory_percent} %",
+        add_instance_alarms(
+            self._alarm_set,
+            lambda name: self._instance_metric(name, variant.name, {}),
+            variant=variant.name,
+            suffix=suffix,
+            instance_type=self._instance_type(variant),
+            thresholds=thresholds,
         )
 
     def _error_rate(self, errors: str, variant: str, period: Duration) -> cloudwatch.MathExpression:
-        return cloudwatch.MathExpression(
-            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
-            using_metrics={
-                "errors": self.metric(errors, variant, period=period),
-                "invocations": self.metric("Invocations", variant, period=period),
-            },
-            label=f"{errors} %",
-            period=period,
-        )
+        return error_rate(lambda name: self.metric(name, variant, period=period), errors, period)
 
     def _endpoint_metric(
         self, name: str, *, statistic: str, period: Duration = ONE_MINUTE
@@ -712,6 +721,18 @@ class RealtimeEndpoint(Construct):
                         width=8,
                     )
                 )
+            if self.serverless is None and is_accelerated(self._instance_type(variant)):
+                widgets.append(
+                    cloudwatch.GraphWidget(
+                        title=f"{self.node.id}/{name}: accelerator and disk",
+                        left=[
+                            self.metric_gpu_utilization(name),
+                            self.metric_gpu_memory_utilization(name),
+                        ],
+                        right=[self.metric_disk_utilization(name)],
+                        width=8,
+                    )
+                )
         return widgets
 
 
@@ -727,19 +748,3 @@ def _default_variant(source: ModelSource) -> ProductionVariant:
 
 def _arn(topic: sns.ITopic | None) -> str | None:
     return topic.topic_arn if topic is not None else None
-
-
-def _autoscaling_service_role(scope: Construct) -> iam.IRole:
-    """Application Auto Scaling's service-linked role for SageMaker variants."""
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child("SageMakerAutoScalingRole")
-    if existing is not None:
-        return cast(iam.IRole, existing)
-    return iam.Role.from_role_arn(
-        stack,
-        "SageMakerAutoScalingRole",
-        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
-        "sagemaker.application-autoscaling.amazonaws.com/"
-        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-        mutable=False,
-    )
