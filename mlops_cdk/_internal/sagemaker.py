@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-
 from typing import cast
 
 from aws_cdk import Aws, Duration, Stack

@@ -94,8 +94,7 @@ def add_instance_alarms(
         f"GpuMemory{suffix}",
         metric("GPUMemoryUtilization"),
         thresholds.gpu_memory_percent_of_capacity * gpus,  # summed over GPUs too
-        f"{variant}: GPU memory above {thresholds.gpu_memory_percent_of_capacity} % of "
-        f"{gpus} GPUs",
+        f"{variant}: GPU memory above {thresholds.gpu_memory_percent_of_capacity} % of {gpus} GPUs",
     )
 
 

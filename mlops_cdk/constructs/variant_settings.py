@@ -67,7 +67,9 @@ class VariantSettings:
             if value is not None:
                 check.in_range(keyword, value.to_seconds(), *STARTUP_SECONDS, "s")
         if self.inference_ami_version is not None:
-            check.one_of("inference_ami_version", self.inference_ami_version, INFERENCE_AMI_VERSIONS)
+            check.one_of(
+                "inference_ami_version", self.inference_ami_version, INFERENCE_AMI_VERSIONS
+            )
         if self.routing_strategy is not None:
             check.one_of("routing_strategy", self.routing_strategy, ROUTING_STRATEGIES)
 
@@ -100,9 +102,7 @@ class VariantSettings:
                 ami,
             )
 
-    def render_into(
-        self, default_routing: RoutingStrategy | None = None
-    ) -> dict[str, Any]:
+    def render_into(self, default_routing: RoutingStrategy | None = None) -> dict[str, Any]:
         """The ``ProductionVariant`` keyword arguments these settings set."""
         routing = self.routing_strategy or default_routing
         download, startup = self.model_data_download_timeout, self.container_startup_timeout

@@ -146,7 +146,10 @@ class ComponentDeployment:
 
     @staticmethod
     def rolling_percent(
-        percent: int = 20, wait: Duration | None = None, *, max_execution_timeout: Duration | None = None
+        percent: int = 20,
+        wait: Duration | None = None,
+        *,
+        max_execution_timeout: Duration | None = None,
     ) -> ComponentDeployment:
         """Replace ``percent`` (5-50 %) of the copies at a time."""
         return ComponentDeployment(
@@ -161,9 +164,7 @@ class ComponentDeployment:
         check.one_of("batch_type", self.batch_type, ("COPY_COUNT", "CAPACITY_PERCENT"))
         if self.batch_type == "CAPACITY_PERCENT":
             check.in_range("batch_size", self.batch_size, *BATCH_PERCENT, "% of copies")
-            check.in_range(
-                "rollback_batch_size", self.rollback_batch_size, 1, 100, "% of copies"
-            )
+            check.in_range("rollback_batch_size", self.rollback_batch_size, 1, 100, "% of copies")
         else:
             check.at_least("batch_size", self.batch_size, 1, "copies")
             check.at_least("rollback_batch_size", self.rollback_batch_size, 1, "copies")
@@ -191,9 +192,7 @@ class ComponentDeployment:
                     type=self.batch_type, value=self.batch_size
                 ),
                 wait_interval_in_seconds=int(self.wait.to_seconds()),
-                maximum_execution_timeout_in_seconds=int(timeout.to_seconds())
-                if timeout
-                else None,
+                maximum_execution_timeout_in_seconds=int(timeout.to_seconds()) if timeout else None,
                 rollback_maximum_batch_size=component.InferenceComponentCapacitySizeProperty(
                     type=self.batch_type, value=rollback
                 )
