@@ -14,14 +14,19 @@ from mlops_cdk.constructs import (
     AutoScaling,
     Baseline,
     BatchTransformJob,
+    ComputeResources,
     ContainerImage,
+    CopyScaling,
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
+    EndpointMetrics,
     InferenceApi,
+    InstanceScaling,
     LambdaInference,
     MLPipeline,
     ModelData,
+    ModelHost,
     ModelMonitorSchedule,
     ModelRegistry,
     RealtimeEndpoint,
@@ -66,7 +71,8 @@ def every_construct(stack: cdk.Stack) -> None:
     """One representative, fully featured instance of each construct in ``stack``: a captured,
     autoscaled endpoint with guarded deploys, its drift monitor, a batch job started by
     schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service, a
-    training pipeline that retrains on new data, and a registry. Buckets are created in the
+    training pipeline that retrains on new data, a registry, and a GPU model host in the VPC
+    that scales to zero with two models. Buckets are created in the
     stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
     Network stack."""
     vpc = ec2.Vpc(
@@ -131,3 +137,19 @@ def every_construct(stack: cdk.Stack) -> None:
         deletion_protection=False,
     )
     pipeline(stack, data_bucket=data, retrain_on_new_data=True)
+    host = ModelHost(
+        stack,
+        "Host",
+        instance_type="ml.g5.2xlarge",
+        instance_scaling=InstanceScaling(min_instances=0, max_instances=2),
+        metrics=EndpointMetrics(),
+        vpc=vpc,
+    )
+    host.add_model(
+        "Churn",
+        image=image,
+        model_data=ModelData.from_bucket(data, "models/churn/model.tar.gz"),
+        resources=ComputeResources(accelerators=1, min_memory_mb=4096),
+        autoscaling=CopyScaling(min_copies=0, max_copies=2),
+    )
+    host.add_model("Fraud", image=image, resources=ComputeResources(min_memory_mb=2048))

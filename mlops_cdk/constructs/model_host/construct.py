@@ -19,7 +19,12 @@ from mlops_cdk._internal import defaults
 from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.network import select_subnets
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
-from mlops_cdk._internal.sagemaker import execution_role, has_local_storage, is_accelerated
+from mlops_cdk._internal.sagemaker import (
+    execution_role,
+    grant_vpc_access,
+    has_local_storage,
+    is_accelerated,
+)
 from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker
 from mlops_cdk.constructs._instance_alarms import (
     INSTANCE_NAMESPACE,
@@ -151,6 +156,7 @@ class ModelHost(Construct):
             self.security_group = defaults.https_egress_security_group(
                 self, "SecurityGroup", vpc=vpc, description=f"{self.node.path} model containers"
             )
+            grant_vpc_access(self.role, vpc)
         self.endpoint_name = endpoint_name or Names.unique_resource_name(
             self, max_length=63, separator="-"
         )
