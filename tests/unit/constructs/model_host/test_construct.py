@@ -210,7 +210,8 @@ def test_each_model_rolls_back_on_its_own_alarms(scenario: dict[str, Any]) -> No
             for k in resources(template, "AWS::CloudWatch::Alarm", f"Large{model_id}")
             if "Errors5xx" in k or "LatencyP99" in k
         }
-        assert referenced == own and len(own) == 2
+        assert referenced == own
+        assert len(own) == 2
         assert len(model.alarms) == 3  # 5XX, latency, 4XX
     ranker = props(template, "AWS::SageMaker::InferenceComponent", "LargeRanker")
     assert ranker["DeploymentConfig"]["RollingUpdatePolicy"] == {
@@ -225,7 +226,8 @@ def test_model_alarms_watch_their_component_and_notify(scenario: dict[str, Any])
     name = scenario["models"]["Fraud"].component_name
     for alarm in resources(template, "AWS::CloudWatch::Alarm", "LargeFraud").values():
         properties = alarm["Properties"]
-        assert properties["AlarmActions"] and properties["OKActions"]
+        assert properties["AlarmActions"]
+        assert properties["OKActions"]
         stats = [m["MetricStat"] for m in properties.get("Metrics", []) if "MetricStat" in m]
         if not stats:
             stats = [{"Metric": properties, "Period": properties["Period"]}]
