@@ -51,6 +51,8 @@ from mlops_cdk.config.loader import load_delivery as load_delivery
 from mlops_cdk.config.loader import load_environment as load_environment
 from mlops_cdk.config.loader import load_environments as load_environments
 from mlops_cdk.config.loader import with_approved_package as with_approved_package
+from mlops_cdk.config.model_host import HostedModelSettings as HostedModelSettings
+from mlops_cdk.config.model_host import ModelHostSettings as ModelHostSettings
 from mlops_cdk.config.platform import AlarmSettings as AlarmSettings
 from mlops_cdk.config.platform import NetworkSettings as NetworkSettings
 from mlops_cdk.config.platform import TagSettings as TagSettings
