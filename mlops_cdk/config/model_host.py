@@ -43,14 +43,13 @@ class HostedModelSettings(Section):
                 "given together with min_copies (copy autoscaling needs both)",
                 self.max_copies,
             )
-        if self.min_copies is not None and self.max_copies is not None:
-            if not self.min_copies <= self.copy_count <= self.max_copies:
-                raise FieldError(
-                    f"model_host.models[{self.name}].copy_count",
-                    f"must be between min_copies ({self.min_copies}) and max_copies "
-                    f"({self.max_copies})",
-                    self.copy_count,
-                )
+        low, high = self.min_copies, self.max_copies
+        if low is not None and high is not None and not low <= self.copy_count <= high:
+            raise FieldError(
+                f"model_host.models[{self.name}].copy_count",
+                f"must be between min_copies ({low}) and max_copies ({high})",
+                self.copy_count,
+            )
         return self
 
 
