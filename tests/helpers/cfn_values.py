@@ -38,6 +38,9 @@ _ARNS: dict[str, str] = {
     "AWS::Lambda::Version": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{{name}}:1",
     "AWS::SageMaker::Model": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{{name}}",
     "AWS::SageMaker::Endpoint": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{{name}}",
+    "AWS::SageMaker::InferenceComponent": (
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:inference-component/{{name}}"
+    ),
     "AWS::SageMaker::EndpointConfig": (
         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/{{name}}"
     ),

@@ -6,6 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
@@ -152,4 +153,6 @@ def every_construct(stack: cdk.Stack) -> None:
         resources=ComputeResources(accelerators=1, min_memory_mb=4096),
         autoscaling=CopyScaling(min_copies=0, max_copies=2),
     )
-    host.add_model("Fraud", image=image, resources=ComputeResources(min_memory_mb=2048))
+    fraud = host.add_model("Fraud", image=image, resources=ComputeResources(min_memory_mb=2048))
+    # A caller of one hosted model: its grant is checked against IAM's data like any policy.
+    fraud.grant_invoke(iam.Role(stack, "FraudCaller", assumed_by=iam.AccountRootPrincipal()))
