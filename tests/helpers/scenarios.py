@@ -11,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal import defaults
+from mlops_cdk._internal.iam import ManagedPolicyRole
 from mlops_cdk.constructs import (
     AutoScaling,
     Baseline,
@@ -155,4 +156,7 @@ def every_construct(stack: cdk.Stack) -> None:
     )
     fraud = host.add_model("Fraud", image=image, resources=ComputeResources(min_memory_mb=2048))
     # A caller of one hosted model: its grant is checked against IAM's data like any policy.
-    fraud.grant_invoke(iam.Role(stack, "FraudCaller", assumed_by=iam.AccountRootPrincipal()))
+    # (ManagedPolicyRole: the grant lands in a customer-managed policy, as the packs require.)
+    fraud.grant_invoke(
+        ManagedPolicyRole(stack, "FraudCaller", assumed_by=iam.AccountRootPrincipal())
+    )

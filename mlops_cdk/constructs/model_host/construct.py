@@ -4,7 +4,7 @@ inference component (:class:`~mlops_cdk.constructs.HostedModel`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Unpack
+from typing import Unpack
 
 from aws_cdk import Duration, Names, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -31,23 +31,20 @@ from mlops_cdk.constructs._instance_alarms import (
     acknowledge_local_storage,
     add_instance_alarms,
 )
+from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
+from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_host._checks import Demand, check_host
+from mlops_cdk.constructs.model_host._host import VARIANT
+from mlops_cdk.constructs.model_host.hosted_model import HostedModel
+from mlops_cdk.constructs.model_host.options import (
+    ComponentDeployment,
+    ComputeResources,
+    CopyScaling,
+)
+from mlops_cdk.constructs.model_package import ModelPackage
 from mlops_cdk.constructs.realtime_endpoint.options import ONE_MINUTE, EndpointAlarms
 from mlops_cdk.constructs.variant_settings import EndpointMetrics, InstanceScaling, VariantSettings
-
-if TYPE_CHECKING:
-    from mlops_cdk.constructs.container_image import ContainerImage
-    from mlops_cdk.constructs.model_data import ModelData
-    from mlops_cdk.constructs.model_host.hosted_model import HostedModel
-    from mlops_cdk.constructs.model_host.options import (
-        ComponentDeployment,
-        ComputeResources,
-        CopyScaling,
-    )
-    from mlops_cdk.constructs.model_package import ModelPackage
-
-VARIANT = "AllTraffic"
 
 
 class ModelHost(Construct):
@@ -244,8 +241,6 @@ class ModelHost(Construct):
     ) -> HostedModel:
         """Host one more model on this endpoint (a :class:`HostedModel` under this host); see
         :class:`HostedModel` for the keywords."""
-        from mlops_cdk.constructs.model_host.hosted_model import HostedModel
-
         return HostedModel(
             self,
             construct_id,
@@ -269,9 +264,10 @@ class ModelHost(Construct):
         """What the hosted models reserve at most (their copies and resources per copy)."""
         return tuple(self._demands)
 
-    def register(self, model: HostedModel, demand: Demand) -> None:
+    def register(self, model: Construct, demand: Demand) -> None:
         """Record a model added to this host (HostedModel calls it once its checks pass)."""
-        self.models.append(model)
+        if isinstance(model, HostedModel):
+            self.models.append(model)
         self._demands.append(demand)
 
     # --- metrics and dashboards -----------------------------------------------------------

@@ -22,7 +22,7 @@ from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.model_data import ModelData
 from mlops_cdk.constructs.model_host._checks import Demand, check_fit, check_model
-from mlops_cdk.constructs.model_host.construct import VARIANT, ModelHost
+from mlops_cdk.constructs.model_host._host import VARIANT, Host
 from mlops_cdk.constructs.model_host.options import (
     ComponentDeployment,
     ComputeResources,
@@ -45,7 +45,7 @@ class HostedModel(Construct):
     Callers invoke it with ``InvokeEndpoint`` on the host's endpoint and
     ``InferenceComponentName=model.component_name``; :meth:`grant_invoke` allows exactly that.
 
-    :param host: the endpoint that runs it.
+    :param host: the :class:`ModelHost` that runs it.
     :param image: model server image (with ``model_data``); or ``model_package``.
     :param model_data: model artifact for ``image``. Default: none (in the image).
     :param model_package: a model registry package instead of an image.
@@ -68,7 +68,7 @@ class HostedModel(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        host: ModelHost,
+        host: Host,
         image: ContainerImage | None = None,
         model_data: ModelData | None = None,
         model_package: ModelPackage | None = None,
