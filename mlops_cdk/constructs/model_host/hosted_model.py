@@ -215,6 +215,17 @@ class HostedModel(Construct):
             scale_in_cooldown=scaling.scale_in_cooldown,
             scale_out_cooldown=scaling.scale_out_cooldown,
         )
+        if scaling.target_concurrent_requests_per_copy is not None:
+            metric = appscaling.PredefinedMetric
+            target.scale_to_track_metric(
+                "ConcurrentRequestsPerCopy",
+                target_value=scaling.target_concurrent_requests_per_copy,
+                predefined_metric=(
+                    metric.SAGEMAKER_INFERENCE_COMPONENT_CONCURRENT_REQUESTS_PER_COPY_HIGH_RESOLUTION
+                ),
+                scale_in_cooldown=scaling.scale_in_cooldown,
+                scale_out_cooldown=scaling.scale_out_cooldown,
+            )
         if scaling.min_copies == 0:
             # At zero copies requests fail with NoCapacityInvocationFailures (SageMaker "Scale
             # an endpoint to zero instances"): one copy is added, and the host an instance.

@@ -78,6 +78,11 @@ class CopyScaling:
         one). Default: 1.
     :param max_copies: Default: 4.
     :param target_invocations_per_copy: invocations per copy per minute to hold. Default: 100.
+    :param target_concurrent_requests_per_copy: also track concurrent requests per copy, a
+        metric SageMaker publishes every 10 seconds
+        (``SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution``), so copies are
+        added within seconds of a burst; with two policies, scale-out follows either and
+        scale-in needs both. Default: none.
     :param scale_in_cooldown: Default: 5 minutes.
     :param scale_out_cooldown: Default: 1 minute.
     """
@@ -85,6 +90,7 @@ class CopyScaling:
     min_copies: int = 1
     max_copies: int = 4
     target_invocations_per_copy: float = 100.0
+    target_concurrent_requests_per_copy: float | None = None
     scale_in_cooldown: Duration = field(default_factory=lambda: Duration.minutes(5))
     scale_out_cooldown: Duration = field(default_factory=lambda: Duration.minutes(1))
 
@@ -99,6 +105,9 @@ class CopyScaling:
             self.min_copies,
         )
         check.positive("target_invocations_per_copy", self.target_invocations_per_copy)
+        check.positive(
+            "target_concurrent_requests_per_copy", self.target_concurrent_requests_per_copy
+        )
         for keyword in ("scale_in_cooldown", "scale_out_cooldown"):
             value: Duration = getattr(self, keyword)
             check.instance_of(keyword, value, DURATION)

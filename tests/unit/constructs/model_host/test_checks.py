@@ -194,6 +194,10 @@ OPTION_CASES: list[tuple[Callable[[], object], str]] = [
         r"target_invocations_per_copy must be greater than 0",
     ),
     (
+        lambda: CopyScaling(target_concurrent_requests_per_copy=0),
+        r"target_concurrent_requests_per_copy must be greater than 0 \(got 0\)",
+    ),
+    (
         lambda: ComponentDeployment.rolling_percent(60),
         r"ComponentDeployment: batch_size must be between 5 and 50 % of copies \(got 60\)",
     ),

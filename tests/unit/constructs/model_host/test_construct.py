@@ -57,7 +57,12 @@ def scenario() -> dict[str, Any]:
         image=image,
         model_data=ModelData.from_s3_uri("s3://models/churn/model.tar.gz"),
         resources=ComputeResources(accelerators=1, min_memory_mb=8192, cpu_cores=2),
-        autoscaling=CopyScaling(min_copies=0, max_copies=4, target_invocations_per_copy=50),
+        autoscaling=CopyScaling(
+            min_copies=0,
+            max_copies=4,
+            target_invocations_per_copy=50,
+            target_concurrent_requests_per_copy=4,
+        ),
         container_startup_timeout=cdk.Duration.minutes(10),
     )
     fraud = gpu.add_model("Fraud", image=image, copy_count=2)
@@ -181,13 +186,18 @@ def test_each_model_scales_its_own_copies(scenario: dict[str, Any]) -> None:
         p["Properties"]
         for p in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy", "Large").values()
     ]
-    tracking = [p for p in policies if p["PolicyType"] == "TargetTrackingScaling"]
-    (tracked,) = tracking
-    spec = tracked["TargetTrackingScalingPolicyConfiguration"]
-    assert spec["PredefinedMetricSpecification"] == {
-        "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
+    tracking = {
+        p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+            "PredefinedMetricType"
+        ]: p["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+        for p in policies
+        if p["PolicyType"] == "TargetTrackingScaling"
     }
-    assert spec["TargetValue"] == 50
+    # Invocations per copy, and the 10-second concurrency metric for fast scale-out.
+    assert tracking == {
+        "SageMakerInferenceComponentInvocationsPerCopy": 50,
+        "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution": 4,
+    }
     # min_copies=0: a step policy adds a copy when requests find none.
     steps = [p for p in policies if p["PolicyType"] == "StepScaling"]
     assert len(steps) == 1
