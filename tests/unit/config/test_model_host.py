@@ -7,25 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk import ConfigurationError
 from mlops_cdk.config import EnvironmentConfig, ModelHostSettings, load_environment
+from tests.helpers.config import VALID, write_config
 
-BASE: dict[str, Any] = {
-    "name": "qa",
-    "account": "444444444444",
-    "region": "eu-west-1",
-    "removal_policy": "destroy",
-    "network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]},
-    "tags": {"owner": "ml-platform", "cost_centre": "ML-1"},
-}
 MODEL = {"name": "Churn"}
 
 
 def load(tmp_path: Path, host: dict[str, Any]) -> EnvironmentConfig:
-    data = {**BASE, "model_host": host}
-    (tmp_path / "qa.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    write_config(tmp_path, "qa", {**VALID, "model_host": host})
     return load_environment("qa", config_dir=tmp_path, environ={})
 
 
