@@ -237,7 +237,7 @@ class ChurnMl(cdk.Stack):
         legacy = RealtimeEndpoint.from_endpoint_name(
             self, "Legacy", "churn-legacy", instance_type="ml.m5.large", alarm_topic=team.topic
         )
-        EndpointApi(self, "LegacyApi", endpoint=legacy, api=InferenceApi(auth="api_key"))
+        EndpointApi(self, "LegacyApi", endpoint=legacy, api=InferenceApi(auth="api_key"), **shared)
         # AWS's scikit-learn image, in this stack's region.
         RealtimeEndpoint(
             self,

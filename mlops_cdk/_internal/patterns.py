@@ -53,3 +53,19 @@ LOG_RETENTION_PERIODS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 )  # fmt: skip
+# ProductionVariant.InferenceAmiVersion (botocore sagemaker ProductionVariantInferenceAmiVersion;
+# a test compares this tuple with the installed botocore).
+InferenceAmiVersion = Literal[
+    "al2-ami-sagemaker-inference-gpu-2",
+    "al2-ami-sagemaker-inference-gpu-2-1",
+    "al2-ami-sagemaker-inference-gpu-3-1",
+    "al2-ami-sagemaker-inference-neuron-2",
+    "al2023-ami-sagemaker-inference-gpu-4-1",
+]
+INFERENCE_AMI_VERSIONS: tuple[str, ...] = get_args(InferenceAmiVersion)
+# ProductionVariantRoutingConfig.RoutingStrategy: botocore's values that the CloudFormation schema
+# of AWS::SageMaker::EndpointConfig also accepts (botocore adds KV_AWARE, CloudFormation not yet).
+RoutingStrategy = Literal["LEAST_OUTSTANDING_REQUESTS", "RANDOM", "PREFIX_AWARE"]
+ROUTING_STRATEGIES: tuple[str, ...] = get_args(RoutingStrategy)
+# MetricsConfig.MetricPublishFrequencyInSeconds (botocore documentation, CloudFormation enum).
+METRIC_PUBLISH_SECONDS = (10, 30, 60, 120, 180, 240, 300)

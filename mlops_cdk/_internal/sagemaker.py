@@ -9,8 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import cast
 
-from aws_cdk import Aws
+from aws_cdk import Aws, Duration, Stack
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -25,7 +28,12 @@ from mlops_cdk._internal.iam import (
 )
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk._internal.validators.environment import environment_name_problem
-from mlops_cdk._internal.validators.instance_types import SageMakerApi, instance_type_problem
+from mlops_cdk._internal.validators.instance_types import (
+    SageMakerApi,
+    instance_type_problem,
+    sagemaker_capacity,
+    size_vcpus,
+)
 
 # Accelerated families: NVIDIA GPUs (g*, p*) and AWS Inferentia/Trainium chips.
 _ACCELERATED = re.compile(r"(g|p)\d+[a-z]*|inf\d+|trn\d+[a-z]*")
@@ -197,12 +205,44 @@ def grant_vpc_access(role: iam.IRole, vpc: ec2.IVpc) -> None:
 
 
 def vcpus(instance_type: str) -> int | None:
-    """vCPUs of an instance size by the usual EC2 convention (large = 2, xlarge = 4,
-    Nxlarge = 4N); ``None`` for sizes it does not cover."""
-    size = instance_type.rsplit(".", 1)[-1]
-    fixed = {"medium": 1, "large": 2, "xlarge": 4}
-    if size in fixed:
-        return fixed[size]
-    if size.endswith("xlarge") and size[:-6].isdigit():
-        return 4 * int(size[:-6])
-    return None
+    """vCPUs of a SageMaker instance type: its capacity where the instance data knows it, else
+    the usual EC2 size convention (large = 2, xlarge = 4, Nxlarge = 4N); ``None`` for sizes
+    neither covers."""
+    capacity = sagemaker_capacity(instance_type)
+    if capacity is not None:
+        return capacity.vcpus
+    return size_vcpus(instance_type.rsplit(".", 1)[-1])
+
+
+def autoscaling_service_role(scope: Construct) -> iam.IRole:
+    """Application Auto Scaling's service-linked role for SageMaker (variants and inference
+    components), imported once per stack."""
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child("SageMakerAutoScalingRole")
+    if existing is not None:
+        return cast(iam.IRole, existing)
+    return iam.Role.from_role_arn(
+        stack,
+        "SageMakerAutoScalingRole",
+        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
+        "sagemaker.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+        mutable=False,
+    )
+
+
+def scale_out_from_zero(target: appscaling.ScalableTarget, signal: cloudwatch.IMetric) -> None:
+    """Add one unit of capacity when ``signal`` (a 0/1 "requests but no capacity" metric)
+    reads 1: target tracking cannot leave zero on its own, as nothing is "per instance" or
+    "per copy" there."""
+    target.scale_on_metric(
+        "ScaleOutFromZero",
+        metric=signal,
+        scaling_steps=[
+            appscaling.ScalingInterval(upper=0.5, change=0),
+            appscaling.ScalingInterval(lower=0.5, change=1),
+        ],
+        adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+        cooldown=Duration.minutes(2),
+        evaluation_periods=1,
+    )

@@ -56,6 +56,8 @@ from mlops_cdk.config.loader import with_approved_package as with_approved_packa
 from mlops_cdk.config.loader import (
     with_latest_approved_packages as with_latest_approved_packages,
 )
+from mlops_cdk.config.model_host import HostedModelSettings as HostedModelSettings
+from mlops_cdk.config.model_host import ModelHostSettings as ModelHostSettings
 from mlops_cdk.config.platform import AlarmSettings as AlarmSettings
 from mlops_cdk.config.platform import NetworkSettings as NetworkSettings
 from mlops_cdk.config.platform import TagSettings as TagSettings

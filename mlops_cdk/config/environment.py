@@ -23,6 +23,7 @@ from mlops_cdk.config._fields import (
     Section,
 )
 from mlops_cdk.config.jobs import BatchTransformSettings, MLPipelineSettings, ModelMonitorSettings
+from mlops_cdk.config.model_host import ModelHostSettings
 from mlops_cdk.config.platform import AlarmSettings, NetworkSettings, TagSettings
 from mlops_cdk.config.serving import (
     EcsModelServiceSettings,
@@ -47,6 +48,7 @@ class EnvironmentConfig(Section):
     realtime_endpoint: RealtimeEndpointSettings = RealtimeEndpointSettings()
     lambda_inference: LambdaInferenceSettings = LambdaInferenceSettings()
     ecs_model_service: EcsModelServiceSettings = EcsModelServiceSettings()
+    model_host: ModelHostSettings = ModelHostSettings()
     batch_transform: BatchTransformSettings = BatchTransformSettings()
     model_monitor: ModelMonitorSettings = ModelMonitorSettings()
     ml_pipeline: MLPipelineSettings = MLPipelineSettings()

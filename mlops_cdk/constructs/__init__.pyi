@@ -28,6 +28,11 @@ from .ml_pipeline import PropertyFile as PropertyFile
 from .ml_pipeline import add_pipeline_target as add_pipeline_target
 from .model_data import BoundModelData as BoundModelData
 from .model_data import ModelData as ModelData
+from .model_host import ComponentDeployment as ComponentDeployment
+from .model_host import ComputeResources as ComputeResources
+from .model_host import CopyScaling as CopyScaling
+from .model_host import HostedModel as HostedModel
+from .model_host import ModelHost as ModelHost
 from .model_monitor import Baseline as Baseline
 from .model_monitor import GroundTruth as GroundTruth
 from .model_monitor import ModelMonitorSchedule as ModelMonitorSchedule
@@ -51,5 +56,8 @@ from .realtime_endpoint import MultiModel as MultiModel
 from .realtime_endpoint import ProductionVariant as ProductionVariant
 from .realtime_endpoint import RealtimeEndpoint as RealtimeEndpoint
 from .realtime_endpoint import ServerlessConfig as ServerlessConfig
+from .variant_settings import EndpointMetrics as EndpointMetrics
+from .variant_settings import InstanceScaling as InstanceScaling
+from .variant_settings import VariantSettings as VariantSettings
 
 __all__: list[str]  # the names imported above (lazy_loader builds it from them)

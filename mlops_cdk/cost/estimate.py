@@ -11,7 +11,9 @@ Every resource type falls in one of three groups:
   unknown, never as zero.
 
 The idle count of a scalable resource is its Application Auto Scaling minimum when it has a
-scalable target, otherwise its initial or desired count.
+scalable target, otherwise its initial or desired count; a SageMaker variant under managed
+instance scaling idles at its MinInstanceCount (an inference-component host at zero only while
+none of its components keeps a copy, else at least one instance).
 """
 
 from __future__ import annotations

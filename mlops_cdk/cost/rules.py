@@ -95,6 +95,14 @@ class TemplateIndex:
             if resource.get("Type") == "AWS::ApplicationAutoScaling::ScalableTarget"
         ]
 
+    def of_type(self, type_name: str) -> list[Mapping[str, Any]]:
+        """The properties of every resource of ``type_name``."""
+        return [
+            resource.get("Properties", {})
+            for resource in self.resources.values()
+            if resource.get("Type") == type_name
+        ]
+
     def props(self, logical_id: str) -> Mapping[str, Any]:
         resource = self.resources.get(logical_id, {})
         properties: Mapping[str, Any] = resource.get("Properties", {})
@@ -131,12 +139,13 @@ Rule = Callable[[TemplateIndex, str, Mapping[str, Any]], Iterable[Fixed | Usage]
 def _endpoint_config(
     t: TemplateIndex, logical_id: str, p: Mapping[str, Any]
 ) -> Iterator[Fixed | Usage]:
-    endpoints = [
-        t.props(other)
+    endpoint_ids = [
+        other
         for other, resource in t.resources.items()
         if resource.get("Type") == "AWS::SageMaker::Endpoint"
         and logical_id in refs(resource.get("Properties", {}).get("EndpointConfigName"))
     ]
+    endpoints = [t.props(other) for other in endpoint_ids]
     name = literal(endpoints[0].get("EndpointName")) if endpoints else None
     variants = [*p.get("ProductionVariants", []), *p.get("ShadowProductionVariants", [])]
     for variant in variants:
@@ -155,9 +164,14 @@ def _endpoint_config(
                 )
             continue
         instance_type = variant.get("InstanceType", "unknown")
-        resource_id = f"endpoint/{name}/variant/{variant.get('VariantName')}" if name else None
-        minimum = t.scaling_minimum("sagemaker", resource_id=resource_id)
-        count = int(variant.get("InitialInstanceCount", 1)) if minimum is None else minimum
+        managed = variant.get("ManagedInstanceScaling") or {}
+        if managed.get("Status") == "ENABLED":
+            minimum_count = int(managed.get("MinInstanceCount", 1))
+            count = _managed_minimum(t, endpoint_ids, variant, minimum_count)
+        else:
+            resource_id = f"endpoint/{name}/variant/{variant.get('VariantName')}" if name else None
+            minimum = t.scaling_minimum("sagemaker", resource_id=resource_id)
+            count = int(variant.get("InitialInstanceCount", 1)) if minimum is None else minimum
         key = f"sagemaker.hosting:{instance_type}"
         if count:
             yield Fixed(
@@ -165,6 +179,28 @@ def _endpoint_config(
             )
         yield Usage(kind="SageMaker endpoint instances added by autoscaling", rate=key)
     yield Usage(kind="SageMaker endpoint data in and out", rate="sagemaker.data")
+
+
+def _managed_minimum(
+    t: TemplateIndex, endpoints: list[str], variant: Mapping[str, Any], minimum: int
+) -> int:
+    """The idle instances of a variant under SageMaker managed instance scaling: its
+    MinInstanceCount; on an inference-component host (no ModelName) that scales to zero, at
+    least one while any of its components keeps a copy (their scalable target's minimum, or
+    their copy count without one). One is a lower bound: the copies may need more."""
+    if minimum > 0 or "ModelName" in variant:
+        return minimum
+    for component in t.of_type("AWS::SageMaker::InferenceComponent"):
+        if not refs(component.get("EndpointName")) & set(endpoints):
+            continue
+        name = literal(component.get("InferenceComponentName"))
+        resource_id = f"inference-component/{name}" if name else None
+        kept = t.scaling_minimum("sagemaker", resource_id=resource_id)
+        if kept is None:
+            kept = int((component.get("RuntimeConfig") or {}).get("CopyCount", 1))
+        if kept > 0:
+            return 1
+    return 0
 
 
 def _ecs_service(
@@ -415,6 +451,8 @@ FREE_TYPES = frozenset(
         "AWS::SNS::TopicPolicy",
         "AWS::SQS::QueuePolicy",
         "AWS::SageMaker::Endpoint",
+        # Its copies run on its endpoint's instances, which the endpoint configuration prices.
+        "AWS::SageMaker::InferenceComponent",
         "AWS::SageMaker::Model",
         "AWS::SageMaker::ModelPackageGroup",
         "AWS::SageMaker::DataQualityJobDefinition",

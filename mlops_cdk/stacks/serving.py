@@ -17,16 +17,20 @@ from mlops_cdk._internal import defaults
 from mlops_cdk.constructs import (
     AsyncInference,
     AutoScaling,
+    ComputeResources,
     ContainerImage,
+    CopyScaling,
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
     EndpointAlarms,
     InferenceApi,
+    InstanceScaling,
     LambdaAlarms,
     LambdaDeployment,
     LambdaInference,
     ModelData,
+    ModelHost,
     ModelPackage,
     ProductionVariant,
     ProvisionedConcurrency,
@@ -83,11 +87,31 @@ class ServingStack(Stack):
                 value=self.lambda_inference.url or "",
                 description="POST /invocations here, signed with SigV4 (IAM auth)",
             )
+        self.model_host: ModelHost | None = None
+        if config.model_host.enabled:
+            self.model_host = model_host(self, config.model_host, data, network)
+            CfnOutput(
+                self,
+                "ModelHostEndpointName",
+                value=self.model_host.endpoint_name,
+                description="Invoke with: aws sagemaker-runtime invoke-endpoint --endpoint-name "
+                "<this> --inference-component-name <a ModelHostComponents name>",
+            )
+            CfnOutput(
+                self,
+                "ModelHostComponents",
+                value=",".join(m.component_name for m in self.model_host.models),
+                description="The inference components (one per hosted model)",
+            )
         self.dashboard = self._dashboard(config)
 
     def _dashboard(self, config: cfg.EnvironmentConfig) -> cloudwatch.Dashboard | None:
         """One dashboard with the graphs of every serving target of the environment."""
-        targets = [t for t in (self.endpoint, self.model_service, self.lambda_inference) if t]
+        targets = [
+            t
+            for t in (self.endpoint, self.model_service, self.lambda_inference, self.model_host)
+            if t
+        ]
         widgets = [widget for target in targets for widget in target.dashboard_widgets()]
         if not widgets:
             return None
@@ -291,6 +315,46 @@ def _endpoint_alarms(settings: cfg.EndpointAlarmSettings) -> EndpointAlarms:
         memory_percent=settings.memory_percent,
         async_oldest_request_age=Duration.minutes(settings.async_oldest_request_minutes),
     )
+
+
+def model_host(
+    scope: Construct,
+    settings: cfg.ModelHostSettings,
+    data: DataStack,
+    network: NetworkStack,
+) -> ModelHost:
+    """A ModelHost running the demo model once per entry of ``settings.models`` (each its own
+    inference component, reservation and copies)."""
+    host = ModelHost(
+        scope,
+        "ModelHost",
+        instance_type=settings.instance_type,
+        initial_instance_count=settings.initial_instance_count,
+        instance_scaling=InstanceScaling(
+            min_instances=settings.min_instances, max_instances=settings.max_instances
+        ),
+        vpc=network.vpc if settings.in_vpc else None,
+        subnets=network.private_subnets,
+        encryption_key=data.encryption_key,
+        alarm_topic=data.alarm_topic,
+    )
+    for model in settings.models:
+        scaling = None
+        if model.min_copies is not None and model.max_copies is not None:
+            scaling = CopyScaling(
+                min_copies=model.min_copies,
+                max_copies=model.max_copies,
+                target_invocations_per_copy=model.target_invocations_per_copy,
+            )
+        host.add_model(
+            model.name,
+            image=ContainerImage.model_server(),
+            model_data=ModelData.demo_model(),
+            resources=ComputeResources(min_memory_mb=model.memory_mb, cpu_cores=model.cpu_cores),
+            copy_count=model.copy_count,
+            autoscaling=scaling,
+        )
+    return host
 
 
 def model_package(

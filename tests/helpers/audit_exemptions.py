@@ -109,4 +109,53 @@ CHECKOV_EXEMPTIONS: tuple[CheckovExemption, ...] = (
         "compliance tools to report (the test's defaults scenario shows exactly that).",
         owner="tests/unit/constructs/lambda_inference/test_construct.py::scenario",
     ),
+    *(
+        CheckovExemption(_PLAIN_BUCKET, "AWS::S3::Bucket.Models", _TEST_INPUT, owner=owner)
+        for owner in (
+            "tests/loop/test_multi_model_app.py",
+            "tests/unit/constructs/realtime_endpoint/test_multi_model.py",
+        )
+    ),
+    CheckovExemption(
+        ("CKV_AWS_73", "CKV_AWS_76", "CKV_AWS_120"),
+        "AWS::ApiGateway::Stage.ApiDeploymentStageprod",
+        "A bare CDK RestApi the test builds to show an existing endpoint fits where CDK takes an "
+        "IEndpoint; the library's own APIs (EndpointApi, InferenceApi) are checked elsewhere.",
+        owner="tests/unit/constructs/realtime_endpoint/test_existing.py",
+    ),
+    CheckovExemption(
+        ("CKV_AWS_59",),
+        "AWS::ApiGateway::Method.ApiPOST",
+        "The same test's bare RestApi method (no authorizer: it is never deployed).",
+        owner="tests/unit/constructs/realtime_endpoint/test_existing.py",
+    ),
+    *(
+        CheckovExemption(
+            checks,
+            resource,
+            "A team's own cluster and load balancer, created plainly as inputs to show the service "
+            "uses them (bring-your-own); the construct's own resources carry their explanations.",
+            owner="tests/unit/constructs/ecs_model_service/test_existing.py",
+        )
+        for checks, resource in (
+            (("CKV_AWS_65",), "AWS::ECS::Cluster.Shared"),
+            (("CKV_AWS_131", "CKV_AWS_91"), "AWS::ElasticLoadBalancingV2::LoadBalancer.Alb"),
+        )
+    ),
+    *(
+        CheckovExemption(
+            checks,
+            resource,
+            "Plain CDK ECS (cluster, ALB, HTTP listener) the test builds to show that CDK's own "
+            "AlternateTarget attaches the AWS-managed policy; not a construct of this library.",
+            owner="tests/unit/constructs/ecs_model_service/test_rollouts.py"
+            "::test_cdk_default_alternate_target_would_attach_the_aws_managed_policy",
+        )
+        for checks, resource in (
+            (("CKV_AWS_65",), "AWS::ECS::Cluster.Cluster"),
+            (("CKV_AWS_131", "CKV_AWS_91"), "AWS::ElasticLoadBalancingV2::LoadBalancer.Alb"),
+            (("CKV_AWS_260",), "AWS::EC2::SecurityGroup.AlbSecurityGroup"),
+            (("CKV_AWS_2", "CKV_AWS_103"), "AWS::ElasticLoadBalancingV2::Listener.AlbL"),
+        )
+    ),
 )

@@ -4,8 +4,10 @@ Requests come from: Step Functions task states (optimized integrations such as
 ``sagemaker:createTransformJob.sync`` and ``aws-sdk:*``), EventBridge Scheduler schedules (the
 schedule itself as a CreateSchedule request, and universal targets such as
 ``aws-sdk:sagemaker:createProcessingJob``), EventBridge rule targets (as PutTargets targets,
-including ``SageMakerPipelineParameters``), SageMaker pipeline step arguments, and ``aws`` CLI
-calls in CodeBuild buildspecs.
+including ``SageMakerPipelineParameters``), SageMaker pipeline step arguments, ``aws`` CLI
+calls in CodeBuild buildspecs, and the SageMaker hosting resources themselves (endpoint
+configurations, models and inference components, as the Create/Update requests CloudFormation
+makes from their properties).
 
 Run-time values get stand-ins of the right shape: CloudFormation intrinsics through
 :class:`~tests.helpers.cfn_values.Resolver`; Step Functions JsonPath and ``States.Format`` /
@@ -167,6 +169,44 @@ def embedded_requests(
             found += _pipeline(logical_id, props, resolver)
         elif kind == "AWS::CodeBuild::Project":
             found += _buildspec(logical_id, props, resolver)
+        elif kind in _HOSTING:
+            found += _hosting(logical_id, kind, props, resolver)
+    return found
+
+
+# SageMaker hosting ------------------------------------------------------------------------
+
+# The SageMaker hosting resources and the requests CloudFormation makes for them: the
+# resource's properties are the request (same member names), less what only CloudFormation
+# reads; a physical name CloudFormation generates is a stand-in. An inference component is
+# also updated in place (UpdateInferenceComponent), where its DeploymentConfig applies.
+_HOSTING: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "AWS::SageMaker::EndpointConfig": ("CreateEndpointConfig", "EndpointConfigName", ()),
+    "AWS::SageMaker::Model": ("CreateModel", "ModelName", ()),
+    "AWS::SageMaker::InferenceComponent": (
+        "CreateInferenceComponent",
+        "InferenceComponentName",
+        ("DeploymentConfig", "EndpointArn"),
+    ),
+}
+_COMPONENT_UPDATE = ("Specification", "Specifications", "RuntimeConfig", "DeploymentConfig")
+
+
+def _hosting(
+    logical_id: str, kind: str, props: Mapping[str, Any], resolver: Resolver
+) -> list[EmbeddedRequest]:
+    operation, name, cloudformation_only = _HOSTING[kind]
+    request = {k: resolver.resolve(v) for k, v in props.items() if k not in cloudformation_only}
+    request.setdefault(name, resolver.name(logical_id))
+    found = [EmbeddedRequest(f"{logical_id} ({kind})", "sagemaker", operation, request)]
+    if kind == "AWS::SageMaker::InferenceComponent":
+        update = {k: resolver.resolve(props[k]) for k in _COMPONENT_UPDATE if k in props}
+        update["InferenceComponentName"] = request[name]
+        found.append(
+            EmbeddedRequest(
+                f"{logical_id} (update)", "sagemaker", "UpdateInferenceComponent", update
+            )
+        )
     return found
 
 

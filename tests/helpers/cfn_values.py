@@ -38,6 +38,9 @@ _ARNS: dict[str, str] = {
     "AWS::Lambda::Version": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{{name}}:1",
     "AWS::SageMaker::Model": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{{name}}",
     "AWS::SageMaker::Endpoint": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{{name}}",
+    "AWS::SageMaker::InferenceComponent": (
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:inference-component/{{name}}"
+    ),
     "AWS::SageMaker::EndpointConfig": (
         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/{{name}}"
     ),
@@ -71,6 +74,8 @@ _ARNS: dict[str, str] = {
         "50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
     ),
     "AWS::ApiGateway::RestApi": f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3d4e5",
+    "AWS::SecretsManager::Secret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{{name}}-AbCdEf",
+    "AWS::SSM::Parameter": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{{name}}",
     "AWS::CodeStarNotifications::NotificationRule": (
         f"arn:aws:codestar-notifications:{REGION}:{ACCOUNT}:notificationrule/{{name}}"
     ),
@@ -94,6 +99,7 @@ _REF_IS_ARN = frozenset(
         "AWS::Lambda::Alias",
         "AWS::Lambda::Version",
         "AWS::CodeStarNotifications::NotificationRule",
+        "AWS::SecretsManager::Secret",
     }
 )
 # Types whose Ref (or ID attribute) is an AWS-generated identifier.

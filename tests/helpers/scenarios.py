@@ -8,28 +8,34 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 
 from mlops_cdk._internal import defaults
-from mlops_cdk._internal.iam import service_role
+from mlops_cdk._internal.iam import ManagedPolicyRole, service_role
 from mlops_cdk.constructs import (
     AutoScaling,
     Baseline,
     BatchTransformJob,
+    ComputeResources,
     ContainerImage,
+    CopyScaling,
     DataCapture,
     DeploymentPolicy,
     EcsModelService,
     EndpointAlarms,
     EndpointApi,
+    EndpointMetrics,
     GroundTruth,
     InferenceApi,
+    InstanceScaling,
     LambdaInference,
     MLPipeline,
     ModelData,
+    ModelHost,
     ModelMonitorSchedule,
     ModelRegistry,
     MonitoringType,
@@ -86,7 +92,8 @@ def every_construct(stack: cdk.Stack) -> None:
     endpoint with a target-model-limited invoke grant, a batch job started by
     schedule and new data, a Lambda behind an API and an S3 trigger, a GPU ECS service deployed
     blue/green and a Fargate one with a canary rollout, secrets and a shared listener, a
-    training pipeline that retrains on new data, and a registry. Buckets are created in the
+    training pipeline that retrains on new data, a registry, and a GPU model host in the VPC
+    that scales to zero with two models. Buckets are created in the
     stack (so the constructs may change them) and isolated-subnet VPCs stand in for the
     Network stack."""
     vpc = ec2.Vpc(
@@ -249,3 +256,24 @@ def every_construct(stack: cdk.Stack) -> None:
         deletion_protection=False,
     )
     pipeline(stack, data_bucket=data, retrain_on_new_data=True)
+    host = ModelHost(
+        stack,
+        "Host",
+        instance_type="ml.g5.2xlarge",
+        instance_scaling=InstanceScaling(min_instances=0, max_instances=2),
+        metrics=EndpointMetrics(),
+        vpc=vpc,
+    )
+    host.add_model(
+        "Churn",
+        image=image,
+        model_data=ModelData.from_bucket(data, "models/churn/model.tar.gz"),
+        resources=ComputeResources(accelerators=1, min_memory_mb=4096),
+        autoscaling=CopyScaling(min_copies=0, max_copies=2),
+    )
+    fraud = host.add_model("Fraud", image=image, resources=ComputeResources(min_memory_mb=2048))
+    # A caller of one hosted model: its grant is checked against IAM's data like any policy.
+    # (ManagedPolicyRole: the grant lands in a customer-managed policy, as the packs require.)
+    fraud.grant_invoke(
+        ManagedPolicyRole(stack, "FraudCaller", assumed_by=iam.AccountRootPrincipal())
+    )

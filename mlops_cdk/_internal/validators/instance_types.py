@@ -121,3 +121,58 @@ def gpu_task_problems(
             f"at most {capacity.vcpus * 1024} units ({capacity.vcpus} vCPUs of one {instance_type})"
         )
     return problems
+
+
+# Memory per vCPU of the CPU-only SageMaker families (ml.<family> = the EC2 type of the same
+# name), from the Amazon EC2 Instance Types guide: compute optimized (c*: 2 GiB per vCPU; c4:
+# 3.75 GiB per 2 vCPUs), general purpose (m*: 4 GiB), memory optimized (r*: 8 GiB). Burstable
+# t2 sizes do not follow a ratio and are listed whole. Checked against the guide's tables
+# ("Specifications for Amazon EC2 general purpose / compute optimized / memory optimized
+# instances", https://docs.aws.amazon.com/ec2/latest/instancetypes/), read 2026-12-05.
+_MIB_PER_VCPU = {"c": 2048, "m": 4096, "r": 8192}
+_MIB_PER_VCPU_FAMILY = {"c4": 1920}
+_WHOLE = {
+    "t2.medium": (2, 4096),
+    "t2.large": (2, 8192),
+    "t2.xlarge": (4, 16384),
+    "t2.2xlarge": (8, 32768),
+    "c4.8xlarge": (36, 61440),  # the one c4 size off the size convention
+}
+
+
+def size_vcpus(size: str) -> int | None:
+    """vCPUs of an EC2 size by the general convention (large = 2, xlarge = 4, Nxlarge = 4N)."""
+    fixed = {"medium": 1, "large": 2, "xlarge": 4}
+    if size in fixed:
+        return fixed[size]
+    if size.endswith("xlarge") and size[:-6].isdigit():
+        return 4 * int(size[:-6])
+    return None
+
+
+@cache
+def sagemaker_capacity(instance_type: str) -> Capacity | None:
+    """What one SageMaker hosting instance (``ml.g5.xlarge``) offers: vCPUs, memory and
+    accelerators, or ``None`` when the data does not cover the type.
+
+    A SageMaker instance is the EC2 instance type of the same name: accelerated types come from
+    the EC2 accelerated-computing data; CPU-only types from their size (vCPUs) and family
+    (memory per vCPU). SageMaker keeps some of the memory for its own agents, so the figures
+    are upper bounds of what inference components may reserve.
+    """
+    if not isinstance(instance_type, str) or not instance_type.startswith("ml."):
+        return None
+    ec2_type = instance_type[3:]
+    accelerated = ec2_capacity(ec2_type)
+    if accelerated is not None:
+        return accelerated
+    if ec2_type in _WHOLE:
+        listed_cpus, listed_memory = _WHOLE[ec2_type]
+        return Capacity(listed_cpus, listed_memory, 0, "none", 0)
+    family, _, size = ec2_type.partition(".")
+    ratio = _MIB_PER_VCPU_FAMILY.get(family, _MIB_PER_VCPU.get(family[:1]))
+    cpus = size_vcpus(size)
+    # Only families known to carry no accelerator: c/m/r and their variants (c5d, m6g, r7i...).
+    if ratio is None or cpus is None or family.startswith("t") or not family[1:2].isdigit():
+        return None
+    return Capacity(cpus, cpus * ratio, 0, "none", 0)

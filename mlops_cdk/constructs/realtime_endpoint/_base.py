@@ -18,15 +18,14 @@ from constructs import Construct
 
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal.alarms import AlarmSet, latency_alarm_id
-from mlops_cdk._internal.sagemaker import vcpus
 from mlops_cdk._internal.validation import Checker
+from mlops_cdk.constructs._instance_alarms import INSTANCE_NAMESPACE, add_instance_alarms
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.realtime_endpoint.options import ONE_MINUTE, EndpointAlarms
 
 NAMESPACE = "AWS/SageMaker"
 InvocationResponseCode = Literal["Invocation4XXErrors", "Invocation5XXErrors"]
 RESPONSE_CODES: tuple[str, ...] = ("Invocation4XXErrors", "Invocation5XXErrors")
-INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 # Evaluation of the endpoint alarms: 3 of 5 one-period datapoints.
 EVALUATION_PERIODS, DATAPOINTS_TO_ALARM = 5, 3
 
@@ -142,19 +141,23 @@ class EndpointBase(Construct):
         suffix: str,
         thresholds: EndpointAlarms,
     ) -> None:
-        cores = vcpus(instance_type) if instance_type is not None else None
-        if cores is not None:
+        """CPU (scaled to the vCPUs) and memory; disk, GPU and GPU memory on accelerated
+        instances (no CPU, GPU or disk alarm when ``instance_type`` is unknown)."""
+        if instance_type is None:
             alarm_set.add(
-                f"Cpu{suffix}",
-                self.metric_cpu_utilization(variant),
-                thresholds.cpu_percent_of_capacity * cores,  # CPUUtilization sums all vCPUs
-                f"{variant}: CPU above {thresholds.cpu_percent_of_capacity} % of {cores} vCPUs",
+                f"Memory{suffix}",
+                self.metric_memory_utilization(variant),
+                thresholds.memory_percent,
+                f"{variant}: memory above {thresholds.memory_percent} %",
             )
-        alarm_set.add(
-            f"Memory{suffix}",
-            self.metric_memory_utilization(variant),
-            thresholds.memory_percent,
-            f"{variant}: memory above {thresholds.memory_percent} %",
+            return
+        add_instance_alarms(
+            alarm_set,
+            lambda name: self._instance_metric(name, variant, {}),
+            variant=variant,
+            suffix=suffix,
+            instance_type=instance_type,
+            thresholds=thresholds,
         )
 
     def _error_rate(self, errors: str, variant: str, period: Duration) -> cloudwatch.MathExpression:

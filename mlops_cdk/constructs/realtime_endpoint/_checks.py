@@ -25,8 +25,16 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
     AutoScaling,
     DataCapture,
     DeploymentPolicy,
+    EndpointAlarms,
     ProductionVariant,
     ServerlessConfig,
+)
+from mlops_cdk.constructs.variant_settings import (
+    EndpointMetrics,
+    InstanceScaling,
+    VariantSettings,
+    check_alarm_period,
+    check_settings_for_instances,
 )
 
 MAX_VARIANTS = 10
@@ -186,3 +194,46 @@ def _check_deployment(
             f"instance type {inf1[0]}",
             "deployment guardrails are unavailable on Inf1 instances",
         )
+
+
+# --- instance settings (large-model settings, managed instance scaling, metrics) -------------
+
+
+def check_variant_settings(
+    check: Checker,
+    settings: VariantSettings | None,
+    scaling: InstanceScaling | None,
+    metrics: EndpointMetrics | None,
+    *,
+    instance_types: Sequence[str],
+    serverless: ServerlessConfig | None,
+    autoscaling: AutoScaling | None,
+    initial_instance_count: int | None,
+    alarm_thresholds: EndpointAlarms | None,
+) -> None:
+    """The instance settings of a RealtimeEndpoint: only for instance variants, fitting each
+    variant's instance type; managed scaling at least one instance and not beside autoscaling;
+    alarm periods no shorter than the metrics they watch are published."""
+    if serverless is not None:
+        for keyword, value in (("variant_settings", settings), ("instance_scaling", scaling)):
+            if value is not None:
+                check.not_together("serverless", keyword, "serverless endpoints have no instances")
+    check_settings_for_instances(check, "variant_settings", settings, instance_types)
+    if scaling is not None:
+        check.require(
+            scaling.min_instances >= 1,
+            "instance_scaling.min_instances",
+            "at least 1 (only an endpoint that hosts inference components, a ModelHost, can "
+            "scale to zero instances)",
+            scaling.min_instances,
+        )
+        if autoscaling is not None:
+            check.not_together(
+                "instance_scaling",
+                "autoscaling",
+                "give one scaler per variant: SageMaker-managed instance scaling or Application "
+                "Auto Scaling target tracking",
+            )
+        scaling.check_initial(check, initial_instance_count or 1)
+    period = (alarm_thresholds or EndpointAlarms()).period
+    check_alarm_period(check, period, metrics, "alarm_thresholds.period")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Unpack, cast
+from typing import Any, Unpack
 
 import jsii
-from aws_cdk import Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Duration, Names, RemovalPolicy
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -16,15 +16,19 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from mlops_cdk._internal import checkov, defaults, nag
+from mlops_cdk._internal import checkov, defaults
 from mlops_cdk._internal.alarms import AlarmSet
 from mlops_cdk._internal.iam import grant_publish, grant_write_prefix
 from mlops_cdk._internal.patterns import DEFAULT_INSTANCE_TYPE
 from mlops_cdk._internal.sagemaker import (
+    autoscaling_service_role,
     execution_role,
     has_local_storage,
+    is_accelerated,
+    scale_out_from_zero,
 )
 from mlops_cdk._internal.validation import KEY, ROLE, TOPIC, VPC, Checker, Said
+from mlops_cdk.constructs._instance_alarms import acknowledge_local_storage
 from mlops_cdk.constructs._sagemaker_model import ModelSource, SageMakerModel
 from mlops_cdk.constructs.container_image import ContainerImage
 from mlops_cdk.constructs.metric_options import MetricOptions
@@ -35,7 +39,7 @@ from mlops_cdk.constructs.realtime_endpoint._base import (
     EVALUATION_PERIODS,
     EndpointBase,
 )
-from mlops_cdk.constructs.realtime_endpoint._checks import check
+from mlops_cdk.constructs.realtime_endpoint._checks import check, check_variant_settings
 from mlops_cdk.constructs.realtime_endpoint._multi_model import (
     check_multi_model,
     check_target_models,
@@ -52,13 +56,9 @@ from mlops_cdk.constructs.realtime_endpoint.options import (
     ProductionVariant,
     ServerlessConfig,
 )
+from mlops_cdk.constructs.variant_settings import EndpointMetrics, InstanceScaling, VariantSettings
 
 DEFAULT_VARIANT = "AllTraffic"
-_KMS_ON_ENDPOINT_CONFIG = (
-    "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
-    "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
-    "PCI.DSS.321-SageMakerEndpointConfigurationKMSKeyConfigured",
-)
 
 
 @jsii.implements(sagemaker.IEndpoint)
@@ -115,6 +115,12 @@ class RealtimeEndpoint(EndpointBase):
     :param endpoint_name: Default: generated from the construct path.
     :param alarm_thresholds: Default: :class:`EndpointAlarms` defaults.
     :param removal_policy: for the KMS key this creates. Default: RETAIN.
+    :param variant_settings: large-model settings of every instance variant (volume size,
+        download and startup timeouts, AMI version, routing). Default: SageMaker's.
+    :param instance_scaling: SageMaker managed instance scaling of every instance variant
+        (at least 1 instance: only inference-component hosts scale to zero). Default: off.
+    :param metrics: how often the endpoint publishes metrics; 10 seconds for alarms (and
+        rollbacks) that react within seconds. Default: SageMaker's (every minute).
     :param multi_model: serve every ``.tar.gz`` under an S3 prefix from ``image`` (a multi-model
         endpoint; callers choose with ``TargetModel``). Default: one model.
     """
@@ -146,6 +152,9 @@ class RealtimeEndpoint(EndpointBase):
         alarm_thresholds: EndpointAlarms | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         multi_model: MultiModel | None = None,
+        variant_settings: VariantSettings | None = None,
+        instance_scaling: InstanceScaling | None = None,
+        metrics: EndpointMetrics | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         Checker.of(self).types(
@@ -182,6 +191,21 @@ class RealtimeEndpoint(EndpointBase):
             serverless=serverless,
             async_inference=async_inference,
         )
+        default_type = instance_type or DEFAULT_INSTANCE_TYPE
+        check_variant_settings(
+            Checker.of(self),
+            variant_settings,
+            instance_scaling,
+            metrics,
+            instance_types=[v.instance_type or default_type for v in variants or []]
+            or [default_type],
+            serverless=serverless,
+            autoscaling=autoscaling,
+            initial_instance_count=initial_instance_count,
+            alarm_thresholds=alarm_thresholds,
+        )
+        self.variant_settings, self.instance_scaling = variant_settings, instance_scaling
+        self.metrics = metrics
         self.multi_model = multi_model
         if multi_model is not None:
             environment = {**MULTI_MODEL_ENVIRONMENT, **(environment or {})}
@@ -287,14 +311,10 @@ class RealtimeEndpoint(EndpointBase):
             kms_key_id=key_arn,
             data_capture_config=self._data_capture(data_capture),
             async_inference_config=self._async_config(async_inference),
+            metrics_config=self.metrics.render() if self.metrics else None,
         )
         if local_storage:
-            nag.acknowledge_rules(
-                config,
-                _KMS_ON_ENDPOINT_CONFIG,
-                "These instance types encrypt their local NVMe storage in hardware and SageMaker "
-                "rejects a KmsKeyId for them (CreateEndpointConfig API reference).",
-            )
+            acknowledge_local_storage(config)
         return config
 
     def _endpoint(self, deployment: DeploymentPolicy | None) -> sagemaker.CfnEndpoint:
@@ -324,7 +344,15 @@ class RealtimeEndpoint(EndpointBase):
             initial_instance_count=None
             if serverless
             else variant.initial_instance_count or self.initial_instance_count,
+            **self._variant_settings(),
         )
+
+    def _variant_settings(self) -> dict[str, Any]:
+        """Large-model settings and managed instance scaling of an instance variant."""
+        rendered = self.variant_settings.render_into() if self.variant_settings else {}
+        if self.instance_scaling is not None:
+            rendered["managed_instance_scaling"] = self.instance_scaling.render()
+        return rendered
 
     def _data_capture(
         self, capture: DataCapture | None
@@ -390,7 +418,7 @@ class RealtimeEndpoint(EndpointBase):
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             min_capacity=low,
             max_capacity=high,
-            role=_autoscaling_service_role(self),
+            role=autoscaling_service_role(self),
         )
         target.node.add_dependency(self.endpoint)
         return target
@@ -424,18 +452,11 @@ class RealtimeEndpoint(EndpointBase):
         )
         if options.scale_to_zero:
             # Target tracking cannot leave zero on its own: nothing is "per instance" there.
-            target.scale_on_metric(
-                "ScaleOutFromZero",
-                metric=self._endpoint_metric(
+            scale_out_from_zero(
+                target,
+                self._endpoint_metric(
                     "HasBacklogWithoutCapacity", statistic="Average", period=Duration.minutes(1)
                 ),
-                scaling_steps=[
-                    appscaling.ScalingInterval(upper=0.5, change=0),
-                    appscaling.ScalingInterval(lower=0.5, change=1),
-                ],
-                adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-                cooldown=Duration.minutes(2),
-                evaluation_periods=1,
             )
 
     # --- alarms ---------------------------------------------------------------------------
@@ -561,6 +582,19 @@ class RealtimeEndpoint(EndpointBase):
                         width=8,
                     )
                 )
+        for variant in self.variants if self.serverless is None else []:
+            if is_accelerated(self._instance_type(variant)):
+                widgets.append(
+                    cloudwatch.GraphWidget(
+                        title=f"{self.node.id}/{variant.name}: accelerator and disk",
+                        left=[
+                            self.metric_gpu_utilization(variant.name),
+                            self.metric_gpu_memory_utilization(variant.name),
+                        ],
+                        right=[self.metric_disk_utilization(variant.name)],
+                        width=8,
+                    )
+                )
         return widgets
 
 
@@ -576,19 +610,3 @@ def _default_variant(source: ModelSource) -> ProductionVariant:
 
 def _arn(topic: sns.ITopic | None) -> str | None:
     return topic.topic_arn if topic is not None else None
-
-
-def _autoscaling_service_role(scope: Construct) -> iam.IRole:
-    """Application Auto Scaling's service-linked role for SageMaker variants."""
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child("SageMakerAutoScalingRole")
-    if existing is not None:
-        return cast(iam.IRole, existing)
-    return iam.Role.from_role_arn(
-        stack,
-        "SageMakerAutoScalingRole",
-        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
-        "sagemaker.application-autoscaling.amazonaws.com/"
-        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-        mutable=False,
-    )

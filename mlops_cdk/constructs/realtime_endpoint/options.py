@@ -381,8 +381,13 @@ class EndpointAlarms:
     :param latency_p99: the older name of ``latency`` (p99 only). Default: none.
     :param cpu_percent_of_capacity: CPU across all vCPUs of an instance. Default: 90 %.
     :param memory_percent: Default: 90 %.
+    :param disk_percent: disk of an accelerated instance (large models fill it with weights
+        and caches). Default: 90 %.
+    :param gpu_percent_of_capacity: GPU across all GPUs of an NVIDIA instance. Default: 90 %.
+    :param gpu_memory_percent_of_capacity: GPU memory across all GPUs. Default: 90 %.
     :param async_oldest_request_age: age of the oldest queued async request. Default: 15 min.
-    :param period: evaluation period; 1 minute so deployment rollbacks act within minutes.
+    :param period: evaluation period; 1 minute so deployment rollbacks act within minutes
+        (10 or 30 seconds with high-resolution ``EndpointMetrics``).
     """
 
     error_5xx_rate_percent: float = 1.0
@@ -392,14 +397,27 @@ class EndpointAlarms:
     latency_p99: Duration | None = None
     cpu_percent_of_capacity: float = 90.0
     memory_percent: float = 90.0
+    disk_percent: float = 90.0
+    gpu_percent_of_capacity: float = 90.0
+    gpu_memory_percent_of_capacity: float = 90.0
     async_oldest_request_age: Duration = FIFTEEN_MINUTES
     period: Duration = ONE_MINUTE
 
     def __post_init__(self) -> None:
         check = Checker("EndpointAlarms")
-        for keyword in ("error_5xx_rate_percent", "error_4xx_rate_percent", "memory_percent"):
+        for keyword in (
+            "error_5xx_rate_percent",
+            "error_4xx_rate_percent",
+            "memory_percent",
+            "disk_percent",
+        ):
             check.in_range(keyword, getattr(self, keyword), 0.01, 100, "%")
-        check.in_range("cpu_percent_of_capacity", self.cpu_percent_of_capacity, 1, 100, "%")
+        for keyword in (
+            "cpu_percent_of_capacity",
+            "gpu_percent_of_capacity",
+            "gpu_memory_percent_of_capacity",
+        ):
+            check.in_range(keyword, getattr(self, keyword), 1, 100, "%")
         check_latency(
             check,
             latency=self.latency,

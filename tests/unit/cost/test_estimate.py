@@ -128,3 +128,76 @@ def test_packaged_prices_cover_eu_west_1_only_with_dated_source() -> None:
     assert prices.source.startswith("AWS Price List")
     assert all(r.usd > 0 and r.usage_type for r in prices.rates.values())
     assert load_prices("ap-south-2") is None
+
+
+def _host_template(*, min_instances: int, min_copies: int | None, copy_count: int = 1) -> Any:
+    """An inference-component host (managed instance scaling, no ModelName) with one component,
+    copy autoscaling down to ``min_copies`` (none: a fixed ``copy_count``)."""
+    resources: dict[str, Any] = {
+        "Config": {
+            "Type": "AWS::SageMaker::EndpointConfig",
+            "Properties": {
+                "ProductionVariants": [
+                    {
+                        "VariantName": "AllTraffic",
+                        "InstanceType": "ml.m5.large",
+                        "InitialInstanceCount": 1,
+                        "ManagedInstanceScaling": {
+                            "Status": "ENABLED",
+                            "MinInstanceCount": min_instances,
+                            "MaxInstanceCount": 2,
+                        },
+                    }
+                ]
+            },
+        },
+        "Host": {
+            "Type": "AWS::SageMaker::Endpoint",
+            "Properties": {
+                "EndpointName": "host",
+                "EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]},
+            },
+        },
+        "Component": {
+            "Type": "AWS::SageMaker::InferenceComponent",
+            "Properties": {
+                "EndpointName": {"Fn::GetAtt": ["Host", "EndpointName"]},
+                "InferenceComponentName": "churn",
+                "RuntimeConfig": {"CopyCount": copy_count},
+            },
+        },
+    }
+    if min_copies is not None:
+        resources["Copies"] = {
+            "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+            "Properties": {
+                "ServiceNamespace": "sagemaker",
+                "ResourceId": "inference-component/churn",
+                "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount",
+                "MinCapacity": min_copies,
+                "MaxCapacity": 4,
+            },
+        }
+    return {"Resources": resources}
+
+
+@pytest.mark.parametrize(
+    ("min_instances", "min_copies", "instances"),
+    [
+        (0, 0, 0),  # scales to zero: nothing idles
+        (0, 1, 1),  # a component keeps a copy: at least one instance stays
+        (0, None, 1),  # a fixed copy count keeps one too
+        (2, 0, 2),  # MinInstanceCount is kept whatever the copies
+    ],
+)
+def test_inference_component_hosts_idle_at_their_managed_minimum(
+    min_instances: int, min_copies: int | None, instances: int
+) -> None:
+    result = estimate(
+        [("host", _host_template(min_instances=min_instances, min_copies=min_copies))],
+        region="eu-west-1",
+        prices=load_prices("eu-west-1", PRICES),
+    )
+    assert result.unknown_resources == ()
+    by_kind = {line.kind: line.quantity for line in result.lines}
+    assert by_kind.get("SageMaker endpoint instances", 0) == instances * 730  # instance-hours

@@ -53,7 +53,8 @@ def test_monitoring_stack_resources(synthesized_app: SynthesizedApp, name: str) 
     serving = templates[f"mlops-{name}-serving"]
     (endpoint_name,) = [
         r["Properties"]["EndpointName"]
-        for r in resources(serving, "AWS::SageMaker::Endpoint").values()
+        for k, r in resources(serving, "AWS::SageMaker::Endpoint").items()
+        if k.startswith("Endpoint")  # the RealtimeEndpoint, not a model host
     ]
     drift_alarm = resources(template, "AWS::CloudWatch::Alarm")[
         only_prefixed(template, "AWS::CloudWatch::Alarm", "DriftDriftAlarm")

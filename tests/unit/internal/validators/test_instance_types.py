@@ -16,6 +16,7 @@ from mlops_cdk._internal.validators.instance_types import (
     ec2_capacity,
     gpu_task_problems,
     instance_type_problem,
+    sagemaker_capacity,
     sagemaker_instance_types,
 )
 from scripts.make_instance_types import documents
@@ -142,3 +143,50 @@ def test_capacity_data_names_real_ec2_instance_types() -> None:
     assert data["_cross_checked"]
     enum = set(service_model("ec2").shape_for("InstanceType").enum)
     assert set(data["instance_types"]) - enum == set()
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "vcpus", "memory_mib", "accelerators"),
+    [
+        ("ml.m5.large", 2, 8192, 0),
+        ("ml.c5.9xlarge", 36, 73728, 0),
+        ("ml.c4.8xlarge", 36, 61440, 0),  # off the size convention
+        ("ml.r5.24xlarge", 96, 786432, 0),
+        ("ml.t2.medium", 2, 4096, 0),
+        ("ml.g5.12xlarge", 48, 196608, 4),
+        ("ml.inf2.xlarge", 4, 16384, 1),
+    ],
+)
+def test_sagemaker_capacity(
+    instance_type: str, vcpus: int, memory_mib: int, accelerators: int
+) -> None:
+    capacity = sagemaker_capacity(instance_type)
+    assert capacity is not None
+    assert (capacity.vcpus, capacity.memory_mib, capacity.accelerators) == (
+        vcpus,
+        memory_mib,
+        accelerators,
+    )
+
+
+def test_sagemaker_capacity_knows_every_cpu_type_and_guesses_no_accelerator() -> None:
+    unknown = {
+        t.split(".")[1]
+        for t in sagemaker_instance_types("endpoint")
+        if sagemaker_capacity(t) is None
+    }
+    # Only accelerated families the EC2 data does not list yet: never a CPU family, which
+    # would mean a wrong ratio, and never a made-up accelerator count.
+    assert unknown <= {
+        "dl1",
+        "g7",
+        "g7e",
+        "p2",
+        "p6-b200",
+        "p6-b300",
+        "p6e-gb200",
+        "trn1",
+        "trn1n",
+        "trn2",
+    }
+    assert sagemaker_capacity("g5.xlarge") is None  # not a SageMaker name
