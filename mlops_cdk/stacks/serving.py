@@ -8,11 +8,16 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import defaults
+from mlops_cdk._internal.iam import grant_decrypt_through_s3
+from mlops_cdk._internal.model_packages import IMAGE, MODEL_DATA_URL, PackageDescription
 from mlops_cdk.constructs import (
     AsyncInference,
     AutoScaling,
@@ -51,7 +56,13 @@ class ServingStack(Stack):
         self.endpoint: RealtimeEndpoint | None = None
         self.endpoint_name_output: CfnOutput | None = None
         if config.realtime_endpoint.enabled:
-            self.endpoint = realtime_endpoint(self, config.realtime_endpoint, data, network)
+            self.endpoint = realtime_endpoint(
+                self,
+                config.realtime_endpoint,
+                data,
+                network,
+                log_retention=defaults.retention(config.log_retention_days),
+            )
             self.endpoint_name_output = CfnOutput(
                 self,
                 "EndpointName",
@@ -148,20 +159,39 @@ def realtime_endpoint(
     settings: cfg.RealtimeEndpointSettings,
     data: DataStack,
     network: NetworkStack,
+    *,
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
 ) -> RealtimeEndpoint:
     """The demo model, or the registry package of ``settings.model_package``, on a
-    RealtimeEndpoint shaped by the environment's settings."""
+    RealtimeEndpoint shaped by the environment's settings.
+
+    A package of this account is served as registered (``ModelPackageName``); a package of
+    another account (promotion from the registry account) with this account's own model server
+    image and the package's ``ModelDataUrl``, read at deploy time (:func:`served_package`).
+    """
     serverless = settings.mode == "serverless"
     queued = settings.async_inference or cfg.AsyncInferenceSettings()
     package = settings.model_package
+    arn = package.arn if package else None
     scaling = settings.autoscaling
     deployment = settings.deployment
+    image: ContainerImage | None = ContainerImage.model_server()
+    model_data: ModelData | None = ModelData.demo_model()
+    registered: ModelPackage | None = None
+    foreign: ForeignPackage | None = None
+    if package is not None and arn is not None:
+        if cfg.package_account(arn) == Stack.of(scope).account:
+            image, model_data = None, None
+            registered = model_package(scope, package, arn, data)
+        else:
+            foreign = ForeignPackage(scope, package, arn, data, log_retention)
+            image, model_data = foreign.image, foreign.model_data
     endpoint = RealtimeEndpoint(
         scope,
         "Endpoint",
-        image=None if package else ContainerImage.model_server(),
-        model_data=None if package else ModelData.demo_model(),
-        model_package=model_package(scope, package, data) if package else None,
+        image=image,
+        model_data=model_data,
+        model_package=registered,
         serverless=ServerlessConfig(
             memory_size_mb=settings.memory_size_mb, max_concurrency=settings.max_concurrency
         )
@@ -198,17 +228,82 @@ def realtime_endpoint(
         encryption_key=data.encryption_key,
         alarm_topic=data.alarm_topic,
     )
+    if foreign is not None:
+        foreign.grant_decrypt(endpoint.role)
     return endpoint
 
 
+class ForeignPackage:
+    """A package of another account (the registry account), served with this account's image.
+
+    SageMaker creating a model from ``ModelPackageName`` pulls the package's image, which the
+    pipeline registered from the registry account's CDK asset repository: a repository cdk
+    bootstrap owns, whose policy admits no other account. So the endpoint runs this account's
+    build of the same model server (the same asset, hence the same tag; the delivery pipeline
+    checks before promotion that the package names that tag) on the package's ``ModelDataUrl``,
+    read at deploy time from the registry account's artifacts bucket, whose policy admits this
+    account (``ml_pipeline.serving_accounts`` there).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        package: cfg.ModelPackageSettings,
+        arn: str,
+        data: DataStack,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        assert package.artifact_bucket is not None  # noqa: S101 - checked by EnvironmentConfig
+        self.account = cfg.package_account(arn)
+        self.prefix = package.artifact_prefix
+        self.description = PackageDescription(
+            scope,
+            "ServedPackage",
+            package_arn=arn,
+            fields=[MODEL_DATA_URL, IMAGE],
+            encryption_key=data.encryption_key,
+            log_retention=log_retention,
+        )
+        self.bucket = s3.Bucket.from_bucket_name(
+            scope, "RegistryArtifactsBucket", package.artifact_bucket
+        )
+        self.image = (
+            ContainerImage.from_uri(package.image)
+            if package.image
+            else ContainerImage.model_server()
+        )
+        self.model_data = ModelData.from_deploy_time_uri(
+            self.description.field(MODEL_DATA_URL),
+            bucket=self.bucket,
+            prefix=package.artifact_prefix,
+            compressed=True,
+        )
+        CfnOutput(
+            scope,
+            "ServedPackageImage",
+            value=self.description.field(IMAGE),
+            description="The image the served package was registered with (its tag must equal "
+            "this account's model server asset tag)",
+        )
+
+    def grant_decrypt(self, grantee: iam.IGrantable) -> None:
+        """Decrypt the package's objects through S3 with the registry account's key."""
+        grant_decrypt_through_s3(
+            grantee,
+            key_account=self.account,
+            bucket_arn=self.bucket.bucket_arn,
+            prefix=self.prefix,
+        )
+
+
 def model_package(
-    scope: Construct, package: cfg.ModelPackageSettings, data: DataStack
+    scope: Construct, package: cfg.ModelPackageSettings, arn: str, data: DataStack
 ) -> ModelPackage:
-    """A registry package with what it names: its artifact (under the training runs prefix of
-    the artifacts bucket, encrypted with the Data stack's key) and its image (the project's
-    model server unless the config names one)."""
+    """A registry package of this account with what it names: its artifact (under the
+    training runs prefix of the artifacts bucket, encrypted with the Data stack's key) and its
+    image (the project's model server unless the config names one)."""
     return ModelPackage.from_arn(
-        package.arn,
+        arn,
         artifact_bucket=data.shared_bucket(scope, "artifacts"),
         artifact_prefix=package.artifact_prefix,
         artifact_key=data.encryption_key,
