@@ -38,7 +38,7 @@ def main() -> int:
     except ConfigurationError as error:
         print(f"configuration error:\n{error}", file=sys.stderr)
         return 1
-    build_app(app, configs)
+    build_app(app, configs, delivery)
     if delivery is not None and selected is None:
         DeliveryStack(
             app,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-from mlops_cdk.config import EnvironmentConfig, load_environments
+from mlops_cdk.config import EnvironmentConfig, load_delivery, load_environments
 from mlops_cdk.stacks.app import build_app
 from tests.helpers.apps import SynthesizedApp, cdk_json_context
 from tests.helpers.paths import CONFIG_DIR
@@ -35,6 +35,9 @@ def synthesized_app(
     """
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
-    stages = {stage.config.name: stage for stage in build_app(app, environment_configs)}
+    stages = {
+        stage.config.name: stage
+        for stage in build_app(app, environment_configs, load_delivery(CONFIG_DIR))
+    }
     assembly = app.synth()
     return SynthesizedApp(app, stages, assembly, outdir)

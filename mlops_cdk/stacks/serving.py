@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk.aws_ecr_assets import DockerImageAsset
 from constructs import Construct
 
 from mlops_cdk import config as cfg
@@ -35,6 +36,7 @@ from mlops_cdk.constructs import (
     ServerlessConfig,
     ServiceAutoScaling,
 )
+from mlops_cdk.stacks import smoke
 from mlops_cdk.stacks.data import DataStack, removal_policy
 from mlops_cdk.stacks.network import NetworkStack
 
@@ -50,13 +52,16 @@ class ServingStack(Stack):
         config: cfg.EnvironmentConfig,
         data: DataStack,
         network: NetworkStack,
+        delivery: cfg.DeliverySettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.endpoint: RealtimeEndpoint | None = None
         self.endpoint_name_output: CfnOutput | None = None
+        # A package of another account, served with this account's image (promotion).
+        self.foreign_package: ForeignPackage | None = None
         if config.realtime_endpoint.enabled:
-            self.endpoint = realtime_endpoint(
+            self.endpoint, self.foreign_package = realtime_endpoint(
                 self,
                 config.realtime_endpoint,
                 data,
@@ -88,6 +93,43 @@ class ServingStack(Stack):
                 description="POST /invocations here, signed with SigV4 (IAM auth)",
             )
         self.dashboard = self._dashboard(config)
+        self.smoke_targets = self._smoke_targets()
+        self.smoke_test_role: iam.Role | None = None
+        if delivery is not None and self.smoke_targets.any:
+            self.smoke_test_role = smoke.environment_role(
+                self,
+                stage_name=config.stage_name,
+                delivery_account=delivery.account,
+                project=delivery.project,
+                endpoint_arn=self.endpoint.endpoint_arn if self.endpoint else None,
+                lambda_alias_arn=self.lambda_inference.alias.function_arn
+                if self.lambda_inference
+                else None,
+                checks_load_balancer=self.model_service is not None,
+            )
+
+    def _smoke_targets(self) -> smoke.SmokeTargets:
+        """The outputs the delivery pipeline's smoke test reads (one per serving target)."""
+        alias = target_group = None
+        if self.lambda_inference is not None:
+            alias = CfnOutput(
+                self,
+                "LambdaAliasArn",
+                value=self.lambda_inference.alias.function_arn,
+                description="Invoke with: aws lambda invoke --function-name",
+            )
+        if self.model_service is not None:
+            target_group = CfnOutput(
+                self,
+                "ModelServiceTargetGroupArn",
+                value=self.model_service.target_group.target_group_arn,
+                description="Check with: aws elbv2 describe-target-health --target-group-arn",
+            )
+        return smoke.SmokeTargets(
+            endpoint_name=self.endpoint_name_output,
+            lambda_alias_arn=alias,
+            target_group_arn=target_group,
+        )
 
     def _dashboard(self, config: cfg.EnvironmentConfig) -> cloudwatch.Dashboard | None:
         """One dashboard with the graphs of every serving target of the environment."""
@@ -161,7 +203,7 @@ def realtime_endpoint(
     network: NetworkStack,
     *,
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
-) -> RealtimeEndpoint:
+) -> tuple[RealtimeEndpoint, ForeignPackage | None]:
     """The demo model, or the registry package of ``settings.model_package``, on a
     RealtimeEndpoint shaped by the environment's settings.
 
@@ -230,7 +272,11 @@ def realtime_endpoint(
     )
     if foreign is not None:
         foreign.grant_decrypt(endpoint.role)
-    return endpoint
+        foreign.image_tag = next(
+            (n.asset_hash for n in endpoint.node.find_all() if isinstance(n, DockerImageAsset)),
+            None,
+        )
+    return endpoint, foreign
 
 
 class ForeignPackage:
@@ -254,8 +300,12 @@ class ForeignPackage:
         log_retention: logs.RetentionDays,
     ) -> None:
         assert package.artifact_bucket is not None  # noqa: S101 - checked by EnvironmentConfig
+        self.arn = arn
         self.account = cfg.package_account(arn)
         self.prefix = package.artifact_prefix
+        # The tag of the model server image this account builds (its CDK asset hash), when
+        # the image is the project's model server; the pipeline checks the package names it.
+        self.image_tag: str | None = None
         self.description = PackageDescription(
             scope,
             "ServedPackage",
