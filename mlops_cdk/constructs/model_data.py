@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from mlops_cdk._internal import nag
 from mlops_cdk._internal.iam import grant_read_location
 from mlops_cdk._internal.runtime_assets import demo_model_dir
 from mlops_cdk._internal.validation import BUCKET, Checker, is_unresolved
@@ -206,6 +207,13 @@ class _DeployTimeModelData(ModelData):
             key=self.prefix,
             encryption_key=self.bucket.encryption_key,
         )
+        if isinstance(grantee, Construct):
+            nag.acknowledge_wildcard_resource(
+                grantee,
+                self.bucket.arn_for_objects(f"{self.prefix}*"),
+                "The object's key is known only at deploy time (e.g. a model package's "
+                "ModelDataUrl); the grant is the prefix it lies under, read-only.",
+            )
         return BoundModelData(
             s3_uri=self.uri,
             s3_data_type="S3Object",
