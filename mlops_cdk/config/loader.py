@@ -111,9 +111,33 @@ def load_environments(
             configs.append(load_environment(name, config_dir=config_dir, environ=environ))
         except ConfigurationError as error:
             problems.append(str(error))
+    problems += _unadmitted_serving_accounts(configs, config_dir)
     if problems:
         raise ConfigurationError("\n".join(problems))
     return configs
+
+
+def _unadmitted_serving_accounts(
+    configs: Sequence[EnvironmentConfig], config_dir: Path
+) -> list[str]:
+    """An environment that serves packages from another loaded environment's artifacts bucket
+    must be listed in that environment's ``ml_pipeline.serving_accounts`` (or its reads fail at
+    deploy time)."""
+    problems = []
+    by_bucket = {c.bucket_name("artifacts"): c for c in configs}
+    for config in configs:
+        package = config.realtime_endpoint.model_package
+        source = by_bucket.get(package.artifact_bucket or "") if package else None
+        if source is None or source is config or config.account is None:
+            continue
+        if config.account not in source.ml_pipeline.serving_accounts:
+            problems.append(
+                f"{config_dir / source.name}.yaml: ml_pipeline.serving_accounts: must list "
+                f"{config.account} ({config.name} serves packages from {package.artifact_bucket}"
+                f" per its realtime_endpoint.model_package) (got "
+                f"{list(source.ml_pipeline.serving_accounts)})"
+            )
+    return problems
 
 
 def load_delivery(config_dir: Path = CONFIG_DIR) -> DeliverySettings | None:

@@ -288,3 +288,71 @@ def test_delivery_template_passes_cfn_lint(template: Template, tmp_path: Path) -
     path.write_text(json.dumps(template.to_json()), encoding="utf-8")
     result = cfn_lint([path])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+APPROVED = "arn:aws:sagemaker:eu-west-1:222222222222:model-package/churn/7"
+
+
+@pytest.fixture(scope="module")
+def promoted(environment_configs: list[EnvironmentConfig]) -> DeliveryStack:
+    """The pipeline as the synth step builds it once a package is approved (staging, prod)."""
+    from mlops_cdk.config import with_approved_package
+
+    configs = [
+        with_approved_package(c, APPROVED)
+        for c in environment_configs
+        if c.name in ("staging", "prod")
+    ]
+    return DeliveryStack(
+        unit_app(),
+        "mlops-delivery",
+        settings=SETTINGS,
+        environments=configs,
+        cdk_cli_version="2.1148.1",
+        env=cdk.Environment(account=SETTINGS.account, region=SETTINGS.region),
+    )
+
+
+def test_before_prod_the_promoted_package_must_name_the_image_prod_builds(
+    promoted: DeliveryStack,
+) -> None:
+    template = Template.from_stack(promoted)
+    (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    prod = next(s for s in pipeline["Properties"]["Stages"] if s["Name"] == "mlops-prod")
+    order = {a["Name"]: a["RunOrder"] for a in prod["Actions"]}
+    assert order["CheckPackageImage"] < order["PromoteToProduction"] < order["data.Deploy"]
+    commands = build_spec(template, "CheckPackageImage")["phases"]["build"]["commands"]
+    assert commands[0] == (
+        'PACKAGE_IMAGE="$(aws sagemaker describe-model-package --region eu-west-1 '
+        f"--model-package-name {APPROVED} "
+        "--query 'InferenceSpecification.Containers[0].Image' --output text)\""
+    )
+    # The tag prod's endpoint runs: its model server asset, built in prod's account.
+    prod_stage = next(s for s in promoted.stages if s.config.name == "prod")
+    (model,) = (
+        Template.from_stack(prod_stage.serving).find_resources("AWS::SageMaker::Model").values()
+    )
+    tag = model["Properties"]["PrimaryContainer"]["Image"]["Fn::Sub"].rsplit(":", 1)[1]
+    assert f'test "${{PACKAGE_IMAGE##*:}}" = "{tag}" ||' in commands[2]
+    granted = [
+        statement
+        for key, policy in template.find_resources("AWS::IAM::Policy").items()
+        if "CheckPackageImage" in key
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "sagemaker:" in json.dumps(statement["Action"])
+    ]
+    assert granted == [
+        {"Action": "sagemaker:DescribeModelPackage", "Effect": "Allow", "Resource": APPROVED}
+    ]
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_promoting_pipeline_has_no_unacknowledged_findings(
+    promoted: DeliveryStack, pack: Any
+) -> None:
+    report = pack().validate_scope(promoted)
+    assert [
+        f"{v.rule_name} [{r.construct_path}]"
+        for v in report.violations
+        for r in v.violating_resources
+    ] == []
