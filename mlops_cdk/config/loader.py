@@ -127,7 +127,9 @@ def _unadmitted_serving_accounts(
     by_bucket = {c.bucket_name("artifacts"): c for c in configs}
     for config in configs:
         package = config.realtime_endpoint.model_package
-        source = by_bucket.get(package.artifact_bucket or "") if package else None
+        if package is None or package.artifact_bucket is None:
+            continue
+        source = by_bucket.get(package.artifact_bucket)
         if source is None or source is config or config.account is None:
             continue
         if config.account not in source.ml_pipeline.serving_accounts:
