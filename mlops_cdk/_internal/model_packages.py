@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from mlops_cdk._internal import defaults, nag
+from mlops_cdk._internal import checkov, defaults, nag
 from mlops_cdk._internal.iam import service_role
 
 # DescribeModelPackage response paths (botocore's sagemaker model; the custom resource
@@ -116,36 +116,43 @@ class PackageDescription(Construct):
 
 def _acknowledge_provider(provider: IConstruct) -> None:
     """The provider function CDK generates (one per stack) runs once per deploy that changes a
-    package ARN; what the compliance packs ask of long-running functions does not apply."""
-    reason_vpc = (
-        "The function runs only during deployments and calls one SageMaker control-plane API "
-        "(DescribeModelPackage); the VPCs have no SageMaker API endpoint and no NAT gateway, so "
-        "inside them it could not reach the API. It receives no traffic and touches no data."
-    )
-    nag.acknowledge_rules(
-        provider,
-        (
-            "HIPAA.Security-LambdaInsideVPC",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "PCI.DSS.321-LambdaInsideVPC",
+    package ARN; what the compliance packs and checkov ask of long-running functions does not
+    apply. Each reason is given to every rule that asks the same thing."""
+    reasons = {
+        "vpc": (
+            "The function runs only during deployments and calls one SageMaker control-plane "
+            "API (DescribeModelPackage); the VPCs have no SageMaker API endpoint and no NAT "
+            "gateway, so inside them it could not reach the API. It receives no traffic and "
+            "touches no data."
         ),
-        reason_vpc,
-    )
-    nag.acknowledge_rules(
-        provider,
-        _LAMBDA_PACK_RULES,
-        "CloudFormation invokes the provider once per deployment that changes a package ARN; "
-        "reserved concurrency would only take capacity from the account's other functions.",
-    )
-    nag.acknowledge_rules(
-        provider,
-        ("Serverless-LambdaTracing",),
-        "One control-plane call per deployment that changes a package ARN; its result and "
-        "errors are in the CloudFormation events and the provider's log group.",
-    )
-    nag.acknowledge_rules(
-        provider,
-        ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "Serverless-LambdaDLQ"),
-        "CloudFormation invokes the provider synchronously and fails the deployment when it "
-        "fails; there is no asynchronous event to dead-letter.",
-    )
+        "concurrency": (
+            "CloudFormation invokes the provider once per deployment that changes a package "
+            "ARN; reserved concurrency would only take capacity from the account's other "
+            "functions."
+        ),
+        "dlq": (
+            "CloudFormation invokes the provider synchronously and fails the deployment when "
+            "it fails; there is no asynchronous event to dead-letter."
+        ),
+        "tracing": (
+            "One control-plane call per deployment that changes a package ARN; its result and "
+            "errors are in the CloudFormation events and the provider's log group."
+        ),
+    }
+    rules = {
+        "vpc": (
+            ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC",
+             "PCI.DSS.321-LambdaInsideVPC"),
+            "CKV_AWS_117",
+        ),
+        "concurrency": (_LAMBDA_PACK_RULES, "CKV_AWS_115"),
+        "dlq": (
+            ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "Serverless-LambdaDLQ"),
+            "CKV_AWS_116",
+        ),
+        "tracing": (("Serverless-LambdaTracing",), None),
+    }  # fmt: skip
+    for topic, (nag_rules, checkov_id) in rules.items():
+        nag.acknowledge_rules(provider, nag_rules, reasons[topic])
+        if checkov_id is not None:
+            checkov.skip(provider, checkov_id, reasons[topic])

@@ -10,8 +10,8 @@ assumes it and calls each target with the model's own sample request
 
 The ECS service sits behind an internal load balancer in the environment's VPC. A CodeBuild
 project can join only a VPC of its own account (the delivery account's), so the step cannot
-send it a request; it checks instead that the load balancer reports every registered task
-healthy (the health check calls the model server's ``/ping``). Requests to ``/invocations``
+send it a request; it checks instead that the load balancer reports a healthy task and no
+unhealthy one (the health check calls the model server's ``/ping``). Requests to ``/invocations``
 through the load balancer are exercised by the model server's own tests (tests/runtime).
 """
 
@@ -33,11 +33,11 @@ CHECK_PREDICTIONS = (
     'python3 -c "import json, sys; r = json.load(open(sys.argv[1])); '
     "assert r.get('predictions'), r; print(sys.argv[1], r)\" {file}"
 )
-# Every registered target healthy, and at least one registered.
+# At least one target healthy and none unhealthy (targets of replaced tasks may be draining).
 CHECK_HEALTH = (
     'python3 -c "import json, sys; t = json.load(open(sys.argv[1]))'
     "['TargetHealthDescriptions']; s = [d['TargetHealth']['State'] for d in t]; "
-    "assert s and set(s) == {{'healthy'}}, s; print('targets', s)\" {file}"
+    "assert 'healthy' in s and 'unhealthy' not in s, s; print('targets', s)\" {file}"
 )
 
 

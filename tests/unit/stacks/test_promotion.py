@@ -343,3 +343,20 @@ def test_smoke_test_role_is_assumable_by_the_delivery_smoke_role_only_and_calls_
 
 def alias_ids(template: Template) -> list[str]:
     return list(resources(template, "AWS::Lambda::Alias"))
+
+
+def test_prod_builds_the_model_server_tag_staging_registers_with_its_packages(
+    approved: dict[str, Template],
+) -> None:
+    """Design B's premise: the image staging's pipeline registers with each package and the
+    one prod's endpoint runs are one asset (same source, same hash, same tag), built in each
+    account. CheckPackageImage verifies it again per package before prod."""
+    import re
+
+    definition = json.dumps(approved["mlops-staging-training"])
+    registered = definition[definition.index("InferenceSpecification") :]
+    registered_tag = re.search(r"container-assets-\d{12}-eu-west-1:([0-9a-f]{64})", registered)
+    assert registered_tag is not None
+    (model,) = resources(approved["mlops-prod-serving"], "AWS::SageMaker::Model").values()
+    served_tag = model["Properties"]["PrimaryContainer"]["Image"]["Fn::Sub"].rsplit(":", 1)[1]
+    assert registered_tag.group(1) == served_tag
