@@ -38,7 +38,8 @@ _LAMBDA_PACK_RULES = (
 class PackageDescription(Construct):
     """``DescribeModelPackage`` of ``package_arn`` at deploy time; :meth:`field` reads one of
     ``fields`` (a token). The provider function may call exactly that, on exactly that ARN, and
-    write its own encrypted log group."""
+    write its own encrypted log group. One per stack: aws-cdk's provider function is a
+    singleton per stack and takes the role of the first one."""
 
     def __init__(
         self,
