@@ -49,7 +49,7 @@ def main() -> int:
     except ConfigurationError as error:
         print(f"configuration error:\n{error}", file=sys.stderr)
         return 1
-    build_app(app, configs)
+    build_app(app, configs, delivery)
     if delivery is not None and selected is None:
         add_delivery(app, delivery, pipeline_configs)
     if app.node.try_get_context("nag") not in (False, "false"):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-from mlops_cdk.config import EnvironmentConfig, load_environments
+from mlops_cdk.config import (
+    EnvironmentConfig,
+    load_delivery,
+    load_environments,
+    with_approved_package,
+)
 from mlops_cdk.stacks.app import build_app
 from tests.helpers.apps import SynthesizedApp, cdk_json_context
 from tests.helpers.paths import CONFIG_DIR
@@ -41,6 +46,35 @@ def synthesized_app(
     outdir = tmp_path_factory.mktemp("cdk.out")
     context = {**cdk_json_context(), "aws:cdk:enable-path-metadata": True}
     app = cdk.App(context=context, outdir=str(outdir))
-    stages = {stage.config.name: stage for stage in build_app(app, environment_configs)}
+    stages = {
+        stage.config.name: stage
+        for stage in build_app(app, environment_configs, load_delivery(CONFIG_DIR))
+    }
+    assembly = app.synth()
+    return SynthesizedApp(app, stages, assembly, outdir)
+
+
+# A package staging's pipeline registered and approved (staging's registry account).
+APPROVED_PACKAGE = "arn:aws:sagemaker:eu-west-1:222222222222:model-package/churn/7"
+
+
+@pytest.fixture(scope="session")
+def approved_app(
+    environment_configs: list[EnvironmentConfig], tmp_path_factory: pytest.TempPathFactory
+) -> SynthesizedApp:
+    """staging and prod as ``make synth CDK_CONTEXT_ARGS="-c approved_model_package=<arn>"``
+    builds them: serving (and drift-checking against) the approved package, synthesized once
+    with the built-in template validation on (a separate app: names equal the plain ones)."""
+    outdir = tmp_path_factory.mktemp("cdk.out.approved")
+    context = {**cdk_json_context(), "aws:cdk:enable-path-metadata": True}
+    app = cdk.App(context=context, outdir=str(outdir))
+    configs = [
+        with_approved_package(c, APPROVED_PACKAGE)
+        for c in environment_configs
+        if c.name in ("staging", "prod")
+    ]
+    stages = {
+        stage.config.name: stage for stage in build_app(app, configs, load_delivery(CONFIG_DIR))
+    }
     assembly = app.synth()
     return SynthesizedApp(app, stages, assembly, outdir)

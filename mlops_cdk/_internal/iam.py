@@ -115,6 +115,39 @@ def grant_read_location(
         encryption_key.grant_decrypt(grantee)
 
 
+def grant_decrypt_through_s3(
+    grantee: iam.IGrantable, *, key_account: str, bucket_arn: str, prefix: str
+) -> None:
+    """``kms:Decrypt`` with the keys of ``key_account`` (another account's key, whose ID this
+    app cannot know), only through S3 and only for objects of ``bucket_arn`` under ``prefix``
+    (or the bucket itself, the encryption context S3 passes with bucket keys). The key's own
+    policy must admit this account too."""
+    stack = Stack.of(grantee) if isinstance(grantee, Construct) else None
+    region = stack.region if stack else "*"
+    partition = stack.partition if stack else "aws"
+    key_arns = f"arn:{partition}:kms:{region}:{key_account}:key/*"
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["kms:Decrypt"],
+        resource_arns=[key_arns],
+        conditions={
+            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+            "ArnLike": {
+                "kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/{prefix}*"]
+            },
+        },
+    )
+    if isinstance(grantee, Construct):
+        nag.acknowledge_wildcard_resource(
+            grantee,
+            key_arns,
+            f"The key of account {key_account} is another stack's, its ID unknown here; the "
+            "grant is limited to decrypting through S3 objects of one bucket under one prefix "
+            "(kms:ViaService and the aws:s3:arn encryption context), and that key's policy "
+            "admits this account for the same.",
+        )
+
+
 def grant_publish(grantee: iam.IGrantable, topic: sns.ITopic) -> None:
     """``sns:Publish`` on exactly ``topic``, plus exact KMS actions when it is encrypted."""
     iam.Grant.add_to_principal(

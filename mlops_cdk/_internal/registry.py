@@ -100,12 +100,13 @@ def resolve_approved(
     *,
     region: str,
     account: str | None,
-    pinned: str,
+    pinned: str | None,
     lookup: ApprovedLookup | None = None,
     note: Callable[[str], None] | None = None,
-) -> str:
+) -> str | None:
     """The newest approved package ARN of ``group``, or ``pinned`` when the registry cannot
-    be asked or has no approved package yet (``note`` says which; default: a line on stderr).
+    be asked or has no approved package yet (``note`` says which; default: a line on stderr);
+    ``None`` then when nothing is pinned (the caller serves its fallback, e.g. the demo model).
 
     :param subject: who asks, for messages (``ModelPackage.latest_approved``).
     :raises ConfigurationError: the call was refused, or the answer is not a versioned
@@ -117,10 +118,12 @@ def resolve_approved(
     try:
         found = ask(identifier, region)
     except RegistryUnavailable as reason:
-        say(f"{subject}: registry not reachable ({reason}); serving the pinned package {pinned}")
+        fallback = f"the pinned package {pinned}" if pinned else "the fallback (no pin)"
+        say(f"{subject}: registry not reachable ({reason}); serving {fallback}")
         return pinned
     if found is None:
-        say(f"{subject}: group {group!r} has no approved package yet; serving {pinned}")
+        fallback = pinned or "the fallback (no pin)"
+        say(f"{subject}: group {group!r} has no approved package yet; serving {fallback}")
         return pinned
     if re.fullmatch(MODEL_PACKAGE_VERSION_ARN, found) is None or (
         found.rsplit("/", 2)[-2].lower() != group.lower()

@@ -21,6 +21,7 @@ from mlops_cdk.config._fields import MAX_BUCKET_NAME as MAX_BUCKET_NAME
 from mlops_cdk.config._fields import PROMOTION_ORDER as PROMOTION_ORDER
 from mlops_cdk.config._fields import AccountId as AccountId
 from mlops_cdk.config._fields import AlarmName as AlarmName
+from mlops_cdk.config._fields import BucketName as BucketName
 from mlops_cdk.config._fields import CertificateArn as CertificateArn
 from mlops_cdk.config._fields import Cidr as Cidr
 from mlops_cdk.config._fields import EcrImageUri as EcrImageUri
@@ -40,6 +41,7 @@ from mlops_cdk.config._fields import TagValue as TagValue
 from mlops_cdk.config._fields import TopicArn as TopicArn
 from mlops_cdk.config._fields import TrainingInstanceType as TrainingInstanceType
 from mlops_cdk.config._fields import TransformInstanceType as TransformInstanceType
+from mlops_cdk.config._fields import package_account as package_account
 from mlops_cdk.config._fields import package_group as package_group
 from mlops_cdk.config.delivery import DeliverySettings as DeliverySettings
 from mlops_cdk.config.environment import EnvironmentConfig as EnvironmentConfig

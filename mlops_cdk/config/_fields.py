@@ -146,9 +146,29 @@ ModelPackageArn = Annotated[
 ]
 
 
+# S3's bucket naming rules (3-63 lower-case letters, digits, dots and hyphens).
+BucketName = Annotated[
+    str,
+    matches(
+        r"(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+        "an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)",
+    ),
+]
+
+
 def package_group(arn: str) -> str:
     """The group of a versioned model package ARN (``.../model-package/<group>/<version>``)."""
     return arn.rsplit("/", 2)[-2]
+
+
+def package_account(arn: str) -> str:
+    """The account of a model package ARN (its fifth field)."""
+    return arn.split(":")[4]
+
+
+def package_region(arn: str) -> str:
+    """The region of a model package ARN (its fourth field)."""
+    return arn.split(":")[3]
 
 
 # Its region is checked against the environment's (EnvironmentConfig._certificate_in_region).

@@ -21,6 +21,8 @@ from mlops_cdk.config._fields import (
     RemovalPolicy,
     RetentionDays,
     Section,
+    package_account,
+    package_region,
 )
 from mlops_cdk.config.jobs import BatchTransformSettings, MLPipelineSettings, ModelMonitorSettings
 from mlops_cdk.config.model_host import ModelHostSettings
@@ -185,6 +187,30 @@ class EnvironmentConfig(Section):
             problem = image_uri_problem(uri, region=self.region) if uri else None
             if problem is not None:
                 raise FieldError(key, f"must be {problem}", uri)
+        return self
+
+    @model_validator(mode="after")
+    def _package_reachable(self) -> EnvironmentConfig:
+        # SageMaker serves packages of its own region only; another account's package is read
+        # from that account's artifacts bucket, which must be named.
+        package = self.realtime_endpoint.model_package
+        if package is None or package.arn is None:
+            return self
+        key = "approved_arn" if package.approved_arn else "pinned_arn"
+        if self.region is not None and package_region(package.arn) != self.region:
+            raise FieldError(
+                f"realtime_endpoint.model_package.{key}",
+                f"must be a package in region {self.region} (SageMaker serves packages of its "
+                "own region)",
+                package.arn,
+            )
+        if package_account(package.arn) != self.account and package.artifact_bucket is None:
+            raise FieldError(
+                "realtime_endpoint.model_package.artifact_bucket",
+                f"required for a package of account {package_account(package.arn)}: the "
+                "registry account's artifacts bucket, read across accounts",
+                None,
+            )
         return self
 
     @model_validator(mode="after")

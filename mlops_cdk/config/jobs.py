@@ -194,6 +194,10 @@ class MLPipelineSettings(Section):
     enabled: bool = False
     group_name: ModelPackageGroupName | None = None
     cross_account_readers: list[AccountId] = Field(default_factory=list)
+    # Accounts whose endpoints serve this registry's packages (realtime_endpoint.model_package
+    # of another account): they may describe the packages, and get and list the objects under
+    # output_prefix (model artifacts, drift baselines) and decrypt them through S3.
+    serving_accounts: list[AccountId] = Field(default_factory=list)
     training_image: EcrImageUri | None = None
     training_instance_type: TrainingInstanceType = DEFAULT_TRAINING_INSTANCE_TYPE
     processing_instance_type: ProcessingInstanceType = DEFAULT_INSTANCE_TYPE

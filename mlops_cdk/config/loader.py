@@ -65,9 +65,10 @@ def with_latest_approved_packages(
     note: Callable[[str], None] | None = None,
 ) -> list[EnvironmentConfig]:
     """``configs``, each endpoint that serves a registry package serving the newest approved
-    package of its group (asked once per group of the registry its ``pinned_arn`` names), or
-    its pin when the registry cannot be asked (see ``ModelPackage.latest_approved``, the same
-    lookup)."""
+    package of its group (asked once per group of the registry its ``pinned_arn`` names, else
+    of ``registry_account`` or the environment's own account), or its pin (or the demo model,
+    when nothing is pinned) when the registry cannot be asked (see
+    ``ModelPackage.latest_approved``, the same lookup)."""
     answers: dict[tuple[str, str], str | RegistryUnavailable | None] = {}
 
     def once(group: str, region: str) -> str | None:
@@ -87,7 +88,14 @@ def with_latest_approved_packages(
         if package is None:
             updated.append(config)
             continue
-        region, account = package.pinned_arn.split(":")[3:5]
+        account: str | None
+        if package.pinned_arn is not None:
+            region, account = package.pinned_arn.split(":")[3:5]
+        elif config.region is not None:  # the registry account, in this environment's region
+            region, account = config.region, package.registry_account or config.account
+        else:
+            updated.append(config)  # no region to ask in: the demo model
+            continue
         arn = resolve_approved(
             f"{CONFIG_DIR / config.name}.yaml: realtime_endpoint.model_package",
             package.group,
@@ -164,9 +172,35 @@ def load_environments(
             configs.append(load_environment(name, config_dir=config_dir, environ=environ))
         except ConfigurationError as error:
             problems.append(str(error))
+    problems += _unadmitted_serving_accounts(configs, config_dir)
     if problems:
         raise ConfigurationError("\n".join(problems))
     return configs
+
+
+def _unadmitted_serving_accounts(
+    configs: Sequence[EnvironmentConfig], config_dir: Path
+) -> list[str]:
+    """An environment that serves packages from another loaded environment's artifacts bucket
+    must be listed in that environment's ``ml_pipeline.serving_accounts`` (or its reads fail at
+    deploy time)."""
+    problems = []
+    by_bucket = {c.bucket_name("artifacts"): c for c in configs}
+    for config in configs:
+        package = config.realtime_endpoint.model_package
+        if package is None or package.artifact_bucket is None:
+            continue
+        source = by_bucket.get(package.artifact_bucket)
+        if source is None or source is config or config.account is None:
+            continue
+        if config.account not in source.ml_pipeline.serving_accounts:
+            problems.append(
+                f"{config_dir / source.name}.yaml: ml_pipeline.serving_accounts: must list "
+                f"{config.account} ({config.name} serves packages from {package.artifact_bucket}"
+                f" per its realtime_endpoint.model_package) (got "
+                f"{list(source.ml_pipeline.serving_accounts)})"
+            )
+    return problems
 
 
 def load_delivery(config_dir: Path = CONFIG_DIR) -> DeliverySettings | None:

@@ -19,6 +19,8 @@ from mlops_cdk._internal.patterns import (
 from mlops_cdk._internal.validators import ecs_deployments as deployments
 from mlops_cdk._internal.validators.instance_types import gpu_task_problems
 from mlops_cdk.config._fields import (
+    AccountId,
+    BucketName,
     CertificateArn,
     EcrImageUri,
     EndpointInstanceType,
@@ -107,24 +109,36 @@ class DeploymentSettings(Section):
 class ModelPackageSettings(Section):
     """Serve a model package from the registry instead of the demo model (approval -> deploy).
 
-    Packages registered by this app's Training stack are served by the project's model server
-    image (``image`` left out; an ECR URI names another image) and their artifacts are under
-    ``ml_pipeline.output_prefix`` in the artifacts bucket. The
-    delivery pipeline's synth step passes ``-c approved_model_package=latest`` and ``app.py``
-    asks the registry for the newest approved package of ``group``
-    (:func:`with_latest_approved_packages`; ``-c approved_model_package=<arn>`` serves one
-    package, :func:`with_approved_package`); without that context, offline, or while the
-    group has no approved package, the endpoint serves ``pinned_arn``.
+    The delivery pipeline's synth step passes ``-c approved_model_package=latest`` and ``app.py``
+    asks the registry (``registry_account``, this environment's region) for the newest approved
+    package of ``group`` (:func:`with_latest_approved_packages`; ``-c
+    approved_model_package=<arn>`` serves one package, :func:`with_approved_package`); without
+    that context, offline, or while the group has no approved package, the endpoint serves
+    ``pinned_arn``, or the demo model when no package is pinned (a fresh registry has none yet).
+
+    A package of this environment's own account is served as registered (``ModelPackageName``:
+    its image, its artifact). A package of another account (the registry account, e.g.
+    staging's, serving prod) is served with this account's own build of the project's model
+    server and the package's ``ModelDataUrl``, read at deploy time from
+    ``artifact_bucket`` in the registry account (cross-account ECR pulls of the registry
+    account's CDK asset repository are not possible without a policy on a repository cdk
+    bootstrap owns; see docs/operator-guide.md).
     """
 
     group: ModelPackageGroupName
-    pinned_arn: ModelPackageArn
+    pinned_arn: ModelPackageArn | None = None
     approved_arn: ModelPackageArn | None = None
     # Where the packages' artifacts and image are, so the endpoint role can read and pull them
     # (the role can describe the package; SageMaker then reads both as the role). No image:
     # the project's model server, the image MLPipeline registers.
     image: EcrImageUri | None = None
     artifact_prefix: KeyPrefix = "training/runs/"
+    # The registry account's artifacts bucket (its ml_pipeline.serving_accounts must list this
+    # account). Required for a package of another account; default: this environment's own.
+    artifact_bucket: BucketName | None = None
+    # The account whose registry holds ``group`` (the delivery pipeline asks it for the newest
+    # approved package). Default: the pin's account, else this environment's own.
+    registry_account: AccountId | None = None
 
     @model_validator(mode="after")
     def _packages_of_the_group(self) -> ModelPackageSettings:
@@ -139,8 +153,9 @@ class ModelPackageSettings(Section):
         return self
 
     @property
-    def arn(self) -> str:
-        """The package to serve: the approved one from the delivery pipeline, else the pin."""
+    def arn(self) -> str | None:
+        """The package to serve: the approved one from the delivery pipeline, else the pin
+        (``None``: the demo model)."""
         return self.approved_arn or self.pinned_arn
 
 

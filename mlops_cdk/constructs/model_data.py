@@ -13,9 +13,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from mlops_cdk._internal import nag
 from mlops_cdk._internal.iam import grant_read_location
 from mlops_cdk._internal.runtime_assets import demo_model_dir
-from mlops_cdk._internal.validation import BUCKET, Checker
+from mlops_cdk._internal.validation import BUCKET, Checker, is_unresolved
 from mlops_cdk._internal.validators.s3 import s3_uri_problem
 
 MAX_URI_LENGTH = 1024
@@ -112,6 +113,28 @@ class ModelData(ABC):
         return _UriModelData(bucket, key)
 
     @staticmethod
+    def from_deploy_time_uri(
+        uri: str, *, bucket: s3.IBucket, prefix: str, compressed: bool
+    ) -> ModelData:
+        """An object whose URI is known only at deploy time (a token, e.g. a model package's
+        ``ModelDataUrl`` read by a custom resource), somewhere under ``prefix`` in ``bucket``.
+
+        The grant covers the prefix (``s3:GetObject`` on ``<prefix>*``, ``s3:ListBucket``
+        limited to it), since the exact key is unknown until then; the bucket's KMS key is
+        included when CDK knows it.
+
+        :param compressed: whether the object is a ``.tar.gz`` SageMaker unpacks.
+        """
+        check = Checker("ModelData.from_deploy_time_uri")
+        check.instance_of("bucket", bucket, BUCKET)
+        prefix = check.key_prefix("prefix", prefix)
+        if not is_unresolved(uri):
+            problem = s3_uri_problem(uri)
+            if problem is not None:
+                check.fail("uri", problem, uri)
+        return _DeployTimeModelData(uri, bucket, prefix, compressed=compressed)
+
+    @staticmethod
     def demo_model(*, archive: bool = True) -> ModelData:
         """The demo churn scorer shipped with the package (an ONNX model the runtime serves).
 
@@ -171,3 +194,28 @@ class _UriModelData(ModelData):
         bucket_arn = f"arn:{Stack.of(scope).partition}:s3:::{self.bucket}"
         grant_read_location(grantee, bucket_arn=bucket_arn, key=self.key)
         return _bound(f"s3://{self.bucket}/{self.key}", self.key)
+
+
+class _DeployTimeModelData(ModelData):
+    def __init__(self, uri: str, bucket: s3.IBucket, prefix: str, *, compressed: bool) -> None:
+        self.uri, self.bucket, self.prefix, self.compressed = uri, bucket, prefix, compressed
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> BoundModelData:
+        grant_read_location(
+            grantee,
+            bucket_arn=self.bucket.bucket_arn,
+            key=self.prefix,
+            encryption_key=self.bucket.encryption_key,
+        )
+        if isinstance(grantee, Construct):
+            nag.acknowledge_wildcard_resource(
+                grantee,
+                self.bucket.arn_for_objects(f"{self.prefix}*"),
+                "The object's key is known only at deploy time (e.g. a model package's "
+                "ModelDataUrl); the grant is the prefix it lies under, read-only.",
+            )
+        return BoundModelData(
+            s3_uri=self.uri,
+            s3_data_type="S3Object",
+            compression="Gzip" if self.compressed else "None",
+        )

@@ -159,7 +159,7 @@ class ModelPackage:
             lookup=lookup,
         )
         return ModelPackage.from_arn(
-            arn,
+            arn or pinned,
             artifact_bucket=artifact_bucket,
             artifact_prefix=artifact_prefix,
             artifact_key=artifact_key,

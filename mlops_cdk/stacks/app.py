@@ -36,13 +36,21 @@ def selected_environments(app: App) -> list[str] | None:
     return [name.strip() for name in names if name.strip()]
 
 
-def build_app(app: App, configs: Sequence[cfg.EnvironmentConfig]) -> list[EnvironmentStage]:
+def build_app(
+    app: App,
+    configs: Sequence[cfg.EnvironmentConfig],
+    delivery: cfg.DeliverySettings | None = None,
+) -> list[EnvironmentStage]:
     """Add one :class:`EnvironmentStage` per configuration to ``app``.
 
     Stages are named ``<project>-<env>`` (``mlops-dev``): the CDK CLI selects stacks by that
-    path, so ``cdk deploy "mlops-dev/*"`` deploys one environment.
+    path, so ``cdk deploy "mlops-dev/*"`` deploys one environment. With ``delivery`` (the
+    pipeline's settings) they are the stages the pipeline deploys, smoke-test roles included.
     """
-    return [EnvironmentStage(app, config.stage_name, config=config) for config in configs]
+    return [
+        EnvironmentStage(app, config.stage_name, config=config, delivery=delivery)
+        for config in configs
+    ]
 
 
 def add_delivery(

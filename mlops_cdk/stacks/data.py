@@ -81,6 +81,9 @@ class DataStack(Stack):
                 group_name=config.ml_pipeline.registry_group(config.project),
                 description=f"{config.project} {config.name}: models trained by the pipeline",
                 cross_account_readers=config.ml_pipeline.cross_account_readers,
+                serving_accounts=config.ml_pipeline.serving_accounts,
+                artifact_bucket=self.artifacts,
+                artifact_prefix=config.ml_pipeline.output_prefix,
                 encryption_key=self.encryption_key,
                 removal_policy=removal,
             )

@@ -2,7 +2,8 @@
 
 Commits (and model approvals) start it; it runs the same ``make test`` and ``cdk synth`` a
 workstation runs, then deploys the same :class:`EnvironmentStage` per environment in promotion
-order, with a smoke test after staging and a manual approval before prod.
+order, with a smoke test of every serving target after each stage (:mod:`mlops_cdk.stacks.smoke`)
+and a manual approval before prod.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from constructs import Construct
 
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import checkov, defaults, nag
+from mlops_cdk.stacks import smoke
 from mlops_cdk.stacks.stage import EnvironmentStage
 
-SAMPLE_REQUEST = "mlops_cdk/runtime/demo_model/sample_request.json"
 # The commands a workstation runs, so the pipeline can never test or build differently.
 SYNTH_COMMANDS = ("make test", "make synth")
 # app.py asks the registry for the newest approved package of each endpoint's group
@@ -61,6 +62,8 @@ class DeliveryStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        self._smoke_test_role: iam.Role | None = None
         self.encryption_key = defaults.encryption_key(
             self, "Key", description="Delivery pipeline: notifications and build logs"
         )
@@ -180,48 +183,90 @@ class DeliveryStack(Stack):
         )
 
     def _add_environment(self, environment: cfg.EnvironmentConfig, *, last: bool) -> None:
-        stage = EnvironmentStage(self, environment.stage_name, config=environment)
+        stage = EnvironmentStage(
+            self, environment.stage_name, config=environment, delivery=self.settings
+        )
         self.stages.append(stage)
         pre: list[pipelines.Step] = []
         post: list[pipelines.Step] = []
         if last and len(self.stages) > 1:
-            pre.append(
-                pipelines.ManualApprovalStep(
-                    "PromoteToProduction",
-                    comment=f"Deploy {environment.stage_name}? Staging passed its smoke test.",
-                )
+            gate = self._package_image_gate(stage)
+            if gate is not None:
+                pre.append(gate)
+            approval = pipelines.ManualApprovalStep(
+                "PromoteToProduction",
+                comment=f"Deploy {environment.stage_name}? The previous stages passed their "
+                "smoke tests.",
             )
-        smoke = self._smoke_test(stage)
-        if smoke is not None and not last:
-            post.append(smoke)
+            if gate is not None:
+                approval.add_step_dependency(gate)
+            pre.append(approval)
+        smoke_test = self._smoke_test(stage)
+        if smoke_test is not None:
+            post.append(smoke_test)
         self.pipeline.add_stage(stage, pre=pre, post=post)
 
+    def _smoke_role(self) -> iam.Role:
+        """The delivery account's role of every smoke step (its name is what the environments'
+        smoke-test roles trust)."""
+        if self._smoke_test_role is None:
+            self._smoke_test_role = iam.Role(
+                self.pipeline,
+                "SmokeTestRole",
+                role_name=smoke.delivery_role_name(self.settings.project),
+                assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+                description="Runs the smoke tests: assumes each environment's smoke-test role",
+            )
+        return self._smoke_test_role
+
     def _smoke_test(self, stage: EnvironmentStage) -> pipelines.Step | None:
-        endpoint = stage.serving.endpoint
-        output = stage.serving.endpoint_name_output
-        if endpoint is None or output is None:
+        """Call every serving target the stage enables with the model's sample request, as
+        the stage's smoke-test role (:mod:`mlops_cdk.stacks.smoke`)."""
+        serving, config = stage.serving, stage.config
+        targets = serving.smoke_targets
+        if not targets.any or serving.smoke_test_role is None:
             return None
+        role_arn = Stack.of(self).format_arn(
+            service="iam",
+            region="",
+            account=config.account,
+            resource="role",
+            resource_name=smoke.environment_role_name(config.stage_name),
+        )
+        role = self._smoke_role()
+        role.add_to_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn]))
         return pipelines.CodeBuildStep(
             "SmokeTest",
-            env_from_cfn_outputs={"ENDPOINT_NAME": output},
+            env_from_cfn_outputs=smoke.environment_variables(targets),
+            commands=smoke.commands(role_arn=role_arn, region=str(config.region), targets=targets),
+            role=role,
+        )
+
+    def _package_image_gate(self, stage: EnvironmentStage) -> pipelines.Step | None:
+        """Before a stage that serves another account's package with its own model server
+        build: check that the package was registered with the same image (same asset tag), so
+        the model runs on the server it was evaluated with."""
+        package = stage.serving.foreign_package
+        if package is None or package.image_tag is None:
+            return None
+        config = stage.config
+        describe = (
+            f"aws sagemaker describe-model-package --region {config.region} "
+            f"--model-package-name {package.arn} "
+            "--query 'InferenceSpecification.Containers[0].Image' --output text"
+        )
+        return pipelines.CodeBuildStep(
+            "CheckPackageImage",
             commands=[
-                'aws sagemaker-runtime invoke-endpoint --endpoint-name "$ENDPOINT_NAME" '
-                f"--content-type application/json --body fileb://{SAMPLE_REQUEST} response.json",
-                "python3 -c \"import json; r = json.load(open('response.json')); "
-                "assert r['predictions'], r; print(r)\"",
+                f'PACKAGE_IMAGE="$({describe})"',
+                'echo "package image: $PACKAGE_IMAGE"',
+                f'test "${{PACKAGE_IMAGE##*:}}" = "{package.image_tag}" || '
+                f'{{ echo "{package.arn} was registered with another model server image than '
+                f'{config.stage_name} builds (tag {package.image_tag})"; exit 1; }}',
             ],
             role_policy_statements=[
                 iam.PolicyStatement(
-                    actions=["sagemaker:InvokeEndpoint"],
-                    resources=[
-                        Stack.of(self).format_arn(
-                            service="sagemaker",
-                            account=stage.config.account,
-                            region=stage.config.region,
-                            resource="endpoint",
-                            resource_name=endpoint.endpoint_name.lower(),
-                        )
-                    ],
+                    actions=["sagemaker:DescribeModelPackage"], resources=[package.arn]
                 )
             ],
         )

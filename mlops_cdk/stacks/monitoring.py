@@ -7,12 +7,18 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk import config as cfg
+from mlops_cdk._internal import defaults
+from mlops_cdk._internal.iam import grant_decrypt_through_s3
+from mlops_cdk._internal.model_packages import CONSTRAINTS_URI, STATISTICS_URI, PackageDescription
 from mlops_cdk.constructs import (
     Baseline,
     GroundTruth,
+    ModelData,
     ModelMonitorSchedule,
     MonitorBackend,
     MonitoringType,
@@ -59,10 +65,17 @@ class MonitoringStack(Stack):
         reports = ReportLocation(
             bucket=data.shared_bucket(self, "reports"), prefix=settings.reports_prefix
         )
+        package = config.realtime_endpoint.model_package
+        arn = package.arn if package else None
+        baselines = (
+            PackageBaselines(self, package, arn, config, data)
+            if package is not None and arn is not None
+            else None
+        )
         self.monitor = ModelMonitorSchedule(
             self,
             "Drift",
-            baseline=Baseline.demo_model(),
+            baseline=baselines.baseline if baselines else Baseline.demo_model(),
             backend=_BACKENDS[settings.backend],
             drift_threshold=settings.drift_threshold,
             reports=reports,
@@ -87,6 +100,8 @@ class MonitoringStack(Stack):
                 reports=reports,
                 **common,
             )
+        if baselines is not None:
+            baselines.grant_decrypt(self.monitor.role)
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
@@ -105,3 +120,68 @@ class MonitoringStack(Stack):
             description="MonitoringSchedule dimension of the drift metrics "
             "(aws/sagemaker/Endpoints/data-metrics)",
         )
+
+
+class PackageBaselines:
+    """The drift baselines the served package was registered with (``DriftCheckBaselines.
+    ModelDataQuality``: the statistics and constraints of its own training data), read at
+    deploy time, so drift is measured against the model actually deployed.
+
+    They are under the package's ``artifact_prefix`` in the artifacts bucket of the package's
+    account: this environment's own, or the registry account's (``artifact_bucket``) for a
+    promoted package. The feature names (for the per-feature drift alarm) are the demo
+    baseline's: the pipeline trains on the same request schema.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        package: cfg.ModelPackageSettings,
+        arn: str,
+        config: cfg.EnvironmentConfig,
+        data: DataStack,
+    ) -> None:
+        self.description = PackageDescription(
+            scope,
+            "ServedPackageBaselines",
+            package_arn=arn,
+            fields=[STATISTICS_URI, CONSTRAINTS_URI],
+            encryption_key=data.encryption_key,
+            log_retention=defaults.retention(config.log_retention_days),
+        )
+        self.foreign_account: str | None = None
+        bucket: s3.IBucket
+        if cfg.package_account(arn) == config.account:
+            bucket = data.shared_bucket(scope, "artifacts")
+        else:
+            assert package.artifact_bucket is not None  # noqa: S101 - checked by the config
+            self.foreign_account = cfg.package_account(arn)
+            bucket = s3.Bucket.from_bucket_name(
+                scope, "RegistryArtifactsBucket", package.artifact_bucket
+            )
+        self.bucket, self.prefix = bucket, package.artifact_prefix
+
+        def location(path: str) -> ModelData:
+            return ModelData.from_deploy_time_uri(
+                self.description.field(path),
+                bucket=bucket,
+                prefix=package.artifact_prefix,
+                compressed=False,
+            )
+
+        self.baseline = Baseline(
+            statistics=location(STATISTICS_URI),
+            constraints=location(CONSTRAINTS_URI),
+            features=Baseline.demo_model().features,
+        )
+
+    def grant_decrypt(self, grantee: iam.IGrantable) -> None:
+        """Decrypt through S3 with the registry account's key (a promoted package only; the
+        environment's own key is granted when the baselines are bound)."""
+        if self.foreign_account is not None:
+            grant_decrypt_through_s3(
+                grantee,
+                key_account=self.foreign_account,
+                bucket_arn=self.bucket.bucket_arn,
+                prefix=self.prefix,
+            )

@@ -8,12 +8,18 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk.aws_ecr_assets import DockerImageAsset
 from constructs import Construct
 
 from mlops_cdk import config as cfg
 from mlops_cdk._internal import defaults
+from mlops_cdk._internal.iam import grant_decrypt_through_s3
+from mlops_cdk._internal.model_packages import IMAGE, MODEL_DATA_URL, PackageDescription
 from mlops_cdk.constructs import (
     AsyncInference,
     AutoScaling,
@@ -41,6 +47,7 @@ from mlops_cdk.constructs import (
     ServiceAutoScaling,
     ServiceDeployment,
 )
+from mlops_cdk.stacks import smoke
 from mlops_cdk.stacks.data import DataStack, removal_policy
 from mlops_cdk.stacks.network import NetworkStack
 
@@ -56,13 +63,22 @@ class ServingStack(Stack):
         config: cfg.EnvironmentConfig,
         data: DataStack,
         network: NetworkStack,
+        delivery: cfg.DeliverySettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.endpoint: RealtimeEndpoint | None = None
         self.endpoint_name_output: CfnOutput | None = None
+        # A package of another account, served with this account's image (promotion).
+        self.foreign_package: ForeignPackage | None = None
         if config.realtime_endpoint.enabled:
-            self.endpoint = realtime_endpoint(self, config.realtime_endpoint, data, network)
+            self.endpoint, self.foreign_package = realtime_endpoint(
+                self,
+                config.realtime_endpoint,
+                data,
+                network,
+                log_retention=defaults.retention(config.log_retention_days),
+            )
             self.endpoint_name_output = CfnOutput(
                 self,
                 "EndpointName",
@@ -104,6 +120,43 @@ class ServingStack(Stack):
                 description="The inference components (one per hosted model)",
             )
         self.dashboard = self._dashboard(config)
+        self.smoke_targets = self._smoke_targets()
+        self.smoke_test_role: iam.Role | None = None
+        if delivery is not None and self.smoke_targets.any:
+            self.smoke_test_role = smoke.environment_role(
+                self,
+                stage_name=config.stage_name,
+                delivery_account=delivery.account,
+                project=delivery.project,
+                endpoint_arn=self.endpoint.endpoint_arn if self.endpoint else None,
+                lambda_alias_arn=self.lambda_inference.alias.function_arn
+                if self.lambda_inference
+                else None,
+                checks_load_balancer=self.model_service is not None,
+            )
+
+    def _smoke_targets(self) -> smoke.SmokeTargets:
+        """The outputs the delivery pipeline's smoke test reads (one per serving target)."""
+        alias = target_group = None
+        if self.lambda_inference is not None:
+            alias = CfnOutput(
+                self,
+                "LambdaAliasArn",
+                value=self.lambda_inference.alias.function_arn,
+                description="Invoke with: aws lambda invoke --function-name",
+            )
+        if self.model_service is not None:
+            target_group = CfnOutput(
+                self,
+                "ModelServiceTargetGroupArn",
+                value=self.model_service.target_group.target_group_arn,
+                description="Check with: aws elbv2 describe-target-health --target-group-arn",
+            )
+        return smoke.SmokeTargets(
+            endpoint_name=self.endpoint_name_output,
+            lambda_alias_arn=alias,
+            target_group_arn=target_group,
+        )
 
     def _dashboard(self, config: cfg.EnvironmentConfig) -> cloudwatch.Dashboard | None:
         """One dashboard with the graphs of every serving target of the environment."""
@@ -207,20 +260,39 @@ def realtime_endpoint(
     settings: cfg.RealtimeEndpointSettings,
     data: DataStack,
     network: NetworkStack,
-) -> RealtimeEndpoint:
+    *,
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+) -> tuple[RealtimeEndpoint, ForeignPackage | None]:
     """The demo model, or the registry package of ``settings.model_package``, on a
-    RealtimeEndpoint shaped by the environment's settings."""
+    RealtimeEndpoint shaped by the environment's settings.
+
+    A package of this account is served as registered (``ModelPackageName``); a package of
+    another account (promotion from the registry account) with this account's own model server
+    image and the package's ``ModelDataUrl``, read at deploy time (:func:`served_package`).
+    """
     serverless = settings.mode == "serverless"
     package = settings.model_package
+    arn = package.arn if package else None
     scaling = settings.autoscaling
     deployment = settings.deployment
     variants = _variants(scope, settings, data) if settings.variants else None
+    image: ContainerImage | None = ContainerImage.model_server()
+    model_data: ModelData | None = ModelData.demo_model()
+    registered: ModelPackage | None = None
+    foreign: ForeignPackage | None = None
+    if package is not None and arn is not None and variants is None:
+        if cfg.package_account(arn) == Stack.of(scope).account:
+            image, model_data = None, None
+            registered = model_package(scope, package, arn, data)
+        else:
+            foreign = ForeignPackage(scope, package, arn, data, log_retention)
+            image, model_data = foreign.image, foreign.model_data
     endpoint = RealtimeEndpoint(
         scope,
         "Endpoint",
-        image=None if package or variants else ContainerImage.model_server(),
-        model_data=None if package or variants else ModelData.demo_model(),
-        model_package=model_package(scope, package, data) if package and not variants else None,
+        image=None if variants else image,
+        model_data=None if variants else model_data,
+        model_package=registered,
         variants=variants,
         serverless=ServerlessConfig(
             memory_size_mb=settings.memory_size_mb,
@@ -254,7 +326,80 @@ def realtime_endpoint(
         alarm_topic=data.alarm_topic,
         alarm_thresholds=_endpoint_alarms(settings.alarms) if settings.alarms else None,
     )
-    return endpoint
+    if foreign is not None:
+        foreign.grant_decrypt(endpoint.role)
+        foreign.image_tag = next(
+            (n.asset_hash for n in endpoint.node.find_all() if isinstance(n, DockerImageAsset)),
+            None,
+        )
+    return endpoint, foreign
+
+
+class ForeignPackage:
+    """A package of another account (the registry account), served with this account's image.
+
+    SageMaker creating a model from ``ModelPackageName`` pulls the package's image, which the
+    pipeline registered from the registry account's CDK asset repository: a repository cdk
+    bootstrap owns, whose policy admits no other account. So the endpoint runs this account's
+    build of the same model server (the same asset, hence the same tag; the delivery pipeline
+    checks before promotion that the package names that tag) on the package's ``ModelDataUrl``,
+    read at deploy time from the registry account's artifacts bucket, whose policy admits this
+    account (``ml_pipeline.serving_accounts`` there).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        package: cfg.ModelPackageSettings,
+        arn: str,
+        data: DataStack,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        assert package.artifact_bucket is not None  # noqa: S101 - checked by EnvironmentConfig
+        self.arn = arn
+        self.account = cfg.package_account(arn)
+        self.prefix = package.artifact_prefix
+        # The tag of the model server image this account builds (its CDK asset hash), when
+        # the image is the project's model server; the pipeline checks the package names it.
+        self.image_tag: str | None = None
+        self.description = PackageDescription(
+            scope,
+            "ServedPackage",
+            package_arn=arn,
+            fields=[MODEL_DATA_URL, IMAGE],
+            encryption_key=data.encryption_key,
+            log_retention=log_retention,
+        )
+        self.bucket = s3.Bucket.from_bucket_name(
+            scope, "RegistryArtifactsBucket", package.artifact_bucket
+        )
+        self.image = (
+            ContainerImage.from_uri(package.image)
+            if package.image
+            else ContainerImage.model_server()
+        )
+        self.model_data = ModelData.from_deploy_time_uri(
+            self.description.field(MODEL_DATA_URL),
+            bucket=self.bucket,
+            prefix=package.artifact_prefix,
+            compressed=True,
+        )
+        CfnOutput(
+            scope,
+            "ServedPackageImage",
+            value=self.description.field(IMAGE),
+            description="The image the served package was registered with (its tag must equal "
+            "this account's model server asset tag)",
+        )
+
+    def grant_decrypt(self, grantee: iam.IGrantable) -> None:
+        """Decrypt the package's objects through S3 with the registry account's key."""
+        grant_decrypt_through_s3(
+            grantee,
+            key_account=self.account,
+            bucket_arn=self.bucket.bucket_arn,
+            prefix=self.prefix,
+        )
 
 
 def _variants(
@@ -267,7 +412,7 @@ def _variants(
     variants = []
     for variant in settings.variants or []:
         arn = variant.model_package_arn or (package.arn if package else None)
-        source = model_package(scope, package, data, arn=arn) if package and arn else None
+        source = model_package(scope, package, arn, data) if package and arn else None
         variants.append(
             ProductionVariant(
                 name=variant.name,
@@ -358,14 +503,13 @@ def model_host(
 
 
 def model_package(
-    scope: Construct, package: cfg.ModelPackageSettings, data: DataStack, arn: str | None = None
+    scope: Construct, package: cfg.ModelPackageSettings, arn: str, data: DataStack
 ) -> ModelPackage:
-    """A registry package with what it names: its artifact (under the training runs prefix of
-    the artifacts bucket, encrypted with the Data stack's key) and its image (the project's
-    model server unless the config names one). ``arn``: another package of the same group
-    (an A/B or shadow variant's); default: the package the endpoint serves."""
+    """A registry package of this account with what it names: its artifact (under the
+    training runs prefix of the artifacts bucket, encrypted with the Data stack's key) and its
+    image (the project's model server unless the config names one)."""
     return ModelPackage.from_arn(
-        arn or package.arn,
+        arn,
         artifact_bucket=data.shared_bucket(scope, "artifacts"),
         artifact_prefix=package.artifact_prefix,
         artifact_key=data.encryption_key,

@@ -22,6 +22,9 @@ class EnvironmentStage(Stage):
     The same class is deployed from a workstation and by the delivery pipeline, so both paths
     produce the same templates. The stage is named ``<project>-<env>`` and CLI patterns match
     construct paths: ``cdk deploy "mlops-dev/*"`` deploys every stack of dev.
+
+    :param delivery: the delivery pipeline's settings, when there is one: the Serving stack
+        gets the role its smoke tests assume (:mod:`mlops_cdk.stacks.smoke`).
     """
 
     def __init__(
@@ -30,6 +33,7 @@ class EnvironmentStage(Stage):
         construct_id: str,
         *,
         config: cfg.EnvironmentConfig,
+        delivery: cfg.DeliverySettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -63,6 +67,7 @@ class EnvironmentStage(Stage):
             config=config,
             data=self.data,
             network=self.network,
+            delivery=delivery,
             stack_name=config.stack_name("serving"),
             description=f"{config.project} {config.name}: model endpoints",
         )

@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template as CdkTemplate
 
 from mlops_cdk.constructs import add_pipeline_target
-from tests.helpers.apps import unit_stack
+from tests.helpers.apps import SynthesizedApp, unit_stack
 from tests.helpers.aws_models import BOTOCORE_VERSION
 from tests.helpers.aws_requests import embedded_requests, request_findings
 
@@ -49,7 +49,10 @@ EXPECTED_OPERATIONS = {
     # command in the buildspec: tests/unit/constructs/test_latest_approved.py checks that
     # request against botocore's model with its Stubber.
     "mlops-delivery": {
+        "sts:AssumeRole",
         "sagemaker-runtime:InvokeEndpoint",
+        "lambda:Invoke",
+        "elbv2:DescribeTargetHealth",
         "events:PutTargets",
     },
 }
@@ -83,6 +86,26 @@ def test_the_checker_sees_every_kind_of_request(
         for request in embedded_requests(template, deployed_templates)
     }
     assert EXPECTED_OPERATIONS[prefix] <= seen
+
+
+def test_requests_match_their_aws_model_when_serving_an_approved_package(
+    approved_app: SynthesizedApp,
+) -> None:
+    """The drift job's request with the package's baselines (deploy-time S3 URIs), and the
+    custom resources' DescribeModelPackage calls."""
+    templates = approved_app.templates()
+    seen = {
+        request.name
+        for template in templates.values()
+        for request in embedded_requests(template, templates)
+    }
+    assert "sagemaker:describeModelPackage" in seen
+    findings = [
+        f"{name}/{finding}"
+        for name, template in templates.items()
+        for finding in request_findings(template, templates)
+    ]
+    assert findings == [], f"botocore {BOTOCORE_VERSION}:\n" + "\n".join(findings)
 
 
 def test_generated_job_names_are_checked_at_their_run_time_length(
@@ -179,6 +202,20 @@ PLANTED = [
         "--content-types application/json",
         "--content-types: unknown member",
     ),
+    (
+        "cli-smoke-test-misspelled-option",
+        "mlops-delivery",
+        "--target-group-arn",
+        "--target-group-arns",
+        "--target-group-arns: unknown member",
+    ),
+    (
+        "cli-smoke-test-assume-role-unknown-option",
+        "mlops-delivery",
+        "--role-session-name",
+        "--session-name",
+        "--session-name: unknown member",
+    ),
 ]
 
 
@@ -233,3 +270,15 @@ def test_rule_target_with_pipeline_parameters_is_checked() -> None:
 def test_pipeline_parameter_names_follow_the_model() -> None:
     findings = request_findings(pipeline_rule_template({"bad name!": "x"}))
     assert any("PipelineParameterList[0].Name: 'bad name!' does not match" in f for f in findings)
+
+
+def test_a_misspelled_member_of_a_custom_resource_sdk_call_is_caught(
+    approved_app: SynthesizedApp,
+) -> None:
+    templates = approved_app.templates()
+    text = json.dumps(templates["mlops-prod-serving"])
+    old = '\\"ModelPackageName\\"'
+    assert old in text, "the planted change no longer applies: update the case"
+    planted = json.loads(text.replace(old, '\\"ModelPackageNames\\"', 1))
+    findings = request_findings(planted, templates)
+    assert any("ModelPackageNames" in finding for finding in findings), findings

@@ -15,6 +15,13 @@ def test_every_template_is_clean(synthesized_app: SynthesizedApp) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_templates_serving_an_approved_package_are_clean(approved_app: SynthesizedApp) -> None:
+    files = approved_app.template_files()
+    assert len(files) == len(approved_app.templates())
+    result = cfn_lint(files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_cfn_lint_reports_a_broken_template(tmp_path: Path) -> None:
     broken = tmp_path / "broken.template.json"
     broken.write_text(

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from mlops_cdk._internal import checkov
-from tests.helpers.apps import unit_app, unit_stack
+from tests.helpers.apps import SynthesizedApp, unit_app, unit_stack
 from tests.helpers.checkov_scan import scan
 
 
@@ -28,12 +28,27 @@ def canary_template(folder: Path, *, skip: bool) -> Path:
     return path
 
 
+def approved_template_files(approved_app: SynthesizedApp, folder: Path) -> list[Path]:
+    """The stacks that change when a package is approved (staging, prod: serving, monitoring)."""
+    files = []
+    for name, template in approved_app.templates().items():
+        if name.endswith(("-serving", "-monitoring")):
+            path = folder / f"approved-{name}.template.json"
+            path.write_text(json.dumps(template), encoding="utf-8")
+            files.append(path)
+    return files
+
+
 def test_every_template_passes_checkov_or_explains_why(
-    deployed_template_files: list[Path], tmp_path: Path
+    deployed_template_files: list[Path], approved_app: SynthesizedApp, tmp_path: Path
 ) -> None:
-    """One checkov process (its start-up is most of its cost) over every deployed template and
-    two canaries: a failing bucket, and the same bucket suppressed through our helper."""
+    """One checkov process (its start-up is most of its cost) over every deployed template (and
+    those serving an approved package) and two canaries: a failing bucket, and the same bucket
+    suppressed through our helper."""
     plain, skipped = canary_template(tmp_path, skip=False), canary_template(tmp_path, skip=True)
+    approved = approved_template_files(approved_app, tmp_path)
+    assert len(approved) == 4
+    deployed_template_files = [*deployed_template_files, *approved]
     report = scan([*deployed_template_files, plain, skipped])
     canaries = {plain.name, skipped.name}
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apps import SynthesizedApp
 from tests.helpers.iam_policies import (
     IAM_DATA_VERSION,
     globs_intersect,
@@ -52,6 +53,18 @@ def test_every_policy_works_as_written(
     assert unexpected == [], f"IAM data {IAM_DATA_VERSION}:\n" + "\n".join(unexpected)
     for known in KNOWN_DEFECTS.get(prefix, ()):
         assert any(known in f for f in findings), f"fixed? remove it from KNOWN_DEFECTS: {known}"
+
+
+def test_every_policy_works_as_written_when_serving_an_approved_package(
+    approved_app: SynthesizedApp,
+) -> None:
+    """staging and prod with -c approved_model_package: the cross-account reads of the
+    promoted package, the custom resources that describe it."""
+    templates = approved_app.templates()
+    findings = [
+        f"{name}/{f}" for name, t in templates.items() for f in policy_findings(t, templates)
+    ]
+    assert findings == [], f"IAM data {IAM_DATA_VERSION}:\n" + "\n".join(findings)
 
 
 @pytest.mark.parametrize("prefix", STACK_GROUPS, ids=lambda p: p.strip("-"))

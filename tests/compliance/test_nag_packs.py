@@ -26,6 +26,14 @@ def test_environment_has_no_unacknowledged_findings(
     assert findings(pack, synthesized_app.stages[environment]) == []
 
 
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_environment_serving_an_approved_package_has_no_unacknowledged_findings(
+    approved_app: SynthesizedApp, environment: str, pack: Any
+) -> None:
+    assert findings(pack, approved_app.stages[environment]) == []
+
+
 @pytest.fixture(scope="module")
 def canary_stack() -> cdk.Stack:
     """A stack inside a stage (as in the real app) with a bucket that breaks most rules, one of

@@ -171,6 +171,8 @@ def embedded_requests(
             found += _buildspec(logical_id, props, resolver)
         elif kind in _HOSTING:
             found += _hosting(logical_id, kind, props, resolver)
+        elif kind == "Custom::AWS":
+            found += _sdk_calls(logical_id, props, resolver)
     return found
 
 
@@ -205,6 +207,27 @@ def _hosting(
         found.append(
             EmbeddedRequest(
                 f"{logical_id} (update)", "sagemaker", "UpdateInferenceComponent", update
+            )
+        )
+    return found
+
+
+def _sdk_calls(
+    logical_id: str, props: Mapping[str, Any], resolver: Resolver
+) -> list[EmbeddedRequest]:
+    """The SDK calls of an ``AwsCustomResource`` (``Create``/``Update``/``Delete``: JSON with
+    the JS SDK's service name, action and parameters)."""
+    found = []
+    for event in ("Create", "Update", "Delete"):
+        if event not in props:
+            continue
+        call = json.loads(resolver.text(props[event]))
+        found.append(
+            EmbeddedRequest(
+                f"{logical_id} {event}",
+                str(call["service"]).lower(),
+                str(call["action"]),
+                call.get("parameters", {}),
             )
         )
     return found
@@ -505,7 +528,8 @@ def _buildspec(
 
 def aws_cli_calls(command: str) -> list[list[str]]:
     """The ``aws <service> <command> ...`` invocations in a shell command, as argument lists
-    (also inside ``$(...)``; each ends at an unquoted ``)``, ``;``, ``|`` or ``&``)."""
+    (also inside ``$(...)``; each ends at an unquoted ``)``, ``;``, ``|``, ``&`` or a
+    redirection ``>`` / ``<``)."""
     calls = []
     for match in re.finditer(r"(?<![\w-])aws\s+[a-z0-9-]+\s+[a-z0-9-]+", command):
         end, quote = match.start(), ""
@@ -515,7 +539,7 @@ def aws_cli_calls(command: str) -> list[list[str]]:
                 quote = "" if char == quote else quote
             elif char in "'\"":
                 quote = char
-            elif char in ");|&":
+            elif char in ");|&<>":
                 break
             end += 1
         calls.append(shlex.split(command[match.start() : end]))

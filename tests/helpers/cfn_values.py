@@ -146,6 +146,10 @@ _PSEUDO = {
 }
 
 
+# Response fields of SDK calls (AwsCustomResource) whose values are S3 URIs.
+_SDK_S3_FIELDS = frozenset({"S3Uri", "ModelDataUrl"})
+
+
 @dataclass
 class Resolver:
     """Turns template values into deploy-time strings with stand-ins.
@@ -206,6 +210,10 @@ class Resolver:
         name = self.name(logical_id)
         if attribute in _ID_ATTRIBUTES:
             return _ID_ATTRIBUTES[attribute].format(name=name)
+        if kind == "Custom::AWS" and attribute.rsplit(".", 1)[-1] in _SDK_S3_FIELDS:
+            # An SDK custom resource's response field holding an S3 location (a model
+            # package's ModelDataUrl or a baseline's S3Uri).
+            return f"s3://{name}-standin/{name}/object"
         if attribute.endswith("Arn") or attribute == "Arn":
             template = _ARNS.get(kind or "", f"arn:aws:standin:{REGION}:{ACCOUNT}:standin/{{name}}")
             return template.format(name=name)

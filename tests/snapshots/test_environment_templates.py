@@ -19,6 +19,13 @@ STACKS = [
 STACKS += [f"mlops-{env}-monitoring" for env in ("staging", "prod")]
 
 
+# With -c approved_model_package=<arn>: staging serves its own registry's package, prod the
+# package promoted from staging; both drift-check against the package's baselines.
+APPROVED_STACKS = [
+    f"mlops-{env}-{part}" for env in ("staging", "prod") for part in ("serving", "monitoring")
+]
+
+
 @pytest.fixture
 def template_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(TemplateSnapshot)
@@ -33,6 +40,13 @@ def test_stack_template_matches_snapshot(
     synthesized_app: SynthesizedApp, template_snapshot: SnapshotAssertion, stack_name: str
 ) -> None:
     assert synthesized_app.templates()[stack_name] == template_snapshot
+
+
+@pytest.mark.parametrize("stack_name", APPROVED_STACKS)
+def test_approved_package_stack_template_matches_snapshot(
+    approved_app: SynthesizedApp, template_snapshot: SnapshotAssertion, stack_name: str
+) -> None:
+    assert approved_app.templates()[stack_name] == template_snapshot
 
 
 def test_normalise_masks_hashes_and_drops_bootstrap_noise() -> None:

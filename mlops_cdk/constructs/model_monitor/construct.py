@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Unpack
 
-from aws_cdk import Annotations, Duration, Fn, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, Fn, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -415,6 +415,8 @@ class ModelMonitorSchedule(Construct):
         return None if has_local_storage(instance_type) else self.encryption_key.key_arn
 
     def _grant_list_key(self, uri: str) -> None:
+        if Token.is_unresolved(uri):
+            return  # a deploy-time location: its bind granted listing its whole prefix
         bucket, key = uri.removeprefix("s3://").split("/", 1)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -17,7 +19,7 @@ from mlops_cdk._internal.patterns import (
     SAGEMAKER_NAME,
     SAGEMAKER_NAME_MEANING,
 )
-from mlops_cdk._internal.validation import KEY, Checker, is_unresolved
+from mlops_cdk._internal.validation import BUCKET, KEY, Checker, is_unresolved
 
 MAX_DESCRIPTION = 1024
 # What another account may do with the packages: read them and deploy them, nothing more
@@ -29,6 +31,9 @@ CROSS_ACCOUNT_PACKAGE_ACTIONS = (
     "sagemaker:CreateModel",
 )
 READ_PACKAGE_ACTIONS = ("sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages")
+# What a serving account needs: read the package (its ModelDataUrl and drift baselines), then
+# get the objects it names (and list them: Processing inputs are S3 prefixes) and decrypt them.
+SERVING_PACKAGE_ACTIONS = ("sagemaker:DescribeModelPackage",)
 STATE_CHANGE = "SageMaker Model Package State Change"
 
 
@@ -160,24 +165,32 @@ class IModelRegistry(Construct):
 class ModelRegistry(IModelRegistry):
     """A SageMaker model package group (model registry), retained when its stack is deleted.
 
-    Training pipelines register versions here; deployments read approved versions. Other
-    accounts listed in ``cross_account_readers`` (e.g. staging and prod) may describe and list
-    the packages and create models from them, nothing more, and decrypt artifacts through S3
-    with ``encryption_key``. They still need read access to the artifact bucket (its bucket
-    policy) and to the image repository; those belong to whoever owns them.
+    Training pipelines register versions here; deployments read approved versions. Accounts in
+    ``cross_account_readers`` (e.g. the delivery account) may describe and list the packages
+    and create models from them, nothing more. Accounts in ``serving_accounts`` (e.g. prod,
+    serving what staging approved) may describe the packages, and, given ``artifact_bucket``,
+    get and list the objects under ``artifact_prefix`` through that bucket's policy and decrypt
+    them through S3 with ``encryption_key``, limited to that bucket (encryption context).
+    Image repositories belong to whoever owns them.
 
     Example::
 
         registry = ModelRegistry(self, "Registry", group_name="churn",
-            cross_account_readers=["222222222222"], encryption_key=key)
+            cross_account_readers=["444444444444"], serving_accounts=["333333333333"],
+            artifact_bucket=artifacts, artifact_prefix="training/runs/", encryption_key=key)
         registry.on_approval(targets.CodePipeline(delivery))
 
     :param group_name: the model package group name (1-63 letters, digits, hyphens).
     :param description: Default: none.
     :param cross_account_readers: 12-digit account IDs allowed to read and deploy packages.
         Default: none (no resource policy).
-    :param encryption_key: the key artifacts are encrypted with; readers get decrypt through
-        S3 on it when the key is defined in this app. Default: none.
+    :param serving_accounts: 12-digit account IDs that serve the packages with their own
+        image: describe packages, read what they name. Default: none.
+    :param artifact_bucket: the bucket (of this app) holding the packages' artifacts and
+        baselines, whose policy admits ``serving_accounts``. Default: none (no bucket grant).
+    :param artifact_prefix: where under ``artifact_bucket`` they are. Default: the whole bucket.
+    :param encryption_key: the key artifacts are encrypted with; ``serving_accounts`` get
+        decrypt through S3 on it when the key is defined in this app. Default: the bucket's.
     :param removal_policy: Default: RETAIN (packages are the audit trail of what was deployed).
     """
 
@@ -189,6 +202,9 @@ class ModelRegistry(IModelRegistry):
         group_name: str,
         description: str | None = None,
         cross_account_readers: Sequence[str] = (),
+        serving_accounts: Sequence[str] = (),
+        artifact_bucket: s3.IBucket | None = None,
+        artifact_prefix: str = "",
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -198,23 +214,35 @@ class ModelRegistry(IModelRegistry):
         check.max_length("group_name", group_name, 63)
         check.matches("group_name", group_name, SAGEMAKER_NAME, SAGEMAKER_NAME_MEANING)
         check.max_length("description", description, MAX_DESCRIPTION)
-        for account in cross_account_readers:
-            check.matches("cross_account_readers", account, ACCOUNT_ID, "12-digit AWS account IDs")
-        if len(set(cross_account_readers)) != len(cross_account_readers):
-            check.fail("cross_account_readers", "unique", list(cross_account_readers))
+        for keyword, accounts in (
+            ("cross_account_readers", cross_account_readers),
+            ("serving_accounts", serving_accounts),
+        ):
+            for account in accounts:
+                check.matches(keyword, account, ACCOUNT_ID, "12-digit AWS account IDs")
+            if len(set(accounts)) != len(accounts):
+                check.fail(keyword, "unique", list(accounts))
+        check.instance_of("artifact_bucket", artifact_bucket, BUCKET)
+        if artifact_prefix:
+            artifact_prefix = check.key_prefix("artifact_prefix", artifact_prefix)
         self.group_name = group_name
-        self.encryption_key = encryption_key
+        self.encryption_key = encryption_key or (
+            artifact_bucket.encryption_key if artifact_bucket else None
+        )
         self.cross_account_readers = tuple(cross_account_readers)
+        self.serving_accounts = tuple(serving_accounts)
         self.group = sagemaker.CfnModelPackageGroup(
             self,
             "Resource",
             model_package_group_name=group_name,
             model_package_group_description=description,
-            model_package_group_policy=self._policy() if cross_account_readers else None,
+            model_package_group_policy=self._policy()
+            if cross_account_readers or serving_accounts
+            else None,
         )
         self.group.apply_removal_policy(removal_policy)
-        if cross_account_readers and isinstance(encryption_key, kms.Key):
-            self._allow_readers_to_decrypt(encryption_key)
+        if serving_accounts and artifact_bucket is not None:
+            self._admit_serving_accounts(artifact_bucket, artifact_prefix)
 
     @staticmethod
     def from_group_name(
@@ -233,9 +261,10 @@ class ModelRegistry(IModelRegistry):
         return imported
 
     def _policy(self) -> iam.PolicyDocument:
-        readers = [iam.AccountPrincipal(account) for account in self.cross_account_readers]
-        return iam.PolicyDocument(
-            statements=[
+        statements = []
+        if self.cross_account_readers:
+            readers = [iam.AccountPrincipal(a) for a in self.cross_account_readers]
+            statements += [
                 iam.PolicyStatement(
                     sid="CrossAccountDescribeGroup",
                     principals=readers,
@@ -249,17 +278,64 @@ class ModelRegistry(IModelRegistry):
                     resources=self._packages_arns(),
                 ),
             ]
-        )
+        if self.serving_accounts:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ServingAccountsDescribePackages",
+                    principals=[iam.AccountPrincipal(a) for a in self.serving_accounts],
+                    actions=list(SERVING_PACKAGE_ACTIONS),
+                    resources=self._packages_arns(),
+                )
+            )
+        return iam.PolicyDocument(statements=statements)
 
-    def _allow_readers_to_decrypt(self, key: kms.Key) -> None:
-        key.add_to_resource_policy(
+    def _admit_serving_accounts(self, bucket: s3.IBucket, prefix: str) -> None:
+        """Bucket policy: get and list the objects under ``prefix``; key policy: decrypt them
+        through S3, for objects of this bucket only (S3 passes the bucket ARN as encryption
+        context with bucket keys, the object ARN without: both are under the bucket ARN)."""
+        servers = [iam.AccountPrincipal(a) for a in self.serving_accounts]
+        bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="ModelRegistryReadersDecryptArtifactsThroughS3",
-                principals=[iam.AccountPrincipal(a) for a in self.cross_account_readers],
-                actions=["kms:Decrypt", "kms:DescribeKey"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}
-                },
+                sid="ServingAccountsGetPackageArtifacts",
+                principals=servers,
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{prefix}*")],
             )
         )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ServingAccountsListPackageArtifacts",
+                principals=servers,
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            )
+        )
+        key = self.encryption_key
+        if not isinstance(key, kms.Key):
+            return
+        conditions: dict[str, Any] = {
+            "StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}
+        }
+        name = _literal_bucket_name(bucket)
+        if name is not None:
+            # A literal ARN: the bucket's own ARN attribute would make key and bucket depend on
+            # each other (the bucket is encrypted with the key).
+            arn = f"arn:{Stack.of(self).partition}:s3:::{name}"
+            conditions["ArnLike"] = {"kms:EncryptionContext:aws:s3:arn": [arn, f"{arn}/{prefix}*"]}
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ServingAccountsDecryptPackageArtifactsThroughS3",
+                principals=servers,
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions=conditions,
+            )
+        )
+
+
+def _literal_bucket_name(bucket: s3.IBucket) -> str | None:
+    """The bucket's name when it is set literally (``bucket_name=``), else ``None``."""
+    child = bucket.node.default_child
+    name = child.bucket_name if isinstance(child, s3.CfnBucket) else None
+    return name if isinstance(name, str) and not is_unresolved(name) else None

@@ -340,3 +340,30 @@ def test_invalid_delivery_file_fails_precisely(
     write_config(tmp_path, "delivery", {**DELIVERY, **changes})
     with pytest.raises(ConfigurationError, match=message):
         load_delivery(tmp_path)
+
+
+def test_an_environment_serving_another_one_s_packages_must_be_admitted_by_it(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from mlops_cdk.config import load_environments
+    from tests.helpers.paths import CONFIG_DIR
+
+    for name in ("staging", "prod"):
+        shutil.copy(CONFIG_DIR / f"{name}.yaml", tmp_path / f"{name}.yaml")
+    assert [c.name for c in load_environments(config_dir=tmp_path, environ={})] == [
+        "staging",
+        "prod",
+    ]
+    staging = tmp_path / "staging.yaml"
+    text = staging.read_text(encoding="utf-8")
+    planted = text.replace('serving_accounts: ["333333333333"]', "serving_accounts: []")
+    assert planted != text, "the planted change no longer applies: update the test"
+    staging.write_text(planted, encoding="utf-8")
+    with pytest.raises(
+        ConfigurationError,
+        match=r"staging\.yaml: ml_pipeline\.serving_accounts: must list 333333333333 \(prod "
+        r"serves packages from mlops-staging-artifacts-222222222222-eu-west-1 .*\(got \[\]\)",
+    ):
+        load_environments(config_dir=tmp_path, environ={})

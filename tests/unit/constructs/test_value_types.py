@@ -241,6 +241,35 @@ def test_bucket_model_data_grants_read_on_the_key_and_its_kms_key() -> None:
     assert not any(a.endswith("*") for s in found for a in actions(s))
 
 
+def test_deploy_time_model_data_keeps_the_token_and_grants_its_prefix() -> None:
+    stack = unit_stack()
+    bucket = s3.Bucket.from_bucket_name(stack, "Registry", "registry-artifacts")
+    uri = cdk.Token.as_string(cdk.Fn.get_att("Described", "ModelDataUrl"))
+    data = ModelData.from_deploy_time_uri(uri, bucket=bucket, prefix="runs", compressed=True)
+    bound = data.bind(stack, role_in(stack))
+    assert stack.resolve(bound.s3_uri) == {"Fn::GetAtt": ["Described", "ModelDataUrl"]}
+    assert (bound.s3_data_type, bound.compression) == ("S3Object", "Gzip")
+    found = statements(stack)
+    read = next(s for s in found if actions(s) == ["s3:GetObject"])
+    assert read["Resource"] == "arn:aws:s3:::registry-artifacts/runs/*"
+    listing = next(s for s in found if actions(s) == ["s3:ListBucket"])
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["runs/*"]}}
+
+
+@pytest.mark.parametrize(
+    ("uri", "prefix", "message"),
+    [
+        ("https://models/m.tar.gz", "runs/", r"uri must be an s3://<bucket>/<key> URI"),
+        ("s3://models/m.tar.gz", "/runs", r"prefix must be"),
+    ],
+    ids=["not-s3", "prefix-slash"],
+)
+def test_deploy_time_model_data_checks_what_is_known(uri: str, prefix: str, message: str) -> None:
+    bucket = s3.Bucket.from_bucket_name(unit_stack(), "Registry", "registry-artifacts")
+    with pytest.raises(ConfigurationError, match=message):
+        ModelData.from_deploy_time_uri(uri, bucket=bucket, prefix=prefix, compressed=True)
+
+
 def test_asset_model_data_accepts_files_only(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"path must be an existing file"):
         ModelData.from_asset(tmp_path)

@@ -60,6 +60,10 @@ def stages(template: Template) -> list[dict[str, Any]]:
     return list(pipeline["Properties"]["Stages"])
 
 
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def names(stage: dict[str, Any]) -> list[str]:
     return [action["Name"] for action in stage["Actions"]]
 
@@ -78,14 +82,15 @@ def test_stages_run_in_promotion_order_after_build_and_self_mutation(
     ]
 
 
-def test_staging_is_smoke_tested_and_prod_waits_for_approval(
+def test_every_stage_is_smoke_tested_and_prod_waits_for_approval(
     stages: list[dict[str, Any]],
 ) -> None:
     by_name = {s["Name"]: s for s in stages}
-    assert "SmokeTest" in names(by_name["mlops-staging"])
+    for stage in ("mlops-dev", "mlops-staging", "mlops-prod"):
+        assert names(by_name[stage])[-1] == "SmokeTest", stage
     prod = names(by_name["mlops-prod"])
     assert prod[0] == "PromoteToProduction"
-    assert "SmokeTest" not in prod
+    assert "CheckPackageImage" not in prod  # no approved package: prod serves the demo model
     approval = by_name["mlops-prod"]["Actions"][0]
     assert approval["ActionTypeId"]["Category"] == "Approval"
 
@@ -115,13 +120,60 @@ def test_synth_runs_the_readme_commands_with_the_approved_package(template: Temp
     ]
 
 
-def test_smoke_test_invokes_the_staging_endpoint_with_the_demo_request(
+ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
+# What each environment's config enables: dev has no ECS service.
+TARGETS = {
+    "dev": ("invoke-endpoint", "lambda invoke"),
+    "staging": ("invoke-endpoint", "lambda invoke", "describe-target-health"),
+    "prod": ("invoke-endpoint", "lambda invoke", "describe-target-health"),
+}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_smoke_test_assumes_the_environment_role_and_calls_every_target(
+    template: Template, env: str
+) -> None:
+    commands = build_spec(template, f"{env}SmokeTest")["phases"]["build"]["commands"]
+    role = f"arn:aws:iam::{ACCOUNTS[env]}:role/mlops-{env}-smoke-test"
+    assert commands[0].startswith(f'CREDENTIALS="$(aws sts assume-role --role-arn {role} ')
+    assert [c.split(" ")[1].split("=")[0] for c in commands[1:4]] == [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ]
+    calls = [c for c in commands[4:] if c.startswith("aws ")]
+    assert [next(t for t in TARGETS[env] if t in c) for c in calls] == list(TARGETS[env])
+    for call in calls:
+        assert "--region eu-west-1" in call
+    requests = [c for c in calls if "describe-target-health" not in c]
+    assert all("fileb://mlops_cdk/runtime/demo_model/sample_request.json" in c for c in requests)
+    # Each answer is checked: predictions from the model, healthy targets behind the ALB.
+    checks = [c for c in commands[4:] if c.startswith("python3")]
+    assert len(checks) == len(calls)
+
+
+def test_smoke_steps_run_as_one_role_that_may_assume_exactly_the_environment_roles(
     template: Template,
 ) -> None:
-    commands = build_spec(template, "stagingSmokeTest")["phases"]["build"]["commands"]
-    assert "invoke-endpoint" in commands[0]
-    assert "sample_request.json" in commands[0]
-    assert "assert r['predictions']" in commands[1]
+    roles = template.find_resources(
+        "AWS::IAM::Role", {"Properties": {"RoleName": "mlops-delivery-smoke-test"}}
+    )
+    (logical_id,) = roles
+    assumed = [
+        resource
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": logical_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "sts:AssumeRole"
+        for resource in as_list(statement["Resource"])
+    ]
+    assert sorted(assumed) == sorted(
+        f"arn:aws:iam::{account}:role/mlops-{env}-smoke-test" for env, account in ACCOUNTS.items()
+    )
+    projects = template.find_resources("AWS::CodeBuild::Project")
+    smoke = [p for key, p in projects.items() if "SmokeTest" in key]
+    assert len(smoke) == 3
+    assert all(p["Properties"]["ServiceRole"] == {"Fn::GetAtt": [logical_id, "Arn"]} for p in smoke)
 
 
 def test_model_approval_starts_the_pipeline_with_a_dead_letter_queue(
@@ -240,3 +292,71 @@ def test_delivery_template_passes_cfn_lint(template: Template, tmp_path: Path) -
     path.write_text(json.dumps(template.to_json()), encoding="utf-8")
     result = cfn_lint([path])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+APPROVED = "arn:aws:sagemaker:eu-west-1:222222222222:model-package/churn/7"
+
+
+@pytest.fixture(scope="module")
+def promoted(environment_configs: list[EnvironmentConfig]) -> DeliveryStack:
+    """The pipeline as the synth step builds it once a package is approved (staging, prod)."""
+    from mlops_cdk.config import with_approved_package
+
+    configs = [
+        with_approved_package(c, APPROVED)
+        for c in environment_configs
+        if c.name in ("staging", "prod")
+    ]
+    return DeliveryStack(
+        unit_app(),
+        "mlops-delivery",
+        settings=SETTINGS,
+        environments=configs,
+        cdk_cli_version="2.1148.1",
+        env=cdk.Environment(account=SETTINGS.account, region=SETTINGS.region),
+    )
+
+
+def test_before_prod_the_promoted_package_must_name_the_image_prod_builds(
+    promoted: DeliveryStack,
+) -> None:
+    template = Template.from_stack(promoted)
+    (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    prod = next(s for s in pipeline["Properties"]["Stages"] if s["Name"] == "mlops-prod")
+    order = {a["Name"]: a["RunOrder"] for a in prod["Actions"]}
+    assert order["CheckPackageImage"] < order["PromoteToProduction"] < order["data.Deploy"]
+    commands = build_spec(template, "CheckPackageImage")["phases"]["build"]["commands"]
+    assert commands[0] == (
+        'PACKAGE_IMAGE="$(aws sagemaker describe-model-package --region eu-west-1 '
+        f"--model-package-name {APPROVED} "
+        "--query 'InferenceSpecification.Containers[0].Image' --output text)\""
+    )
+    # The tag prod's endpoint runs: its model server asset, built in prod's account.
+    prod_stage = next(s for s in promoted.stages if s.config.name == "prod")
+    (model,) = (
+        Template.from_stack(prod_stage.serving).find_resources("AWS::SageMaker::Model").values()
+    )
+    tag = model["Properties"]["PrimaryContainer"]["Image"]["Fn::Sub"].rsplit(":", 1)[1]
+    assert f'test "${{PACKAGE_IMAGE##*:}}" = "{tag}" ||' in commands[2]
+    granted = [
+        statement
+        for key, policy in template.find_resources("AWS::IAM::Policy").items()
+        if "CheckPackageImage" in key
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "sagemaker:" in json.dumps(statement["Action"])
+    ]
+    assert granted == [
+        {"Action": "sagemaker:DescribeModelPackage", "Effect": "Allow", "Resource": APPROVED}
+    ]
+
+
+@pytest.mark.parametrize("pack", NAG_PACKS, ids=lambda p: p.__name__)
+def test_promoting_pipeline_has_no_unacknowledged_findings(
+    promoted: DeliveryStack, pack: Any
+) -> None:
+    report = pack().validate_scope(promoted)
+    assert [
+        f"{v.rule_name} [{r.construct_path}]"
+        for v in report.violations
+        for r in v.violating_resources
+    ] == []

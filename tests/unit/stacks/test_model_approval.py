@@ -81,8 +81,16 @@ def test_a_malformed_context_value_fails_precisely(dev: EnvironmentConfig) -> No
          r"must be a versioned model package ARN"),
         ({"image": "python:3.12"}, r"must be an ECR image URI"),
         ({"artifact_prefix": "/runs"}, r"must be a key prefix without a leading /"),
+        ({"pinned_arn": "arn:aws:sagemaker:eu-west-1:222222222222:model-package/churn/3"},
+         r"realtime_endpoint\.model_package\.artifact_bucket: required for a package of "
+         r"account 222222222222"),
+        ({"pinned_arn": "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/3"},
+         r"realtime_endpoint\.model_package\.pinned_arn: must be a package in region "
+         r"eu-west-1"),
+        ({"artifact_bucket": "Registry_Artifacts"}, r"must be an S3 bucket name"),
     ],
-    ids=["other-group", "unversioned", "image", "prefix"],
+    ids=["other-group", "unversioned", "image", "prefix", "foreign-without-bucket",
+         "other-region", "bucket-name"],
 )  # fmt: skip
 def test_invalid_package_settings_are_rejected(
     dev: EnvironmentConfig, package: dict[str, Any], message: str

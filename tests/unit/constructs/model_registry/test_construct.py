@@ -12,6 +12,7 @@ import pytest
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
@@ -24,6 +25,7 @@ from tests.helpers.compliance import cfn_lint
 from tests.helpers.templates import as_list
 
 READERS = ["222222222222", "333333333333"]
+SERVERS = ["555555555555"]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +39,16 @@ def plain() -> tuple[ModelRegistry, Template]:
 def shared() -> tuple[ModelRegistry, Template, cdk.Stack]:
     stack = unit_stack()
     key = kms.Key(stack, "Key", enable_key_rotation=True)
+    artifacts = s3.Bucket(stack, "Artifacts", bucket_name="churn-artifacts", encryption_key=key)
     registry = ModelRegistry(
-        stack, "Registry", group_name="churn", cross_account_readers=READERS, encryption_key=key
+        stack,
+        "Registry",
+        group_name="churn",
+        cross_account_readers=READERS,
+        serving_accounts=SERVERS,
+        artifact_bucket=artifacts,
+        artifact_prefix="runs",
+        encryption_key=key,
     )
     topic = sns.Topic(stack, "Topic", master_key=key, enforce_ssl=True)
     queue = sqs.Queue(stack, "DeadLetters", encryption_master_key=key, enforce_ssl=True)
@@ -80,7 +90,11 @@ def test_cross_account_readers_may_read_and_deploy_packages_only(
     group = next(iter(template.find_resources("AWS::SageMaker::ModelPackageGroup").values()))
     statements = group["Properties"]["ModelPackageGroupPolicy"]["Statement"]
     by_sid = {s["Sid"]: s for s in statements}
-    assert set(by_sid) == {"CrossAccountDescribeGroup", "CrossAccountReadAndDeployPackages"}
+    assert set(by_sid) == {
+        "CrossAccountDescribeGroup",
+        "CrossAccountReadAndDeployPackages",
+        "ServingAccountsDescribePackages",
+    }
     assert by_sid["CrossAccountDescribeGroup"]["Action"] == "sagemaker:DescribeModelPackageGroup"
     assert sorted(by_sid["CrossAccountReadAndDeployPackages"]["Action"]) == [
         "sagemaker:CreateModel",
@@ -88,26 +102,49 @@ def test_cross_account_readers_may_read_and_deploy_packages_only(
         "sagemaker:ListModelPackages",
     ]
     readers = sorted(f"arn:aws:iam::{account}:root" for account in READERS)
-    for statement in by_sid.values():
-        assert sorted(as_list(statement["Principal"]["AWS"])) == readers
+    for sid in ("CrossAccountDescribeGroup", "CrossAccountReadAndDeployPackages"):
+        assert sorted(as_list(by_sid[sid]["Principal"]["AWS"])) == readers
     packages = by_sid["CrossAccountReadAndDeployPackages"]["Resource"]
     assert packages == "arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/*"
+    serving = by_sid["ServingAccountsDescribePackages"]
+    assert serving["Principal"] == {"AWS": "arn:aws:iam::555555555555:root"}
+    assert (serving["Action"], serving["Resource"]) == ("sagemaker:DescribeModelPackage", packages)
 
 
-def test_readers_may_decrypt_artifacts_through_s3_only(
+def test_only_serving_accounts_may_get_the_artifacts_and_decrypt_them_through_s3(
     shared: tuple[ModelRegistry, Template, cdk.Stack],
 ) -> None:
     _, template, _ = shared
     key = next(iter(template.find_resources("AWS::KMS::Key").values()))
-    statement = next(
-        s
-        for s in key["Properties"]["KeyPolicy"]["Statement"]
-        if s.get("Sid") == "ModelRegistryReadersDecryptArtifactsThroughS3"
-    )
-    assert statement["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
-    assert statement["Condition"] == {
-        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
-    }
+    granted = [
+        s for s in key["Properties"]["KeyPolicy"]["Statement"] if "Sid" in s
+    ]  # the account-root admin statement has none
+    bucket_arn = "arn:aws:s3:::churn-artifacts"
+    assert granted == [
+        {
+            "Sid": "ServingAccountsDecryptPackageArtifactsThroughS3",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/runs/*"]
+                },
+            },
+        }
+    ]
+    (policy,) = template.find_resources("AWS::S3::BucketPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert [(s["Sid"], s["Action"], s["Principal"]) for s in statements] == [
+        (sid, action, {"AWS": "arn:aws:iam::555555555555:root"})
+        for sid, action in (
+            ("ServingAccountsGetPackageArtifacts", "s3:GetObject"),
+            ("ServingAccountsListPackageArtifacts", "s3:ListBucket"),
+        )
+    ]
+    assert statements[1]["Condition"] == {"StringLike": {"s3:prefix": ["runs/*"]}}
 
 
 def test_approval_and_rejection_rules_match_this_group_and_status(
@@ -197,9 +234,26 @@ def test_registry_passes_the_nag_packs(
             {"group_name": "churn", "description": "x" * 1025},
             r"description must be at most 1024 characters long",
         ),
+        (
+            {"group_name": "churn", "serving_accounts": ["33333333333"]},
+            r"serving_accounts must be 12-digit AWS account IDs \(got '33333333333'\)",
+        ),
+        (
+            {"group_name": "churn", "serving_accounts": SERVERS * 2},
+            r"serving_accounts must be unique",
+        ),
+        (
+            {"group_name": "churn", "artifact_bucket": "churn-artifacts"},
+            r"artifact_bucket must be an s3\.IBucket",
+        ),
+        (
+            {"group_name": "churn", "artifact_prefix": "/runs"},
+            r"artifact_prefix must be",
+        ),
     ],
     ids=["underscore", "leading-hyphen", "too-long", "short-account", "letter-in-account",
-         "duplicate-account", "long-description"],
+         "duplicate-account", "long-description", "short-serving-account",
+         "duplicate-serving-account", "bucket-name-not-bucket", "prefix-leading-slash"],
 )  # fmt: skip
 def test_invalid_registry_is_rejected(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
