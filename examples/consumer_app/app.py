@@ -10,6 +10,7 @@ on every synth, as in the mlops-cdk repository, so a finding fails ``cdk synth``
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -62,7 +63,8 @@ def acknowledge(scope: IConstruct, reason: str, *rule_ids: str) -> None:
 
 class TeamFoundation(cdk.Stack):
     """What the churn team already has: a VPC without internet access, a customer-managed key,
-    a data bucket with access logging, an on-call topic and an endpoint execution role."""
+    a data bucket with access logging, an on-call topic, an endpoint execution role and an ECS
+    cluster its services share."""
 
     def __init__(self, scope: cdk.App, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -151,6 +153,9 @@ class TeamFoundation(cdk.Stack):
             *(f"{pack}-IAMNoInlinePolicy" for pack in COMPLIANCE_PACKS),
         )
         self.topic = sns.Topic(self, "OnCall", master_key=self.key, enforce_ssl=True)
+        self.cluster = ecs.Cluster(
+            self, "TeamCluster", vpc=self.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
+        )
         self.endpoint_role = iam.Role(
             self,
             "EndpointRole",
@@ -229,6 +234,7 @@ class ChurnMl(cdk.Stack):
             self,
             "Containers",
             vpc=team.vpc,
+            cluster=team.cluster,
             model_data=ModelData.demo_model(archive=False),
             desired_count=2,
             **shared,

@@ -191,8 +191,8 @@ PLANTED = [
     (
         "cli-missing-required-option-in-buildspec",
         "mlops-delivery",
-        "invoke-endpoint --endpoint-name ",
-        "invoke-endpoint --target-variant ",
+        "--endpoint-name ",
+        "--target-variant ",
         "EndpointName: required member missing",
     ),
     (

@@ -109,6 +109,12 @@ CHECKOV_EXEMPTIONS: tuple[CheckovExemption, ...] = (
         "compliance tools to report (the test's defaults scenario shows exactly that).",
         owner="tests/unit/constructs/lambda_inference/test_construct.py::scenario",
     ),
+    CheckovExemption(
+        _PLAIN_BUCKET,
+        "AWS::S3::Bucket.Artifacts",
+        _TEST_INPUT,
+        owner="tests/unit/constructs/model_registry/test_construct.py",
+    ),
     *(
         CheckovExemption(_PLAIN_BUCKET, "AWS::S3::Bucket.Models", _TEST_INPUT, owner=owner)
         for owner in (

@@ -119,7 +119,12 @@ def warm_serverless(configs: dict[str, EnvironmentConfig]) -> Template:
 
 
 def endpoint_config(template: Template) -> dict[str, Any]:
-    (config,) = template.find_resources("AWS::SageMaker::EndpointConfig").values()
+    """The RealtimeEndpoint's config (staging also runs a model host, with its own)."""
+    (config,) = [
+        c
+        for logical_id, c in template.find_resources("AWS::SageMaker::EndpointConfig").items()
+        if logical_id.startswith("Endpoint")
+    ]
     properties: dict[str, Any] = config["Properties"]
     return properties
 
@@ -140,7 +145,11 @@ def test_ab_variants_split_traffic_between_two_registry_packages(ab_serving: Tem
     ]
     # The challenger's own instance type; the champion keeps the endpoint's.
     assert [v["InstanceType"] for v in variants] == ["ml.m5.large", "ml.c5.large"]
-    models = resources(ab_serving.to_json(), "AWS::SageMaker::Model")
+    models = {
+        logical_id: m
+        for logical_id, m in resources(ab_serving.to_json(), "AWS::SageMaker::Model").items()
+        if logical_id.startswith("Endpoint")
+    }
     packages = sorted(str(m["Properties"]) for m in models.values())
     assert len(packages) == 2
     assert f"{GROUP_ARN}/3'" in packages[0] + packages[1]
@@ -150,7 +159,11 @@ def test_ab_variants_split_traffic_between_two_registry_packages(ab_serving: Tem
 
 
 def test_endpoint_latency_alarms_watch_the_configured_percentile(ab_serving: Template) -> None:
-    alarms = resources(ab_serving.to_json(), "AWS::CloudWatch::Alarm")
+    alarms = {
+        logical_id: a
+        for logical_id, a in resources(ab_serving.to_json(), "AWS::CloudWatch::Alarm").items()
+        if logical_id.startswith("Endpoint")  # not the staging model host's
+    }
     latency = [a for a in alarms.values() if a["Properties"].get("MetricName") == "ModelLatency"]
     assert sorted(variant_of_alarm(a) or "" for a in latency) == ["challenger", "champion"]
     for alarm in latency:
@@ -166,7 +179,11 @@ def test_shadow_variant_is_rendered_with_alarms_and_autoscaling(shadow_serving: 
     assert [v["VariantName"] for v in config["ProductionVariants"]] == ["live"]
     (shadow,) = config["ShadowProductionVariants"]
     assert (shadow["VariantName"], shadow["InstanceType"]) == ("candidate", "ml.c5.large")
-    alarms = resources(shadow_serving.to_json(), "AWS::CloudWatch::Alarm")
+    alarms = {
+        logical_id: a
+        for logical_id, a in resources(shadow_serving.to_json(), "AWS::CloudWatch::Alarm").items()
+        if logical_id.startswith("Endpoint")  # not the staging model host's
+    }
     watched = {variant_of_alarm(a) for a in alarms.values()} - {None}
     assert watched == {"live", "candidate"}
     targets = resources(shadow_serving.to_json(), "AWS::ApplicationAutoScaling::ScalableTarget")
