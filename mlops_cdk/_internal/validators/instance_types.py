@@ -89,6 +89,18 @@ def ec2_instance_types() -> tuple[str, ...]:
     return tuple(load("ec2-accelerated-capacities.json")["instance_types"])
 
 
+def nvidia_gpu_families() -> tuple[str, ...]:
+    """The EC2 families with NVIDIA GPUs (``g4dn``, ``g5``, ``p4d``...), the ones ECS can give a
+    task GPUs on, in the data's order."""
+    return tuple(
+        dict.fromkeys(
+            name.split(".")[0]
+            for name in sorted(ec2_instance_types())
+            if (capacity := ec2_capacity(name)) is not None and capacity.accelerator == "nvidia"
+        )
+    )
+
+
 def gpu_task_problems(
     instance_type: str, *, gpu_count: int, memory_mib: int, cpu: int | None = None
 ) -> dict[str, str]:

@@ -22,11 +22,11 @@ from mlops_cdk._internal.fargate import (
     describe_fargate_memory,
     fargate_memory_choices,
 )
-from mlops_cdk._internal.gpu_instances import gpu_instance, gpu_instances, sizes_of
 from mlops_cdk._internal.validation import Checker, Said
 from mlops_cdk._internal.validators.arns import arn_problem
 from mlops_cdk._internal.validators.ecs_deployments import bake_problem
 from mlops_cdk._internal.validators.environment import environment_name_problem
+from mlops_cdk._internal.validators.instance_types import gpu_task_problems, nvidia_gpu_families
 from mlops_cdk.constructs.ecs_model_service.options import (
     ServiceAlarms,
     ServiceAutoScaling,
@@ -39,7 +39,7 @@ MAX_GRACE_PERIOD = 2_147_483_647
 # EC2 families with NVIDIA GPUs on x86_64, which the ECS GPU-optimised AMI supports (AMD g4ad and
 # Graviton g5g are excluded: the AMI ships NVIDIA drivers for x86_64 only): those of the capacity
 # table in _internal/data/ec2-accelerated-capacities.json (NVIDIA types).
-GPU_FAMILIES = tuple(dict.fromkeys(name.split(".")[0] for name in gpu_instances()))
+GPU_FAMILIES = nvidia_gpu_families()
 _EC2_INSTANCE_TYPE = r"(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)"
 # Names that suggest a secret: those belong in ECS secrets (Secrets Manager / SSM), not in
 # plain-text environment variables that anyone who can read the task definition sees.
@@ -341,31 +341,14 @@ def _check_compute(
 def _check_fits_instance(
     check: Checker, instance_type: str, gpu_count: int, cpu: int, memory_mib: int
 ) -> None:
-    """A GPU task larger than one instance of its type is never placed: ECS waits forever."""
-    instance = gpu_instance(instance_type)
-    if instance is None:
-        family = instance_type.split(".")[0]
-        check.fail(
-            "gpu_instance_type",
-            f"a size of {family} ECS can run: " + ", ".join(sizes_of(family)),
-            instance_type,
-        )
-    check.require(
-        gpu_count <= instance.gpus,
-        "gpu_count",
-        f"at most {instance.gpus} (the GPUs of one {instance_type})",
-        gpu_count,
-    )
-    check.require(
-        cpu <= instance.cpu_units,
-        "cpu",
-        f"at most {instance.cpu_units} (the {instance.vcpus} vCPUs of one {instance_type})",
-        cpu,
-    )
-    check.require(
-        memory_mib <= instance.memory_mib,
-        "memory_mib",
-        f"at most {instance.memory_mib} MiB (the memory of one {instance_type}; ECS registers "
-        "less)",
-        memory_mib,
-    )
+    """A GPU task larger than one instance of its type is never placed: ECS waits forever.
+    The same rule as config's (``validators.instance_types.gpu_task_problems``)."""
+    given = {
+        "gpu_instance_type": instance_type,
+        "gpu_count": gpu_count,
+        "cpu": cpu,
+        "memory_mib": memory_mib,
+    }
+    problems = gpu_task_problems(instance_type, gpu_count=gpu_count, memory_mib=memory_mib, cpu=cpu)
+    for keyword, problem in problems.items():
+        check.fail(keyword, problem, given[keyword])

@@ -737,23 +737,30 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     (
         "gpus-beyond-instance",
         {**GPU, "gpu_count": 2},
-        r"gpu_count must be at most 1 \(the GPUs of one g5\.xlarge\) \(got 2\)",
+        r"gpu_count must be at most 1, the NVIDIA GPUs of one g5\.xlarge .*\(got 2\)",
     ),
     (
         "memory-beyond-instance",
         {**GPU, "memory_mib": 32768},
-        r"memory_mib must be at most 16384 MiB \(the memory of one g5\.xlarge; ECS registers "
-        r"less\) \(got 32768\)",
+        r"memory_mib must be less than the 16384 MiB of one g5\.xlarge \(ECS keeps some for "
+        r"the operating system and agent\) \(got 32768\)",
+    ),
+    (
+        # The shared rule (config uses it too): all of the instance's memory never places.
+        "memory-equal-to-instance",
+        {**GPU, "memory_mib": 16384},
+        r"memory_mib must be less than the 16384 MiB of one g5\.xlarge .*\(got 16384\)",
     ),
     (
         "cpu-beyond-instance",
         {**GPU, "cpu": 8192},
-        r"cpu must be at most 4096 \(the 4 vCPUs of one g5\.xlarge\) \(got 8192\)",
+        r"cpu must be at most 4096 units \(4 vCPUs of one g5\.xlarge\) \(got 8192\)",
     ),
     (
         "gpu-size-unknown",
         {**GPU, "gpu_instance_type": "g5.huge"},
-        r"gpu_instance_type must be a size of g5 ECS can run: g5\.xlarge, .* \(got 'g5\.huge'\)",
+        r"gpu_instance_type must be an accelerated EC2 instance type with known capacity "
+        r"\(.*g5.*\).* \(got 'g5\.huge'\)",
     ),
     (
         "web-acl-name-not-arn",
