@@ -104,9 +104,10 @@ class ServingStack(Stack):
                 description="POST /invocations here, signed with SigV4 (IAM auth)",
             )
         self.model_host: ModelHost | None = None
+        self.model_host_endpoint_name_output: CfnOutput | None = None
         if config.model_host.enabled:
             self.model_host = model_host(self, config.model_host, data, network)
-            CfnOutput(
+            self.model_host_endpoint_name_output = CfnOutput(
                 self,
                 "ModelHostEndpointName",
                 value=self.model_host.endpoint_name,
@@ -133,6 +134,12 @@ class ServingStack(Stack):
                 if self.lambda_inference
                 else None,
                 checks_load_balancer=self.model_service is not None,
+                model_host_arns=(
+                    self.model_host.endpoint_arn,
+                    *(m.inference_component_arn for m in self.model_host.models),
+                )
+                if self.model_host
+                else (),
             )
 
     def _smoke_targets(self) -> smoke.SmokeTargets:
@@ -156,6 +163,10 @@ class ServingStack(Stack):
             endpoint_name=self.endpoint_name_output,
             lambda_alias_arn=alias,
             target_group_arn=target_group,
+            model_host_endpoint_name=self.model_host_endpoint_name_output,
+            model_host_components=tuple(m.component_name for m in self.model_host.models)
+            if self.model_host
+            else (),
         )
 
     def _dashboard(self, config: cfg.EnvironmentConfig) -> cloudwatch.Dashboard | None:

@@ -8,6 +8,10 @@ role, ``<project>-<env>-smoke-test``, that only the delivery account's smoke-tes
 assumes it and calls each target with the model's own sample request
 (``mlops_cdk/runtime/demo_model/sample_request.json``).
 
+A model host is called once per inference component (``--inference-component-name``), with
+the same sample request: right after a deploy every component has its initial copy (a host that
+scales to zero gets there only after an idle spell).
+
 The ECS service sits behind an internal load balancer in the environment's VPC. A CodeBuild
 project can join only a VPC of its own account (the delivery account's), so the step cannot
 send it a request; it checks instead that the load balancer reports a healthy task and no
@@ -58,11 +62,21 @@ class SmokeTargets:
     endpoint_name: CfnOutput | None = None
     lambda_alias_arn: CfnOutput | None = None
     target_group_arn: CfnOutput | None = None
+    # A model host: its endpoint's name, and its inference components' names (fixed at synth).
+    model_host_endpoint_name: CfnOutput | None = None
+    model_host_components: tuple[str, ...] = ()
 
     @property
     def any(self) -> bool:
         """Whether there is anything to test."""
-        return any((self.endpoint_name, self.lambda_alias_arn, self.target_group_arn))
+        return any(
+            (
+                self.endpoint_name,
+                self.lambda_alias_arn,
+                self.target_group_arn,
+                self.model_host_endpoint_name,
+            )
+        )
 
 
 def environment_role(
@@ -74,6 +88,7 @@ def environment_role(
     endpoint_arn: str | None,
     lambda_alias_arn: str | None,
     checks_load_balancer: bool,
+    model_host_arns: tuple[str, ...] = (),
 ) -> iam.Role:
     """The role the delivery account's smoke steps assume here: trusted by that account only
     for its smoke-test role (``aws:PrincipalArn``: a condition, so the trust holds before that
@@ -98,6 +113,12 @@ def environment_role(
     if endpoint_arn is not None:
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:InvokeEndpoint"], resources=[endpoint_arn])
+        )
+    if model_host_arns:
+        # A model host: the endpoint and each inference component (the resource types
+        # InvokeEndpoint takes with an InferenceComponentName).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:InvokeEndpoint"], resources=[*model_host_arns])
         )
     if lambda_alias_arn is not None:
         role.add_to_principal_policy(
@@ -141,6 +162,15 @@ def commands(*, role_arn: str, region: str, targets: SmokeTargets) -> list[str]:
             f"--body fileb://{SAMPLE_REQUEST} endpoint.json",
             CHECK_PREDICTIONS.format(file="endpoint.json"),
         ]
+    for number, component in enumerate(targets.model_host_components):
+        lines += [
+            f"aws sagemaker-runtime invoke-endpoint --region {region} "
+            '--endpoint-name "$MODEL_HOST_ENDPOINT_NAME" '
+            f"--inference-component-name {component} --content-type application/json "
+            "--accept application/json "
+            f"--body fileb://{SAMPLE_REQUEST} host-{number}.json",
+            CHECK_PREDICTIONS.format(file=f"host-{number}.json"),
+        ]
     if targets.lambda_alias_arn is not None:
         lines += [
             f'aws lambda invoke --region {region} --function-name "$LAMBDA_ALIAS_ARN" '
@@ -162,5 +192,6 @@ def environment_variables(targets: SmokeTargets) -> dict[str, CfnOutput]:
         "ENDPOINT_NAME": targets.endpoint_name,
         "LAMBDA_ALIAS_ARN": targets.lambda_alias_arn,
         "TARGET_GROUP_ARN": targets.target_group_arn,
+        "MODEL_HOST_ENDPOINT_NAME": targets.model_host_endpoint_name,
     }
     return {name: output for name, output in pairs.items() if output is not None}

@@ -121,10 +121,17 @@ def test_synth_runs_the_readme_commands_with_the_approved_package(template: Temp
 
 
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
-# What each environment's config enables: dev has no ECS service.
+# What each environment's config enables: dev has no ECS service; staging's model host has two
+# inference components, each called on its own.
 TARGETS = {
     "dev": ("invoke-endpoint", "lambda invoke"),
-    "staging": ("invoke-endpoint", "lambda invoke", "describe-target-health"),
+    "staging": (
+        "invoke-endpoint",
+        "--inference-component-name",
+        "--inference-component-name",
+        "lambda invoke",
+        "describe-target-health",
+    ),
     "prod": ("invoke-endpoint", "lambda invoke", "describe-target-health"),
 }
 
@@ -142,7 +149,10 @@ def test_smoke_test_assumes_the_environment_role_and_calls_every_target(
         "AWS_SESSION_TOKEN",
     ]
     calls = [c for c in commands[4:] if c.startswith("aws ")]
-    assert [next(t for t in TARGETS[env] if t in c) for c in calls] == list(TARGETS[env])
+    kinds = [
+        "--inference-component-name" if "--inference-component-name" in c else c for c in calls
+    ]
+    assert [next(t for t in TARGETS[env] if t in c) for c in kinds] == list(TARGETS[env])
     for call in calls:
         assert "--region eu-west-1" in call
     requests = [c for c in calls if "describe-target-health" not in c]

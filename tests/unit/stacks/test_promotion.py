@@ -347,11 +347,16 @@ def test_smoke_test_role_is_assumable_by_the_delivery_smoke_role_only_and_calls_
     granted = role_statements(template, role_id)
     assert [s["Action"] for s in granted] == actions
     by_action = {s["Action"]: s["Resource"] for s in granted}
-    # Ref of an AWS::SageMaker::Endpoint is its ARN.
-    (endpoint,) = [
-        e for e in resources(template, "AWS::SageMaker::Endpoint") if e.startswith("Endpoint")
+    # Ref of an AWS::SageMaker::Endpoint is its ARN; staging's model host adds its endpoint and
+    # each inference component (one statement: CDK merges statements of one action).
+    endpoints = resources(template, "AWS::SageMaker::Endpoint")
+    components = resources(template, "AWS::SageMaker::InferenceComponent")
+    expected = [{"Ref": e} for e in endpoints] + [
+        {"Fn::GetAtt": [c, "InferenceComponentArn"]} for c in components
     ]
-    assert by_action["sagemaker:InvokeEndpoint"] == {"Ref": endpoint}
+    invoked = as_list(by_action["sagemaker:InvokeEndpoint"])
+    assert sorted(map(json.dumps, invoked)) == sorted(map(json.dumps, expected))
+    assert len(components) == (2 if env == "staging" else 0)
     assert by_action["lambda:InvokeFunction"] == {"Ref": next(iter(alias_ids(template)))}
     if "elasticloadbalancing:DescribeTargetHealth" in by_action:
         assert by_action["elasticloadbalancing:DescribeTargetHealth"] == "*"
