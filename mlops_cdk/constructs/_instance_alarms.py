@@ -52,12 +52,14 @@ def add_instance_alarms(
     *,
     variant: str,
     suffix: str,
-    instance_type: str,
+    instance_type: str | None,
     thresholds: InstanceThresholds,
 ) -> None:
     """The instance alarms of ``variant`` on ``instance_type``; ``metric(name)`` gives the
-    variant's ``/aws/sagemaker/Endpoints`` metric (Average)."""
-    cores = vcpus(instance_type)
+    variant's ``/aws/sagemaker/Endpoints`` metric (Average). An unknown ``instance_type``
+    (``None``: an endpoint deployed elsewhere) gets only the memory alarm: the CPU and GPU
+    thresholds scale with what the instance has."""
+    cores = vcpus(instance_type) if instance_type is not None else None
     if cores is not None:
         alarm_set.add(
             f"Cpu{suffix}",
@@ -71,7 +73,7 @@ def add_instance_alarms(
         thresholds.memory_percent,
         f"{variant}: memory above {thresholds.memory_percent} %",
     )
-    if not is_accelerated(instance_type):
+    if instance_type is None or not is_accelerated(instance_type):
         return
     # Large models fill the volume with weights and caches: a full disk stops model loading.
     alarm_set.add(

@@ -19,7 +19,11 @@ from constructs import Construct
 from mlops_cdk._internal import alarms as alarm_helpers
 from mlops_cdk._internal.alarms import AlarmSet, latency_alarm_id
 from mlops_cdk._internal.validation import Checker
-from mlops_cdk.constructs._instance_alarms import INSTANCE_NAMESPACE, add_instance_alarms
+from mlops_cdk.constructs._instance_alarms import (
+    INSTANCE_NAMESPACE,
+    add_instance_alarms,
+    error_rate,
+)
 from mlops_cdk.constructs.metric_options import MetricOptions, build_metric
 from mlops_cdk.constructs.realtime_endpoint.options import ONE_MINUTE, EndpointAlarms
 
@@ -142,15 +146,7 @@ class EndpointBase(Construct):
         thresholds: EndpointAlarms,
     ) -> None:
         """CPU (scaled to the vCPUs) and memory; disk, GPU and GPU memory on accelerated
-        instances (no CPU, GPU or disk alarm when ``instance_type`` is unknown)."""
-        if instance_type is None:
-            alarm_set.add(
-                f"Memory{suffix}",
-                self.metric_memory_utilization(variant),
-                thresholds.memory_percent,
-                f"{variant}: memory above {thresholds.memory_percent} %",
-            )
-            return
+        instances (only memory when ``instance_type`` is unknown)."""
         add_instance_alarms(
             alarm_set,
             lambda name: self._instance_metric(name, variant, {}),
@@ -161,15 +157,7 @@ class EndpointBase(Construct):
         )
 
     def _error_rate(self, errors: str, variant: str, period: Duration) -> cloudwatch.MathExpression:
-        return cloudwatch.MathExpression(
-            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
-            using_metrics={
-                "errors": self.metric(errors, variant, period=period),
-                "invocations": self.metric("Invocations", variant, period=period),
-            },
-            label=f"{errors} %",
-            period=period,
-        )
+        return error_rate(lambda name: self.metric(name, variant, period=period), errors, period)
 
     def _endpoint_metric(
         self, name: str, *, statistic: str, period: Duration = ONE_MINUTE
