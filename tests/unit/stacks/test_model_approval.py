@@ -88,9 +88,11 @@ def test_a_malformed_context_value_fails_precisely(dev: EnvironmentConfig) -> No
          r"realtime_endpoint\.model_package\.pinned_arn: must be a package in region "
          r"eu-west-1"),
         ({"artifact_bucket": "Registry_Artifacts"}, r"must be an S3 bucket name"),
+        ({"registry_account": "2222"},
+         r"model_package\.registry_account\s+Value error, must be a 12-digit AWS account ID"),
     ],
     ids=["other-group", "unversioned", "image", "prefix", "foreign-without-bucket",
-         "other-region", "bucket-name"],
+         "other-region", "bucket-name", "registry-account"],
 )  # fmt: skip
 def test_invalid_package_settings_are_rejected(
     dev: EnvironmentConfig, package: dict[str, Any], message: str
@@ -211,3 +213,28 @@ def test_latest_offline_serves_the_pin_and_says_so(dev: EnvironmentConfig) -> No
     ] == [PINNED, PINNED]
     assert len(calls) == 1  # an unreachable registry is not asked again per environment
     assert "registry not reachable (no AWS credentials); serving the pinned package" in notes[0]
+
+
+def test_latest_without_a_pin_asks_the_registry_account_and_falls_back_to_the_demo_model(
+    dev: EnvironmentConfig,
+) -> None:
+    """No pin: the group of ``registry_account`` (else the environment's own account), in the
+    environment's region; offline or with nothing approved, the demo model (no package)."""
+    asked: list[str] = []
+    notes: list[str] = []
+    unpinned = serving_package(dev, pinned_arn=None, registry_account="222222222222")
+    own = serving_package(dev, pinned_arn=None)
+
+    def lookup(group: str, region: str) -> str | None:
+        asked.append(group)
+        return None  # nothing approved yet
+
+    updated = with_latest_approved_packages([unpinned, own], lookup=lookup, note=notes.append)
+    assert asked == [
+        "arn:aws:sagemaker:eu-west-1:222222222222:model-package-group/churn",
+        f"arn:aws:sagemaker:eu-west-1:{dev.account}:model-package-group/churn",
+    ]
+    assert [
+        c.realtime_endpoint.model_package.arn for c in updated if c.realtime_endpoint.model_package
+    ] == [None, None]
+    assert "no approved package yet; serving the fallback (no pin)" in notes[0]
