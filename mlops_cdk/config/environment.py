@@ -194,7 +194,21 @@ class EnvironmentConfig(Section):
         # SageMaker serves packages of its own region only; another account's package is read
         # from that account's artifacts bucket, which must be named.
         package = self.realtime_endpoint.model_package
-        if package is None or package.arn is None:
+        if package is None:
+            return self
+        # A/B and shadow variants serve packages as registered (their image is in the
+        # registry account's CDK asset repository, which admits no other account); a package
+        # promoted from another account is served without variants (docs/operator-guide.md).
+        for index, variant in enumerate(self.realtime_endpoint.variants or []):
+            arn = variant.model_package_arn or package.arn
+            if arn is not None and package_account(arn) != self.account:
+                raise FieldError(
+                    f"realtime_endpoint.variants[{index}]",
+                    f"must serve packages of this environment's account {self.account} (a "
+                    f"package of account {package_account(arn)} is served without variants)",
+                    arn,
+                )
+        if package.arn is None:
             return self
         key = "approved_arn" if package.approved_arn else "pinned_arn"
         if self.region is not None and package_region(package.arn) != self.region:

@@ -280,6 +280,23 @@ def test_defaults_leave_the_constructs_defaults() -> None:
 
 
 INVALID: list[tuple[str, dict[str, object], str]] = [
+    # realtime_endpoint.variants with a package promoted from another account: its image is in
+    # that account's CDK asset repository, which this account cannot pull from.
+    (
+        "variants-foreign-package",
+        endpoint(
+            **INSTANCE,
+            model_package={
+                "group": "churn",
+                "pinned_arn": "arn:aws:sagemaker:eu-west-1:222222222222:model-package/churn/3",
+                "artifact_bucket": "registry-artifacts",
+            },
+            variants=[{"name": "champion"}, {"name": "challenger"}],
+        ),
+        r"realtime_endpoint\.variants\[0\]: must serve packages of this environment's account "
+        r"444444444444 \(a package of account 222222222222 is served without variants\) "
+        r"\(got 'arn:aws:sagemaker:eu-west-1:222222222222:model-package/churn/3'\)$",
+    ),
     # realtime_endpoint.async_inference
     (
         "async-concurrency-above-1000",
